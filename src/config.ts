@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => ['true', '1', 'yes'].includes(s))]);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** The whole configuration of a Steward process. Secrets live here and nowhere else. */
+export const ConfigSchema = z.object({
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  dataDir: z.string().default('./data'),
+  redis: z
+    .object({
+      url: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional()),
+      /** Key prefix of every queue and store key; BullMQ-compatible ("{steward}" for Redis Cluster). */
+      prefix: z.string().regex(/^[\w{}:.-]+$/, 'letters, digits, {, }, :, . or -').default('steward'),
+    })
+    .prefault({}),
+  models: z
+    .object({
+      /** Local folder or (with allowRemote) a hub id of the signals model (sentiment + moderation + embedding). */
+      signals: z.string().default('models/bundled/signals'),
+      reply: z.string().default('models/bundled/reply'),
+      /** Optional separate hub sequence-classification models that replace the signals heads. */
+      sentiment: optionalString,
+      moderation: optionalString,
+      allowRemote: bool.default(false),
+      /** fp32 or int8 (q8) weights. */
+      dtype: z.enum(['fp32', 'q8']).default('q8'),
+      device: z.enum(['cpu', 'cuda']).default('cpu'),
+      threads: int(1, 256).default(Math.max(1, availableParallelism())),
+      cacheDir: optionalString,
+    })
+    .prefault({}),
+  worker: z
+    .object({
+      /** Largest micro-batch handed to the models. */
+      batchSize: int(1, 1024).default(64),
+      /** Jobs in flight per worker process (waiting to be batched). */
+      concurrency: int(1, 4096).default(128),
+      replyBatchSize: int(1, 64).default(8),
+      /** Generated reply length cap. */
+      maxReplyTokens: int(1, 256).default(32),
+    })
+    .prefault({}),
+  discord: z
+    .object({
+      token: optionalString,
+      applicationId: optionalString,
+      /** REST base URL override (tests point it at the local emulator). */
+      apiUrl: optionalString,
+    })
+    .prefault({}),
+  slack: z
+    .object({
+      botToken: optionalString,
+      signingSecret: optionalString,
+      appToken: optionalString,
+      socketMode: bool.default(false),
+      port: int(0, 65535).default(3000),
+      apiUrl: optionalString,
+      /** Slack user ids allowed to run admin commands besides workspace admins. */
+      adminUsers: z
+        .union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))])
+        .default([]),
+    })
+    .prefault({}),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Environment variable → config path. */
+export const ENV_KEYS: Record<string, string> = {
+  LOG_LEVEL: 'logLevel',
+  STEWARD_DATA_DIR: 'dataDir',
+  REDIS_URL: 'redis.url',
+  STEWARD_PREFIX: 'redis.prefix',
+  STEWARD_MODEL_SIGNALS: 'models.signals',
+  STEWARD_MODEL_REPLY: 'models.reply',
+  STEWARD_MODEL_SENTIMENT: 'models.sentiment',
+  STEWARD_MODEL_MODERATION: 'models.moderation',
+  STEWARD_ALLOW_REMOTE_MODELS: 'models.allowRemote',
+  STEWARD_MODEL_DTYPE: 'models.dtype',
+  STEWARD_DEVICE: 'models.device',
+  STEWARD_THREADS: 'models.threads',
+  STEWARD_MODEL_CACHE: 'models.cacheDir',
+  STEWARD_BATCH_SIZE: 'worker.batchSize',
+  STEWARD_CONCURRENCY: 'worker.concurrency',
+  STEWARD_REPLY_BATCH_SIZE: 'worker.replyBatchSize',
+  STEWARD_MAX_REPLY_TOKENS: 'worker.maxReplyTokens',
+  DISCORD_TOKEN: 'discord.token',
+  DISCORD_APPLICATION_ID: 'discord.applicationId',
+  DISCORD_API_URL: 'discord.apiUrl',
+  SLACK_BOT_TOKEN: 'slack.botToken',
+  SLACK_SIGNING_SECRET: 'slack.signingSecret',
+  SLACK_APP_TOKEN: 'slack.appToken',
+  SLACK_SOCKET_MODE: 'slack.socketMode',
+  SLACK_PORT: 'slack.port',
+  SLACK_API_URL: 'slack.apiUrl',
+  SLACK_ADMIN_USERS: 'slack.adminUsers',
+};
+
+/** Config paths whose values are secrets: redacted by `config --print` and never logged. */
+export const SECRET_PATHS = ['discord.token', 'slack.botToken', 'slack.signingSecret', 'slack.appToken', 'redis.url'];
+
+type Tree = Record<string, unknown>;
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = tree;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null) node[part] = {};
+    node = node[part] as Tree;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function envName(path: string): string {
+  return Object.entries(ENV_KEYS).find(([, p]) => p === path)?.[0] ?? path;
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** JSON config file; STEWARD_CONFIG names one when this is unset. Env wins over the file. */
+  file?: string | undefined;
+  /** Final overrides (command-line flags). */
+  overrides?: Record<string, unknown>;
+}
+
+/** Reads env + optional file once, validates, and returns a frozen config or throws a ConfigError naming the key. */
+export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
+  const env = options.env ?? process.env;
+  const tree: Tree = {};
+  const file = options.file ?? env.STEWARD_CONFIG;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`config file ${file} could not be read as JSON: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null) throw new ConfigError(`config file ${file} must hold a JSON object`);
+    Object.assign(tree, parsed);
+  }
+  for (const [name, path] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value !== undefined) setPath(tree, path, value);
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setPath(tree, path, value);
+  }
+  const result = ConfigSchema.safeParse(tree);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      return `  ${envName(path)} (${path}): ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return deepFreeze(result.data);
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** A copy of the config with every secret replaced, for printing. */
+export function redactConfig(config: Config): Tree {
+  const copy = JSON.parse(JSON.stringify(config)) as Tree;
+  for (const path of SECRET_PATHS) {
+    const parts = path.split('.');
+    let node: Tree | undefined = copy;
+    for (const part of parts.slice(0, -1)) node = node?.[part] as Tree | undefined;
+    const last = parts.at(-1)!;
+    if (node && node[last] !== undefined) node[last] = '[redacted]';
+  }
+  return copy;
+}
+
+/** All secret values of a config, for scrubbing free text. */
+export function secretsOf(config: Config): string[] {
+  return [config.discord.token, config.slack.botToken, config.slack.signingSecret, config.slack.appToken].filter(
+    (s): s is string => typeof s === 'string',
+  );
+}

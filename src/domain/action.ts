@@ -1,0 +1,53 @@
+import type { SentimentLabel } from './analysis.ts';
+import type { MessageRef } from './message.ts';
+
+interface ActionBase {
+  /** Idempotency key: the same action for the same message always has the same key. */
+  key: string;
+  target: MessageRef;
+}
+
+/** A sentiment tag, shown as a reaction. */
+export interface ReactAction extends ActionBase {
+  kind: 'react';
+  sentiment: SentimentLabel;
+  emoji: string;
+}
+
+/** A reply to the message (in its thread where the platform has threads). */
+export interface ReplyAction extends ActionBase {
+  kind: 'reply';
+  text: string;
+  reason: 'mention' | 'topic' | 'direct';
+  topic?: string;
+}
+
+/** A moderator alert, posted to the workspace's moderation channel. */
+export interface AlertAction extends ActionBase {
+  kind: 'alert';
+  flagId: string;
+  moderationChannelId: string;
+  author: { id: string; name: string };
+  /** The flagged text, for moderators' eyes only. */
+  excerpt: string;
+  scores: Record<string, number>;
+  flagged: string[];
+  reasons: Record<string, string[]>;
+  /** True when the workspace runs in auto-hide mode and a hide action accompanies the alert. */
+  autoHidden: boolean;
+}
+
+/** Remove the message (auto-hide mode). */
+export interface HideAction extends ActionBase {
+  kind: 'hide';
+  flagId: string;
+}
+
+export type Action = ReactAction | ReplyAction | AlertAction | HideAction;
+export type ActionKind = Action['kind'];
+
+export const SENTIMENT_EMOJI: Record<SentimentLabel, string> = {
+  negative: '😟',
+  neutral: '😐',
+  positive: '😊',
+};

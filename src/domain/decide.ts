@@ -1,0 +1,105 @@
+import type { AlertAction, HideAction, ReactAction } from './action.ts';
+import { SENTIMENT_EMOJI } from './action.ts';
+import type { Analysis, Signals, TopicMatch } from './analysis.ts';
+import type { InboundMessage } from './message.ts';
+import { inboundJobId, refOf } from './message.ts';
+import type { WorkspaceSettings } from './settings.ts';
+
+/** Sentiment scores at or above this count as "strong" for sentimentTags = strong. */
+export const STRONG_SENTIMENT = 0.8;
+
+/** What a message calls for. The reply text is generated later, only when `reply` is set. */
+export interface Decision {
+  actions: Array<ReactAction | AlertAction | HideAction>;
+  reply: { reason: 'mention' | 'topic' | 'direct'; topic?: string } | null;
+}
+
+/** Applies thresholds and topic matches to raw signals. */
+export function analyse(
+  signals: Signals,
+  settings: WorkspaceSettings,
+  defaults: { thresholds: Record<string, number> },
+  topics: TopicMatch[],
+): Analysis {
+  const flagged: string[] = [];
+  const reasons: Record<string, string[]> = {};
+  for (const [label, score] of Object.entries(signals.moderation)) {
+    const threshold = settings.thresholds[label] ?? defaults.thresholds[label] ?? 0.5;
+    if (score >= threshold) {
+      flagged.push(label);
+      reasons[label] = signals.attributions[label] ?? [];
+    }
+  }
+  flagged.sort((a, b) => (signals.moderation[b] ?? 0) - (signals.moderation[a] ?? 0));
+  return {
+    sentiment: signals.sentiment,
+    moderation: { scores: signals.moderation, flagged, reasons },
+    topics,
+  };
+}
+
+function isExempt(message: InboundMessage, settings: WorkspaceSettings): boolean {
+  return (
+    settings.exemptChannels.includes(message.channelId) ||
+    (message.threadId !== undefined && settings.exemptChannels.includes(message.threadId)) ||
+    message.author.roles.some((role) => settings.exemptRoles.includes(role))
+  );
+}
+
+/** Flag id shared by the alert, the hide action and the flag log entry of one message. */
+export function flagIdOf(message: InboundMessage): string {
+  return `flag:${inboundJobId(refOf(message))}`;
+}
+
+/** The pure decision from (message, analysis, settings) to actions. */
+export function decide(message: InboundMessage, analysis: Analysis, settings: WorkspaceSettings): Decision {
+  const target = refOf(message);
+  const base = inboundJobId(target);
+  const actions: Decision['actions'] = [];
+  const exempt = isExempt(message, settings);
+
+  const { label, scores } = analysis.sentiment;
+  const tag =
+    settings.sentimentTags === 'all' ||
+    (settings.sentimentTags === 'strong' && label !== 'neutral' && scores[label] >= STRONG_SENTIMENT);
+  if (tag && !exempt) {
+    actions.push({ kind: 'react', key: `${base}:react`, target, sentiment: label, emoji: SENTIMENT_EMOJI[label] });
+  }
+
+  const flagged = analysis.moderation.flagged;
+  if (flagged.length > 0 && !exempt && settings.moderationChannelId !== null) {
+    const flagId = flagIdOf(message);
+    const autoHide = settings.moderationMode === 'auto-hide';
+    actions.push({
+      kind: 'alert',
+      key: `${base}:alert`,
+      target,
+      flagId,
+      moderationChannelId: settings.moderationChannelId,
+      author: { id: message.author.id, name: message.author.name },
+      excerpt: message.text.slice(0, 1000),
+      scores: analysis.moderation.scores,
+      flagged,
+      reasons: analysis.moderation.reasons,
+      autoHidden: autoHide,
+    });
+    if (autoHide) actions.push({ kind: 'hide', key: `${base}:hide`, target, flagId });
+  }
+
+  return { actions, reply: replyIntent(message, analysis, settings, flagged.length > 0) };
+}
+
+function replyIntent(
+  message: InboundMessage,
+  analysis: Analysis,
+  settings: WorkspaceSettings,
+  flagged: boolean,
+): Decision['reply'] {
+  // Never chat back to content that moderators are being asked to look at.
+  if (settings.replyMode === 'off' || flagged) return null;
+  if (message.direct) return { reason: 'direct' };
+  if (message.mentionsBot) return { reason: 'mention' };
+  const best = analysis.topics[0];
+  if (settings.replyMode === 'topics' && best !== undefined) return { reason: 'topic', topic: best.topic };
+  return null;
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** Platforms Steward speaks to; `local` is the terminal chat of the embedded mode. */
+export const PlatformSchema = z.enum(['discord', 'slack', 'local']);
+export type Platform = z.infer<typeof PlatformSchema>;
+
+/** Longest text a message may carry (Slack allows 40,000 characters); longer ones are rejected, not cut. */
+export const MAX_TEXT_LENGTH = 40_000;
+
+const Id = z.string().min(1).max(200);
+
+/** One earlier message of the reply chain, oldest first. */
+export const ContextTurnSchema = z.object({
+  authorId: Id,
+  authorName: z.string().max(200).optional(),
+  text: z.string().max(MAX_TEXT_LENGTH),
+  fromBot: z.boolean(),
+});
+export type ContextTurn = z.infer<typeof ContextTurnSchema>;
+
+export const AuthorSchema = z.object({
+  id: Id,
+  name: z.string().max(200),
+  roles: z.array(Id).max(500).default([]),
+  isBot: z.boolean().default(false),
+});
+export type Author = z.infer<typeof AuthorSchema>;
+
+/** A platform message, normalised by an adapter; the payload of an inbound job. */
+export const InboundMessageSchema = z.object({
+  platform: PlatformSchema,
+  workspaceId: Id,
+  channelId: Id,
+  threadId: Id.optional(),
+  messageId: Id,
+  author: AuthorSchema,
+  text: z.string().max(MAX_TEXT_LENGTH),
+  mentionsBot: z.boolean(),
+  /** Milliseconds since the epoch, as the platform stamped the message. */
+  timestamp: z.number().int().nonnegative(),
+  context: z.array(ContextTurnSchema).max(20).default([]),
+  /** Set by the adapter when the message is a direct message to the bot. */
+  direct: z.boolean().default(false),
+});
+export type InboundMessage = z.infer<typeof InboundMessageSchema>;
+export type InboundMessageInput = z.input<typeof InboundMessageSchema>;
+
+/** Where an action applies: one message on one platform. */
+export interface MessageRef {
+  platform: Platform;
+  workspaceId: string;
+  channelId: string;
+  threadId?: string | undefined;
+  messageId: string;
+}
+
+export function refOf(message: InboundMessage): MessageRef {
+  return {
+    platform: message.platform,
+    workspaceId: message.workspaceId,
+    channelId: message.channelId,
+    threadId: message.threadId,
+    messageId: message.messageId,
+  };
+}
+
+/** Job id of an inbound message: a redelivered platform event maps to the same job. */
+export function inboundJobId(ref: MessageRef): string {
+  // BullMQ forbids ':' only in custom ids that look like integers; keep the readable form but escape ':' in parts.
+  const part = (s: string) => s.replaceAll('%', '%25').replaceAll(':', '%3A');
+  return [ref.platform, ref.workspaceId, ref.channelId, ref.messageId].map(part).join(':');
+}

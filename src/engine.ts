@@ -1,0 +1,33 @@
+import type { Signals } from './domain/analysis.ts';
+import type { ContextTurn } from './domain/message.ts';
+
+/** One message that warrants a reply, with the turns before it. */
+export interface ReplyRequest {
+  text: string;
+  context: ContextTurn[];
+  /** Topic the reply is about, when the reply was triggered by a topic. */
+  topic?: string;
+}
+
+export interface ModelInfo {
+  role: 'signals' | 'sentiment' | 'moderation' | 'reply';
+  source: string;
+  version: string;
+  dtype: string;
+  device: string;
+}
+
+/** The models as the worker sees them; implemented in models/runtime, run off the platform event loop. */
+export interface InferenceEngine {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Sentiment, moderation and embedding for a batch of texts, in input order. */
+  signals(texts: string[]): Promise<Signals[]>;
+  /** Embeddings only (topic descriptions), L2-normalised. */
+  embed(texts: string[]): Promise<Float32Array[]>;
+  /** Replies for a batch of requests, in input order. */
+  reply(requests: ReplyRequest[]): Promise<string[]>;
+  /** Default per-label moderation thresholds and the topic-match threshold of the loaded models. */
+  defaults(): { thresholds: Record<string, number>; topicThreshold: number; labels: string[] };
+  info(): ModelInfo[];
+}

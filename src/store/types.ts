@@ -1,0 +1,75 @@
+import type { Platform } from '../domain/message.ts';
+import type { WorkspaceSettings } from '../domain/settings.ts';
+
+export type FlagStatus = 'open' | 'dismissed' | 'actioned';
+
+/** One moderation flag: what was flagged, and who did what about it. */
+export interface FlagRecord {
+  id: string;
+  platform: Platform;
+  workspaceId: string;
+  channelId: string;
+  messageId: string;
+  authorId: string;
+  authorName: string;
+  excerpt: string;
+  flagged: string[];
+  scores: Record<string, number>;
+  reasons: Record<string, string[]>;
+  createdAt: number;
+  status: FlagStatus;
+  /** Moderator actions in order: dismiss, delete, timeout, auto-hide… */
+  history: Array<{ at: number; actorId: string; actorName?: string; action: string; note?: string }>;
+  /** Platform id of the alert message, so buttons can update it. */
+  alertMessageId?: string;
+}
+
+/** Settings and the flag log; Redis (distributed) or files under ./data (local). */
+export interface Store {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  getSettings(platform: Platform, workspaceId: string): Promise<WorkspaceSettings>;
+  /** Read-modify-write of one workspace's settings; returns the new settings (version bumped). */
+  updateSettings(
+    platform: Platform,
+    workspaceId: string,
+    update: (current: WorkspaceSettings) => WorkspaceSettings,
+  ): Promise<WorkspaceSettings>;
+  /** Records a flag; recording the same id twice keeps the first record. Returns false when it existed. */
+  recordFlag(flag: FlagRecord): Promise<boolean>;
+  getFlag(id: string): Promise<FlagRecord | null>;
+  /** Appends a history entry and sets the status; returns the updated record, or null when unknown. */
+  updateFlag(
+    id: string,
+    change: { status: FlagStatus; actorId: string; actorName?: string; action: string; note?: string; alertMessageId?: string },
+  ): Promise<FlagRecord | null>;
+  listFlags(
+    platform: Platform,
+    workspaceId: string,
+    options?: { status?: FlagStatus; limit?: number },
+  ): Promise<FlagRecord[]>;
+  /**
+   * Idempotency of outbound actions: claim before posting (false = already done or in progress elsewhere),
+   * confirm after success (kept for `retainMs`), release after a failure so a retry can claim again.
+   */
+  claimDelivery(key: string, leaseMs: number): Promise<boolean>;
+  confirmDelivery(key: string, retainMs: number, result?: string): Promise<void>;
+  releaseDelivery(key: string): Promise<void>;
+  /** Result recorded at confirm time (e.g. the posted message id), or null. */
+  deliveryResult(key: string): Promise<string | null>;
+  /** Workers announce themselves (id, models loaded, last error) with a time-to-live; status lists the live ones. */
+  heartbeat(worker: WorkerHeartbeat, ttlMs: number): Promise<void>;
+  listWorkers(): Promise<WorkerHeartbeat[]>;
+}
+
+export interface WorkerHeartbeat {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  at: number;
+  device: string;
+  models: Array<{ role: string; source: string; version: string; dtype: string }>;
+  processed: number;
+  lastError?: { at: number; message: string };
+}
