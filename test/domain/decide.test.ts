@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { Signals } from '../../src/domain/analysis.ts';
+import { analyse, decide, flagIdOf } from '../../src/domain/decide.ts';
+import { InboundMessageSchema, type InboundMessageInput } from '../../src/domain/message.ts';
+import { defaultSettings, type WorkspaceSettings } from '../../src/domain/settings.ts';
+
+const DEFAULTS = { thresholds: { offensive: 0.7, hate: 0.6 } };
+
+function message(overrides: Partial<InboundMessageInput> = {}) {
+  return InboundMessageSchema.parse({
+    platform: 'discord',
+    workspaceId: 'g1',
+    channelId: 'c1',
+    messageId: 'm1',
+    author: { id: 'u1', name: 'alice', roles: ['r-member'] },
+    text: 'hello there',
+    mentionsBot: false,
+    timestamp: 1_700_000_000_000,
+    ...overrides,
+  });
+}
+
+function signals(overrides: Partial<Signals> = {}): Signals {
+  return {
+    sentiment: { label: 'neutral', scores: { negative: 0.1, neutral: 0.8, positive: 0.1 } },
+    moderation: { offensive: 0.05, hate: 0.01 },
+    attributions: { offensive: ['hello'], hate: [] },
+    embedding: new Float32Array([1, 0]),
+    ...overrides,
+  };
+}
+
+const toxic = signals({
+  sentiment: { label: 'negative', scores: { negative: 0.9, neutral: 0.05, positive: 0.05 } },
+  moderation: { offensive: 0.95, hate: 0.2 },
+  attributions: { offensive: ['idiot'], hate: ['you'] },
+});
+
+function run(sig: Signals, settings: WorkspaceSettings, msg = message(), topics = [] as { topic: string; score: number }[]) {
+  return decide(msg, analyse(sig, settings, DEFAULTS, topics), settings);
+}
+
+describe('analyse', () => {
+  it('GIVEN a score over the model default THEN the label is flagged with its words', () => {
+    const analysis = analyse(toxic, defaultSettings(), DEFAULTS, []);
+    expect(analysis.moderation.flagged).toEqual(['offensive']);
+    expect(analysis.moderation.reasons).toEqual({ offensive: ['idiot'] });
+  });
+
+  it('GIVEN a workspace threshold override THEN it wins over the model default', () => {
+    const analysis = analyse(toxic, defaultSettings({ thresholds: { offensive: 0.99, hate: 0.1 } }), DEFAULTS, []);
+    expect(analysis.moderation.flagged).toEqual(['hate']);
+  });
+});
+
+describe('decide', () => {
+  const modded = defaultSettings({ moderationChannelId: 'mods' });
+
+  it('GIVEN a toxic message WHEN a moderation channel is set THEN one alert goes there with the reasons', () => {
+    const { actions, reply } = run(toxic, modded);
+    const alert = actions.find((a) => a.kind === 'alert');
+    expect(alert).toMatchObject({ moderationChannelId: 'mods', flagged: ['offensive'], autoHidden: false });
+    expect(alert?.kind === 'alert' && alert.reasons.offensive).toEqual(['idiot']);
+    expect(actions.some((a) => a.kind === 'hide')).toBe(false);
+    expect(reply).toBeNull();
+  });
+
+  it('GIVEN auto-hide mode THEN the alert is accompanied by a hide with the same flag id', () => {
+    const { actions } = run(toxic, defaultSettings({ moderationChannelId: 'mods', moderationMode: 'auto-hide' }));
+    const hide = actions.find((a) => a.kind === 'hide');
+    expect(hide?.kind === 'hide' && hide.flagId).toBe(flagIdOf(message()));
+  });
+
+  it('GIVEN a toxic message WHEN the channel is exempt THEN no alert', () => {
+    const { actions } = run(toxic, defaultSettings({ moderationChannelId: 'mods', exemptChannels: ['c1'] }));
+    expect(actions).toEqual([]);
+  });
+
+  it('GIVEN a toxic message WHEN the author has an exempt role THEN no alert', () => {
+    const { actions } = run(toxic, defaultSettings({ moderationChannelId: 'mods', exemptRoles: ['r-member'] }));
+    expect(actions).toEqual([]);
+  });
+
+  it('GIVEN a mention WHEN replies are on THEN a reply is asked for', () => {
+    expect(run(signals(), modded, message({ mentionsBot: true })).reply).toEqual({ reason: 'mention' });
+  });
+
+  it('GIVEN a mention WHEN replies are off THEN no reply', () => {
+    expect(run(signals(), defaultSettings({ replyMode: 'off' }), message({ mentionsBot: true })).reply).toBeNull();
+  });
+
+  it('GIVEN a topic match WHEN reply mode is mention THEN no reply, and WHEN topics THEN a topic reply', () => {
+    const topics = [{ topic: 'movies', score: 0.8 }];
+    expect(run(signals(), defaultSettings({ replyMode: 'mention' }), message(), topics).reply).toBeNull();
+    expect(run(signals(), defaultSettings({ replyMode: 'topics' }), message(), topics).reply).toEqual({
+      reason: 'topic',
+      topic: 'movies',
+    });
+  });
+
+  it('GIVEN sentiment tags strong THEN only confident non-neutral messages get a reaction', () => {
+    const strong = defaultSettings({ sentimentTags: 'strong' });
+    expect(run(signals(), strong).actions).toEqual([]);
+    const happy = signals({ sentiment: { label: 'positive', scores: { negative: 0.02, neutral: 0.08, positive: 0.9 } } });
+    expect(run(happy, strong).actions.map((a) => a.kind)).toEqual(['react']);
+  });
+
+  it('GIVEN the same message twice THEN the action keys are identical (idempotent delivery)', () => {
+    const all = defaultSettings({ sentimentTags: 'all', moderationChannelId: 'mods' });
+    expect(run(toxic, all).actions.map((a) => a.key)).toEqual(run(toxic, all).actions.map((a) => a.key));
+  });
+});
