@@ -41,7 +41,14 @@ export interface Store {
   /** Appends a history entry and sets the status; returns the updated record, or null when unknown. */
   updateFlag(
     id: string,
-    change: { status: FlagStatus; actorId: string; actorName?: string; action: string; note?: string; alertMessageId?: string },
+    change: {
+      status: FlagStatus;
+      actorId: string;
+      actorName?: string;
+      action: string;
+      note?: string;
+      alertMessageId?: string;
+    },
   ): Promise<FlagRecord | null>;
   listFlags(
     platform: Platform,

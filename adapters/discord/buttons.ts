@@ -1,0 +1,133 @@
+import {
+  type APIEmbed,
+  type ButtonInteraction,
+  MessageFlags,
+  PermissionFlagsBits,
+  type PermissionResolvable,
+  type REST,
+  Routes,
+} from 'discord.js';
+import type { Logger } from '../../src/logger.ts';
+import type { FlagStatus, Store } from '../../src/store/types.ts';
+import { actedEmbed, alertButtons, type ModAction, parseButtonId, parseJumpLink } from './alert.ts';
+import { isGone, scrub } from './errors.ts';
+
+export interface ButtonDeps {
+  rest: REST;
+  store: Store;
+  token: string;
+  timeoutMs: number;
+  log: Logger;
+}
+
+const NEEDS: Record<ModAction, { permission: PermissionResolvable; name: string }> = {
+  dismiss: { permission: PermissionFlagsBits.ManageMessages, name: 'Manage Messages' },
+  delete: { permission: PermissionFlagsBits.ManageMessages, name: 'Manage Messages' },
+  timeout: { permission: PermissionFlagsBits.ModerateMembers, name: 'Moderate Members' },
+};
+
+const PAST: Record<ModAction, string> = {
+  dismiss: 'Dismissed',
+  delete: 'Deleted',
+  timeout: 'Timed out (10 min)',
+};
+const STATUS: Record<ModAction, FlagStatus> = {
+  dismiss: 'dismissed',
+  delete: 'actioned',
+  timeout: 'actioned',
+};
+
+/** Where the flagged message is: the alert's jump link (it knows threads), else the flag id's own parts. */
+function targetOf(
+  interaction: ButtonInteraction,
+  flagId: string,
+): { channelId: string; messageId: string } | null {
+  const fromLink = parseJumpLink(interaction.message.embeds[0]?.url);
+  if (fromLink) return fromLink;
+  const parts = flagId.split(':');
+  return parts.length >= 5 ? { channelId: parts.at(-2)!, messageId: parts.at(-1)! } : null;
+}
+
+/** A moderator clicked Dismiss / Delete / Timeout on an alert. */
+export async function handleButton(interaction: ButtonInteraction, deps: ButtonDeps): Promise<void> {
+  const parsed = parseButtonId(interaction.customId);
+  if (!parsed) return;
+  const { action, flagId } = parsed;
+  const need = NEEDS[action];
+  // Discord computes the clicker's permissions in this channel and sends them with the interaction.
+  if (!interaction.inGuild() || !interaction.memberPermissions?.has(need.permission)) {
+    await interaction.reply({
+      content: `You need the **${need.name}** permission to do that.`,
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
+  await interaction.deferUpdate();
+  const actor = interaction.user;
+  const flag = await deps.store.getFlag(flagId);
+  let note: string | undefined;
+  try {
+    if (action === 'delete') {
+      const target = targetOf(interaction, flagId);
+      if (!target) throw new Error('the alert does not say which message it is about');
+      try {
+        await deps.rest.delete(Routes.channelMessage(target.channelId, target.messageId), {
+          reason: `Steward: deleted by ${actor.username} (${flagId})`,
+        });
+      } catch (error) {
+        if (!isGone(error)) throw error;
+        note = 'already gone';
+      }
+    } else if (action === 'timeout') {
+      const authorId =
+        flag?.authorId ?? interaction.message.embeds[0]?.fields?.[0]?.value.match(/<@(\d+)>/)?.[1];
+      if (!authorId) throw new Error('the alert does not say who wrote the message');
+      const until = new Date(Date.now() + deps.timeoutMs).toISOString();
+      await deps.rest.patch(Routes.guildMember(interaction.guildId, authorId), {
+        body: { communication_disabled_until: until },
+        reason: `Steward: timed out by ${actor.username} (${flagId})`,
+      });
+      note = `until ${until}`;
+    }
+  } catch (error) {
+    const reason = scrub((error as Error).message, deps.token);
+    deps.log.warn({ flagId, action, err: reason }, 'moderator action failed');
+    await interaction.followUp({ content: `Could not do that: ${reason}`, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  await deps.store.updateFlag(flagId, {
+    status: STATUS[action],
+    actorId: actor.id,
+    actorName: actor.username,
+    action,
+    ...(note ? { note } : {}),
+  });
+  deps.log.info({ flagId, action, actorId: actor.id }, 'moderator action');
+  await interaction.editReply(updatedAlert(interaction, flagId, action, actor.id));
+}
+
+/** The alert after an action: a line saying who did it; settled alerts lose their buttons' use. */
+function updatedAlert(interaction: ButtonInteraction, flagId: string, action: ModAction, actorId: string) {
+  const settled = action !== 'timeout';
+  const previous = (interaction.message.embeds[0]?.toJSON() ?? {}) as APIEmbed;
+  const disabled = new Set<ModAction>(settled ? ['dismiss', 'delete', 'timeout'] : ['timeout']);
+  // Keep buttons already disabled by earlier actions disabled.
+  for (const row of interaction.message.components) {
+    if (!('components' in row)) continue;
+    for (const component of row.components) {
+      const id = 'customId' in component ? component.customId : null;
+      const parsed = id ? parseButtonId(id) : null;
+      if (parsed && 'disabled' in component && component.disabled) disabled.add(parsed.action);
+    }
+  }
+  return {
+    embeds: [
+      actedEmbed(
+        previous,
+        `${PAST[action]} by <@${actorId}> <t:${Math.floor(Date.now() / 1000)}:R>`,
+        settled,
+      ),
+    ],
+    components: [alertButtons(flagId, disabled)],
+  };
+}

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { type REST, Routes } from 'discord.js';
+import type { Action, AlertAction, HideAction, ReactAction, ReplyAction } from '../../src/domain/action.ts';
+import { inboundJobId } from '../../src/domain/message.ts';
+import { RetryLaterError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { Store } from '../../src/store/types.ts';
+import { alertButtons, alertEmbed } from './alert.ts';
+import { isGone, toStewardError } from './errors.ts';
+import type { DiscordTuning } from './options.ts';
+import { splitMessage } from './split.ts';
+import type { TypingIndicators } from './typing.ts';
+
+export interface OutboundDeps {
+  rest: REST;
+  store: Store;
+  typing: TypingIndicators;
+  token: string;
+  log: Logger;
+  tuning: Readonly<DiscordTuning>;
+}
+
+/** Delay before re-checking a delivery another consumer is still performing. */
+const IN_PROGRESS_RETRY_MS = 5_000;
+
+/**
+ * Discord's message nonce (≤ 25 characters) derived from the idempotency key. With enforce_nonce Discord returns
+ * the already-created message for a repeated nonce (for a few minutes), which covers the one gap the delivery
+ * claim cannot: a POST that succeeded but whose answer was lost (timeout, 5xx after commit).
+ */
+export function nonceOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
+}
+
+/** Performs outbound actions exactly once per idempotency key: claim → post → confirm (release on failure). */
+export class OutboundPerformer {
+  constructor(private readonly deps: OutboundDeps) {}
+
+  async perform(action: Action): Promise<void> {
+    switch (action.kind) {
+      case 'reply':
+        return this.reply(action);
+      case 'react':
+        return this.react(action);
+      case 'alert':
+        return this.alert(action);
+      case 'hide':
+        return this.hide(action);
+    }
+  }
+
+  /** Runs `post` unless `key` was already delivered; a crash between post and confirm is covered by the nonce. */
+  private async once(key: string, what: string, post: () => Promise<string>): Promise<void> {
+    const { store, tuning, log, token } = this.deps;
+    if (!(await store.claimDelivery(key, tuning.deliveryLeaseMs))) {
+      if ((await store.deliveryResult(key)) !== null) {
+        log.debug({ key }, 'already delivered; skipped');
+        return;
+      }
+      throw new RetryLaterError(`delivery ${key} is in progress elsewhere`, IN_PROGRESS_RETRY_MS);
+    }
+    let result: string;
+    try {
+      result = await post();
+    } catch (error) {
+      await store
+        .releaseDelivery(key)
+        .catch((e) => log.warn({ err: e, key }, 'could not release delivery claim'));
+      throw toStewardError(error, token, what);
+    }
+    await store.confirmDelivery(key, tuning.deliveryRetainMs, result);
+    log.debug({ key, result }, `${what}: done`);
+  }
+
+  private async reply(action: ReplyAction): Promise<void> {
+    const { target } = action;
+    const channelId = target.threadId ?? target.channelId;
+    const parts = splitMessage(action.text);
+    try {
+      for (const [index, content] of parts.entries()) {
+        // Each part has its own key, so a retry after a partial failure resumes instead of repeating.
+        const key = index === 0 ? action.key : `${action.key}#${index + 1}`;
+        await this.once(key, 'posting a reply', async () => {
+          const body = {
+            content,
+            nonce: nonceOf(key),
+            enforce_nonce: true,
+            allowed_mentions: { parse: [], replied_user: true },
+            ...(index === 0
+              ? { message_reference: { message_id: target.messageId, channel_id: channelId } }
+              : {}),
+          };
+          const posted = (await this.deps.rest.post(Routes.channelMessages(channelId), { body })) as {
+            id: string;
+          };
+          return posted.id;
+        });
+      }
+    } finally {
+      this.deps.typing.stop(inboundJobId(target));
+    }
+  }
+
+  private async react(action: ReactAction): Promise<void> {
+    const { target } = action;
+    const channelId = target.threadId ?? target.channelId;
+    await this.once(action.key, 'adding a sentiment reaction', async () => {
+      const route = Routes.channelMessageOwnReaction(
+        channelId,
+        target.messageId,
+        encodeURIComponent(action.emoji),
+      );
+      await this.deps.rest.put(route);
+      return action.emoji;
+    });
+  }
+
+  private async alert(action: AlertAction): Promise<void> {
+    await this.once(action.key, 'posting a moderator alert', async () => {
+      const body = {
+        embeds: [alertEmbed(action)],
+        components: [alertButtons(action.flagId)],
+        nonce: nonceOf(action.key),
+        enforce_nonce: true,
+        allowed_mentions: { parse: [] },
+      };
+      const route = Routes.channelMessages(action.moderationChannelId);
+      const posted = (await this.deps.rest.post(route, { body })) as { id: string };
+      return posted.id;
+    });
+  }
+
+  /** Auto-hide: delete the flagged message. Already gone counts as done (a moderator may have been faster). */
+  private async hide(action: HideAction): Promise<void> {
+    const { target } = action;
+    await this.once(action.key, 'hiding a flagged message', async () => {
+      try {
+        await this.deps.rest.delete(
+          Routes.channelMessage(target.threadId ?? target.channelId, target.messageId),
+          {
+            reason: `Steward auto-hide (${action.flagId})`,
+          },
+        );
+        return 'deleted';
+      } catch (error) {
+        if (isGone(error)) return 'already gone';
+        throw error;
+      }
+    });
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * An adapter-like process for the bench: it enqueues inbound messages through the real BullMQ driver on an
+ * arrival schedule, consumes the outbound queue as an adapter would (posting nothing), and measures
+ * enqueue → first outbound action per message plus its own event-loop delay. It never loads a model.
+ * Driven over IPC by bench/latency.ts.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { BullMQDriver } from '../queue/bullmq.ts';
+import type { InboundMessageInput } from '../src/domain/message.ts';
+import { createLogger } from '../src/logger.ts';
+import { percentile, poissonGapMs, seededRandom, sleep } from './stats.ts';
+
+export interface PhaseRequest {
+  type: 'phase';
+  name: string;
+  /** Mean arrivals per second (Poisson gaps). */
+  rate: number;
+  durationMs: number;
+  /** Latencies of messages sent in the first `warmupMs` are left out of the percentiles. */
+  warmupMs: number;
+  /** After the last send, wait this long at most for outstanding actions. */
+  drainMs: number;
+  seed: number;
+}
+
+export interface PhaseResult {
+  type: 'result';
+  name: string;
+  sent: number;
+  received: number;
+  /** This phase's own messages answered per second while sending. */
+  receivedPerS: number;
+  /** Messages (any sender's, e.g. a pre-filled backlog) whose first action arrived per second while sending. */
+  pipelinePerS: number;
+  sentPerS: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  loopLagP50Ms: number;
+  loopLagP99Ms: number;
+  loopLagMaxMs: number;
+  /** Mean time inside enqueueInbound (adapter-side cost of one message). */
+  enqueueMeanMs: number;
+}
+
+export interface AdapterInit {
+  redisUrl: string;
+  prefix: string;
+  workspaceId: string;
+  texts: string[];
+}
+
+const init = JSON.parse(process.env.STEWARD_BENCH_ADAPTER ?? '{}') as AdapterInit;
+const logger = createLogger({ level: 'warn' });
+const driver = new BullMQDriver({ url: init.redisUrl, prefix: init.prefix, logger });
+const sentAt = new Map<string, number>();
+const latencies = new Map<string, number>();
+/** Messages whose first outbound action has arrived, whoever enqueued them. */
+let answered = 0;
+const seen = new Set<string>();
+let seq = 0;
+
+function message(text: string): InboundMessageInput {
+  seq += 1;
+  return {
+    platform: 'discord',
+    workspaceId: init.workspaceId,
+    channelId: `c${seq % 7}`,
+    messageId: `m${seq}`,
+    author: { id: `u${seq % 97}`, name: `user${seq % 97}` },
+    text,
+    mentionsBot: false,
+    timestamp: Date.now(),
+  };
+}
+
+async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
+  const random = seededRandom(req.seed);
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  const ids: string[] = [];
+  const measured = new Set<string>();
+  let enqueueMs = 0;
+  const inflight = new Set<Promise<void>>();
+  const receivedBefore = latencies.size;
+  const answeredBefore = answered;
+  lag.enable();
+  const start = performance.now();
+  let next = start;
+  while (next - start < req.durationMs) {
+    const wait = next - performance.now();
+    if (wait > 1) await sleep(wait);
+    // Send every arrival that is due (timers are coarse; Poisson bursts come out as several sends at once).
+    while (next <= performance.now() && next - start < req.durationMs) {
+      const msg = message(init.texts[seq % init.texts.length]!);
+      const t0 = performance.now();
+      sentAt.set(msg.messageId, t0);
+      ids.push(msg.messageId);
+      if (t0 - start >= req.warmupMs) measured.add(msg.messageId);
+      const p = driver.enqueueInbound(msg).then(
+        () => {
+          enqueueMs += performance.now() - t0;
+        },
+        (error: unknown) => logger.error({ err: error }, 'enqueue failed'),
+      );
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+      next += poissonGapMs(req.rate, random);
+    }
+  }
+  const sendEnd = performance.now();
+  const receivedWhileSending = latencies.size - receivedBefore;
+  const answeredWhileSending = answered - answeredBefore;
+  await Promise.all(inflight);
+  lag.disable();
+  const drainUntil = performance.now() + req.drainMs;
+  while (performance.now() < drainUntil && ids.some((id) => !latencies.has(id))) await sleep(50);
+  const values = [...measured].map((id) => latencies.get(id) ?? Number.POSITIVE_INFINITY);
+  const seconds = (sendEnd - start) / 1000;
+  const ns = (v: number) => v / 1e6;
+  return {
+    type: 'result',
+    name: req.name,
+    sent: ids.length,
+    received: ids.filter((id) => latencies.has(id)).length,
+    receivedPerS: receivedWhileSending / seconds,
+    pipelinePerS: answeredWhileSending / seconds,
+    sentPerS: ids.length / seconds,
+    p50Ms: percentile(values, 50),
+    p90Ms: percentile(values, 90),
+    p99Ms: percentile(values, 99),
+    maxMs: Math.max(...values),
+    loopLagP50Ms: ns(lag.percentile(50)),
+    loopLagP99Ms: ns(lag.percentile(99)),
+    loopLagMaxMs: ns(lag.max),
+    enqueueMeanMs: enqueueMs / Math.max(1, ids.length),
+  };
+}
+
+async function main(): Promise<void> {
+  await driver.start();
+  await driver.consumeOutbound(
+    'discord',
+    async (action) => {
+      const id = action.target.messageId;
+      if (!seen.has(id)) {
+        seen.add(id);
+        answered += 1;
+      }
+      const t0 = sentAt.get(id);
+      if (t0 !== undefined && !latencies.has(id)) latencies.set(id, performance.now() - t0);
+    },
+    { concurrency: 256 },
+  );
+  process.on('message', (req: PhaseRequest | { type: 'stop' }) => {
+    if (req.type === 'stop') {
+      void driver.stop().finally(() => process.exit(0));
+      return;
+    }
+    void runPhase(req).then(
+      (result) => process.send?.(result),
+      (error: unknown) => process.send?.({ type: 'error', message: String(error) }),
+    );
+  });
+  process.send?.({ type: 'ready' });
+}
+
+void main().catch((error: unknown) => {
+  process.send?.({ type: 'error', message: String(error) });
+  process.exit(1);
+});

@@ -1,0 +1,202 @@
+/**
+ * The queue bench: a real worker process and an adapter-like process around BullMQ on Redis.
+ *   1. flood: the adapter enqueues faster than the worker can analyse → end-to-end capacity, and the
+ *      adapter's event-loop delay while the worker is saturated (inference is in another process);
+ *   2. Poisson arrivals at 50 % of that capacity → enqueue → first outbound action p50 / p99.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { INBOUND_QUEUE } from '../queue/types.ts';
+import type { ModelInfo } from '../src/engine.ts';
+import { RedisStore } from '../src/store/redis.ts';
+import type { AdapterInit, PhaseRequest, PhaseResult } from './adapter-child.ts';
+import type { BenchRedis } from './redis.ts';
+import { sleep } from './stats.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+
+export interface QueueBenchOptions {
+  redis: BenchRedis;
+  texts: string[];
+  dtype: string;
+  device: string;
+  threads: number;
+  /** Arrival rate of the flood (should exceed what the worker can do). */
+  floodRate: number;
+  floodS: number;
+  poissonS: number;
+  log: (line: string) => void;
+}
+
+export interface QueueFigures {
+  capacity: number;
+  saturated: boolean;
+  flood: PhaseResult;
+  poisson: PhaseResult;
+  poissonRate: number;
+  workerRssMb: number;
+  workerInfo: ModelInfo[];
+  workerStats: unknown;
+}
+
+type Msg = { type: string; [key: string]: unknown };
+
+function spawnChild(file: string, env: Record<string, string>): ChildProcess {
+  return fork(join(HERE, file), [], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function next(child: ChildProcess, type: string, timeoutMs: number): Promise<Msg> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => done(new Error(`no "${type}" from ${child.pid} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onMessage = (msg: Msg) => {
+      if (msg.type === type) done(null, msg);
+      else if (msg.type === 'error') done(new Error(String(msg.message)));
+    };
+    const onExit = (code: number | null) =>
+      done(new Error(`child exited (${code}) while waiting for "${type}"`));
+    function done(error: Error | null, msg?: Msg) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(msg!);
+    }
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+async function phase(adapter: ChildProcess, req: Omit<PhaseRequest, 'type'>): Promise<PhaseResult> {
+  adapter.send({ type: 'phase', ...req });
+  return (await next(adapter, 'result', req.durationMs + req.drainMs + 60_000)) as unknown as PhaseResult;
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send({ type: 'stop' });
+  const timeout = sleep(15_000).then(() => 'timeout');
+  if ((await Promise.race([exited, timeout])) === 'timeout') child.kill('SIGKILL');
+}
+
+export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures> {
+  const { url, prefix } = o.redis;
+  const workspaceId = 'bench';
+  // Every message gets a sentiment tag (so each one has an observable outbound action); flagged ones also alert.
+  const store = new RedisStore({ url, prefix });
+  await store.start();
+  await store.updateSettings('discord', workspaceId, (s) => ({
+    ...s,
+    sentimentTags: 'all',
+    moderationChannelId: 'mods',
+  }));
+  await store.stop();
+
+  let worker: ChildProcess | undefined;
+  let adapter: ChildProcess | undefined;
+  try {
+    const t0 = performance.now();
+    worker = spawnChild('worker-child.ts', {
+      REDIS_URL: url,
+      STEWARD_PREFIX: prefix,
+      STEWARD_MODEL_DTYPE: o.dtype,
+      STEWARD_DEVICE: o.device,
+      STEWARD_THREADS: String(o.threads),
+      LOG_LEVEL: 'warn',
+    });
+    const ready = await next(worker, 'ready', 240_000);
+    o.log(`  worker process ${worker.pid} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const init: AdapterInit = { redisUrl: url, prefix, workspaceId, texts: o.texts };
+    adapter = spawnChild('adapter-child.ts', { STEWARD_BENCH_ADAPTER: JSON.stringify(init) });
+    await next(adapter, 'ready', 60_000);
+
+    const warm = await phase(adapter, {
+      name: 'warm-up',
+      rate: Math.min(200, o.floodRate / 4),
+      durationMs: 2000,
+      warmupMs: 0,
+      drainMs: 10_000,
+      seed: 1,
+    });
+    o.log(`  warm-up: ${warm.received}/${warm.sent} actions, p50 ${warm.p50Ms.toFixed(1)} ms`);
+    worker.send({ type: 'rss' });
+    const rss = await next(worker, 'rss', 10_000);
+    const workerRssMb = Number(rss.rss) / 2 ** 20;
+
+    const flood = await phase(adapter, {
+      name: 'flood',
+      rate: o.floodRate,
+      durationMs: o.floodS * 1000,
+      warmupMs: 1000,
+      drainMs: 2000,
+      seed: 2,
+    });
+    const saturated = flood.sent - flood.received > flood.sentPerS * 0.5;
+    const capacity = flood.receivedPerS;
+    o.log(
+      `  flood @ ${o.floodRate.toFixed(0)}/s for ${o.floodS} s: sent ${flood.sentPerS.toFixed(0)}/s, actions ${capacity.toFixed(0)}/s` +
+        ` (${saturated ? 'worker saturated' : 'NOT saturated: capacity is a lower bound'}); adapter loop lag` +
+        ` p99 ${flood.loopLagP99Ms.toFixed(1)} ms, max ${flood.loopLagMaxMs.toFixed(1)} ms; enqueue ${flood.enqueueMeanMs.toFixed(2)} ms`,
+    );
+    await discardBacklog(url, prefix);
+
+    const poissonRate = Math.max(1, capacity * 0.5);
+    const poisson = await phase(adapter, {
+      name: 'poisson',
+      rate: poissonRate,
+      durationMs: o.poissonS * 1000,
+      warmupMs: Math.min(3000, o.poissonS * 200),
+      drainMs: 5000,
+      seed: 3,
+    });
+    o.log(
+      `  Poisson @ ${poissonRate.toFixed(0)}/s (50 % of capacity) for ${o.poissonS} s: ${poisson.received}/${poisson.sent} actions,` +
+        ` p50 ${poisson.p50Ms.toFixed(1)} ms, p90 ${poisson.p90Ms.toFixed(1)} ms, p99 ${poisson.p99Ms.toFixed(1)} ms;` +
+        ` adapter loop lag p99 ${poisson.loopLagP99Ms.toFixed(1)} ms`,
+    );
+    worker.send({ type: 'rss' });
+    const after = await next(worker, 'rss', 10_000);
+    return {
+      capacity,
+      saturated,
+      flood,
+      poisson,
+      poissonRate,
+      workerRssMb,
+      workerInfo: ready.info as ModelInfo[],
+      workerStats: after.stats,
+    };
+  } finally {
+    await Promise.all([stopChild(adapter), stopChild(worker)]);
+  }
+}
+
+/** Removes the flood's waiting jobs (the worker finishes the active ones) so the next phase starts empty. */
+async function discardBacklog(url: string, prefix: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const queue = new Queue(INBOUND_QUEUE, {
+    connection: { host: hostname, port: Number(port || 6379) },
+    prefix,
+  });
+  try {
+    await queue.drain(true);
+    for (let i = 0; i < 100; i++) {
+      const counts = await queue.getJobCounts('active', 'waiting');
+      if ((counts.active ?? 0) + (counts.waiting ?? 0) === 0) break;
+      await sleep(100);
+    }
+  } finally {
+    await queue.close();
+  }
+}

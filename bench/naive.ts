@@ -1,0 +1,95 @@
+/**
+ * The baseline a first implementation would write: @huggingface/transformers tokenizer + model, one message
+ * per call (batch 1), same ONNX file, dtype and thread count as the engine. Also used to split the engine's
+ * per-message time into tokenizer / ONNX run / the rest, with the runtime's own bucketing helpers.
+ */
+import {
+  AutoModel,
+  AutoTokenizer,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+} from '@huggingface/transformers';
+import { planBuckets, toBatch } from '../models/runtime/tokens.ts';
+
+export interface Naive {
+  tokenizer: PreTrainedTokenizer;
+  model: PreTrainedModel;
+  /** Token count per text (special tokens included, cut at the model's max length). */
+  tokenCounts(texts: string[]): number[];
+  /** Messages per second through tokenizer + model at batch 1 for about `seconds`. */
+  measure(texts: string[], seconds: number, offset: number): Promise<{ rate: number; next: number }>;
+  /** Per-message µs of tokenizing, and of the ONNX run over length-bucketed batches of `bucket`. */
+  split(
+    texts: string[],
+    bucket: number,
+  ): Promise<{ tokenizeUs: number; onnxUs: number; paddedTokens: number }>;
+  dispose(): Promise<void>;
+}
+
+export async function createNaive(
+  dir: string,
+  dtype: 'q8' | 'fp32',
+  threads: number,
+  maxLength: number,
+): Promise<Naive> {
+  const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+  const model = await AutoModel.from_pretrained(dir, {
+    local_files_only: true,
+    dtype,
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+  });
+  const one = async (text: string) => {
+    const inputs = tokenizer(text, { truncation: true, max_length: maxLength });
+    const out = (await model(inputs)) as Record<string, { data: unknown }>;
+    // Read the heads like a caller would; softmax/sigmoid of a handful of logits is noise next to the run.
+    return out.sentiment_logits?.data;
+  };
+  await one('warm up');
+  return {
+    tokenizer,
+    model,
+    tokenCounts: (texts) => texts.map((t) => Math.min(maxLength, tokenizer._tokenizer.encode(t).ids.length)),
+    async measure(texts, seconds, offset) {
+      let n = 0;
+      let i = offset;
+      const start = performance.now();
+      while (performance.now() - start < seconds * 1000 || n < 8) {
+        await one(texts[i % texts.length]!);
+        i++;
+        n++;
+      }
+      return { rate: n / ((performance.now() - start) / 1000), next: i };
+    },
+    async split(texts, bucket) {
+      const encodeAll = () => texts.map((text) => tokenizer._tokenizer.encode(text).ids.slice(0, maxLength));
+      encodeAll(); // warm the tokenizer's JIT paths; the engine has been running them for a while by now
+      let t = performance.now();
+      const ids = encodeAll();
+      const tokenizeUs = ((performance.now() - t) * 1000) / texts.length;
+      const buckets = planBuckets(
+        ids.map((x) => x.length),
+        bucket,
+        8192,
+      );
+      const batches = buckets.map((b) =>
+        toBatch(
+          b.map((i) => ids[i]!),
+          tokenizer.pad_token_id ?? 0,
+        ),
+      );
+      const paddedTokens = batches.reduce((n, b) => n + b.input_ids.dims[0]! * b.width, 0);
+      let onnxUs = Number.POSITIVE_INFINITY;
+      // Twice: the first pass meets new shapes (allocations), the second is the steady state.
+      for (let pass = 0; pass < 2; pass++) {
+        t = performance.now();
+        for (const batch of batches) await model({ input_ids: batch.input_ids, attention_mask: batch.attention_mask });
+        onnxUs = Math.min(onnxUs, ((performance.now() - t) * 1000) / texts.length);
+      }
+      return { tokenizeUs, onnxUs, paddedTokens };
+    },
+    async dispose() {
+      await model.dispose();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The inference thread: owns a LocalEngine and answers the main thread's requests one message at a time.
+ * Loaded through engine-thread-boot.mjs (which registers tsx) by thread-engine.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import type { Signals } from '../../src/domain/analysis.ts';
+import { LifecycleError } from '../../src/errors.ts';
+import { REDACT_PATHS } from '../../src/logger.ts';
+import { createLocalEngine, type LocalEngine, type LocalEngineOptions } from './local-engine.ts';
+import { type Request, type Response, serializeError } from './protocol.ts';
+import type { RuntimeConfig } from './settings.ts';
+
+export interface ThreadData {
+  config: RuntimeConfig;
+  options: LocalEngineOptions;
+  logLevel: string;
+}
+
+const port = parentPort;
+if (!port) throw new Error('engine-thread.ts must run inside a worker thread');
+const data = workerData as ThreadData;
+
+// Log lines go to the main thread, which owns the real destination (and its redaction and formatting).
+const logger = pino(
+  { level: data.logLevel, base: undefined, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+  { write: (line: string) => port.postMessage({ kind: 'log', line } satisfies Response) },
+);
+
+let engine: LocalEngine | undefined;
+
+function require(): LocalEngine {
+  if (!engine) throw new LifecycleError('inference thread has no started engine');
+  return engine;
+}
+
+async function handle(request: Request): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
+  switch (request.method) {
+    case 'start': {
+      if (engine) throw new LifecycleError('inference thread already started');
+      const next = createLocalEngine(data.config, logger, data.options);
+      await next.start();
+      engine = next;
+      return { value: { defaults: next.defaults(), info: next.info() }, transfer: [] };
+    }
+    case 'stop': {
+      const current = engine;
+      engine = undefined;
+      if (current) await current.stop();
+      return { value: null, transfer: [] };
+    }
+    case 'signals': {
+      const value: Signals[] = await require().signals(request.args[0] as string[]);
+      return { value, transfer: buffersOf(value.map((s) => s.embedding)) };
+    }
+    case 'embed': {
+      const value = await require().embed(request.args[0] as string[]);
+      return { value, transfer: buffersOf(value) };
+    }
+    case 'reply':
+      return { value: await require().reply(request.args[0] as never), transfer: [] };
+    default:
+      throw new Error(`unknown method ${String(request.method)}`);
+  }
+}
+
+/** Each embedding owns its buffer (see l2normalize), so moving them costs nothing; duplicates would throw. */
+function buffersOf(arrays: Float32Array[]): ArrayBuffer[] {
+  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+}
+
+port.on('message', (request: Request) => {
+  handle(request).then(
+    ({ value, transfer }) =>
+      port.postMessage({ kind: 'result', id: request.id, value } satisfies Response, transfer),
+    (error: unknown) =>
+      port.postMessage({ kind: 'error', id: request.id, error: serializeError(error) } satisfies Response),
+  );
+});

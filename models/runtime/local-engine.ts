@@ -1,0 +1,242 @@
+import { SENTIMENT_LABELS, type SentimentLabel, type Signals } from '../../src/domain/analysis.ts';
+import type { InferenceEngine, ModelInfo } from '../../src/engine.ts';
+import { LifecycleError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
+import { HubClassifier } from './classifier.ts';
+import { configureTransformersEnv, DeviceChoice, disposeQuietly, type LoadContext } from './load.ts';
+import { ReplyModel, type SeededReplyRequest } from './reply.ts';
+import {
+  DEFAULT_TUNING,
+  type ModelSource,
+  resolveSource,
+  type RuntimeConfig,
+  type RuntimeTuning,
+} from './settings.ts';
+import { SignalsModel } from './signals.ts';
+
+/** Below this score a hub moderation label is not explained (occlusion costs a run per word). */
+const ATTRIBUTION_MIN_SCORE = 0.3;
+
+export interface LocalEngineOptions {
+  tuning?: Partial<RuntimeTuning>;
+  /** Load the reply model (default true); benchmarks and signals-only tools turn it off. */
+  reply?: boolean;
+}
+
+interface Roles {
+  signals: SignalsModel;
+  reply?: ReplyModel;
+  sentiment?: HubClassifier;
+  moderation?: HubClassifier;
+  sources: Record<string, ModelSource>;
+}
+
+/** Runs the models in this thread. Use createThreadEngine in any process that holds a platform connection. */
+export class LocalEngine implements InferenceEngine {
+  readonly #config: RuntimeConfig;
+  readonly #logger: Logger;
+  readonly #tuning: RuntimeTuning;
+  readonly #withReply: boolean;
+  #roles: Roles | undefined;
+  #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
+  #stopping: Promise<void> | undefined;
+
+  constructor(config: RuntimeConfig, logger: Logger, options: LocalEngineOptions = {}) {
+    this.#config = config;
+    this.#logger = logger.child({ component: 'models' });
+    this.#tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.#withReply = options.reply ?? true;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new LifecycleError(`model engine cannot start: it is ${this.#state}`);
+    this.#state = 'starting';
+    const started = performance.now();
+    const loaded: Partial<Roles> = {};
+    try {
+      await this.#load(loaded);
+    } catch (error) {
+      // A failed start leaves nothing loaded and the engine startable again once the setting is fixed.
+      await this.#dispose(loaded);
+      this.#state = 'new';
+      throw error;
+    }
+    this.#roles = loaded as Roles;
+    this.#state = 'started';
+    this.#logger.info(
+      {
+        models: this.info(),
+        threads: this.#config.models.threads,
+        ms: Math.round(performance.now() - started),
+      },
+      'models loaded',
+    );
+  }
+
+  async #load(loaded: Partial<Roles>): Promise<void> {
+    const { models } = this.#config;
+    // Resolve every source before loading anything, so a bad setting fails fast and names itself.
+    const sources: Record<string, ModelSource> = {
+      signals: resolveSource('signals', models.signals, models.allowRemote),
+    };
+    if (this.#withReply) sources.reply = resolveSource('reply', models.reply, models.allowRemote);
+    if (models.sentiment)
+      sources.sentiment = resolveSource('sentiment', models.sentiment, models.allowRemote);
+    if (models.moderation)
+      sources.moderation = resolveSource('moderation', models.moderation, models.allowRemote);
+    loaded.sources = sources;
+    configureTransformersEnv(models);
+    const device = new DeviceChoice(models.device, this.#logger);
+    const ctx: LoadContext = { config: this.#config, logger: this.#logger, device };
+    // Sequential: loads compete for the same cores, and the CUDA fallback is decided by the first one.
+    loaded.signals = await SignalsModel.load(sources.signals!, ctx, this.#tuning);
+    if (sources.sentiment)
+      loaded.sentiment = await HubClassifier.load('sentiment', sources.sentiment, ctx, this.#tuning);
+    if (sources.moderation) {
+      loaded.moderation = await HubClassifier.load('moderation', sources.moderation, ctx, this.#tuning);
+    }
+    if (sources.reply) loaded.reply = await ReplyModel.load(sources.reply, ctx);
+  }
+
+  /** Idempotent: a second call returns the first call's promise. */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    if (this.#state !== 'started')
+      return Promise.reject(new LifecycleError(`model engine cannot stop: it is ${this.#state}`));
+    this.#state = 'stopped';
+    const roles = this.#roles;
+    this.#roles = undefined;
+    this.#stopping = roles ? this.#dispose(roles) : Promise.resolve();
+    return this.#stopping;
+  }
+
+  async signals(texts: string[]): Promise<Signals[]> {
+    const roles = this.#require();
+    if (texts.length === 0) return [];
+    const raw = await roles.signals.run(texts);
+    const sentiment = roles.sentiment ? await roles.sentiment.scores(texts) : undefined;
+    let moderation: Array<Record<string, number>> | undefined;
+    let reasons: Array<Record<string, string[]>> | undefined;
+    if (roles.moderation) {
+      moderation = await roles.moderation.scores(texts);
+      reasons = await roles.moderation.attribute(texts, moderation, ATTRIBUTION_MIN_SCORE);
+    }
+    return raw.map((r, i) => {
+      const scores = sentiment ? completeSentiment(sentiment[i]!) : r.sentiment;
+      return {
+        sentiment: { label: argmaxLabel(scores), scores },
+        moderation: moderation ? moderation[i]! : r.moderation,
+        attributions: reasons ? withAllLabels(reasons[i]!, moderation![i]!) : r.attributions,
+        embedding: r.embedding,
+      };
+    });
+  }
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    const roles = this.#require();
+    if (texts.length === 0) return [];
+    return (await roles.signals.run(texts, false)).map((r) => r.embedding);
+  }
+
+  async reply(requests: SeededReplyRequest[]): Promise<string[]> {
+    const roles = this.#require();
+    if (!roles.reply) throw new LifecycleError('this engine was started without the reply model');
+    if (requests.length === 0) return [];
+    const { replyBatchSize, maxReplyTokens } = this.#config.worker;
+    return roles.reply.generate(requests, replyBatchSize, maxReplyTokens);
+  }
+
+  defaults(): { thresholds: Record<string, number>; topicThreshold: number; labels: string[] } {
+    const roles = this.#require();
+    const meta = roles.signals.meta;
+    if (roles.moderation) {
+      // Hub classifiers ship no tuned thresholds; 0.5 is the decision point their training optimised.
+      const labels = roles.moderation.labels.outputs.map((o) => o.label);
+      return {
+        thresholds: Object.fromEntries(labels.map((l) => [l, 0.5])),
+        topicThreshold: meta.topic_threshold,
+        labels,
+      };
+    }
+    const labels = meta.moderation_labels;
+    const thresholds = Object.fromEntries(labels.map((l) => [l, meta.default_thresholds[l] ?? 0.5]));
+    return { thresholds, topicThreshold: meta.topic_threshold, labels };
+  }
+
+  info(): ModelInfo[] {
+    const roles = this.#require();
+    const out: ModelInfo[] = [
+      {
+        role: 'signals',
+        source: roles.sources.signals!.location,
+        version: roles.signals.meta.version,
+        dtype: roles.signals.dtype,
+        device: roles.signals.device,
+      },
+    ];
+    for (const role of ['sentiment', 'moderation'] as const) {
+      const model = roles[role];
+      if (model)
+        out.push({
+          role,
+          source: roles.sources[role]!.location,
+          version: model.version,
+          dtype: model.dtype,
+          device: model.device,
+        });
+    }
+    if (roles.reply) {
+      const { meta, dtype, device } = roles.reply;
+      out.push({
+        role: 'reply',
+        source: roles.sources.reply!.location,
+        version: meta.version,
+        dtype,
+        device,
+      });
+    }
+    return out;
+  }
+
+  #require(): Roles {
+    if (this.#state !== 'started' || !this.#roles) {
+      throw new LifecycleError(`model engine is ${this.#state}; call start() first`);
+    }
+    return this.#roles;
+  }
+
+  async #dispose(roles: Partial<Roles>): Promise<void> {
+    for (const role of ['signals', 'sentiment', 'moderation', 'reply'] as const) {
+      const model = roles[role];
+      await disposeQuietly(model, this.#logger, role);
+    }
+  }
+}
+
+/** Builds an engine that runs the models on the calling thread; nothing loads until start(). */
+export function createLocalEngine(
+  config: RuntimeConfig,
+  logger: Logger,
+  options: LocalEngineOptions = {},
+): LocalEngine {
+  return new LocalEngine(config, logger, options);
+}
+
+/** A hub sentiment model may lack a class (binary models have no neutral); missing classes score 0. */
+function completeSentiment(scores: Record<string, number>): Record<SentimentLabel, number> {
+  return Object.fromEntries(SENTIMENT_LABELS.map((l) => [l, scores[l] ?? 0])) as Record<
+    SentimentLabel,
+    number
+  >;
+}
+
+function argmaxLabel(scores: Record<SentimentLabel, number>): SentimentLabel {
+  return SENTIMENT_LABELS.reduce((best, l) => (scores[l] > scores[best] ? l : best), SENTIMENT_LABELS[0]);
+}
+
+function withAllLabels(
+  reasons: Record<string, string[]>,
+  scores: Record<string, number>,
+): Record<string, string[]> {
+  return Object.fromEntries(Object.keys(scores).map((l) => [l, reasons[l] ?? []]));
+}

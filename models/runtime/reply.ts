@@ -1,0 +1,208 @@
+import {
+  AutoModelForSeq2SeqLM,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+  type Tensor,
+} from '@huggingface/transformers';
+import { z } from 'zod';
+import type { ReplyRequest } from '../../src/engine.ts';
+import { ErrorCode, StewardError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
+import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
+import { fnv1a } from './math.ts';
+import { SeededSampler, type SamplingSettings } from './sampling.ts';
+import { ModelLoadError, ModelRunError, type ModelSource, ROLE_SETTING } from './settings.ts';
+import { encode, planBuckets, toBatch } from './tokens.ts';
+
+/** The `steward` block of the reply model's config.json, written by models/training. */
+const ReplyMetaSchema = z.object({
+  context_separator: z.string().min(1),
+  max_context_turns: z.number().int().nonnegative(),
+  max_input_length: z.number().int().positive(),
+  version: z.union([z.string(), z.number()]).transform(String).default('unversioned'),
+  /** Optional prefix template for topic-triggered replies, e.g. "topic: {topic}"; only used when the model was trained with it. */
+  topic_prefix: z.string().optional(),
+});
+export type ReplyMeta = z.infer<typeof ReplyMetaSchema>;
+
+/** A reply request as the worker may send it; a message id, when present, seeds the sampling. */
+export type SeededReplyRequest = ReplyRequest & { messageId?: string };
+
+/** Raised when the model produced nothing usable even after a retry; `replies` holds every reply that did succeed. */
+export class EmptyReplyError extends StewardError {
+  readonly replies: Array<string | null>;
+  constructor(replies: Array<string | null>) {
+    const failed = replies.flatMap((r, i) => (r === null ? [i] : []));
+    // The seed comes from the request, so retrying the same job reproduces the same output.
+    super(
+      ErrorCode.ModelRun,
+      `reply model produced an empty reply for request(s) ${failed.join(', ')} after a retry`,
+      {
+        unrecoverable: true,
+      },
+    );
+    this.replies = replies;
+  }
+}
+
+/** Something a reader would take as a reply: at least one letter, digit or emoji. */
+const USABLE = /[\p{L}\p{N}\p{Extended_Pictographic}]/u;
+
+export class ReplyModel {
+  readonly meta: ReplyMeta;
+  readonly dtype: string;
+  readonly device: string;
+  readonly #model: PreTrainedModel;
+  readonly #tokenizer: PreTrainedTokenizer;
+  readonly #sampling: SamplingSettings;
+  readonly #logger: Logger;
+
+  private constructor(loaded: Loaded<PreTrainedModel>, meta: ReplyMeta, logger: Logger) {
+    this.#model = loaded.model;
+    this.#tokenizer = loaded.tokenizer;
+    this.dtype = loaded.dtype;
+    this.device = loaded.device;
+    this.meta = meta;
+    this.#logger = logger;
+    const gen = (loaded.model.generation_config ?? {}) as Record<string, unknown>;
+    const num = (key: string, fallback: number) =>
+      typeof gen[key] === 'number' ? (gen[key] as number) : fallback;
+    this.#sampling = {
+      doSample: gen.do_sample === true,
+      temperature: num('temperature', 1),
+      topK: num('top_k', 50),
+      topP: num('top_p', 1),
+    };
+  }
+
+  static async load(source: ModelSource, ctx: LoadContext): Promise<ReplyModel> {
+    const loaded = await loadPretrained<PreTrainedModel>(
+      AutoModelForSeq2SeqLM,
+      source,
+      ['encoder_model', 'decoder_model_merged'],
+      ctx,
+    );
+    const parsed = ReplyMetaSchema.safeParse((loaded.model.config as { steward?: unknown }).steward);
+    if (!parsed.success) {
+      await loaded.model.dispose();
+      const issues = parsed.error.issues.map((i) => `steward.${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new ModelLoadError(
+        `${ROLE_SETTING.reply}: ${source.location}/config.json is not a Steward reply model (${issues})`,
+      );
+    }
+    return new ReplyModel(loaded, parsed.data, ctx.logger);
+  }
+
+  /** The model input: the last turns and the message, joined the way the training data was. */
+  format(request: ReplyRequest): string {
+    const turns = this.meta.max_context_turns > 0 ? request.context.slice(-this.meta.max_context_turns) : [];
+    const parts = [...turns.map((t) => t.text), request.text];
+    const prefix =
+      request.topic && this.meta.topic_prefix ? this.meta.topic_prefix.replace('{topic}', request.topic) : '';
+    return prefix + parts.join(this.meta.context_separator);
+  }
+
+  /** Replies in input order; batches of at most `batchSize`, grouped by input length. */
+  async generate(requests: SeededReplyRequest[], batchSize: number, maxNewTokens: number): Promise<string[]> {
+    const seeds = requests.map(seedOf);
+    const first = await this.#run(requests, seeds, this.#sampling, batchSize, maxNewTokens);
+    const empty = first.flatMap((r, i) => (r === null ? [i] : []));
+    if (empty.length === 0) return first as string[];
+    // One retry with a different seed and a hotter, always-sampling distribution.
+    this.#logger.debug(
+      { role: 'reply', empty: empty.length },
+      'empty reply; retrying with different sampling',
+    );
+    const retrySampling = {
+      ...this.#sampling,
+      doSample: true,
+      temperature: Math.max(1, this.#sampling.temperature * 1.3),
+    };
+    const second = await this.#run(
+      empty.map((i) => requests[i]!),
+      empty.map((i) => (seeds[i]! ^ 0x9e3779b9) >>> 0),
+      retrySampling,
+      batchSize,
+      maxNewTokens,
+    );
+    empty.forEach((index, k) => {
+      first[index] = second[k]!;
+    });
+    if (first.some((r) => r === null)) throw new EmptyReplyError(first);
+    return first as string[];
+  }
+
+  async #run(
+    requests: ReplyRequest[],
+    seeds: number[],
+    sampling: SamplingSettings,
+    batchSize: number,
+    maxNewTokens: number,
+  ): Promise<Array<string | null>> {
+    const encoded = requests.map((r) =>
+      encode(this.#tokenizer, this.format(r), this.meta.max_input_length, 'end'),
+    );
+    const cut = encoded.filter((e) => e.dropped > 0).length;
+    if (cut > 0)
+      this.#logger.debug(
+        { role: 'reply', truncated: cut },
+        'reply inputs truncated (oldest context dropped)',
+      );
+    const out = new Array<string | null>(requests.length).fill(null);
+    const eos = this.#tokenizer.eos_token_id;
+    for (const bucket of planBuckets(
+      encoded.map((e) => e.ids.length),
+      batchSize,
+      Number.POSITIVE_INFINITY,
+    )) {
+      const batch = toBatch(
+        bucket.map((i) => encoded[i]!.ids),
+        this.#tokenizer.pad_token_id ?? 0,
+      );
+      const sampler = new SeededSampler(
+        bucket.map((i) => seeds[i]!),
+        sampling,
+        eos,
+        1,
+      );
+      let sequences: Tensor;
+      try {
+        sequences = (await this.#model.generate({
+          input_ids: batch.input_ids,
+          attention_mask: batch.attention_mask,
+          max_new_tokens: maxNewTokens,
+          // Sampling happens in SeededSampler; generate() then only has to pick its single finite logit.
+          do_sample: false,
+          num_beams: 1,
+          // biome-ignore lint/suspicious/noExplicitAny: generate's typing wants a LogitsProcessorList; an array is what it extends with.
+          logits_processor: [sampler] as any,
+        })) as Tensor;
+      } catch (error) {
+        throw new ModelRunError(
+          `reply model failed on a batch of ${bucket.length}: ${message(error)}`,
+          error,
+        );
+      }
+      const rows = sequences.tolist() as bigint[][];
+      bucket.forEach((index, row) => {
+        const ids = rows[row]!.slice(1).map(Number);
+        const end = ids.indexOf(eos);
+        const text = this.#tokenizer
+          .decode(end >= 0 ? ids.slice(0, end) : ids, { skip_special_tokens: true })
+          .trim();
+        out[index] = USABLE.test(text) ? text : null;
+      });
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.#model.dispose();
+  }
+}
+
+/** Per-request seed: from the message id when the caller passes one, else from the request's content. */
+export function seedOf(request: SeededReplyRequest): number {
+  if (request.messageId) return fnv1a(request.messageId);
+  return fnv1a(JSON.stringify([request.text, request.context.map((t) => t.text), request.topic ?? '']));
+}

@@ -1,0 +1,198 @@
+import {
+  AutoModel,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+  type Tensor,
+} from '@huggingface/transformers';
+import { z } from 'zod';
+import { SENTIMENT_LABELS, type SentimentLabel } from '../../src/domain/analysis.ts';
+import type { Logger } from '../../src/logger.ts';
+import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
+import { l2normalize, sigmoid, softmax } from './math.ts';
+import {
+  ModelLoadError,
+  ModelRunError,
+  type ModelSource,
+  ROLE_SETTING,
+  type RuntimeTuning,
+} from './settings.ts';
+import { type Encoded, encode, planBuckets, toBatch, topWords, wordsOf } from './tokens.ts';
+
+/** The `steward` block of the signals model's config.json, written by models/training. */
+const SignalsMetaSchema = z.object({
+  sentiment_labels: z.array(z.enum(SENTIMENT_LABELS)).length(3),
+  moderation_labels: z.array(z.string().min(1)).min(1),
+  default_thresholds: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  embedding_dim: z.number().int().positive().optional(),
+  max_length: z.number().int().positive().default(128),
+  topic_threshold: z.number().min(-1).max(1).default(0.5),
+  version: z.union([z.string(), z.number()]).transform(String).default('unversioned'),
+  /** Map @handles and links the way the training data wrote them (models/training/common.py clean_tweet). */
+  preprocess: z
+    .object({
+      mentions: z.string().optional(),
+      urls: z.string().optional(),
+      collapse_whitespace: z.boolean().optional(),
+    })
+    .optional(),
+});
+export type SignalsMeta = z.infer<typeof SignalsMetaSchema>;
+
+/** What the signals graph says about one text, before any hub classifier replaces a head. */
+export interface RawSignals {
+  sentiment: Record<SentimentLabel, number>;
+  moderation: Record<string, number>;
+  attributions: Record<string, string[]>;
+  embedding: Float32Array;
+}
+
+export class SignalsModel {
+  readonly meta: SignalsMeta;
+  readonly dtype: string;
+  readonly device: string;
+  readonly #model: PreTrainedModel;
+  readonly #tokenizer: PreTrainedTokenizer;
+  readonly #tuning: RuntimeTuning;
+  readonly #logger: Logger;
+
+  private constructor(
+    loaded: Loaded<PreTrainedModel>,
+    meta: SignalsMeta,
+    tuning: RuntimeTuning,
+    logger: Logger,
+  ) {
+    this.#model = loaded.model;
+    this.#tokenizer = loaded.tokenizer;
+    this.dtype = loaded.dtype;
+    this.device = loaded.device;
+    this.meta = meta;
+    this.#tuning = tuning;
+    this.#logger = logger;
+  }
+
+  static async load(source: ModelSource, ctx: LoadContext, tuning: RuntimeTuning): Promise<SignalsModel> {
+    const loaded = await loadPretrained<PreTrainedModel>(AutoModel, source, ['model'], ctx);
+    const parsed = SignalsMetaSchema.safeParse((loaded.model.config as { steward?: unknown }).steward);
+    if (!parsed.success) {
+      await loaded.model.dispose();
+      const issues = parsed.error.issues.map((i) => `steward.${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new ModelLoadError(
+        `${ROLE_SETTING.signals}: ${source.location}/config.json is not a Steward signals model (${issues})`,
+      );
+    }
+    const outputs: string[] = loaded.model.sessions.model?.outputNames ?? [];
+    const missing = ['sentiment_logits', 'moderation_logits', 'moderation_attribution', 'embeddings'].filter(
+      (name) => !outputs.includes(name),
+    );
+    if (missing.length > 0) {
+      await loaded.model.dispose();
+      throw new ModelLoadError(
+        `${ROLE_SETTING.signals}: ${source.location} graph lacks outputs ${missing.join(', ')}`,
+      );
+    }
+    return new SignalsModel(loaded, parsed.data, tuning, ctx.logger);
+  }
+
+  get labels(): string[] {
+    return this.meta.moderation_labels;
+  }
+
+  /** Tokenizes (with truncation at max_length, logged at debug) and keeps each text's tokens for attributions. */
+  encodeAll(texts: string[]): Encoded[] {
+    const encoded = texts.map((t) =>
+      encode(this.#tokenizer, preprocess(t, this.meta.preprocess), this.meta.max_length),
+    );
+    const cut = encoded.filter((e) => e.dropped > 0);
+    if (cut.length > 0) {
+      this.#logger.debug(
+        {
+          role: 'signals',
+          truncated: cut.length,
+          droppedTokens: cut.map((e) => e.dropped),
+          maxLength: this.meta.max_length,
+        },
+        'texts longer than the model limit were truncated',
+      );
+    }
+    return encoded;
+  }
+
+  /** One encoder pass per length bucket; results in input order. */
+  async run(texts: string[], withHeads = true): Promise<RawSignals[]> {
+    const encoded = this.encodeAll(texts);
+    const out = new Array<RawSignals>(texts.length);
+    const buckets = planBuckets(
+      encoded.map((e) => e.ids.length),
+      this.#tuning.bucketSize,
+      this.#tuning.maxBucketTokens,
+    );
+    for (const bucket of buckets) {
+      const batch = toBatch(
+        bucket.map((i) => encoded[i]!.ids),
+        this.#tokenizer.pad_token_id ?? 0,
+      );
+      let result: Record<string, Tensor>;
+      try {
+        result = await this.#model({ input_ids: batch.input_ids, attention_mask: batch.attention_mask });
+      } catch (error) {
+        throw new ModelRunError(
+          `signals model failed on a batch of ${bucket.length}: ${message(error)}`,
+          error,
+        );
+      }
+      bucket.forEach((index, row) => {
+        out[index] = this.#read(result, row, batch.width, encoded[index]!, withHeads);
+      });
+    }
+    return out;
+  }
+
+  #read(
+    result: Record<string, Tensor>,
+    row: number,
+    width: number,
+    encoded: Encoded,
+    withHeads: boolean,
+  ): RawSignals {
+    const labels = this.meta.moderation_labels;
+    const L = labels.length;
+    const emb = result.embeddings!;
+    const D = emb.dims.at(-1)!;
+    const embedding = l2normalize((emb.data as Float32Array).subarray(row * D, (row + 1) * D));
+    const sentiment = {} as Record<SentimentLabel, number>;
+    const moderation: Record<string, number> = {};
+    const attributions: Record<string, string[]> = {};
+    if (withHeads) {
+      const s = result.sentiment_logits!.data as Float32Array;
+      const probs = softmax(s.subarray(row * 3, row * 3 + 3));
+      this.meta.sentiment_labels.forEach((label, i) => {
+        sentiment[label] = probs[i]!;
+      });
+      const m = result.moderation_logits!.data as Float32Array;
+      const attr = result.moderation_attribution!.data as Float32Array;
+      const words = wordsOf(this.#tokenizer, encoded);
+      labels.forEach((label, l) => {
+        moderation[label] = sigmoid(m[row * L + l]!);
+        attributions[label] = topWords(words, (t) => attr[(row * width + t) * L + l]!);
+      });
+    }
+    return { sentiment, moderation, attributions, embedding };
+  }
+
+  async dispose(): Promise<void> {
+    await this.#model.dispose();
+  }
+}
+
+const URL_RE = /(https?:\/\/\S+|www\.\S+)/giu;
+const MENTION_RE = /@\w+/gu;
+
+/** The training-time text mapping named by steward.preprocess (mirrors clean_tweet in models/training/common.py). */
+export function preprocess(text: string, mode: SignalsMeta['preprocess']): string {
+  if (!mode) return text;
+  let out = text;
+  if (mode.urls !== undefined) out = out.replace(URL_RE, mode.urls).replace(/\bURL\b/gu, mode.urls);
+  if (mode.mentions !== undefined) out = out.replace(MENTION_RE, mode.mentions);
+  if (mode.collapse_whitespace) out = out.replace(/\s+/gu, ' ').trim();
+  return out;
+}

@@ -1,0 +1,59 @@
+/** Helpers shared by the runtime's tests (test/models/runtime*.test.ts, thread-engine*.test.ts); not used at run time. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Logger } from '../../src/logger.ts';
+import type { RuntimeConfig } from './settings.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/** The bundled model folder of a role; STEWARD_TEST_MODEL_<ROLE> points tests at another export (e.g. a smoke run). */
+export function modelFolder(role: 'signals' | 'reply'): string {
+  const override = process.env[`STEWARD_TEST_MODEL_${role.toUpperCase()}`];
+  return override ? path.resolve(override) : path.join(ROOT, 'models', 'bundled', role);
+}
+
+/** Whether the role's folder holds an exported model yet (the models are trained separately). */
+export function hasModel(role: 'signals' | 'reply'): boolean {
+  const folder = modelFolder(role);
+  return existsSync(path.join(folder, 'config.json')) && existsSync(path.join(folder, 'onnx'));
+}
+
+export function testConfig(
+  models: Partial<RuntimeConfig['models']> = {},
+  worker: Partial<RuntimeConfig['worker']> = {},
+): RuntimeConfig {
+  return {
+    models: {
+      signals: modelFolder('signals'),
+      reply: modelFolder('reply'),
+      sentiment: undefined,
+      moderation: undefined,
+      allowRemote: false,
+      dtype: 'fp32',
+      device: 'cpu',
+      threads: 1,
+      cacheDir: undefined,
+      ...models,
+    },
+    worker: { replyBatchSize: 8, maxReplyTokens: 24, ...worker },
+  };
+}
+
+export interface CapturedLogger {
+  logger: Logger;
+  records: Array<Record<string, unknown> & { level: number; msg?: string }>;
+}
+
+/** A real pino logger whose JSON lines are kept in memory, so tests can assert on what was logged. */
+export function captureLogger(level = 'debug'): CapturedLogger {
+  const records: CapturedLogger['records'] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) records.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), records };
+}

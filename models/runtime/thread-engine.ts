@@ -1,0 +1,218 @@
+import { Worker } from 'node:worker_threads';
+import type { Signals } from '../../src/domain/analysis.ts';
+import type { InferenceEngine, ModelInfo } from '../../src/engine.ts';
+import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { ThreadData } from './engine-thread.ts';
+import { deserializeError, type Method, type Response } from './protocol.ts';
+import type { SeededReplyRequest } from './reply.ts';
+import type { LocalEngineOptions } from './local-engine.ts';
+import type { RuntimeConfig } from './settings.ts';
+
+export interface ThreadEngineOptions extends LocalEngineOptions {
+  /** Called with each inference thread as it is spawned (tests use it to crash one). */
+  onThread?: (worker: Worker) => void;
+  /** How long stop() waits for the thread to release its sessions before terminating it. */
+  stopTimeoutMs?: number;
+}
+
+type Defaults = ReturnType<InferenceEngine['defaults']>;
+
+interface Pending {
+  worker: Worker;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+const ENTRY = new URL('./engine-thread-boot.mjs', import.meta.url);
+
+/**
+ * Runs the local engine in a worker thread, so onnxruntime's blocking run() never stalls the event loop
+ * that holds platform connections (gateway heartbeats, 3-second acks). A crashed thread fails its in-flight
+ * calls with a retryable error and is replaced on the next call.
+ */
+export class ThreadEngine implements InferenceEngine {
+  readonly #config: RuntimeConfig;
+  readonly #logger: Logger;
+  readonly #options: ThreadEngineOptions;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #worker: Worker | undefined;
+  #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
+  #respawning: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #loaded: { defaults: Defaults; info: ModelInfo[] } | undefined;
+
+  constructor(config: RuntimeConfig, logger: Logger, options: ThreadEngineOptions = {}) {
+    this.#config = config;
+    this.#logger = logger.child({ component: 'models' });
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new LifecycleError(`model engine cannot start: it is ${this.#state}`);
+    this.#state = 'starting';
+    try {
+      await this.#spawn();
+    } catch (error) {
+      this.#state = 'new';
+      throw error;
+    }
+    this.#state = 'started';
+  }
+
+  /** Idempotent: a second call returns the first call's promise. */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    if (this.#state !== 'started')
+      return Promise.reject(new LifecycleError(`model engine cannot stop: it is ${this.#state}`));
+    this.#state = 'stopped';
+    this.#stopping = this.#shutdown();
+    return this.#stopping;
+  }
+
+  async signals(texts: string[]): Promise<Signals[]> {
+    return (await this.#call('signals', [texts])) as Signals[];
+  }
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    return (await this.#call('embed', [texts])) as Float32Array[];
+  }
+
+  async reply(requests: SeededReplyRequest[]): Promise<string[]> {
+    return (await this.#call('reply', [requests])) as string[];
+  }
+
+  defaults(): Defaults {
+    return this.#require().defaults;
+  }
+
+  info(): ModelInfo[] {
+    return this.#require().info;
+  }
+
+  #require(): { defaults: Defaults; info: ModelInfo[] } {
+    if (this.#state !== 'started' || !this.#loaded)
+      throw new LifecycleError(`model engine is ${this.#state}; call start() first`);
+    return this.#loaded;
+  }
+
+  async #call(method: Exclude<Method, 'start' | 'stop'>, args: unknown[]): Promise<unknown> {
+    this.#require();
+    if (!this.#worker) {
+      // The previous thread crashed: replace it (once, however many calls are waiting).
+      this.#respawning ??= this.#spawn().finally(() => {
+        this.#respawning = undefined;
+      });
+      await this.#respawning;
+    }
+    return this.#send(this.#worker!, method, args);
+  }
+
+  #send(worker: Worker, method: Method, args: unknown[]): Promise<unknown> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { worker, resolve, reject });
+      worker.postMessage({ id, method, args });
+    });
+  }
+
+  async #spawn(): Promise<void> {
+    const workerData: ThreadData = {
+      config: this.#config,
+      options: { tuning: this.#options.tuning ?? {}, reply: this.#options.reply ?? true },
+      logLevel: this.#logger.level,
+    };
+    const worker = new Worker(ENTRY, { workerData, name: 'steward-inference' });
+    this.#worker = worker;
+    worker.on('message', (message: Response) => this.#onMessage(message));
+    worker.on('error', (error) => this.#onExit(worker, `inference thread crashed: ${error.message}`));
+    worker.on('exit', (code) => this.#onExit(worker, `inference thread exited unexpectedly (code ${code})`));
+    this.#options.onThread?.(worker);
+    try {
+      this.#loaded = (await this.#send(worker, 'start', [])) as { defaults: Defaults; info: ModelInfo[] };
+    } catch (error) {
+      this.#worker = undefined;
+      await worker.terminate();
+      throw error;
+    }
+  }
+
+  #onMessage(message: Response): void {
+    if (message.kind === 'log') {
+      this.#relayLog(message.line);
+      return;
+    }
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    this.#pending.delete(message.id);
+    if (message.kind === 'result') pending.resolve(message.value);
+    else pending.reject(deserializeError(message.error));
+  }
+
+  /** Both 'error' and 'exit' fire for a crash; only the first one for the current thread counts. */
+  #onExit(worker: Worker, reason: string): void {
+    const current = worker === this.#worker;
+    if (current) this.#worker = undefined;
+    const expected = this.#state === 'stopped';
+    if (current && !expected)
+      this.#logger.error({ reason }, 'inference thread died; it restarts on the next call');
+    const error = expected
+      ? new LifecycleError('model engine stopped while the call was in flight')
+      : new StewardError(ErrorCode.ModelRun, reason);
+    for (const [id, pending] of this.#pending) {
+      if (pending.worker !== worker) continue;
+      this.#pending.delete(id);
+      pending.reject(error);
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    await this.#respawning?.catch(() => undefined);
+    const worker = this.#worker;
+    if (!worker) return;
+    const timeout = this.#options.stopTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#send(worker, 'stop', []),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer in ${timeout} ms`)), timeout).unref();
+        }),
+      ]);
+    } catch (error) {
+      this.#logger.warn(
+        { err: (error as Error).message },
+        'inference thread did not stop cleanly; terminating it',
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    this.#worker = undefined;
+    await worker.terminate();
+  }
+
+  /** Re-emits a pino line from the thread through this process's logger, at the same level. */
+  #relayLog(line: string): void {
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      this.#logger.info({ line }, 'inference thread');
+      return;
+    }
+    const { level, msg, time: _time, ...fields } = record;
+    const label = this.#logger.levels.labels[Number(level)] ?? 'info';
+    const log = (this.#logger as unknown as Record<string, (obj: object, msg?: string) => void>)[label];
+    log?.call(this.#logger, { ...fields, thread: 'inference' }, typeof msg === 'string' ? msg : undefined);
+  }
+}
+
+/** Builds an engine whose models run in a worker thread; nothing loads until start(). */
+export function createThreadEngine(
+  config: RuntimeConfig,
+  logger: Logger,
+  options: ThreadEngineOptions = {},
+): ThreadEngine {
+  return new ThreadEngine(config, logger, options);
+}

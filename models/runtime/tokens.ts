@@ -1,0 +1,154 @@
+import { type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
+
+/** One text as token ids, already cut to the model's limit. */
+export interface Encoded {
+  ids: number[];
+  /** Token strings, aligned with ids (for merging attributions back into words). */
+  tokens: string[];
+  /** Tokens dropped by truncation (0 when the text fit). */
+  dropped: number;
+}
+
+/**
+ * Tokenizes one text and truncates it ourselves rather than through the tokenizer: transformers.js' batch
+ * truncation slices the tail off, which drops the closing special token (</s>, [SEP]) that the model saw in
+ * training. `keep: 'end'` keeps the most recent text (reply context), 'start' the beginning (signals).
+ */
+export function encode(
+  tokenizer: PreTrainedTokenizer,
+  text: string,
+  maxLength: number,
+  keep: 'start' | 'end' = 'start',
+): Encoded {
+  const { ids, tokens } = tokenizer._tokenizer.encode(text);
+  if (ids.length <= maxLength) return { ids, tokens, dropped: 0 };
+  const special = new Set(tokenizer.all_special_ids);
+  // Special tokens at either edge (BOS/CLS at the start, EOS/SEP at the end) survive truncation.
+  let head = 0;
+  while (head < ids.length && special.has(ids[head]!)) head++;
+  let tail = ids.length;
+  while (tail > head && special.has(ids[tail - 1]!)) tail--;
+  const room = Math.max(0, maxLength - head - (ids.length - tail));
+  const [from, to] = keep === 'start' ? [head, head + room] : [tail - room, tail];
+  const pick = <T>(xs: T[]) => [...xs.slice(0, head), ...xs.slice(from, to), ...xs.slice(tail)];
+  return { ids: pick(ids), tokens: pick(tokens), dropped: ids.length - (head + room + ids.length - tail) };
+}
+
+/** Right-padded input_ids / attention_mask tensors for a batch, padded to its longest member only. */
+export function toBatch(
+  rows: number[][],
+  padId: number,
+): { input_ids: Tensor; attention_mask: Tensor; width: number } {
+  const width = Math.max(1, ...rows.map((r) => r.length));
+  const ids = new BigInt64Array(rows.length * width).fill(BigInt(padId));
+  const mask = new BigInt64Array(rows.length * width);
+  rows.forEach((row, b) => {
+    row.forEach((id, t) => {
+      ids[b * width + t] = BigInt(id);
+      mask[b * width + t] = 1n;
+    });
+  });
+  const dims = [rows.length, width];
+  return {
+    input_ids: new Tensor('int64', ids, dims),
+    attention_mask: new Tensor('int64', mask, dims),
+    width,
+  };
+}
+
+/**
+ * Groups item indices into runs of similar length so a long text does not make a whole batch pad to its
+ * size. Sorted by length; a run closes at `maxItems`, or when its padded size would pass `maxTokens`.
+ */
+export function planBuckets(lengths: number[], maxItems: number, maxTokens: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const buckets: number[][] = [];
+  let current: number[] = [];
+  for (const index of order) {
+    const width = lengths[index]!;
+    if (current.length > 0 && (current.length >= maxItems || (current.length + 1) * width > maxTokens)) {
+      buckets.push(current);
+      current = [];
+    }
+    current.push(index);
+  }
+  if (current.length > 0) buckets.push(current);
+  return buckets;
+}
+
+/** A word of the input: the token positions that make it up and how it reads. */
+export interface Word {
+  positions: number[];
+  text: string;
+}
+
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const EDGE_PUNCT = /^[\p{P}\s]+|[\p{P}\s]+$/gu;
+
+/**
+ * Merges subword tokens back into words. Word starts are marked by '▁' (Metaspace / sentencepiece) or 'Ġ'
+ * (byte-level BPE); WordPiece marks continuations with '##' instead. CJK runs have no spaces, so they are
+ * split further at token boundaries where the text decodes cleanly (byte-fallback pieces of one character
+ * stay together). Special tokens and punctuation-only words are left out.
+ */
+export function wordsOf(tokenizer: PreTrainedTokenizer, encoded: Encoded): Word[] {
+  const special = new Set(tokenizer.all_special_ids);
+  const wordPiece = tokenizer._tokenizerJSON?.model?.type === 'WordPiece';
+  const groups: number[][] = [];
+  encoded.tokens.forEach((token, position) => {
+    if (special.has(encoded.ids[position]!)) return;
+    const starts = wordPiece ? !token.startsWith('##') : token.startsWith('▁') || token.startsWith('Ġ');
+    const last = groups.at(-1);
+    if (starts || !last || last.at(-1) !== position - 1) groups.push([position]);
+    else last.push(position);
+  });
+  const decode = (positions: number[]) =>
+    tokenizer.decode(
+      positions.map((p) => encoded.ids[p]!),
+      { skip_special_tokens: true },
+    );
+  const words: Word[] = [];
+  for (const positions of groups) {
+    const text = decode(positions);
+    if (CJK.test(text) && positions.length > 1) words.push(...splitClean(positions, decode));
+    else words.push({ positions, text });
+  }
+  return words
+    .map((w) => ({ positions: w.positions, text: w.text.replace(EDGE_PUNCT, '') }))
+    .filter((w) => w.text.length > 0);
+}
+
+function splitClean(positions: number[], decode: (p: number[]) => string): Word[] {
+  const out: Word[] = [];
+  let run: number[] = [];
+  for (const p of positions) {
+    run.push(p);
+    const text = decode(run);
+    if (!text.includes('\uFFFD')) {
+      out.push({ positions: run, text });
+      run = [];
+    }
+  }
+  if (run.length > 0) out.push({ positions: run, text: decode(run) });
+  return out;
+}
+
+/**
+ * Per word, the summed contribution of its tokens; returns up to `max` distinct words with a positive
+ * contribution, strongest first. Words far weaker than the strongest (< 10 %) are noise and left out.
+ */
+export function topWords(words: Word[], contribution: (position: number) => number, max = 3): string[] {
+  const best = new Map<string, { text: string; score: number }>();
+  for (const word of words) {
+    const score = word.positions.reduce((sum, p) => sum + contribution(p), 0);
+    const key = word.text.toLowerCase();
+    const seen = best.get(key);
+    if (score > 0 && (!seen || score > seen.score)) best.set(key, { text: word.text, score });
+  }
+  const ranked = [...best.values()].sort((a, b) => b.score - a.score);
+  const top = ranked[0]?.score ?? 0;
+  return ranked
+    .filter((w) => w.score >= top * 0.1)
+    .slice(0, max)
+    .map((w) => w.text);
+}

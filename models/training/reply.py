@@ -1,0 +1,388 @@
+"""Steward "reply" model: train / export / eval a small T5-style encoder-decoder from scratch on self_dialogue.
+
+  /usr/bin/python3 models/training/reply.py train  [--data DIR] [--out DIR] [--resume] [--minutes 45] [--smoke]
+  /usr/bin/python3 models/training/reply.py export [--out DIR] [--dest models/bundled/reply] [--smoke]
+  /usr/bin/python3 models/training/reply.py eval   [--out DIR] [--dest models/bundled/reply] [--smoke]
+  /usr/bin/python3 models/training/reply.py smoke  [--out DIR]      # train+export+node parity on a tiny slice (< 2 min)
+
+Data: self_dialogue train split only (BSD-3); validation split for perplexity. Nothing else.
+Example = encoder input: the last 1-3 lines before a line, joined with the `<sep>` token (id 3), + `</s>`;
+target = that line + `</s>`. The tokenizer is the shared sentencepiece BPE (models/training/work/tokenizer).
+Outputs: --out (default models/training/work/reply): ckpt.pt (resumable), model.pt (final), export/ (fp32+int8
+ONNX for parity/eval); --dest gets the bundled folder (config.json, generation_config.json, tokenizer, onnx/).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import common as C  # noqa: E402
+
+REPO = C.REPO
+DEFAULT_OUT = os.path.join(C.WORK, "reply")
+DEFAULT_DEST = os.path.join(REPO, "models", "bundled", "reply")
+SEP_ID, EOS_ID, PAD_ID = 3, 1, 0
+SEP_TEXT = "<sep>"
+MAX_CONTEXT_TURNS = 3
+MAX_INPUT_LEN = 64
+MAX_TARGET_LEN = 40
+VERSION = "0.1.0"
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# tokenizer
+# --------------------------------------------------------------------------------------------
+
+def tokenizer_dir(args):
+    if args.tokenizer:
+        return args.tokenizer
+    d = C.TOKENIZER_DIR
+    if os.path.exists(os.path.join(d, "READY")):
+        return d
+    if args.smoke:  # CI smoke without the shared tokenizer: build a tiny one next to the smoke outputs
+        d = os.path.join(args.out, "tokenizer")
+        if not os.path.exists(os.path.join(d, "READY")):
+            log("shared tokenizer not READY; training a tiny one for the smoke run in", d)
+            subprocess.run([sys.executable, os.path.join(HERE, "tokenizer.py"), "--tiny", "--data", args.data,
+                            "--out", d], check=True)
+        return d
+    raise SystemExit(f"tokenizer not ready: {d}/READY missing (run `npm run train -- tokenizer` first)")
+
+
+def load_tokenizer(tok_dir):
+    from tokenizer import SpTokenizer
+
+    tok = SpTokenizer(os.path.join(tok_dir, "tokenizer.model"))
+    tok.model_file = os.path.join(tok_dir, "tokenizer.model")
+    return tok
+
+
+def clean_turn(t: str) -> str:
+    """Runtime contract: each turn is whitespace-collapsed and trimmed (newlines become spaces)."""
+    return " ".join(t.split())
+
+
+def join_context(turns):
+    return SEP_TEXT.join(clean_turn(t) for t in turns[-MAX_CONTEXT_TURNS:])
+
+
+def build_input_ids(line_ids, max_len=MAX_INPUT_LEN):
+    """line_ids: list of token-id lists (oldest first, no eos). Drop the oldest turns until the joined input
+    (turns + <sep> between + </s>) fits max_len; a single over-long turn keeps its last tokens."""
+    line_ids = list(line_ids[-MAX_CONTEXT_TURNS:])
+    while len(line_ids) > 1 and sum(len(x) for x in line_ids) + len(line_ids) > max_len:
+        line_ids.pop(0)
+    out = []
+    for i, x in enumerate(line_ids):
+        if i:
+            out.append(SEP_ID)
+        out += x
+    out = out[-(max_len - 1):]
+    return out + [EOS_ID]
+
+
+# --------------------------------------------------------------------------------------------
+# data
+# --------------------------------------------------------------------------------------------
+
+def encode_convs(tok, convs):
+    return [[tok.encode(clean_turn(l), add_eos=False) for l in c] for c in convs]
+
+
+def load_split(args, tok, split, max_convs=None):
+    cache = os.path.join(args.out, f"data_{split}_{max_convs or 'all'}.json")
+    tok_sig = os.path.getsize(tok.model_file) if hasattr(tok, "model_file") else None
+    if os.path.exists(cache):
+        with open(cache) as f:
+            d = json.load(f)
+        if d.get("vocab") == tok.vocab_size and d.get("sig") == tok_sig:
+            return d["convs"]
+    convs = C.load_self_dialogue(args.data, split, max_convs=max_convs)
+    enc = encode_convs(tok, convs)
+    os.makedirs(args.out, exist_ok=True)
+    C.atomic_write_json(cache, {"vocab": tok.vocab_size, "sig": tok_sig, "convs": enc})
+    return enc
+
+
+def make_examples(convs, rng, fixed_k=None):
+    ex = []
+    for c in convs:
+        for t in range(1, len(c)):
+            k = fixed_k if fixed_k else rng.randint(1, MAX_CONTEXT_TURNS)
+            k = min(k, t)
+            src = build_input_ids(c[t - k:t])
+            tgt = (c[t] + [EOS_ID])[:MAX_TARGET_LEN]
+            if len(c[t]) == 0:
+                continue
+            ex.append((src, tgt))
+    return ex
+
+
+def batches(examples, bs, rng, shuffle=True):
+    idx = list(range(len(examples)))
+    if shuffle:
+        rng.shuffle(idx)
+    chunk = bs * 50
+    out = []
+    for i in range(0, len(idx), chunk):
+        part = sorted(idx[i:i + chunk], key=lambda j: (len(examples[j][0]), len(examples[j][1])))
+        out += [part[k:k + bs] for k in range(0, len(part), bs)]
+    if shuffle:
+        rng.shuffle(out)
+    return out
+
+
+def collate(examples, ids):
+    import torch
+
+    src = [examples[i][0] for i in ids]
+    tgt = [examples[i][1] for i in ids]
+    S, T = max(map(len, src)), max(map(len, tgt))
+    x = torch.full((len(ids), S), PAD_ID, dtype=torch.long)
+    am = torch.zeros((len(ids), S), dtype=torch.long)
+    dec = torch.full((len(ids), T), PAD_ID, dtype=torch.long)
+    lab = torch.full((len(ids), T), -100, dtype=torch.long)
+    for r, (s, t) in enumerate(zip(src, tgt)):
+        x[r, :len(s)] = torch.tensor(s)
+        am[r, :len(s)] = 1
+        dec[r, 1:len(t)] = torch.tensor(t[:-1])  # decoder_start (=pad 0) then the target shifted right
+        lab[r, :len(t)] = torch.tensor(t)
+    return x, am, dec, lab
+
+
+# --------------------------------------------------------------------------------------------
+# model config
+# --------------------------------------------------------------------------------------------
+
+def model_config(args, vocab):
+    from reply_model import ReplyConfig
+
+    if args.smoke:
+        return ReplyConfig(vocab_size=vocab, d_model=64, d_kv=16, d_ff=128, num_heads=4, num_layers=2,
+                           num_decoder_layers=2)
+    return ReplyConfig(vocab_size=vocab, d_model=args.d_model, d_kv=args.d_model // args.heads, d_ff=args.d_ff,
+                       num_heads=args.heads, num_layers=args.layers, num_decoder_layers=args.layers)
+
+
+# --------------------------------------------------------------------------------------------
+# train
+# --------------------------------------------------------------------------------------------
+
+def lr_at(step, total, peak, warmup):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def evaluate_loss(model, examples, bs=64, max_batches=None):
+    import torch
+    import torch.nn.functional as F
+
+    model.eval()
+    tot, n = 0.0, 0
+    bl = batches(examples, bs, random.Random(0), shuffle=False)
+    if max_batches:
+        bl = bl[:max_batches]
+    with torch.no_grad():
+        for ids in bl:
+            x, am, dec, lab = collate(examples, ids)
+            lg = model(x, am, dec)
+            loss = F.cross_entropy(lg.reshape(-1, lg.shape[-1]), lab.reshape(-1), ignore_index=-100, reduction="sum")
+            tot += float(loss)
+            n += int((lab != -100).sum())
+    model.train()
+    return tot / max(n, 1), n
+
+
+def train(args):
+    import torch
+    import torch.nn.functional as F
+    from reply_model import ReplyConfig, ReplyModel, count_params
+
+    torch.set_num_threads(args.threads)
+    C.seed_everything(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    tdir = tokenizer_dir(args)
+    tok = load_tokenizer(tdir)
+    log(f"tokenizer {tdir} vocab {tok.vocab_size}")
+    t0 = time.time()
+    train_convs = load_split(args, tok, "train", max_convs=300 if args.smoke else None)
+    val_convs = load_split(args, tok, "validation", max_convs=60 if args.smoke else None)
+    val_ex = make_examples(val_convs, random.Random(1), fixed_k=MAX_CONTEXT_TURNS)
+    log(f"data: {len(train_convs)} train conversations, {len(val_ex)} validation pairs ({time.time() - t0:.0f}s)")
+
+    ckpt_path = os.path.join(args.out, "ckpt.pt")
+    state = None
+    if args.resume and os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path)
+        cfg = ReplyConfig(**state["cfg"])
+        log(f"resuming from step {state['step']}")
+    else:
+        cfg = model_config(args, tok.vocab_size)
+    model = ReplyModel(cfg)
+    log(f"model: {count_params(model) / 1e6:.2f}M params {cfg.to_dict()}")
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "bias.emb" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "bias.emb" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+    step, epoch, bidx, total = 0, 0, 0, None
+    if state:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, epoch, bidx, total = state["step"], state["epoch"], state["bidx"], state["total"]
+        random.setstate(state["py_rng"])
+        torch.set_rng_state(state["torch_rng"])
+    warmup = 30 if args.smoke else args.warmup
+    budget_s = args.minutes * 60
+    model.train()
+
+    def epoch_batches(ep):
+        rng = random.Random(args.seed * 1000 + ep)
+        ex = make_examples(train_convs, rng)
+        return ex, batches(ex, args.batch, rng)
+
+    ex, bl = epoch_batches(epoch)
+    if total is None and args.smoke:
+        total = args.max_steps or 60
+    calib_t, calib_step = time.time(), step
+    prog = C.Progress(total, "reply", every=5, start_step=step) if total else None
+    last_ck = time.time()
+    last_eval = time.time()
+    run_t0 = time.time()
+    losses = []
+    while True:
+        if total is not None and step >= total:
+            break
+        if bidx >= len(bl):
+            epoch, bidx = epoch + 1, 0
+            ex, bl = epoch_batches(epoch)
+            log(f"epoch {epoch}")
+        x, am, dec, lab = collate(ex, bl[bidx])
+        lr = lr_at(step, total or 10 ** 9, args.lr, warmup)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        lg = model(x, am, dec)
+        loss = F.cross_entropy(lg.reshape(-1, lg.shape[-1]), lab.reshape(-1), ignore_index=-100)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(float(loss))
+        step += 1
+        bidx += 1
+        if total is None and step - calib_step == 40:
+            # fix the schedule length from the measured speed and the time budget (saved in the checkpoint)
+            rate = 40 / (time.time() - calib_t)
+            total = max(step + 100, int(step + (budget_s - (time.time() - run_t0)) * rate * 0.97))
+            if args.max_steps:
+                total = min(total, args.max_steps)
+            log(f"measured {rate:.2f} steps/s -> total steps {total} (~{total * args.batch / max(1, len(ex)):.2f} epochs)")
+        if total is not None and prog is None:
+            prog = C.Progress(total, "reply", every=5 if args.smoke else 60, start_step=step)
+        if prog:
+            prog(step, f"loss {sum(losses[-100:]) / len(losses[-100:]):.3f} lr {lr:.2e} epoch {epoch}")
+        now = time.time()
+        if not args.smoke and now - last_eval > args.eval_every * 60:
+            vl, _ = evaluate_loss(model, val_ex, max_batches=20)
+            log(f"step {step} val loss {vl:.3f} ppl {math.exp(vl):.1f}")
+            last_eval = time.time()
+        if now - last_ck > args.ckpt_every * 60:
+            save_ckpt(ckpt_path, model, opt, cfg, step, epoch, bidx, total)
+            last_ck = time.time()
+    save_ckpt(ckpt_path, model, opt, cfg, step, epoch, bidx, total)
+    vl, n = evaluate_loss(model, val_ex, max_batches=10 if args.smoke else None)
+    log(f"final step {step}: validation loss {vl:.4f} ppl {math.exp(vl):.2f} over {n} tokens")
+    meta = {"steps": step, "epochs_seen": epoch + bidx / max(1, len(bl)), "batch": args.batch,
+            "train_conversations": len(train_convs), "val_loss": vl, "val_ppl": math.exp(vl),
+            "tokenizer": tdir, "seconds": time.time() - run_t0, "seed": args.seed, "lr": args.lr}
+    torch.save({"cfg": cfg.to_dict(), "model": model.state_dict(), "meta": meta}, os.path.join(args.out, "model.pt"))
+    C.atomic_write_json(os.path.join(args.out, "train_meta.json"), meta)
+    log("wrote", os.path.join(args.out, "model.pt"))
+
+
+def save_ckpt(path, model, opt, cfg, step, epoch, bidx, total):
+    import torch
+
+    tmp = path + ".tmp"
+    torch.save({"cfg": cfg.to_dict(), "model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                "epoch": epoch, "bidx": bidx, "total": total, "py_rng": random.getstate(),
+                "torch_rng": torch.get_rng_state()}, tmp)
+    os.replace(tmp, path)
+    log(f"checkpoint step {step}")
+
+
+# --------------------------------------------------------------------------------------------
+# cli
+# --------------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["train", "export", "eval", "smoke"])
+    ap.add_argument("--data", default=C.DEFAULT_DATA)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--dest", default=None, help="bundled model folder to write (export)")
+    ap.add_argument("--tokenizer", default=None)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--minutes", type=float, default=45.0, help="training time budget (sets the LR schedule)")
+    ap.add_argument("--max-steps", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--warmup", type=int, default=400)
+    ap.add_argument("--d-model", type=int, default=256)
+    ap.add_argument("--d-ff", type=int, default=1024)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--layers", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--ckpt-every", type=float, default=3.0, help="minutes")
+    ap.add_argument("--eval-every", type=float, default=10.0, help="minutes")
+    ap.add_argument("--no-node", action="store_true", help="skip the Node parity/eval steps")
+    args = ap.parse_args()
+    if args.cmd == "smoke":
+        args.smoke = True
+    if args.out is None:
+        args.out = os.path.join(C.WORK, "reply_smoke") if args.smoke else DEFAULT_OUT
+    if args.dest is None:
+        args.dest = os.path.join(args.out, "bundle") if args.smoke else DEFAULT_DEST
+    args.out = os.path.abspath(args.out)
+    args.dest = os.path.abspath(args.dest)
+    os.makedirs(args.out, exist_ok=True)
+    if args.cmd == "train":
+        if args.smoke and not args.resume and os.path.exists(os.path.join(args.out, "ckpt.pt")):
+            os.remove(os.path.join(args.out, "ckpt.pt"))
+        train(args)
+    elif args.cmd == "export":
+        import reply_export
+
+        reply_export.export(args)
+    elif args.cmd == "eval":
+        import reply_eval
+
+        reply_eval.run(args)
+    elif args.cmd == "smoke":
+        t0 = time.time()
+        if os.path.exists(os.path.join(args.out, "ckpt.pt")):
+            os.remove(os.path.join(args.out, "ckpt.pt"))
+        train(args)
+        import reply_export
+
+        reply_export.export(args)
+        log(f"smoke OK in {time.time() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

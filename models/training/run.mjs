@@ -1,0 +1,293 @@
+#!/usr/bin/env node
+// Dispatcher behind `npm run train -- <name>` and `npm run eval`.
+//
+//   npm run train -- tokenizer [tokenizer.py args]      shared sentencepiece BPE -> models/training/work/tokenizer
+//   npm run train -- signals [train|export|eval|all] [signals.py args]   (default: all = train + export)
+//   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
+//   npm run train -- smoke                               tiny end-to-end run for CI (< ~5 min)
+//   npm run eval [-- --model models/bundled/signals] [--no-reply] [--limit N]
+//       validation metrics for fp32 and int8 (signals) + reply.py eval when models/bundled/reply exists
+//
+// Python is always /usr/bin/python3 (Debian torch/onnx/sentencepiece), overridable with STEWARD_PYTHON.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const WORK = path.join(HERE, 'work');
+const PY = process.env.STEWARD_PYTHON || '/usr/bin/python3';
+const DEFAULT_DATA = path.resolve(REPO, '..', 'shared', 'datasets');
+
+function run(cmd, args, { allowFail = false } = {}) {
+  console.log(`\n$ ${[cmd, ...args].join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: REPO });
+  if (r.status !== 0 && !allowFail) {
+    console.error(`command failed (${r.status ?? r.signal}): ${cmd} ${args.join(' ')}`);
+    process.exit(r.status || 1);
+  }
+  return r.status === 0;
+}
+const py = (script, args, opts) => run(PY, [path.join(HERE, script), ...args], opts);
+
+function smoke() {
+  const t0 = Date.now();
+  const dir = path.join(WORK, 'smoke');
+  fs.mkdirSync(dir, { recursive: true });
+  const tok = path.join(dir, 'tokenizer');
+  py('tokenizer.py', ['--tiny', '--out', tok]);
+  run(process.execPath, [path.join(HERE, 'parity_signals.mjs'), '--tokenizer', tok]);
+  py('signals.py', ['all', '--smoke', '--tokenizer', tok, '--out', path.join(dir, 'signals_run'), '--bundle', path.join(dir, 'signals')]);
+  run(process.execPath, [path.join(HERE, 'parity_signals.mjs'), path.join(dir, 'signals')]);
+  if (fs.existsSync(path.join(HERE, 'reply.py'))) {
+    const out = path.join(dir, 'reply');
+    py('reply.py', ['smoke', '--tokenizer', tok, '--out', out]);
+    const bundle = path.join(out, 'bundle');
+    if (fs.existsSync(path.join(HERE, 'parity_reply.mjs')) && fs.existsSync(bundle)) {
+      run(process.execPath, [path.join(HERE, 'parity_reply.mjs'), bundle]);
+    }
+  } else {
+    console.log('reply.py not present: skipping the reply smoke');
+  }
+  console.log(`\nsmoke OK in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// evaluation (Node, through @huggingface/transformers, i.e. exactly what the runtime runs)
+// ---------------------------------------------------------------------------------------------
+function readLines(p) {
+  const t = fs.readFileSync(p, 'utf8').split('\n');
+  if (t.length && t[t.length - 1] === '') t.pop();
+  return t;
+}
+// same as common.clean_tweet (steward.preprocess in config.json)
+export function cleanText(t) {
+  return t
+    .replaceAll('\\n', ' ')
+    .replace(/(https?:\/\/\S+|www\.\S+)/giu, 'http')
+    .replace(/\bURL\b/gu, 'http')
+    .replace(/@[\p{L}\p{N}\p{M}_]+/gu, '@user')
+    .replace(/\s+/gu, ' ')
+    .trim();
+}
+function tweeteval(data, task) {
+  const d = path.join(data, `tweeteval_${task}`);
+  return { texts: readLines(path.join(d, 'val_text.txt')), labels: readLines(path.join(d, 'val_labels.txt')).map(Number) };
+}
+const argmax = (a) => a.reduce((b, v, i) => (v > a[b] ? i : b), 0);
+const sigmoid = (x) => 1 / (1 + Math.exp(-x));
+function macroRecall(y, p, n = 3) {
+  let s = 0;
+  for (let c = 0; c < n; c++) {
+    const idx = y.map((v, i) => [v, i]).filter(([v]) => v === c);
+    s += idx.filter(([, i]) => p[i] === c).length / Math.max(idx.length, 1);
+  }
+  return s / n;
+}
+function f1(y, p) {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] && p[i]) tp++;
+    else if (!y[i] && p[i]) fp++;
+    else if (y[i] && !p[i]) fn++;
+  }
+  return (2 * tp) / Math.max(2 * tp + fp + fn, 1e-9);
+}
+const macroF1 = (y, p) => (f1(y, p) + f1(y.map((v) => !v), p.map((v) => !v))) / 2;
+function precRec(y, p) {
+  let tp = 0;
+  let pp = 0;
+  let pos = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (p[i]) pp++;
+    if (y[i]) pos++;
+    if (y[i] && p[i]) tp++;
+  }
+  return [tp / Math.max(pp, 1), tp / Math.max(pos, 1)];
+}
+
+async function evaluateSignals(dir, dtype, data, limit) {
+  const { AutoTokenizer, AutoModel, env } = await import('@huggingface/transformers');
+  env.allowRemoteModels = false;
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).steward;
+  const tok = await AutoTokenizer.from_pretrained(path.resolve(dir), { local_files_only: true });
+  const model = await AutoModel.from_pretrained(path.resolve(dir), {
+    local_files_only: true,
+    dtype,
+    session_options: { intraOpNumThreads: 2, interOpNumThreads: 1 },
+  });
+  const L = cfg.moderation_labels.length;
+  async function infer(texts, batch = 64) {
+    const order = texts.map((t, i) => [cleanText(t), i]).sort((a, b) => a[0].length - b[0].length);
+    const sent = new Array(texts.length);
+    const mod = new Array(texts.length);
+    const emb = new Array(texts.length);
+    for (let s = 0; s < order.length; s += batch) {
+      const chunk = order.slice(s, s + batch);
+      const enc = tok(
+        chunk.map((c) => c[0]),
+        { padding: true, truncation: true, max_length: cfg.max_length },
+      );
+      const out = await model({ input_ids: enc.input_ids, attention_mask: enc.attention_mask });
+      const D = out.embeddings.dims[1];
+      chunk.forEach(([, i], j) => {
+        sent[i] = Array.from(out.sentiment_logits.data.slice(j * 3, j * 3 + 3));
+        mod[i] = Array.from(out.moderation_logits.data.slice(j * L, j * L + L));
+        emb[i] = out.embeddings.data.slice(j * D, j * D + D);
+      });
+    }
+    return { sent, mod, emb };
+  }
+  const cut = (o) => (limit ? { texts: o.texts.slice(0, limit), labels: o.labels.slice(0, limit) } : o);
+  const rows = {};
+  const s = cut(tweeteval(data, 'sentiment'));
+  rows.sentiment = macroRecall(s.labels, (await infer(s.texts)).sent.map(argmax));
+  for (const [task, lab] of [
+    ['offensive', 'offensive'],
+    ['hate', 'hate'],
+  ]) {
+    const o = cut(tweeteval(data, task));
+    const j = cfg.moderation_labels.indexOf(lab);
+    const probs = (await infer(o.texts)).mod.map((m) => sigmoid(m[j]));
+    const y = o.labels.map((v) => v === 1);
+    const tf1 = (cfg.f1_thresholds || cfg.default_thresholds)[lab];
+    rows[task] = macroF1(y, probs.map((p) => p >= tf1));
+    rows[`${task}_default`] = precRec(y, probs.map((p) => p >= cfg.default_thresholds[lab]));
+  }
+  // clinc150: prototypes = mean embedding of the train examples (or the intent name only)
+  const cl = JSON.parse(fs.readFileSync(path.join(data, 'clinc150', 'data_full.train_val.json'), 'utf8'));
+  const intents = [...new Set(cl.train.map((x) => x[1]))].sort();
+  const train = limit ? cl.train.filter((_, i) => i % 10 === 0) : cl.train;
+  const val = limit ? cl.val.slice(0, limit) : cl.val;
+  const oos = cl.oos_val.map((x) => x[0]);
+  const E = (await infer(val.map((x) => x[0]))).emb;
+  const O = (await infer(oos)).emb;
+  const D = E[0].length;
+  const norm = (v) => {
+    const n = Math.sqrt(v.reduce((a, b) => a + b * b, 0)) + 1e-9;
+    return v.map((x) => x / n);
+  };
+  const dot = (a, b) => {
+    let t = 0;
+    for (let i = 0; i < a.length; i++) t += a[i] * b[i];
+    return t;
+  };
+  function clinc(P, thr) {
+    let ok = 0;
+    for (let i = 0; i < val.length; i++) {
+      const sc = P.map((p) => dot(p, E[i]));
+      const b = argmax(sc);
+      if (intents[b] === val[i][1] && sc[b] >= thr) ok++;
+    }
+    let rej = 0;
+    for (const o of O) if (Math.max(...P.map((p) => dot(p, o))) < thr) rej++;
+    return [ok / val.length, rej / O.length];
+  }
+  const TE = (await infer(train.map((x) => x[0]))).emb;
+  const P1 = intents.map(() => new Float64Array(D));
+  train.forEach((x, i) => {
+    const p = P1[intents.indexOf(x[1])];
+    for (let k = 0; k < D; k++) p[k] += TE[i][k];
+  });
+  rows.clinc_examples = clinc(P1.map((p) => norm(Array.from(p))), cfg.topic_threshold_examples ?? cfg.topic_threshold);
+  const NE = (await infer(intents.map((i) => i.replaceAll('_', ' ')))).emb.map((v) => Array.from(v));
+  rows.clinc_names = clinc(NE, cfg.topic_threshold);
+  // throughput on ~24-token chat messages, batch 64, 2 intra-op threads
+  const msgs = cl.val.map((x) => `${x[0]} lol this is so good 😂`).slice(0, 1024);
+  const lens = msgs.map((m) => tok(m).input_ids.dims[1]);
+  const t0 = performance.now();
+  for (let s2 = 0; s2 < msgs.length; s2 += 64) {
+    const enc = tok(msgs.slice(s2, s2 + 64), { padding: true, truncation: true, max_length: cfg.max_length });
+    await model({ input_ids: enc.input_ids, attention_mask: enc.attention_mask });
+  }
+  rows.msgs_per_s = msgs.length / ((performance.now() - t0) / 1000);
+  rows.mean_tokens = lens.reduce((a, b) => a + b, 0) / lens.length;
+  return rows;
+}
+
+async function evaluate(args) {
+  const mi = args.indexOf('--model');
+  const dir = mi >= 0 ? args[mi + 1] : path.join(REPO, 'models', 'bundled', 'signals');
+  const di = args.indexOf('--data');
+  const data = di >= 0 ? args[di + 1] : DEFAULT_DATA;
+  const li = args.indexOf('--limit');
+  const limit = li >= 0 ? Number(args[li + 1]) : 0;
+  const pct = (x) => (100 * x).toFixed(1);
+  if (fs.existsSync(path.join(dir, 'config.json'))) {
+    const res = {};
+    for (const dtype of ['fp32', 'q8']) {
+      const f = path.join(dir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
+      if (fs.existsSync(f)) res[dtype] = await evaluateSignals(dir, dtype, data, limit);
+    }
+    const cols = Object.keys(res);
+    const line = (name, metric, f) => console.log(`| ${name} | ${metric} | ${cols.map((c) => f(res[c])).join(' | ')} |`);
+    console.log(`\nsignals model: ${dir}${limit ? ` (first ${limit} examples only)` : ''}`);
+    console.log(`| dataset (validation) | metric | ${cols.join(' | ')} |`);
+    console.log(`|---|---|${cols.map(() => '---').join('|')}|`);
+    line('tweeteval_sentiment', 'macro-recall', (r) => pct(r.sentiment));
+    line('tweeteval_offensive', 'macro-F1 (f1 threshold)', (r) => pct(r.offensive));
+    line('tweeteval_offensive', 'precision / recall at default threshold', (r) => `${pct(r.offensive_default[0])} / ${pct(r.offensive_default[1])}`);
+    line('tweeteval_hate', 'macro-F1 (f1 threshold)', (r) => pct(r.hate));
+    line('tweeteval_hate', 'precision / recall at default threshold', (r) => `${pct(r.hate_default[0])} / ${pct(r.hate_default[1])}`);
+    line('clinc150 (protos = train examples)', 'in-scope acc / OOS recall', (r) => `${pct(r.clinc_examples[0])} / ${pct(r.clinc_examples[1])}`);
+    line('clinc150 (protos = intent names)', 'in-scope acc / OOS recall', (r) => `${pct(r.clinc_names[0])} / ${pct(r.clinc_names[1])}`);
+    line('speed (batch 64, 2 threads)', `msgs/s at ~${res[cols[0]].mean_tokens.toFixed(0)} tokens`, (r) => r.msgs_per_s.toFixed(0));
+  } else {
+    console.log(`no signals model at ${dir}`);
+  }
+  const reply = path.join(REPO, 'models', 'bundled', 'reply');
+  if (!args.includes('--no-reply') && fs.existsSync(reply) && fs.existsSync(path.join(HERE, 'reply.py'))) {
+    py('reply.py', ['eval', '--dest', reply], { allowFail: true });
+  }
+}
+
+async function main() {
+  const [name, ...rest] = process.argv.slice(2);
+  switch (name) {
+    case 'tokenizer':
+      py('tokenizer.py', rest);
+      run(process.execPath, [path.join(HERE, 'parity_signals.mjs'), '--tokenizer', outDir(rest, path.join(WORK, 'tokenizer'))]);
+      break;
+    case 'signals': {
+      const sub = ['train', 'export', 'eval', 'all', 'calibrate'].includes(rest[0]) ? rest : ['all', ...rest];
+      py('signals.py', sub);
+      if (sub[0] === 'all' || sub[0] === 'export') {
+        const bundle = argVal(sub, '--bundle') || path.join(REPO, 'models', 'bundled', 'signals');
+        run(process.execPath, [path.join(HERE, 'parity_signals.mjs'), bundle]);
+      }
+      break;
+    }
+    case 'reply': {
+      if (['train', 'export', 'eval', 'smoke'].includes(rest[0])) py('reply.py', rest);
+      else {
+        py('reply.py', ['train', ...rest]);
+        py('reply.py', ['export', ...rest.filter((a) => a !== '--resume')]);
+      }
+      break;
+    }
+    case 'smoke':
+      smoke();
+      break;
+    case 'eval':
+      await evaluate(rest);
+      break;
+    default:
+      console.log('usage: node models/training/run.mjs [tokenizer|signals|reply|smoke|eval] [args]');
+      process.exit(name ? 2 : 0);
+  }
+}
+function argVal(a, k) {
+  const i = a.indexOf(k);
+  return i >= 0 ? a[i + 1] : undefined;
+}
+function outDir(a, d) {
+  return argVal(a, '--out') || d;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

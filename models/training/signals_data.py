@@ -1,0 +1,312 @@
+"""Data preparation, batching and metrics for the signals model (see signals.py)."""
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter, defaultdict
+
+import numpy as np
+
+import common as C
+
+SENTIMENT_LABELS = ["negative", "neutral", "positive"]
+MODERATION_LABELS = ["offensive", "insult", "group_attack", "hate"]
+
+
+def _split(items, frac, rng):
+    idx = list(range(len(items)))
+    rng.shuffle(idx)
+    k = int(len(items) * frac)
+    dev = set(idx[:k])
+    return [items[i] for i in range(len(items)) if i not in dev], [items[i] for i in sorted(dev)]
+
+
+def intent_text(intent: str) -> str:
+    return intent.replace("_", " ")
+
+
+def prepare(data, seed=1234, smoke=False, log=print):
+    """Builds every training set, with the overlap removal the datasets' READMEs ask for.
+
+    Returns a dict of lists of (text, label...) plus a `report` dict with the removal counts."""
+    rng = random.Random(seed)
+    rep = {}
+    # ---- validation texts that must never be trained on -------------------------------------
+    sval_t, sval_y = C.load_tweeteval(data, "sentiment", "val")
+    oval_t, oval_y = C.load_tweeteval(data, "offensive", "val")
+    hval_t, hval_y = C.load_tweeteval(data, "hate", "val")
+    val_keys = {"sentiment": set(map(C.match_key, sval_t)), "offensive": set(map(C.match_key, oval_t)),
+                "hate": set(map(C.match_key, hval_t))}
+    val_ws = {"sentiment": set(map(C.norm_ws, sval_t)), "offensive": set(map(C.norm_ws, oval_t)),
+              "hate": set(map(C.norm_ws, hval_t))}
+    all_val_keys = set().union(*val_keys.values())
+
+    # ---- sentiment: SemEval pool minus TweetEval val, de-duplicated ---------------------------
+    pool = C.load_semeval_pool(data)
+    rep["semeval_pool"] = len(pool)
+    rep["semeval_exact_ws_matches_tweeteval_val"] = sum(C.norm_ws(t) in val_ws["sentiment"] for t, _ in pool)
+    kept, seen, removed_val, dups = [], {}, 0, 0
+    lab = {"negative": 0, "neutral": 1, "positive": 2}
+    for t, y in pool:
+        k = C.match_key(t)
+        if k in val_keys["sentiment"]:
+            removed_val += 1
+            continue
+        if k in all_val_keys:
+            removed_val += 1
+            continue
+        if k in seen or not k:
+            dups += 1
+            continue
+        seen[k] = 1
+        kept.append((C.clean_tweet(t), lab[y]))
+    rep["semeval_removed_as_tweeteval_val"] = removed_val
+    rep["semeval_removed_duplicates"] = dups
+    rep["semeval_kept"] = len(kept)
+    sent_train, sent_dev = _split(kept, 0.06, rng)
+
+    # ---- moderation: OLID (A/B/C) minus TweetEval offensive val; TweetEval hate train -------------
+    olid = C.load_olid(data)
+    rep["olid_rows"] = len(olid)
+    rep["olid_exact_ws_matches_tweeteval_offensive_val"] = sum(C.norm_ws(r["text"].replace("@USER", "@user").replace("URL", "")) in val_ws["offensive"] for r in olid)
+    mod = []
+    removed = 0
+    seen = set()
+    for r in olid:
+        k = C.match_key(r["text"])
+        if k in all_val_keys:
+            removed += 1
+            continue
+        if k in seen:
+            continue
+        seen.add(k)
+        off = 1.0 if r["a"] == "OFF" else 0.0
+        ins = 1.0 if (r["b"] == "TIN" and r["c"] == "IND") else 0.0
+        grp = 1.0 if (r["b"] == "TIN" and r["c"] == "GRP") else 0.0
+        mod.append((C.clean_tweet(r["text"]), [off, ins, grp, 0.0], [1.0, 1.0, 1.0, 0.0]))
+    rep["olid_removed_as_tweeteval_val"] = removed
+    rep["olid_kept"] = len(mod)
+    # sanity: TweetEval offensive train = same tweets; check label agreement on a sample
+    ot, oy = C.load_tweeteval(data, "offensive", "train")
+    olid_by_key = {C.match_key(r["text"]): r["a"] for r in olid}
+    agree = [(olid_by_key[C.match_key(t)] == "OFF") == (y == 1) for t, y in zip(ot, oy) if C.match_key(t) in olid_by_key]
+    rep["tweeteval_offensive_train_found_in_olid"] = len(agree)
+    rep["tweeteval_offensive_train_label_agreement"] = round(sum(agree) / max(len(agree), 1), 4)
+    ht, hy = C.load_tweeteval(data, "hate", "train")
+    hremoved = 0
+    hate = []
+    for t, y in zip(ht, hy):
+        if C.match_key(t) in all_val_keys:
+            hremoved += 1
+            continue
+        # HatEval hate (against immigrants / women) is offensive by OLID's definition -> weak positive
+        if y == 1:
+            hate.append((C.clean_tweet(t), [1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]))
+        else:
+            hate.append((C.clean_tweet(t), [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]))
+    rep["hate_removed_as_val"] = hremoved
+    rep["hate_kept"] = len(hate)
+    olid_train, olid_dev = _split(mod, 0.08, rng)
+    hate_train, hate_dev = _split(hate, 0.08, rng)
+
+    # ---- clinc150: 90/intent for contrastive training, 10/intent + oos_train for calibration -------
+    cl = C.load_clinc(data)
+    by_int = defaultdict(list)
+    for t, i in cl["train"]:
+        by_int[i].append(t)
+    intents = sorted(by_int)
+    clinc_train, clinc_cal = [], []
+    for i in intents:
+        xs = list(by_int[i])
+        rng.shuffle(xs)
+        clinc_train += [(t, i) for t in xs[10:]]
+        clinc_cal += [(t, i) for t in xs[:10]]
+    clinc_cal_oos = [t for t, _ in cl["oos_train"]]
+
+    # ---- unlabeled text for MLM --------------------------------------------------------------
+    mlm = [t for t, _ in sent_train] + [t for t, _, _ in olid_train] + [t for t, _, _ in hate_train]
+    mlm += [t for t, _ in clinc_train]
+    for task in ["irony", "emotion"]:
+        try:
+            mlm += [C.clean_tweet(t) for t in C.load_tweeteval(data, task, "train")[0]]
+        except FileNotFoundError:
+            pass
+    convs = C.load_self_dialogue(data, "train", max_convs=300 if smoke else 8000)
+    mlm += [l for c in convs for l in c]
+    rng.shuffle(mlm)
+
+    out = dict(sent_train=sent_train, sent_dev=sent_dev, olid_train=olid_train, olid_dev=olid_dev,
+               hate_train=hate_train, hate_dev=hate_dev, clinc_train=clinc_train, clinc_cal=clinc_cal,
+               clinc_cal_oos=clinc_cal_oos, intents=intents, mlm=mlm,
+               val=dict(sentiment=(sval_t, sval_y), offensive=(oval_t, oval_y), hate=(hval_t, hval_y),
+                        clinc=cl["val"], clinc_oos=[t for t, _ in cl["oos_val"]], clinc_all_train=cl["train"]),
+               report=rep)
+    if smoke:
+        for k in ["sent_train", "olid_train", "hate_train", "clinc_train", "mlm"]:
+            out[k] = out[k][:600]
+        for k in ["sent_dev", "olid_dev", "hate_dev"]:
+            out[k] = out[k][:200]
+    for k, v in rep.items():
+        log(f"  data: {k} = {v}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# encoding / batching
+# --------------------------------------------------------------------------------------------
+
+def encode_all(tok, texts, max_len):
+    out = []
+    for t in texts:
+        ids = tok.encode(t)
+        if len(ids) > max_len:
+            ids = ids[: max_len - 1] + [ids[-1]]
+        out.append(ids)
+    return out
+
+
+def pad(seqs, pad_id=0):
+    n = max(len(s) for s in seqs)
+    ids = np.full((len(seqs), n), pad_id, dtype=np.int64)
+    mask = np.zeros((len(seqs), n), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = s
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+class BucketSampler:
+    """Endless shuffled batches of indices, length-bucketed to limit padding."""
+
+    def __init__(self, lengths, batch, seed):
+        self.lengths, self.batch = lengths, batch
+        self.rng = random.Random(seed)
+        self.queue = []
+
+    def _refill(self):
+        idx = list(range(len(self.lengths)))
+        self.rng.shuffle(idx)
+        chunk = self.batch * 32
+        batches = []
+        for s in range(0, len(idx), chunk):
+            c = sorted(idx[s: s + chunk], key=lambda i: self.lengths[i])
+            batches += [c[j: j + self.batch] for j in range(0, len(c), self.batch)]
+        self.rng.shuffle(batches)
+        self.queue = batches
+
+    def next(self):
+        if not self.queue:
+            self._refill()
+        return self.queue.pop()
+
+
+class ClassSampler:
+    """Batches of `k` classes x `m` examples for supervised contrastive learning."""
+
+    def __init__(self, labels, k, m, seed):
+        self.by = defaultdict(list)
+        for i, y in enumerate(labels):
+            self.by[y].append(i)
+        self.classes = sorted(self.by)
+        self.k, self.m = min(k, len(self.classes)), m
+        self.rng = random.Random(seed)
+
+    def next(self):
+        cs = self.rng.sample(self.classes, self.k)
+        out = []
+        for c in cs:
+            pool = self.by[c]
+            out += [(i, c) for i in self.rng.sample(pool, min(self.m, len(pool)))]
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# metrics
+# --------------------------------------------------------------------------------------------
+
+def macro_recall(y, p, n=3):
+    y, p = np.asarray(y), np.asarray(p)
+    rs = [float((p[y == c] == c).mean()) if (y == c).any() else 0.0 for c in range(n)]
+    return float(np.mean(rs))
+
+
+def f1_binary(y, p):
+    y, p = np.asarray(y).astype(bool), np.asarray(p).astype(bool)
+    tp = float((y & p).sum())
+    fp = float((~y & p).sum())
+    fn = float((y & ~p).sum())
+    return 2 * tp / max(2 * tp + fp + fn, 1e-9)
+
+
+def macro_f1(y, p):
+    y, p = np.asarray(y).astype(bool), np.asarray(p).astype(bool)
+    return (f1_binary(y, p) + f1_binary(~y, ~p)) / 2
+
+
+def precision_recall(y, p):
+    y, p = np.asarray(y).astype(bool), np.asarray(p).astype(bool)
+    tp = float((y & p).sum())
+    return tp / max(float(p.sum()), 1e-9), tp / max(float(y.sum()), 1e-9)
+
+
+def best_f1_threshold(y, prob):
+    best = (0.5, -1)
+    for t in np.linspace(0.05, 0.95, 91):
+        f = macro_f1(y, prob >= t)
+        if f > best[1]:
+            best = (float(t), f)
+    return best
+
+
+def precise_threshold(y, prob, target_precision=0.8, min_t=0.5):
+    """Smallest threshold >= min_t whose precision on y reaches target (falls back to the best precision)."""
+    y = np.asarray(y).astype(bool)
+    best = None
+    for t in np.linspace(min_t, 0.99, 50):
+        p = prob >= t
+        if p.sum() < 5:
+            break
+        prec, rec = precision_recall(y, p)
+        if prec >= target_precision:
+            return float(t), prec, rec
+        if best is None or prec > best[1]:
+            best = (float(t), prec, rec)
+    return best if best else (0.9, 0.0, 0.0)
+
+
+def clinc_eval(emb_fn, protos_texts, protos_labels, intents, eval_texts, eval_labels, oos_texts, thr):
+    """Prototype matching: returns (in-scope accuracy, oos recall) at threshold thr."""
+    P = prototypes(emb_fn, protos_texts, protos_labels, intents)
+    E = emb_fn(eval_texts)
+    O = emb_fn(oos_texts)
+    s = E @ P.T
+    pred = s.argmax(1)
+    ok = (pred == np.array([intents.index(l) for l in eval_labels])) & (s.max(1) >= thr)
+    oos = (O @ P.T).max(1) < thr
+    return float(ok.mean()), float(oos.mean())
+
+
+def prototypes(emb_fn, texts, labels, intents):
+    E = emb_fn(texts)
+    P = np.zeros((len(intents), E.shape[1]), dtype=np.float32)
+    for e, l in zip(E, labels):
+        P[intents.index(l)] += e
+    P /= np.linalg.norm(P, axis=1, keepdims=True) + 1e-9
+    return P
+
+
+def choose_topic_threshold(emb_fn, protos_texts, protos_labels, intents, cal_texts, cal_labels, cal_oos):
+    """Threshold on max cosine maximizing (in-scope acc + oos recall)/2 on the calibration split."""
+    P = prototypes(emb_fn, protos_texts, protos_labels, intents)
+    E, O = emb_fn(cal_texts), emb_fn(cal_oos)
+    s = E @ P.T
+    correct = s.argmax(1) == np.array([intents.index(l) for l in cal_labels])
+    smax, omax = s.max(1), (O @ P.T).max(1)
+    best = (0.5, -1, 0, 0)
+    for t in np.linspace(0.0, 0.99, 100):
+        acc = float((correct & (smax >= t)).mean())
+        rec = float((omax < t).mean())
+        score = (acc + rec) / 2
+        if score > best[1]:
+            best = (float(t), score, acc, rec)
+    return best

@@ -1,0 +1,310 @@
+import { type ConnectionOptions, DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Action } from '../src/domain/action.ts';
+import type { Platform } from '../src/domain/message.ts';
+import { LifecycleError } from '../src/errors.ts';
+import type { Logger } from '../src/logger.ts';
+import {
+  classifyError,
+  DefaultJobPolicy,
+  errorReason,
+  type InboundJobData,
+  type JobPolicy,
+  parseInboundJob,
+  prepareInbound,
+} from './jobs.ts';
+import {
+  type ConsumeOptions,
+  type Consumer,
+  type EnqueueResult,
+  type FailedJobInfo,
+  INBOUND_QUEUE,
+  type InboundHandler,
+  type JobInfo,
+  type OutboundHandler,
+  outboundQueueName,
+  type QueueCounts,
+  type QueueDriver,
+} from './types.ts';
+
+export interface BullMQDriverOptions {
+  /** redis:// or rediss:// URL. */
+  url: string;
+  /** Key prefix of every queue key (config.redis.prefix). */
+  prefix: string;
+  logger: Logger;
+  policy?: Partial<JobPolicy>;
+  /** A worker holds a job's lock this long between renewals; a crashed worker's jobs return after it expires. */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose lock expired. */
+  stalledIntervalMs?: number;
+  /** Times a job may stall (its worker died) before it is failed instead of handed out again. */
+  maxStalledCount?: number;
+}
+
+export const DefaultBullMQTiming = Object.freeze({
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  // A worker killed mid-batch stalls all of its jobs at once; allow a few such deaths before giving up on a job.
+  maxStalledCount: 3,
+});
+
+type Processor = (job: Job, token: string | undefined) => Promise<void>;
+
+/** The distributed queue driver: BullMQ on Redis. Adapters enqueue, `steward worker` processes consume. */
+export class BullMQDriver implements QueueDriver {
+  readonly kind = 'bullmq' as const;
+  readonly #options: BullMQDriverOptions;
+  readonly #policy: JobPolicy;
+  readonly #log: Logger;
+  #connection: ConnectionOptions | null = null;
+  readonly #queues = new Map<string, Queue>();
+  readonly #consumers = new Set<Consumer>();
+  #state: 'new' | 'started' | 'stopped' = 'new';
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: BullMQDriverOptions) {
+    this.#options = options;
+    this.#policy = { ...DefaultJobPolicy, ...options.policy };
+    this.#log = options.logger.child({ component: 'queue', driver: 'bullmq' });
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new LifecycleError(`queue driver cannot start: it is ${this.#state}`);
+    // Options rather than a shared client: bullmq bundles its own ioredis, and owning its connections lets its
+    // close() order them (each Queue one connection, each Worker two). Workers set maxRetriesPerRequest: null.
+    this.#connection = redisOptionsFromUrl(this.#options.url);
+    this.#state = 'started';
+    // Fail at start, not at the first enqueue, when Redis is unreachable.
+    await this.#queue(INBOUND_QUEUE).waitUntilReady();
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#close();
+    return this.#stopping;
+  }
+
+  async #close(): Promise<void> {
+    const wasStarted = this.#state === 'started';
+    this.#state = 'stopped';
+    if (!wasStarted) return;
+    // Order: stop intake and drain workers, then producers, then the connections they share.
+    await this.#settle(
+      'consumer',
+      [...this.#consumers].map((c) => c.close()),
+    );
+    await this.#settle(
+      'queue',
+      [...this.#queues.values()].map((q) => q.close()),
+    );
+  }
+
+  async #settle(what: string, closing: Array<Promise<void> | undefined>): Promise<void> {
+    for (const result of await Promise.allSettled(closing)) {
+      if (result.status === 'rejected') this.#log.error({ err: result.reason }, `closing ${what} failed`);
+    }
+  }
+
+  #queue(name: string): Queue {
+    if (this.#state !== 'started') throw new LifecycleError(`queue driver is ${this.#state}, not started`);
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, {
+        connection: this.#connection!,
+        prefix: this.#options.prefix,
+        defaultJobOptions: {
+          attempts: this.#policy.attempts,
+          backoff: { type: 'exponential', delay: this.#policy.backoffMs },
+          removeOnComplete: { age: Math.ceil(this.#policy.completedRetentionMs / 1000) },
+          removeOnFail: { count: this.#policy.failedKeep },
+        },
+      });
+      queue.on('error', (error) => this.#log.error({ err: error, queue: name }, 'queue error'));
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async enqueueInbound(payload: unknown): Promise<EnqueueResult> {
+    const queue = this.#queue(INBOUND_QUEUE);
+    const prepared = prepareInbound(payload);
+    const name = prepared.invalidReason === null ? 'message' : 'malformed';
+    await queue.add(name, prepared.data, { jobId: toBullId(prepared.jobId) });
+    // add() is a no-op for an existing id; the stored nonce tells whether this call created the job.
+    const stored = await (await queue.client).hget(queue.toKey(toBullId(prepared.jobId)), 'data');
+    const duplicate = stored !== null && (JSON.parse(stored) as InboundJobData).nonce !== prepared.data.nonce;
+    if (prepared.invalidReason !== null && !duplicate) {
+      this.#log.warn(
+        { jobId: prepared.jobId, reason: prepared.invalidReason },
+        'malformed inbound message queued to fail',
+      );
+    }
+    return { jobId: prepared.jobId, duplicate };
+  }
+
+  async enqueueOutbound(platform: Platform, actions: Action[]): Promise<void> {
+    if (actions.length === 0) return;
+    // The action key is the job id: an action re-enqueued by a retried inbound job is one job.
+    await this.#queue(outboundQueueName(platform)).addBulk(
+      actions.map((action) => ({ name: action.kind, data: action, opts: { jobId: toBullId(action.key) } })),
+    );
+  }
+
+  consumeInbound(handler: InboundHandler, options: ConsumeOptions): Promise<Consumer> {
+    return this.#consume(INBOUND_QUEUE, options, async (job, token) => {
+      let message: ReturnType<typeof parseInboundJob>;
+      try {
+        message = parseInboundJob(job.data);
+      } catch (error) {
+        throw new UnrecoverableError(errorReason(error));
+      }
+      await this.#run(job, token, () => handler(message, jobInfo(job)));
+    });
+  }
+
+  consumeOutbound(platform: Platform, handler: OutboundHandler, options: ConsumeOptions): Promise<Consumer> {
+    return this.#consume(outboundQueueName(platform), options, (job, token) =>
+      this.#run(job, token, () => handler(job.data as Action, jobInfo(job))),
+    );
+  }
+
+  /** Maps a handler's error to BullMQ's retry machinery (see classifyError). */
+  async #run(job: Job, token: string | undefined, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      // attemptsStarted counts this run and stalls too; what is left over beyond failures is earlier delays.
+      const delays = Math.max(0, job.attemptsStarted - 1 - job.attemptsMade);
+      const disposition = classifyError(error, delays, this.#policy);
+      if (disposition.kind === 'retry-later') {
+        await job.moveToDelayed(Date.now() + disposition.delayMs, token);
+        throw new DelayedError();
+      }
+      if (disposition.kind === 'unrecoverable') throw new UnrecoverableError(errorReason(error));
+      const retry = new Error(errorReason(error), { cause: error });
+      if (error instanceof Error && error.stack) retry.stack = error.stack;
+      throw retry;
+    }
+  }
+
+  async #consume(name: string, options: ConsumeOptions, processor: Processor): Promise<Consumer> {
+    this.#queue(name); // validates the state; producers and consumers share the queue's defaults
+    const timing = { ...DefaultBullMQTiming, ...definedOnly(this.#options) };
+    const worker = new Worker(name, processor, {
+      connection: this.#connection!,
+      prefix: this.#options.prefix,
+      concurrency: options.concurrency,
+      lockDuration: timing.lockDurationMs,
+      stalledInterval: timing.stalledIntervalMs,
+      maxStalledCount: timing.maxStalledCount,
+      autorun: false,
+    });
+    this.#bridgeEvents(worker, name);
+    void worker
+      .run()
+      .catch((error: unknown) => this.#log.error({ err: error, queue: name }, 'worker stopped'));
+    await worker.waitUntilReady();
+    let closing: Promise<void> | null = null;
+    const consumer: Consumer = {
+      close: () => {
+        closing ??= worker.close().finally(() => this.#consumers.delete(consumer));
+        return closing;
+      },
+    };
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  /** The one place where BullMQ's events become log lines. */
+  #bridgeEvents(worker: Worker, queue: string): void {
+    worker.on('failed', (job, error) => {
+      const final =
+        error.name === 'UnrecoverableError' ||
+        (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
+      this.#log[final ? 'error' : 'warn'](
+        { queue, jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message },
+        final ? 'job failed for good' : 'job failed, will retry',
+      );
+    });
+    worker.on('error', (error) => this.#log.error({ err: error, queue }, 'worker error'));
+    worker.on('stalled', (jobId) =>
+      this.#log.warn({ queue, jobId }, 'job stalled; handed to another worker'),
+    );
+  }
+
+  async counts(queue: string): Promise<QueueCounts> {
+    const c = await this.#queue(queue).getJobCounts(
+      'waiting',
+      'prioritized',
+      'paused',
+      'active',
+      'delayed',
+      'failed',
+      'completed',
+    );
+    return {
+      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0),
+      active: c.active ?? 0,
+      delayed: c.delayed ?? 0,
+      failed: c.failed ?? 0,
+      completed: c.completed ?? 0,
+    };
+  }
+
+  async failedJobs(queue: string, limit: number): Promise<FailedJobInfo[]> {
+    const jobs = await this.#queue(queue).getFailed(0, Math.max(0, limit - 1));
+    return jobs
+      .filter((job): job is Job => job !== undefined && job !== null)
+      .map((job) => ({
+        id: fromBullId(job.id ?? ''),
+        queue,
+        reason: job.failedReason ?? '',
+        attemptsMade: job.attemptsMade,
+        failedAt: job.finishedOn ?? null,
+        data: queue === INBOUND_QUEUE ? (job.data as InboundJobData).payload : job.data,
+      }));
+  }
+
+  async workersAlive(): Promise<number> {
+    return (await this.#queue(INBOUND_QUEUE).getWorkers()).length;
+  }
+}
+
+function jobInfo(job: Job): JobInfo {
+  return { id: fromBullId(job.id ?? ''), attemptsMade: job.attemptsMade };
+}
+
+/**
+ * BullMQ rejects custom ids with ':' (unless they have exactly three parts, a legacy repeat-job form), and the
+ * domain's ids use ':' as separator; this maps them one-to-one onto ids BullMQ accepts.
+ */
+export function toBullId(id: string): string {
+  return id.replace(/[%|:]/g, (c) => (c === '%' ? '%25' : c === '|' ? '%7C' : '|'));
+}
+
+export function fromBullId(id: string): string {
+  return id.replace(/%25|%7C|\|/g, (m) => (m === '%25' ? '%' : m === '%7C' ? '|' : ':'));
+}
+
+function definedOnly(
+  options: BullMQDriverOptions,
+): Partial<Record<keyof typeof DefaultBullMQTiming, number>> {
+  const out: Partial<Record<keyof typeof DefaultBullMQTiming, number>> = {};
+  for (const key of ['lockDurationMs', 'stalledIntervalMs', 'maxStalledCount'] as const) {
+    if (options[key] !== undefined) out[key] = options[key];
+  }
+  return out;
+}
+
+/** ioredis options from a redis:// or rediss:// URL (user, password, database number in the path). */
+export function redisOptionsFromUrl(url: string): ConnectionOptions {
+  const u = new URL(url);
+  const db = Number(u.pathname.replace(/^\//, '') || 0);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(Number.isInteger(db) && db > 0 ? { db } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}

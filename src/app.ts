@@ -1,0 +1,175 @@
+import { BullMQDriver } from '../queue/bullmq.ts';
+import { MemoryDriver } from '../queue/memory.ts';
+import type { QueueDriver } from '../queue/types.ts';
+import { LocalChatAdapter } from '../adapters/local/adapter.ts';
+import { trackingQueue } from '../adapters/local/tracking-queue.ts';
+import type { ChatAdapter } from '../adapters/types.ts';
+import { createLocalEngine, createThreadEngine } from '../models/runtime/index.ts';
+import { collectStatus } from './commands/status.ts';
+import type { Config } from './config.ts';
+import type { Platform } from './domain/message.ts';
+import type { InferenceEngine } from './engine.ts';
+import { ConfigError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { FileStore } from './store/file.ts';
+import { RedisStore } from './store/redis.ts';
+import type { Store } from './store/types.ts';
+import { createWorker, type WorkerOptions } from './worker/pipeline.ts';
+
+/** Something with the start/stop lifecycle every Steward part shares. */
+export interface Part {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A process's parts, started in order and stopped in reverse; stop() is idempotent and reports every failure. */
+export class App implements Part {
+  readonly #parts: Array<{ name: string; part: Part }> = [];
+  readonly #started: Array<{ name: string; part: Part }> = [];
+  readonly #logger: Logger;
+  #stopping: Promise<void> | null = null;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  add<T extends Part>(name: string, part: T): T {
+    this.#parts.push({ name, part });
+    return part;
+  }
+
+  async start(): Promise<void> {
+    for (const entry of this.#parts) {
+      if (this.#stopping) return; // a signal arrived while starting: start nothing more
+      await entry.part.start();
+      this.#started.push(entry);
+    }
+  }
+
+  /** Stops intake first (the last part started), then workers, engines, queues and stores. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const failures: string[] = [];
+      for (const { name, part } of [...this.#started].reverse()) {
+        try {
+          await part.stop();
+        } catch (error) {
+          failures.push(name);
+          this.#logger.error({ err: error, part: name }, 'stop failed');
+        }
+      }
+      if (failures.length > 0) throw new Error(`could not stop cleanly: ${failures.join(', ')}`);
+    })();
+    return this.#stopping;
+  }
+}
+
+export function buildQueue(config: Config, logger: Logger): QueueDriver {
+  return config.redis.url
+    ? new BullMQDriver({ url: config.redis.url, prefix: config.redis.prefix, logger })
+    : new MemoryDriver({ logger });
+}
+
+export function buildStore(config: Config): Store {
+  return config.redis.url
+    ? new RedisStore({ url: config.redis.url, prefix: config.redis.prefix })
+    : new FileStore({ dir: config.dataDir });
+}
+
+/** Models off the event loop (worker thread) wherever that loop holds a connection; in-process in `steward worker`. */
+export function buildEngine(config: Config, logger: Logger, where: 'thread' | 'inline'): InferenceEngine {
+  return where === 'thread' ? createThreadEngine(config, logger) : createLocalEngine(config, logger);
+}
+
+const statusOf = (queue: QueueDriver, store: Store, platforms: Platform[]) => () =>
+  collectStatus(queue, store, platforms);
+
+export interface LocalIo {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  interactive: boolean;
+}
+
+/** `steward local`: one process — terminal chat, in-process queue, file store, models in a worker thread. */
+export function createLocalApp(config: Config, logger: Logger, io: LocalIo): { app: App; chat: LocalChatAdapter } {
+  const app = new App(logger);
+  const store = app.add('store', buildStore(config));
+  const queue = app.add('queue', buildQueue(config, logger));
+  const engine = app.add('models', buildEngine(config, logger, 'thread'));
+  const chat = new LocalChatAdapter({ ...io, queue, store, logger, status: statusOf(queue, store, ['local']) });
+  // Settings are read fresh per batch: a "/topics add" typed just before a message must apply to it.
+  const options: Partial<WorkerOptions> = { settingsTtlMs: 0 };
+  app.add('worker', createWorker({ queue: trackingQueue(queue, chat.ordered), store, engine, logger, config, options }));
+  app.add('local chat', chat);
+  return { app, chat };
+}
+
+/**
+ * `steward bot`: the platform adapters. With REDIS_URL they only enqueue and deliver (workers run elsewhere);
+ * without it the process also runs a worker over the in-process queue, models in a worker thread.
+ */
+export async function createBotApp(config: Config, logger: Logger): Promise<App> {
+  const platforms = platformsConfigured(config); // throws a ConfigError naming the missing variables
+  const app = new App(logger);
+  const store = app.add('store', buildStore(config));
+  const queue = app.add('queue', buildQueue(config, logger));
+  if (!config.redis.url) {
+    logger.info('REDIS_URL is not set: running an embedded worker in this process (models in a worker thread)');
+    const engine = app.add('models', buildEngine(config, logger, 'thread'));
+    app.add('worker', createWorker({ queue, store, engine, logger, config }));
+  }
+  const adapters: ChatAdapter[] = await platformAdapters(platforms, {
+    config,
+    logger,
+    queue,
+    store,
+    status: statusOf(queue, store, platforms),
+  });
+  for (const adapter of adapters) app.add(`${adapter.platform} adapter`, adapter);
+  return app;
+}
+
+/** What a platform adapter factory gets from the composition root. */
+export interface PlatformDeps {
+  config: Config;
+  logger: Logger;
+  queue: QueueDriver;
+  store: Store;
+  status: () => ReturnType<typeof collectStatus>;
+}
+
+/** The platforms whose variables are set; a half-configured platform or none at all is a ConfigError. */
+export function platformsConfigured(config: Config): Platform[] {
+  const platforms: Platform[] = [];
+  const problems: string[] = [];
+  if (config.discord.token) platforms.push('discord');
+  const slack = config.slack;
+  if (slack.botToken || slack.signingSecret || slack.appToken) {
+    const missing: string[] = [];
+    if (!slack.botToken) missing.push('SLACK_BOT_TOKEN');
+    if (slack.socketMode && !slack.appToken) missing.push('SLACK_APP_TOKEN (Socket Mode)');
+    if (!slack.socketMode && !slack.signingSecret) missing.push('SLACK_SIGNING_SECRET');
+    if (missing.length > 0) problems.push(`Slack is partly configured; missing ${missing.join(' and ')}`);
+    else platforms.push('slack');
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  if (platforms.length === 0) {
+    throw new ConfigError(
+      '`steward bot` needs at least one platform, and none is configured:\n' +
+        '  Discord: set DISCORD_TOKEN (and DISCORD_APPLICATION_ID for slash commands)\n' +
+        '  Slack:   set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP), or SLACK_BOT_TOKEN, SLACK_APP_TOKEN and\n' +
+        '           SLACK_SOCKET_MODE=true (Socket Mode)\n' +
+        'To try Steward without a platform, run `npm start` (a terminal chat).',
+    );
+  }
+  return platforms;
+}
+
+/** Builds the adapters; each platform's code is imported only when that platform is configured. */
+export async function platformAdapters(platforms: Platform[], deps: PlatformDeps): Promise<ChatAdapter[]> {
+  const adapters: ChatAdapter[] = [];
+  for (const platform of platforms) {
+    throw new ConfigError(`the ${platform} adapter is not wired in yet`);
+  }
+  return adapters;
+}

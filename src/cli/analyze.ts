@@ -1,0 +1,154 @@
+import { once } from 'node:events';
+import { SENTIMENT_EMOJI } from '../domain/action.ts';
+import type { WorkspaceSettings } from '../domain/settings.ts';
+import type { InferenceEngine } from '../engine.ts';
+import { analyzeBatch, type TextOutcome } from '../worker/analyze.ts';
+import { TopicIndex } from '../worker/topics.ts';
+import { type ParsedLine, parseLine } from './analyze-input.ts';
+import { readLines } from './lines.ts';
+import { Progress } from './progress.ts';
+
+export interface AnalyzeOptions {
+  input: AsyncIterable<Buffer | string>;
+  output: NodeJS.WritableStream;
+  engine: InferenceEngine;
+  /** Thresholds, topics and reply mode to apply (the local workspace's, by default). */
+  settings: WorkspaceSettings;
+  json: boolean;
+  /** Generate a reply for every message that warrants one, as if it addressed the bot. */
+  reply: boolean;
+  replyBatchSize: number;
+  /** Lines per engine call; two chunks at most are in memory at once. */
+  chunkSize?: number;
+  /** A terminal to draw a progress bar on (stderr, only when it is a TTY). */
+  progress?: NodeJS.WriteStream;
+  /** Input size in bytes when known (a file), for a percentage. */
+  totalBytes?: number;
+}
+
+export interface AnalyzeSummary {
+  lines: number;
+  errors: number;
+  flagged: number;
+}
+
+const MAX_LINE_BYTES = 4 * 40_000 + 65_536;
+
+/** Streams messages through the models in chunks and writes one result per input line, in input order. */
+export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
+  const chunkSize = options.chunkSize ?? 256;
+  const topicIndex = new TopicIndex(options.engine);
+  const summary: AnalyzeSummary = { lines: 0, errors: 0, flagged: 0 };
+  const progress = options.progress ? new Progress(options.progress, options.totalBytes) : null;
+  let inflight: Promise<string[]> | null = null;
+  let bytes = 0;
+
+  const write = async (lines: string[]) => {
+    if (lines.length === 0) return;
+    // Respect backpressure: a slow reader of stdout must not make us buffer the whole result in memory.
+    if (!options.output.write(`${lines.join('\n')}\n`)) await once(options.output, 'drain');
+  };
+  const process = (chunk: ParsedLine[]) => analyzeChunk(chunk, options, topicIndex, summary);
+
+  let chunk: ParsedLine[] = [];
+  for await (const raw of readLines(options.input, MAX_LINE_BYTES)) {
+    bytes += raw.bytes.length + 1;
+    chunk.push(parseLine(raw));
+    if (chunk.length >= chunkSize) {
+      // The engine (in its thread) works on this chunk while the loop reads and parses the next one.
+      if (inflight) await write(await inflight);
+      inflight = process(chunk);
+      chunk = [];
+      progress?.update(summary.lines, bytes);
+    }
+  }
+  if (inflight) await write(await inflight);
+  if (chunk.length > 0) await write(await process(chunk));
+  progress?.done(summary.lines);
+  return summary;
+}
+
+async function analyzeChunk(
+  chunk: ParsedLine[],
+  options: AnalyzeOptions,
+  topicIndex: TopicIndex,
+  summary: AnalyzeSummary,
+): Promise<string[]> {
+  const valid = chunk.filter((line): line is { n: number; text: string } => 'text' in line);
+  const outcomes = new Map<number, TextOutcome | { error: string }>();
+  try {
+    const results = await analyse(valid.map((l) => l.text), options, topicIndex);
+    valid.forEach((line, i) => outcomes.set(line.n, results[i]!));
+  } catch {
+    // One text can break a whole batch; retry one by one so only that line reports the error.
+    for (const line of valid) {
+      try {
+        outcomes.set(line.n, (await analyse([line.text], options, topicIndex))[0]!);
+      } catch (error) {
+        outcomes.set(line.n, { error: `analysis failed: ${(error as Error).message}` });
+      }
+    }
+  }
+  return chunk.map((line) => {
+    summary.lines += 1;
+    const outcome = 'error' in line ? line : outcomes.get(line.n)!;
+    if ('error' in outcome) {
+      summary.errors += 1;
+      return options.json ? JSON.stringify({ line: line.n, error: outcome.error }) : `#${line.n} ✗ ${outcome.error}`;
+    }
+    if (outcome.analysis.moderation.flagged.length > 0) summary.flagged += 1;
+    const result = toJson(line.n, outcome, options.reply);
+    return options.json ? JSON.stringify(result) : toSummary(result);
+  });
+}
+
+function analyse(texts: string[], options: AnalyzeOptions, topicIndex: TopicIndex): Promise<TextOutcome[]> {
+  if (texts.length === 0) return Promise.resolve([]);
+  return analyzeBatch(options.engine, texts, options.settings, {
+    reply: options.reply,
+    replyBatchSize: options.replyBatchSize,
+    topicIndex,
+  });
+}
+
+/** The documented output object of `steward analyze --json`. */
+export interface AnalyzeResult {
+  line: number;
+  text: string;
+  sentiment: { label: string; scores: Record<string, number> };
+  moderation: { flagged: boolean; labels: Record<string, number>; reasons: string[] };
+  topics: Array<{ name: string; score: number }>;
+  reply?: string;
+}
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;
+const roundAll = (scores: Record<string, number>) =>
+  Object.fromEntries(Object.entries(scores).map(([k, v]) => [k, round(v)]));
+
+export function toJson(n: number, outcome: TextOutcome, withReply: boolean): AnalyzeResult {
+  const { sentiment, moderation, topics } = outcome.analysis;
+  const reasons = [...new Set(moderation.flagged.flatMap((label) => moderation.reasons[label] ?? []))];
+  const result: AnalyzeResult = {
+    line: n,
+    text: outcome.text,
+    sentiment: { label: sentiment.label, scores: roundAll(sentiment.scores) },
+    moderation: { flagged: moderation.flagged.length > 0, labels: roundAll(moderation.scores), reasons },
+    topics: topics.map((t) => ({ name: t.topic, score: round(t.score) })),
+  };
+  if (withReply && outcome.reply !== null) result.reply = outcome.reply;
+  return result;
+}
+
+function toSummary(r: AnalyzeResult): string {
+  const label = r.sentiment.label as keyof typeof SENTIMENT_EMOJI;
+  const parts = [`#${r.line} ${SENTIMENT_EMOJI[label] ?? ''} ${label} ${(r.sentiment.scores[label] ?? 0).toFixed(2)}`];
+  if (r.moderation.flagged) {
+    const top = Object.entries(r.moderation.labels).sort((a, b) => b[1] - a[1])[0];
+    const why = r.moderation.reasons.length > 0 ? ` (${r.moderation.reasons.slice(0, 5).join(', ')})` : '';
+    parts.push(`⚠ ${top?.[0]} ${top?.[1].toFixed(2)}${why}`);
+  }
+  if (r.topics.length > 0) parts.push(`topics: ${r.topics.map((t) => t.name).join(', ')}`);
+  const text = r.text.replace(/\s+/g, ' ');
+  parts.push(`"${text.length > 80 ? `${text.slice(0, 79)}…` : text}"`);
+  return r.reply === undefined ? parts.join(' | ') : `${parts.join(' | ')}\n    ↳ ${r.reply}`;
+}

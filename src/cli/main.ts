@@ -1,0 +1,125 @@
+import { parseArgs } from 'node:util';
+import { type Config, loadConfig } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { runAnalyzeCommand } from './analyze-command.ts';
+import { runBot, runLocal, runWorker } from './run-modes.ts';
+import { USAGE } from './usage.ts';
+
+/** A wrong command line: usage goes to stderr and the exit code is 2, like a bad configuration. */
+class UsageError extends Error {}
+
+export interface Io {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs one `steward` command line and returns the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [command = 'help', ...rest] = argv;
+  try {
+    switch (command) {
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE);
+        return 0;
+      case 'config': {
+        const { values } = parse(rest, { print: { type: 'boolean' } });
+        if (!values.print) throw new UsageError('steward config takes --print');
+        const { redactConfig } = await import('../config.ts');
+        io.stdout.write(`${JSON.stringify(redactConfig(loadConfig({ env: io.env })), null, 2)}\n`);
+        return 0;
+      }
+      case 'invite-url': {
+        parse(rest, {});
+        const config = loadConfig({ env: io.env });
+        if (!config.discord.applicationId) {
+          throw new ConfigError('DISCORD_APPLICATION_ID (discord.applicationId) is not set: copy it from the Discord developer portal');
+        }
+        const { discordInviteUrl } = await import('../../adapters/discord/invite.ts');
+        io.stdout.write(`${discordInviteUrl(config.discord.applicationId)}\n`);
+        return 0;
+      }
+      case 'local': {
+        parse(rest, {});
+        const config = loadConfig({ env: io.env });
+        return await runLocal(config, quietLogger(config, io), io);
+      }
+      case 'bot': {
+        parse(rest, {});
+        const config = loadConfig({ env: io.env });
+        return await runBot(config, logger(config, io));
+      }
+      case 'worker': {
+        const { values } = parse(rest, { device: { type: 'string' }, concurrency: { type: 'string' } });
+        const config = loadConfig({
+          env: io.env,
+          overrides: { 'models.device': values.device, 'worker.concurrency': values.concurrency },
+        });
+        return await runWorker(config, logger(config, io));
+      }
+      case 'analyze': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { json: { type: 'boolean' }, reply: { type: 'boolean' } },
+          allowPositionals: true,
+          strict: true,
+        });
+        if (positionals.length > 1) throw new UsageError('steward analyze reads one FILE (or - for stdin)');
+        const config = loadConfig({ env: io.env });
+        return await runAnalyzeCommand(config, quietLogger(config, io), io, {
+          json: values.json === true,
+          reply: values.reply === true,
+          file: positionals[0] ?? '-',
+        });
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`steward: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`steward: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function parse(args: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']) {
+  return parseArgs({ args, options: options ?? {}, allowPositionals: false, strict: true });
+}
+
+function logger(config: Config, io: Io): Logger {
+  return createLogger({ level: config.logLevel, pretty: io.stderr.isTTY === true });
+}
+
+/** Terminal-facing commands keep the screen for their own output: warnings only, unless LOG_LEVEL asks for more. */
+function quietLogger(config: Config, io: Io): Logger {
+  const level = io.env.LOG_LEVEL ? config.logLevel : 'warn';
+  return createLogger({ level, pretty: io.stderr.isTTY === true });
+}
+
+// Run when executed (tsx src/cli/main.ts, bin/steward.js), not when imported by tests.
+const entry = process.argv[1] ?? '';
+if (entry.endsWith('/src/cli/main.ts') || entry.endsWith('/bin/steward.js') || entry.endsWith('/bin/steward')) {
+  const io: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+      // Whatever a library left open (a socket, a timer) must not keep a finished command alive.
+      setTimeout(() => process.exit(code), 3_000).unref();
+    },
+    (error: unknown) => {
+      io.stderr.write(`steward: ${error instanceof Error ? error.message : String(error)}\n`);
+      if (io.env.LOG_LEVEL === 'debug' || io.env.LOG_LEVEL === 'trace') io.stderr.write(`${(error as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+}

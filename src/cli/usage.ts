@@ -1,0 +1,21 @@
+/** `steward help`: every subcommand with its flags. */
+export const USAGE = `Steward — a self-hostable community bot for Discord and Slack
+
+Usage: steward <command> [options]      (npm run --silent steward -- <command> …)
+
+Commands:
+  local                       one process: terminal chat, in-process queue, models in a worker thread
+                              (npm start); lines starting with / are admin commands, try /help
+  bot                         the Discord and/or Slack adapters (whichever variables are set); with
+                              REDIS_URL workers run elsewhere, without it one embedded worker runs here
+  worker [--device cpu|cuda] [--concurrency N]
+                              takes jobs from Redis (REDIS_URL) and runs the models; start as many as needed
+  analyze [--json] [--reply] [FILE|-]
+                              audits a chat log: one message per line (text, or JSONL with a "text" field);
+                              writes one result per line, in order; bad lines become {"line","error"}
+  config --print              the effective configuration as JSON, secrets redacted
+  invite-url                  the Discord URL that adds the bot to a server (needs DISCORD_APPLICATION_ID)
+  help                        this text
+
+Configuration comes from environment variables (and STEWARD_CONFIG, a JSON file); see README.md.
+`;

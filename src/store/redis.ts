@@ -1,0 +1,202 @@
+import { Redis } from 'ioredis';
+import type { Platform } from '../domain/message.ts';
+import { type WorkspaceSettings, WorkspaceSettingsSchema } from '../domain/settings.ts';
+import { ErrorCode, StewardError } from '../errors.ts';
+import {
+  applyFlagChange,
+  DEFAULT_FLAG_LIMIT,
+  initialSettings,
+  Lifecycle,
+  nextSettings,
+  type SettingsDefaults,
+} from './state.ts';
+import type { FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Key prefix (config.redis.prefix); keys live under `<prefix>:store:`. */
+  prefix: string;
+  defaults?: SettingsDefaults;
+}
+
+// Compare-and-set: write only when the value is still the one the update was computed from. Optimistic
+// concurrency in Lua works on a shared connection, unlike WATCH, which is per-connection state.
+const CAS_STRING = `
+local cur = redis.call('GET', KEYS[1])
+if (cur == false and ARGV[1] == '') or cur == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
+return 0`;
+const CAS_HASH = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end
+return 0`;
+const RELEASE_PENDING = `
+if redis.call('GET', KEYS[1]) == 'pending' then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+const MAX_CAS_ATTEMPTS = 50;
+const PAGE = 200;
+
+/** The distributed store: settings, the flag log, delivery claims and worker heartbeats in Redis. */
+export class RedisStore implements Store {
+  readonly #options: RedisStoreOptions;
+  readonly #lifecycle = new Lifecycle('RedisStore');
+  readonly #k: string;
+  #redis: Redis | null = null;
+
+  constructor(options: RedisStoreOptions) {
+    this.#options = options;
+    this.#k = `${options.prefix}:store`;
+  }
+
+  async start(): Promise<void> {
+    this.#lifecycle.begin();
+    this.#redis = new Redis(this.#options.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    // Errors surface on the commands that fail; without a listener ioredis would also print them itself.
+    this.#redis.on('error', () => {});
+    await this.#redis.connect();
+  }
+
+  stop(): Promise<void> {
+    return this.#lifecycle.end(async () => {
+      await this.#redis?.quit().catch(() => this.#redis?.disconnect());
+    });
+  }
+
+  get #db(): Redis {
+    this.#lifecycle.assertStarted();
+    return this.#redis!;
+  }
+
+  #settingsKey(platform: Platform, workspaceId: string): string {
+    return `${this.#k}:settings:${platform}:${workspaceId}`;
+  }
+
+  #flagIndex(platform: Platform, workspaceId: string): string {
+    return `${this.#k}:flags:${platform}:${workspaceId}`;
+  }
+
+  async getSettings(platform: Platform, workspaceId: string): Promise<WorkspaceSettings> {
+    const raw = await this.#db.get(this.#settingsKey(platform, workspaceId));
+    if (raw === null) return initialSettings(this.#options.defaults, platform, workspaceId);
+    return WorkspaceSettingsSchema.parse(JSON.parse(raw));
+  }
+
+  async updateSettings(
+    platform: Platform,
+    workspaceId: string,
+    update: (current: WorkspaceSettings) => WorkspaceSettings,
+  ): Promise<WorkspaceSettings> {
+    const key = this.#settingsKey(platform, workspaceId);
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const raw = await this.#db.get(key);
+      const current =
+        raw === null
+          ? initialSettings(this.#options.defaults, platform, workspaceId)
+          : WorkspaceSettingsSchema.parse(JSON.parse(raw));
+      const next = nextSettings(current, update(structuredClone(current)));
+      const written = await this.#db.eval(CAS_STRING, 1, key, raw ?? '', JSON.stringify(next));
+      if (written === 1) return next;
+    }
+    throw new StewardError(
+      ErrorCode.Store,
+      `settings of ${platform}:${workspaceId} kept changing; update abandoned`,
+    );
+  }
+
+  async recordFlag(flag: FlagRecord): Promise<boolean> {
+    const created = await this.#db.hsetnx(`${this.#k}:flag`, flag.id, JSON.stringify(flag));
+    // The index is written even for an existing flag: harmless, and repairs an index lost between the two calls.
+    await this.#db.zadd(this.#flagIndex(flag.platform, flag.workspaceId), flag.createdAt, flag.id);
+    return created === 1;
+  }
+
+  async getFlag(id: string): Promise<FlagRecord | null> {
+    const raw = await this.#db.hget(`${this.#k}:flag`, id);
+    return raw === null ? null : (JSON.parse(raw) as FlagRecord);
+  }
+
+  async updateFlag(
+    id: string,
+    change: {
+      status: FlagStatus;
+      actorId: string;
+      actorName?: string;
+      action: string;
+      note?: string;
+      alertMessageId?: string;
+    },
+  ): Promise<FlagRecord | null> {
+    const hash = `${this.#k}:flag`;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const raw = await this.#db.hget(hash, id);
+      if (raw === null) return null;
+      const next = applyFlagChange(JSON.parse(raw) as FlagRecord, change, Date.now());
+      const written = await this.#db.eval(CAS_HASH, 1, hash, id, raw, JSON.stringify(next));
+      if (written === 1) return next;
+    }
+    throw new StewardError(ErrorCode.Store, `flag ${id} kept changing; update abandoned`);
+  }
+
+  async listFlags(
+    platform: Platform,
+    workspaceId: string,
+    options: { status?: FlagStatus; limit?: number } = {},
+  ): Promise<FlagRecord[]> {
+    const limit = options.limit ?? DEFAULT_FLAG_LIMIT;
+    const index = this.#flagIndex(platform, workspaceId);
+    const out: FlagRecord[] = [];
+    // Newest first, a page at a time, until enough flags match the status filter.
+    for (let start = 0; out.length < limit; start += PAGE) {
+      const ids = await this.#db.zrevrange(index, start, start + PAGE - 1);
+      if (ids.length === 0) break;
+      const raws = await this.#db.hmget(`${this.#k}:flag`, ...ids);
+      for (const raw of raws) {
+        if (raw === null) continue;
+        const flag = JSON.parse(raw) as FlagRecord;
+        if (options.status === undefined || flag.status === options.status) out.push(flag);
+        if (out.length >= limit) break;
+      }
+    }
+    return out;
+  }
+
+  async claimDelivery(key: string, leaseMs: number): Promise<boolean> {
+    const result = await this.#db.set(`${this.#k}:delivery:${key}`, 'pending', 'PX', leaseMs, 'NX');
+    return result === 'OK';
+  }
+
+  async confirmDelivery(key: string, retainMs: number, result?: string): Promise<void> {
+    const value = JSON.stringify({ state: 'done', result: result ?? null });
+    await this.#db.set(`${this.#k}:delivery:${key}`, value, 'PX', retainMs);
+  }
+
+  async releaseDelivery(key: string): Promise<void> {
+    await this.#db.eval(RELEASE_PENDING, 1, `${this.#k}:delivery:${key}`);
+  }
+
+  async deliveryResult(key: string): Promise<string | null> {
+    const raw = await this.#db.get(`${this.#k}:delivery:${key}`);
+    if (raw === null || raw === 'pending') return null;
+    return (JSON.parse(raw) as { result: string | null }).result;
+  }
+
+  async heartbeat(worker: WorkerHeartbeat, ttlMs: number): Promise<void> {
+    await this.#db
+      .multi()
+      .set(`${this.#k}:worker:${worker.id}`, JSON.stringify(worker), 'PX', ttlMs)
+      .zadd(`${this.#k}:workers`, Date.now() + ttlMs, worker.id)
+      .exec();
+  }
+
+  async listWorkers(): Promise<WorkerHeartbeat[]> {
+    const index = `${this.#k}:workers`;
+    await this.#db.zremrangebyscore(index, '-inf', Date.now());
+    const ids = await this.#db.zrange(index, 0, -1);
+    if (ids.length === 0) return [];
+    const raws = await this.#db.mget(...ids.map((id) => `${this.#k}:worker:${id}`));
+    return raws
+      .filter((raw): raw is string => raw !== null)
+      .map((raw) => JSON.parse(raw) as WorkerHeartbeat)
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+}

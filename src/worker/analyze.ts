@@ -1,0 +1,136 @@
+import type { Analysis } from '../domain/analysis.ts';
+import { analyse, type Decision, decide } from '../domain/decide.ts';
+import { type InboundMessage, inboundJobId, refOf } from '../domain/message.ts';
+import type { WorkspaceSettings } from '../domain/settings.ts';
+import type { InferenceEngine, ReplyRequest } from '../engine.ts';
+import { matchTopics, TopicIndex, type TopicVectors } from './topics.ts';
+
+export interface AnalyzeInput {
+  message: InboundMessage;
+  settings: WorkspaceSettings;
+  topics: TopicVectors;
+}
+
+/** What the models and the settings make of one message. */
+export interface MessageOutcome {
+  analysis: Analysis;
+  decision: Decision;
+  /** Generated reply text, only when the decision asked for one (null when the model produced nothing). */
+  reply: string | null;
+}
+
+export interface AnalyzeOptions {
+  /** Replies generated per engine.reply call. */
+  replyBatchSize: number;
+}
+
+/**
+ * One encoder pass for the whole batch, then thresholds, topics and decisions per message, then reply
+ * generation for only the messages whose decision asks for one, in batches. Model errors propagate.
+ */
+export async function analyzeMessages(
+  engine: InferenceEngine,
+  inputs: AnalyzeInput[],
+  options: AnalyzeOptions,
+): Promise<MessageOutcome[]> {
+  if (inputs.length === 0) return [];
+  const signals = await engine.signals(inputs.map((input) => input.message.text));
+  if (signals.length !== inputs.length) {
+    throw new Error(`signals returned ${signals.length} results for ${inputs.length} texts`);
+  }
+  const defaults = engine.defaults();
+  const outcomes: MessageOutcome[] = inputs.map(({ message, settings, topics }, i) => {
+    const s = signals[i]!;
+    const analysis = analyse(
+      s,
+      settings,
+      defaults,
+      matchTopics(s.embedding, topics, defaults.topicThreshold),
+    );
+    return { analysis, decision: decide(message, analysis, settings), reply: null };
+  });
+
+  const wanted: number[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.decision.reply !== null) wanted.push(i);
+  });
+  const size = Math.max(1, options.replyBatchSize);
+  for (let start = 0; start < wanted.length; start += size) {
+    const chunk = wanted.slice(start, start + size);
+    const requests: ReplyRequest[] = chunk.map((i) => {
+      const { message } = inputs[i]!;
+      const topic = outcomes[i]!.decision.reply?.topic;
+      // The id seeds sampling in the bundled runtime, so a retried job generates the same reply.
+      const request: ReplyRequest & { messageId: string } = {
+        text: message.text,
+        context: message.context,
+        messageId: inboundJobId(refOf(message)),
+        ...(topic === undefined ? {} : { topic }),
+      };
+      return request;
+    });
+    const replies = await generateReplies(engine, requests);
+    chunk.forEach((i, j) => {
+      const text = replies[j]?.trim() ?? '';
+      outcomes[i]!.reply = text === '' ? null : text;
+    });
+  }
+  return outcomes;
+}
+
+/**
+ * engine.reply, except that a batch where some replies came out empty (the runtime's EmptyReplyError carries
+ * the ones that worked in `replies`) yields those and null for the rest: no reply beats no message.
+ */
+async function generateReplies(
+  engine: InferenceEngine,
+  requests: ReplyRequest[],
+): Promise<Array<string | null>> {
+  try {
+    return await engine.reply(requests);
+  } catch (error) {
+    const partial = (error as { replies?: unknown }).replies;
+    if (Array.isArray(partial) && partial.length === requests.length) return partial as Array<string | null>;
+    throw error;
+  }
+}
+
+export interface TextOutcome extends MessageOutcome {
+  text: string;
+}
+
+/**
+ * Analysis (and optionally a reply) for plain texts without the queue: `steward analyze` and benchmarks.
+ * With `reply: true` every text is treated as addressed to the bot, so replies follow the real decision
+ * (none for flagged texts or when the settings' replyMode is off).
+ */
+export async function analyzeBatch(
+  engine: InferenceEngine,
+  texts: string[],
+  settings: WorkspaceSettings,
+  options: { reply?: boolean; replyBatchSize?: number; topicIndex?: TopicIndex } = {},
+): Promise<TextOutcome[]> {
+  const index = options.topicIndex ?? new TopicIndex(engine);
+  const topics = await index.vectorsFor(settings.topics);
+  const now = Date.now();
+  const inputs = texts.map(
+    (text, i): AnalyzeInput => ({
+      message: {
+        platform: 'local',
+        workspaceId: 'cli',
+        channelId: 'cli',
+        messageId: String(i),
+        author: { id: 'cli', name: 'cli', roles: [], isBot: false },
+        text,
+        mentionsBot: options.reply === true,
+        timestamp: now,
+        context: [],
+        direct: false,
+      },
+      settings,
+      topics,
+    }),
+  );
+  const outcomes = await analyzeMessages(engine, inputs, { replyBatchSize: options.replyBatchSize ?? 8 });
+  return outcomes.map((outcome, i) => ({ ...outcome, text: texts[i]! }));
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createBatcher } from '../../queue/batcher.ts';
+import type { Consumer, QueueDriver } from '../../queue/types.ts';
+import type { Action, ReplyAction } from '../domain/action.ts';
+import { flagIdOf } from '../domain/decide.ts';
+import { type InboundMessage, inboundJobId, refOf } from '../domain/message.ts';
+import type { Config } from '../config.ts';
+import type { InferenceEngine } from '../engine.ts';
+import { ErrorCode, LifecycleError, StewardError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { FlagRecord, Store } from '../store/types.ts';
+import { type AnalyzeInput, analyzeMessages, type MessageOutcome } from './analyze.ts';
+import { SettingsCache } from './settings-cache.ts';
+import { TopicIndex } from './topics.ts';
+
+export interface WorkerDeps {
+  queue: QueueDriver;
+  store: Store;
+  engine: InferenceEngine;
+  logger: Logger;
+  config: Pick<Config, 'worker'>;
+  options?: Partial<WorkerOptions>;
+}
+
+export interface WorkerOptions {
+  /** How long a workspace's settings are reused before they are read again. */
+  settingsTtlMs: number;
+  heartbeatMs: number;
+  /** Stable id for this worker in `steward status`; random when unset. */
+  id: string;
+}
+
+export const DefaultWorkerOptions = Object.freeze({
+  settingsTtlMs: 2_000,
+  heartbeatMs: 5_000,
+}) satisfies Readonly<Partial<WorkerOptions>>;
+
+export interface WorkerStats {
+  processed: number;
+  batches: number;
+  largestBatch: number;
+  lastError: { at: number; message: string } | null;
+}
+
+/** The inference side of Steward: inbound jobs in, outbound actions and flags out. */
+export interface StewardWorker {
+  readonly id: string;
+  start(): Promise<void>;
+  /** Stops intake, finishes in-flight jobs; the queue, store and engine stay open (their owner closes them). */
+  stop(): Promise<void>;
+  /** Runs messages through the models and decisions without the queue (no flags, no actions). */
+  analyzeOnly(messages: InboundMessage[]): Promise<MessageOutcome[]>;
+  stats(): WorkerStats;
+}
+
+/** Actor id of history entries that Steward itself wrote. */
+export const STEWARD_ACTOR = 'steward';
+
+export function createWorker(deps: WorkerDeps): StewardWorker {
+  const { queue, store, engine, config } = deps;
+  const options = { ...DefaultWorkerOptions, ...deps.options };
+  const id = options.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const log = deps.logger.child({ component: 'worker', workerId: id });
+  const settings = new SettingsCache(store, options.settingsTtlMs);
+  const topics = new TopicIndex(engine);
+  const stats: WorkerStats = { processed: 0, batches: 0, largestBatch: 0, lastError: null };
+  const startedAt = Date.now();
+  let state: 'new' | 'started' | 'stopped' = 'new';
+  let consumer: Consumer | null = null;
+  let heartbeat: NodeJS.Timeout | null = null;
+  let stopping: Promise<void> | null = null;
+
+  const noteError = (error: unknown) => {
+    stats.lastError = { at: Date.now(), message: error instanceof Error ? error.message : String(error) };
+  };
+
+  const prepare = async (messages: InboundMessage[]): Promise<AnalyzeInput[]> => {
+    const perMessage = await Promise.all(messages.map((m) => settings.get(m.platform, m.workspaceId)));
+    return Promise.all(
+      messages.map(async (message, i) => {
+        const s = perMessage[i]!;
+        return { message, settings: s, topics: await topics.vectorsFor(s.topics) };
+      }),
+    );
+  };
+
+  const analyzeOnly = async (messages: InboundMessage[]) =>
+    analyzeMessages(engine, await prepare(messages), { replyBatchSize: config.worker.replyBatchSize });
+
+  const retryable = (error: unknown) =>
+    new StewardError(ErrorCode.ModelRun, `analysis failed: ${(error as Error)?.message ?? error}`, {
+      cause: error,
+    });
+
+  /**
+   * One batch through the models. When the engine says a batch cannot be processed (unrecoverable: something in
+   * the input), each message is tried alone so that one poison message does not fail its neighbours.
+   */
+  const runBatch = async (messages: InboundMessage[]): Promise<Array<MessageOutcome | StewardError>> => {
+    const started = performance.now();
+    try {
+      const outcomes = await analyzeOnly(messages);
+      stats.batches += 1;
+      stats.largestBatch = Math.max(stats.largestBatch, messages.length);
+      log.debug({ size: messages.length, ms: Math.round(performance.now() - started) }, 'batch analysed');
+      return outcomes;
+    } catch (error) {
+      noteError(error);
+      const dataProblem =
+        error instanceof StewardError && error.unrecoverable && error.code !== ErrorCode.ModelLoad;
+      log.error({ err: error, size: messages.length, isolate: dataProblem }, 'batch failed');
+      // Retryable either way: the jobs go back with backoff instead of being lost or failed at once.
+      if (!dataProblem || messages.length === 1) throw retryable(error);
+      const singles: Array<MessageOutcome | StewardError> = [];
+      for (const message of messages) {
+        singles.push(await analyzeOnly([message]).then(([outcome]) => outcome!, retryable));
+      }
+      return singles;
+    }
+  };
+
+  const batcher = createBatcher(runBatch, { maxSize: config.worker.batchSize });
+
+  /** Effects of one message, in an order that is safe to repeat: flag first (alerts point at it), then actions. */
+  const apply = async (message: InboundMessage, outcome: MessageOutcome) => {
+    const actions: Action[] = [...outcome.decision.actions];
+    const alert = outcome.decision.actions.find((a) => a.kind === 'alert');
+    if (alert) await store.recordFlag(flagRecord(message, outcome, alert.autoHidden));
+    if (outcome.reply !== null && outcome.decision.reply !== null)
+      actions.push(replyAction(message, outcome));
+    await queue.enqueueOutbound(message.platform, actions);
+  };
+
+  const beat = async () => {
+    try {
+      await store.heartbeat(
+        {
+          id,
+          host: hostname(),
+          pid: process.pid,
+          startedAt,
+          at: Date.now(),
+          device: engine.info()[0]?.device ?? 'cpu',
+          models: engine.info().map(({ role, source, version, dtype }) => ({ role, source, version, dtype })),
+          processed: stats.processed,
+          ...(stats.lastError ? { lastError: stats.lastError } : {}),
+        },
+        options.heartbeatMs * 3,
+      );
+    } catch (error) {
+      log.warn({ err: error }, 'heartbeat failed');
+    }
+  };
+
+  return {
+    id,
+    analyzeOnly,
+    stats: () => ({ ...stats }),
+    async start() {
+      if (state !== 'new') throw new LifecycleError(`worker cannot start: it is ${state}`);
+      state = 'started';
+      await beat();
+      heartbeat = setInterval(() => void beat(), options.heartbeatMs);
+      heartbeat.unref();
+      consumer = await queue.consumeInbound(
+        async (message) => {
+          try {
+            const outcome = await batcher.submit(message);
+            if (outcome instanceof StewardError) throw outcome;
+            await apply(message, outcome);
+            stats.processed += 1;
+          } catch (error) {
+            noteError(error);
+            throw error;
+          }
+        },
+        { concurrency: config.worker.concurrency },
+      );
+      log.info(
+        { concurrency: config.worker.concurrency, batchSize: config.worker.batchSize },
+        'worker started',
+      );
+    },
+    stop() {
+      stopping ??= (async () => {
+        const wasStarted = state === 'started';
+        state = 'stopped';
+        if (!wasStarted) return;
+        if (heartbeat) clearInterval(heartbeat);
+        await consumer?.close();
+        await batcher.idle();
+        await beat();
+        log.info({ processed: stats.processed }, 'worker stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+function replyAction(message: InboundMessage, outcome: MessageOutcome): ReplyAction {
+  const intent = outcome.decision.reply!;
+  return {
+    kind: 'reply',
+    key: `${inboundJobId(refOf(message))}:reply`,
+    target: refOf(message),
+    text: outcome.reply!,
+    reason: intent.reason,
+    ...(intent.topic !== undefined ? { topic: intent.topic } : {}),
+  };
+}
+
+function flagRecord(message: InboundMessage, outcome: MessageOutcome, autoHidden: boolean): FlagRecord {
+  const now = Date.now();
+  const { moderation } = outcome.analysis;
+  return {
+    id: flagIdOf(message),
+    platform: message.platform,
+    workspaceId: message.workspaceId,
+    channelId: message.channelId,
+    messageId: message.messageId,
+    authorId: message.author.id,
+    authorName: message.author.name,
+    excerpt: message.text.slice(0, 1000),
+    flagged: moderation.flagged,
+    scores: moderation.scores,
+    reasons: moderation.reasons,
+    createdAt: now,
+    status: 'open',
+    history: autoHidden ? [{ at: now, actorId: STEWARD_ACTOR, action: 'auto-hide' }] : [],
+  };
+}

@@ -1,0 +1,97 @@
+import { hostname } from 'node:os';
+import { createThreadEngine } from '../../models/runtime/index.ts';
+import { type BullMQDriverOptions, BullMQDriver } from '../../queue/bullmq.ts';
+import type { Config } from '../config.ts';
+import type { InferenceEngine } from '../engine.ts';
+import { ConfigError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { RedisStore } from '../store/redis.ts';
+import type { Store } from '../store/types.ts';
+import { createWorker, type StewardWorker, type WorkerOptions } from './pipeline.ts';
+
+export interface WorkerProcessOptions {
+  /** Queue timing and retry policy (tests shorten the stalled-job timers). */
+  queue?: Pick<BullMQDriverOptions, 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'policy'>;
+  worker?: Partial<WorkerOptions>;
+  /** Replaces the models (tests); by default the configured models run in an inference thread. */
+  engine?: InferenceEngine;
+  store?: Store;
+}
+
+/** A running `steward worker`: stop() is idempotent and complete; the entry point calls it on SIGTERM/SIGINT. */
+export interface WorkerProcess {
+  readonly worker: StewardWorker;
+  stop(): Promise<void>;
+}
+
+/**
+ * The body of `steward worker`: models, Redis store and BullMQ queue, then the pipeline. Models load before the
+ * first job is taken, so a worker that cannot load them never holds jobs. Anything that fails to start is
+ * closed again before the error is rethrown.
+ */
+export async function runWorkerProcess(
+  config: Readonly<Config>,
+  logger: Logger,
+  options: WorkerProcessOptions = {},
+): Promise<WorkerProcess> {
+  const url = config.redis.url;
+  if (url === undefined) {
+    throw new ConfigError(
+      'steward worker needs REDIS_URL (redis.url): workers take jobs from a shared Redis',
+    );
+  }
+  const log = logger.child({ component: 'worker-process', host: hostname(), pid: process.pid });
+  // The inference thread keeps this event loop free, so BullMQ's lock renewals stay on time during a batch.
+  const engine = options.engine ?? createThreadEngine(config, logger);
+  const store = options.store ?? new RedisStore({ url, prefix: config.redis.prefix });
+  const queue = new BullMQDriver({ url, prefix: config.redis.prefix, logger, ...options.queue });
+
+  // Closed in reverse order of starting; each step is attempted and reported even when an earlier one failed.
+  const started: Array<{ name: string; stop: () => Promise<void> }> = [];
+  const closeStarted = async () => {
+    for (const part of started.reverse()) {
+      try {
+        await part.stop();
+      } catch (error) {
+        log.error({ err: error, part: part.name }, 'shutdown step failed');
+      }
+    }
+  };
+
+  let worker: StewardWorker;
+  try {
+    for (const [name, part] of [
+      ['store', store],
+      ['queue', queue],
+      ['models', engine],
+    ] as const) {
+      await part.start();
+      started.push({ name, stop: () => part.stop() });
+    }
+    worker = createWorker({
+      queue,
+      store,
+      engine,
+      logger,
+      config,
+      ...(options.worker ? { options: options.worker } : {}),
+    });
+    await worker.start();
+    started.push({ name: 'worker', stop: () => worker.stop() });
+  } catch (error) {
+    log.error({ err: error }, 'worker failed to start');
+    await closeStarted();
+    throw error;
+  }
+  log.info({ models: engine.info(), prefix: config.redis.prefix }, 'steward worker running');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    worker,
+    stop() {
+      // Worker first (stop intake, finish in-flight jobs), then models, queue connections and store.
+      stopping ??= closeStarted().then(() => log.info('steward worker stopped'));
+      return stopping;
+    },
+  };
+}

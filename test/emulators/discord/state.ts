@@ -1,0 +1,237 @@
+import { PermissionFlagsBits, SnowflakeUtil } from 'discord.js';
+
+/** What the emulator knows about the world: one application, its bot user, guilds, channels, members, messages. */
+
+export interface EmuUser {
+  id: string;
+  username: string;
+  bot?: boolean;
+}
+
+export interface EmuRole {
+  id: string;
+  name: string;
+  permissions: bigint;
+}
+
+export interface EmuMember {
+  user: EmuUser;
+  roles: string[];
+  nick?: string;
+  communicationDisabledUntil?: string | null;
+}
+
+export interface EmuChannel {
+  id: string;
+  /** 0 = text, 1 = DM, 11 = public thread. */
+  type: number;
+  name: string;
+  guildId?: string;
+  parentId?: string;
+}
+
+export interface EmuGuild {
+  id: string;
+  name: string;
+  ownerId: string;
+  roles: EmuRole[];
+  members: EmuMember[];
+}
+
+/** A message as the emulator stores it: the raw Discord payload (snake_case), kept up to date by PATCH. */
+export type RawMessage = Record<string, unknown> & { id: string; channel_id: string; author: EmuUser };
+
+export interface NewMessage {
+  channelId: string;
+  author: EmuUser;
+  content: string;
+  embeds?: unknown[];
+  components?: unknown[];
+  /** Id of the message this one replies to. */
+  replyTo?: string | undefined;
+  /** User ids mentioned in the content. */
+  mentions?: string[];
+  nonce?: string | undefined;
+}
+
+export function snowflake(): string {
+  return SnowflakeUtil.generate().toString();
+}
+
+export class EmulatorState {
+  readonly guilds = new Map<string, EmuGuild>();
+  readonly channels = new Map<string, EmuChannel>();
+  readonly messages = new Map<string, RawMessage>();
+  /** Messages that were deleted, kept for assertions. */
+  readonly deleted = new Map<string, RawMessage>();
+  /** Registered global application commands by id. */
+  readonly commands = new Map<string, Record<string, unknown>>();
+  /** nonce → message id, for enforce_nonce deduplication (Discord keeps these for a few minutes). */
+  readonly nonces = new Map<string, string>();
+
+  constructor(
+    readonly applicationId: string,
+    readonly botUser: EmuUser,
+  ) {}
+
+  member(guildId: string, userId: string): EmuMember | undefined {
+    return this.guilds.get(guildId)?.members.find((m) => m.user.id === userId);
+  }
+
+  /** Effective guild permissions of a member: @everyone plus each of their roles (Administrator implies all). */
+  permissionsOf(guildId: string, userId: string): bigint {
+    const guild = this.guilds.get(guildId);
+    const member = this.member(guildId, userId);
+    if (!guild || !member) return 0n;
+    if (guild.ownerId === userId) return allPermissions();
+    let bits = guild.roles.find((r) => r.id === guild.id)?.permissions ?? 0n;
+    for (const roleId of member.roles) bits |= guild.roles.find((r) => r.id === roleId)?.permissions ?? 0n;
+    return (bits & PermissionFlagsBits.Administrator) !== 0n ? allPermissions() : bits;
+  }
+
+  userPayload(user: EmuUser): Record<string, unknown> {
+    return {
+      id: user.id,
+      username: user.username,
+      global_name: user.username,
+      discriminator: '0',
+      avatar: null,
+      bot: user.bot ?? false,
+    };
+  }
+
+  memberPayload(guildId: string, member: EmuMember, withUser = true): Record<string, unknown> {
+    return {
+      ...(withUser ? { user: this.userPayload(member.user) } : {}),
+      nick: member.nick ?? null,
+      roles: member.roles,
+      joined_at: new Date(0).toISOString(),
+      deaf: false,
+      mute: false,
+      flags: 0,
+      communication_disabled_until: member.communicationDisabledUntil ?? null,
+      permissions: this.permissionsOf(guildId, member.user.id).toString(),
+    };
+  }
+
+  channelPayload(channel: EmuChannel): Record<string, unknown> {
+    const base: Record<string, unknown> = { id: channel.id, type: channel.type, name: channel.name };
+    if (channel.guildId) {
+      base.guild_id = channel.guildId;
+      base.position = 0;
+      base.permission_overwrites = [];
+    }
+    if (channel.parentId) {
+      base.parent_id = channel.parentId;
+      base.owner_id = this.botUser.id;
+      base.thread_metadata = {
+        archived: false,
+        auto_archive_duration: 1440,
+        archive_timestamp: new Date().toISOString(),
+        locked: false,
+      };
+    }
+    if (channel.type === 1) base.recipients = [];
+    return base;
+  }
+
+  /** The full GUILD_CREATE payload. */
+  guildPayload(guild: EmuGuild): Record<string, unknown> {
+    const channels = [...this.channels.values()].filter((c) => c.guildId === guild.id);
+    return {
+      id: guild.id,
+      name: guild.name,
+      icon: null,
+      owner_id: guild.ownerId,
+      unavailable: false,
+      large: false,
+      member_count: guild.members.length,
+      features: [],
+      emojis: [],
+      stickers: [],
+      voice_states: [],
+      presences: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      soundboard_sounds: [],
+      joined_at: new Date(0).toISOString(),
+      roles: guild.roles.map((role, position) => ({
+        id: role.id,
+        name: role.name,
+        permissions: role.permissions.toString(),
+        position,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      })),
+      channels: channels.filter((c) => c.type !== 11).map((c) => this.channelPayload(c)),
+      threads: channels.filter((c) => c.type === 11).map((c) => this.channelPayload(c)),
+      members: guild.members.map((m) => this.memberPayload(guild.id, m)),
+    };
+  }
+
+  /** Stores a message as Discord would render it (author, member, mentions, reply reference) and returns it. */
+  storeMessage(input: NewMessage): RawMessage {
+    const channel = this.channels.get(input.channelId);
+    const guildId = channel?.guildId;
+    const referenced = input.replyTo ? this.messages.get(input.replyTo) : undefined;
+    const mentionIds = new Set(input.mentions ?? []);
+    // A reply pings the replied-to author by default, and Discord lists them in mentions.
+    if (referenced && !input.author.bot) mentionIds.add(referenced.author.id);
+    const mentions = [...mentionIds].map((id) => {
+      const member = guildId ? this.member(guildId, id) : undefined;
+      const user = member?.user ?? (id === this.botUser.id ? this.botUser : { id, username: `user${id}` });
+      return {
+        ...this.userPayload(user),
+        ...(member && guildId ? { member: this.memberPayload(guildId, member, false) } : {}),
+      };
+    });
+    const member = guildId ? this.member(guildId, input.author.id) : undefined;
+    const message: RawMessage = {
+      id: snowflake(),
+      channel_id: input.channelId,
+      ...(guildId ? { guild_id: guildId } : {}),
+      author: this.userPayload(input.author) as unknown as EmuUser,
+      ...(member && guildId ? { member: this.memberPayload(guildId, member, false) } : {}),
+      content: input.content,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions,
+      mention_roles: [],
+      attachments: [],
+      embeds: input.embeds ?? [],
+      components: input.components ?? [],
+      pinned: false,
+      type: referenced ? 19 : 0,
+      flags: 0,
+      ...(input.nonce ? { nonce: input.nonce } : {}),
+      ...(referenced
+        ? {
+            message_reference: {
+              type: 0,
+              message_id: referenced.id,
+              channel_id: referenced.channel_id,
+              ...(guildId ? { guild_id: guildId } : {}),
+            },
+            // Discord nests only one level of referenced_message.
+            referenced_message: { ...referenced, referenced_message: undefined },
+          }
+        : {}),
+    };
+    this.messages.set(message.id, message);
+    return message;
+  }
+
+  /** Guild id of a channel (threads and text channels); undefined for DMs. */
+  guildOf(channelId: string): string | undefined {
+    return this.channels.get(channelId)?.guildId;
+  }
+}
+
+function allPermissions(): bigint {
+  return Object.values(PermissionFlagsBits).reduce((all, bit) => all | bit, 0n);
+}

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SENTIMENT_LABELS, type Signals } from '../../src/domain/analysis.ts';
+import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
+import { dot } from '../../models/runtime/math.ts';
+import { captureLogger, hasModel, testConfig } from '../../models/runtime/testing.ts';
+
+const TEXTS = [
+  'I love this community, everyone is so helpful!',
+  'you are a complete idiot and nobody wants you here',
+  'The meeting is moved to 3pm tomorrow.',
+  'ugh, the update broke everything again',
+  'thanks @alice for the link https://example.com/docs',
+  'LOL 😂😂😂 that was hilarious',
+  '我爱北京天安门。',
+  '这个人真是个傻瓜',
+  '',
+  '   ',
+  'ok',
+  'What a terrible, awful, horrible day. I hate mondays so much and everything about them.',
+  'Does anyone know how to configure the bot to post in a thread instead of the channel?',
+  '👍🏽',
+];
+
+function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tolerance: number): void {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  expect(worst).toBeLessThanOrEqual(tolerance);
+}
+
+function vectorOf(s: Signals, labels: string[]): number[] {
+  return [...SENTIMENT_LABELS.map((l) => s.sentiment.scores[l]), ...labels.map((l) => s.moderation[l]!)];
+}
+
+describe.skipIf(!hasModel('signals'))('signals on the bundled model', () => {
+  const captured = captureLogger();
+  let engine: LocalEngine;
+  let bucketed: LocalEngine;
+  let labels: string[];
+
+  beforeAll(async () => {
+    engine = createLocalEngine(testConfig({ dtype: 'fp32', threads: 2 }), captured.logger, { reply: false });
+    // Tiny buckets force many encoder runs of different padded widths over the same batch.
+    bucketed = createLocalEngine(testConfig({ dtype: 'fp32', threads: 2 }), captureLogger().logger, {
+      reply: false,
+      tuning: { bucketSize: 3, maxBucketTokens: 64 },
+    });
+    await Promise.all([engine.start(), bucketed.start()]);
+    labels = engine.defaults().labels;
+  });
+  afterAll(async () => {
+    await Promise.all([engine?.stop(), bucketed?.stop()]);
+  });
+
+  it('returns the configured labels with probabilities that are well formed, for every kind of input', async () => {
+    const results = await engine.signals(TEXTS);
+    expect(results).toHaveLength(TEXTS.length);
+    const defaults = engine.defaults();
+    expect(labels.length).toBeGreaterThan(0);
+    expect(Object.keys(defaults.thresholds).sort()).toEqual([...labels].sort());
+    const dim = results[0]!.embedding.length;
+    expect(dim).toBeGreaterThan(0);
+    results.forEach((s, i) => {
+      const scores = SENTIMENT_LABELS.map((l) => s.sentiment.scores[l]);
+      expect(scores.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      expect(s.sentiment.label).toBe(SENTIMENT_LABELS[scores.indexOf(Math.max(...scores))]);
+      expect(Object.keys(s.moderation).sort()).toEqual([...labels].sort());
+      for (const p of Object.values(s.moderation)) expect(p >= 0 && p <= 1).toBe(true);
+      expect(Object.keys(s.attributions).sort()).toEqual([...labels].sort());
+      for (const words of Object.values(s.attributions)) {
+        expect(words.length).toBeLessThanOrEqual(3);
+        // Attributions are whole words of the text itself, never subword pieces or special tokens.
+        for (const word of words) expect(TEXTS[i]!.toLowerCase()).toContain(word.toLowerCase());
+      }
+      expect(s.embedding).toBeInstanceOf(Float32Array);
+      expect(s.embedding.length).toBe(dim);
+      expect(Math.sqrt(dot(s.embedding, s.embedding))).toBeCloseTo(1, 4);
+    });
+  });
+
+  it('gives the same result for a text alone, in a batch, in another order and across length buckets', async () => {
+    const batch = await engine.signals(TEXTS);
+    const order = TEXTS.map((_, i) => i).reverse();
+    const shuffled = await bucketed.signals(order.map((i) => TEXTS[i]!));
+    for (let i = 0; i < TEXTS.length; i++) {
+      const [alone] = await engine.signals([TEXTS[i]!]);
+      const other = shuffled[order.indexOf(i)]!;
+      for (const candidate of [batch[i]!, other]) {
+        expectClose(vectorOf(candidate, labels), vectorOf(alone!, labels), 1e-4);
+        expectClose(candidate.embedding, alone!.embedding, 1e-4);
+        expect(candidate.attributions).toEqual(alone!.attributions);
+      }
+    }
+  });
+
+  it('embed() returns the same vectors as signals()', async () => {
+    const texts = TEXTS.slice(0, 5);
+    const [vectors, signals] = await Promise.all([engine.embed(texts), engine.signals(texts)]);
+    vectors.forEach((v, i) => expectClose(v, signals[i]!.embedding, 1e-5));
+    expect(await engine.embed([])).toEqual([]);
+    expect(await engine.signals([])).toEqual([]);
+  });
+
+  it('places a paraphrase closer than an unrelated text', async () => {
+    const triples = [
+      ['How do I reset my password?', 'I forgot my password, how can I change it?', 'The football match last night was amazing.'],
+      ['Is the server down for anyone else?', 'Anyone else unable to connect to the server right now?', 'My cat loves sleeping in the sun.'],
+      ['What time does the event start?', 'When does the event begin?', 'This pizza recipe needs more garlic.'],
+    ];
+    const vectors = await engine.embed(triples.flat());
+    let closer = 0;
+    for (let t = 0; t < triples.length; t++) {
+      const [a, para, other] = [vectors[3 * t]!, vectors[3 * t + 1]!, vectors[3 * t + 2]!];
+      if (dot(a, para) > dot(a, other)) closer++;
+    }
+    expect(closer).toBe(triples.length);
+  });
+
+  it('truncates a 10,000-character text to the model limit, logs it at debug, and keeps its beginning', async () => {
+    const long = 'This is a long complaint about the server being slow. '.repeat(190).slice(0, 10_000);
+    expect(long).toHaveLength(10_000);
+    captured.records.length = 0;
+    const [full, half] = await engine.signals([long, long.slice(0, 5_000)]);
+    expect(captured.records.some((r) => r.level === 20 && /truncated/.test(String(r.msg)))).toBe(true);
+    // Both are cut to the same first max_length tokens, so the model saw the same input.
+    expectClose(vectorOf(full!, labels), vectorOf(half!, labels), 1e-4);
+  });
+});
+
+describe.skipIf(!hasModel('signals'))('q8 weights', () => {
+  it('agree with fp32 on the sentiment label for most texts', async () => {
+    const fp32 = createLocalEngine(testConfig({ dtype: 'fp32', threads: 2 }), captureLogger().logger, { reply: false });
+    const q8 = createLocalEngine(testConfig({ dtype: 'q8', threads: 2 }), captureLogger().logger, { reply: false });
+    await Promise.all([fp32.start(), q8.start()]);
+    expect(q8.info()[0]!.dtype).toBe('q8');
+    const texts = TEXTS.filter((t) => t.trim() !== '');
+    const [a, b] = await Promise.all([fp32.signals(texts), q8.signals(texts)]);
+    const agree = a.filter((s, i) => s.sentiment.label === b[i]!.sentiment.label).length;
+    expect(agree / texts.length).toBeGreaterThanOrEqual(0.7);
+    await Promise.all([fp32.stop(), q8.stop()]);
+  });
+});

@@ -1,0 +1,12 @@
+import { MemoryDriver } from '../../queue/memory.ts';
+import { queueContract, TEST_POLICY } from './contract.ts';
+import { testLogger } from './fixtures.ts';
+
+queueContract('memory', () => ({
+  async create() {
+    const driver = new MemoryDriver({ logger: testLogger(), policy: TEST_POLICY });
+    await driver.start();
+    return driver;
+  },
+  async cleanup() {},
+}));

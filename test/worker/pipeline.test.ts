@@ -1,0 +1,178 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryDriver } from '../../queue/memory.ts';
+import { INBOUND_QUEUE } from '../../queue/types.ts';
+import type { Action, AlertAction, ReplyAction } from '../../src/domain/action.ts';
+import { InboundMessageSchema, inboundJobId, type InboundMessageInput } from '../../src/domain/message.ts';
+import type { WorkspaceSettings } from '../../src/domain/settings.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { createWorker, type StewardWorker } from '../../src/worker/pipeline.ts';
+import { TEST_POLICY } from '../queue/contract.ts';
+import { inbound, sleep, testLogger, waitFor } from '../queue/fixtures.ts';
+import { FakeEngine } from './fake-engine.ts';
+
+const WORKER_CONFIG = { worker: { batchSize: 16, concurrency: 64, replyBatchSize: 4, maxReplyTokens: 32 } };
+
+describe('worker pipeline (fake engine, memory queue and store)', () => {
+  let queue: MemoryDriver;
+  let store: MemoryStore;
+  let engine: FakeEngine;
+  let worker: StewardWorker;
+  let delivered: Action[];
+
+  const configure = (settings: Partial<WorkspaceSettings>, workspaceId = 'guild-1') =>
+    store.updateSettings('discord', workspaceId, (current) => ({ ...current, ...settings }));
+  const enqueueAll = (messages: InboundMessageInput[]) =>
+    Promise.all(messages.map((m) => queue.enqueueInbound(m)));
+  const settle = (n: number) =>
+    waitFor(async () => (await queue.counts(INBOUND_QUEUE)).completed === n, 10_000, `${n} completed jobs`);
+  const ofKind = <K extends Action['kind']>(kind: K) =>
+    delivered.filter((a): a is Extract<Action, { kind: K }> => a.kind === kind);
+
+  beforeEach(async () => {
+    queue = new MemoryDriver({ logger: testLogger(), policy: TEST_POLICY });
+    store = new MemoryStore();
+    engine = new FakeEngine();
+    await Promise.all([queue.start(), store.start()]);
+    delivered = [];
+    await queue.consumeOutbound('discord', async (action) => void delivered.push(action), { concurrency: 8 });
+    worker = createWorker({
+      queue,
+      store,
+      engine,
+      logger: testLogger(),
+      config: WORKER_CONFIG,
+      options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test' },
+    });
+  });
+  afterEach(async () => {
+    await worker.stop();
+    await queue.stop();
+    await store.stop();
+  });
+
+  it('GIVEN a burst of messages THEN they are analysed in batches no larger than batchSize, each tagged once', async () => {
+    await configure({ sentimentTags: 'all' });
+    await worker.start();
+    const messages = Array.from({ length: 50 }, (_, i) => inbound({ text: i % 2 ? 'I love this' : 'meh' }));
+    await enqueueAll(messages);
+    await settle(50);
+    expect(Math.max(...engine.calls.signals)).toBeLessThanOrEqual(16);
+    expect(engine.calls.signals.length).toBeLessThan(50);
+    await waitFor(() => delivered.length === 50);
+    const reacts = ofKind('react');
+    expect(new Set(reacts.map((a) => a.key)).size).toBe(50);
+    expect(reacts.find((a) => a.key === `${inboundJobId(messages[1]!)}:react`)?.sentiment).toBe('positive');
+    expect(worker.stats()).toMatchObject({ processed: 50, lastError: null });
+  });
+
+  it('GIVEN an insult in an auto-hide workspace THEN the flag is logged open with auto-hide, alerted and hidden, never replied to', async () => {
+    await configure({ moderationChannelId: 'mods', moderationMode: 'auto-hide' });
+    await worker.start();
+    const message = inbound({ text: 'you idiot', mentionsBot: true });
+    await enqueueAll([message]);
+    await settle(1);
+    await waitFor(() => delivered.length === 2);
+    const [alert] = ofKind('alert') as AlertAction[];
+    expect(alert).toMatchObject({ moderationChannelId: 'mods', flagged: ['insult'], autoHidden: true });
+    expect(alert!.reasons.insult).toEqual(['idiot']);
+    expect(ofKind('hide')).toHaveLength(1);
+    expect(ofKind('reply')).toHaveLength(0);
+    const flag = await store.getFlag(alert!.flagId);
+    expect(flag).toMatchObject({ status: 'open', authorId: 'user-1', excerpt: 'you idiot', flagged: ['insult'] });
+    expect(flag!.history.map((h) => h.action)).toEqual(['auto-hide']);
+  });
+
+  it('GIVEN mentions among other messages THEN only they get replies, generated in batches of replyBatchSize', async () => {
+    await worker.start();
+    const messages = Array.from({ length: 30 }, (_, i) => inbound({ text: `question ${i}`, mentionsBot: i % 3 === 0 }));
+    await enqueueAll(messages);
+    await settle(30);
+    await waitFor(() => delivered.length === 10);
+    const replies = ofKind('reply') as ReplyAction[];
+    expect(replies).toHaveLength(10);
+    expect(engine.calls.reply.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(Math.max(...engine.calls.reply)).toBeLessThanOrEqual(4);
+    const first = replies.find((r) => r.key === `${inboundJobId(messages[0]!)}:reply`);
+    expect(first).toMatchObject({ reason: 'mention', text: 're: question 0', target: { messageId: messages[0]!.messageId } });
+  });
+
+  it('GIVEN workspace topics THEN a matching message gets a topic reply, and topics are embedded once per change', async () => {
+    await configure({
+      replyMode: 'topics',
+      topics: [
+        { name: 'gardening', description: 'tomato plants soil compost' },
+        { name: 'rust', description: 'borrow checker lifetimes cargo' },
+      ],
+    });
+    await worker.start();
+    await enqueueAll([inbound({ text: 'my tomato plants need compost soil' }), inbound({ text: 'nothing here' })]);
+    await settle(2);
+    await enqueueAll([inbound({ text: 'cargo and the borrow checker lifetimes' })]);
+    await settle(3);
+    await waitFor(() => delivered.length === 2);
+    expect((ofKind('reply') as ReplyAction[]).map((r) => r.topic).sort()).toEqual(['gardening', 'rust']);
+    expect(engine.calls.embed).toBe(1);
+    await configure({ topics: [{ name: 'chess', description: 'openings endgames' }] });
+    await sleep(80); // past the settings cache
+    await enqueueAll([inbound({ text: 'chess openings and endgames' })]);
+    await settle(4);
+    expect(engine.calls.embed).toBe(2);
+  });
+
+  it('GIVEN an admin change WHEN the cache expires THEN new messages follow the new settings', async () => {
+    await worker.start();
+    await enqueueAll([inbound({ text: 'I love it' })]);
+    await settle(1);
+    expect(ofKind('react')).toHaveLength(0);
+    await configure({ sentimentTags: 'strong' });
+    await sleep(80);
+    await enqueueAll([inbound({ text: 'I love it' })]);
+    await settle(2);
+    await waitFor(() => ofKind('react').length === 1);
+  });
+
+  it('GIVEN the model fails THEN the batch is retried, nothing is lost or failed, and the error is reported', async () => {
+    await configure({ sentimentTags: 'all' });
+    engine.failSignals = 1;
+    await worker.start();
+    await enqueueAll(Array.from({ length: 5 }, () => inbound({ text: 'great' })));
+    await settle(5);
+    expect((await queue.counts(INBOUND_QUEUE)).failed).toBe(0);
+    await waitFor(() => delivered.length === 5);
+    expect(worker.stats().lastError?.message).toMatch(/fake model failure/);
+  });
+
+  it('GIVEN the same event delivered twice THEN one set of actions', async () => {
+    await configure({ sentimentTags: 'all' });
+    await worker.start();
+    const message = inbound({ text: 'thanks', mentionsBot: true });
+    expect((await queue.enqueueInbound(message)).duplicate).toBe(false);
+    expect((await queue.enqueueInbound({ ...message })).duplicate).toBe(true);
+    await settle(1);
+    await sleep(50);
+    expect(delivered.map((a) => a.kind).sort()).toEqual(['react', 'reply']);
+  });
+
+  it('GIVEN a running worker THEN it heartbeats with its models and count, and stop finishes in-flight work', async () => {
+    engine.delayMs = 100;
+    await worker.start();
+    await expect(worker.start()).rejects.toThrow(/cannot start/);
+    await enqueueAll(Array.from({ length: 3 }, () => inbound()));
+    await waitFor(() => engine.calls.signals.length > 0);
+    const stopping = worker.stop();
+    expect(worker.stop()).toBe(stopping);
+    await stopping;
+    expect((await queue.counts(INBOUND_QUEUE)).completed).toBe(3);
+    const [beat] = await store.listWorkers();
+    expect(beat).toMatchObject({ id: 'w-test', pid: process.pid, processed: 3, device: 'cpu' });
+    expect(beat!.models[0]).toMatchObject({ role: 'signals', source: 'fake' });
+  });
+
+  it('GIVEN messages without the queue THEN analyzeOnly returns analysis and decisions, and touches nothing', async () => {
+    await configure({ moderationChannelId: 'mods' });
+    const [outcome] = await worker.analyzeOnly([InboundMessageSchema.parse(inbound({ text: 'you idiot' }))]);
+    expect(outcome!.analysis.moderation.flagged).toEqual(['insult']);
+    expect(outcome!.decision.actions.map((a) => a.kind)).toEqual(['alert']);
+    expect(await store.listFlags('discord', 'guild-1')).toEqual([]);
+  });
+});
