@@ -86,7 +86,9 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   const answeredBefore = answered;
   lag.enable();
   const start = performance.now();
-  let next = start;
+  // Rate 0: send nothing and only watch the loop (a baseline of what the machine alone costs).
+  let next = req.rate > 0 ? start : Number.POSITIVE_INFINITY;
+  if (req.rate <= 0) await sleep(req.durationMs);
   while (next - start < req.durationMs) {
     const wait = next - performance.now();
     if (wait > 1) await sleep(wait);

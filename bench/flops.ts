@@ -9,6 +9,8 @@ export interface EncoderShape {
   heads: number;
   /** Width of Q/K/V per head × heads (T5's d_kv·heads may differ from d_model). */
   inner: number;
+  /** Moderation labels (from the steward block; 4 when absent). */
+  labels: number;
   /** Size of the pooled/head output matmuls after the encoder (pooler + heads), in MACs per sequence. */
   headMacs: number;
 }
@@ -40,7 +42,7 @@ export function encoderShape(modelDir: string): EncoderShape {
   // Pooler (d×d) plus the heads: sentiment 3, moderation labels, roughly; small next to the encoder.
   const labels = Array.isArray(steward.moderation_labels) ? steward.moderation_labels.length : 4;
   const headMacs = dModel * dModel + dModel * (3 + labels);
-  return { layers, dModel, ffn, heads, inner, headMacs };
+  return { layers, dModel, ffn, heads, inner, headMacs, labels };
 }
 
 /** FLOPs of one sequence of `tokens` tokens: QKV + output projections, QKᵀ, attention·V, FFN, heads. */

@@ -1,20 +1,21 @@
 /**
  * The queue bench: a real worker process and an adapter-like process around BullMQ on Redis.
- *   1. flood: the adapter enqueues faster than the worker can analyse → end-to-end capacity, and the
+ *   1. saturated: a backlog is pre-filled (queue paused, then resumed) so the worker runs flat out, while the
+ *      adapter enqueues at a steady rate and consumes every outbound action → end-to-end capacity, and the
  *      adapter's event-loop delay while the worker is saturated (inference is in another process);
  *   2. Poisson arrivals at 50 % of that capacity → enqueue → first outbound action p50 / p99.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
-import { INBOUND_QUEUE } from '../queue/types.ts';
-import type { ModelInfo } from '../src/engine.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import type { AdapterInit, PhaseRequest, PhaseResult } from './adapter-child.ts';
+import { discardBacklog, prefill } from './backlog.ts';
 import type { BenchRedis } from './redis.ts';
 import { sleep } from './stats.ts';
 
+/** Messages per second the adapter enqueues while the worker is saturated. */
+const ADAPTER_RATE = 100;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 
@@ -24,8 +25,8 @@ export interface QueueBenchOptions {
   dtype: string;
   device: string;
   threads: number;
-  /** Arrival rate of the flood (should exceed what the worker can do). */
-  floodRate: number;
+  /** Engine msg/s measured earlier: sizes the backlog (it must outlast the saturated phase). */
+  capacityGuess: number;
   floodS: number;
   poissonS: number;
   log: (line: string) => void;
@@ -35,10 +36,11 @@ export interface QueueFigures {
   capacity: number;
   saturated: boolean;
   flood: PhaseResult;
+  /** The adapter's loop delay over 2 s with no traffic: what the (shared) machine alone costs. */
+  idle: PhaseResult;
   poisson: PhaseResult;
   poissonRate: number;
   workerRssMb: number;
-  workerInfo: ModelInfo[];
   workerStats: unknown;
 }
 
@@ -115,7 +117,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
       STEWARD_THREADS: String(o.threads),
       LOG_LEVEL: 'warn',
     });
-    const ready = await next(worker, 'ready', 240_000);
+    await next(worker, 'ready', 240_000);
     o.log(`  worker process ${worker.pid} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const init: AdapterInit = { redisUrl: url, prefix, workspaceId, texts: o.texts };
     adapter = spawnChild('adapter-child.ts', { STEWARD_BENCH_ADAPTER: JSON.stringify(init) });
@@ -123,33 +125,49 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
 
     const warm = await phase(adapter, {
       name: 'warm-up',
-      rate: Math.min(200, o.floodRate / 4),
-      durationMs: 2000,
+      rate: Math.min(100, o.capacityGuess / 4),
+      durationMs: 3000,
       warmupMs: 0,
       drainMs: 10_000,
       seed: 1,
     });
     o.log(`  warm-up: ${warm.received}/${warm.sent} actions, p50 ${warm.p50Ms.toFixed(1)} ms`);
+    const idle = await phase(adapter, {
+      name: 'idle',
+      rate: 0,
+      durationMs: 2000,
+      warmupMs: 0,
+      drainMs: 0,
+      seed: 0,
+    });
+    o.log(
+      `  adapter loop lag with the worker idle (machine baseline): p99 ${idle.loopLagP99Ms.toFixed(1)} ms`,
+    );
     worker.send({ type: 'rss' });
     const rss = await next(worker, 'rss', 10_000);
     const workerRssMb = Number(rss.rss) / 2 ** 20;
 
+    const backlog = Math.min(40_000, Math.ceil(o.capacityGuess * (o.floodS + 3)));
+    const filled = await prefill(url, prefix, workspaceId, o.texts, backlog);
+    // A busy community's message rate; the adapter's own work stays small so its loop delay shows blocking.
+    const adapterRate = Math.min(ADAPTER_RATE, o.capacityGuess / 2);
     const flood = await phase(adapter, {
-      name: 'flood',
-      rate: o.floodRate,
+      name: 'saturated',
+      rate: adapterRate,
       durationMs: o.floodS * 1000,
-      warmupMs: 1000,
-      drainMs: 2000,
+      warmupMs: 0,
+      drainMs: 0,
       seed: 2,
     });
-    const saturated = flood.sent - flood.received > flood.sentPerS * 0.5;
-    const capacity = flood.receivedPerS;
+    const left = await discardBacklog(url, prefix);
+    const saturated = left > 0;
+    const capacity = flood.pipelinePerS;
     o.log(
-      `  flood @ ${o.floodRate.toFixed(0)}/s for ${o.floodS} s: sent ${flood.sentPerS.toFixed(0)}/s, actions ${capacity.toFixed(0)}/s` +
-        ` (${saturated ? 'worker saturated' : 'NOT saturated: capacity is a lower bound'}); adapter loop lag` +
-        ` p99 ${flood.loopLagP99Ms.toFixed(1)} ms, max ${flood.loopLagMaxMs.toFixed(1)} ms; enqueue ${flood.enqueueMeanMs.toFixed(2)} ms`,
+      `  saturated: ${backlog} pre-filled (${filled.toFixed(0)}/s), worker answered ${capacity.toFixed(0)} msg/s for ${o.floodS} s` +
+        ` (${saturated ? `${left} left waiting: saturated` : 'backlog ran out: capacity is a lower bound'});` +
+        ` adapter at ${adapterRate.toFixed(0)}/s: loop lag p99 ${flood.loopLagP99Ms.toFixed(1)} ms,` +
+        ` max ${flood.loopLagMaxMs.toFixed(1)} ms, enqueue ${flood.enqueueMeanMs.toFixed(2)} ms`,
     );
-    await discardBacklog(url, prefix);
 
     const poissonRate = Math.max(1, capacity * 0.5);
     const poisson = await phase(adapter, {
@@ -171,32 +189,13 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
       capacity,
       saturated,
       flood,
+      idle,
       poisson,
       poissonRate,
       workerRssMb,
-      workerInfo: ready.info as ModelInfo[],
       workerStats: after.stats,
     };
   } finally {
     await Promise.all([stopChild(adapter), stopChild(worker)]);
-  }
-}
-
-/** Removes the flood's waiting jobs (the worker finishes the active ones) so the next phase starts empty. */
-async function discardBacklog(url: string, prefix: string): Promise<void> {
-  const { hostname, port } = new URL(url);
-  const queue = new Queue(INBOUND_QUEUE, {
-    connection: { host: hostname, port: Number(port || 6379) },
-    prefix,
-  });
-  try {
-    await queue.drain(true);
-    for (let i = 0; i < 100; i++) {
-      const counts = await queue.getJobCounts('active', 'waiting');
-      if ((counts.active ?? 0) + (counts.waiting ?? 0) === 0) break;
-      await sleep(100);
-    }
-  } finally {
-    await queue.close();
   }
 }

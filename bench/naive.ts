@@ -9,7 +9,14 @@ import {
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
-import { planBuckets, toBatch } from '../models/runtime/tokens.ts';
+import { encode, planBuckets, toBatch, topWords, wordsOf } from '../models/runtime/tokens.ts';
+
+export interface Split {
+  tokenizeUs: number;
+  onnxUs: number;
+  wordsUs: number;
+  paddedTokens: number;
+}
 
 export interface Naive {
   tokenizer: PreTrainedTokenizer;
@@ -18,11 +25,11 @@ export interface Naive {
   tokenCounts(texts: string[]): number[];
   /** Messages per second through tokenizer + model at batch 1 for about `seconds`. */
   measure(texts: string[], seconds: number, offset: number): Promise<{ rate: number; next: number }>;
-  /** Per-message µs of tokenizing, and of the ONNX run over length-bucketed batches of `bucket`. */
-  split(
-    texts: string[],
-    bucket: number,
-  ): Promise<{ tokenizeUs: number; onnxUs: number; paddedTokens: number }>;
+  /**
+   * Per-message µs of tokenizing, of the ONNX run over length-bucketed batches of `bucket`, and of turning
+   * token attributions into words for `labels` labels (the runtime's wordsOf + topWords, done per message).
+   */
+  split(texts: string[], bucket: number, labels: number): Promise<Split>;
   dispose(): Promise<void>;
 }
 
@@ -31,12 +38,14 @@ export async function createNaive(
   dtype: 'q8' | 'fp32',
   threads: number,
   maxLength: number,
+  /** The device the engine ended up on (after any CUDA fallback), so both run on the same hardware. */
+  device: 'cpu' | 'cuda',
 ): Promise<Naive> {
   const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
   const model = await AutoModel.from_pretrained(dir, {
     local_files_only: true,
     dtype,
-    device: 'cpu',
+    device,
     session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
   });
   const one = async (text: string) => {
@@ -61,7 +70,7 @@ export async function createNaive(
       }
       return { rate: n / ((performance.now() - start) / 1000), next: i };
     },
-    async split(texts, bucket) {
+    async split(texts, bucket, labels) {
       const encodeAll = () => texts.map((text) => tokenizer._tokenizer.encode(text).ids.slice(0, maxLength));
       encodeAll(); // warm the tokenizer's JIT paths; the engine has been running them for a while by now
       let t = performance.now();
@@ -83,10 +92,22 @@ export async function createNaive(
       // Twice: the first pass meets new shapes (allocations), the second is the steady state.
       for (let pass = 0; pass < 2; pass++) {
         t = performance.now();
-        for (const batch of batches) await model({ input_ids: batch.input_ids, attention_mask: batch.attention_mask });
+        for (const batch of batches)
+          await model({ input_ids: batch.input_ids, attention_mask: batch.attention_mask });
         onnxUs = Math.min(onnxUs, ((performance.now() - t) * 1000) / texts.length);
       }
-      return { tokenizeUs, onnxUs, paddedTokens };
+      const encoded = texts.map((text) => encode(tokenizer, text, maxLength));
+      const words = () => {
+        for (const e of encoded) {
+          const ws = wordsOf(tokenizer, e);
+          for (let l = 0; l < labels; l++) topWords(ws, (p) => ((p * 7 + l) % 5) - 2);
+        }
+      };
+      words();
+      t = performance.now();
+      words();
+      const wordsUs = ((performance.now() - t) * 1000) / texts.length;
+      return { tokenizeUs, onnxUs, wordsUs, paddedTokens };
     },
     async dispose() {
       await model.dispose();

@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLocalEngine } from '../models/runtime/local-engine.ts';
+import { createLocalEngine, createThreadEngine } from '../models/runtime/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { encoderShape, meanFlops } from './flops.ts';
@@ -18,6 +18,7 @@ import { ensureRedis } from './redis.ts';
 import { measureReplies } from './reply.ts';
 import { checkTargets, jsonSafe, machine, targetLines } from './report.ts';
 import { describeLengths, loadSamples } from './samples.ts';
+import { measureSplit } from './split.ts';
 import { engineContender, gemmContender, naiveContender, runRounds } from './throughput.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,17 +74,26 @@ async function main(): Promise<void> {
   say(`samples: ${samples.texts.length} from ${samples.source}; ${describeLengths(samples.texts)}`);
 
   say('loading models…');
-  const engine = createLocalEngine(config, logger);
-  const other = createLocalEngine(loadConfig({ overrides: overrides(otherDtype) }), logger);
-  await engine.start();
-  await other.start();
+  // The worker's path: the engine in an inference thread. The local engine (same thread) shows the hop's cost.
+  const engine = createThreadEngine(config, logger);
+  const other = createThreadEngine(loadConfig({ overrides: overrides(otherDtype) }), logger, {
+    reply: false,
+  });
+  const local = createLocalEngine(config, logger, { reply: false });
+  for (const e of [engine, other, local]) await e.start();
   const info = engine.info();
   const signalsInfo = info.find((i) => i.role === 'signals')!;
   const replyInfo = info.find((i) => i.role === 'reply')!;
   if (signalsInfo.device !== args.device)
     say(`  note: requested --device ${args.device}, engine runs on ${signalsInfo.device}`);
   const maxLength = readMaxLength(signalsInfo.source);
-  const naive = await createNaive(signalsInfo.source, signalsInfo.dtype as 'q8' | 'fp32', threads, maxLength);
+  const naive = await createNaive(
+    signalsInfo.source,
+    signalsInfo.dtype as 'q8' | 'fp32',
+    threads,
+    maxLength,
+    signalsInfo.device as 'cpu' | 'cuda',
+  );
   const [gemm32, gemm8] = [await createGemm('fp32', threads), await createGemm('int8', threads)];
 
   const tokens = naive.tokenCounts(samples.texts);
@@ -104,6 +114,7 @@ async function main(): Promise<void> {
       gemmContender('gemm_int8', gemm8),
       engineContender(`engine_${dtype}`, engine, samples.texts, batchSize),
       engineContender(`engine_${otherDtype}`, other, samples.texts, batchSize),
+      engineContender('engine_local', local, samples.texts, batchSize),
       naiveContender(naive, samples.texts),
     ],
     rounds,
@@ -125,12 +136,17 @@ async function main(): Promise<void> {
       `achieved ${achieved.toFixed(1)} GFLOPS = ${(rooflineFraction * 100).toFixed(1)} % of the ${dtype === 'q8' ? 'int8' : 'fp32'} roof`,
   );
 
-  const split = await naive.split(samples.texts.slice(0, quick ? 256 : 1024), 32);
-  const engineUs = 1e6 / analyze;
+  const split = await measureSplit(
+    engine,
+    naive,
+    samples.texts.slice(0, quick ? 256 : 1024),
+    batchSize,
+    shape.labels,
+  );
   say(
-    `  split per message (${dtype}): engine ${engineUs.toFixed(0)} µs = tokenizer ${split.tokenizeUs.toFixed(0)} µs + ONNX run ` +
-      `${split.onnxUs.toFixed(0)} µs (length-bucketed, ${((split.paddedTokens / tokens.slice(0, quick ? 256 : 1024).reduce((a, b) => a + b, 0) - 1) * 100).toFixed(0)} % padding) ` +
-      `+ rest ${(engineUs - split.tokenizeUs - split.onnxUs).toFixed(0)} µs (heads, attribution words, JS)`,
+    `  split per message (${dtype}, measured side by side): engine ${split.engine.toFixed(0)} µs = tokenizer ${split.tokenizer.toFixed(0)} µs` +
+      ` + ONNX run ${split.onnx_run.toFixed(0)} µs (runtime buckets, ${(split.padding * 100).toFixed(0)} % padding)` +
+      ` + attribution words ${split.attribution_words.toFixed(0)} µs + rest ${split.rest.toFixed(0)} µs (heads, JS glue, GC)`,
   );
 
   say('reply generation (max 20 new tokens)…');
@@ -147,7 +163,7 @@ async function main(): Promise<void> {
   );
 
   await naive.dispose();
-  await Promise.all([gemm32.release(), gemm8.release(), engine.stop(), other.stop()]);
+  await Promise.all([gemm32.release(), gemm8.release(), engine.stop(), other.stop(), local.stop()]);
 
   let queue: QueueFigures | null = null;
   let redisHow = 'skipped (--skip-queue)';
@@ -163,7 +179,7 @@ async function main(): Promise<void> {
         dtype,
         device: args.device!,
         threads,
-        floodRate: Math.max(100, analyze * 1.3),
+        capacityGuess: Math.max(50, analyze),
         floodS: quick ? 3 : 8,
         poissonS: quick ? 5 : 25,
         log: say,
@@ -192,6 +208,7 @@ async function main(): Promise<void> {
     tokens_per_msg: tokensMean,
     analyze_msgs_per_s: analyze,
     [`analyze_${otherDtype}_msgs_per_s`]: analyzeOther,
+    analyze_same_thread_msgs_per_s: medians.engine_local,
     naive_msgs_per_s: naiveRate,
     speedup_vs_naive: analyze / naiveRate,
     flops_per_msg: flopsPerMsg,
@@ -201,12 +218,7 @@ async function main(): Promise<void> {
     roofline_fraction: rooflineFraction,
     roofline_fraction_vs_fp32_roof: achieved / medians.gemm_fp32!,
     [`roofline_fraction_${otherDtype}`]: (flopsPerMsg * analyzeOther) / 1e9 / roof(otherDtype),
-    split_us_per_msg: {
-      engine: engineUs,
-      tokenizer: split.tokenizeUs,
-      onnx_run: split.onnxUs,
-      rest: engineUs - split.tokenizeUs - split.onnxUs,
-    },
+    split_us_per_msg: split,
     reply_p50_ms: reply.b1P50Ms,
     reply_ms_per_token: reply.b1MsPerToken,
     reply_b8_p50_ms: reply.b8P50Ms,
@@ -225,6 +237,7 @@ async function main(): Promise<void> {
     adapter_loop_lag_p99_ms: queue?.flood.loopLagP99Ms ?? null,
     adapter_loop_lag_max_ms: queue?.flood.loopLagMaxMs ?? null,
     adapter_loop_lag_p99_ms_at_50pct: queue?.poisson.loopLagP99Ms ?? null,
+    adapter_loop_lag_p99_ms_worker_idle: queue?.idle.loopLagP99Ms ?? null,
     adapter_enqueue_ms: queue?.flood.enqueueMeanMs ?? null,
   };
   figures.targets = checkTargets(figures);

@@ -1,7 +1,9 @@
 import { BullMQDriver } from '../queue/bullmq.ts';
+import type { JobPolicy } from '../queue/jobs.ts';
 import { MemoryDriver } from '../queue/memory.ts';
 import type { QueueDriver } from '../queue/types.ts';
 import { LocalChatAdapter } from '../adapters/local/adapter.ts';
+import { slackConfigProblems, slackRequested } from '../adapters/slack/options.ts';
 import { trackingQueue } from '../adapters/local/tracking-queue.ts';
 import type { ChatAdapter } from '../adapters/types.ts';
 import { createLocalEngine, createThreadEngine } from '../models/runtime/index.ts';
@@ -64,11 +66,14 @@ export class App implements Part {
   }
 }
 
-export function buildQueue(config: Config, logger: Logger): QueueDriver {
+export function buildQueue(config: Config, logger: Logger, policy: Partial<JobPolicy> = {}): QueueDriver {
   return config.redis.url
-    ? new BullMQDriver({ url: config.redis.url, prefix: config.redis.prefix, logger })
-    : new MemoryDriver({ logger });
+    ? new BullMQDriver({ url: config.redis.url, prefix: config.redis.prefix, logger, policy })
+    : new MemoryDriver({ logger, policy });
 }
+
+/** Someone is watching the terminal: a line whose analysis keeps failing gives up in about a second, not 15. */
+const LOCAL_POLICY = Object.freeze({ attempts: 3, backoffMs: 250 }) satisfies Partial<JobPolicy>;
 
 export function buildStore(config: Config): Store {
   return config.redis.url
@@ -91,15 +96,36 @@ export interface LocalIo {
 }
 
 /** `steward local`: one process — terminal chat, in-process queue, file store, models in a worker thread. */
-export function createLocalApp(config: Config, logger: Logger, io: LocalIo): { app: App; chat: LocalChatAdapter } {
+export function createLocalApp(
+  config: Config,
+  logger: Logger,
+  io: LocalIo,
+  parts: { engine?: InferenceEngine; store?: Store } = {},
+): { app: App; chat: LocalChatAdapter } {
   const app = new App(logger);
-  const store = app.add('store', buildStore(config));
-  const queue = app.add('queue', buildQueue(config, logger));
-  const engine = app.add('models', buildEngine(config, logger, 'thread'));
-  const chat = new LocalChatAdapter({ ...io, queue, store, logger, status: statusOf(queue, store, ['local']) });
+  const store = app.add('store', parts.store ?? buildStore(config));
+  const queue = app.add('queue', buildQueue(config, logger, LOCAL_POLICY));
+  const engine = app.add('models', parts.engine ?? buildEngine(config, logger, 'thread'));
+  const chat = new LocalChatAdapter({
+    ...io,
+    queue,
+    store,
+    logger,
+    status: statusOf(queue, store, ['local']),
+  });
   // Settings are read fresh per batch: a "/topics add" typed just before a message must apply to it.
   const options: Partial<WorkerOptions> = { settingsTtlMs: 0 };
-  app.add('worker', createWorker({ queue: trackingQueue(queue, chat.ordered), store, engine, logger, config, options }));
+  app.add(
+    'worker',
+    createWorker({
+      queue: trackingQueue(queue, chat.ordered, LOCAL_POLICY.attempts),
+      store,
+      engine,
+      logger,
+      config,
+      options,
+    }),
+  );
   app.add('local chat', chat);
   return { app, chat };
 }
@@ -113,9 +139,17 @@ export async function createBotApp(config: Config, logger: Logger): Promise<App>
   const app = new App(logger);
   const store = app.add('store', buildStore(config));
   const queue = app.add('queue', buildQueue(config, logger));
+  // Filled once the embedded models have loaded; adapters read it per command, so late filling is fine.
+  const labels: string[] = [];
   if (!config.redis.url) {
-    logger.info('REDIS_URL is not set: running an embedded worker in this process (models in a worker thread)');
+    logger.info(
+      'REDIS_URL is not set: running an embedded worker in this process (models in a worker thread)',
+    );
     const engine = app.add('models', buildEngine(config, logger, 'thread'));
+    app.add('model labels', {
+      start: async () => void labels.push(...engine.defaults().labels),
+      stop: async () => {},
+    });
     app.add('worker', createWorker({ queue, store, engine, logger, config }));
   }
   const adapters: ChatAdapter[] = await platformAdapters(platforms, {
@@ -124,6 +158,7 @@ export async function createBotApp(config: Config, logger: Logger): Promise<App>
     queue,
     store,
     status: statusOf(queue, store, platforms),
+    labels,
   });
   for (const adapter of adapters) app.add(`${adapter.platform} adapter`, adapter);
   return app;
@@ -136,23 +171,21 @@ export interface PlatformDeps {
   queue: QueueDriver;
   store: Store;
   status: () => ReturnType<typeof collectStatus>;
+  /** Moderation labels of the loaded models (embedded worker only), so slash commands can check thresholds. */
+  labels?: readonly string[];
 }
 
 /** The platforms whose variables are set; a half-configured platform or none at all is a ConfigError. */
 export function platformsConfigured(config: Config): Platform[] {
   const platforms: Platform[] = [];
-  const problems: string[] = [];
   if (config.discord.token) platforms.push('discord');
-  const slack = config.slack;
-  if (slack.botToken || slack.signingSecret || slack.appToken) {
-    const missing: string[] = [];
-    if (!slack.botToken) missing.push('SLACK_BOT_TOKEN');
-    if (slack.socketMode && !slack.appToken) missing.push('SLACK_APP_TOKEN (Socket Mode)');
-    if (!slack.socketMode && !slack.signingSecret) missing.push('SLACK_SIGNING_SECRET');
-    if (missing.length > 0) problems.push(`Slack is partly configured; missing ${missing.join(' and ')}`);
-    else platforms.push('slack');
+  if (slackRequested(config)) {
+    const problems = slackConfigProblems(config);
+    if (problems.length > 0) {
+      throw new ConfigError(`Slack is partly configured:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    }
+    platforms.push('slack');
   }
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   if (platforms.length === 0) {
     throw new ConfigError(
       '`steward bot` needs at least one platform, and none is configured:\n' +
@@ -165,11 +198,19 @@ export function platformsConfigured(config: Config): Platform[] {
   return platforms;
 }
 
-/** Builds the adapters; each platform's code is imported only when that platform is configured. */
+/** Builds the adapters; each platform's client library is loaded only when that platform is configured. */
 export async function platformAdapters(platforms: Platform[], deps: PlatformDeps): Promise<ChatAdapter[]> {
   const adapters: ChatAdapter[] = [];
+  const { config, queue, store, logger, status, labels } = deps;
+  const common = { queue, store, logger, status, ...(labels ? { labels } : {}) };
   for (const platform of platforms) {
-    throw new ConfigError(`the ${platform} adapter is not wired in yet`);
+    if (platform === 'discord') {
+      const { createDiscordAdapter } = await import('../adapters/discord/index.ts');
+      adapters.push(createDiscordAdapter({ config, ...common }));
+    } else if (platform === 'slack') {
+      const { createSlackAdapter } = await import('../adapters/slack/index.ts');
+      adapters.push(createSlackAdapter({ config, ...common }));
+    }
   }
   return adapters;
 }

@@ -14,9 +14,16 @@ export function locate(message: Message): { workspaceId: string; channelId: stri
   return { workspaceId, channelId: message.channelId };
 }
 
+/** The bot's own integration role: Discord clients often insert it when a member types "@Steward". */
+function botRoleId(message: Message): string | undefined {
+  return message.guild?.members.me?.roles.botRole?.id;
+}
+
 /** Text as the models see it: the bot's own mention removed, other mentions as readable @names. */
 export function textOf(message: Message, botId: string): string {
-  const withoutBot = message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ');
+  const roleId = botRoleId(message);
+  const own = roleId ? `<@!?${botId}>|<@&${roleId}>` : `<@!?${botId}>`;
+  const withoutBot = message.content.replace(new RegExp(own, 'g'), ' ');
   return cleanContent(withoutBot, message.channel).replace(/\s+/g, ' ').trim();
 }
 
@@ -65,6 +72,8 @@ export async function normalise(
 ): Promise<InboundMessageInput> {
   const context = await replyChain(message, botId, depth, log);
   const repliedToBot = message.mentions.repliedUser?.id === botId || context.at(-1)?.fromBot === true;
+  const roleId = botRoleId(message);
+  const mentionsBotRole = roleId !== undefined && message.mentions.roles.has(roleId);
   return {
     platform: 'discord',
     ...locate(message),
@@ -78,7 +87,7 @@ export async function normalise(
       isBot: message.author.bot,
     },
     text: textOf(message, botId),
-    mentionsBot: message.mentions.users.has(botId) || repliedToBot,
+    mentionsBot: message.mentions.users.has(botId) || mentionsBotRole || repliedToBot,
     timestamp: message.createdTimestamp,
     context,
     direct: !message.inGuild(),

@@ -50,14 +50,22 @@ export class LocalChatAdapter implements ChatAdapter {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new LifecycleError(`local adapter cannot start: it is ${this.#state}`);
     this.#state = 'started';
-    this.#consumer = await this.#o.queue.consumeOutbound('local', (action) => this.perform(action), { concurrency: 8 });
-    const rl = createInterface({ input: this.#o.input, terminal: this.#o.interactive, crlfDelay: Number.POSITIVE_INFINITY });
+    this.#consumer = await this.#o.queue.consumeOutbound('local', (action) => this.perform(action), {
+      concurrency: 8,
+    });
+    const rl = createInterface({
+      input: this.#o.input,
+      terminal: this.#o.interactive,
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
     this.#rl = rl;
     this.#ended = new Promise((resolve) => rl.once('close', resolve));
     rl.on('line', (line) => {
-      this.#chain = this.#chain.then(() => this.#handle(line)).catch((error) => {
-        this.#o.logger.error({ err: error }, 'local line failed');
-      });
+      this.#chain = this.#chain
+        .then(() => this.#handle(line))
+        .catch((error) => {
+          this.#o.logger.error({ err: error }, 'local line failed');
+        });
     });
     if (this.#o.interactive) {
       this.#print([

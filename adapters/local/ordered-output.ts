@@ -24,7 +24,13 @@ export class OrderedOutput {
 
   /** Opens a slot for a line; its output appears after every slot opened before it. */
   open(id: string, header: string[] = []): void {
-    const entry: Entry = { id, lines: [...header], analysed: false, pending: new Set(), performed: new Set() };
+    const entry: Entry = {
+      id,
+      lines: [...header],
+      analysed: false,
+      pending: new Set(),
+      performed: new Set(),
+    };
     this.#entries.push(entry);
     this.#byId.set(id, entry);
   }

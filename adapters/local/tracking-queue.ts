@@ -23,7 +23,8 @@ export function trackingQueue(
     workersAlive: () => queue.workersAlive(),
     consumeOutbound: queue.consumeOutbound.bind(queue),
     enqueueOutbound: async (platform, actions) => {
-      if (platform === 'local') for (const action of actions) output.expect(action.target.messageId, action.key);
+      if (platform === 'local')
+        for (const action of actions) output.expect(action.target.messageId, action.key);
       await queue.enqueueOutbound(platform, actions);
     },
     consumeInbound: (handler, options) =>
@@ -34,7 +35,9 @@ export function trackingQueue(
           const final =
             (error instanceof StewardError && error.unrecoverable) || job.attemptsMade + 1 >= attempts;
           if (final && message.platform === 'local') {
-            output.finish(message.messageId, [`  ✗ could not analyse this message: ${(error as Error).message}`]);
+            output.finish(message.messageId, [
+              `  ✗ could not analyse this message: ${(error as Error).message}`,
+            ]);
           }
           throw error;
         }

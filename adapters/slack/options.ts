@@ -91,13 +91,17 @@ export function slackConfigProblems(config: Pick<Config, 'slack'>): string[] {
   const slack = config.slack as SlackConfig;
   const problems: string[] = [];
   if (!slack.botToken) {
-    problems.push('SLACK_BOT_TOKEN is missing: the bot token (xoxb-…) from "OAuth & Permissions" of your Slack app');
+    problems.push(
+      'SLACK_BOT_TOKEN is missing: the bot token (xoxb-…) from "OAuth & Permissions" of your Slack app',
+    );
   } else if (!slack.botToken.startsWith('xoxb-')) {
     problems.push('SLACK_BOT_TOKEN must be a bot token starting with xoxb-');
   }
   if (slack.socketMode) {
     if (!slack.appToken) {
-      problems.push('SLACK_APP_TOKEN is missing: Socket Mode needs an app-level token (xapp-…) with connections:write');
+      problems.push(
+        'SLACK_APP_TOKEN is missing: Socket Mode needs an app-level token (xapp-…) with connections:write',
+      );
     } else if (!slack.appToken.startsWith('xapp-')) {
       problems.push('SLACK_APP_TOKEN must be an app-level token starting with xapp-');
     }

@@ -57,7 +57,7 @@ export function mapSentimentLabels(id2label: Record<string, string>): LabelMap {
 }
 
 /** Names that mean "nothing to flag" in a single-label (softmax) moderation classifier. */
-const BENIGN = /^(non|not|no)[_-]|^(neutral|normal|none|clean|safe|ok|acceptable|neither|label_0)$/;
+const BENIGN = /^(non|not|no)([_-]|$)|^(neutral|normal|none|clean|safe|ok|acceptable|neither|label_0)$/;
 
 /**
  * Maps a moderation classifier's id2label to our labels. Multi-label models (problem_type

@@ -28,8 +28,10 @@ export function configureTransformersEnv(models: RuntimeConfig['models']): void 
     // Hub ids are looked up here first, so a pre-seeded cache works offline.
     env.localModelPath = env.cacheDir;
   }
-  // The library prints to the console; our own logger reports what matters (load, fallbacks, errors).
-  env.logLevel = LogLevel.ERROR;
+  // transformers.js and onnxruntime print to the console; every failure they report also reaches us as a
+  // thrown error, which goes through our logger with context (and the CUDA probe's native error line would
+  // otherwise duplicate the one fallback warning).
+  env.logLevel = LogLevel.NONE;
 }
 
 /** Device state shared by all roles of one engine: the CUDA fallback is decided (and logged) once. */

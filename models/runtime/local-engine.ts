@@ -40,6 +40,7 @@ export class LocalEngine implements InferenceEngine {
   #roles: Roles | undefined;
   #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   #stopping: Promise<void> | undefined;
+  readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(config: RuntimeConfig, logger: Logger, options: LocalEngineOptions = {}) {
     this.#config = config;
@@ -106,12 +107,49 @@ export class LocalEngine implements InferenceEngine {
     this.#state = 'stopped';
     const roles = this.#roles;
     this.#roles = undefined;
-    this.#stopping = roles ? this.#dispose(roles) : Promise.resolve();
+    this.#stopping = (async () => {
+      // Calls already running finish on live sessions; new ones were refused the moment state changed.
+      await Promise.allSettled(this.#inflight);
+      if (roles) await this.#dispose(roles);
+    })();
     return this.#stopping;
   }
 
-  async signals(texts: string[]): Promise<Signals[]> {
-    const roles = this.#require();
+  signals(texts: string[]): Promise<Signals[]> {
+    return this.#track((roles) => this.#signals(roles, texts));
+  }
+
+  embed(texts: string[]): Promise<Float32Array[]> {
+    return this.#track(async (roles) => {
+      if (texts.length === 0) return [];
+      return (await roles.signals.run(texts, false)).map((r) => r.embedding);
+    });
+  }
+
+  reply(requests: SeededReplyRequest[]): Promise<string[]> {
+    return this.#track(async (roles) => {
+      if (!roles.reply) throw new LifecycleError('this engine was started without the reply model');
+      if (requests.length === 0) return [];
+      const { replyBatchSize, maxReplyTokens } = this.#config.worker;
+      return roles.reply.generate(requests, replyBatchSize, maxReplyTokens);
+    });
+  }
+
+  /** Runs a call against the loaded roles, remembering it so stop() can let it finish first. */
+  #track<T>(run: (roles: Roles) => Promise<T>): Promise<T> {
+    let promise: Promise<T>;
+    try {
+      promise = run(this.#require());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#inflight.add(promise);
+    const forget = () => this.#inflight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  async #signals(roles: Roles, texts: string[]): Promise<Signals[]> {
     if (texts.length === 0) return [];
     const raw = await roles.signals.run(texts);
     const sentiment = roles.sentiment ? await roles.sentiment.scores(texts) : undefined;
@@ -130,20 +168,6 @@ export class LocalEngine implements InferenceEngine {
         embedding: r.embedding,
       };
     });
-  }
-
-  async embed(texts: string[]): Promise<Float32Array[]> {
-    const roles = this.#require();
-    if (texts.length === 0) return [];
-    return (await roles.signals.run(texts, false)).map((r) => r.embedding);
-  }
-
-  async reply(requests: SeededReplyRequest[]): Promise<string[]> {
-    const roles = this.#require();
-    if (!roles.reply) throw new LifecycleError('this engine was started without the reply model');
-    if (requests.length === 0) return [];
-    const { replyBatchSize, maxReplyTokens } = this.#config.worker;
-    return roles.reply.generate(requests, replyBatchSize, maxReplyTokens);
   }
 
   defaults(): { thresholds: Record<string, number>; topicThreshold: number; labels: string[] } {

@@ -12,7 +12,7 @@ import { type LoadContext, type Loaded, loadPretrained, message } from './load.t
 import { fnv1a } from './math.ts';
 import { SeededSampler, type SamplingSettings } from './sampling.ts';
 import { ModelLoadError, ModelRunError, type ModelSource, ROLE_SETTING } from './settings.ts';
-import { encode, planBuckets, toBatch } from './tokens.ts';
+import { type Encoded, encode, planBuckets, toBatch } from './tokens.ts';
 
 /** The `steward` block of the reply model's config.json, written by models/training. */
 const ReplyMetaSchema = z.object({
@@ -57,7 +57,8 @@ export class ReplyModel {
   readonly #sampling: SamplingSettings;
   readonly #logger: Logger;
 
-  private constructor(loaded: Loaded<PreTrainedModel>, meta: ReplyMeta, logger: Logger) {
+  /** Use ReplyModel.load(); the constructor is open so tests can hand in a stand-in model. */
+  constructor(loaded: Loaded<PreTrainedModel>, meta: ReplyMeta, logger: Logger) {
     this.#model = loaded.model;
     this.#tokenizer = loaded.tokenizer;
     this.dtype = loaded.dtype;
@@ -93,13 +94,30 @@ export class ReplyModel {
     return new ReplyModel(loaded, parsed.data, ctx.logger);
   }
 
-  /** The model input: the last turns and the message, joined the way the training data was. */
-  format(request: ReplyRequest): string {
-    const turns = this.meta.max_context_turns > 0 ? request.context.slice(-this.meta.max_context_turns) : [];
-    const parts = [...turns.map((t) => t.text), request.text];
-    const prefix =
-      request.topic && this.meta.topic_prefix ? this.meta.topic_prefix.replace('{topic}', request.topic) : '';
-    return prefix + parts.join(this.meta.context_separator);
+  /**
+   * The model input, built the way models/training/reply.py built its examples: the message and the turns
+   * before it (oldest first, at most max_context_turns in all), each whitespace-collapsed, joined with the
+   * separator. The topic is not part of the input unless the model declares a topic_prefix: this model never
+   * saw one in training, and text it was not trained on only makes its replies worse.
+   */
+  turnsOf(request: ReplyRequest): string[] {
+    const turns = [...request.context.map((t) => t.text), request.text].map(cleanTurn);
+    const kept = turns.slice(-Math.max(1, this.meta.max_context_turns));
+    if (request.topic && this.meta.topic_prefix)
+      kept[0] = this.meta.topic_prefix.replace('{topic}', request.topic) + kept[0];
+    return kept;
+  }
+
+  /** Drops the oldest turns until the input fits; a single over-long turn keeps its most recent tokens. */
+  encodeRequest(request: ReplyRequest): Encoded {
+    const turns = this.turnsOf(request);
+    const max = this.meta.max_input_length;
+    let encoded = encode(this.#tokenizer, turns.join(this.meta.context_separator), Number.POSITIVE_INFINITY);
+    while (turns.length > 1 && encoded.ids.length > max) {
+      turns.shift();
+      encoded = encode(this.#tokenizer, turns.join(this.meta.context_separator), Number.POSITIVE_INFINITY);
+    }
+    return encoded.ids.length > max ? encode(this.#tokenizer, turns[0]!, max, 'end') : encoded;
   }
 
   /** Replies in input order; batches of at most `batchSize`, grouped by input length. */
@@ -139,15 +157,7 @@ export class ReplyModel {
     batchSize: number,
     maxNewTokens: number,
   ): Promise<Array<string | null>> {
-    const encoded = requests.map((r) =>
-      encode(this.#tokenizer, this.format(r), this.meta.max_input_length, 'end'),
-    );
-    const cut = encoded.filter((e) => e.dropped > 0).length;
-    if (cut > 0)
-      this.#logger.debug(
-        { role: 'reply', truncated: cut },
-        'reply inputs truncated (oldest context dropped)',
-      );
+    const encoded = requests.map((r) => this.encodeRequest(r));
     const out = new Array<string | null>(requests.length).fill(null);
     const eos = this.#tokenizer.eos_token_id;
     for (const bucket of planBuckets(
@@ -187,9 +197,11 @@ export class ReplyModel {
       bucket.forEach((index, row) => {
         const ids = rows[row]!.slice(1).map(Number);
         const end = ids.indexOf(eos);
-        const text = this.#tokenizer
-          .decode(end >= 0 ? ids.slice(0, end) : ids, { skip_special_tokens: true })
-          .trim();
+        const kept = end >= 0 ? ids.slice(0, end) : ids;
+        // decode([]) throws, and an immediate </s> is exactly the empty reply we retry.
+        const decoded = kept.length > 0 ? this.#tokenizer.decode(kept, { skip_special_tokens: true }) : '';
+        // A reply cut mid-character (byte-fallback pieces) leaves U+FFFD; nobody should see that.
+        const text = decoded.replaceAll('\uFFFD', '').trim();
         out[index] = USABLE.test(text) ? text : null;
       });
     }
@@ -199,6 +211,10 @@ export class ReplyModel {
   async dispose(): Promise<void> {
     await this.#model.dispose();
   }
+}
+
+function cleanTurn(text: string): string {
+  return text.split(/\s+/u).filter(Boolean).join(' ');
 }
 
 /** Per-request seed: from the message id when the caller passes one, else from the request's content. */

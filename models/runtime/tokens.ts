@@ -83,7 +83,8 @@ export interface Word {
 }
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const EDGE_PUNCT = /^[\p{P}\s]+|[\p{P}\s]+$/gu;
+// '@' and '#' stay: "@user" and "#tag" read better to a moderator than "user" and "tag".
+const EDGE_PUNCT = /^(?:(?![@#])[\p{P}\s])+|(?:(?![@#])[\p{P}\s])+$/gu;
 
 /**
  * Merges subword tokens back into words. Word starts are marked by '▁' (Metaspace / sentencepiece) or 'Ġ'

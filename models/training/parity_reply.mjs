@@ -26,7 +26,9 @@ const opt = (name, def = null) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : def;
 };
-const dtype = opt('--dtype', 'fp32');
+const folderConfig = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+// default: what a plain from_pretrained() picks (config.json "transformers.js_config".dtype, else fp32)
+const dtype = opt('--dtype', folderConfig['transformers.js_config']?.dtype ?? 'fp32');
 const evalIdx = argv.indexOf('--eval');
 
 const { AutoTokenizer, AutoModelForSeq2SeqLM, Tensor, env, random } = await import('@huggingface/transformers');

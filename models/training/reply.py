@@ -291,7 +291,8 @@ def train(args):
                 total = min(total, args.max_steps)
             log(f"measured {rate:.2f} steps/s -> total steps {total} (~{total * args.batch / max(1, len(ex)):.2f} epochs)")
         if total is not None and prog is None:
-            prog = C.Progress(total, "reply", every=5 if args.smoke else 60, start_step=step)
+            prog = C.Progress(total, "reply", every=5 if args.smoke else 60, start_step=calib_step)
+            prog.t0 = calib_t
         if prog:
             prog(step, f"loss {sum(losses[-100:]) / len(losses[-100:]):.3f} lr {lr:.2e} epoch {epoch}")
         now = time.time()
@@ -303,8 +304,8 @@ def train(args):
             save_ckpt(ckpt_path, model, opt, cfg, step, epoch, bidx, total)
             last_ck = time.time()
     save_ckpt(ckpt_path, model, opt, cfg, step, epoch, bidx, total)
-    vl, n = evaluate_loss(model, val_ex, max_batches=10 if args.smoke else None)
-    log(f"final step {step}: validation loss {vl:.4f} ppl {math.exp(vl):.2f} over {n} tokens")
+    vl, n = evaluate_loss(model, val_ex, max_batches=10 if args.smoke else 80)
+    log(f"final step {step}: validation loss {vl:.4f} ppl {math.exp(vl):.2f} over {n} tokens (first 80 batches; full: reply.py eval)")
     meta = {"steps": step, "epochs_seen": epoch + bidx / max(1, len(bl)), "batch": args.batch,
             "train_conversations": len(train_convs), "val_loss": vl, "val_ppl": math.exp(vl),
             "tokenizer": tdir, "seconds": time.time() - run_t0, "seed": args.seed, "lr": args.lr}
@@ -350,6 +351,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--ckpt-every", type=float, default=3.0, help="minutes")
     ap.add_argument("--eval-every", type=float, default=10.0, help="minutes")
+    ap.add_argument("--eval-pairs", type=int, default=3000, help="validation pairs for the ONNX perplexity")
     ap.add_argument("--no-node", action="store_true", help="skip the Node parity/eval steps")
     args = ap.parse_args()
     if args.cmd == "smoke":

@@ -304,7 +304,7 @@ def write_configs(dest, cfg, fp32_bundled, meta):
         "pad_token_id": cfg.pad_id,
         "eos_token_id": cfg.eos_id,
         "do_sample": True,
-        "top_k": 0,
+        "top_k": 40,
         "top_p": 0.9,
         "temperature": 0.8,
         "repetition_penalty": 1.2,

@@ -35,6 +35,7 @@ export function parseLine(line: RawLine): ParsedLine {
   }
   if (CONTROL.test(text)) return { n, error: 'line holds control characters (binary data?)' };
   if (text.trim() === '') return { n, error: 'empty message' };
-  if (text.length > MAX_TEXT_LENGTH) return { n, error: `message is longer than ${MAX_TEXT_LENGTH} characters` };
+  if (text.length > MAX_TEXT_LENGTH)
+    return { n, error: `message is longer than ${MAX_TEXT_LENGTH} characters` };
   return { n, text };
 }

@@ -24,6 +24,8 @@ export interface AnalyzeOptions {
   progress?: NodeJS.WriteStream;
   /** Input size in bytes when known (a file), for a percentage. */
   totalBytes?: number;
+  /** Stops reading at the next chunk (SIGINT, a closed stdout); what was read is still written. */
+  signal?: AbortSignal;
 }
 
 export interface AnalyzeSummary {
@@ -55,6 +57,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
     bytes += raw.bytes.length + 1;
     chunk.push(parseLine(raw));
     if (chunk.length >= chunkSize) {
+      if (options.signal?.aborted) break;
       // The engine (in its thread) works on this chunk while the loop reads and parses the next one.
       if (inflight) await write(await inflight);
       inflight = process(chunk);
@@ -63,7 +66,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
     }
   }
   if (inflight) await write(await inflight);
-  if (chunk.length > 0) await write(await process(chunk));
+  if (chunk.length > 0 && !options.signal?.aborted) await write(await process(chunk));
   progress?.done(summary.lines);
   return summary;
 }
@@ -77,8 +80,12 @@ async function analyzeChunk(
   const valid = chunk.filter((line): line is { n: number; text: string } => 'text' in line);
   const outcomes = new Map<number, TextOutcome | { error: string }>();
   try {
-    const results = await analyse(valid.map((l) => l.text), options, topicIndex);
-    valid.forEach((line, i) => outcomes.set(line.n, results[i]!));
+    const results = await analyse(
+      valid.map((l) => l.text),
+      options,
+      topicIndex,
+    );
+    for (const [i, line] of valid.entries()) outcomes.set(line.n, results[i]!);
   } catch {
     // One text can break a whole batch; retry one by one so only that line reports the error.
     for (const line of valid) {
@@ -94,7 +101,9 @@ async function analyzeChunk(
     const outcome = 'error' in line ? line : outcomes.get(line.n)!;
     if ('error' in outcome) {
       summary.errors += 1;
-      return options.json ? JSON.stringify({ line: line.n, error: outcome.error }) : `#${line.n} ✗ ${outcome.error}`;
+      return options.json
+        ? JSON.stringify({ line: line.n, error: outcome.error })
+        : `#${line.n} ✗ ${outcome.error}`;
     }
     if (outcome.analysis.moderation.flagged.length > 0) summary.flagged += 1;
     const result = toJson(line.n, outcome, options.reply);
@@ -141,7 +150,9 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
 
 function toSummary(r: AnalyzeResult): string {
   const label = r.sentiment.label as keyof typeof SENTIMENT_EMOJI;
-  const parts = [`#${r.line} ${SENTIMENT_EMOJI[label] ?? ''} ${label} ${(r.sentiment.scores[label] ?? 0).toFixed(2)}`];
+  const parts = [
+    `#${r.line} ${SENTIMENT_EMOJI[label] ?? ''} ${label} ${(r.sentiment.scores[label] ?? 0).toFixed(2)}`,
+  ];
   if (r.moderation.flagged) {
     const top = Object.entries(r.moderation.labels).sort((a, b) => b[1] - a[1])[0];
     const why = r.moderation.reasons.length > 0 ? ` (${r.moderation.reasons.slice(0, 5).join(', ')})` : '';

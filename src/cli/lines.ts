@@ -10,7 +10,10 @@ export interface RawLine {
  * would silently replace it). Memory stays bounded: a line longer than `maxBytes` keeps only its first
  * `maxBytes` and is marked tooLong.
  */
-export async function* readLines(input: AsyncIterable<Buffer | string>, maxBytes: number): AsyncGenerator<RawLine> {
+export async function* readLines(
+  input: AsyncIterable<Buffer | string>,
+  maxBytes: number,
+): AsyncGenerator<RawLine> {
   let parts: Buffer[] = [];
   let size = 0;
   let tooLong = false;

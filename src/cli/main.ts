@@ -37,7 +37,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         parse(rest, {});
         const config = loadConfig({ env: io.env });
         if (!config.discord.applicationId) {
-          throw new ConfigError('DISCORD_APPLICATION_ID (discord.applicationId) is not set: copy it from the Discord developer portal');
+          throw new ConfigError(
+            'DISCORD_APPLICATION_ID (discord.applicationId) is not set: copy it from the Discord developer portal',
+          );
         }
         const { discordInviteUrl } = await import('../../adapters/discord/invite.ts');
         io.stdout.write(`${discordInviteUrl(config.discord.applicationId)}\n`);
@@ -108,7 +110,11 @@ function quietLogger(config: Config, io: Io): Logger {
 
 // Run when executed (tsx src/cli/main.ts, bin/steward.js), not when imported by tests.
 const entry = process.argv[1] ?? '';
-if (entry.endsWith('/src/cli/main.ts') || entry.endsWith('/bin/steward.js') || entry.endsWith('/bin/steward')) {
+if (
+  entry.endsWith('/src/cli/main.ts') ||
+  entry.endsWith('/bin/steward.js') ||
+  entry.endsWith('/bin/steward')
+) {
   const io: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
   main(process.argv.slice(2), io).then(
     (code) => {
@@ -118,7 +124,8 @@ if (entry.endsWith('/src/cli/main.ts') || entry.endsWith('/bin/steward.js') || e
     },
     (error: unknown) => {
       io.stderr.write(`steward: ${error instanceof Error ? error.message : String(error)}\n`);
-      if (io.env.LOG_LEVEL === 'debug' || io.env.LOG_LEVEL === 'trace') io.stderr.write(`${(error as Error).stack}\n`);
+      if (io.env.LOG_LEVEL === 'debug' || io.env.LOG_LEVEL === 'trace')
+        io.stderr.write(`${(error as Error).stack}\n`);
       process.exit(1);
     },
   );

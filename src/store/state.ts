@@ -6,7 +6,6 @@ import { localSettingsDefaults, type SettingsDefaults } from './defaults.ts';
 export type { SettingsDefaults };
 import type { FlagRecord, FlagStatus, WorkerHeartbeat } from './types.ts';
 
-
 export const settingsKey = (platform: Platform, workspaceId: string): string => `${platform}:${workspaceId}`;
 
 export const DEFAULT_FLAG_LIMIT = 50;

@@ -16,6 +16,11 @@ export interface WorkerProcessOptions {
   /** Replaces the models (tests); by default the configured models run in an inference thread. */
   engine?: InferenceEngine;
   store?: Store;
+  /**
+   * Aborts a start still in progress (SIGTERM while models load): what started is closed and the promise rejects
+   * with the abort reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** A running `steward worker`: stop() is idempotent and complete; the entry point calls it on SIGTERM/SIGINT. */
@@ -65,9 +70,11 @@ export async function runWorkerProcess(
       ['queue', queue],
       ['models', engine],
     ] as const) {
+      options.signal?.throwIfAborted();
       await part.start();
       started.push({ name, stop: () => part.stop() });
     }
+    options.signal?.throwIfAborted();
     worker = createWorker({
       queue,
       store,
@@ -79,7 +86,7 @@ export async function runWorkerProcess(
     await worker.start();
     started.push({ name: 'worker', stop: () => worker.stop() });
   } catch (error) {
-    log.error({ err: error }, 'worker failed to start');
+    if (!options.signal?.aborted) log.error({ err: error }, 'worker failed to start');
     await closeStarted();
     throw error;
   }

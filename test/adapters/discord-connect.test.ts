@@ -19,7 +19,7 @@ describe('Discord adapter: connecting and inbound messages', () => {
     const { emulator } = await setup();
     const identify = emulator.gateway.received.find((p) => p.op === 2);
     // Guilds | GuildMessages | DirectMessages | MessageContent
-    expect((identify?.d as { intents: number }).intents).toBe(1 | 512 | 4096 | 32768);
+    expect((identify!.d as { intents: number }).intents).toBe(1 | 512 | 4096 | 32768);
     expect(emulator.find('POST', /\/applications\/\d+\/commands$/)).toHaveLength(1);
     expect(emulator.requests.every((r) => r.auth !== 'bad')).toBe(true);
   });
@@ -27,7 +27,11 @@ describe('Discord adapter: connecting and inbound messages', () => {
   it('GIVEN a member replies to the bot with a mention WHEN it arrives THEN one job with mentionsBot and the chain, oldest first', async () => {
     const { emulator, community, inbound } = await setup();
     const bot = emulator.state.botUser;
-    const first = say(emulator, { channelId: community.general, author: community.users.member, content: 'hello all' });
+    const first = say(emulator, {
+      channelId: community.general,
+      author: community.users.member,
+      content: 'hello all',
+    });
     const second = emulator.state.storeMessage({
       channelId: community.general,
       author: bot,
@@ -57,11 +61,27 @@ describe('Discord adapter: connecting and inbound messages', () => {
     ]);
   });
 
+  it('GIVEN a member mentions the bot\'s own role WHEN it arrives THEN it counts as a mention and the role is stripped', async () => {
+    const { emulator, community, inbound } = await setup();
+    const message = say(emulator, {
+      channelId: community.general,
+      author: community.users.member,
+      content: `<@&${community.roles.bot}> are you there?`,
+      mentionRoles: [community.roles.bot],
+    });
+    const job = await emulator.waitFor('the job', () => inbound.find((m) => m.messageId === message.id));
+    expect(job).toMatchObject({ mentionsBot: true, text: 'are you there?' });
+  });
+
   it('GIVEN other bots, the bot itself and a thread WHEN messages arrive THEN bots are ignored and the thread is kept', async () => {
     const { emulator, community, inbound } = await setup();
     say(emulator, { channelId: community.general, author: community.users.otherBot, content: 'beep' });
     say(emulator, { channelId: community.general, author: emulator.state.botUser, content: 'my own words' });
-    const inThread = say(emulator, { channelId: community.thread, author: community.users.admin, content: 'in a thread' });
+    const inThread = say(emulator, {
+      channelId: community.thread,
+      author: community.users.admin,
+      content: 'in a thread',
+    });
     await emulator.waitFor('the thread message', () => inbound.find((m) => m.messageId === inThread.id));
     expect(inbound).toHaveLength(1);
     expect(inbound[0]).toMatchObject({ channelId: community.general, threadId: community.thread });
@@ -79,7 +99,11 @@ describe('Discord adapter: connecting and inbound messages', () => {
     for (let i = 0; i < 6; i++) {
       say(emulator, { channelId: community.general, author: community.users.member, content: `spam ${i}` });
     }
-    const other = say(emulator, { channelId: community.general, author: community.users.admin, content: 'calm' });
+    const other = say(emulator, {
+      channelId: community.general,
+      author: community.users.admin,
+      content: 'calm',
+    });
     await emulator.waitFor('the other user', () => inbound.find((m) => m.messageId === other.id));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(inbound.filter((m) => m.author.id === community.users.member.id).map((m) => m.text)).toEqual([
@@ -92,7 +116,15 @@ describe('Discord adapter: connecting and inbound messages', () => {
   it('GIVEN a mention WHEN it is queued THEN a typing indicator is sent to the channel', async () => {
     const { emulator, community } = await setup({ typingMaxMs: 5_000 });
     const bot = emulator.state.botUser;
-    say(emulator, { channelId: community.general, author: community.users.member, content: `<@${bot.id}> hi`, mentions: [bot.id] });
-    await emulator.waitFor('typing', () => emulator.find('POST', new RegExp(`/channels/${community.general}/typing$`)).length > 0);
+    say(emulator, {
+      channelId: community.general,
+      author: community.users.member,
+      content: `<@${bot.id}> hi`,
+      mentions: [bot.id],
+    });
+    await emulator.waitFor(
+      'typing',
+      () => emulator.find('POST', new RegExp(`/channels/${community.general}/typing$`)).length > 0,
+    );
   });
 });

@@ -36,7 +36,12 @@ const toxic = signals({
   attributions: { offensive: ['idiot'], hate: ['you'] },
 });
 
-function run(sig: Signals, settings: WorkspaceSettings, msg = message(), topics = [] as { topic: string; score: number }[]) {
+function run(
+  sig: Signals,
+  settings: WorkspaceSettings,
+  msg = message(),
+  topics = [] as { topic: string; score: number }[],
+) {
   return decide(msg, analyse(sig, settings, DEFAULTS, topics), settings);
 }
 
@@ -48,7 +53,12 @@ describe('analyse', () => {
   });
 
   it('GIVEN a workspace threshold override THEN it wins over the model default', () => {
-    const analysis = analyse(toxic, defaultSettings({ thresholds: { offensive: 0.99, hate: 0.1 } }), DEFAULTS, []);
+    const analysis = analyse(
+      toxic,
+      defaultSettings({ thresholds: { offensive: 0.99, hate: 0.1 } }),
+      DEFAULTS,
+      [],
+    );
     expect(analysis.moderation.flagged).toEqual(['hate']);
   });
 });
@@ -66,7 +76,10 @@ describe('decide', () => {
   });
 
   it('GIVEN auto-hide mode THEN the alert is accompanied by a hide with the same flag id', () => {
-    const { actions } = run(toxic, defaultSettings({ moderationChannelId: 'mods', moderationMode: 'auto-hide' }));
+    const { actions } = run(
+      toxic,
+      defaultSettings({ moderationChannelId: 'mods', moderationMode: 'auto-hide' }),
+    );
     const hide = actions.find((a) => a.kind === 'hide');
     expect(hide?.kind === 'hide' && hide.flagId).toBe(flagIdOf(message()));
   });
@@ -77,7 +90,10 @@ describe('decide', () => {
   });
 
   it('GIVEN a toxic message WHEN the author has an exempt role THEN no alert', () => {
-    const { actions } = run(toxic, defaultSettings({ moderationChannelId: 'mods', exemptRoles: ['r-member'] }));
+    const { actions } = run(
+      toxic,
+      defaultSettings({ moderationChannelId: 'mods', exemptRoles: ['r-member'] }),
+    );
     expect(actions).toEqual([]);
   });
 
@@ -86,7 +102,9 @@ describe('decide', () => {
   });
 
   it('GIVEN a mention WHEN replies are off THEN no reply', () => {
-    expect(run(signals(), defaultSettings({ replyMode: 'off' }), message({ mentionsBot: true })).reply).toBeNull();
+    expect(
+      run(signals(), defaultSettings({ replyMode: 'off' }), message({ mentionsBot: true })).reply,
+    ).toBeNull();
   });
 
   it('GIVEN a topic match WHEN reply mode is mention THEN no reply, and WHEN topics THEN a topic reply', () => {
@@ -101,7 +119,9 @@ describe('decide', () => {
   it('GIVEN sentiment tags strong THEN only confident non-neutral messages get a reaction', () => {
     const strong = defaultSettings({ sentimentTags: 'strong' });
     expect(run(signals(), strong).actions).toEqual([]);
-    const happy = signals({ sentiment: { label: 'positive', scores: { negative: 0.02, neutral: 0.08, positive: 0.9 } } });
+    const happy = signals({
+      sentiment: { label: 'positive', scores: { negative: 0.02, neutral: 0.08, positive: 0.9 } },
+    });
     expect(run(happy, strong).actions.map((a) => a.kind)).toEqual(['react']);
   });
 

@@ -1,5 +1,6 @@
 import type { SentimentLabel, Signals } from '../../src/domain/analysis.ts';
 import type { InferenceEngine, ModelInfo, ReplyRequest } from '../../src/engine.ts';
+import { ErrorCode, StewardError } from '../../src/errors.ts';
 
 const DIM = 64;
 
@@ -24,6 +25,8 @@ export class FakeEngine implements InferenceEngine {
   failSignals = 0;
   /** Milliseconds each signals() call takes, to make batches overlap. */
   delayMs = 0;
+  /** A batch containing this word fails as the runtime fails on bad input: unrecoverable. */
+  poisonWord: string | null = null;
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
@@ -34,6 +37,9 @@ export class FakeEngine implements InferenceEngine {
     if (this.failSignals > 0) {
       this.failSignals -= 1;
       throw new Error('fake model failure');
+    }
+    if (this.poisonWord !== null && texts.some((t) => t.includes(this.poisonWord!))) {
+      throw new StewardError(ErrorCode.ModelRun, 'cannot tokenise input', { unrecoverable: true });
     }
     return texts.map((text) => {
       const t = text.toLowerCase();

@@ -78,13 +78,20 @@ describe('worker pipeline (fake engine, memory queue and store)', () => {
     expect(ofKind('hide')).toHaveLength(1);
     expect(ofKind('reply')).toHaveLength(0);
     const flag = await store.getFlag(alert!.flagId);
-    expect(flag).toMatchObject({ status: 'open', authorId: 'user-1', excerpt: 'you idiot', flagged: ['insult'] });
+    expect(flag).toMatchObject({
+      status: 'open',
+      authorId: 'user-1',
+      excerpt: 'you idiot',
+      flagged: ['insult'],
+    });
     expect(flag!.history.map((h) => h.action)).toEqual(['auto-hide']);
   });
 
   it('GIVEN mentions among other messages THEN only they get replies, generated in batches of replyBatchSize', async () => {
     await worker.start();
-    const messages = Array.from({ length: 30 }, (_, i) => inbound({ text: `question ${i}`, mentionsBot: i % 3 === 0 }));
+    const messages = Array.from({ length: 30 }, (_, i) =>
+      inbound({ text: `question ${i}`, mentionsBot: i % 3 === 0 }),
+    );
     await enqueueAll(messages);
     await settle(30);
     await waitFor(() => delivered.length === 10);
@@ -93,7 +100,11 @@ describe('worker pipeline (fake engine, memory queue and store)', () => {
     expect(engine.calls.reply.reduce((a, b) => a + b, 0)).toBe(10);
     expect(Math.max(...engine.calls.reply)).toBeLessThanOrEqual(4);
     const first = replies.find((r) => r.key === `${inboundJobId(messages[0]!)}:reply`);
-    expect(first).toMatchObject({ reason: 'mention', text: 're: question 0', target: { messageId: messages[0]!.messageId } });
+    expect(first).toMatchObject({
+      reason: 'mention',
+      text: 're: question 0',
+      target: { messageId: messages[0]!.messageId },
+    });
   });
 
   it('GIVEN workspace topics THEN a matching message gets a topic reply, and topics are embedded once per change', async () => {
@@ -105,7 +116,10 @@ describe('worker pipeline (fake engine, memory queue and store)', () => {
       ],
     });
     await worker.start();
-    await enqueueAll([inbound({ text: 'my tomato plants need compost soil' }), inbound({ text: 'nothing here' })]);
+    await enqueueAll([
+      inbound({ text: 'my tomato plants need compost soil' }),
+      inbound({ text: 'nothing here' }),
+    ]);
     await settle(2);
     await enqueueAll([inbound({ text: 'cargo and the borrow checker lifetimes' })]);
     await settle(3);
@@ -140,6 +154,18 @@ describe('worker pipeline (fake engine, memory queue and store)', () => {
     expect((await queue.counts(INBOUND_QUEUE)).failed).toBe(0);
     await waitFor(() => delivered.length === 5);
     expect(worker.stats().lastError?.message).toMatch(/fake model failure/);
+  });
+
+  it('GIVEN a poison message in a batch THEN its neighbours succeed and it alone ends in the failed set', async () => {
+    engine.poisonWord = 'POISON';
+    await worker.start();
+    const poisoned = inbound({ text: 'POISON pill' });
+    await enqueueAll([inbound(), poisoned, inbound(), inbound()]);
+    await waitFor(async () => (await queue.counts(INBOUND_QUEUE)).failed === 1, 10_000, 'the poison to fail');
+    expect((await queue.counts(INBOUND_QUEUE)).completed).toBe(3);
+    const [failed] = await queue.failedJobs(INBOUND_QUEUE, 1);
+    expect(failed).toMatchObject({ id: inboundJobId(poisoned), attemptsMade: 3 });
+    expect(failed!.reason).toMatch(/analysis failed: cannot tokenise input/);
   });
 
   it('GIVEN the same event delivered twice THEN one set of actions', async () => {

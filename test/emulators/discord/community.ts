@@ -10,7 +10,7 @@ export interface Community {
   thread: string;
   dm: string;
   users: { admin: EmuUser; moderator: EmuUser; member: EmuUser; otherBot: EmuUser };
-  roles: { admin: string; moderator: string };
+  roles: { admin: string; moderator: string; bot: string };
 }
 
 const { ViewChannel, SendMessages, ReadMessageHistory, ManageGuild, ManageMessages, ModerateMembers } =
@@ -27,7 +27,7 @@ export function seedCommunity(emulator: DiscordEmulator): Community {
     member: user('mel'),
     otherBot: user('otherbot', true),
   };
-  const roles = { admin: snowflake(), moderator: snowflake() };
+  const roles = { admin: snowflake(), moderator: snowflake(), bot: snowflake() };
   state.guilds.set(guildId, {
     id: guildId,
     name: 'Test Community',
@@ -36,13 +36,15 @@ export function seedCommunity(emulator: DiscordEmulator): Community {
       { id: guildId, name: '@everyone', permissions: ViewChannel | SendMessages | ReadMessageHistory },
       { id: roles.moderator, name: 'Moderators', permissions: ManageMessages | ModerateMembers },
       { id: roles.admin, name: 'Admins', permissions: ManageGuild | ManageMessages | ModerateMembers },
+      // The role Discord gives the bot on joining; members sometimes mention it instead of the bot user.
+      { id: roles.bot, name: 'Steward', permissions: ManageMessages | ModerateMembers, botId: state.botUser.id },
     ],
     members: [
       { user: users.admin, roles: [roles.admin] },
       { user: users.moderator, roles: [roles.moderator] },
       { user: users.member, roles: [] },
       { user: users.otherBot, roles: [] },
-      { user: state.botUser, roles: [] },
+      { user: state.botUser, roles: [roles.bot] },
     ],
   });
   const channel = (name: string, type = 0, parentId?: string) => {
@@ -56,4 +58,14 @@ export function seedCommunity(emulator: DiscordEmulator): Community {
   const dm = snowflake();
   state.channels.set(dm, { id: dm, type: 1, name: 'dm' });
   return { guildId, general, mod, thread, dm, users, roles };
+}
+
+/** Seeds another guild while the bot is connected: Discord sends GUILD_CREATE when the bot joins a server. */
+export function joinCommunity(emulator: DiscordEmulator): Community {
+  const community = seedCommunity(emulator);
+  emulator.gateway.dispatch(
+    'GUILD_CREATE',
+    emulator.state.guildPayload(emulator.state.guilds.get(community.guildId)!),
+  );
+  return community;
 }

@@ -12,12 +12,16 @@ export interface SayInput {
   replyTo?: string;
   /** User ids mentioned; put `<@id>` in the content as well, as Discord clients do. */
   mentions?: string[];
+  /** Role ids mentioned (`<@&id>` in the content). */
+  mentionRoles?: string[];
 }
 
 /** A user posts a message: it is stored (so GET and DELETE work) and dispatched as MESSAGE_CREATE. */
 export function say(emulator: DiscordEmulator, input: SayInput): RawMessage {
   const message = emulator.state.storeMessage(input);
-  emulator.gateway.dispatch('MESSAGE_CREATE', message);
+  // The gateway adds channel_type; discord.js needs it to build a DM channel it has not seen yet.
+  const channelType = emulator.state.channels.get(input.channelId)?.type ?? 0;
+  emulator.gateway.dispatch('MESSAGE_CREATE', { ...message, channel_type: channelType });
   return message;
 }
 

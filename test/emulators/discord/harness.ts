@@ -64,9 +64,9 @@ export async function startDiscordHarness(input: {
 }
 
 /** The harness on the in-process queue and store: for adapter tests that need no worker. */
-export async function startMemoryHarness(tuning: Partial<DiscordTuning> = {}): Promise<
-  DiscordHarness & { queue: MemoryDriver; store: MemoryStore; inbound: InboundMessage[] }
-> {
+export async function startMemoryHarness(
+  tuning: Partial<DiscordTuning> = {},
+): Promise<DiscordHarness & { queue: MemoryDriver; store: MemoryStore; inbound: InboundMessage[] }> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // Short backoff so retried jobs come back within a test.
   const queue = new MemoryDriver({ logger, policy: { backoffMs: 50 } });

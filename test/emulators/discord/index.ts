@@ -1,4 +1,4 @@
-export { type Community, seedCommunity } from './community.ts';
+export { type Community, joinCommunity, seedCommunity } from './community.ts';
 export { click, type SayInput, type SlashInput, say, slash } from './events.ts';
 export type { FaultRule } from './faults.ts';
 export type { InteractionRecord } from './rest.ts';

@@ -93,10 +93,14 @@ export class DiscordEmulator {
   }
 
   /** Polls until `check` returns a value (not undefined/false), or throws after `timeoutMs`. */
-  async waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  async waitFor<T>(
+    what: string,
+    check: () => T | undefined | false | Promise<T | undefined | false>,
+    timeoutMs = 30_000,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const value = check();
+      const value = await check();
       if (value !== undefined && value !== false) return value;
       if (Date.now() > deadline)
         throw new Error(`emulator: timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -106,7 +110,8 @@ export class DiscordEmulator {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname.replace(/^\/api(\/v\d+)?/, '');
+    // discord.js percent-encodes '@' in @original / @me.
+    const path = url.pathname.replace(/^\/api(\/v\d+)?/, '').replaceAll('%40', '@');
     const method = req.method ?? 'GET';
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);

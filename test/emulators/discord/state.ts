@@ -12,6 +12,8 @@ export interface EmuRole {
   id: string;
   name: string;
   permissions: bigint;
+  /** Set on the role Discord creates for a bot when it joins (its "managed" integration role). */
+  botId?: string;
 }
 
 export interface EmuMember {
@@ -51,6 +53,8 @@ export interface NewMessage {
   replyTo?: string | undefined;
   /** User ids mentioned in the content. */
   mentions?: string[];
+  /** Role ids mentioned in the content. */
+  mentionRoles?: string[];
   nonce?: string | undefined;
 }
 
@@ -162,9 +166,10 @@ export class EmulatorState {
         position,
         color: 0,
         hoist: false,
-        managed: false,
+        managed: role.botId !== undefined,
         mentionable: false,
         flags: 0,
+        ...(role.botId ? { tags: { bot_id: role.botId } } : {}),
       })),
       channels: channels.filter((c) => c.type !== 11).map((c) => this.channelPayload(c)),
       threads: channels.filter((c) => c.type === 11).map((c) => this.channelPayload(c)),
@@ -201,7 +206,7 @@ export class EmulatorState {
       tts: false,
       mention_everyone: false,
       mentions,
-      mention_roles: [],
+      mention_roles: input.mentionRoles ?? [],
       attachments: [],
       embeds: input.embeds ?? [],
       components: input.components ?? [],

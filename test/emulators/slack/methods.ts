@@ -15,7 +15,8 @@ export const SLACK_TEXT_LIMIT = 40_000;
 
 const str = (params: Params, key: string): string => {
   const value = params[key];
-  if (typeof value !== 'string' || value === '') throw new ApiError(key === 'channel' ? 'channel_not_found' : `invalid_arguments`);
+  if (typeof value !== 'string' || value === '')
+    throw new ApiError(key === 'channel' ? 'channel_not_found' : `invalid_arguments`);
   return value;
 };
 
@@ -66,9 +67,16 @@ export const METHODS: Record<string, Handler> = {
   'chat.postMessage': (params, caller, ws) => {
     const channel = channelOf(params, ws);
     const { text, blocks } = textOf(params);
-    const threadTs = typeof params.thread_ts === 'string' && params.thread_ts !== '' ? params.thread_ts : undefined;
+    const threadTs =
+      typeof params.thread_ts === 'string' && params.thread_ts !== '' ? params.thread_ts : undefined;
     if (threadTs && !ws.findMessage(channel.id, threadTs)) throw new ApiError('thread_not_found');
-    const message = ws.addMessage({ channel: channel.id, text, ...authorOf(caller, ws), ...(blocks ? { blocks } : {}), ...(threadTs ? { threadTs } : {}) });
+    const message = ws.addMessage({
+      channel: channel.id,
+      text,
+      ...authorOf(caller, ws),
+      ...(blocks ? { blocks } : {}),
+      ...(threadTs ? { threadTs } : {}),
+    });
     return { channel: channel.id, ts: message.ts, message: messageJson(message) };
   },
 
@@ -93,7 +101,9 @@ export const METHODS: Record<string, Handler> = {
   'chat.delete': (params, caller, ws) => {
     const message = messageOf(params, ws);
     // A bot token deletes only the bot's own messages; an admin's user token may delete anyone's.
-    const admin = caller.kind === 'user' && (ws.users.get(caller.userId)?.isAdmin || ws.users.get(caller.userId)?.isOwner);
+    const admin =
+      caller.kind === 'user' &&
+      (ws.users.get(caller.userId)?.isAdmin || ws.users.get(caller.userId)?.isOwner);
     if (message.user !== caller.userId && !admin) throw new ApiError('cant_delete_message');
     message.deleted = true;
     return { channel: message.channel, ts: message.ts };
@@ -103,7 +113,10 @@ export const METHODS: Record<string, Handler> = {
     const channel = channelOf(params, ws);
     const ts = str(params, 'message_ts');
     if (!ws.findMessage(channel.id, ts)) throw new ApiError('message_not_found');
-    return { channel: channel.id, permalink: `https://${ws.team.domain}.slack.com/archives/${channel.id}/p${ts.replace('.', '')}` };
+    return {
+      channel: channel.id,
+      permalink: `https://${ws.team.domain}.slack.com/archives/${channel.id}/p${ts.replace('.', '')}`,
+    };
   },
 
   'reactions.add': (params, caller, ws) => {

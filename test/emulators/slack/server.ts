@@ -91,8 +91,12 @@ export class SlackEmulator {
     return this.calls.filter((c) => c.method === method && c.ok);
   }
 
-  /** Resolves once `predicate` holds (checked after every request), or rejects after `timeoutMs`. */
-  async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  /** Resolves once `predicate` holds (checked after every request and every 25 ms), or rejects after `timeoutMs`. */
+  async waitFor<T>(
+    predicate: () => T | undefined | false,
+    timeoutMs = 20_000,
+    what = 'condition',
+  ): Promise<T> {
     const hit = predicate();
     if (hit) return hit;
     return new Promise<T>((resolve, reject) => {
@@ -106,8 +110,11 @@ export class SlackEmulator {
         cleanup();
         reject(new Error(`Slack emulator: timed out after ${timeoutMs} ms waiting for ${what}`));
       }, timeoutMs);
+      // Also polled: conditions on things besides requests (jobs, the store) change between requests.
+      const poll = setInterval(check, 25);
       const cleanup = () => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.#listeners.delete(check);
       };
       this.#listeners.add(check);
@@ -123,7 +130,11 @@ export class SlackEmulator {
     const raw = await readBody(req);
     try {
       if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
-        this.responses.push({ id: url.pathname.slice('/respond/'.length), body: parseBody(raw, req.headers['content-type']), at: Date.now() });
+        this.responses.push({
+          id: url.pathname.slice('/respond/'.length),
+          body: parseBody(raw, req.headers['content-type']),
+          at: Date.now(),
+        });
         send(res, 200, { ok: true });
       } else if (req.method === 'POST' && url.pathname.startsWith('/api/')) {
         this.#api(url.pathname.slice('/api/'.length), req, raw, url, res);
@@ -136,7 +147,10 @@ export class SlackEmulator {
   }
 
   #api(method: string, req: IncomingMessage, raw: string, url: URL, res: ServerResponse): void {
-    const params: Params = { ...Object.fromEntries(url.searchParams), ...parseBody(raw, req.headers['content-type']) };
+    const params: Params = {
+      ...Object.fromEntries(url.searchParams),
+      ...parseBody(raw, req.headers['content-type']),
+    };
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const token = bearer ?? (typeof params.token === 'string' ? params.token : undefined);
     delete params.token;
@@ -158,10 +172,13 @@ export class SlackEmulator {
 
     const fault = this.#faults.get(method)?.shift();
     if (fault && 'status' in fault) {
-      const headers: Record<string, string> = fault.status === 429 ? { 'retry-after': String(fault.retryAfterSec) } : {};
-      const body = fault.status === 429 ? { ok: false, error: 'ratelimited' } : { ok: false, error: 'internal_error' };
+      const headers: Record<string, string> =
+        fault.status === 429 ? { 'retry-after': String(fault.retryAfterSec) } : {};
+      const body =
+        fault.status === 429 ? { ok: false, error: 'ratelimited' } : { ok: false, error: 'internal_error' };
       record(fault.status, body);
-      return send(res, fault.status, body, headers);
+      send(res, fault.status, body, headers);
+      return;
     }
     const handler = METHODS[method];
     let body: Record<string, unknown>;
@@ -197,7 +214,12 @@ function parseBody(raw: string, contentType: string | undefined): Params {
   return Object.fromEntries(new URLSearchParams(raw));
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
 }

@@ -56,7 +56,10 @@ export class SignedSender {
   }
 
   /** An Events API envelope around `event`; the same `eventId` marks a re-send of the same event. */
-  event(event: Record<string, unknown>, options: SendOptions & { eventId?: string } = {}): Promise<SentResponse> {
+  event(
+    event: Record<string, unknown>,
+    options: SendOptions & { eventId?: string } = {},
+  ): Promise<SentResponse> {
     const ws = this.#o.emulator.workspace;
     const envelope = {
       token: 'legacy-verification-token',
@@ -66,7 +69,9 @@ export class SignedSender {
       type: 'event_callback',
       event_id: options.eventId ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
       event_time: Math.floor(Date.now() / 1000),
-      authorizations: [{ team_id: ws.team.id, user_id: ws.bot.userId, is_bot: true, is_enterprise_install: false }],
+      authorizations: [
+        { team_id: ws.team.id, user_id: ws.bot.userId, is_bot: true, is_enterprise_install: false },
+      ],
       is_ext_shared_channel: false,
     };
     return this.post(JSON.stringify(envelope), 'application/json', options);
@@ -76,7 +81,13 @@ export class SignedSender {
    * A member posts in a channel: the message is stored in the emulated workspace (so conversations.replies,
    * reactions and chat.delete find it) and the matching `message` or `app_mention` event payload is returned.
    */
-  say(input: { channel: string; user: string; text: string; threadTs?: string; type?: 'message' | 'app_mention' }) {
+  say(input: {
+    channel: string;
+    user: string;
+    text: string;
+    threadTs?: string;
+    type?: 'message' | 'app_mention';
+  }) {
     const ws = this.#o.emulator.workspace;
     const message = ws.addMessage({
       channel: input.channel,
@@ -97,7 +108,10 @@ export class SignedSender {
   }
 
   /** `/steward <text>` typed by `userId` in `channelId` (form-encoded, with a response_url on the emulator). */
-  command(input: { userId: string; channelId: string; text: string; command?: string }, options: SendOptions = {}) {
+  command(
+    input: { userId: string; channelId: string; text: string; command?: string },
+    options: SendOptions = {},
+  ) {
     const ws = this.#o.emulator.workspace;
     const responseUrl = this.#o.emulator.responseUrl();
     const form = new URLSearchParams({
@@ -130,10 +144,19 @@ export class SignedSender {
     const message = ws.findMessage(input.channelId, input.messageTs);
     const payload = {
       type: 'block_actions',
-      user: { id: input.userId, username: ws.users.get(input.userId)?.name ?? 'unknown', team_id: ws.team.id },
+      user: {
+        id: input.userId,
+        username: ws.users.get(input.userId)?.name ?? 'unknown',
+        team_id: ws.team.id,
+      },
       api_app_id: 'A0STEWARD',
       token: 'legacy-verification-token',
-      container: { type: 'message', message_ts: input.messageTs, channel_id: input.channelId, is_ephemeral: false },
+      container: {
+        type: 'message',
+        message_ts: input.messageTs,
+        channel_id: input.channelId,
+        is_ephemeral: false,
+      },
       trigger_id: `${Date.now()}.trigger`,
       team: { id: ws.team.id, domain: ws.team.domain },
       channel: { id: input.channelId, name: ws.channels.get(input.channelId)?.name ?? 'unknown' },

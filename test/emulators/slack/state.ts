@@ -86,8 +86,16 @@ export class SlackWorkspace {
     return undefined;
   }
 
-  addMessage(message: Omit<EmuMessage, 'ts' | 'reactions' | 'deleted' | 'edited'> & { ts?: string }): EmuMessage {
-    const stored: EmuMessage = { reactions: [], deleted: false, edited: false, ...message, ts: message.ts ?? this.nextTs() };
+  addMessage(
+    message: Omit<EmuMessage, 'ts' | 'reactions' | 'deleted' | 'edited'> & { ts?: string },
+  ): EmuMessage {
+    const stored: EmuMessage = {
+      reactions: [],
+      deleted: false,
+      edited: false,
+      ...message,
+      ts: message.ts ?? this.nextTs(),
+    };
     this.messages.push(stored);
     return stored;
   }
@@ -105,7 +113,9 @@ export class SlackWorkspace {
 
   /** Messages the bot posted into a channel (thread replies included), oldest first. */
   botMessages(channel?: string): EmuMessage[] {
-    return this.messages.filter((m) => m.botId === this.bot.botId && (channel === undefined || m.channel === channel));
+    return this.messages.filter(
+      (m) => m.botId === this.bot.botId && (channel === undefined || m.channel === channel),
+    );
   }
 }
 

@@ -1,0 +1,172 @@
+import type { webApi } from '@slack/bolt';
+import { executeCommand } from '../../src/commands/run.ts';
+import type { CommandReply, StatusInfo } from '../../src/commands/types.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { FlagRecord, FlagStatus, Store } from '../../src/store/types.ts';
+import { type AlertButton, type Block, resolvedBlocks } from './blocks.ts';
+import type { SlackDirectory } from './directory.ts';
+import { deleteRefusal, GONE, slackErrorCode, toStewardError } from './errors.ts';
+import { deleteMessage } from './outbound.ts';
+
+export interface InteractionDeps {
+  web: webApi.WebClient;
+  deleter: webApi.WebClient;
+  haveUserToken: boolean;
+  store: Store;
+  directory: SlackDirectory;
+  adminUsers: readonly string[];
+  log: Logger;
+  secrets: string[];
+  status?: (() => Promise<StatusInfo>) | undefined;
+  labels?: readonly string[] | undefined;
+}
+
+/** A click on an alert button, as read from a block_actions payload. */
+export interface ButtonClick {
+  button: AlertButton;
+  flagId: string;
+  userId: string;
+  teamId: string;
+  /** Where the alert is: the buttons update it. */
+  channelId: string;
+  messageTs: string;
+  blocks: Block[];
+}
+
+/** A `/steward …` invocation. */
+export interface SlashCommand {
+  text: string;
+  userId: string;
+  userName: string;
+  teamId: string;
+  channelId: string;
+}
+
+/** Buttons on alerts and the slash command: permission checks, flag log, and private answers. */
+export class SlackInteractions {
+  constructor(private readonly deps: InteractionDeps) {}
+
+  /** Workspace admins and owners (users.info), or a configured allow-list. A failed lookup means no. */
+  async isAdmin(userId: string): Promise<boolean> {
+    if (this.deps.adminUsers.includes(userId)) return true;
+    try {
+      return (await this.deps.directory.user(userId))?.isAdmin ?? false;
+    } catch (error) {
+      this.deps.log.warn(
+        { err: (error as Error).message, userId },
+        'users.info failed; treating the user as no admin',
+      );
+      return false;
+    }
+  }
+
+  /** Runs the command and answers privately through `respond` (the response_url). */
+  async command(cmd: SlashCommand, respond: (text: string) => Promise<unknown>): Promise<CommandReply> {
+    const isAdmin = await this.isAdmin(cmd.userId);
+    const reply = await executeCommand(cmd.text, {
+      platform: 'slack',
+      workspaceId: cmd.teamId,
+      actor: { id: cmd.userId, name: cmd.userName, isAdmin },
+      store: this.deps.store,
+      ...(this.deps.status ? { status: this.deps.status } : {}),
+      ...(this.deps.labels ? { labels: this.deps.labels } : {}),
+    });
+    await respond(renderReply(reply));
+    return reply;
+  }
+
+  async click(click: ButtonClick): Promise<void> {
+    const { store, log } = this.deps;
+    if (!(await this.isAdmin(click.userId))) {
+      return this.#whisper(
+        click,
+        'Only workspace admins (or the users in SLACK_ADMIN_USERS) can act on alerts.',
+      );
+    }
+    const flag = await store.getFlag(click.flagId);
+    if (!flag)
+      return this.#whisper(click, 'This alert’s flag is no longer in the flag log; nothing was changed.');
+    const actorName = await this.deps.directory.nameOf(click.userId);
+    const who = `<@${click.userId}>`;
+    const at = `<!date^${Math.floor(Date.now() / 1000)}^{date_short_pretty} {time}|${new Date().toISOString()}>`;
+    const record = (status: FlagStatus, action: string, note?: string) =>
+      store.updateFlag(flag.id, {
+        status,
+        actorId: click.userId,
+        actorName,
+        action,
+        ...(note ? { note } : {}),
+      });
+    log.info({ flagId: flag.id, button: click.button, userId: click.userId }, 'moderator action');
+    switch (click.button) {
+      case 'dismiss':
+        await record('dismissed', 'dismiss');
+        return this.#updateAlert(click, `:white_check_mark: Dismissed by ${who} · ${at}`, true);
+      case 'delete':
+        return this.#delete(click, flag, record, `${who} · ${at}`);
+      case 'warn':
+        await this.#warn(flag);
+        await record('actioned', 'warn', 'warned by DM (Slack has no timeout for members)');
+        return this.#updateAlert(click, `:speech_balloon: ${who} warned the author by DM · ${at}`, false);
+    }
+  }
+
+  async #delete(
+    click: ButtonClick,
+    flag: FlagRecord,
+    record: (status: FlagStatus, action: string, note?: string) => Promise<unknown>,
+    byAt: string,
+  ): Promise<void> {
+    try {
+      await deleteMessage(this.deps.deleter, flag.channelId, flag.messageId, this.deps.haveUserToken);
+    } catch (error) {
+      const code = slackErrorCode(error);
+      if (code && GONE.has(code)) {
+        await record('actioned', 'delete', 'the message was already gone');
+        return this.#updateAlert(click, `:wastebasket: Already deleted (confirmed by ${byAt})`, true);
+      }
+      if (!code) throw error;
+      const refusal = deleteRefusal(code, this.deps.haveUserToken);
+      await record('open', 'delete-failed', refusal);
+      await this.#updateAlert(click, `:warning: Delete failed (${byAt}): ${refusal}`, false);
+      return this.#whisper(click, `Could not delete the message. ${refusal}`);
+    }
+    await record('actioned', 'delete');
+    return this.#updateAlert(click, `:wastebasket: Message deleted by ${byAt}`, true);
+  }
+
+  /** Slack has no timeout for regular members, so the strongest step a bot can take is a private warning. */
+  async #warn(flag: FlagRecord): Promise<void> {
+    await this.deps.web.chat.postMessage({
+      channel: flag.authorId,
+      text:
+        `A moderator asked me to pass this on: your message in <#${flag.channelId}> goes against the ` +
+        'community guidelines. Please keep it friendly.',
+    });
+  }
+
+  async #updateAlert(click: ButtonClick, note: string, settled: boolean): Promise<void> {
+    await this.deps.web.chat.update({
+      channel: click.channelId,
+      ts: click.messageTs,
+      text: note,
+      blocks: resolvedBlocks(click.blocks, note, settled) as never,
+    });
+  }
+
+  /** A private answer to the clicking moderator (chat.postEphemeral in the alert's channel). */
+  async #whisper(click: ButtonClick, text: string): Promise<void> {
+    await this.deps.web.chat.postEphemeral({ channel: click.channelId, user: click.userId, text });
+  }
+
+  /** Errors of interactive handlers have no job to retry: log them and tell the user, without secrets. */
+  describe(error: unknown, what: string): string {
+    return toStewardError(error, what, this.deps.secrets).message;
+  }
+}
+
+/** A command reply as Slack mrkdwn: the title in bold, then the text (fields are already in it). */
+export function renderReply(reply: CommandReply): string {
+  const text = reply.title ? `*${reply.title}*\n${reply.text}` : reply.text;
+  return text.length > 3_900 ? `${text.slice(0, 3_899)}…` : text;
+}

@@ -1,0 +1,217 @@
+import type { webApi } from '@slack/bolt';
+import type { Action, AlertAction, HideAction, ReactAction, ReplyAction } from '../../src/domain/action.ts';
+import { PlatformRejectedError, RetryLaterError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { Store } from '../../src/store/types.ts';
+import { alertBlocks, alertFallback } from './blocks.ts';
+import { deleteRefusal, GONE, slackErrorCode, toStewardError } from './errors.ts';
+import type { SlackTuning } from './options.ts';
+import { escapeMrkdwn, slackEmojiName, splitText } from './text.ts';
+
+const REFUSED = 'refused: ';
+const TRANSIENT_CODES = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/** Actor id of flag-log entries Steward writes itself (the worker uses the same). */
+export const STEWARD_ACTOR = 'steward';
+
+/** Slack message ids are only unique per channel, so an alert is recorded as `<channel>/<ts>`. */
+export const alertId = (channel: string, ts: string): string => `${channel}/${ts}`;
+export function parseAlertId(id: string | undefined): { channel: string; ts: string } | null {
+  const match = id ? /^([^/]+)\/(\d+\.\d+)$/.exec(id) : null;
+  return match ? { channel: match[1]!, ts: match[2]! } : null;
+}
+
+export interface OutboundDeps {
+  /** Bot-token client: posts, reactions, alerts. */
+  web: webApi.WebClient;
+  /** Client used for deleting members' messages: the admin user token's when configured, else the bot's. */
+  deleter: webApi.WebClient;
+  haveUserToken: boolean;
+  store: Store;
+  tuning: Readonly<SlackTuning>;
+  log: Logger;
+  secrets: string[];
+}
+
+/**
+ * Performs outbound actions on Slack, each part at most once: a delivery key is claimed before posting and
+ * confirmed (with the posted ts) after, and released when posting failed so the retried job can try again.
+ */
+export class SlackOutbound {
+  constructor(private readonly deps: OutboundDeps) {}
+
+  async perform(action: Action): Promise<void> {
+    switch (action.kind) {
+      case 'reply':
+        return this.#reply(action);
+      case 'react':
+        return this.#react(action);
+      case 'alert':
+        return this.#alert(action);
+      case 'hide':
+        return this.#hide(action);
+    }
+  }
+
+  /** Runs `post` once per key across retries and processes; returns its result (or the earlier one). */
+  async once(key: string, what: string, post: () => Promise<string>): Promise<string> {
+    const { store, tuning } = this.deps;
+    if (!(await store.claimDelivery(key, tuning.deliveryLeaseMs))) {
+      const done = await store.deliveryResult(key);
+      if (done !== null) return done;
+      // Claimed by another consumer that has not finished: look again once its lease could have run out.
+      throw new RetryLaterError(`${what}: delivery ${key} is in progress elsewhere`, tuning.deliveryLeaseMs);
+    }
+    let result: string;
+    try {
+      result = await post();
+    } catch (error) {
+      await store
+        .releaseDelivery(key)
+        .catch((e) => this.deps.log.warn({ err: e }, 'releasing a delivery failed'));
+      throw toStewardError(error, what, this.deps.secrets);
+    }
+    await store.confirmDelivery(key, tuning.deliveryRetainMs, result);
+    return result;
+  }
+
+  async #reply(action: ReplyAction): Promise<void> {
+    const { channelId, threadId, messageId } = action.target;
+    // In a channel the reply goes into the message's thread; a DM is a conversation, so only threads stay threads.
+    const threadTs = threadId ?? (action.reason === 'direct' ? undefined : messageId);
+    const parts = splitText(action.text, this.deps.tuning.replyChunkChars);
+    for (const [i, part] of parts.entries()) {
+      // Each part has its own key, so a retry after part 2 failed does not repeat part 1.
+      const key = i === 0 ? action.key : `${action.key}#${i}`;
+      await this.once(key, 'posting a reply', async () => {
+        const res = await this.deps.web.chat.postMessage({
+          channel: channelId,
+          text: escapeMrkdwn(part),
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+        return res.ts ?? 'posted';
+      });
+    }
+  }
+
+  async #react(action: ReactAction): Promise<void> {
+    const name = slackEmojiName(action.emoji, action.sentiment);
+    await this.once(action.key, `adding the ${name} reaction`, async () => {
+      try {
+        await this.deps.web.reactions.add({
+          channel: action.target.channelId,
+          timestamp: action.target.messageId,
+          name,
+        });
+        return name;
+      } catch (error) {
+        const code = slackErrorCode(error);
+        // Already there (a retry after a lost response) or the message is gone: nothing left to do.
+        if (code === 'already_reacted' || (code && GONE.has(code))) return `${name} (${code})`;
+        throw error;
+      }
+    });
+  }
+
+  async #alert(action: AlertAction): Promise<void> {
+    const { web, store } = this.deps;
+    const posted = await this.once(action.key, 'posting a moderator alert', async () => {
+      const permalink = await this.#permalink(action.target.channelId, action.target.messageId);
+      const res = await web.chat.postMessage({
+        channel: action.moderationChannelId,
+        text: alertFallback(action),
+        blocks: alertBlocks(action, permalink) as never,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      return alertId(res.channel ?? action.moderationChannelId, res.ts ?? '');
+    });
+    // Recorded outside the once() above: a store hiccup here must not re-post the alert.
+    const flag = await store.getFlag(action.flagId);
+    if (flag && flag.alertMessageId !== posted) {
+      await store.updateFlag(action.flagId, {
+        status: flag.status,
+        actorId: STEWARD_ACTOR,
+        action: 'alert-posted',
+        alertMessageId: posted,
+      });
+    }
+  }
+
+  async #permalink(channel: string, ts: string): Promise<string | null> {
+    try {
+      return (await this.deps.web.chat.getPermalink({ channel, message_ts: ts })).permalink ?? null;
+    } catch (error) {
+      this.deps.log.debug({ err: (error as Error).message, channel, ts }, 'no permalink for the alert');
+      return null;
+    }
+  }
+
+  async #hide(action: HideAction): Promise<void> {
+    const { deleter, haveUserToken } = this.deps;
+    const outcome = await this.once(action.key, 'hiding a flagged message', async () => {
+      try {
+        await deleteMessage(deleter, action.target.channelId, action.target.messageId, haveUserToken);
+        return 'deleted';
+      } catch (error) {
+        const code = slackErrorCode(error);
+        if (code && GONE.has(code)) return 'gone';
+        // A refusal is final: record it as the outcome, so a retried job notes it once instead of deleting again.
+        if (code && !TRANSIENT_CODES.has(code)) return `${REFUSED}${deleteRefusal(code, haveUserToken)}`;
+        throw error;
+      }
+    });
+    if (!outcome.startsWith(REFUSED)) return;
+    const refusal = outcome.slice(REFUSED.length);
+    await this.#noteHideFailure(action, refusal);
+    throw new PlatformRejectedError(
+      `auto-hide of ${action.target.channelId}/${action.target.messageId} failed: ${refusal}`,
+    );
+  }
+
+  /** Tells moderators that auto-hide did not happen: in the alert's thread, or in the moderation channel. */
+  async #noteHideFailure(action: HideAction, refusal: string): Promise<void> {
+    const { store, web } = this.deps;
+    const flag = await store.getFlag(action.flagId);
+    const alert = parseAlertId(flag?.alertMessageId);
+    const settings = await store.getSettings('slack', action.target.workspaceId);
+    const channel = alert?.channel ?? settings.moderationChannelId;
+    if (channel) {
+      await this.once(`${action.key}:failure-note`, 'noting a failed auto-hide', async () => {
+        const res = await web.chat.postMessage({
+          channel,
+          text: `:warning: Auto-hide failed for a message in <#${action.target.channelId}>: ${refusal}`,
+          ...(alert ? { thread_ts: alert.ts } : {}),
+        });
+        return res.ts ?? 'posted';
+      });
+    }
+    if (flag && !flag.history.some((h) => h.action === 'auto-hide-failed')) {
+      await store.updateFlag(action.flagId, {
+        status: 'open',
+        actorId: STEWARD_ACTOR,
+        action: 'auto-hide-failed',
+        note: refusal,
+      });
+    }
+  }
+}
+
+/** chat.delete of a message; exported for the Delete button, which uses the same client choice. */
+export async function deleteMessage(
+  client: webApi.WebClient,
+  channel: string,
+  ts: string,
+  userToken: boolean,
+): Promise<void> {
+  // With a user token, as_user deletes as the admin rather than as the app (required for others' messages).
+  await client.chat.delete({ channel, ts, ...(userToken ? { as_user: true } : {}) });
+}

@@ -1,0 +1,81 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { buildEngine, buildStore } from '../app.ts';
+import type { Config } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { runAnalyze } from './analyze.ts';
+import { onShutdownSignal } from './shutdown.ts';
+
+interface Io {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+export interface AnalyzeFlags {
+  json: boolean;
+  reply: boolean;
+  /** A path, or "-" for stdin. */
+  file: string;
+}
+
+/** `steward analyze`: the models in a worker thread, the local workspace's thresholds and topics, stdout results. */
+export async function runAnalyzeCommand(
+  config: Config,
+  logger: Logger,
+  io: Io,
+  flags: AnalyzeFlags,
+): Promise<number> {
+  let totalBytes: number | undefined;
+  if (flags.file !== '-') {
+    try {
+      totalBytes = (await stat(flags.file)).size;
+    } catch (error) {
+      throw new ConfigError(`cannot read ${flags.file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    }
+  }
+
+  // Thresholds and topics an admin set in local mode apply to the audit too.
+  const store = buildStore(config);
+  await store.start();
+  const stored = await store.getSettings('local', 'local').finally(() => store.stop());
+  // Replies cost the most: only with --reply, and then for every message that warrants one.
+  const settings = { ...stored, replyMode: flags.reply ? ('mention' as const) : ('off' as const) };
+
+  const engine = buildEngine(config, logger, 'thread');
+  const abort = new AbortController();
+  const release = onShutdownSignal(async () => abort.abort(), logger);
+  // A closed pipe (`| head`) ends the run quietly instead of crashing on EPIPE.
+  io.stdout.on('error', () => abort.abort());
+  try {
+    await engine.start();
+  } catch (error) {
+    release();
+    io.stderr.write(`steward: could not load the models: ${(error as Error).message}\n`);
+    return 1;
+  }
+  try {
+    const input = flags.file === '-' ? io.stdin : createReadStream(flags.file);
+    const summary = await runAnalyze({
+      input,
+      output: io.stdout,
+      engine,
+      settings,
+      json: flags.json,
+      reply: flags.reply,
+      replyBatchSize: config.worker.replyBatchSize,
+      chunkSize: 256,
+      signal: abort.signal,
+      ...(io.stderr.isTTY ? { progress: io.stderr } : {}),
+      ...(totalBytes !== undefined ? { totalBytes } : {}),
+    });
+    if (io.stderr.isTTY) {
+      io.stderr.write(`${summary.lines} lines, ${summary.flagged} flagged, ${summary.errors} unreadable\n`);
+    }
+    return abort.signal.aborted ? 130 : 0;
+  } finally {
+    release();
+    await engine.stop();
+  }
+}

@@ -1,0 +1,361 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/errors.ts';
+import {
+  createLocalEngine,
+  type LocalEngine,
+  mapModerationLabels,
+  mapSentimentLabels,
+} from '../../models/runtime/index.ts';
+import { captureLogger, hasModel, testConfig } from '../../models/runtime/testing.ts';
+
+describe('hub classifier label mapping', () => {
+  it('GIVEN cardiffnlp-style LABEL_0..2 THEN they read as negative, neutral, positive', () => {
+    expect(mapSentimentLabels({ 0: 'LABEL_0', 1: 'LABEL_1', 2: 'LABEL_2' }).outputs).toEqual([
+      { label: 'negative', index: 0 },
+      { label: 'neutral', index: 1 },
+      { label: 'positive', index: 2 },
+    ]);
+  });
+
+  it('GIVEN named labels in any order or case THEN they map by name', () => {
+    const map = mapSentimentLabels({ 0: 'Positive', 1: 'NEG', 2: 'neutral' });
+    expect(map.outputs).toEqual([
+      { label: 'positive', index: 0 },
+      { label: 'negative', index: 1 },
+      { label: 'neutral', index: 2 },
+    ]);
+    expect(map.activation).toBe('softmax');
+  });
+
+  it('GIVEN a binary sentiment model THEN neutral is simply absent', () => {
+    expect(mapSentimentLabels({ 0: 'NEGATIVE', 1: 'POSITIVE' }).outputs.map((o) => o.label)).toEqual([
+      'negative',
+      'positive',
+    ]);
+    expect(mapSentimentLabels({ 0: 'LABEL_0', 1: 'LABEL_1' }).outputs.map((o) => o.label)).toEqual([
+      'negative',
+      'positive',
+    ]);
+  });
+
+  it('GIVEN a label that is no sentiment THEN mapping fails with its name', () => {
+    expect(() => mapSentimentLabels({ 0: 'joy', 1: 'anger' })).toThrow(/"joy"/);
+  });
+
+  it('GIVEN a multi-label toxicity model THEN every label is kept with a sigmoid', () => {
+    const map = mapModerationLabels(
+      { 0: 'toxic', 1: 'severe toxic', 2: 'identity-hate' },
+      'multi_label_classification',
+    );
+    expect(map.activation).toBe('sigmoid');
+    expect(map.outputs.map((o) => o.label)).toEqual(['toxic', 'severe_toxic', 'identity_hate']);
+  });
+
+  it('GIVEN a single-label model THEN softmax, and the "nothing wrong" class is not a label', () => {
+    expect(mapModerationLabels({ 0: 'non-toxic', 1: 'toxic' })).toEqual({
+      outputs: [{ label: 'toxic', index: 1 }],
+      activation: 'softmax',
+    });
+    expect(mapModerationLabels({ 0: 'NOT', 1: 'OFF' }).outputs).toEqual([{ label: 'off', index: 1 }]);
+    expect(
+      mapModerationLabels({ 0: 'normal', 1: 'offensive', 2: 'hatespeech' }).outputs.map((o) => o.label),
+    ).toEqual(['offensive', 'hatespeech']);
+    expect(mapModerationLabels({ 0: 'LABEL_0', 1: 'LABEL_1' }).outputs).toEqual([
+      { label: 'flagged', index: 1 },
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// A real, standard-shaped sequence-classification model folder (config.json with id2label, a WordPiece
+// tokenizer.json, onnx/model.onnx with input_ids + attention_mask -> logits), written by hand so the test
+// needs no hub access and no Python. The graph sums a per-token logit table over the unmasked tokens, so
+// each word's effect on each label is known by construction.
+// ---------------------------------------------------------------------------------------------------------
+
+const VOCAB = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  'you',
+  'are',
+  'an',
+  'idiot',
+  'stupid',
+  'love',
+  'this',
+  'great',
+];
+VOCAB.push(
+  'terrible',
+  'hate',
+  'the',
+  'bot',
+  'is',
+  'awful',
+  'nice',
+  'thanks',
+  '!',
+  '.',
+  ',',
+  'and',
+  'totally',
+);
+
+function varint(n: number | bigint): number[] {
+  let v = BigInt(n);
+  const out: number[] = [];
+  do {
+    let byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v > 0n) byte |= 0x80;
+    out.push(byte);
+  } while (v > 0n);
+  return out;
+}
+const field = (n: number, wire: number) => varint((n << 3) | wire);
+const int = (n: number, value: number) => [...field(n, 0), ...varint(value)];
+const bytes = (n: number, data: ArrayLike<number>) => [
+  ...field(n, 2),
+  ...varint(data.length),
+  ...Array.from(data),
+];
+const str = (n: number, s: string) => bytes(n, new TextEncoder().encode(s));
+
+function tensor(name: string, dims: number[], values: Float32Array | BigInt64Array): number[] {
+  const type = values instanceof Float32Array ? 1 : 7;
+  return [
+    ...dims.flatMap((d) => int(1, d)),
+    ...int(2, type),
+    ...str(8, name),
+    ...bytes(9, new Uint8Array(values.buffer)),
+  ];
+}
+function valueInfo(name: string, elemType: number, dims: Array<number | string>): number[] {
+  const shape = dims.flatMap((d) => bytes(1, typeof d === 'number' ? int(1, d) : str(2, d)));
+  return [...str(1, name), ...bytes(2, bytes(1, [...int(1, elemType), ...bytes(2, shape)]))];
+}
+function node(op: string, inputs: string[], outputs: string[], attrs: number[][] = []): number[] {
+  return [
+    ...inputs.flatMap((i) => str(1, i)),
+    ...outputs.flatMap((o) => str(2, o)),
+    ...str(4, op),
+    ...attrs.flatMap((a) => bytes(5, a)),
+  ];
+}
+
+/** ONNX bytes of: logits = sum_t(mask_t * table[input_ids_t]) + bias. */
+function classifierOnnx(table: number[][], bias: number[]): Uint8Array {
+  const classes = bias.length;
+  const graph = [
+    ...bytes(1, node('Gather', ['table', 'input_ids'], ['emb'])),
+    ...bytes(
+      1,
+      node('Cast', ['attention_mask'], ['maskf'], [[...str(1, 'to'), ...int(3, 1), ...int(20, 2)]]),
+    ),
+    ...bytes(1, node('Unsqueeze', ['maskf', 'axis2'], ['mask3'])),
+    ...bytes(1, node('Mul', ['emb', 'mask3'], ['masked'])),
+    ...bytes(
+      1,
+      node(
+        'ReduceSum',
+        ['masked', 'axis1'],
+        ['summed'],
+        [[...str(1, 'keepdims'), ...int(3, 0), ...int(20, 2)]],
+      ),
+    ),
+    ...bytes(1, node('Add', ['summed', 'bias'], ['logits'])),
+    ...str(2, 'classifier'),
+    ...bytes(5, tensor('table', [table.length, classes], Float32Array.from(table.flat()))),
+    ...bytes(5, tensor('bias', [classes], Float32Array.from(bias))),
+    ...bytes(5, tensor('axis1', [1], BigInt64Array.from([1n]))),
+    ...bytes(5, tensor('axis2', [1], BigInt64Array.from([2n]))),
+    ...bytes(11, valueInfo('input_ids', 7, ['batch', 'sequence'])),
+    ...bytes(11, valueInfo('attention_mask', 7, ['batch', 'sequence'])),
+    ...bytes(12, valueInfo('logits', 1, ['batch', classes])),
+  ];
+  return Uint8Array.from([
+    ...int(1, 8),
+    ...str(2, 'steward-test'),
+    ...bytes(7, graph),
+    ...bytes(8, [...str(1, ''), ...int(2, 13)]),
+  ]);
+}
+
+function writeClassifier(
+  dir: string,
+  id2label: Record<number, string>,
+  weights: Record<string, number[]>,
+  bias: number[],
+  problemType?: string,
+): string {
+  mkdirSync(path.join(dir, 'onnx'), { recursive: true });
+  const neutral = bias.map(() => 0);
+  const table = VOCAB.map((word) => weights[word] ?? neutral);
+  writeFileSync(path.join(dir, 'onnx', 'model.onnx'), classifierOnnx(table, bias));
+  const label2id = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [l, Number(i)]));
+  const config = {
+    model_type: 'bert',
+    architectures: ['BertForSequenceClassification'],
+    id2label,
+    label2id,
+    max_position_embeddings: 512,
+    problem_type: problemType,
+  };
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  const special = (id: number) => ({
+    id,
+    content: VOCAB[id],
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
+  const tokenizer = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [0, 1, 2, 3].map(special),
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
+      pair: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+      },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(VOCAB.map((w, i) => [w, i])),
+    },
+  };
+  writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+  writeFileSync(
+    path.join(dir, 'tokenizer_config.json'),
+    JSON.stringify({
+      tokenizer_class: 'BertTokenizer',
+      do_lower_case: true,
+      model_max_length: 512,
+      pad_token: '[PAD]',
+      unk_token: '[UNK]',
+      cls_token: '[CLS]',
+      sep_token: '[SEP]',
+    }),
+  );
+  return dir;
+}
+
+describe.skipIf(!hasModel('signals'))('hub sequence classifiers in place of the signals heads', () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'steward-classifier-'));
+  let engine: LocalEngine;
+
+  beforeAll(async () => {
+    const bad = [3, 0, 0];
+    const good = [0, 0, 3];
+    const sentiment = writeClassifier(
+      path.join(scratch, 'sentiment'),
+      { 0: 'LABEL_0', 1: 'LABEL_1', 2: 'LABEL_2' },
+      {
+        terrible: bad,
+        hate: bad,
+        awful: bad,
+        idiot: bad,
+        stupid: bad,
+        love: good,
+        great: good,
+        nice: good,
+        thanks: good,
+      },
+      [0, 1, 0],
+    );
+    const moderation = writeClassifier(
+      path.join(scratch, 'moderation'),
+      { 0: 'toxic', 1: 'insult' },
+      { idiot: [3, 5], stupid: [3, 2], hate: [2, 0], totally: [0.5, 0.5] },
+      [-2, -2],
+      'multi_label_classification',
+    );
+    engine = createLocalEngine(testConfig({ sentiment, moderation, threads: 1 }), captureLogger().logger, {
+      reply: false,
+    });
+    await engine.start();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('reports the classifiers as their own roles and their labels as the moderation labels', () => {
+    expect(engine.info().map((m) => m.role)).toEqual(['signals', 'sentiment', 'moderation']);
+    expect(engine.defaults()).toMatchObject({
+      labels: ['toxic', 'insult'],
+      thresholds: { toxic: 0.5, insult: 0.5 },
+    });
+  });
+
+  it('scores sentiment with a softmax and moderation with a sigmoid per label, embeddings from signals', async () => {
+    const [nice, rude, plain] = await engine.signals([
+      'thanks, this bot is great!',
+      'you are a stupid idiot',
+      'the bot',
+    ]);
+    expect(nice!.sentiment.label).toBe('positive');
+    expect(rude!.sentiment.label).toBe('negative');
+    expect(plain!.sentiment.label).toBe('neutral');
+    for (const s of [nice!, rude!, plain!]) {
+      const sum = s.sentiment.scores.negative + s.sentiment.scores.neutral + s.sentiment.scores.positive;
+      expect(sum).toBeCloseTo(1, 6);
+      expect(Object.keys(s.moderation)).toEqual(['toxic', 'insult']);
+      expect(s.embedding.length).toBeGreaterThan(0);
+    }
+    // idiot (3) + stupid (3) - 2 = 4 for toxic; 5 + 2 - 2 = 5 for insult; sigmoid, not softmax.
+    expect(rude!.moderation.toxic).toBeCloseTo(1 / (1 + Math.exp(-4)), 5);
+    expect(rude!.moderation.insult).toBeCloseTo(1 / (1 + Math.exp(-5)), 5);
+  });
+
+  it('explains flagged labels by occlusion: the words whose removal lowers the score most, strongest first', async () => {
+    const [rude, calm] = await engine.signals(['You are a totally stupid idiot!', 'nice bot']);
+    expect(rude!.attributions.insult).toEqual(['idiot', 'stupid', 'totally']);
+    expect(rude!.attributions.toxic!.slice(0, 2).sort()).toEqual(['idiot', 'stupid']);
+    // Nothing scored high enough to need an explanation.
+    expect(calm!.attributions).toEqual({ toxic: [], insult: [] });
+  });
+
+  it('GIVEN a folder that is not a classifier THEN the error names the setting', async () => {
+    const broken = path.join(scratch, 'broken');
+    writeClassifier(broken, { 0: 'joy', 1: 'anger' }, {}, [0, 0]);
+    const other = createLocalEngine(testConfig({ sentiment: broken }), captureLogger().logger, {
+      reply: false,
+    });
+    await expect(other.start()).rejects.toMatchObject({
+      code: ErrorCode.ModelLoad,
+      message: expect.stringMatching(/STEWARD_MODEL_SENTIMENT.*"joy"/),
+    });
+  });
+});
