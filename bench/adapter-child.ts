@@ -30,7 +30,7 @@ export interface PhaseResult {
   received: number;
   /** This phase's own messages answered per second while sending. */
   receivedPerS: number;
-  /** Messages (any sender's, e.g. a pre-filled backlog) whose first action arrived per second while sending. */
+  /** Messages (anyone's, e.g. a pre-filled backlog) whose first action arrived, per second, after the warm-up. */
   pipelinePerS: number;
   sentPerS: number;
   p50Ms: number;
@@ -83,9 +83,13 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   let enqueueMs = 0;
   const inflight = new Set<Promise<void>>();
   const receivedBefore = latencies.size;
-  const answeredBefore = answered;
   lag.enable();
   const start = performance.now();
+  // Pipeline throughput counts from the end of the warm-up, once the worker has ramped up.
+  let warm = { at: start, answered };
+  const warmTimer = setTimeout(() => {
+    warm = { at: performance.now(), answered };
+  }, req.warmupMs);
   // Rate 0: send nothing and only watch the loop (a baseline of what the machine alone costs).
   let next = req.rate > 0 ? start : Number.POSITIVE_INFINITY;
   if (req.rate <= 0) await sleep(req.durationMs);
@@ -112,7 +116,8 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   }
   const sendEnd = performance.now();
   const receivedWhileSending = latencies.size - receivedBefore;
-  const answeredWhileSending = answered - answeredBefore;
+  const pipelinePerS = (answered - warm.answered) / Math.max(1e-3, (sendEnd - warm.at) / 1000);
+  clearTimeout(warmTimer);
   await Promise.all(inflight);
   lag.disable();
   const drainUntil = performance.now() + req.drainMs;
@@ -126,7 +131,7 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     sent: ids.length,
     received: ids.filter((id) => latencies.has(id)).length,
     receivedPerS: receivedWhileSending / seconds,
-    pipelinePerS: answeredWhileSending / seconds,
+    pipelinePerS,
     sentPerS: ids.length / seconds,
     p50Ms: percentile(values, 50),
     p90Ms: percentile(values, 90),

@@ -16,6 +16,8 @@ import { sleep } from './stats.ts';
 
 /** Messages per second the adapter enqueues while the worker is saturated. */
 const ADAPTER_RATE = 100;
+/** The saturated phase's first part, not counted in the capacity (the worker ramps up to full batches). */
+const SATURATED_RAMP_MS = 1500;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 
@@ -41,7 +43,8 @@ export interface QueueFigures {
   poisson: PhaseResult;
   poissonRate: number;
   workerRssMb: number;
-  workerStats: unknown;
+  /** The worker pipeline's own counters at the end (processed, batches, largestBatch). */
+  workerStats: { processed: number; batches: number; largestBatch: number };
 }
 
 type Msg = { type: string; [key: string]: unknown };
@@ -125,10 +128,10 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
 
     const warm = await phase(adapter, {
       name: 'warm-up',
-      rate: Math.min(100, o.capacityGuess / 4),
+      rate: Math.min(50, o.capacityGuess / 4),
       durationMs: 3000,
       warmupMs: 0,
-      drainMs: 10_000,
+      drainMs: 20_000,
       seed: 1,
     });
     o.log(`  warm-up: ${warm.received}/${warm.sent} actions, p50 ${warm.p50Ms.toFixed(1)} ms`);
@@ -154,8 +157,8 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     const flood = await phase(adapter, {
       name: 'saturated',
       rate: adapterRate,
-      durationMs: o.floodS * 1000,
-      warmupMs: 0,
+      durationMs: o.floodS * 1000 + SATURATED_RAMP_MS,
+      warmupMs: SATURATED_RAMP_MS,
       drainMs: 0,
       seed: 2,
     });
@@ -185,6 +188,11 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     );
     worker.send({ type: 'rss' });
     const after = await next(worker, 'rss', 10_000);
+    const st = after.stats as QueueFigures['workerStats'];
+    o.log(
+      `  worker: ${st.processed} messages in ${st.batches} batches (mean ${(st.processed / Math.max(1, st.batches)).toFixed(1)},` +
+        ` largest ${st.largestBatch}); RSS ${workerRssMb.toFixed(0)} MB after warm-up`,
+    );
     return {
       capacity,
       saturated,
@@ -193,7 +201,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
       poisson,
       poissonRate,
       workerRssMb,
-      workerStats: after.stats,
+      workerStats: after.stats as QueueFigures['workerStats'],
     };
   } finally {
     await Promise.all([stopChild(adapter), stopChild(worker)]);

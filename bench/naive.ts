@@ -9,6 +9,7 @@ import {
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
+import { DEFAULT_TUNING } from '../models/runtime/settings.ts';
 import { encode, planBuckets, toBatch, topWords, wordsOf } from '../models/runtime/tokens.ts';
 
 export interface Split {
@@ -26,10 +27,11 @@ export interface Naive {
   /** Messages per second through tokenizer + model at batch 1 for about `seconds`. */
   measure(texts: string[], seconds: number, offset: number): Promise<{ rate: number; next: number }>;
   /**
-   * Per-message µs of tokenizing, of the ONNX run over length-bucketed batches of `bucket`, and of turning
+   * Per-message µs of tokenizing, of the ONNX run over length-bucketed batches of `bucket` (bucketed within
+   * each engine call of `callSize` texts), and of turning
    * token attributions into words for `labels` labels (the runtime's wordsOf + topWords, done per message).
    */
-  split(texts: string[], bucket: number, labels: number): Promise<Split>;
+  split(texts: string[], callSize: number, bucket: number, labels: number): Promise<Split>;
   dispose(): Promise<void>;
 }
 
@@ -70,23 +72,29 @@ export async function createNaive(
       }
       return { rate: n / ((performance.now() - start) / 1000), next: i };
     },
-    async split(texts, bucket, labels) {
+    async split(texts, callSize, bucket, labels) {
       const encodeAll = () => texts.map((text) => tokenizer._tokenizer.encode(text).ids.slice(0, maxLength));
       encodeAll(); // warm the tokenizer's JIT paths; the engine has been running them for a while by now
       let t = performance.now();
       const ids = encodeAll();
       const tokenizeUs = ((performance.now() - t) * 1000) / texts.length;
-      const buckets = planBuckets(
-        ids.map((x) => x.length),
-        bucket,
-        8192,
-      );
-      const batches = buckets.map((b) =>
-        toBatch(
-          b.map((i) => ids[i]!),
-          tokenizer.pad_token_id ?? 0,
-        ),
-      );
+      // Bucketed within each engine call of `callSize` texts, as the runtime does.
+      const batches = [];
+      for (let from = 0; from < ids.length; from += callSize) {
+        const call = ids.slice(from, from + callSize);
+        const buckets = planBuckets(
+          call.map((x) => x.length),
+          bucket,
+          DEFAULT_TUNING.maxBucketTokens,
+        );
+        for (const b of buckets)
+          batches.push(
+            toBatch(
+              b.map((i) => call[i]!),
+              tokenizer.pad_token_id ?? 0,
+            ),
+          );
+      }
       const paddedTokens = batches.reduce((n, b) => n + b.input_ids.dims[0]! * b.width, 0);
       let onnxUs = Number.POSITIVE_INFINITY;
       // Twice: the first pass meets new shapes (allocations), the second is the steady state.

@@ -2,7 +2,7 @@
  * Reply generation latency through engine.reply(): batch 1 (one mention) and batch 8 (a burst of mentions),
  * with max new tokens at 20. Tokens are counted by re-encoding each reply with the reply model's tokenizer.
  */
-import { AutoTokenizer } from '@huggingface/transformers';
+import { AutoModelForSeq2SeqLM, AutoTokenizer } from '@huggingface/transformers';
 import type { InferenceEngine } from '../src/engine.ts';
 import { median } from './stats.ts';
 
@@ -32,7 +32,9 @@ export async function measureReplies(
     context: [],
     messageId: `bench-${i}`,
   });
-  await engine.reply([request(0)]); // warm-up
+  // Warm-up at both batch sizes: the first run of each shape allocates.
+  await engine.reply([request(0)]);
+  await engine.reply(Array.from({ length: 8 }, (_, i) => request(1000 + i)));
   let k = 1;
   const b1: number[] = [];
   const b1PerToken: number[] = [];
@@ -71,4 +73,67 @@ export async function measureReplies(
     tokensMean: counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length),
     example,
   };
+}
+
+export interface Fixed20Figures {
+  b1P50Ms: number;
+  b1MsPerToken: number;
+  b8P50Ms: number;
+  /** Wall of a batch of 8 ÷ (8 × 20) tokens. */
+  b8MsPerToken: number;
+  b8MsPerStep: number;
+}
+
+/**
+ * Exactly 20 new tokens (min = max = 20, greedy) through @huggingface/transformers' generate with the KV cache,
+ * on the same ONNX files, dtype and thread count as the engine: the "20-token reply" of the target, independent
+ * of where the trained model happens to stop.
+ */
+export async function measureFixed20(
+  replyDir: string,
+  dtype: string,
+  threads: number,
+  prompts: string[],
+  reps: { b1: number; b8: number },
+): Promise<Fixed20Figures> {
+  const tokenizer = await AutoTokenizer.from_pretrained(replyDir, { local_files_only: true });
+  const model = await AutoModelForSeq2SeqLM.from_pretrained(replyDir, {
+    local_files_only: true,
+    dtype: dtype as 'q8' | 'fp32',
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+  });
+  const generate = async (texts: string[]) => {
+    const inputs = tokenizer(texts, { padding: true, truncation: true, max_length: 64 });
+    const t0 = performance.now();
+    await model.generate({
+      ...inputs,
+      max_new_tokens: 20,
+      min_new_tokens: 20,
+      do_sample: false,
+      num_beams: 1,
+    });
+    return performance.now() - t0;
+  };
+  try {
+    await generate([prompts[0]!]);
+    await generate(prompts.slice(0, 8));
+    const b1: number[] = [];
+    for (let r = 0; r < reps.b1; r++) b1.push(await generate([prompts[r % prompts.length]!]));
+    const b8: number[] = [];
+    for (let r = 0; r < reps.b8; r++) {
+      b8.push(await generate(Array.from({ length: 8 }, (_, i) => prompts[(r * 8 + i) % prompts.length]!)));
+    }
+    const b1P50Ms = median(b1);
+    const b8P50Ms = median(b8);
+    return {
+      b1P50Ms,
+      b1MsPerToken: b1P50Ms / 20,
+      b8P50Ms,
+      b8MsPerToken: b8P50Ms / 160,
+      b8MsPerStep: b8P50Ms / 20,
+    };
+  } finally {
+    await model.dispose();
+  }
 }

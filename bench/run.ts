@@ -14,8 +14,9 @@ import { encoderShape, meanFlops } from './flops.ts';
 import { createGemm } from './gemm.ts';
 import { type QueueFigures, runQueueBench } from './latency.ts';
 import { createNaive } from './naive.ts';
+import { graphOps } from './ops.ts';
 import { ensureRedis } from './redis.ts';
-import { measureReplies } from './reply.ts';
+import { measureFixed20, measureReplies } from './reply.ts';
 import { checkTargets, jsonSafe, machine, targetLines } from './report.ts';
 import { describeLengths, loadSamples } from './samples.ts';
 import { measureSplit } from './split.ts';
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
   );
 
   const split = await measureSplit(
-    engine,
+    local,
     naive,
     samples.texts.slice(0, quick ? 256 : 1024),
     batchSize,
@@ -148,18 +149,24 @@ async function main(): Promise<void> {
       ` + ONNX run ${split.onnx_run.toFixed(0)} µs (runtime buckets, ${(split.padding * 100).toFixed(0)} % padding)` +
       ` + attribution words ${split.attribution_words.toFixed(0)} µs + rest ${split.rest.toFixed(0)} µs (heads, JS glue, GC)`,
   );
+  const width = Math.round(tokensMean);
+  const ops = await graphOps(signalsInfo.source, signalsInfo.dtype, threads, width, quick ? 0.5 : 1.5);
+  say(`  graph ops (${signalsInfo.dtype}, bucket 32 × ${width} tokens, onnxruntime profiler): ${ops.line}`);
 
-  say('reply generation (max 20 new tokens)…');
+  say('reply generation…');
   const prompts = samples.texts.filter((t) => t.length > 20 && t.length < 160);
-  const reply = await measureReplies(
-    engine,
-    replyInfo.source,
-    prompts,
-    quick ? { b1: 3, b8: 1 } : { b1: 10, b8: 4 },
-  );
+  const reps = quick ? { b1: 3, b8: 1 } : { b1: 10, b8: 4 };
+  const reply = await measureReplies(engine, replyInfo.source, prompts, reps);
   say(
-    `  batch 1: p50 ${reply.b1P50Ms.toFixed(0)} ms, ${reply.b1MsPerToken.toFixed(1)} ms/token; batch 8: p50 ${reply.b8P50Ms.toFixed(0)} ms, ` +
-      `${reply.b8MsPerStep.toFixed(1)} ms/step, ${reply.b8MsPerToken.toFixed(1)} ms/token; ${reply.tokensMean.toFixed(1)} tokens/reply; e.g. "${reply.example.slice(0, 80)}"`,
+    `  engine.reply (≤ 20 new tokens, the model stops where it likes): batch 1 p50 ${reply.b1P50Ms.toFixed(0)} ms, ` +
+      `${reply.b1MsPerToken.toFixed(1)} ms/token; batch 8 p50 ${reply.b8P50Ms.toFixed(0)} ms, ${reply.b8MsPerStep.toFixed(1)} ms/step, ` +
+      `${reply.b8MsPerToken.toFixed(1)} ms/token; ${reply.tokensMean.toFixed(1)} tokens/reply; e.g. "${reply.example.slice(0, 60)}"`,
+  );
+  const fixed = await measureFixed20(replyInfo.source, replyInfo.dtype, threads, prompts, reps);
+  say(
+    `  exactly 20 tokens (transformers.js generate, KV cache, greedy): batch 1 p50 ${fixed.b1P50Ms.toFixed(0)} ms ` +
+      `(${fixed.b1MsPerToken.toFixed(1)} ms/token); batch 8 p50 ${fixed.b8P50Ms.toFixed(0)} ms ` +
+      `(${fixed.b8MsPerStep.toFixed(1)} ms/step, ${fixed.b8MsPerToken.toFixed(1)} ms/token)`,
   );
 
   await naive.dispose();
@@ -219,12 +226,21 @@ async function main(): Promise<void> {
     roofline_fraction_vs_fp32_roof: achieved / medians.gemm_fp32!,
     [`roofline_fraction_${otherDtype}`]: (flopsPerMsg * analyzeOther) / 1e9 / roof(otherDtype),
     split_us_per_msg: split,
-    reply_p50_ms: reply.b1P50Ms,
-    reply_ms_per_token: reply.b1MsPerToken,
-    reply_b8_p50_ms: reply.b8P50Ms,
-    reply_b8_ms_per_token: reply.b8MsPerToken,
-    reply_b8_ms_per_step: reply.b8MsPerStep,
-    reply_tokens_mean: reply.tokensMean,
+    op_shares: ops.top,
+    matmul_op_share: ops.matmulShare,
+    reply_p50_ms: fixed.b1P50Ms,
+    reply_ms_per_token: fixed.b1MsPerToken,
+    reply_b8_p50_ms: fixed.b8P50Ms,
+    reply_b8_ms_per_token: fixed.b8MsPerToken,
+    reply_b8_ms_per_step: fixed.b8MsPerStep,
+    reply_engine: {
+      b1_p50_ms: reply.b1P50Ms,
+      b1_ms_per_token: reply.b1MsPerToken,
+      b8_p50_ms: reply.b8P50Ms,
+      b8_ms_per_token: reply.b8MsPerToken,
+      b8_ms_per_step: reply.b8MsPerStep,
+      tokens_mean: reply.tokensMean,
+    },
     redis: redisHow,
     e2e_capacity_msgs_per_s: queue?.capacity ?? null,
     e2e_saturated: queue?.saturated ?? null,
@@ -234,6 +250,7 @@ async function main(): Promise<void> {
     p99_ms: queue?.poisson.p99Ms ?? null,
     poisson_received: queue ? `${queue.poisson.received}/${queue.poisson.sent}` : null,
     worker_rss_mb: queue?.workerRssMb ?? null,
+    worker_batches: queue?.workerStats ?? null,
     adapter_loop_lag_p99_ms: queue?.flood.loopLagP99Ms ?? null,
     adapter_loop_lag_max_ms: queue?.flood.loopLagMaxMs ?? null,
     adapter_loop_lag_p99_ms_at_50pct: queue?.poisson.loopLagP99Ms ?? null,

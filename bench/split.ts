@@ -36,7 +36,7 @@ export async function measureSplit(
     const t0 = performance.now();
     for (let i = 0; i < texts.length; i += batchSize) await engine.signals(texts.slice(i, i + batchSize));
     best.engine = Math.min(best.engine, ((performance.now() - t0) * 1000) / texts.length);
-    const parts = await naive.split(texts, DEFAULT_TUNING.bucketSize, labels);
+    const parts = await naive.split(texts, batchSize, DEFAULT_TUNING.bucketSize, labels);
     best.tokenizer = Math.min(best.tokenizer, parts.tokenizeUs);
     best.onnx_run = Math.min(best.onnx_run, parts.onnxUs);
     best.attribution_words = Math.min(best.attribution_words, parts.wordsUs);

@@ -1,7 +1,7 @@
 import { type ConnectionOptions, DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Action } from '../src/domain/action.ts';
 import type { Platform } from '../src/domain/message.ts';
-import { LifecycleError } from '../src/errors.ts';
+import { ErrorCode, LifecycleError, StewardError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import {
   classifyError,
@@ -40,6 +40,8 @@ export interface BullMQDriverOptions {
   stalledIntervalMs?: number;
   /** Times a job may stall (its worker died) before it is failed instead of handed out again. */
   maxStalledCount?: number;
+  /** How long start() waits for Redis before failing (a worker must not hang silently on a wrong URL). */
+  connectTimeoutMs?: number;
 }
 
 export const DefaultBullMQTiming = Object.freeze({
@@ -75,8 +77,18 @@ export class BullMQDriver implements QueueDriver {
     // close() order them (each Queue one connection, each Worker two). Workers set maxRetriesPerRequest: null.
     this.#connection = redisOptionsFromUrl(this.#options.url);
     this.#state = 'started';
-    // Fail at start, not at the first enqueue, when Redis is unreachable.
-    await this.#queue(INBOUND_QUEUE).waitUntilReady();
+    // Fail at start, not at the first enqueue (and not by hanging: ioredis retries forever) when Redis is away.
+    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+    const { host, port } = this.#connection as { host: string; port: number };
+    try {
+      await withTimeout(this.#queue(INBOUND_QUEUE).waitUntilReady(), timeoutMs, () => {
+        const message = `cannot reach Redis at ${host}:${port} (REDIS_URL) within ${timeoutMs} ms`;
+        return new StewardError(ErrorCode.Store, message);
+      });
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   stop(): Promise<void> {
@@ -88,7 +100,7 @@ export class BullMQDriver implements QueueDriver {
     const wasStarted = this.#state === 'started';
     this.#state = 'stopped';
     if (!wasStarted) return;
-    // Order: stop intake and drain workers, then producers, then the connections they share.
+    // Stop intake and drain in-flight jobs first, then the producers; each closes its own connections.
     await this.#settle(
       'consumer',
       [...this.#consumers].map((c) => c.close()),
@@ -119,7 +131,7 @@ export class BullMQDriver implements QueueDriver {
           removeOnFail: { count: this.#policy.failedKeep },
         },
       });
-      queue.on('error', (error) => this.#log.error({ err: error, queue: name }, 'queue error'));
+      queue.on('error', (error) => this.#logError(error, { queue: name }, 'queue error'));
       this.#queues.set(name, queue);
     }
     return queue;
@@ -222,14 +234,26 @@ export class BullMQDriver implements QueueDriver {
         error.name === 'UnrecoverableError' ||
         (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
       this.#log[final ? 'error' : 'warn'](
-        { queue, jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message },
+        { queue, jobId: fromBullId(job?.id ?? ''), attemptsMade: job?.attemptsMade, reason: error.message },
         final ? 'job failed for good' : 'job failed, will retry',
       );
     });
-    worker.on('error', (error) => this.#log.error({ err: error, queue }, 'worker error'));
+    worker.on('error', (error) => this.#logError(error, { queue }, 'worker error'));
     worker.on('stalled', (jobId) =>
-      this.#log.warn({ queue, jobId }, 'job stalled; handed to another worker'),
+      this.#log.warn({ queue, jobId: fromBullId(jobId) }, 'job stalled; back in the queue for any worker'),
     );
+  }
+
+  readonly #lastLogged = new Map<string, number>();
+
+  /** While Redis is down every connection reports every reconnect attempt; one line per error per 30 s is enough. */
+  #logError(error: Error, fields: Record<string, unknown>, msg: string): void {
+    const key = `${msg}:${error.message}`;
+    const now = Date.now();
+    if (now - (this.#lastLogged.get(key) ?? 0) < 30_000) return;
+    this.#lastLogged.set(key, now);
+    if (this.#lastLogged.size > 100) this.#lastLogged.clear();
+    this.#log.error({ err: error, ...fields }, msg);
   }
 
   async counts(queue: string): Promise<QueueCounts> {
@@ -272,6 +296,18 @@ export class BullMQDriver implements QueueDriver {
 
 function jobInfo(job: Job): JobInfo {
   return { id: fromBullId(job.id ?? ''), attemptsMade: job.attemptsMade };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function definedOnly(

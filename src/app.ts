@@ -112,6 +112,7 @@ export function createLocalApp(
     store,
     logger,
     status: statusOf(queue, store, ['local']),
+    labels: () => engine.defaults().labels,
   });
   // Settings are read fresh per batch: a "/topics add" typed just before a message must apply to it.
   const options: Partial<WorkerOptions> = { settingsTtlMs: 0 };

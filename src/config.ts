@@ -62,6 +62,8 @@ export const ConfigSchema = z.object({
       botToken: optionalString,
       signingSecret: optionalString,
       appToken: optionalString,
+      /** Optional user token of an admin (chat:write) so Steward can delete members' messages. */
+      userToken: optionalString,
       socketMode: bool.default(false),
       port: int(0, 65535).default(3000),
       apiUrl: optionalString,
@@ -99,6 +101,7 @@ export const ENV_KEYS: Record<string, string> = {
   SLACK_BOT_TOKEN: 'slack.botToken',
   SLACK_SIGNING_SECRET: 'slack.signingSecret',
   SLACK_APP_TOKEN: 'slack.appToken',
+  SLACK_USER_TOKEN: 'slack.userToken',
   SLACK_SOCKET_MODE: 'slack.socketMode',
   SLACK_PORT: 'slack.port',
   SLACK_API_URL: 'slack.apiUrl',
@@ -106,7 +109,7 @@ export const ENV_KEYS: Record<string, string> = {
 };
 
 /** Config paths whose values are secrets: redacted by `config --print` and never logged. */
-export const SECRET_PATHS = ['discord.token', 'slack.botToken', 'slack.signingSecret', 'slack.appToken', 'redis.url'];
+export const SECRET_PATHS = ['discord.token', 'slack.botToken', 'slack.signingSecret', 'slack.appToken', 'slack.userToken', 'redis.url'];
 
 type Tree = Record<string, unknown>;
 
@@ -189,7 +192,8 @@ export function redactConfig(config: Config): Tree {
 
 /** All secret values of a config, for scrubbing free text. */
 export function secretsOf(config: Config): string[] {
-  return [config.discord.token, config.slack.botToken, config.slack.signingSecret, config.slack.appToken].filter(
+  const { discord, slack } = config;
+  return [discord.token, slack.botToken, slack.signingSecret, slack.appToken, slack.userToken].filter(
     (s): s is string => typeof s === 'string',
   );
 }

@@ -11,6 +11,8 @@ export const REDACT_PATHS = [
   '*.signingSecret',
   '*.*.signingSecret',
   'appToken',
+  'userToken',
+  '*.userToken',
   '*.appToken',
   '*.*.appToken',
   'botToken',

@@ -82,19 +82,16 @@ export class DiscordAdapter implements ChatAdapter {
 
     try {
       const ready = once(client, Events.ClientReady, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
+      // Observed below when login succeeds; abandoned (and must not surface as unhandled) when it fails.
+      ready.catch(() => {});
       await client.login(token);
       if (!client.isReady()) await ready;
     } catch (error) {
       await client.destroy().catch(() => {});
       this.state = 'stopped';
       // discord.js errors may quote request details; the token never leaves this process in a message.
-      throw new StewardError(
-        ErrorCode.Lifecycle,
-        scrub(`Discord login failed: ${(error as Error).message}`, token),
-        {
-          unrecoverable: true,
-        },
-      );
+      const message = scrub(`Discord login failed: ${(error as Error).message}`, token);
+      throw new StewardError(ErrorCode.Lifecycle, message, { unrecoverable: true });
     }
     const applicationId = this.options.applicationId ?? client.application!.id;
     this.log.info(
@@ -106,9 +103,16 @@ export class DiscordAdapter implements ChatAdapter {
         this.log.error({ err: scrub((error as Error).message, token) }, 'could not register /steward'),
       );
     }
-    this.consumer = await queue.consumeOutbound('discord', (action) => this.perform(action), {
-      concurrency: this.tuning.outboundConcurrency,
-    });
+    try {
+      this.consumer = await queue.consumeOutbound('discord', (action) => this.perform(action), {
+        concurrency: this.tuning.outboundConcurrency,
+      });
+    } catch (error) {
+      // No half-started adapter: without the outbound consumer the gateway connection is closed again.
+      this.stopping = this.close();
+      await this.stopping;
+      throw error;
+    }
     this.state = 'started';
   }
 

@@ -64,46 +64,59 @@ export async function handleButton(interaction: ButtonInteraction, deps: ButtonD
   }
   await interaction.deferUpdate();
   const actor = interaction.user;
-  const flag = await deps.store.getFlag(flagId);
-  let note: string | undefined;
   try {
-    if (action === 'delete') {
-      const target = targetOf(interaction, flagId);
-      if (!target) throw new Error('the alert does not say which message it is about');
-      try {
-        await deps.rest.delete(Routes.channelMessage(target.channelId, target.messageId), {
-          reason: `Steward: deleted by ${actor.username} (${flagId})`,
-        });
-      } catch (error) {
-        if (!isGone(error)) throw error;
-        note = 'already gone';
-      }
-    } else if (action === 'timeout') {
-      const authorId =
-        flag?.authorId ?? interaction.message.embeds[0]?.fields?.[0]?.value.match(/<@(\d+)>/)?.[1];
-      if (!authorId) throw new Error('the alert does not say who wrote the message');
-      const until = new Date(Date.now() + deps.timeoutMs).toISOString();
-      await deps.rest.patch(Routes.guildMember(interaction.guildId, authorId), {
-        body: { communication_disabled_until: until },
-        reason: `Steward: timed out by ${actor.username} (${flagId})`,
-      });
-      note = `until ${until}`;
-    }
+    const note = await act(interaction, deps, action, flagId);
+    await deps.store.updateFlag(flagId, {
+      status: STATUS[action],
+      actorId: actor.id,
+      actorName: actor.username,
+      action,
+      ...(note ? { note } : {}),
+    });
+    deps.log.info({ flagId, action, actorId: actor.id }, 'moderator action');
+    await interaction.editReply(updatedAlert(interaction, flagId, action, actor.id));
   } catch (error) {
+    // The click was acknowledged already; tell the moderator privately why nothing (more) happened.
     const reason = scrub((error as Error).message, deps.token);
     deps.log.warn({ flagId, action, err: reason }, 'moderator action failed');
     await interaction.followUp({ content: `Could not do that: ${reason}`, flags: MessageFlags.Ephemeral });
-    return;
   }
-  await deps.store.updateFlag(flagId, {
-    status: STATUS[action],
-    actorId: actor.id,
-    actorName: actor.username,
-    action,
-    ...(note ? { note } : {}),
-  });
-  deps.log.info({ flagId, action, actorId: actor.id }, 'moderator action');
-  await interaction.editReply(updatedAlert(interaction, flagId, action, actor.id));
+}
+
+/** Performs the moderator's action on Discord; returns a note for the flag log. */
+async function act(
+  interaction: ButtonInteraction<'cached' | 'raw'>,
+  deps: ButtonDeps,
+  action: ModAction,
+  flagId: string,
+): Promise<string | undefined> {
+  const actor = interaction.user;
+  if (action === 'delete') {
+    const target = targetOf(interaction, flagId);
+    if (!target) throw new Error('the alert does not say which message it is about');
+    try {
+      await deps.rest.delete(Routes.channelMessage(target.channelId, target.messageId), {
+        reason: `Steward: deleted by ${actor.username} (${flagId})`,
+      });
+    } catch (error) {
+      if (!isGone(error)) throw error;
+      return 'already gone';
+    }
+    return undefined;
+  }
+  if (action === 'timeout') {
+    const flag = await deps.store.getFlag(flagId);
+    const authorId =
+      flag?.authorId ?? interaction.message.embeds[0]?.fields?.[0]?.value.match(/<@(\d+)>/)?.[1];
+    if (!authorId) throw new Error('the alert does not say who wrote the message');
+    const until = new Date(Date.now() + deps.timeoutMs).toISOString();
+    await deps.rest.patch(Routes.guildMember(interaction.guildId, authorId), {
+      body: { communication_disabled_until: until },
+      reason: `Steward: timed out by ${actor.username} (${flagId})`,
+    });
+    return `until ${until}`;
+  }
+  return undefined;
 }
 
 /** The alert after an action: a line saying who did it; settled alerts lose their buttons' use. */

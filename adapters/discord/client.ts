@@ -49,6 +49,8 @@ export function buildClient({ token, apiUrl, logger, tuning }: ClientInput): Cli
     log.warn({ code: event.code, shardId }, 'gateway disconnected'),
   );
   client.on(Events.ShardReconnecting, (shardId) => log.info({ shardId }, 'gateway reconnecting'));
+  // REST debug lines quote request URLs, and interaction URLs carry the interaction token: scrubbed as well.
+  client.rest.on(RESTEvents.Debug, (info) => log.trace(scrub(info, token)));
   client.rest.on(RESTEvents.RateLimited, (data) =>
     log.warn({ route: data.route, waitMs: rateLimitWaitMs(data), global: data.global }, 'Discord rate limit'),
   );

@@ -24,6 +24,8 @@ export interface LocalAdapterOptions {
   store: Store;
   logger: Logger;
   status?: () => Promise<StatusInfo>;
+  /** Moderation labels of the loaded models, so `/config threshold` refuses a label that does not exist. */
+  labels?: () => readonly string[];
 }
 
 /** The terminal chat of local mode: each line is a message in #general, lines starting with / are admin commands. */
@@ -55,11 +57,15 @@ export class LocalChatAdapter implements ChatAdapter {
     });
     const rl = createInterface({
       input: this.#o.input,
+      // Interactive only: readline echoes and draws the prompt on the output; piped runs print results alone.
+      ...(this.#o.interactive ? { output: this.#o.output } : {}),
       terminal: this.#o.interactive,
       crlfDelay: Number.POSITIVE_INFINITY,
     });
     this.#rl = rl;
     this.#ended = new Promise((resolve) => rl.once('close', resolve));
+    // Ctrl-C in the chat ends it like Ctrl-D: the pending lines finish, then local mode stops cleanly.
+    rl.on('SIGINT', () => rl.close());
     rl.on('line', (line) => {
       this.#chain = this.#chain
         .then(() => this.#handle(line))
@@ -94,7 +100,10 @@ export class LocalChatAdapter implements ChatAdapter {
 
   async perform(action: Action): Promise<void> {
     // Idempotency as on the real platforms: a retried outbound job prints once.
-    if (!(await this.#o.store.claimDelivery(action.key, 30_000))) return;
+    if (!(await this.#o.store.claimDelivery(action.key, 30_000))) {
+      this.ordered.performed(action.target.messageId, action.key, []); // printed already: stop waiting for it
+      return;
+    }
     this.ordered.performed(action.target.messageId, action.key, formatAction(action));
     await this.#o.store.confirmDelivery(action.key, 600_000);
   }
@@ -118,6 +127,7 @@ export class LocalChatAdapter implements ChatAdapter {
         actor: { id: LOCAL.user, name: LOCAL.user, isAdmin: true },
         store: this.#o.store,
         ...(this.#o.status ? { status: this.#o.status } : {}),
+        ...(this.#o.labels ? { labels: this.#o.labels() } : {}),
       });
       this.ordered.finish(id, formatCommandReply(reply));
       return this.#reprompt();

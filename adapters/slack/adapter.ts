@@ -5,15 +5,13 @@ import type { Action } from '../../src/domain/action.ts';
 import { ConfigError, LifecycleError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { ChatAdapter } from '../types.ts';
-import { type Block, buttonOf } from './blocks.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { type BotIdentity, SlackDirectory } from './directory.ts';
 import { slackErrorCode, toStewardError } from './errors.ts';
-import { inboundChain, type SlackMessageEvent } from './inbound.ts';
 import { SlackInteractions } from './interactions.ts';
+import { registerListeners } from './listeners.ts';
 import { resolveTuning, type SlackAdapterOptions, type SlackTuning } from './options.ts';
 import { SlackOutbound } from './outbound.ts';
-import { MessageRateLimiter } from './rate-limit.ts';
 
 interface Running {
   app: App;
@@ -38,6 +36,7 @@ export class SlackAdapter implements ChatAdapter {
   #running: Running | null = null;
   #port: number | null = null;
   #stopping: Promise<void> | null = null;
+  readonly #inflight = new Set<Promise<void>>();
 
   constructor(options: SlackAdapterOptions) {
     this.#o = options;
@@ -95,7 +94,6 @@ export class SlackAdapter implements ChatAdapter {
       directory,
       adminUsers: o.adminUsers,
       log: this.#log,
-      secrets: this.#secrets,
       status: o.status,
       labels: o.labels,
     });
@@ -108,12 +106,24 @@ export class SlackAdapter implements ChatAdapter {
       endpoints: this.#tuning.endpoint,
       logger,
       clientOptions: { ...clientOptions },
-      // Events, commands and clicks are acknowledged at once; the work continues after the response.
-      processBeforeResponse: false,
+      // HTTP: an event is answered once it is queued, so a failed enqueue becomes a 500 and Slack re-sends it
+      // (the job id dedupes the re-send). Commands and clicks ack at once and do their work after the response.
+      processBeforeResponse: !o.socketMode,
       convoStore: false,
     });
     this.#running = { app, web, bot, outbound, consumer: null };
-    this.#listen(app, bot, directory, interactions, web);
+    registerListeners({
+      app,
+      bot,
+      directory,
+      interactions,
+      web,
+      queue: o.queue,
+      tuning: this.#tuning,
+      log: this.#log,
+      secrets: this.#secrets,
+      background: (task) => this.#background(task),
+    });
     this.#running.consumer = await o.queue.consumeOutbound('slack', (action) => this.perform(action), {
       concurrency: this.#tuning.outboundConcurrency,
     });
@@ -156,96 +166,13 @@ export class SlackAdapter implements ChatAdapter {
     }
   }
 
-  #listen(
-    app: App,
-    bot: BotIdentity,
-    directory: SlackDirectory,
-    interactions: SlackInteractions,
-    web: webApi.WebClient,
-  ): void {
-    const chain = inboundChain({
-      queue: this.#o.queue,
-      bot,
-      directory,
-      limiter: new MessageRateLimiter(this.#tuning.rateLimit.burst, this.#tuning.rateLimit.windowMs),
-      contextTurns: this.#tuning.contextTurns,
-      log: this.#log,
+  /** Work that continues after Slack got its ack; stop() waits for it. */
+  #background(task: () => Promise<void>): void {
+    const running = task().catch((error) => {
+      this.#log.error({ err: this.#describe(error, 'finishing a Slack interaction') }, 'interaction failed');
     });
-    const onMessage = async (event: unknown, body: { team_id?: string }, retryNum: number | undefined) => {
-      const e = event as SlackMessageEvent;
-      try {
-        await chain({ event: e, teamId: body.team_id ?? e.team ?? bot.teamId, retryNum });
-      } catch (error) {
-        // The event was already acknowledged; a failed enqueue is logged loudly with what would replay it.
-        this.#log.error(
-          { err: this.#describe(error, 'queueing a message'), channel: e.channel, ts: e.ts },
-          'message not queued',
-        );
-      }
-    };
-    app.event('app_mention', async ({ event, body, context }) => onMessage(event, body, context.retryNum));
-    app.message(async ({ message, body, context }) => onMessage(message, body, context.retryNum));
-
-    app.command('/steward', async ({ command, ack, respond }) => {
-      await ack();
-      const answer = async (text: string) => {
-        try {
-          await respond({ response_type: 'ephemeral', text });
-        } catch {
-          await web.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text });
-        }
-      };
-      try {
-        await interactions.command(
-          {
-            text: command.text,
-            userId: command.user_id,
-            userName: command.user_name,
-            teamId: command.team_id,
-            channelId: command.channel_id,
-          },
-          answer,
-        );
-      } catch (error) {
-        const reason = this.#describe(error, 'running /steward');
-        this.#log.error({ err: reason }, 'slash command failed');
-        await answer(`Steward could not run that command (${reason}). Try again in a moment.`).catch(
-          () => {},
-        );
-      }
-    });
-
-    app.action(/^steward_(dismiss|delete|warn)$/, async ({ ack, body, action }) => {
-      await ack();
-      const b = body as unknown as BlockActionBody;
-      const a = action as { action_id: string; value?: string };
-      const button = buttonOf(a.action_id);
-      const channelId = b.channel?.id ?? b.container?.channel_id;
-      const messageTs = b.message?.ts ?? b.container?.message_ts;
-      if (!button || !a.value || !channelId || !messageTs) return;
-      const click = {
-        button,
-        flagId: a.value,
-        userId: b.user.id,
-        teamId: b.team?.id ?? bot.teamId,
-        channelId,
-        messageTs,
-        blocks: b.message?.blocks ?? [],
-      };
-      try {
-        await interactions.click(click);
-      } catch (error) {
-        const reason = this.#describe(error, `the ${button} button`);
-        this.#log.error({ err: reason, flagId: click.flagId }, 'alert button failed');
-        await web.chat
-          .postEphemeral({ channel: channelId, user: click.userId, text: `That did not work: ${reason}` })
-          .catch(() => {});
-      }
-    });
-
-    app.error(async (error) => {
-      this.#log.error({ err: this.#describe(error, 'handling a Slack request') }, 'Bolt error');
-    });
+    this.#inflight.add(running);
+    void running.finally(() => this.#inflight.delete(running));
   }
 
   #describe(error: unknown, what: string): string {
@@ -263,6 +190,7 @@ export class SlackAdapter implements ChatAdapter {
       } catch (error) {
         this.#log.error({ err: this.#describe(error, 'stopping the Slack receiver') }, 'stop failed');
       }
+      await Promise.allSettled([...this.#inflight]);
       await running.consumer?.close();
       this.#log.info('Slack adapter stopped');
     })();
@@ -273,13 +201,4 @@ export class SlackAdapter implements ChatAdapter {
     if (!this.#running) throw new LifecycleError(`Slack adapter is ${this.#state}, not started`);
     await this.#running.outbound.perform(action);
   }
-}
-
-/** The parts of a block_actions payload the buttons read. */
-interface BlockActionBody {
-  user: { id: string };
-  team?: { id: string } | null;
-  channel?: { id: string };
-  container?: { channel_id?: string; message_ts?: string };
-  message?: { ts: string; blocks?: Block[] };
 }

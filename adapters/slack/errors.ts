@@ -19,6 +19,9 @@ const TRANSIENT = new Set([
   'ratelimited',
 ]);
 
+/** True for Slack `error` strings that a later try may not get. */
+export const isTransient = (code: string): boolean => TRANSIENT.has(code);
+
 /** Slack `error` strings meaning the message is gone: for deletes and reactions that is done, not failed. */
 export const GONE = new Set(['message_not_found', 'thread_not_found']);
 

@@ -5,7 +5,7 @@ import type { Logger } from '../../src/logger.ts';
 import type { FlagRecord, FlagStatus, Store } from '../../src/store/types.ts';
 import { type AlertButton, type Block, resolvedBlocks } from './blocks.ts';
 import type { SlackDirectory } from './directory.ts';
-import { deleteRefusal, GONE, slackErrorCode, toStewardError } from './errors.ts';
+import { deleteRefusal, GONE, isTransient, slackErrorCode } from './errors.ts';
 import { deleteMessage } from './outbound.ts';
 
 export interface InteractionDeps {
@@ -16,7 +16,6 @@ export interface InteractionDeps {
   directory: SlackDirectory;
   adminUsers: readonly string[];
   log: Logger;
-  secrets: string[];
   status?: (() => Promise<StatusInfo>) | undefined;
   labels?: readonly string[] | undefined;
 }
@@ -125,7 +124,7 @@ export class SlackInteractions {
         await record('actioned', 'delete', 'the message was already gone');
         return this.#updateAlert(click, `:wastebasket: Already deleted (confirmed by ${byAt})`, true);
       }
-      if (!code) throw error;
+      if (!code || isTransient(code)) throw error;
       const refusal = deleteRefusal(code, this.deps.haveUserToken);
       await record('open', 'delete-failed', refusal);
       await this.#updateAlert(click, `:warning: Delete failed (${byAt}): ${refusal}`, false);
@@ -157,11 +156,6 @@ export class SlackInteractions {
   /** A private answer to the clicking moderator (chat.postEphemeral in the alert's channel). */
   async #whisper(click: ButtonClick, text: string): Promise<void> {
     await this.deps.web.chat.postEphemeral({ channel: click.channelId, user: click.userId, text });
-  }
-
-  /** Errors of interactive handlers have no job to retry: log them and tell the user, without secrets. */
-  describe(error: unknown, what: string): string {
-    return toStewardError(error, what, this.deps.secrets).message;
   }
 }
 

@@ -4,18 +4,11 @@ import { PlatformRejectedError, RetryLaterError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
 import { alertBlocks, alertFallback } from './blocks.ts';
-import { deleteRefusal, GONE, slackErrorCode, toStewardError } from './errors.ts';
+import { deleteRefusal, GONE, isTransient, slackErrorCode, toStewardError } from './errors.ts';
 import type { SlackTuning } from './options.ts';
 import { escapeMrkdwn, slackEmojiName, splitText } from './text.ts';
 
 const REFUSED = 'refused: ';
-const TRANSIENT_CODES = new Set([
-  'ratelimited',
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-  'request_timeout',
-]);
 
 /** Actor id of flag-log entries Steward writes itself (the worker uses the same). */
 export const STEWARD_ACTOR = 'steward';
@@ -165,7 +158,7 @@ export class SlackOutbound {
         const code = slackErrorCode(error);
         if (code && GONE.has(code)) return 'gone';
         // A refusal is final: record it as the outcome, so a retried job notes it once instead of deleting again.
-        if (code && !TRANSIENT_CODES.has(code)) return `${REFUSED}${deleteRefusal(code, haveUserToken)}`;
+        if (code && !isTransient(code)) return `${REFUSED}${deleteRefusal(code, haveUserToken)}`;
         throw error;
       }
     });

@@ -29,7 +29,7 @@ const logger = pino(
 
 let engine: LocalEngine | undefined;
 
-function require(): LocalEngine {
+function started(): LocalEngine {
   if (!engine) throw new LifecycleError('inference thread has no started engine');
   return engine;
 }
@@ -50,15 +50,15 @@ async function handle(request: Request): Promise<{ value: unknown; transfer: Arr
       return { value: null, transfer: [] };
     }
     case 'signals': {
-      const value: Signals[] = await require().signals(request.args[0] as string[]);
+      const value: Signals[] = await started().signals(request.args[0] as string[]);
       return { value, transfer: buffersOf(value.map((s) => s.embedding)) };
     }
     case 'embed': {
-      const value = await require().embed(request.args[0] as string[]);
+      const value = await started().embed(request.args[0] as string[]);
       return { value, transfer: buffersOf(value) };
     }
     case 'reply':
-      return { value: await require().reply(request.args[0] as never), transfer: [] };
+      return { value: await started().reply(request.args[0] as never), transfer: [] };
     default:
       throw new Error(`unknown method ${String(request.method)}`);
   }

@@ -40,6 +40,7 @@ export class LocalEngine implements InferenceEngine {
   #roles: Roles | undefined;
   #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   #stopping: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
   readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(config: RuntimeConfig, logger: Logger, options: LocalEngineOptions = {}) {
@@ -49,9 +50,16 @@ export class LocalEngine implements InferenceEngine {
     this.#withReply = options.reply ?? true;
   }
 
-  async start(): Promise<void> {
-    if (this.#state !== 'new') throw new LifecycleError(`model engine cannot start: it is ${this.#state}`);
+  start(): Promise<void> {
+    if (this.#state !== 'new') {
+      return Promise.reject(new LifecycleError(`model engine cannot start: it is ${this.#state}`));
+    }
     this.#state = 'starting';
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const started = performance.now();
     const loaded: Partial<Roles> = {};
     try {
@@ -99,20 +107,32 @@ export class LocalEngine implements InferenceEngine {
     if (sources.reply) loaded.reply = await ReplyModel.load(sources.reply, ctx);
   }
 
-  /** Idempotent: a second call returns the first call's promise. */
+  /** Idempotent: a second call returns the first call's promise. During start() it waits for the start, then stops. */
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    if (this.#state !== 'started')
+    if (this.#state === 'starting' && this.#starting) {
+      this.#stopping = this.#starting.then(
+        () => this.#stopStarted(),
+        () => {
+          this.#state = 'stopped';
+        },
+      );
+      return this.#stopping;
+    }
+    if (this.#state !== 'started') {
       return Promise.reject(new LifecycleError(`model engine cannot stop: it is ${this.#state}`));
+    }
+    this.#stopping = this.#stopStarted();
+    return this.#stopping;
+  }
+
+  async #stopStarted(): Promise<void> {
     this.#state = 'stopped';
     const roles = this.#roles;
     this.#roles = undefined;
-    this.#stopping = (async () => {
-      // Calls already running finish on live sessions; new ones were refused the moment state changed.
-      await Promise.allSettled(this.#inflight);
-      if (roles) await this.#dispose(roles);
-    })();
-    return this.#stopping;
+    // Calls already running finish on live sessions; new ones were refused the moment state changed.
+    await Promise.allSettled(this.#inflight);
+    if (roles) await this.#dispose(roles);
   }
 
   signals(texts: string[]): Promise<Signals[]> {

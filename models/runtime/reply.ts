@@ -12,7 +12,7 @@ import { type LoadContext, type Loaded, loadPretrained, message } from './load.t
 import { fnv1a } from './math.ts';
 import { SeededSampler, type SamplingSettings } from './sampling.ts';
 import { ModelLoadError, ModelRunError, type ModelSource, ROLE_SETTING } from './settings.ts';
-import { type Encoded, encode, planBuckets, toBatch } from './tokens.ts';
+import { type Encoded, encode, planBuckets, precut, toBatch } from './tokens.ts';
 
 /** The `steward` block of the reply model's config.json, written by models/training. */
 const ReplyMetaSchema = z.object({
@@ -101,7 +101,11 @@ export class ReplyModel {
    * saw one in training, and text it was not trained on only makes its replies worse.
    */
   turnsOf(request: ReplyRequest): string[] {
-    const turns = [...request.context.map((t) => t.text), request.text].map(cleanTurn);
+    // A turn longer than the whole input budget is either dropped or cut to its end, so only its end matters.
+    const budget = this.meta.max_input_length;
+    const turns = [...request.context.map((t) => t.text), request.text].map((t) =>
+      cleanTurn(precut(t, budget, 'end')),
+    );
     const kept = turns.slice(-Math.max(1, this.meta.max_context_turns));
     if (request.topic && this.meta.topic_prefix)
       kept[0] = this.meta.topic_prefix.replace('{topic}', request.topic) + kept[0];

@@ -34,6 +34,8 @@ const ENTRY = new URL('./engine-thread-boot.mjs', import.meta.url);
 export class ThreadEngine implements InferenceEngine {
   readonly #config: RuntimeConfig;
   readonly #logger: Logger;
+  /** The caller's logger, for relaying: thread lines already carry the engine's bindings. */
+  readonly #relay: Logger;
   readonly #options: ThreadEngineOptions;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -41,17 +43,26 @@ export class ThreadEngine implements InferenceEngine {
   #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   #respawning: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
   #loaded: { defaults: Defaults; info: ModelInfo[] } | undefined;
 
   constructor(config: RuntimeConfig, logger: Logger, options: ThreadEngineOptions = {}) {
     this.#config = config;
     this.#logger = logger.child({ component: 'models' });
+    this.#relay = logger;
     this.#options = options;
   }
 
-  async start(): Promise<void> {
-    if (this.#state !== 'new') throw new LifecycleError(`model engine cannot start: it is ${this.#state}`);
+  start(): Promise<void> {
+    if (this.#state !== 'new') {
+      return Promise.reject(new LifecycleError(`model engine cannot start: it is ${this.#state}`));
+    }
     this.#state = 'starting';
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     try {
       await this.#spawn();
     } catch (error) {
@@ -61,14 +72,28 @@ export class ThreadEngine implements InferenceEngine {
     this.#state = 'started';
   }
 
-  /** Idempotent: a second call returns the first call's promise. */
+  /** Idempotent: a second call returns the first call's promise. During start() it waits for the start, then stops. */
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    if (this.#state !== 'started')
+    if (this.#state === 'starting' && this.#starting) {
+      this.#stopping = this.#starting.then(
+        () => this.#stopStarted(),
+        () => {
+          this.#state = 'stopped';
+        },
+      );
+      return this.#stopping;
+    }
+    if (this.#state !== 'started') {
       return Promise.reject(new LifecycleError(`model engine cannot stop: it is ${this.#state}`));
-    this.#state = 'stopped';
-    this.#stopping = this.#shutdown();
+    }
+    this.#stopping = this.#stopStarted();
     return this.#stopping;
+  }
+
+  async #stopStarted(): Promise<void> {
+    this.#state = 'stopped';
+    return this.#shutdown();
   }
 
   async signals(texts: string[]): Promise<Signals[]> {
@@ -106,7 +131,10 @@ export class ThreadEngine implements InferenceEngine {
       });
       await this.#respawning;
     }
-    return this.#send(this.#worker!, method, args);
+    // stop() may have run while we waited for the new thread.
+    const worker = this.#worker;
+    if (this.#state !== 'started' || !worker) throw new LifecycleError(`model engine is ${this.#state}`);
+    return this.#send(worker, method, args);
   }
 
   #send(worker: Worker, method: Method, args: unknown[]): Promise<unknown> {
@@ -198,13 +226,13 @@ export class ThreadEngine implements InferenceEngine {
     try {
       record = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      this.#logger.info({ line }, 'inference thread');
+      this.#relay.info({ line }, 'inference thread');
       return;
     }
     const { level, msg, time: _time, ...fields } = record;
-    const label = this.#logger.levels.labels[Number(level)] ?? 'info';
-    const log = (this.#logger as unknown as Record<string, (obj: object, msg?: string) => void>)[label];
-    log?.call(this.#logger, { ...fields, thread: 'inference' }, typeof msg === 'string' ? msg : undefined);
+    const label = this.#relay.levels.labels[Number(level)] ?? 'info';
+    const log = (this.#relay as unknown as Record<string, (obj: object, msg?: string) => void>)[label];
+    log?.call(this.#relay, { ...fields, thread: 'inference' }, typeof msg === 'string' ? msg : undefined);
   }
 }
 

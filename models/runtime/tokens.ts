@@ -5,8 +5,22 @@ export interface Encoded {
   ids: number[];
   /** Token strings, aligned with ids (for merging attributions back into words). */
   tokens: string[];
-  /** Tokens dropped by truncation (0 when the text fit). */
+  /** Tokens dropped by truncation (0 when the text fit; a lower bound when the text was pre-cut). */
   dropped: number;
+}
+
+/**
+ * Characters kept per allowed token before tokenizing. Pieces are at most ~16 characters, so the kept
+ * span always holds more than `maxLength` tokens, and the pure-JS BPE never walks a 40,000-character
+ * message (that takes ~0.6 s) to keep its first 128 tokens.
+ */
+export const CHARS_PER_TOKEN_BOUND = 32;
+
+/** The part of a text that can matter for `maxLength` tokens kept from one end. */
+export function precut(text: string, maxLength: number, keep: 'start' | 'end'): string {
+  const limit = maxLength * CHARS_PER_TOKEN_BOUND;
+  if (!Number.isFinite(limit) || text.length <= limit) return text;
+  return keep === 'start' ? text.slice(0, limit) : text.slice(text.length - limit);
 }
 
 /**
@@ -20,8 +34,9 @@ export function encode(
   maxLength: number,
   keep: 'start' | 'end' = 'start',
 ): Encoded {
-  const { ids, tokens } = tokenizer._tokenizer.encode(text);
-  if (ids.length <= maxLength) return { ids, tokens, dropped: 0 };
+  const cut = precut(text, maxLength, keep);
+  const { ids, tokens } = tokenizer._tokenizer.encode(cut);
+  if (ids.length <= maxLength) return { ids, tokens, dropped: cut.length < text.length ? 1 : 0 };
   const special = new Set(tokenizer.all_special_ids);
   // Special tokens at either edge (BOS/CLS at the start, EOS/SEP at the end) survive truncation.
   let head = 0;
@@ -86,19 +101,48 @@ const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hang
 // '@' and '#' stay: "@user" and "#tag" read better to a moderator than "user" and "tag".
 const EDGE_PUNCT = /^(?:(?![@#])[\p{P}\s])+|(?:(?![@#])[\p{P}\s])+$/gu;
 
+type Scheme = 'metaspace' | 'wordpiece' | 'bytelevel';
+
+interface TokenizerFacts {
+  scheme: Scheme;
+  special: Set<number>;
+}
+
+const FACTS = new WeakMap<PreTrainedTokenizer, TokenizerFacts>();
+
+function factsOf(tokenizer: PreTrainedTokenizer): TokenizerFacts {
+  let facts = FACTS.get(tokenizer);
+  if (!facts) {
+    const json = tokenizer._tokenizerJSON ?? {};
+    const types = JSON.stringify([json.pre_tokenizer, json.decoder]);
+    const scheme: Scheme =
+      json.model?.type === 'WordPiece'
+        ? 'wordpiece'
+        : types.includes('"ByteLevel"')
+          ? 'bytelevel'
+          : 'metaspace';
+    facts = { scheme, special: new Set(tokenizer.all_special_ids) };
+    FACTS.set(tokenizer, facts);
+  }
+  return facts;
+}
+
+const BYTE_PIECE = /^<0x[0-9A-Fa-f]{2}>$/;
+
 /**
  * Merges subword tokens back into words. Word starts are marked by '▁' (Metaspace / sentencepiece) or 'Ġ'
  * (byte-level BPE); WordPiece marks continuations with '##' instead. CJK runs have no spaces, so they are
  * split further at token boundaries where the text decodes cleanly (byte-fallback pieces of one character
- * stay together). Special tokens and punctuation-only words are left out.
+ * stay together). Special tokens and punctuation-only words are left out. Plain pieces are joined as
+ * strings; the tokenizer's decoder only runs for byte pieces, which keeps this cheap on every message.
  */
 export function wordsOf(tokenizer: PreTrainedTokenizer, encoded: Encoded): Word[] {
-  const special = new Set(tokenizer.all_special_ids);
-  const wordPiece = tokenizer._tokenizerJSON?.model?.type === 'WordPiece';
+  const { scheme, special } = factsOf(tokenizer);
   const groups: number[][] = [];
   encoded.tokens.forEach((token, position) => {
     if (special.has(encoded.ids[position]!)) return;
-    const starts = wordPiece ? !token.startsWith('##') : token.startsWith('▁') || token.startsWith('Ġ');
+    const starts =
+      scheme === 'wordpiece' ? !token.startsWith('##') : token.startsWith('▁') || token.startsWith('Ġ');
     const last = groups.at(-1);
     if (starts || !last || last.at(-1) !== position - 1) groups.push([position]);
     else last.push(position);
@@ -108,14 +152,20 @@ export function wordsOf(tokenizer: PreTrainedTokenizer, encoded: Encoded): Word[
       positions.map((p) => encoded.ids[p]!),
       { skip_special_tokens: true },
     );
+  const plain = (positions: number[]) =>
+    scheme === 'wordpiece'
+      ? positions.map((p) => encoded.tokens[p]!.replace(/^##/, '')).join('')
+      : positions.map((p) => encoded.tokens[p]!.replace(/^▁/, '')).join('');
   const words: Word[] = [];
   for (const positions of groups) {
-    const text = decode(positions);
-    if (CJK.test(text) && positions.length > 1) words.push(...splitClean(positions, decode));
-    else words.push({ positions, text });
+    const bytes = scheme === 'bytelevel' || positions.some((p) => BYTE_PIECE.test(encoded.tokens[p]!));
+    const text = bytes ? decode(positions) : plain(positions);
+    if (!CJK.test(text) || positions.length === 1) words.push({ positions, text });
+    else if (bytes) words.push(...splitClean(positions, decode));
+    else words.push(...positions.map((p) => ({ positions: [p], text: plain([p]) })));
   }
   return words
-    .map((w) => ({ positions: w.positions, text: w.text.replace(EDGE_PUNCT, '') }))
+    .map((w) => ({ positions: w.positions, text: w.text.trim().replace(EDGE_PUNCT, '') }))
     .filter((w) => w.text.length > 0);
 }
 

@@ -173,7 +173,7 @@ class Progress:
         self.start_step = start_step
         self.last = 0.0
 
-    def __call__(self, step, msg="", force=False):
+    def __call__(self, step, msg="", force=False, frac=None):
         now = time.time()
         if not force and now - self.last < self.every:
             return
@@ -181,6 +181,8 @@ class Progress:
         done = max(step - self.start_step, 1)
         rate = done / max(now - self.t0, 1e-6)
         eta = (self.total - step) / max(rate, 1e-9)
+        if frac is not None and frac > 0:  # time-budgeted runs: ETA from the fraction of the budget used
+            eta = min(eta, (now - self.t0) * (1 - frac) / frac)
         print(f"[{self.name}] step {step}/{self.total} {rate:.2f} it/s elapsed {now - self.t0:.0f}s "
               f"ETA {eta / 60:.1f} min {msg}", flush=True)
 

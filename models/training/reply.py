@@ -180,11 +180,12 @@ def model_config(args, vocab):
 # train
 # --------------------------------------------------------------------------------------------
 
-def lr_at(step, total, peak, warmup):
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    p = min(1.0, (step - warmup) / max(1, total - warmup))
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+def lr_at(step, frac, peak, warmup):
+    """Linear warmup over `warmup` steps, then cosine from peak to 10% of peak over the run fraction `frac`
+    (elapsed training time / time budget, or step / max_steps)."""
+    w = min(1.0, (step + 1) / warmup)
+    frac = min(1.0, max(0.0, frac))
+    return peak * w * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
 def evaluate_loss(model, examples, bs=64, max_batches=None):
@@ -238,15 +239,22 @@ def train(args):
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "bias.emb" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
-    step, epoch, bidx, total = 0, 0, 0, None
+    step, epoch, bidx, elapsed = 0, 0, 0, 0.0
+    budget_s = args.minutes * 60
+    max_steps = (args.max_steps or 30) if args.smoke else args.max_steps
     if state:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        step, epoch, bidx, total = state["step"], state["epoch"], state["bidx"], state["total"]
+        step, epoch, bidx, elapsed = state["step"], state["epoch"], state["bidx"], state["elapsed"]
+        budget_s, max_steps = state["budget_s"], state["max_steps"]
+        if args.minutes_given:  # an explicit --minutes on --resume changes the remaining schedule
+            budget_s = args.minutes * 60
         random.setstate(state["py_rng"])
         torch.set_rng_state(state["torch_rng"])
     warmup = 30 if args.smoke else args.warmup
-    budget_s = args.minutes * 60
+    # The schedule runs on *training time*, not steps: on this shared 2-core machine the speed varies 3-5x with
+    # the other jobs, so a step count fixed up front either overruns or wastes the budget. The elapsed training
+    # time is checkpointed, so --resume continues the same schedule. (--max-steps / --smoke: step-based.)
     model.train()
 
     def epoch_batches(ep):
@@ -255,23 +263,23 @@ def train(args):
         return ex, batches(ex, args.batch, rng)
 
     ex, bl = epoch_batches(epoch)
-    if total is None and args.smoke:
-        total = args.max_steps or 60
-    calib_t, calib_step = time.time(), step
-    prog = C.Progress(total, "reply", every=5, start_step=step) if total else None
-    last_ck = time.time()
-    last_eval = time.time()
+    log(f"{len(ex)} training pairs/epoch, {len(bl)} batches of {args.batch}; budget "
+        + (f"{max_steps} steps" if max_steps else f"{budget_s / 60:.0f} min of training time") + f", {elapsed / 60:.1f} min done")
+    last_ck = last_eval = last_print = time.time()
+    seg_t0, seg_elapsed0, seg_step0 = time.time(), elapsed, step
     run_t0 = time.time()
     losses = []
-    while True:
-        if total is not None and step >= total:
-            break
+
+    def frac():
+        return step / max_steps if max_steps else elapsed / budget_s
+
+    while frac() < 1.0:
         if bidx >= len(bl):
             epoch, bidx = epoch + 1, 0
             ex, bl = epoch_batches(epoch)
             log(f"epoch {epoch}")
         x, am, dec, lab = collate(ex, bl[bidx])
-        lr = lr_at(step, total or 10 ** 9, args.lr, warmup)
+        lr = lr_at(step, frac(), args.lr, warmup)
         for g in opt.param_groups:
             g["lr"] = lr
         lg = model(x, am, dec)
@@ -283,46 +291,44 @@ def train(args):
         losses.append(float(loss))
         step += 1
         bidx += 1
-        if total is None and step - calib_step == 40:
-            # fix the schedule length from the measured speed and the time budget (saved in the checkpoint)
-            rate = 40 / (time.time() - calib_t)
-            total = max(step + 100, int(step + (budget_s - (time.time() - run_t0)) * rate * 0.97))
-            if args.max_steps:
-                total = min(total, args.max_steps)
-            log(f"measured {rate:.2f} steps/s -> total steps {total} (~{total * args.batch / max(1, len(ex)):.2f} epochs)")
-        if total is not None and prog is None:
-            prog = C.Progress(total, "reply", every=5 if args.smoke else 60, start_step=calib_step)
-            prog.t0 = calib_t
-        if prog:
-            prog(step, f"loss {sum(losses[-100:]) / len(losses[-100:]):.3f} lr {lr:.2e} epoch {epoch}")
         now = time.time()
+        elapsed = seg_elapsed0 + (now - seg_t0)
+        if now - last_print > (5 if args.smoke else 60):
+            rate = (step - seg_step0) / max(1e-6, now - seg_t0)
+            f = frac()
+            eta = (1 - f) * (max_steps / max(rate, 1e-9) if max_steps else budget_s)
+            log(f"[reply] step {step} ({100 * f:.1f}%) {rate:.2f} steps/s epoch {epoch + bidx / len(bl):.3f} "
+                f"loss {sum(losses[-100:]) / len(losses[-100:]):.3f} lr {lr:.2e} ETA {eta / 60:.1f} min")
+            last_print = now
         if not args.smoke and now - last_eval > args.eval_every * 60:
             vl, _ = evaluate_loss(model, val_ex, max_batches=20)
-            log(f"step {step} val loss {vl:.3f} ppl {math.exp(vl):.1f}")
-            last_eval = time.time()
+            log(f"step {step} val loss {vl:.3f} ppl {math.exp(vl):.1f} (first 20 validation batches)")
+            # evaluation time does not count as training time
+            seg_t0, seg_elapsed0, seg_step0, last_eval = time.time(), elapsed, step, time.time()
         if now - last_ck > args.ckpt_every * 60:
-            save_ckpt(ckpt_path, model, opt, cfg, step, epoch, bidx, total)
-            last_ck = time.time()
-    save_ckpt(ckpt_path, model, opt, cfg, step, epoch, bidx, total)
+            save_ckpt(ckpt_path, model, opt, cfg, step, epoch, bidx, elapsed, budget_s, max_steps)
+            seg_t0, seg_elapsed0, seg_step0, last_ck = time.time(), elapsed, step, time.time()
+    save_ckpt(ckpt_path, model, opt, cfg, step, epoch, bidx, elapsed, budget_s, max_steps)
     vl, n = evaluate_loss(model, val_ex, max_batches=10 if args.smoke else 80)
     log(f"final step {step}: validation loss {vl:.4f} ppl {math.exp(vl):.2f} over {n} tokens (first 80 batches; full: reply.py eval)")
     meta = {"steps": step, "epochs_seen": epoch + bidx / max(1, len(bl)), "batch": args.batch,
             "train_conversations": len(train_convs), "val_loss": vl, "val_ppl": math.exp(vl),
-            "tokenizer": tdir, "seconds": time.time() - run_t0, "seed": args.seed, "lr": args.lr}
+            "tokenizer": tdir, "seconds": elapsed, "seed": args.seed, "lr": args.lr, "warmup": warmup,
+            "budget_minutes": budget_s / 60}
     torch.save({"cfg": cfg.to_dict(), "model": model.state_dict(), "meta": meta}, os.path.join(args.out, "model.pt"))
     C.atomic_write_json(os.path.join(args.out, "train_meta.json"), meta)
     log("wrote", os.path.join(args.out, "model.pt"))
 
 
-def save_ckpt(path, model, opt, cfg, step, epoch, bidx, total):
+def save_ckpt(path, model, opt, cfg, step, epoch, bidx, elapsed, budget_s, max_steps):
     import torch
 
     tmp = path + ".tmp"
     torch.save({"cfg": cfg.to_dict(), "model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                "epoch": epoch, "bidx": bidx, "total": total, "py_rng": random.getstate(),
-                "torch_rng": torch.get_rng_state()}, tmp)
+                "epoch": epoch, "bidx": bidx, "elapsed": elapsed, "budget_s": budget_s, "max_steps": max_steps,
+                "py_rng": random.getstate(), "torch_rng": torch.get_rng_state()}, tmp)
     os.replace(tmp, path)
-    log(f"checkpoint step {step}")
+    log(f"checkpoint step {step} ({elapsed / 60:.1f} min trained)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,7 +344,9 @@ def main():
     ap.add_argument("--tokenizer", default=None)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--minutes", type=float, default=45.0, help="training time budget (sets the LR schedule)")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="training-time budget in minutes (default 50; sets the LR schedule; on --resume the checkpoint's"
+                         " budget is kept unless given)")
     ap.add_argument("--max-steps", type=int, default=0)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1.5e-3)
@@ -354,6 +362,9 @@ def main():
     ap.add_argument("--eval-pairs", type=int, default=3000, help="validation pairs for the ONNX perplexity")
     ap.add_argument("--no-node", action="store_true", help="skip the Node parity/eval steps")
     args = ap.parse_args()
+    args.minutes_given = args.minutes is not None
+    if args.minutes is None:
+        args.minutes = 50.0
     if args.cmd == "smoke":
         args.smoke = True
     if args.out is None:

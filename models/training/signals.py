@@ -331,7 +331,7 @@ def train(a):
                            os.path.join(a.out, "best.pt"))
             model.train()
         msg = " ".join(f"{k}={np.mean(v[-50:]):.3f}" for k, v in losses.items() if v)
-        prog(done, f"p={progress(done):.3f} lr={lr:.2e} {msg}", force=finished)
+        prog(done, f"p={progress(done):.3f} lr={lr:.2e} {msg}", force=finished, frac=progress(done))
         if time.time() - t_last_ckpt > a.ckpt_minutes * 60 or finished:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done, "best": best,
                         "cfg": model.cfg, "elapsed": elapsed0 + time.time() - t0}, ckpt + ".tmp")

@@ -47,7 +47,11 @@ export async function runAnalyzeCommand(
   const abort = new AbortController();
   const release = onShutdownSignal(async () => abort.abort(), logger);
   // A closed pipe (`| head`) ends the run quietly instead of crashing on EPIPE.
-  io.stdout.on('error', () => abort.abort());
+  let pipeClosed = false;
+  io.stdout.on('error', () => {
+    pipeClosed = true;
+    abort.abort();
+  });
   try {
     await engine.start();
   } catch (error) {
@@ -73,7 +77,11 @@ export async function runAnalyzeCommand(
     if (io.stderr.isTTY) {
       io.stderr.write(`${summary.lines} lines, ${summary.flagged} flagged, ${summary.errors} unreadable\n`);
     }
-    return abort.signal.aborted ? 130 : 0;
+    return abort.signal.aborted && !pipeClosed ? 130 : 0;
+  } catch (error) {
+    // The reader went away (`| head`): what it wanted was written; stop quietly as Unix tools do.
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE' || pipeClosed) return 0;
+    throw error;
   } finally {
     release();
     await engine.stop();

@@ -45,6 +45,7 @@ async function failedStart(error: unknown, target: Stoppable, io: Pick<Io, 'stde
 export async function runLocal(config: Config, logger: Logger, io: Io): Promise<number> {
   const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true;
   const { app, chat } = createLocalApp(config, logger, { input: io.stdin, output: io.stdout, interactive });
+  if (interactive) io.stdout.write('Loading the models…\n');
   try {
     await app.start();
   } catch (error) {

@@ -132,6 +132,18 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
     await queue.enqueueOutbound(message.platform, actions);
   };
 
+  const handle = async (message: InboundMessage) => {
+    try {
+      const outcome = await batcher.submit(message);
+      if (outcome instanceof StewardError) throw outcome;
+      await apply(message, outcome);
+      stats.processed += 1;
+    } catch (error) {
+      noteError(error);
+      throw error;
+    }
+  };
+
   const beat = async () => {
     try {
       await store.heartbeat(
@@ -163,20 +175,12 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
       await beat();
       heartbeat = setInterval(() => void beat(), options.heartbeatMs);
       heartbeat.unref();
-      consumer = await queue.consumeInbound(
-        async (message) => {
-          try {
-            const outcome = await batcher.submit(message);
-            if (outcome instanceof StewardError) throw outcome;
-            await apply(message, outcome);
-            stats.processed += 1;
-          } catch (error) {
-            noteError(error);
-            throw error;
-          }
-        },
-        { concurrency: config.worker.concurrency },
-      );
+      try {
+        consumer = await queue.consumeInbound(handle, { concurrency: config.worker.concurrency });
+      } catch (error) {
+        clearInterval(heartbeat);
+        throw error;
+      }
       log.info(
         { concurrency: config.worker.concurrency, batchSize: config.worker.batchSize },
         'worker started',

@@ -118,6 +118,21 @@ describe('Discord adapter: alert buttons', () => {
     expect((await store.getFlag(flagId))?.history.at(-1)).toMatchObject({ action: 'timeout' });
   });
 
+  it('GIVEN Discord refuses the timeout (403) WHEN a moderator clicks THEN a private explanation, the flag stays open', async () => {
+    const { emulator, community, store, flagId, alertMessage } = await flagged();
+    emulator.inject({ method: 'PATCH', path: /^\/guilds\/\d+\/members\/\d+$/, status: 403, times: 1 });
+    const interaction = click(emulator, {
+      user: community.users.moderator,
+      messageId: alertMessage.id,
+      customId: `steward:timeout:${flagId}`,
+    });
+    await emulator.waitFor('the follow-up', () => interaction.followups[0]);
+    expect(interaction.followups[0]).toMatchObject({ flags: 64 });
+    expect(String(interaction.followups[0]?.content)).toMatch(/Could not do that: .*403/);
+    expect((await store.getFlag(flagId))?.status).toBe('open');
+    expect(alertMessage.edited_timestamp).toBeNull();
+  });
+
   it('GIVEN a moderator WHEN they click Dismiss THEN the flag is dismissed and nothing is deleted', async () => {
     const { emulator, community, store, flagId, alertMessage } = await flagged();
     click(emulator, {

@@ -89,8 +89,15 @@ describe('Discord adapter: /steward slash commands', () => {
 
   it('GIVEN an admin WHEN they run /steward status THEN the queues are listed in an ephemeral embed', async () => {
     const { emulator, community } = await setup();
-    const interaction = slash(emulator, { user: community.users.admin, channelId: community.general, sub: 'status' });
-    await emulator.waitFor('the answer', () => interaction.original && interaction.original.pending === false);
+    const interaction = slash(emulator, {
+      user: community.users.admin,
+      channelId: community.general,
+      sub: 'status',
+    });
+    await emulator.waitFor(
+      'the answer',
+      () => interaction.original && interaction.original.pending === false,
+    );
     expect(interaction.callbacks[0]).toMatchObject({ type: 5, data: { flags: 64 } });
     expect(JSON.stringify(interaction.original)).toContain('outbound-discord');
   });

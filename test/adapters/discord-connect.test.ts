@@ -24,6 +24,13 @@ describe('Discord adapter: connecting and inbound messages', () => {
     expect(emulator.requests.every((r) => r.auth !== 'bad')).toBe(true);
   });
 
+  it('GIVEN a started adapter WHEN started again THEN a clear error; stop is idempotent', async () => {
+    const { adapter } = await setup();
+    await expect(adapter.start()).rejects.toThrow(/cannot start: it is started/);
+    await Promise.all([adapter.stop(), adapter.stop()]);
+    await expect(adapter.start()).rejects.toThrow(/cannot start: it is stopped/);
+  });
+
   it('GIVEN a member replies to the bot with a mention WHEN it arrives THEN one job with mentionsBot and the chain, oldest first', async () => {
     const { emulator, community, inbound } = await setup();
     const bot = emulator.state.botUser;
@@ -61,7 +68,7 @@ describe('Discord adapter: connecting and inbound messages', () => {
     ]);
   });
 
-  it('GIVEN a member mentions the bot\'s own role WHEN it arrives THEN it counts as a mention and the role is stripped', async () => {
+  it("GIVEN a member mentions the bot's own role WHEN it arrives THEN it counts as a mention and the role is stripped", async () => {
     const { emulator, community, inbound } = await setup();
     const message = say(emulator, {
       channelId: community.general,

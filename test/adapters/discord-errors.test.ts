@@ -27,7 +27,14 @@ describe('toStewardError: what a Discord failure does to the job', () => {
   });
 
   it('GIVEN a 4xx like Unknown Message THEN PlatformRejectedError (unrecoverable) naming the code', () => {
-    const error = new DiscordAPIError({ message: 'Unknown Message', code: 10008 }, 10008, 404, 'DELETE', 'u', body);
+    const error = new DiscordAPIError(
+      { message: 'Unknown Message', code: 10008 },
+      10008,
+      404,
+      'DELETE',
+      'u',
+      body,
+    );
     const mapped = toStewardError(error, TOKEN, 'deleting');
     expect(mapped).toBeInstanceOf(PlatformRejectedError);
     expect(mapped.unrecoverable).toBe(true);
@@ -36,7 +43,11 @@ describe('toStewardError: what a Discord failure does to the job', () => {
   });
 
   it('GIVEN a 5xx after discord.js’s retries THEN a retryable error (the queue backs off)', () => {
-    const mapped = toStewardError(new HTTPError(503, 'Service Unavailable', 'POST', 'u', body), TOKEN, 'posting');
+    const mapped = toStewardError(
+      new HTTPError(503, 'Service Unavailable', 'POST', 'u', body),
+      TOKEN,
+      'posting',
+    );
     expect(mapped).not.toBeInstanceOf(RetryLaterError);
     expect(mapped.unrecoverable).toBe(false);
   });

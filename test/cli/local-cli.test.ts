@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundledModelsPresent, MISSING_MODELS } from '../support/stack.ts';
 import { runSteward } from './spawn.ts';
@@ -52,5 +53,26 @@ describe.skipIf(!present)('npm start with piped input (bundled models)', () => {
     });
     expect(ran.code).toBe(1);
     expect(ran.stderr).toContain('STEWARD_MODEL_SIGNALS');
+  });
+
+  it('GIVEN SIGTERM while stdin is still open THEN it stops cleanly with exit 0', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, STEWARD_DATA_DIR: freshData() };
+    delete env.LOG_LEVEL;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'local'], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let stdout = '';
+    const answered = new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+        if (stdout.includes('you: hello')) resolve();
+      });
+    });
+    child.stdin.write('hello\n');
+    await answered;
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

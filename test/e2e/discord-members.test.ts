@@ -4,6 +4,7 @@ import {
   type DiscordE2E,
   e2eModelsPresent,
   MISSING_E2E_MODELS,
+  neverFlag,
   startDiscordE2E,
 } from '../emulators/discord/e2e.ts';
 import { say, slash } from '../emulators/discord/events.ts';
@@ -20,11 +21,16 @@ afterAll(async () => {
   await e2e?.stop();
 });
 
+/** A fresh guild; its moderation never flags, so these reply tests do not depend on a model's toxicity scores. */
 async function community() {
   const joined = joinCommunity(e2e.emulator);
   await e2e.emulator.waitFor('the guild in the client cache', () =>
     e2e.adapter.discord.guilds.cache.has(joined.guildId),
   );
+  await e2e.stack.store.updateSettings('discord', joined.guildId, (s) => ({
+    ...s,
+    thresholds: neverFlag(e2e.engine),
+  }));
   return joined;
 }
 

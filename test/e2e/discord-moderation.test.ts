@@ -10,7 +10,7 @@ import {
   startDiscordE2E,
 } from '../emulators/discord/e2e.ts';
 import { click, say, slash } from '../emulators/discord/events.ts';
-import type { InteractionRecord } from '../emulators/discord/rest.ts';
+import type { InteractionRecord } from '../emulators/discord/interactions.ts';
 import type { DiscordEmulator } from '../emulators/discord/server.ts';
 
 const present = e2eModelsPresent();
@@ -31,56 +31,81 @@ const answered = (emulator: DiscordEmulator, interaction: InteractionRecord) =>
     10_000,
   );
 
-describe.skipIf(!present)('Discord end to end: moderation', () => {
-  it('GIVEN a moderation channel WHEN a member posts a toxic message THEN an alert with reasons and buttons; only a moderator can delete', async () => {
-    const { emulator, adapter, stack, engine } = e2e;
-    const community = joinCommunity(emulator);
-    await emulator.waitFor('the guild in the client cache', () =>
-      adapter.discord.guilds.cache.has(community.guildId),
-    );
-    const { admin, moderator, member } = community.users;
-
-    // Pick the insult this model scores highest, and set the threshold of its label just under that score.
-    const toxic = await pickToxic(engine);
-    const threshold = Math.max(0.01, Math.floor(toxic.score * 90) / 100);
-    const setChannel = slash(emulator, {
-      user: admin,
-      channelId: community.general,
+/**
+ * A fresh guild whose admin set, through /steward, the moderation channel, the given mode and a threshold that
+ * flags the loaded model's most toxic candidate (so the test never depends on one model's scores).
+ */
+async function moderatedCommunity(mode: 'suggest' | 'auto-hide') {
+  const { emulator, adapter, stack, engine } = e2e;
+  const community = joinCommunity(emulator);
+  await emulator.waitFor('the guild in the client cache', () =>
+    adapter.discord.guilds.cache.has(community.guildId),
+  );
+  const toxic = await pickToxic(engine);
+  const threshold = toxic.threshold;
+  const commands = [
+    {
       group: 'config',
       sub: 'moderation-channel',
       options: [{ name: 'channel', type: 'channel', value: community.mod }],
-    });
-    await answered(emulator, setChannel);
-    const setThreshold = slash(emulator, {
-      user: admin,
-      channelId: community.general,
+    },
+    {
       group: 'config',
       sub: 'threshold',
       options: [
         { name: 'label', type: 'string', value: toxic.label },
         { name: 'value', type: 'number', value: threshold },
       ],
+    },
+    { group: 'config', sub: 'mode', options: [{ name: 'mode', type: 'string', value: mode }] },
+  ] as const;
+  for (const command of commands) {
+    const interaction = slash(emulator, {
+      user: community.users.admin,
+      channelId: community.general,
+      group: command.group,
+      sub: command.sub,
+      options: [...command.options],
     });
-    await answered(emulator, setThreshold);
-    const settings = await stack.store.getSettings('discord', community.guildId);
-    expect(settings).toMatchObject({
-      moderationChannelId: community.mod,
-      thresholds: { [toxic.label]: threshold },
-    });
+    await answered(emulator, interaction);
+  }
+  expect(await stack.store.getSettings('discord', community.guildId)).toMatchObject({
+    moderationChannelId: community.mod,
+    thresholds: { [toxic.label]: threshold },
+    moderationMode: mode,
+  });
+  return { community, toxic };
+}
+
+/** The flag id the worker gives a message (the same function it uses). */
+function flagOf(
+  guildId: string,
+  channelId: string,
+  messageId: string,
+  author: { id: string; username: string },
+) {
+  return flagIdOf(
+    InboundMessageSchema.parse({
+      platform: 'discord',
+      workspaceId: guildId,
+      channelId,
+      messageId,
+      author: { id: author.id, name: author.username },
+      text: 'x',
+      mentionsBot: false,
+      timestamp: Date.now(),
+    }),
+  );
+}
+
+describe.skipIf(!present)('Discord end to end: moderation', () => {
+  it('GIVEN a moderation channel WHEN a member posts a toxic message THEN an alert with reasons and buttons; only a moderator can delete', async () => {
+    const { emulator, stack } = e2e;
+    const { community, toxic } = await moderatedCommunity('suggest');
+    const { moderator, member } = community.users;
 
     const bad = say(emulator, { channelId: community.general, author: member, content: toxic.text });
-    const flagId = flagIdOf(
-      InboundMessageSchema.parse({
-        platform: 'discord',
-        workspaceId: community.guildId,
-        channelId: community.general,
-        messageId: bad.id,
-        author: { id: member.id, name: member.username },
-        text: toxic.text,
-        mentionsBot: false,
-        timestamp: Date.now(),
-      }),
-    );
+    const flagId = flagOf(community.guildId, community.general, bad.id, member);
     const alert = await emulator.waitFor(
       'the alert in the moderation channel',
       () => [...emulator.state.messages.values()].find((m) => m.channel_id === community.mod),
@@ -125,5 +150,37 @@ describe.skipIf(!present)('Discord end to end: moderation', () => {
       action: 'delete',
     });
     expect(JSON.stringify(alert.embeds)).toContain(`Deleted by <@${moderator.id}>`);
+  }, 120_000);
+  it('GIVEN auto-hide mode WHEN a member posts a toxic message THEN Steward deletes it, the alert says so and logs it', async () => {
+    const { emulator, stack } = e2e;
+    const { community, toxic } = await moderatedCommunity('auto-hide');
+    const { moderator, member } = community.users;
+    const bad = say(emulator, { channelId: community.general, author: member, content: toxic.text });
+    const flagId = flagOf(community.guildId, community.general, bad.id, member);
+    const alert = await emulator.waitFor(
+      'the alert',
+      () => [...emulator.state.messages.values()].find((m) => m.channel_id === community.mod),
+      60_000,
+    );
+    await emulator.waitFor('the hide', () => emulator.state.deleted.has(bad.id), 30_000);
+    const deletes = emulator.find(
+      'DELETE',
+      new RegExp(`^/channels/${community.general}/messages/${bad.id}$`),
+    );
+    expect(deletes).toEqual([expect.objectContaining({ status: 204, auth: 'ok' })]);
+    expect(JSON.stringify(alert.embeds)).toContain('Auto-hidden');
+    expect((await stack.store.getFlag(flagId))?.history[0]).toMatchObject({
+      actorId: 'steward',
+      action: 'auto-hide',
+    });
+
+    // A moderator's Delete on an auto-hidden message: nothing left to delete, still recorded as theirs.
+    click(emulator, { user: moderator, messageId: alert.id, customId: `steward:delete:${flagId}` });
+    await emulator.waitFor('the alert update', () => (alert.edited_timestamp ? true : undefined), 10_000);
+    expect((await stack.store.getFlag(flagId))?.history.at(-1)).toMatchObject({
+      actorId: moderator.id,
+      action: 'delete',
+      note: 'already gone',
+    });
   }, 120_000);
 });

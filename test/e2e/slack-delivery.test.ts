@@ -106,6 +106,21 @@ describe('Slack outbound delivery', () => {
     expect(await h.stack.store.claimDelivery('e2e:ghost:reply', 1_000)).toBe(true);
   });
 
+  it('GIVEN a direct message WHEN the reply is delivered THEN it goes into the DM, not a thread', async () => {
+    const dm = h.emulator.workspace.dmWith(USERS.member);
+    const { message } = h.sender.say({ channel: dm.id, user: USERS.member, text: 'psst' });
+    await h.stack.queue.enqueueOutbound('slack', [
+      { ...reply(message.ts, 'hello in private'), target: refOf(message.ts, dm.id), reason: 'direct' },
+    ]);
+    const call = await h.emulator.waitFor(
+      () => h.emulator.okCalls('chat.postMessage').find((c) => c.params.text === 'hello in private'),
+      10_000,
+      'the DM reply',
+    );
+    expect(call.params.channel).toBe(dm.id);
+    expect(call.params.thread_ts).toBeUndefined();
+  });
+
   it('GIVEN generated text with <!channel> WHEN it is posted THEN it is escaped and pings nobody', async () => {
     const { message } = h.sender.say({ channel: CHANNELS.general, user: USERS.member, text: 'ping?' });
     await h.stack.queue.enqueueOutbound('slack', [reply(message.ts, 'hey <!channel> & <@U0ADMIN>')]);

@@ -82,6 +82,43 @@ describe.skipIf(E2E_ENGINE === 'none')(`Slack mentions (real Bolt ↔ emulator, 
   });
 });
 
+describe.skipIf(E2E_ENGINE === 'none')(`Slack under a 429 storm (${E2E_ENGINE} models)`, () => {
+  let h: SlackHarness;
+  let text: string;
+
+  beforeAll(async () => {
+    h = await createSlackHarness();
+    const pick = await pickText(h.stack.engine!, CANDIDATES, 'clean');
+    text = pick.text;
+    await h.stack.store.updateSettings('slack', h.teamId, (s) => ({ ...s, thresholds: pick.thresholds }));
+  }, 180_000);
+  afterAll(() => h?.cleanup());
+
+  it('GIVEN Slack rate-limits chat.postMessage WHEN several mentions are answered THEN each gets exactly one reply', async () => {
+    h.emulator.failNext('chat.postMessage', 6, { status: 429, retryAfterSec: 1 });
+    const botId = h.emulator.workspace.bot.userId;
+    const sent = [USERS.member, USERS.helper, USERS.admin, USERS.member].map((user, i) =>
+      h.sender.say({
+        channel: CHANNELS.general,
+        user,
+        text: `<@${botId}> ${text} (${i})`,
+        type: 'app_mention',
+      }),
+    );
+    for (const { event } of sent) expect((await h.sender.event(event)).status).toBe(200);
+    const replies = (ts: string) =>
+      h.emulator.okCalls('chat.postMessage').filter((c) => c.params.thread_ts === ts);
+    await h.emulator.waitFor(
+      () => sent.every(({ message }) => replies(message.ts).length > 0),
+      90_000,
+      'a reply to every mention',
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(h.emulator.calls.filter((c) => c.status === 429)).toHaveLength(6);
+    for (const { message } of sent) expect(replies(message.ts)).toHaveLength(1);
+  }, 120_000);
+});
+
 describe.skipIf(E2E_ENGINE !== 'none')('Slack mentions', () => {
   it.skip(MISSING_MODELS, () => {});
 });

@@ -67,6 +67,19 @@ describe('Slack requests into the Bolt receiver', () => {
     expect(await inboundJobs(h)).toBe(before + 1);
   });
 
+  it('GIVEN the queue is down WHEN an event arrives THEN Slack gets a 500, and its re-send is queued once', async () => {
+    const before = await inboundJobs(h);
+    const { event } = h.sender.say({ channel: CHANNELS.general, user: USERS.member, text: 'redis hiccup' });
+    h.faults.enqueue = 1;
+    const first = await h.sender.event(event, { eventId: 'EvDOWN1' });
+    expect(first.status).toBe(500);
+    expect(await inboundJobs(h)).toBe(before);
+    const retry = await h.sender.event(event, { eventId: 'EvDOWN1', retryNum: 1, retryReason: 'http_error' });
+    expect(retry.status).toBe(200);
+    expect(await inboundJobs(h)).toBe(before + 1);
+    expect(h.logs.some((l) => l.includes('queueing message') && l.includes('ECONNREFUSED'))).toBe(true);
+  });
+
   it('GIVEN a mention WHEN Slack sends it as app_mention and as message THEN it is one job, marked as a mention', async () => {
     const before = await inboundJobs(h);
     const botId = h.emulator.workspace.bot.userId;
@@ -118,6 +131,10 @@ describe('Slack requests into the Bolt receiver', () => {
       channelId: dm.id,
       platform: 'slack',
     });
+  });
+
+  it('GIVEN a started adapter WHEN start() is called again THEN it is a clear error', async () => {
+    await expect(h.adapter.start()).rejects.toThrow(/Slack adapter cannot start: it is started/);
   });
 
   it('GIVEN a member floods a channel WHEN over the per-user limit THEN the excess is not queued', async () => {

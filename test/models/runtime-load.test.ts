@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { env } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
 import { createLocalEngine } from '../../models/runtime/index.ts';
@@ -78,11 +79,24 @@ describe.skipIf(!hasModel('signals'))('loading the bundled signals model', () =>
   it('GIVEN start twice THEN LifecycleError; stop is idempotent', async () => {
     const engine = createLocalEngine(testConfig(), captureLogger().logger, { reply: false });
     await engine.start();
+    // Remote loading stays off unless STEWARD_ALLOW_REMOTE_MODELS says otherwise.
+    expect(env.allowRemoteModels).toBe(false);
+    expect(env.allowLocalModels).toBe(true);
     await expect(engine.start()).rejects.toBeInstanceOf(LifecycleError);
     const first = engine.stop();
     expect(engine.stop()).toBe(first);
     await first;
     await expect(engine.signals(['x'])).rejects.toBeInstanceOf(LifecycleError);
+  });
+
+  it('GIVEN stop() while start() is loading THEN it waits for the start and then stops', async () => {
+    const engine = createLocalEngine(testConfig(), captureLogger().logger, { reply: false });
+    const starting = engine.start();
+    const stopping = engine.stop();
+    await starting;
+    await stopping;
+    await expect(engine.signals(['x'])).rejects.toBeInstanceOf(LifecycleError);
+    await expect(engine.start()).rejects.toBeInstanceOf(LifecycleError);
   });
 
   it('GIVEN q8 wanted but only model.onnx present THEN fp32 loads with one warning', async () => {

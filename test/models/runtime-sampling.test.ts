@@ -1,7 +1,6 @@
 import { Tensor } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { SeededSampler, type SamplingSettings } from '../../models/runtime/sampling.ts';
-import { planBuckets } from '../../models/runtime/tokens.ts';
 
 const EOS = 1;
 const SAMPLE: SamplingSettings = { doSample: true, temperature: 1, topK: 0, topP: 1 };
@@ -81,18 +80,5 @@ describe('seeded sampling', () => {
       [0, 5, 6],
     ]);
     expect(chosen[0]).toBe(EOS);
-  });
-});
-
-describe('length buckets', () => {
-  it('covers every index once, keeps similar lengths together and respects both limits', () => {
-    const lengths = [5, 120, 7, 6, 118, 64, 5, 9, 130, 8];
-    const buckets = planBuckets(lengths, 3, 300);
-    expect(buckets.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
-    for (const bucket of buckets) {
-      expect(bucket.length).toBeLessThanOrEqual(3);
-      expect(bucket.length * Math.max(...bucket.map((i) => lengths[i]!))).toBeLessThanOrEqual(300);
-    }
-    expect(buckets[0]!.map((i) => lengths[i])).toEqual([5, 5, 6]);
   });
 });

@@ -42,7 +42,7 @@ describe.skipIf(!hasModel('signals'))('thread engine with the bundled signals mo
   let engine: ThreadEngine;
 
   beforeAll(async () => {
-    engine = createThreadEngine(testConfig({ threads: 2 }), captured.logger, {
+    engine = createThreadEngine(testConfig({ threads: 1 }), captured.logger, {
       reply: false,
       onThread: (worker) => threads.push(worker),
     });
@@ -87,17 +87,25 @@ describe.skipIf(!hasModel('signals'))('thread engine with the bundled signals mo
     const texts = Array.from({ length: 768 }, (_, i) =>
       `${SAMPLE[i % SAMPLE.length]} message number ${i} `.repeat(1 + (i % 7)),
     );
-    const histogram = monitorEventLoopDelay({ resolution: 5 });
-    histogram.enable();
+    // What the OS scheduler alone costs on this machine right now (a busy CI box delays timers too).
+    const idle = monitorEventLoopDelay({ resolution: 5 });
+    idle.enable();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    idle.disable();
+    const busy = monitorEventLoopDelay({ resolution: 5 });
+    busy.enable();
     const started = performance.now();
     const results = await engine.signals(texts);
     const elapsed = performance.now() - started;
-    histogram.disable();
+    busy.disable();
     expect(results).toHaveLength(texts.length);
-    const p99 = histogram.percentile(99) / 1e6;
-    // The batch itself takes far longer than 50 ms; the loop never waits for it.
-    expect(elapsed).toBeGreaterThan(100);
-    expect(p99).toBeLessThan(50);
+    const [p99, idleP99] = [busy.percentile(99) / 1e6, idle.percentile(99) / 1e6];
+    // The batch takes seconds; were it on this thread, the loop would stall for whole encoder runs.
+    expect(elapsed).toBeGreaterThan(500);
+    expect(
+      p99,
+      `p99 ${p99.toFixed(1)} ms (idle ${idleP99.toFixed(1)} ms) over ${elapsed.toFixed(0)} ms`,
+    ).toBeLessThan(50 + idleP99);
   });
 
   it('GIVEN the thread dies mid-call THEN that call fails with a clear error and the next call restarts it', async () => {
@@ -135,5 +143,23 @@ describe.skipIf(!hasModel('signals'))('thread engine shutdown', () => {
     // Many buckets, so stop() arrived mid-call: the in-flight work still completes on live sessions.
     expect(await call).toHaveLength(64);
     await expect(engine.signals(['x'])).rejects.toBeInstanceOf(LifecycleError);
+  });
+});
+
+describe.skipIf(!hasModel('signals') || !hasModel('reply'))('thread engine replies', () => {
+  it('generates a batch of replies in the thread, in order, with the same seeded result as in-process', async () => {
+    const requests = [
+      { text: 'Do you like Star Wars?', context: [] },
+      { text: 'what are you up to this weekend?', context: [] },
+      { text: 'I finally fixed my bike', context: [] },
+    ];
+    const engine = createThreadEngine(testConfig({ threads: 1 }), captureLogger().logger);
+    await engine.start();
+    const replies = await engine.reply(requests);
+    const again = await engine.reply(requests);
+    await engine.stop();
+    expect(replies).toHaveLength(3);
+    expect(replies.every((r) => typeof r === 'string' && r.length > 0)).toBe(true);
+    expect(again).toEqual(replies);
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createBatcher } from '../../queue/batcher.ts';
 import { sleep } from './fixtures.ts';
 
@@ -25,7 +25,7 @@ describe('createBatcher (continuous batching)', () => {
     const batcher = createBatcher(r.run, { maxSize: 8 });
     const started = performance.now();
     expect(await batcher.submit(1)).toBe(10);
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(performance.now() - started).toBeLessThan(500); // no timer wait (loose: shared CI machines)
     expect(r.batches).toEqual([[1]]);
   });
 
@@ -38,16 +38,33 @@ describe('createBatcher (continuous batching)', () => {
   });
 
   it('GIVEN items arriving during a run WHEN it ends THEN they run together next, one run at a time', async () => {
-    const r = recorder(40);
-    const batcher = createBatcher(r.run, { maxSize: 100 });
+    // The runner waits for the test to release it, so "during a run" does not depend on timing.
+    const batches: number[][] = [];
+    const gates: Array<() => void> = [];
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const batcher = createBatcher(
+      async (items: number[]) => {
+        batches.push(items);
+        maxConcurrent = Math.max(maxConcurrent, ++concurrent);
+        await new Promise<void>((release) => gates.push(release));
+        concurrent -= 1;
+        return items.map((i) => i * 10);
+      },
+      { maxSize: 100 },
+    );
     const first = batcher.submit(0);
-    await sleep(10); // the first run is busy now
+    await vi.waitFor(() => expect(batches).toHaveLength(1));
     const later = [1, 2, 3].map((i) => batcher.submit(i));
     await sleep(5);
     const evenLater = [4, 5].map((i) => batcher.submit(i));
+    expect(batcher.pending).toBe(6);
+    gates.shift()!();
+    await vi.waitFor(() => expect(batches).toHaveLength(2));
+    gates.shift()!();
     expect(await Promise.all([first, ...later, ...evenLater])).toEqual([0, 10, 20, 30, 40, 50]);
-    expect(r.batches).toEqual([[0], [1, 2, 3, 4, 5]]);
-    expect(r.maxConcurrent()).toBe(1);
+    expect(batches).toEqual([[0], [1, 2, 3, 4, 5]]);
+    expect(maxConcurrent).toBe(1);
   });
 
   it('GIVEN more pending items than maxSize THEN batches are capped and keep arrival order', async () => {

@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest';
 import { BullMQDriver } from '../../queue/bullmq.ts';
 import { queueContract, TEST_POLICY } from './contract.ts';
 import { deletePrefix, randomPrefix, REDIS_URL, testLogger } from './fixtures.ts';
@@ -12,4 +13,19 @@ queueContract('bullmq', () => {
     },
     cleanup: async () => void (await deletePrefix(REDIS_URL, prefix)),
   };
+});
+
+describe('BullMQDriver start', () => {
+  it('GIVEN an unreachable Redis THEN start fails within the timeout, naming REDIS_URL', async () => {
+    const driver = new BullMQDriver({
+      url: 'redis://127.0.0.1:1',
+      prefix: randomPrefix('down'),
+      logger: testLogger(),
+      connectTimeoutMs: 500,
+    });
+    const started = Date.now();
+    await expect(driver.start()).rejects.toThrow(/cannot reach Redis at 127.0.0.1:1 \(REDIS_URL\)/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await driver.stop();
+  });
 });

@@ -175,7 +175,8 @@ describe('worker pipeline (fake engine, memory queue and store)', () => {
     expect((await queue.enqueueInbound(message)).duplicate).toBe(false);
     expect((await queue.enqueueInbound({ ...message })).duplicate).toBe(true);
     await settle(1);
-    await sleep(50);
+    await waitFor(() => delivered.length === 2);
+    await sleep(50); // a second set, if any, would arrive now
     expect(delivered.map((a) => a.kind).sort()).toEqual(['react', 'reply']);
   });
 

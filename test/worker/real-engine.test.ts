@@ -41,6 +41,12 @@ describe.skipIf(!present)('worker pipeline with the bundled models', () => {
       120_000,
       'the batch',
     );
+    // Completed means the actions are enqueued; delivery is the outbound consumer's, a moment later.
+    await waitFor(
+      () => delivered.filter((a) => a.kind === 'react').length === messages.length,
+      30_000,
+      'tags',
+    );
     const reacts = new Map(
       delivered.filter((a) => a.kind === 'react').map((a) => [a.key, a.kind === 'react' ? a.sentiment : '']),
     );

@@ -37,7 +37,12 @@ export function seedCommunity(emulator: DiscordEmulator): Community {
       { id: roles.moderator, name: 'Moderators', permissions: ManageMessages | ModerateMembers },
       { id: roles.admin, name: 'Admins', permissions: ManageGuild | ManageMessages | ModerateMembers },
       // The role Discord gives the bot on joining; members sometimes mention it instead of the bot user.
-      { id: roles.bot, name: 'Steward', permissions: ManageMessages | ModerateMembers, botId: state.botUser.id },
+      {
+        id: roles.bot,
+        name: 'Steward',
+        permissions: ManageMessages | ModerateMembers,
+        botId: state.botUser.id,
+      },
     ],
     members: [
       { user: users.admin, roles: [roles.admin] },

@@ -63,10 +63,13 @@ export async function startDiscordE2E(tuning: Partial<DiscordTuning> = {}): Prom
   }
 }
 
-/** Of a few candidate insults, the one the loaded model scores highest on any moderation label. */
+/**
+ * Of a few candidate insults, the one the loaded model scores highest on any moderation label, with a threshold
+ * for that label that flags it: the model's default, or just under the score when the default is higher.
+ */
 export async function pickToxic(
   engine: InferenceEngine,
-): Promise<{ text: string; label: string; score: number }> {
+): Promise<{ text: string; label: string; score: number; threshold: number }> {
   const candidates = [
     'you are a stupid worthless idiot',
     'shut up you pathetic moron',
@@ -81,11 +84,12 @@ export async function pickToxic(
       if (score > best.score) best = { text: candidates[i]!, label, score };
     }
   });
-  return best;
+  const fallback = engine.defaults().thresholds[best.label] ?? 0.5;
+  const threshold = Math.max(0.01, Math.min(fallback, Math.floor(best.score * 90) / 100));
+  return { ...best, threshold };
 }
 
-/** The highest score any moderation label gives a text (to check benign texts stay below a lowered threshold). */
-export async function maxModeration(engine: InferenceEngine, text: string, label: string): Promise<number> {
-  const [signals] = await engine.signals([text]);
-  return signals?.moderation[label] ?? 0;
+/** Thresholds that never flag: for tests about replies, so a model's moderation scores cannot suppress them. */
+export function neverFlag(engine: InferenceEngine): Record<string, number> {
+  return Object.fromEntries(engine.defaults().labels.map((label) => [label, 1]));
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { InteractionRecord } from './rest.ts';
+import type { InteractionRecord } from './interactions.ts';
 import type { DiscordEmulator } from './server.ts';
 import { type EmuUser, type RawMessage, snowflake } from './state.ts';
 
@@ -121,7 +121,7 @@ function pushInteraction(
     callbacks: [],
     followups: [],
   };
-  emulator.rest.interactions.set(record.id, record);
+  emulator.rest.interactions.records.set(record.id, record);
   emulator.gateway.dispatch('INTERACTION_CREATE', {
     id: record.id,
     application_id: state.applicationId,

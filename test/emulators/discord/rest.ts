@@ -1,4 +1,5 @@
-import type { EmulatorState, RawMessage } from './state.ts';
+import { EmulatedInteractions } from './interactions.ts';
+import type { EmulatorState } from './state.ts';
 import { snowflake } from './state.ts';
 
 export interface RestRequest {
@@ -15,23 +16,6 @@ export interface RestResponse {
   body?: unknown;
 }
 
-/** One interaction the test pushed, and everything the bot answered to it. */
-export interface InteractionRecord {
-  id: string;
-  token: string;
-  type: number;
-  channelId: string;
-  guildId?: string;
-  /** The message a component sits on (buttons). */
-  messageId?: string;
-  createdAt: number;
-  /** Callback bodies in order; Discord accepts only the first. */
-  callbacks: Array<{ type: number; data?: Record<string, unknown>; at: number }>;
-  /** The reply (or, for components, the updated message), as the bot last left it. */
-  original?: Record<string, unknown>;
-  followups: Array<Record<string, unknown>>;
-}
-
 type Handler = (req: RestRequest, params: Record<string, string>) => RestResponse;
 
 const notFound = (message: string, code: number): RestResponse => ({ status: 404, body: { message, code } });
@@ -39,13 +23,15 @@ const unknownMessage = () => notFound('Unknown Message', 10008);
 
 /** The REST routes Steward uses, with Discord's status codes and error bodies. */
 export class EmulatedRest {
-  readonly interactions = new Map<string, InteractionRecord>();
+  readonly interactions: EmulatedInteractions;
   private readonly routes: Array<{ method: string; pattern: RegExp; handler: Handler; auth: boolean }> = [];
 
   constructor(
     private readonly state: EmulatorState,
     private readonly gatewayUrl: () => string,
   ) {
+    this.interactions = new EmulatedInteractions(state, (id, body) => this.editMessage(id, body));
+    const i = this.interactions;
     const s = '(\\d+)';
     this.route('GET', '/gateway/bot', () => ({
       status: 200,
@@ -61,6 +47,16 @@ export class EmulatedRest {
     this.route('GET', `/channels/${s}/messages/${s}`, (_r, p) => {
       const message = state.messages.get(p[1]!);
       return message && message.channel_id === p[0] ? { status: 200, body: message } : unknownMessage();
+    });
+    this.route('GET', `/channels/${s}/messages`, (r, p) => {
+      // Newest first, like Discord; `before` and `limit` (default 50, at most 100) are honoured.
+      const before = r.query.get('before');
+      const limit = Math.min(100, Number(r.query.get('limit') ?? 50));
+      const list = [...state.messages.values()]
+        .filter((m) => m.channel_id === p[0] && (!before || BigInt(m.id) < BigInt(before)))
+        .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1))
+        .slice(0, limit);
+      return { status: 200, body: list };
     });
     this.route('POST', `/channels/${s}/messages`, (r, p) => this.createMessage(p[0]!, r.body ?? {}));
     this.route('PATCH', `/channels/${s}/messages/${s}`, (r, p) => this.editMessage(p[1]!, r.body ?? {}));
@@ -110,20 +106,15 @@ export class EmulatedRest {
       state.commands.delete(p[1]!) ? { status: 204 } : notFound('Unknown application command', 10063),
     );
     // Interaction callbacks and webhooks authenticate by the interaction token in the path, not the bot token.
-    this.route(
-      'POST',
-      `/interactions/${s}/([^/]+)/callback`,
-      (r, p) => this.callback(p[0]!, p[1]!, r),
-      false,
-    );
+    this.route('POST', `/interactions/${s}/([^/]+)/callback`, (r, p) => i.callback(p[0]!, p[1]!, r), false);
     this.route(
       'PATCH',
       `/webhooks/${s}/([^/]+)/messages/@original`,
-      (r, p) => this.editOriginal(p[1]!, r),
+      (r, p) => i.editOriginal(p[1]!, r),
       false,
     );
-    this.route('GET', `/webhooks/${s}/([^/]+)/messages/@original`, (_r, p) => this.getOriginal(p[1]!), false);
-    this.route('POST', `/webhooks/${s}/([^/]+)`, (r, p) => this.followup(p[1]!, r), false);
+    this.route('GET', `/webhooks/${s}/([^/]+)/messages/@original`, (_r, p) => i.getOriginal(p[1]!), false);
+    this.route('POST', `/webhooks/${s}/([^/]+)`, (r, p) => i.followup(p[1]!, r), false);
   }
 
   handle(req: RestRequest): RestResponse {
@@ -210,80 +201,5 @@ export class EmulatedRest {
     };
     this.state.commands.set(id, command);
     return { status: existing ? 200 : 201, body: command };
-  }
-
-  private interaction(token: string): InteractionRecord | undefined {
-    return [...this.interactions.values()].find((i) => i.token === token);
-  }
-
-  private callback(id: string, token: string, req: RestRequest): RestResponse {
-    const record = this.interactions.get(id);
-    if (!record || record.token !== token) return notFound('Unknown interaction', 10062);
-    if (record.callbacks.length > 0) {
-      return { status: 400, body: { message: 'Interaction has already been acknowledged.', code: 40060 } };
-    }
-    // Discord drops interactions not acknowledged within 3 seconds.
-    if (Date.now() - record.createdAt > 3000) return notFound('Unknown interaction', 10062);
-    const type = Number(req.body?.type);
-    const data = (req.body?.data as Record<string, unknown> | undefined) ?? undefined;
-    record.callbacks.push({ type, data, at: Date.now() });
-    if (type === 4) record.original = { ...data };
-    else if (type === 5) record.original = { flags: data?.flags ?? 0, pending: true };
-    else if (type === 7 && record.messageId) this.editMessage(record.messageId, data ?? {});
-    if (req.query.get('with_response') === 'true') {
-      return {
-        status: 200,
-        body: {
-          interaction: { id, type: record.type },
-          resource: { type, message: record.original ?? null },
-        },
-      };
-    }
-    return { status: 204 };
-  }
-
-  private editOriginal(token: string, req: RestRequest): RestResponse {
-    const record = this.interaction(token);
-    if (!record || record.callbacks.length === 0) return notFound('Unknown Webhook', 10015);
-    const componentUpdate = record.callbacks[0]!.type === 6 || record.callbacks[0]!.type === 7;
-    if (componentUpdate && record.messageId) return this.editMessage(record.messageId, req.body ?? {});
-    record.original = { ...record.original, ...req.body, pending: false };
-    return { status: 200, body: this.asMessage(record, record.original) };
-  }
-
-  private getOriginal(token: string): RestResponse {
-    const record = this.interaction(token);
-    if (!record?.original) return notFound('Unknown Message', 10008);
-    return { status: 200, body: this.asMessage(record, record.original) };
-  }
-
-  private followup(token: string, req: RestRequest): RestResponse {
-    const record = this.interaction(token);
-    if (!record || record.callbacks.length === 0) return notFound('Unknown Webhook', 10015);
-    const data = req.body ?? {};
-    record.followups.push(data);
-    return { status: 200, body: this.asMessage(record, data) };
-  }
-
-  private asMessage(record: InteractionRecord, data: Record<string, unknown>): RawMessage {
-    return {
-      id: snowflake(),
-      channel_id: record.channelId,
-      author: this.state.userPayload(this.state.botUser) as never,
-      content: '',
-      embeds: [],
-      components: [],
-      attachments: [],
-      mentions: [],
-      mention_roles: [],
-      pinned: false,
-      tts: false,
-      mention_everyone: false,
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      type: 20,
-      flags: 0,
-      ...data,
-    };
   }
 }

@@ -22,6 +22,7 @@ import { SignedSender } from './signed.ts';
 export const BOT_TOKEN = 'xoxb-1111-2222-emulatedBotTokenSecret';
 export const SIGNING_SECRET = 'emulated0signing0secret0c0ffee0123456';
 export const ADMIN_USER_TOKEN = 'xoxp-3333-4444-emulatedAdminUserToken';
+export const APP_TOKEN = 'xapp-1-A0STEWARD-5555-emulatedAppLevelToken';
 
 export const CHANNELS = Object.freeze({ general: 'C0GENERAL', mods: 'C0MODS' });
 export const USERS = Object.freeze({ member: 'U0MEMBER', admin: 'U0ADMIN', helper: 'U0HELPER' });
@@ -41,6 +42,8 @@ export interface SlackHarnessOptions {
   tuning?: Partial<SlackTuning>;
   queue?: TestStackOptions['queue'];
   settings?: Partial<WorkspaceSettings>;
+  /** Socket Mode instead of the HTTP receiver (events then arrive through emulator.socketMode). */
+  socketMode?: boolean;
 }
 
 export type Enqueued = EnqueueResult & { message: InboundMessageInput };
@@ -53,6 +56,8 @@ export interface SlackHarness {
   teamId: string;
   /** Every enqueueInbound call of the adapter, in order: the message and the queue's answer. */
   enqueues: Enqueued[];
+  /** Set `enqueue` to N to make the next N enqueueInbound calls fail (as if Redis were down). */
+  faults: { enqueue: number };
   /** Every log line of every part (JSON), for asserting that secrets never appear. */
   logs: string[];
   logger: Logger;
@@ -90,6 +95,7 @@ export async function createSlackHarness(options: SlackHarnessOptions = {}): Pro
   ws.addUser({ id: USERS.admin, name: 'ada', realName: 'Ada Admin', isAdmin: true });
   ws.addUser({ id: USERS.helper, name: 'hal', realName: 'Hal Helper' });
   if (options.userToken) ws.addUserToken(ADMIN_USER_TOKEN, USERS.admin);
+  ws.addAppToken(APP_TOKEN);
   await stack.store.updateSettings('slack', ws.team.id, (s) => ({
     ...s,
     moderationChannelId: CHANNELS.mods,
@@ -97,12 +103,13 @@ export async function createSlackHarness(options: SlackHarnessOptions = {}): Pro
   }));
 
   const enqueues: Enqueued[] = [];
+  const faults = { enqueue: 0 };
   // Through the factory the composition root uses, so config checks and the default status are covered too.
   const slack: Config['slack'] & { userToken?: string } = {
     botToken: BOT_TOKEN,
-    signingSecret: SIGNING_SECRET,
-    appToken: undefined,
-    socketMode: false,
+    signingSecret: options.socketMode ? undefined : SIGNING_SECRET,
+    appToken: options.socketMode ? APP_TOKEN : undefined,
+    socketMode: options.socketMode ?? false,
     port: 0,
     apiUrl: emulator.apiUrl,
     adminUsers: options.adminUsers ?? [],
@@ -110,7 +117,7 @@ export async function createSlackHarness(options: SlackHarnessOptions = {}): Pro
   };
   const adapter = createSlackAdapter({
     config: { slack },
-    queue: spyQueue(stack.queue, enqueues),
+    queue: spyQueue(stack.queue, enqueues, faults),
     store: stack.store,
     logger,
     tuning: { host: '127.0.0.1', ...options.tuning },
@@ -135,16 +142,20 @@ export async function createSlackHarness(options: SlackHarnessOptions = {}): Pro
     signingSecret: SIGNING_SECRET,
     emulator,
   });
-  return { stack, emulator, adapter, sender, teamId: ws.team.id, enqueues, logs, logger, cleanup };
+  return { stack, emulator, adapter, sender, teamId: ws.team.id, enqueues, faults, logs, logger, cleanup };
 }
 
-/** The queue driver with enqueueInbound recorded; everything else passes through. */
-function spyQueue(queue: QueueDriver, enqueues: Enqueued[]): QueueDriver {
+/** The queue driver with enqueueInbound recorded (and breakable); everything else passes through. */
+function spyQueue(queue: QueueDriver, enqueues: Enqueued[], faults: { enqueue: number }): QueueDriver {
   return {
     kind: queue.kind,
     start: () => queue.start(),
     stop: () => queue.stop(),
     enqueueInbound: async (message) => {
+      if (faults.enqueue > 0) {
+        faults.enqueue -= 1;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:6379 (injected)');
+      }
       const result = await queue.enqueueInbound(message);
       enqueues.push({ ...result, message: message as InboundMessageInput });
       return result;

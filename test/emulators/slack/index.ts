@@ -6,5 +6,15 @@ export {
   SlackEmulator,
   type SlackEmulatorOptions,
 } from './server.ts';
-export { type SendOptions, type SentResponse, SignedSender, type Signing, slackSignature } from './signed.ts';
+export {
+  type CommandInput,
+  commandFields,
+  eventEnvelope,
+  type SendOptions,
+  type SentResponse,
+  SignedSender,
+  type Signing,
+  slackSignature,
+} from './signed.ts';
 export { type EmuChannel, type EmuMessage, type EmuUser, SlackWorkspace } from './state.ts';
+export { type SocketAck, SocketModeEndpoint } from './socket.ts';

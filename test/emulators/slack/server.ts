@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, METHODS, type Params } from './methods.ts';
+import { SocketModeEndpoint } from './socket.ts';
 import { type EmuToken, SlackWorkspace } from './state.ts';
 
 /** One Web API call as the emulator saw it. The token is never stored: only whose it was. */
@@ -41,6 +42,8 @@ export class SlackEmulator {
   readonly workspace: SlackWorkspace;
   readonly calls: RecordedCall[] = [];
   readonly responses: RecordedResponse[] = [];
+  /** Socket Mode: the WebSocket side of apps.connections.open. */
+  readonly socketMode = new SocketModeEndpoint();
   readonly #faults = new Map<string, Fault[]>();
   readonly #server: Server;
   readonly #listeners = new Set<() => void>();
@@ -49,6 +52,10 @@ export class SlackEmulator {
   constructor(options: SlackEmulatorOptions) {
     this.workspace = new SlackWorkspace(options.botToken);
     this.#server = createServer((req, res) => void this.#onRequest(req, res));
+    this.#server.on('upgrade', (req, socket, head) => {
+      if (req.url?.startsWith('/socket-mode')) this.socketMode.handleUpgrade(req, socket, head);
+      else socket.destroy();
+    });
   }
 
   async start(): Promise<this> {
@@ -61,6 +68,7 @@ export class SlackEmulator {
   }
 
   async stop(): Promise<void> {
+    this.socketMode.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -183,12 +191,18 @@ export class SlackEmulator {
     const handler = METHODS[method];
     let body: Record<string, unknown>;
     if (fault) body = { ok: false, error: fault.error };
-    else if (!handler) body = { ok: false, error: 'unknown_method' };
+    else if (!handler && method !== 'apps.connections.open') body = { ok: false, error: 'unknown_method' };
     else if (token === undefined) body = { ok: false, error: 'not_authed' };
     else if (!owner) body = { ok: false, error: 'invalid_auth' };
+    else if (method === 'apps.connections.open') {
+      body =
+        owner.kind === 'app'
+          ? { ok: true, url: this.socketMode.openUrl(this.origin) }
+          : { ok: false, error: 'not_allowed_token_type' };
+    } else if (owner.kind === 'app') body = { ok: false, error: 'not_allowed_token_type' };
     else {
       try {
-        body = { ok: true, ...handler(params, owner, this.workspace) };
+        body = { ok: true, ...handler!(params, owner, this.workspace) };
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         body = { ok: false, error: error.error };

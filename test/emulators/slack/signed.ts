@@ -60,20 +60,7 @@ export class SignedSender {
     event: Record<string, unknown>,
     options: SendOptions & { eventId?: string } = {},
   ): Promise<SentResponse> {
-    const ws = this.#o.emulator.workspace;
-    const envelope = {
-      token: 'legacy-verification-token',
-      team_id: ws.team.id,
-      api_app_id: 'A0STEWARD',
-      event,
-      type: 'event_callback',
-      event_id: options.eventId ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
-      event_time: Math.floor(Date.now() / 1000),
-      authorizations: [
-        { team_id: ws.team.id, user_id: ws.bot.userId, is_bot: true, is_enterprise_install: false },
-      ],
-      is_ext_shared_channel: false,
-    };
+    const envelope = eventEnvelope(this.#o.emulator, event, options.eventId);
     return this.post(JSON.stringify(envelope), 'application/json', options);
   }
 
@@ -108,29 +95,12 @@ export class SignedSender {
   }
 
   /** `/steward <text>` typed by `userId` in `channelId` (form-encoded, with a response_url on the emulator). */
-  command(
-    input: { userId: string; channelId: string; text: string; command?: string },
-    options: SendOptions = {},
-  ) {
-    const ws = this.#o.emulator.workspace;
-    const responseUrl = this.#o.emulator.responseUrl();
-    const form = new URLSearchParams({
-      token: 'legacy-verification-token',
-      team_id: ws.team.id,
-      team_domain: ws.team.domain,
-      channel_id: input.channelId,
-      channel_name: ws.channels.get(input.channelId)?.name ?? 'unknown',
-      user_id: input.userId,
-      user_name: ws.users.get(input.userId)?.name ?? 'unknown',
-      command: input.command ?? '/steward',
-      text: input.text,
-      api_app_id: 'A0STEWARD',
-      response_url: responseUrl,
-      trigger_id: `${Date.now()}.trigger`,
-    });
+  command(input: CommandInput, options: SendOptions = {}) {
+    const fields = commandFields(this.#o.emulator, input);
+    const form = new URLSearchParams(fields);
     return this.post(form.toString(), 'application/x-www-form-urlencoded', options).then((r) => ({
       ...r,
-      responseUrl,
+      responseUrl: fields.response_url!,
     }));
   }
 
@@ -179,4 +149,48 @@ export class SignedSender {
       responseUrl,
     }));
   }
+}
+
+export interface CommandInput {
+  userId: string;
+  channelId: string;
+  text: string;
+  command?: string;
+}
+
+/** The Events API body Slack wraps around an event (HTTP request body, or Socket Mode envelope payload). */
+export function eventEnvelope(emulator: SlackEmulator, event: Record<string, unknown>, eventId?: string) {
+  const ws = emulator.workspace;
+  return {
+    token: 'legacy-verification-token',
+    team_id: ws.team.id,
+    api_app_id: 'A0STEWARD',
+    event,
+    type: 'event_callback',
+    event_id: eventId ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [
+      { team_id: ws.team.id, user_id: ws.bot.userId, is_bot: true, is_enterprise_install: false },
+    ],
+    is_ext_shared_channel: false,
+  };
+}
+
+/** The fields of a slash-command request, with a fresh response_url on the emulator. */
+export function commandFields(emulator: SlackEmulator, input: CommandInput): Record<string, string> {
+  const ws = emulator.workspace;
+  return {
+    token: 'legacy-verification-token',
+    team_id: ws.team.id,
+    team_domain: ws.team.domain,
+    channel_id: input.channelId,
+    channel_name: ws.channels.get(input.channelId)?.name ?? 'unknown',
+    user_id: input.userId,
+    user_name: ws.users.get(input.userId)?.name ?? 'unknown',
+    command: input.command ?? '/steward',
+    text: input.text,
+    api_app_id: 'A0STEWARD',
+    response_url: emulator.responseUrl(),
+    trigger_id: `${Date.now()}.trigger`,
+  };
 }

@@ -33,7 +33,7 @@ export interface EmuMessage {
 /** Who a token belongs to; tokens are looked up, never echoed back. */
 export interface EmuToken {
   userId: string;
-  kind: 'bot' | 'user';
+  kind: 'bot' | 'user' | 'app';
 }
 
 /** The workspace the emulator serves: one team, its users, channels and messages. */
@@ -65,6 +65,11 @@ export class SlackWorkspace {
   /** A user token (e.g. an admin's, for deleting members' messages). */
   addUserToken(token: string, userId: string): void {
     this.tokens.set(token, { userId, kind: 'user' });
+  }
+
+  /** An app-level token (xapp-…), good only for apps.connections.open (Socket Mode). */
+  addAppToken(token: string): void {
+    this.tokens.set(token, { userId: 'A0STEWARD', kind: 'app' });
   }
 
   /** Slack timestamps are unique per channel and ordered; a counter keeps them deterministic. */

@@ -1,0 +1,124 @@
+import type { App, webApi } from '@slack/bolt';
+import type { QueueDriver } from '../../queue/types.ts';
+import type { Logger } from '../../src/logger.ts';
+import { type Block, buttonOf } from './blocks.ts';
+import type { BotIdentity, SlackDirectory } from './directory.ts';
+import { toStewardError } from './errors.ts';
+import { inboundChain, type SlackMessageEvent } from './inbound.ts';
+import type { SlackInteractions } from './interactions.ts';
+import type { SlackTuning } from './options.ts';
+import { MessageRateLimiter } from './rate-limit.ts';
+
+export interface ListenerDeps {
+  app: App;
+  bot: BotIdentity;
+  directory: SlackDirectory;
+  interactions: SlackInteractions;
+  web: webApi.WebClient;
+  queue: QueueDriver;
+  tuning: Readonly<SlackTuning>;
+  log: Logger;
+  secrets: string[];
+  /** Runs work after Slack got its ack (the adapter waits for it on stop). */
+  background: (task: () => Promise<void>) => void;
+}
+
+/** The parts of a block_actions payload the buttons read. */
+interface BlockActionBody {
+  user: { id: string };
+  team?: { id: string } | null;
+  channel?: { id: string };
+  container?: { channel_id?: string; message_ts?: string };
+  message?: { ts: string; blocks?: Block[] };
+}
+
+/** Wires Bolt's listeners: messages and mentions into the inbound chain, `/steward`, and the alert buttons. */
+export function registerListeners(deps: ListenerDeps): void {
+  const { app, bot, directory, interactions, web } = deps;
+  const describe = (error: unknown, what: string) => toStewardError(error, what, deps.secrets).message;
+  const chain = inboundChain({
+    queue: deps.queue,
+    bot,
+    directory,
+    limiter: new MessageRateLimiter(deps.tuning.rateLimit.burst, deps.tuning.rateLimit.windowMs),
+    contextTurns: deps.tuning.contextTurns,
+    log: deps.log,
+  });
+  const onMessage = async (event: unknown, body: { team_id?: string }, retryNum: number | undefined) => {
+    const e = event as SlackMessageEvent;
+    try {
+      await chain({ event: e, teamId: body.team_id ?? e.team ?? bot.teamId, retryNum });
+    } catch (error) {
+      // Rethrown through app.error: over HTTP Slack then gets a 500 and re-sends the event.
+      throw toStewardError(error, `queueing message ${e.channel}/${e.ts}`, deps.secrets);
+    }
+  };
+  app.event('app_mention', async ({ event, body, context }) => onMessage(event, body, context.retryNum));
+  app.message(async ({ message, body, context }) => onMessage(message, body, context.retryNum));
+
+  app.command('/steward', async ({ command, ack, respond }) => {
+    await ack();
+    deps.background(async () => {
+      const answer = async (text: string) => {
+        try {
+          await respond({ response_type: 'ephemeral', text });
+        } catch {
+          await web.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text });
+        }
+      };
+      try {
+        await interactions.command(
+          {
+            text: command.text,
+            userId: command.user_id,
+            userName: command.user_name,
+            teamId: command.team_id,
+            channelId: command.channel_id,
+          },
+          answer,
+        );
+      } catch (error) {
+        const reason = describe(error, 'running /steward');
+        deps.log.error({ err: reason }, 'slash command failed');
+        await answer(`Steward could not run that command (${reason}). Try again in a moment.`).catch(
+          () => {},
+        );
+      }
+    });
+  });
+
+  app.action(/^steward_(dismiss|delete|warn)$/, async ({ ack, body, action }) => {
+    await ack();
+    deps.background(async () => {
+      const b = body as unknown as BlockActionBody;
+      const a = action as { action_id: string; value?: string };
+      const button = buttonOf(a.action_id);
+      const channelId = b.channel?.id ?? b.container?.channel_id;
+      const messageTs = b.message?.ts ?? b.container?.message_ts;
+      if (!button || !a.value || !channelId || !messageTs) return;
+      const click = {
+        button,
+        flagId: a.value,
+        userId: b.user.id,
+        teamId: b.team?.id ?? bot.teamId,
+        channelId,
+        messageTs,
+        blocks: b.message?.blocks ?? [],
+      };
+      try {
+        await interactions.click(click);
+      } catch (error) {
+        const reason = describe(error, `the ${button} button`);
+        deps.log.error({ err: reason, flagId: click.flagId }, 'alert button failed');
+        await web.chat
+          .postEphemeral({ channel: channelId, user: click.userId, text: `That did not work: ${reason}` })
+          .catch(() => {});
+      }
+    });
+  });
+
+  app.error(async (error) => {
+    deps.log.error({ err: describe(error, 'handling a Slack request') }, 'Slack request failed');
+    throw error;
+  });
+}
