@@ -51,7 +51,15 @@ export interface AdapterInit {
   texts: string[];
 }
 
-const init = JSON.parse(process.env.STEWARD_BENCH_ADAPTER ?? '{}') as AdapterInit;
+// The texts are too large for an env variable (E2BIG), so the setup arrives as the first IPC message.
+const init = await new Promise<AdapterInit>((resolve) => {
+  const onInit = (msg: { type: string } & AdapterInit) => {
+    if (msg.type !== 'init') return;
+    process.off('message', onInit);
+    resolve(msg);
+  };
+  process.on('message', onInit);
+});
 const logger = createLogger({ level: 'warn' });
 const driver = new BullMQDriver({ url: init.redisUrl, prefix: init.prefix, logger });
 const sentAt = new Map<string, number>();
@@ -160,6 +168,7 @@ async function main(): Promise<void> {
     { concurrency: 256 },
   );
   process.on('message', (req: PhaseRequest | { type: 'stop' }) => {
+    if (req.type !== 'phase' && req.type !== 'stop') return;
     if (req.type === 'stop') {
       void driver.stop().finally(() => process.exit(0));
       return;

@@ -123,7 +123,8 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     await next(worker, 'ready', 240_000);
     o.log(`  worker process ${worker.pid} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const init: AdapterInit = { redisUrl: url, prefix, workspaceId, texts: o.texts };
-    adapter = spawnChild('adapter-child.ts', { STEWARD_BENCH_ADAPTER: JSON.stringify(init) });
+    adapter = spawnChild('adapter-child.ts', {});
+    adapter.send({ type: 'init', ...init });
     await next(adapter, 'ready', 60_000);
 
     const warm = await phase(adapter, {
