@@ -8,9 +8,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { RedisStore } from '../src/store/redis.ts';
 import type { AdapterInit, PhaseRequest, PhaseResult } from './adapter-child.ts';
 import { discardBacklog, prefill } from './backlog.ts';
+import { describeUse, type PhaseUse, phaseUse, snapshot } from './probe.ts';
 import type { BenchRedis } from './redis.ts';
 import { sleep } from './stats.ts';
 
@@ -43,8 +45,9 @@ export interface QueueFigures {
   poisson: PhaseResult;
   poissonRate: number;
   workerRssMb: number;
-  /** The worker pipeline's own counters at the end (processed, batches, largestBatch). */
-  workerStats: { processed: number; batches: number; largestBatch: number };
+  /** How the worker spent the saturated phase and the Poisson phase (batches, loop, CPU, Redis). */
+  workerSaturated: PhaseUse;
+  workerPoisson: PhaseUse;
 }
 
 type Msg = { type: string; [key: string]: unknown };
@@ -110,6 +113,8 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
 
   let worker: ChildProcess | undefined;
   let adapter: ChildProcess | undefined;
+  const redisClient = new Redis(url, { maxRetriesPerRequest: 1 });
+  redisClient.on('error', () => {});
   try {
     const t0 = performance.now();
     worker = spawnChild('worker-child.ts', {
@@ -147,12 +152,13 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     o.log(
       `  adapter loop lag with the worker idle (machine baseline): p99 ${idle.loopLagP99Ms.toFixed(1)} ms`,
     );
-    worker.send({ type: 'rss' });
-    const rss = await next(worker, 'rss', 10_000);
-    const workerRssMb = Number(rss.rss) / 2 ** 20;
+    const snap = () => snapshot(worker!, redisClient, next);
+    const warmed = await snap();
+    const workerRssMb = warmed.rss / 2 ** 20;
 
     const backlog = Math.min(40_000, Math.ceil(o.capacityGuess * (o.floodS + 3)));
     const filled = await prefill(url, prefix, workspaceId, o.texts, backlog);
+    const satStart = await snap();
     // A busy community's message rate; the adapter's own work stays small so its loop delay shows blocking.
     const adapterRate = Math.min(ADAPTER_RATE, o.capacityGuess / 2);
     const flood = await phase(adapter, {
@@ -163,7 +169,9 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
       drainMs: 0,
       seed: 2,
     });
+    const satUse = phaseUse(satStart, await snap());
     const left = await discardBacklog(url, prefix);
+    const beforePoisson = await snap();
     const saturated = left > 0;
     const capacity = flood.pipelinePerS;
     o.log(
@@ -187,12 +195,12 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
         ` p50 ${poisson.p50Ms.toFixed(1)} ms, p90 ${poisson.p90Ms.toFixed(1)} ms, p99 ${poisson.p99Ms.toFixed(1)} ms;` +
         ` adapter loop lag p99 ${poisson.loopLagP99Ms.toFixed(1)} ms`,
     );
-    worker.send({ type: 'rss' });
-    const after = await next(worker, 'rss', 10_000);
-    const st = after.stats as QueueFigures['workerStats'];
+    const end = await snap();
+    const poissonUse = phaseUse(beforePoisson, end);
+    o.log(`  worker while saturated: ${describeUse(satUse)}`);
+    o.log(`  worker at 50 % load: ${describeUse(poissonUse)}`);
     o.log(
-      `  worker: ${st.processed} messages in ${st.batches} batches (mean ${(st.processed / Math.max(1, st.batches)).toFixed(1)},` +
-        ` largest ${st.largestBatch}); RSS ${workerRssMb.toFixed(0)} MB after warm-up`,
+      `  worker RSS ${workerRssMb.toFixed(0)} MB after warm-up, largest batch ${end.counters.largestBatch}`,
     );
     return {
       capacity,
@@ -202,9 +210,11 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
       poisson,
       poissonRate,
       workerRssMb,
-      workerStats: after.stats as QueueFigures['workerStats'],
+      workerSaturated: satUse,
+      workerPoisson: poissonUse,
     };
   } finally {
     await Promise.all([stopChild(adapter), stopChild(worker)]);
+    redisClient.disconnect();
   }
 }

@@ -13,7 +13,13 @@ async function main(): Promise<void> {
   let stopping = false;
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'rss') {
-      process.send?.({ type: 'rss', rss: process.memoryUsage().rss, stats: running.worker.stats() });
+      process.send?.({
+        type: 'rss',
+        rss: process.memoryUsage().rss,
+        stats: running.worker.stats(),
+        elu: performance.eventLoopUtilization(),
+        cpu: process.cpuUsage(),
+      });
     } else if (msg.type === 'stop' && !stopping) {
       stopping = true;
       void running.stop().finally(() => process.exit(0));

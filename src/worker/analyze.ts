@@ -24,75 +24,87 @@ export interface AnalyzeOptions {
   replyBatchSize: number;
 }
 
-/**
- * One encoder pass for the whole batch, then thresholds, topics and decisions per message, then reply
- * generation for only the messages whose decision asks for one, in batches. Model errors propagate.
- */
-export async function analyzeMessages(
+/** Analysis and decision of one message, before any reply is generated. */
+export type SignalOutcome = Omit<MessageOutcome, 'reply'>;
+
+/** One encoder pass for the whole batch, then thresholds, topics and the decision per message. */
+export async function analyzeSignals(
   engine: InferenceEngine,
   inputs: AnalyzeInput[],
-  options: AnalyzeOptions,
-): Promise<MessageOutcome[]> {
+): Promise<SignalOutcome[]> {
   if (inputs.length === 0) return [];
   const signals = await engine.signals(inputs.map((input) => input.message.text));
   if (signals.length !== inputs.length) {
     throw new Error(`signals returned ${signals.length} results for ${inputs.length} texts`);
   }
   const defaults = engine.defaults();
-  const outcomes: MessageOutcome[] = inputs.map(({ message, settings, topics }, i) => {
+  return inputs.map(({ message, settings, topics }, i) => {
     const s = signals[i]!;
-    const analysis = analyse(
-      s,
-      settings,
-      defaults,
-      matchTopics(s.embedding, topics, defaults.topicThreshold),
-    );
-    return { analysis, decision: decide(message, analysis, settings), reply: null };
+    const matches = matchTopics(s.embedding, topics, defaults.topicThreshold);
+    const analysis = analyse(s, settings, defaults, matches);
+    return { analysis, decision: decide(message, analysis, settings) };
   });
+}
 
-  const wanted: number[] = [];
-  outcomes.forEach((outcome, i) => {
-    if (outcome.decision.reply !== null) wanted.push(i);
-  });
-  const size = Math.max(1, options.replyBatchSize);
-  for (let start = 0; start < wanted.length; start += size) {
-    const chunk = wanted.slice(start, start + size);
-    const requests: ReplyRequest[] = chunk.map((i) => {
-      const { message } = inputs[i]!;
-      const topic = outcomes[i]!.decision.reply?.topic;
-      // The id seeds sampling in the bundled runtime, so a retried job generates the same reply.
-      const request: ReplyRequest & { messageId: string } = {
-        text: message.text,
-        context: message.context,
-        messageId: inboundJobId(refOf(message)),
-        ...(topic === undefined ? {} : { topic }),
-      };
-      return request;
-    });
-    const replies = await generateReplies(engine, requests);
-    chunk.forEach((i, j) => {
-      const text = replies[j]?.trim() ?? '';
-      outcomes[i]!.reply = text === '' ? null : text;
-    });
-  }
-  return outcomes;
+/** The reply request for a message; its id seeds sampling in the bundled runtime, so a retry says the same. */
+export function replyRequestFor(message: InboundMessage, topic?: string): ReplyRequest {
+  const request: ReplyRequest & { messageId: string } = {
+    text: message.text,
+    context: message.context,
+    messageId: inboundJobId(refOf(message)),
+    ...(topic === undefined ? {} : { topic }),
+  };
+  return request;
 }
 
 /**
- * engine.reply, except that a batch where some replies came out empty (the runtime's EmptyReplyError carries
- * the ones that worked in `replies`) yields those and null for the rest: no reply beats no message.
+ * engine.reply with blank replies as null. A batch where some replies came out empty (the runtime's
+ * EmptyReplyError carries the ones that worked in `replies`) yields those and null for the rest.
  */
-async function generateReplies(
+export async function generateReplies(
   engine: InferenceEngine,
   requests: ReplyRequest[],
 ): Promise<Array<string | null>> {
+  let replies: Array<string | null>;
   try {
-    return await engine.reply(requests);
+    replies = await engine.reply(requests);
   } catch (error) {
     const partial = (error as { replies?: unknown }).replies;
-    if (Array.isArray(partial) && partial.length === requests.length) return partial as Array<string | null>;
-    throw error;
+    if (!Array.isArray(partial) || partial.length !== requests.length) throw error;
+    replies = partial as Array<string | null>;
   }
+  return requests.map((_, i) => {
+    const text = replies[i]?.trim() ?? '';
+    return text === '' ? null : text;
+  });
+}
+
+/**
+ * Signals for the whole batch, then replies for only the messages whose decision asks for one, in batches of
+ * replyBatchSize. Model errors propagate.
+ */
+export async function analyzeMessages(
+  engine: InferenceEngine,
+  inputs: AnalyzeInput[],
+  options: AnalyzeOptions,
+): Promise<MessageOutcome[]> {
+  const outcomes: MessageOutcome[] = (await analyzeSignals(engine, inputs)).map((o) => ({
+    ...o,
+    reply: null,
+  }));
+  const wanted = outcomes.flatMap((outcome, i) => (outcome.decision.reply === null ? [] : [i]));
+  const size = Math.max(1, options.replyBatchSize);
+  for (let start = 0; start < wanted.length; start += size) {
+    const chunk = wanted.slice(start, start + size);
+    const requests = chunk.map((i) =>
+      replyRequestFor(inputs[i]!.message, outcomes[i]!.decision.reply?.topic),
+    );
+    const replies = await generateReplies(engine, requests);
+    chunk.forEach((i, j) => {
+      outcomes[i]!.reply = replies[j] ?? null;
+    });
+  }
+  return outcomes;
 }
 
 export interface TextOutcome extends MessageOutcome {

@@ -2,15 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createBatcher } from '../../queue/batcher.ts';
 import type { Consumer, QueueDriver } from '../../queue/types.ts';
-import type { Action, ReplyAction } from '../domain/action.ts';
-import { flagIdOf } from '../domain/decide.ts';
+import type { ReplyAction } from '../domain/action.ts';
+import type { Analysis } from '../domain/analysis.ts';
+import { type Decision, flagIdOf } from '../domain/decide.ts';
 import { type InboundMessage, inboundJobId, refOf } from '../domain/message.ts';
 import type { Config } from '../config.ts';
-import type { InferenceEngine } from '../engine.ts';
+import type { InferenceEngine, ReplyRequest } from '../engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { FlagRecord, Store } from '../store/types.ts';
-import { type AnalyzeInput, analyzeMessages, type MessageOutcome } from './analyze.ts';
+import {
+  type AnalyzeInput,
+  analyzeMessages,
+  analyzeSignals,
+  generateReplies,
+  type MessageOutcome,
+  replyRequestFor,
+  type SignalOutcome,
+} from './analyze.ts';
 import { SettingsCache } from './settings-cache.ts';
 import { TopicIndex } from './topics.ts';
 
@@ -94,13 +103,13 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
     });
 
   /**
-   * One batch through the models. When the engine says a batch cannot be processed (unrecoverable: something in
-   * the input), each message is tried alone so that one poison message does not fail its neighbours.
+   * One batch through the signals model. When the engine says a batch cannot be processed (unrecoverable:
+   * something in the input), each message is tried alone so that one poison message does not fail its neighbours.
    */
-  const runBatch = async (messages: InboundMessage[]): Promise<Array<MessageOutcome | StewardError>> => {
+  const runSignals = async (messages: InboundMessage[]): Promise<Array<SignalOutcome | StewardError>> => {
     const started = performance.now();
     try {
-      const outcomes = await analyzeOnly(messages);
+      const outcomes = await analyzeSignals(engine, await prepare(messages));
       stats.batches += 1;
       stats.largestBatch = Math.max(stats.largestBatch, messages.length);
       log.debug({ size: messages.length, ms: Math.round(performance.now() - started) }, 'batch analysed');
@@ -112,31 +121,41 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
       log.error({ err: error, size: messages.length, isolate: dataProblem }, 'batch failed');
       // Retryable either way: the jobs go back with backoff instead of being lost or failed at once.
       if (!dataProblem || messages.length === 1) throw retryable(error);
-      const singles: Array<MessageOutcome | StewardError> = [];
+      const singles: Array<SignalOutcome | StewardError> = [];
       for (const message of messages) {
-        singles.push(await analyzeOnly([message]).then(([outcome]) => outcome!, retryable));
+        const single = analyzeSignals(engine, await prepare([message]));
+        singles.push(await single.then(([outcome]) => outcome!, retryable));
       }
       return singles;
     }
   };
 
-  const batcher = createBatcher(runBatch, { maxSize: config.worker.batchSize });
+  // Two continuous batchers: tags and alerts never wait behind reply generation, which is far slower, and
+  // replies are generated in their own batches while the next messages' signals run.
+  const signalsBatcher = createBatcher(runSignals, { maxSize: config.worker.batchSize });
+  const replyBatcher = createBatcher(
+    (requests: ReplyRequest[]) =>
+      generateReplies(engine, requests).catch((error) => Promise.reject(retryable(error))),
+    { maxSize: config.worker.replyBatchSize },
+  );
 
-  /** Effects of one message, in an order that is safe to repeat: flag first (alerts point at it), then actions. */
-  const apply = async (message: InboundMessage, outcome: MessageOutcome) => {
-    const actions: Action[] = [...outcome.decision.actions];
-    const alert = outcome.decision.actions.find((a) => a.kind === 'alert');
-    if (alert) await store.recordFlag(flagRecord(message, outcome, alert.autoHidden));
-    if (outcome.reply !== null && outcome.decision.reply !== null)
-      actions.push(replyAction(message, outcome));
-    await queue.enqueueOutbound(message.platform, actions);
-  };
-
+  /**
+   * One job: its effects in an order that is safe to repeat when the job is retried (every step is idempotent):
+   * the flag first (alerts point at it), then tags and alerts, then the reply once generated.
+   */
   const handle = async (message: InboundMessage) => {
     try {
-      const outcome = await batcher.submit(message);
+      const outcome = await signalsBatcher.submit(message);
       if (outcome instanceof StewardError) throw outcome;
-      await apply(message, outcome);
+      const { decision } = outcome;
+      const alert = decision.actions.find((a) => a.kind === 'alert');
+      if (alert) await store.recordFlag(flagRecord(message, outcome.analysis, alert.autoHidden));
+      await queue.enqueueOutbound(message.platform, decision.actions);
+      if (decision.reply !== null) {
+        const text = await replyBatcher.submit(replyRequestFor(message, decision.reply.topic));
+        if (text !== null)
+          await queue.enqueueOutbound(message.platform, [replyAction(message, decision, text)]);
+      }
       stats.processed += 1;
     } catch (error) {
       noteError(error);
@@ -193,7 +212,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
         if (!wasStarted) return;
         if (heartbeat) clearInterval(heartbeat);
         await consumer?.close();
-        await batcher.idle();
+        await Promise.all([signalsBatcher.idle(), replyBatcher.idle()]);
         await beat();
         log.info({ processed: stats.processed }, 'worker stopped');
       })();
@@ -202,21 +221,21 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   };
 }
 
-function replyAction(message: InboundMessage, outcome: MessageOutcome): ReplyAction {
-  const intent = outcome.decision.reply!;
+function replyAction(message: InboundMessage, decision: Decision, text: string): ReplyAction {
+  const intent = decision.reply!;
   return {
     kind: 'reply',
     key: `${inboundJobId(refOf(message))}:reply`,
     target: refOf(message),
-    text: outcome.reply!,
+    text,
     reason: intent.reason,
     ...(intent.topic !== undefined ? { topic: intent.topic } : {}),
   };
 }
 
-function flagRecord(message: InboundMessage, outcome: MessageOutcome, autoHidden: boolean): FlagRecord {
+function flagRecord(message: InboundMessage, analysis: Analysis, autoHidden: boolean): FlagRecord {
   const now = Date.now();
-  const { moderation } = outcome.analysis;
+  const { moderation } = analysis;
   return {
     id: flagIdOf(message),
     platform: message.platform,

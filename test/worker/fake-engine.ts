@@ -25,6 +25,8 @@ export class FakeEngine implements InferenceEngine {
   failSignals = 0;
   /** Milliseconds each signals() call takes, to make batches overlap. */
   delayMs = 0;
+  /** Milliseconds each reply() call takes. */
+  replyDelayMs = 0;
   /** A batch containing this word fails as the runtime fails on bad input: unrecoverable. */
   poisonWord: string | null = null;
 
@@ -66,6 +68,7 @@ export class FakeEngine implements InferenceEngine {
 
   async reply(requests: ReplyRequest[]): Promise<string[]> {
     this.calls.reply.push(requests.length);
+    if (this.replyDelayMs > 0) await new Promise((r) => setTimeout(r, this.replyDelayMs));
     return requests.map((r) => `re: ${r.text.slice(0, 40)}${r.topic ? ` [${r.topic}]` : ''}`);
   }
 

@@ -107,6 +107,16 @@ describe('worker pipeline (fake engine, memory queue and store)', () => {
     });
   });
 
+  it('GIVEN slow reply generation THEN tags and alerts of the same batch do not wait for it', async () => {
+    await configure({ sentimentTags: 'all', moderationChannelId: 'mods' });
+    engine.replyDelayMs = 1_000;
+    await worker.start();
+    await enqueueAll([inbound({ text: 'hello bot', mentionsBot: true }), inbound({ text: 'you idiot' })]);
+    await waitFor(() => ofKind('alert').length === 1 && ofKind('react').length === 2);
+    expect(ofKind('reply')).toHaveLength(0);
+    await waitFor(() => ofKind('reply').length === 1);
+  });
+
   it('GIVEN workspace topics THEN a matching message gets a topic reply, and topics are embedded once per change', async () => {
     await configure({
       replyMode: 'topics',
