@@ -33,6 +33,8 @@ export interface QueueBenchOptions {
   capacityGuess: number;
   floodS: number;
   poissonS: number;
+  /** Shorter warm-up and baseline phases (smoke test). */
+  quick: boolean;
   log: (line: string) => void;
 }
 
@@ -135,7 +137,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     const warm = await phase(adapter, {
       name: 'warm-up',
       rate: Math.min(50, o.capacityGuess / 4),
-      durationMs: 3000,
+      durationMs: o.quick ? 2000 : 3000,
       warmupMs: 0,
       drainMs: 20_000,
       seed: 1,
@@ -144,7 +146,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     const idle = await phase(adapter, {
       name: 'idle',
       rate: 0,
-      durationMs: 2000,
+      durationMs: o.quick ? 1000 : 2000,
       warmupMs: 0,
       drainMs: 0,
       seed: 0,

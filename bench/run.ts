@@ -19,7 +19,7 @@ import { ensureRedis } from './redis.ts';
 import { measureFixed20, measureReplies } from './reply.ts';
 import { checkTargets, jsonSafe, machine, targetLines } from './report.ts';
 import { describeLengths, loadSamples } from './samples.ts';
-import { measureSplit } from './split.ts';
+import { bucketSweep, measureSplit } from './split.ts';
 import { engineContender, gemmContender, naiveContender, runRounds } from './throughput.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -149,6 +149,15 @@ async function main(): Promise<void> {
       ` + ONNX run ${split.onnx_run.toFixed(0)} µs (runtime buckets, ${(split.padding * 100).toFixed(0)} % padding)` +
       ` + attribution words ${split.attribution_words.toFixed(0)} µs + rest ${split.rest.toFixed(0)} µs (heads, JS glue, GC)`,
   );
+  const sweep = quick
+    ? null
+    : await bucketSweep(naive, samples.texts.slice(0, 1024), batchSize, [8, 16, 32, 64], shape.labels);
+  if (sweep) {
+    const parts = Object.entries(sweep).map(
+      ([size, v]) => `${size}: ${v.onnx_us.toFixed(0)} µs (${(v.padding * 100).toFixed(0)} % pad)`,
+    );
+    say(`  ONNX run per message by bucket size, calls of ${batchSize}: ${parts.join(' · ')}`);
+  }
   const width = Math.round(tokensMean);
   const ops = await graphOps(signalsInfo.source, signalsInfo.dtype, threads, width, quick ? 0.5 : 1.5);
   say(`  graph ops (${signalsInfo.dtype}, bucket 32 × ${width} tokens, onnxruntime profiler): ${ops.line}`);
@@ -188,7 +197,8 @@ async function main(): Promise<void> {
         threads,
         capacityGuess: Math.max(50, analyze),
         floodS: quick ? 3 : 8,
-        poissonS: quick ? 5 : 25,
+        poissonS: quick ? 4 : 25,
+        quick,
         log: say,
       });
     } finally {
@@ -226,6 +236,7 @@ async function main(): Promise<void> {
     roofline_fraction_vs_fp32_roof: achieved / medians.gemm_fp32!,
     [`roofline_fraction_${otherDtype}`]: (flopsPerMsg * analyzeOther) / 1e9 / roof(otherDtype),
     split_us_per_msg: split,
+    bucket_sweep: sweep,
     op_shares: ops.top,
     matmul_op_share: ops.matmulShare,
     reply_p50_ms: fixed.b1P50Ms,

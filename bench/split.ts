@@ -44,3 +44,26 @@ export async function measureSplit(
   }
   return { ...best, rest: best.engine - best.tokenizer - best.onnx_run - best.attribution_words };
 }
+
+/**
+ * ONNX µs per message and padding for several bucket sizes (within calls of `callSize`), interleaved over two
+ * rounds, best of each: evidence for the runtime's DEFAULT_TUNING.bucketSize.
+ */
+export async function bucketSweep(
+  naive: Naive,
+  texts: string[],
+  callSize: number,
+  sizes: number[],
+  labels: number,
+): Promise<Record<string, { onnx_us: number; padding: number }>> {
+  const realTokens = naive.tokenCounts(texts).reduce((a, b) => a + b, 0);
+  const out: Record<string, { onnx_us: number; padding: number }> = {};
+  for (let round = 0; round < 2; round++) {
+    for (const size of sizes) {
+      const parts = await naive.split(texts, callSize, size, labels);
+      const prev = out[size]?.onnx_us ?? Number.POSITIVE_INFINITY;
+      out[size] = { onnx_us: Math.min(prev, parts.onnxUs), padding: parts.paddedTokens / realTokens - 1 };
+    }
+  }
+  return out;
+}

@@ -8,7 +8,10 @@ const optionalString = z
   .trim()
   .transform((s) => (s === '' ? undefined : s))
   .optional();
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => ['true', '1', 'yes'].includes(s))]);
+const bool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => ['true', '1', 'yes'].includes(s)),
+]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** The whole configuration of a Steward process. Secrets live here and nowhere else. */
@@ -17,9 +20,17 @@ export const ConfigSchema = z.object({
   dataDir: z.string().default('./data'),
   redis: z
     .object({
-      url: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional()),
+      url: optionalString.pipe(
+        z
+          .string()
+          .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+          .optional(),
+      ),
       /** Key prefix of every queue and store key; BullMQ-compatible ("{steward}" for Redis Cluster). */
-      prefix: z.string().regex(/^[\w{}:.-]+$/, 'letters, digits, {, }, :, . or -').default('steward'),
+      prefix: z
+        .string()
+        .regex(/^[\w{}:.-]+$/, 'letters, digits, {, }, :, . or -')
+        .default('steward'),
     })
     .prefault({}),
   models: z
@@ -69,7 +80,15 @@ export const ConfigSchema = z.object({
       apiUrl: optionalString,
       /** Slack user ids allowed to run admin commands besides workspace admins. */
       adminUsers: z
-        .union([z.array(z.string()), z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))])
+        .union([
+          z.array(z.string()),
+          z.string().transform((s) =>
+            s
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
+          ),
+        ])
         .default([]),
     })
     .prefault({}),
@@ -109,7 +128,14 @@ export const ENV_KEYS: Record<string, string> = {
 };
 
 /** Config paths whose values are secrets: redacted by `config --print` and never logged. */
-export const SECRET_PATHS = ['discord.token', 'slack.botToken', 'slack.signingSecret', 'slack.appToken', 'slack.userToken', 'redis.url'];
+export const SECRET_PATHS = [
+  'discord.token',
+  'slack.botToken',
+  'slack.signingSecret',
+  'slack.appToken',
+  'slack.userToken',
+  'redis.url',
+];
 
 type Tree = Record<string, unknown>;
 
@@ -148,7 +174,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     } catch (error) {
       throw new ConfigError(`config file ${file} could not be read as JSON: ${(error as Error).message}`);
     }
-    if (typeof parsed !== 'object' || parsed === null) throw new ConfigError(`config file ${file} must hold a JSON object`);
+    if (typeof parsed !== 'object' || parsed === null)
+      throw new ConfigError(`config file ${file} must hold a JSON object`);
     Object.assign(tree, parsed);
   }
   for (const [name, path] of Object.entries(ENV_KEYS)) {

@@ -63,7 +63,13 @@ export function decide(message: InboundMessage, analysis: Analysis, settings: Wo
     settings.sentimentTags === 'all' ||
     (settings.sentimentTags === 'strong' && label !== 'neutral' && scores[label] >= STRONG_SENTIMENT);
   if (tag && !exempt) {
-    actions.push({ kind: 'react', key: `${base}:react`, target, sentiment: label, emoji: SENTIMENT_EMOJI[label] });
+    actions.push({
+      kind: 'react',
+      key: `${base}:react`,
+      target,
+      sentiment: label,
+      emoji: SENTIMENT_EMOJI[label],
+    });
   }
 
   const flagged = analysis.moderation.flagged;
