@@ -6,7 +6,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BullMQDriver } from '../queue/bullmq.ts';
-import type { InboundMessageInput } from '../src/domain/message.ts';
+import { type InboundMessageInput, inboundJobId } from '../src/domain/message.ts';
+import { type Breakdown, breakdown } from './breakdown.ts';
 import { createLogger } from '../src/logger.ts';
 import { percentile, poissonGapMs, seededRandom, sleep } from './stats.ts';
 
@@ -21,6 +22,8 @@ export interface PhaseRequest {
   /** After the last send, wait this long at most for outstanding actions. */
   drainMs: number;
   seed: number;
+  /** Also split the measured messages' latency by BullMQ job timestamps. */
+  breakdown?: boolean;
 }
 
 export interface PhaseResult {
@@ -42,6 +45,7 @@ export interface PhaseResult {
   loopLagMaxMs: number;
   /** Mean time inside enqueueInbound (adapter-side cost of one message). */
   enqueueMeanMs: number;
+  breakdown?: Breakdown;
 }
 
 export interface AdapterInit {
@@ -63,6 +67,9 @@ const init = await new Promise<AdapterInit>((resolve) => {
 const logger = createLogger({ level: 'warn' });
 const driver = new BullMQDriver({ url: init.redisUrl, prefix: init.prefix, logger });
 const sentAt = new Map<string, number>();
+/** Wall clock (Date.now) when each own message's first action arrived, to compare with BullMQ's timestamps. */
+const receivedAt = new Map<string, number>();
+const channelOf = (seq: number) => `c${seq % 7}`;
 const latencies = new Map<string, number>();
 /** Messages whose first outbound action has arrived, whoever enqueued them. */
 let answered = 0;
@@ -74,7 +81,7 @@ function message(text: string): InboundMessageInput {
   return {
     platform: 'discord',
     workspaceId: init.workspaceId,
-    channelId: `c${seq % 7}`,
+    channelId: channelOf(seq),
     messageId: `m${seq}`,
     author: { id: `u${seq % 97}`, name: `user${seq % 97}` },
     text,
@@ -149,6 +156,9 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     loopLagP99Ms: ns(lag.percentile(99)),
     loopLagMaxMs: ns(lag.max),
     enqueueMeanMs: enqueueMs / Math.max(1, ids.length),
+    ...(req.breakdown
+      ? { breakdown: await breakdown(init.redisUrl, init.prefix, receivedWall(measured)) }
+      : {}),
   };
 }
 
@@ -163,7 +173,10 @@ async function main(): Promise<void> {
         answered += 1;
       }
       const t0 = sentAt.get(id);
-      if (t0 !== undefined && !latencies.has(id)) latencies.set(id, performance.now() - t0);
+      if (t0 !== undefined && !latencies.has(id)) {
+        latencies.set(id, performance.now() - t0);
+        receivedAt.set(id, Date.now());
+      }
     },
     { concurrency: 256 },
   );
@@ -185,3 +198,20 @@ void main().catch((error: unknown) => {
   process.send?.({ type: 'error', message: String(error) });
   process.exit(1);
 });
+
+/** Inbound job id → action arrival time, for the measured messages of a phase. */
+function receivedWall(ids: Set<string>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const id of ids) {
+    const at = receivedAt.get(id);
+    if (at === undefined) continue;
+    const ref = {
+      platform: 'discord' as const,
+      workspaceId: init.workspaceId,
+      channelId: channelOf(Number(id.slice(1))),
+      messageId: id,
+    };
+    out.set(inboundJobId(ref), at);
+  }
+  return out;
+}

@@ -191,6 +191,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
       warmupMs: Math.min(3000, o.poissonS * 200),
       drainMs: 5000,
       seed: 3,
+      breakdown: true,
     });
     o.log(
       `  Poisson @ ${poissonRate.toFixed(0)}/s (50 % of capacity) for ${o.poissonS} s: ${poisson.received}/${poisson.sent} actions,` +
@@ -199,6 +200,14 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     );
     const end = await snap();
     const poissonUse = phaseUse(beforePoisson, end);
+    const b = poisson.breakdown;
+    if (b) {
+      o.log(
+        `  Poisson latency by stage (BullMQ timestamps, ${b.samples} jobs): queue wait p50 ${b.queue_wait_p50_ms.toFixed(0)} / p99 ` +
+          `${b.queue_wait_p99_ms.toFixed(0)} ms, in worker ${b.in_worker_p50_ms.toFixed(0)} / ${b.in_worker_p99_ms.toFixed(0)} ms,` +
+          ` outbound hop ${b.outbound_p50_ms.toFixed(0)} / ${b.outbound_p99_ms.toFixed(0)} ms`,
+      );
+    }
     o.log(`  worker while saturated: ${describeUse(satUse)}`);
     o.log(`  worker at 50 % load: ${describeUse(poissonUse)}`);
     o.log(

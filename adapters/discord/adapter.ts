@@ -9,7 +9,7 @@ import type { ChatAdapter } from '../types.ts';
 import { handleButton } from './buttons.ts';
 import { buildClient } from './client.ts';
 import { registerCommands } from './commands.ts';
-import { scrub } from './errors.ts';
+import { logText, scrub } from './errors.ts';
 import { type InboundContext, inboundChain } from './inbound.ts';
 import { type DiscordAdapterOptions, type DiscordTuning, resolveTuning } from './options.ts';
 import { OutboundPerformer } from './outbound.ts';
@@ -100,7 +100,7 @@ export class DiscordAdapter implements ChatAdapter {
     );
     if (this.tuning.registerCommands) {
       await registerCommands(client.rest, applicationId, this.log).catch((error) =>
-        this.log.error({ err: scrub((error as Error).message, token) }, 'could not register /steward'),
+        this.log.error({ err: logText(error, token) }, 'could not register /steward'),
       );
     }
     try {
@@ -134,7 +134,9 @@ export class DiscordAdapter implements ChatAdapter {
     await Promise.allSettled([...this.inFlight]);
     this.typing?.stopAll();
     await client?.destroy().catch((e) => errors.push(e));
-    for (const error of errors) this.log.error({ err: error }, 'Discord adapter cleanup error');
+    for (const error of errors) {
+      this.log.error({ err: logText(error, this.options.token) }, 'Discord adapter cleanup error');
+    }
     this.log.info('Discord adapter stopped');
   }
 
@@ -155,19 +157,14 @@ export class DiscordAdapter implements ChatAdapter {
       });
     } else if (interaction.isChatInputCommand()) {
       const status = this.options.status ?? (() => collectStatus(this.options.queue, store, ['discord']));
-      await handleSlash(interaction, { store, status, labels: this.options.labels, log: this.log });
+      await handleSlash(interaction, { store, status, labels: this.options.labels, token, log: this.log });
     }
   }
 
   /** Event handlers run detached from discord.js; errors are logged here, and stop() waits for them. */
   private track(work: Promise<unknown>, what: string): void {
     const tracked = work
-      .catch((error) =>
-        this.log.error(
-          { err: scrub((error as Error)?.message ?? String(error), this.options.token) },
-          `${what} failed`,
-        ),
-      )
+      .catch((error) => this.log.error({ err: logText(error, this.options.token) }, `${what} failed`))
       .finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }

@@ -1,6 +1,7 @@
 import {
   type APIEmbed,
   type ButtonInteraction,
+  GuildMember,
   MessageFlags,
   PermissionFlagsBits,
   type PermissionResolvable,
@@ -48,14 +49,33 @@ function targetOf(
   return parts.length >= 5 ? { channelId: parts.at(-2)!, messageId: parts.at(-1)! } : null;
 }
 
+/**
+ * Whether the clicker may do this. Discord sends their permissions in the alert's channel; deleting also needs
+ * Manage Messages where the flagged message is (channel overrides there may deny it), computed from the cache.
+ */
+function allowed(
+  interaction: ButtonInteraction<'cached' | 'raw'>,
+  action: ModAction,
+  flagId: string,
+): boolean {
+  const need = NEEDS[action].permission;
+  if (!interaction.memberPermissions.has(need)) return false;
+  if (action === 'timeout') return true;
+  const target = targetOf(interaction, flagId);
+  const channel = target ? interaction.guild?.channels.cache.get(target.channelId) : undefined;
+  const member = interaction.member;
+  // Uncached guild or channel: the alert-channel permissions are all there is to go on.
+  if (!channel || !(member instanceof GuildMember)) return true;
+  return channel.permissionsFor(member).has(need);
+}
+
 /** A moderator clicked Dismiss / Delete / Timeout on an alert. */
 export async function handleButton(interaction: ButtonInteraction, deps: ButtonDeps): Promise<void> {
   const parsed = parseButtonId(interaction.customId);
   if (!parsed) return;
   const { action, flagId } = parsed;
   const need = NEEDS[action];
-  // Discord computes the clicker's permissions in this channel and sends them with the interaction.
-  if (!interaction.inGuild() || !interaction.memberPermissions?.has(need.permission)) {
+  if (!interaction.inGuild() || !allowed(interaction, action, flagId)) {
     await interaction.reply({
       content: `You need the **${need.name}** permission to do that.`,
       flags: MessageFlags.Ephemeral,

@@ -16,6 +16,15 @@ export function scrubUrlTokens(text: string): string {
   return text.replace(/\/(interactions|webhooks)\/(\d+)\/[\w.-]+/g, '/$1/$2/[redacted]');
 }
 
+/**
+ * An error as a log field: its message, scrubbed. Raw discord.js errors are never logged whole, because their
+ * enumerable `url` carries interaction tokens.
+ */
+export function logText(error: unknown, token: string): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return scrub(text, token);
+}
+
 /** Text of an error with the bot token and any interaction token removed. */
 export function scrub(text: string, token: string): string {
   return scrubUrlTokens(scrubSecrets(text, [token]));

@@ -6,7 +6,7 @@ import { RetryLaterError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
 import { alertButtons, alertEmbed } from './alert.ts';
-import { isGone, toStewardError } from './errors.ts';
+import { isGone, logText, toStewardError } from './errors.ts';
 import type { DiscordTuning } from './options.ts';
 import { splitMessage } from './split.ts';
 import type { TypingIndicators } from './typing.ts';
@@ -65,7 +65,7 @@ export class OutboundPerformer {
     } catch (error) {
       await store
         .releaseDelivery(key)
-        .catch((e) => log.warn({ err: e, key }, 'could not release delivery claim'));
+        .catch((e) => log.warn({ err: logText(e, token), key }, 'could not release delivery claim'));
       throw toStewardError(error, token, what);
     }
     await store.confirmDelivery(key, tuning.deliveryRetainMs, result);

@@ -12,11 +12,13 @@ import { UserError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
 import { COMMAND_NAME } from './commands.ts';
+import { logText } from './errors.ts';
 
 export interface SlashDeps {
   store: Store;
   status: () => Promise<StatusInfo>;
   labels?: readonly string[] | undefined;
+  token: string;
   log: Logger;
 }
 
@@ -94,7 +96,7 @@ export async function handleSlash(interaction: ChatInputCommandInteraction, deps
       await interaction.editReply({ content: [error.message, error.hint].filter(Boolean).join(' ') });
       return;
     }
-    deps.log.error({ err: error, command }, 'slash command failed');
+    deps.log.error({ err: logText(error, deps.token), command }, 'slash command failed');
     await interaction.editReply({
       content: 'Something went wrong; the error was logged. Try again in a moment.',
     });

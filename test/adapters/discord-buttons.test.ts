@@ -1,3 +1,4 @@
+import { PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertAction } from '../../src/domain/action.ts';
 import type { FlagRecord } from '../../src/store/types.ts';
@@ -97,6 +98,35 @@ describe('Discord adapter: alert buttons', () => {
     expect(String(interaction.callbacks[0]?.data?.content)).toContain('Manage Messages');
     expect(emulator.find('DELETE', /\/messages\//)).toHaveLength(0);
     expect((await store.getFlag(flagId))?.status).toBe('open');
+  });
+
+  it('GIVEN a moderator denied Manage Messages where the message is WHEN they click Delete THEN refused', async () => {
+    const { emulator, community, adapter, flagId, alertMessage } = await flagged();
+    const general = adapter.discord.channels.cache.get(community.general);
+    // Overwrites change through CHANNEL_UPDATE on Discord; the emulator updates both sides the same way.
+    const overwrite = {
+      id: community.roles.moderator,
+      type: 0 as const,
+      allow: 0n,
+      deny: PermissionFlagsBits.ManageMessages,
+    };
+    emulator.state.channels.get(community.general)!.overwrites = [overwrite];
+    emulator.gateway.dispatch(
+      'CHANNEL_UPDATE',
+      emulator.state.channelPayload(emulator.state.channels.get(community.general)!),
+    );
+    await emulator.waitFor(
+      'the overwrite in the cache',
+      () => general && 'permissionOverwrites' in general && general.permissionOverwrites.cache.size > 0,
+    );
+    const interaction = click(emulator, {
+      user: community.users.moderator,
+      messageId: alertMessage.id,
+      customId: `steward:delete:${flagId}`,
+    });
+    await emulator.waitFor('the refusal', () => interaction.callbacks[0]);
+    expect(interaction.callbacks[0]).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(emulator.find('DELETE', /\/messages\//)).toHaveLength(0);
   });
 
   it('GIVEN a moderator WHEN they click Timeout THEN the author is timed out for 10 minutes and it is logged', async () => {

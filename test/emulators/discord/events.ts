@@ -135,13 +135,13 @@ function pushInteraction(
       ? {
           guild_id: guildId,
           guild: { id: guildId, locale: 'en-US', features: [] },
-          member: state.memberPayload(guildId, member),
+          member: state.memberPayload(guildId, member, true, input.channelId),
           guild_locale: 'en-US',
           context: 0,
           authorizing_integration_owners: { 0: guildId },
         }
       : { user: state.userPayload(input.user), context: 1, authorizing_integration_owners: {} }),
-    app_permissions: state.permissionsOf(guildId ?? '', state.botUser.id).toString(),
+    app_permissions: state.permissionsIn(guildId ?? '', state.botUser.id, input.channelId).toString(),
     locale: 'en-US',
     entitlements: [],
     attachment_size_limit: 10_485_760,

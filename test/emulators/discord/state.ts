@@ -30,6 +30,8 @@ export interface EmuChannel {
   name: string;
   guildId?: string;
   parentId?: string;
+  /** Permission overwrites (type 0 = role, 1 = member); threads use their parent's. */
+  overwrites?: Array<{ id: string; type: 0 | 1; allow: bigint; deny: bigint }>;
 }
 
 export interface EmuGuild {
@@ -93,6 +95,31 @@ export class EmulatorState {
     return (bits & PermissionFlagsBits.Administrator) !== 0n ? allPermissions() : bits;
   }
 
+  /** Permissions in a channel: guild permissions, then @everyone, role and member overwrites, as Discord applies them. */
+  permissionsIn(guildId: string, userId: string, channelId: string): bigint {
+    let bits = this.permissionsOf(guildId, userId);
+    if ((bits & PermissionFlagsBits.Administrator) !== 0n) return bits;
+    const channel = this.channels.get(channelId);
+    const source = channel?.parentId ? this.channels.get(channel.parentId) : channel;
+    const overwrites = source?.overwrites ?? [];
+    const roles = new Set(this.member(guildId, userId)?.roles ?? []);
+    const apply = (o: { allow: bigint; deny: bigint }) => {
+      bits = (bits & ~o.deny) | o.allow;
+    };
+    for (const o of overwrites) if (o.type === 0 && o.id === guildId) apply(o);
+    let allow = 0n;
+    let deny = 0n;
+    for (const o of overwrites) {
+      if (o.type === 0 && roles.has(o.id)) {
+        allow |= o.allow;
+        deny |= o.deny;
+      }
+    }
+    apply({ allow, deny });
+    for (const o of overwrites) if (o.type === 1 && o.id === userId) apply(o);
+    return bits;
+  }
+
   userPayload(user: EmuUser): Record<string, unknown> {
     return {
       id: user.id,
@@ -104,7 +131,13 @@ export class EmulatorState {
     };
   }
 
-  memberPayload(guildId: string, member: EmuMember, withUser = true): Record<string, unknown> {
+  /** A member as Discord sends it; `channelId` makes `permissions` the ones in that channel (interactions). */
+  memberPayload(
+    guildId: string,
+    member: EmuMember,
+    withUser = true,
+    channelId?: string,
+  ): Record<string, unknown> {
     return {
       ...(withUser ? { user: this.userPayload(member.user) } : {}),
       nick: member.nick ?? null,
@@ -114,7 +147,10 @@ export class EmulatorState {
       mute: false,
       flags: 0,
       communication_disabled_until: member.communicationDisabledUntil ?? null,
-      permissions: this.permissionsOf(guildId, member.user.id).toString(),
+      permissions: (channelId
+        ? this.permissionsIn(guildId, member.user.id, channelId)
+        : this.permissionsOf(guildId, member.user.id)
+      ).toString(),
     };
   }
 
@@ -123,7 +159,12 @@ export class EmulatorState {
     if (channel.guildId) {
       base.guild_id = channel.guildId;
       base.position = 0;
-      base.permission_overwrites = [];
+      base.permission_overwrites = (channel.overwrites ?? []).map((o) => ({
+        id: o.id,
+        type: o.type,
+        allow: o.allow.toString(),
+        deny: o.deny.toString(),
+      }));
     }
     if (channel.parentId) {
       base.parent_id = channel.parentId;

@@ -1,0 +1,58 @@
+/**
+ * Where enqueue → action time goes, from BullMQ's own job timestamps (all on this machine's clock): waiting in
+ * the inbound queue (added → processedOn), inside the worker (processedOn → finishedOn: batch wait, models,
+ * decisions, outbound enqueue), and the outbound hop to the adapter (finishedOn → action received).
+ */
+import { Queue } from 'bullmq';
+import { INBOUND_QUEUE } from '../queue/types.ts';
+import { percentile } from './stats.ts';
+
+export interface Breakdown {
+  samples: number;
+  queue_wait_p50_ms: number;
+  queue_wait_p99_ms: number;
+  in_worker_p50_ms: number;
+  in_worker_p99_ms: number;
+  outbound_p50_ms: number;
+  outbound_p99_ms: number;
+}
+
+/** `received`: inbound job id → Date.now() when the adapter got the message's first action. */
+export async function breakdown(
+  url: string,
+  prefix: string,
+  received: Map<string, number>,
+): Promise<Breakdown> {
+  const { hostname, port } = new URL(url);
+  const queue = new Queue(INBOUND_QUEUE, {
+    connection: { host: hostname, port: Number(port || 6379) },
+    prefix,
+  });
+  const wait: number[] = [];
+  const inWorker: number[] = [];
+  const outbound: number[] = [];
+  try {
+    const ids = [...received.keys()].slice(-1000);
+    console.error("DEBUG", ids.length, ids[0], await queue.getJob(ids[0]!).then((j) => j?.id), await queue.count());
+    for (let i = 0; i < ids.length; i += 100) {
+      const jobs = await Promise.all(ids.slice(i, i + 100).map((id) => queue.getJob(id)));
+      jobs.forEach((job, k) => {
+        if (!job?.processedOn || !job.finishedOn) return;
+        wait.push(job.processedOn - job.timestamp);
+        inWorker.push(job.finishedOn - job.processedOn);
+        outbound.push(Math.max(0, received.get(ids[i + k]!)! - job.finishedOn));
+      });
+    }
+  } finally {
+    await queue.close();
+  }
+  return {
+    samples: wait.length,
+    queue_wait_p50_ms: percentile(wait, 50),
+    queue_wait_p99_ms: percentile(wait, 99),
+    in_worker_p50_ms: percentile(inWorker, 50),
+    in_worker_p99_ms: percentile(inWorker, 99),
+    outbound_p50_ms: percentile(outbound, 50),
+    outbound_p99_ms: percentile(outbound, 99),
+  };
+}
