@@ -97,7 +97,7 @@ export function deleteRefusal(code: string | undefined, haveUserToken: boolean):
   if (code === 'cant_delete_message' && !haveUserToken) {
     return (
       "Slack lets a bot delete only its own messages. To delete members' messages, give Steward a user token of a " +
-      'workspace admin with chat:write (SLACK_USER_TOKEN); see docs/slack.md.'
+      'workspace admin with chat:write (SLACK_USER_TOKEN); see "Connect to Slack" in the README.'
     );
   }
   if (code === 'cant_delete_message')

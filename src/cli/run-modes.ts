@@ -15,8 +15,16 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** Resolves once `target` was stopped by a signal (or by `finished`), with the exit code. */
-async function runUntilStopped(target: Stoppable, logger: Logger, finished?: Promise<void>): Promise<number> {
+/**
+ * Starts `target` with the signal handler already installed (a SIGTERM during start-up stops it cleanly
+ * instead of killing the process), then resolves once it was stopped by a signal or by `finished`.
+ */
+async function runUntilStopped(
+  target: Stoppable,
+  logger: Logger,
+  start: () => Promise<void>,
+  options: { finished?: () => Promise<void>; stderr?: Pick<Io, 'stderr'>['stderr']; running?: string } = {},
+): Promise<number> {
   let stopped!: () => void;
   const signalled = new Promise<void>((resolve) => {
     stopped = resolve;
@@ -26,7 +34,13 @@ async function runUntilStopped(target: Stoppable, logger: Logger, finished?: Pro
     await target.stop();
   }, logger);
   try {
-    await (finished ? Promise.race([finished, signalled]) : signalled);
+    try {
+      await start();
+    } catch (error) {
+      return await failedStart(error, target, { stderr: options.stderr ?? process.stderr });
+    }
+    if (options.running) logger.info(options.running);
+    await (options.finished ? Promise.race([options.finished(), signalled]) : signalled);
     await target.stop();
     return 0;
   } finally {
@@ -46,28 +60,28 @@ export async function runLocal(config: Config, logger: Logger, io: Io): Promise<
   const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true;
   const { app, chat } = createLocalApp(config, logger, { input: io.stdin, output: io.stdout, interactive });
   if (interactive) io.stdout.write('Loading the models…\n');
-  try {
-    await app.start();
-  } catch (error) {
-    return failedStart(error, app, io);
-  }
-  return runUntilStopped(app, logger, chat.finished());
+  return runUntilStopped(app, logger, () => app.start(), {
+    finished: () => chat.finished(),
+    stderr: io.stderr,
+  });
 }
 
 /** `steward bot`: the configured platform adapters, until SIGINT/SIGTERM. */
 export async function runBot(config: Config, logger: Logger): Promise<number> {
   const app = await createBotApp(config, logger);
-  try {
-    await app.start();
-  } catch (error) {
-    return failedStart(error, app, { stderr: process.stderr });
-  }
-  logger.info('steward bot running');
-  return runUntilStopped(app, logger);
+  return runUntilStopped(app, logger, () => app.start(), { running: 'steward bot running' });
 }
 
 /** `steward worker`: BullMQ consumer with the models, until SIGINT/SIGTERM. */
 export async function runWorker(config: Config, logger: Logger): Promise<number> {
-  const worker = await runWorkerProcess(config, logger);
-  return runUntilStopped(worker, logger);
+  let worker: Stoppable | undefined;
+  const target: Stoppable = { stop: async () => worker?.stop() };
+  return runUntilStopped(
+    target,
+    logger,
+    async () => {
+      worker = await runWorkerProcess(config, logger);
+    },
+    { running: 'steward worker running' },
+  );
 }

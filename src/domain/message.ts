@@ -66,7 +66,7 @@ export function refOf(message: InboundMessage): MessageRef {
 
 /** Job id of an inbound message: a redelivered platform event maps to the same job. */
 export function inboundJobId(ref: MessageRef): string {
-  // BullMQ forbids ':' only in custom ids that look like integers; keep the readable form but escape ':' in parts.
+  // Readable domain id; the BullMQ driver encodes it (queue/bullmq-ids.ts) because BullMQ rejects most ids with ":".
   const part = (s: string) => s.replaceAll('%', '%25').replaceAll(':', '%3A');
   return [ref.platform, ref.workspaceId, ref.channelId, ref.messageId].map(part).join(':');
 }
