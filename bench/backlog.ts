@@ -1,13 +1,13 @@
 /** Backlog control for the saturated phase: pre-fill the inbound queue while paused, discard what is left. */
 import { Queue } from 'bullmq';
 import { BullMQDriver } from '../queue/bullmq.ts';
+import { redisOptionsFromUrl } from '../queue/bullmq-ids.ts';
 import { INBOUND_QUEUE } from '../queue/types.ts';
 import { createLogger } from '../src/logger.ts';
 import { sleep } from './stats.ts';
 
 function inboundQueue(url: string, prefix: string): Queue {
-  const { hostname, port } = new URL(url);
-  return new Queue(INBOUND_QUEUE, { connection: { host: hostname, port: Number(port || 6379) }, prefix });
+  return new Queue(INBOUND_QUEUE, { connection: redisOptionsFromUrl(url), prefix });
 }
 
 /**

@@ -4,6 +4,7 @@
  * decisions, outbound enqueue), and the outbound hop to the adapter (finishedOn → action received).
  */
 import { Queue } from 'bullmq';
+import { redisOptionsFromUrl, toBullId } from '../queue/bullmq-ids.ts';
 import { INBOUND_QUEUE } from '../queue/types.ts';
 import { percentile } from './stats.ts';
 
@@ -33,9 +34,8 @@ export async function breakdown(
   const outbound: number[] = [];
   try {
     const ids = [...received.keys()].slice(-1000);
-    console.error("DEBUG", ids.length, ids[0], await queue.getJob(ids[0]!).then((j) => j?.id), await queue.count());
     for (let i = 0; i < ids.length; i += 100) {
-      const jobs = await Promise.all(ids.slice(i, i + 100).map((id) => queue.getJob(id)));
+      const jobs = await Promise.all(ids.slice(i, i + 100).map((id) => queue.getJob(toBullId(id))));
       jobs.forEach((job, k) => {
         if (!job?.processedOn || !job.finishedOn) return;
         wait.push(job.processedOn - job.timestamp);

@@ -58,6 +58,12 @@ export const ConfigSchema = z.object({
       replyBatchSize: int(1, 64).default(8),
       /** Generated reply length cap. */
       maxReplyTokens: int(1, 256).default(32),
+      /** BullMQ job lock; a worker that stops renewing it (crashed) loses its jobs to others after this. */
+      lockDurationMs: int(1000, 600_000).default(30_000),
+      /** How often BullMQ looks for stalled jobs of crashed workers. */
+      stalledIntervalMs: int(1000, 600_000).default(30_000),
+      /** Times a job may stall (its worker died) before it goes to the failed set. */
+      maxStalledCount: int(0, 100).default(3),
     })
     .prefault({}),
   discord: z
@@ -114,6 +120,9 @@ export const ENV_KEYS: Record<string, string> = {
   STEWARD_CONCURRENCY: 'worker.concurrency',
   STEWARD_REPLY_BATCH_SIZE: 'worker.replyBatchSize',
   STEWARD_MAX_REPLY_TOKENS: 'worker.maxReplyTokens',
+  STEWARD_LOCK_DURATION_MS: 'worker.lockDurationMs',
+  STEWARD_STALLED_INTERVAL_MS: 'worker.stalledIntervalMs',
+  STEWARD_MAX_STALLED_COUNT: 'worker.maxStalledCount',
   DISCORD_TOKEN: 'discord.token',
   DISCORD_APPLICATION_ID: 'discord.applicationId',
   DISCORD_API_URL: 'discord.apiUrl',

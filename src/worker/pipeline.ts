@@ -28,7 +28,9 @@ export interface WorkerDeps {
   store: Store;
   engine: InferenceEngine;
   logger: Logger;
-  config: Pick<Config, 'worker'>;
+  config: {
+    worker: Pick<Config['worker'], 'batchSize' | 'concurrency' | 'replyBatchSize' | 'maxReplyTokens'>;
+  };
   options?: Partial<WorkerOptions>;
 }
 

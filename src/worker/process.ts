@@ -49,7 +49,16 @@ export async function runWorkerProcess(
   // The inference thread keeps this event loop free, so BullMQ's lock renewals stay on time during a batch.
   const engine = options.engine ?? createThreadEngine(config, logger);
   const store = options.store ?? new RedisStore({ url, prefix: config.redis.prefix });
-  const queue = new BullMQDriver({ url, prefix: config.redis.prefix, logger, ...options.queue });
+  const { lockDurationMs, stalledIntervalMs, maxStalledCount } = config.worker;
+  const queue = new BullMQDriver({
+    url,
+    prefix: config.redis.prefix,
+    logger,
+    lockDurationMs,
+    stalledIntervalMs,
+    maxStalledCount,
+    ...options.queue,
+  });
 
   // Closed in reverse order of starting; each step is attempted and reported even when an earlier one failed.
   const started: Array<{ name: string; stop: () => Promise<void> }> = [];
