@@ -12,6 +12,8 @@ export const STRONG_SENTIMENT = 0.8;
 export interface Decision {
   actions: Array<ReactAction | AlertAction | HideAction>;
   reply: { reason: 'mention' | 'topic' | 'direct'; topic?: string } | null;
+  /** The message goes into the flag log (flagged and not exempt), even when no moderation channel is set. */
+  flag: boolean;
 }
 
 /** Applies thresholds and topic matches to raw signals. */
@@ -73,7 +75,8 @@ export function decide(message: InboundMessage, analysis: Analysis, settings: Wo
   }
 
   const flagged = analysis.moderation.flagged;
-  if (flagged.length > 0 && !exempt && settings.moderationChannelId !== null) {
+  const flag = flagged.length > 0 && !exempt;
+  if (flag && settings.moderationChannelId !== null) {
     const flagId = flagIdOf(message);
     const autoHide = settings.moderationMode === 'auto-hide';
     actions.push({
@@ -92,7 +95,7 @@ export function decide(message: InboundMessage, analysis: Analysis, settings: Wo
     if (autoHide) actions.push({ kind: 'hide', key: `${base}:hide`, target, flagId });
   }
 
-  return { actions, reply: replyIntent(message, analysis, settings, flagged.length > 0) };
+  return { actions, reply: replyIntent(message, analysis, settings, flagged.length > 0), flag };
 }
 
 function replyIntent(

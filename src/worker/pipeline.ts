@@ -151,7 +151,9 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
       if (outcome instanceof StewardError) throw outcome;
       const { decision } = outcome;
       const alert = decision.actions.find((a) => a.kind === 'alert');
-      if (alert) await store.recordFlag(flagRecord(message, outcome.analysis, alert.autoHidden));
+      // Logged even without a moderation channel, so `/steward flags` and status still show it.
+      if (decision.flag)
+        await store.recordFlag(flagRecord(message, outcome.analysis, alert?.autoHidden ?? false));
       await queue.enqueueOutbound(message.platform, decision.actions);
       if (decision.reply !== null) {
         const text = await replyBatcher.submit(replyRequestFor(message, decision.reply.topic));

@@ -84,9 +84,16 @@ describe('decide', () => {
     expect(hide?.kind === 'hide' && hide.flagId).toBe(flagIdOf(message()));
   });
 
-  it('GIVEN a toxic message WHEN the channel is exempt THEN no alert', () => {
-    const { actions } = run(toxic, defaultSettings({ moderationChannelId: 'mods', exemptChannels: ['c1'] }));
-    expect(actions).toEqual([]);
+  it('GIVEN a toxic message WHEN the channel is exempt THEN no alert and nothing logged', () => {
+    const decision = run(toxic, defaultSettings({ moderationChannelId: 'mods', exemptChannels: ['c1'] }));
+    expect(decision.actions).toEqual([]);
+    expect(decision.flag).toBe(false);
+  });
+
+  it('GIVEN a toxic message WHEN no moderation channel is set THEN no alert but the flag is logged', () => {
+    const decision = run(toxic, defaultSettings());
+    expect(decision.actions.some((a) => a.kind === 'alert')).toBe(false);
+    expect(decision.flag).toBe(true);
   });
 
   it('GIVEN a toxic message WHEN the author has an exempt role THEN no alert', () => {
