@@ -33,7 +33,10 @@ export async function breakdown(
   const inWorker: number[] = [];
   const outbound: number[] = [];
   try {
-    const ids = [...received.keys()].slice(-1000);
+    // An even sample over the whole phase (the tail alone could miss a burst).
+    const all = [...received.keys()];
+    const step = Math.max(1, Math.ceil(all.length / 1000));
+    const ids = all.filter((_, i) => i % step === 0);
     for (let i = 0; i < ids.length; i += 100) {
       const jobs = await Promise.all(ids.slice(i, i + 100).map((id) => queue.getJob(toBullId(id))));
       jobs.forEach((job, k) => {

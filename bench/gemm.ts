@@ -85,10 +85,18 @@ export interface Gemm {
   release(): Promise<void>;
 }
 
-/** A square GEMM session (1024³ by default) with `threads` intra-op threads. */
-export async function createGemm(kind: 'fp32' | 'int8', threads: number, size = 1024): Promise<Gemm> {
+/**
+ * A GEMM session, [m × k] · [k × n], with `threads` intra-op threads: 1024³ by default (the roof), or a model's
+ * own shapes (tokens of a bucket × d_model × ffn) to show what GEMMs that small reach.
+ */
+export async function createGemm(
+  kind: 'fp32' | 'int8',
+  threads: number,
+  shape: { m: number; k: number; n: number } = { m: 1024, k: 1024, n: 1024 },
+): Promise<Gemm> {
+  const { m, k, n } = shape;
   const op = kind === 'int8' ? 'MatMulInteger' : 'MatMul';
-  const session = await ort.InferenceSession.create(matmulModel(op, size, size, size), {
+  const session = await ort.InferenceSession.create(matmulModel(op, m, k, n), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
@@ -97,15 +105,15 @@ export async function createGemm(kind: 'fp32' | 'int8', threads: number, size = 
     kind === 'int8'
       ? new ort.Tensor(
           'uint8',
-          new Uint8Array(size * size).map((_, i) => i % 251),
-          [size, size],
+          new Uint8Array(m * k).map((_, i) => i % 251),
+          [m, k],
         )
       : new ort.Tensor(
           'float32',
-          new Float32Array(size * size).map((_, i) => (i % 11) / 11),
-          [size, size],
+          new Float32Array(m * k).map((_, i) => (i % 11) / 11),
+          [m, k],
         );
-  const flops = 2 * size ** 3;
+  const flops = 2 * m * k * n;
   const runOnce = async () => {
     const out = await session.run({ A: a });
     for (const t of Object.values(out)) t.dispose();

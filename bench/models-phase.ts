@@ -64,8 +64,6 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
     maxLength,
     signalsInfo.device as 'cpu' | 'cuda',
   );
-  const [gemm32, gemm8] = [await createGemm('fp32', threads), await createGemm('int8', threads)];
-
   const tokens = naive.tokenCounts(samples.texts);
   const tokensMean = tokens.reduce((a, b) => a + b, 0) / tokens.length;
   const shape = encoderShape(signalsInfo.source);
@@ -75,6 +73,13 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
       `${tokensMean.toFixed(1)} tokens/msg → ${(flopsPerMsg / 1e6).toFixed(1)} MFLOP/msg (2·MACs, unpadded)`,
   );
 
+  // Roofs: 1024³, and the model's own FFN shape (a bucket of 32 mean-length texts × d_model × ffn).
+  const gemmShape = { m: 32 * Math.round(tokensMean), k: shape.dModel, n: shape.ffn };
+  const gemm32 = await createGemm('fp32', threads);
+  const gemm8 = await createGemm('int8', threads);
+  const shape32 = await createGemm('fp32', threads, gemmShape);
+  const shape8 = await createGemm('int8', threads, gemmShape);
+
   const rounds = quick ? 1 : 4;
   const roundS = quick ? 1 : 4;
   say(`throughput: ${rounds} interleaved rounds (GEMM roofs, engine ${dtype}, engine ${otherDtype}, naive)`);
@@ -82,6 +87,8 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
     [
       gemmContender('gemm_fp32', gemm32),
       gemmContender('gemm_int8', gemm8),
+      gemmContender('shape_fp32', shape32),
+      gemmContender('shape_int8', shape8),
       engineContender(`engine_${dtype}`, engine, samples.texts, batchSize),
       engineContender(`engine_${otherDtype}`, other, samples.texts, batchSize),
       engineContender('engine_local', local, samples.texts, batchSize),
@@ -95,15 +102,20 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
   const analyzeOther = medians[`engine_${otherDtype}`]!;
   const naiveRate = medians.naive!;
   const roof = (d: string) => (d === 'q8' ? medians.gemm_int8! : medians.gemm_fp32!);
+  const shapeRoof = dtype === 'q8' ? medians.shape_int8! : medians.shape_fp32!;
   const achieved = (flopsPerMsg * analyze) / 1e9;
   const rooflineFraction = achieved / roof(dtype);
   say(
-    `  analyze ${analyze.toFixed(0)} msg/s (${dtype}), ${analyzeOther.toFixed(0)} msg/s (${otherDtype}); naive ${naiveRate.toFixed(0)} msg/s ` +
-      `→ ×${(analyze / naiveRate).toFixed(2)}`,
+    `  analyze ${analyze.toFixed(0)} msg/s (${dtype}, inference thread), ${analyzeOther.toFixed(0)} msg/s (${otherDtype}),` +
+      ` ${medians.engine_local!.toFixed(0)} msg/s (${dtype}, same thread); naive ${naiveRate.toFixed(0)} msg/s → ×${(analyze / naiveRate).toFixed(2)}`,
   );
   say(
     `  roof: GEMM 1024³ ${medians.gemm_fp32!.toFixed(0)} GFLOPS fp32, ${medians.gemm_int8!.toFixed(0)} GOPS int8 (MatMulInteger); ` +
       `achieved ${achieved.toFixed(1)} GFLOPS = ${(rooflineFraction * 100).toFixed(1)} % of the ${dtype === 'q8' ? 'int8' : 'fp32'} roof`,
+  );
+  say(
+    `  model-shaped GEMM ${gemmShape.m}×${gemmShape.k}×${gemmShape.n}: ${medians.shape_fp32!.toFixed(0)} GFLOPS fp32, ` +
+      `${medians.shape_int8!.toFixed(0)} GOPS int8 → the engine reaches ${((achieved / shapeRoof) * 100).toFixed(1)} % of what its own shapes allow`,
   );
 
   const split = await measureSplit(
@@ -148,7 +160,15 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
   );
 
   await naive.dispose();
-  await Promise.all([gemm32.release(), gemm8.release(), engine.stop(), other.stop(), local.stop()]);
+  await Promise.all([
+    gemm32.release(),
+    gemm8.release(),
+    shape32.release(),
+    shape8.release(),
+    engine.stop(),
+    other.stop(),
+    local.stop(),
+  ]);
 
   return {
     analyze,
@@ -167,6 +187,8 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
       gemm_int8_gops: medians.gemm_int8,
       roofline_fraction: rooflineFraction,
       roofline_fraction_vs_fp32_roof: achieved / medians.gemm_fp32!,
+      gemm_model_shape: { ...gemmShape, fp32_gflops: medians.shape_fp32, int8_gops: medians.shape_int8 },
+      roofline_fraction_model_shape: achieved / shapeRoof,
       [`roofline_fraction_${otherDtype}`]: (flopsPerMsg * analyzeOther) / 1e9 / roof(otherDtype),
       split_us_per_msg: split,
       bucket_sweep: sweep,

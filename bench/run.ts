@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { type QueueFigures, runQueueBench } from './latency.ts';
 import { runModelPhase } from './models-phase.ts';
-import { ensureRedis } from './redis.ts';
+import { type BenchRedis, ensureRedis } from './redis.ts';
 import { checkTargets, jsonSafe, machine, targetLines } from './report.ts';
 import { describeLengths, loadSamples } from './samples.ts';
 
@@ -63,6 +63,19 @@ async function main(): Promise<void> {
     '  (shared machine: absolute figures are noisy; ratios are measured side by side in interleaved rounds)',
   );
 
+  // Redis first, so a missing one is reported before minutes of model work; the queue half is then skipped.
+  let redis: BenchRedis | null = null;
+  let redisHow = 'skipped (--skip-queue)';
+  if (!args['skip-queue']) {
+    try {
+      redis = await ensureRedis();
+      redisHow = redis.how;
+    } catch (error) {
+      redisHow = `unavailable: ${(error as Error).message}`;
+      say(`redis ${redisHow} — the queue figures (p50/p99, capacity, RSS, loop lag) will be null`);
+    }
+  }
+
   const samples = loadSamples(quick ? 512 : 2000);
   say(`samples: ${samples.texts.length} from ${samples.source}; ${describeLengths(samples.texts)}`);
 
@@ -77,11 +90,8 @@ async function main(): Promise<void> {
   const { analyze, info, signals: signalsInfo } = models;
 
   let queue: QueueFigures | null = null;
-  let redisHow = 'skipped (--skip-queue)';
-  if (!args['skip-queue']) {
+  if (redis) {
     say('queue: BullMQ + worker process + adapter process…');
-    const redis = await ensureRedis();
-    redisHow = redis.how;
     say(`  redis ${redis.url} (${redis.how}), prefix ${redis.prefix}`);
     try {
       queue = await runQueueBench({

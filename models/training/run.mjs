@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -65,6 +65,7 @@ function readLines(p) {
 export function cleanText(t) {
   return t
     .replaceAll('\\n', ' ')
+    .replaceAll('\\u2019', '\u2019') // a dataset escape artefact (SemEval / TweetEval text)
     .replace(/(https?:\/\/\S+|www\.\S+)/giu, 'http')
     .replace(/\bURL\b/gu, 'http')
     .replace(/@[\p{L}\p{N}\p{M}_]+/gu, '@user')
@@ -196,14 +197,19 @@ async function evaluateSignals(dir, dtype, data, limit) {
   const NE = (await infer(intents.map((i) => i.replaceAll('_', ' ')))).emb.map((v) => Array.from(v));
   rows.clinc_names = clinc(NE, cfg.topic_threshold);
   // throughput on ~24-token chat messages, batch 64, 2 intra-op threads
-  const msgs = cl.val.map((x) => `${x[0]} lol this is so good 😂`).slice(0, 1024);
+  const msgs = cl.val.map((x) => `${x[0]} lol this is so good, thanks everyone for the help 😂🔥`).slice(0, 1024);
   const lens = msgs.map((m) => tok(m).input_ids.dims[1]);
-  const t0 = performance.now();
-  for (let s2 = 0; s2 < msgs.length; s2 += 64) {
-    const enc = tok(msgs.slice(s2, s2 + 64), { padding: true, truncation: true, max_length: cfg.max_length });
-    await model({ input_ids: enc.input_ids, attention_mask: enc.attention_mask });
+  // best of 3 passes (the machine is shared; tokenization included)
+  let best = Number.POSITIVE_INFINITY;
+  for (let rep = 0; rep < 3; rep++) {
+    const t0 = performance.now();
+    for (let s2 = 0; s2 < msgs.length; s2 += 64) {
+      const enc = tok(msgs.slice(s2, s2 + 64), { padding: true, truncation: true, max_length: cfg.max_length });
+      await model({ input_ids: enc.input_ids, attention_mask: enc.attention_mask });
+    }
+    best = Math.min(best, performance.now() - t0);
   }
-  rows.msgs_per_s = msgs.length / ((performance.now() - t0) / 1000);
+  rows.msgs_per_s = msgs.length / (best / 1000);
   rows.mean_tokens = lens.reduce((a, b) => a + b, 0) / lens.length;
   return rows;
 }
@@ -287,7 +293,7 @@ function outDir(a, d) {
   return argVal(a, '--out') || d;
 }
 
-main().catch((e) => {
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) main().catch((e) => {
   console.error(e);
   process.exit(1);
 });

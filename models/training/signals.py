@@ -393,7 +393,7 @@ def calibrate(a, model_file, tok=None, data=None):
     for k in D.MODERATION_LABELS:
         t, f = D.best_f1_threshold(gold[k], probs[k])
         f1_thr[k] = round(t, 3)
-        tp, prec, rec = D.precise_threshold(gold[k], probs[k], target_precision=0.8, min_t=max(0.5, t))
+        tp, prec, rec = D.precise_threshold(gold[k], probs[k], beta=0.5, min_t=t)
         default_thr[k] = round(tp, 3)
         notes[k] = {"f1_threshold": round(t, 3), "train_dev_macro_f1": round(f, 4), "default_threshold": round(tp, 3),
                     "train_dev_precision_at_default": round(prec, 4), "train_dev_recall_at_default": round(rec, 4)}

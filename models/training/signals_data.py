@@ -258,20 +258,22 @@ def best_f1_threshold(y, prob):
     return best
 
 
-def precise_threshold(y, prob, target_precision=0.8, min_t=0.5):
-    """Smallest threshold >= min_t whose precision on y reaches target (falls back to the best precision)."""
+def precise_threshold(y, prob, beta=0.5, min_t=0.5, min_pred=5):
+    """Precision-leaning threshold: maximises F-beta (beta=0.5 weighs precision twice as much as recall)
+    over thresholds >= min_t that still flag at least `min_pred` examples. Returns (t, precision, recall)."""
     y = np.asarray(y).astype(bool)
     best = None
-    for t in np.linspace(min_t, 0.99, 50):
+    for t in np.arange(min_t, 0.991, 0.01):
         p = prob >= t
-        if p.sum() < 5:
+        if p.sum() < min_pred:
             break
         prec, rec = precision_recall(y, p)
-        if prec >= target_precision:
-            return float(t), prec, rec
-        if best is None or prec > best[1]:
-            best = (float(t), prec, rec)
-    return best if best else (0.9, 0.0, 0.0)
+        fb = (1 + beta ** 2) * prec * rec / max(beta ** 2 * prec + rec, 1e-9)
+        if best is None or fb > best[0]:
+            best = (fb, float(t), prec, rec)
+    if best is None:
+        return float(min_t), 0.0, 0.0
+    return best[1], best[2], best[3]
 
 
 def clinc_eval(emb_fn, protos_texts, protos_labels, intents, eval_texts, eval_labels, oos_texts, thr):
