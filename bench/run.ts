@@ -62,6 +62,12 @@ async function main(): Promise<void> {
   say(
     '  (shared machine: absolute figures are noisy; ratios are measured side by side in interleaved rounds)',
   );
+  if ((m.loadavg_1m as number) > (m.cores as number) / 2) {
+    say(
+      `  WARNING: load ${m.loadavg_1m} on ${m.cores} cores before starting: other processes hold the cores, ` +
+        'and multi-threaded onnxruntime runs stall on them; expect low, noisy figures',
+    );
+  }
 
   // Redis first, so a missing one is reported before minutes of model work; the queue half is then skipped.
   let redis: BenchRedis | null = null;
