@@ -6,6 +6,7 @@ import type { Store } from '../../src/store/types.ts';
 import { normalise } from './normalise.ts';
 import type { TokenBuckets } from './rate-limit.ts';
 import type { TypingIndicators } from './typing.ts';
+import { compose, type Middleware as GenericMiddleware } from '../middleware.ts';
 
 /** What flows through the inbound chain for one Discord message. */
 export interface InboundContext {
@@ -14,18 +15,8 @@ export interface InboundContext {
   inbound?: InboundMessageInput;
 }
 
-export type Middleware = (ctx: InboundContext, next: () => Promise<void>) => Promise<void>;
-
-/** Runs middleware in order; each decides whether to call next (like bolt's middleware/process.ts). */
-export function compose(chain: Middleware[]): (ctx: InboundContext) => Promise<void> {
-  return (ctx) => {
-    const run = (index: number): Promise<void> => {
-      const middleware = chain[index];
-      return middleware ? middleware(ctx, () => run(index + 1)) : Promise.resolve();
-    };
-    return run(0);
-  };
-}
+export type Middleware = GenericMiddleware<InboundContext>;
+export { compose };
 
 export interface InboundDeps {
   queue: QueueDriver;

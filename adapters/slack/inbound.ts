@@ -4,6 +4,7 @@ import type { Logger } from '../../src/logger.ts';
 import type { BotIdentity, SlackDirectory } from './directory.ts';
 import type { MessageRateLimiter } from './rate-limit.ts';
 import { plainText } from './text.ts';
+import { compose, type Middleware as GenericMiddleware } from '../middleware.ts';
 
 /** The fields of a Slack `message` / `app_mention` event Steward reads. */
 export interface SlackMessageEvent {
@@ -30,18 +31,8 @@ export interface InboundContext {
   result?: EnqueueResult;
 }
 
-export type Middleware = (ctx: InboundContext, next: () => Promise<void>) => Promise<void>;
-
-/** Runs middleware in order; each decides whether to call next (like bolt's middleware/process.ts). */
-export function compose(chain: Middleware[]): (ctx: InboundContext) => Promise<void> {
-  return (ctx) => {
-    const run = (index: number): Promise<void> => {
-      const middleware = chain[index];
-      return middleware ? middleware(ctx, () => run(index + 1)) : Promise.resolve();
-    };
-    return run(0);
-  };
-}
+export type Middleware = GenericMiddleware<InboundContext>;
+export { compose };
 
 export interface InboundDeps {
   queue: QueueDriver;
