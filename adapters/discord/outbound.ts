@@ -1,8 +1,8 @@
+import { deliverOnce } from '../delivery.ts';
 import { createHash } from 'node:crypto';
 import { type REST, Routes } from 'discord.js';
 import type { Action, AlertAction, HideAction, ReactAction, ReplyAction } from '../../src/domain/action.ts';
 import { inboundJobId } from '../../src/domain/message.ts';
-import { RetryLaterError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
 import { alertButtons, alertEmbed } from './alert.ts';
@@ -52,23 +52,13 @@ export class OutboundPerformer {
   /** Runs `post` unless `key` was already delivered; a crash between post and confirm is covered by the nonce. */
   private async once(key: string, what: string, post: () => Promise<string>): Promise<void> {
     const { store, tuning, log, token } = this.deps;
-    if (!(await store.claimDelivery(key, tuning.deliveryLeaseMs))) {
-      if ((await store.deliveryResult(key)) !== null) {
-        log.debug({ key }, 'already delivered; skipped');
-        return;
-      }
-      throw new RetryLaterError(`delivery ${key} is in progress elsewhere`, IN_PROGRESS_RETRY_MS);
-    }
-    let result: string;
-    try {
-      result = await post();
-    } catch (error) {
-      await store
-        .releaseDelivery(key)
-        .catch((e) => log.warn({ err: logText(e, token), key }, 'could not release delivery claim'));
-      throw toStewardError(error, token, what);
-    }
-    await store.confirmDelivery(key, tuning.deliveryRetainMs, result);
+    const result = await deliverOnce(store, key, what, post, {
+      leaseMs: tuning.deliveryLeaseMs,
+      retainMs: tuning.deliveryRetainMs,
+      inProgressRetryMs: IN_PROGRESS_RETRY_MS,
+      toError: (error) => toStewardError(error, token, what),
+      onReleaseError: (e) => log.warn({ err: logText(e, token), key }, 'could not release delivery claim'),
+    });
     log.debug({ key, result }, `${what}: done`);
   }
 

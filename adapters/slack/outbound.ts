@@ -1,6 +1,7 @@
+import { deliverOnce } from '../delivery.ts';
 import type { webApi } from '@slack/bolt';
 import type { Action, AlertAction, HideAction, ReactAction, ReplyAction } from '../../src/domain/action.ts';
-import { PlatformRejectedError, RetryLaterError } from '../../src/errors.ts';
+import { PlatformRejectedError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
 import { alertBlocks, alertFallback } from './blocks.ts';
@@ -53,25 +54,16 @@ export class SlackOutbound {
   }
 
   /** Runs `post` once per key across retries and processes; returns its result (or the earlier one). */
-  async once(key: string, what: string, post: () => Promise<string>): Promise<string> {
-    const { store, tuning } = this.deps;
-    if (!(await store.claimDelivery(key, tuning.deliveryLeaseMs))) {
-      const done = await store.deliveryResult(key);
-      if (done !== null) return done;
+  once(key: string, what: string, post: () => Promise<string>): Promise<string> {
+    const { store, tuning, log, secrets } = this.deps;
+    return deliverOnce(store, key, what, post, {
+      leaseMs: tuning.deliveryLeaseMs,
+      retainMs: tuning.deliveryRetainMs,
       // Claimed by another consumer that has not finished: look again once its lease could have run out.
-      throw new RetryLaterError(`${what}: delivery ${key} is in progress elsewhere`, tuning.deliveryLeaseMs);
-    }
-    let result: string;
-    try {
-      result = await post();
-    } catch (error) {
-      await store
-        .releaseDelivery(key)
-        .catch((e) => this.deps.log.warn({ err: e }, 'releasing a delivery failed'));
-      throw toStewardError(error, what, this.deps.secrets);
-    }
-    await store.confirmDelivery(key, tuning.deliveryRetainMs, result);
-    return result;
+      inProgressRetryMs: tuning.deliveryLeaseMs,
+      toError: (error) => toStewardError(error, what, secrets),
+      onReleaseError: (e) => log.warn({ err: e }, 'releasing a delivery failed'),
+    });
   }
 
   async #reply(action: ReplyAction): Promise<void> {
