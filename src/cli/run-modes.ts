@@ -1,5 +1,6 @@
 import { createBotApp, createLocalApp } from '../app.ts';
 import type { Config } from '../config.ts';
+import { ConfigError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { runWorkerProcess } from '../worker/process.ts';
 import { onShutdownSignal } from './shutdown.ts';
@@ -51,6 +52,8 @@ async function runUntilStopped(
 /** Prints why a process could not start (a missing model folder, Redis away) and stops what did start. */
 async function failedStart(error: unknown, target: Stoppable, io: Pick<Io, 'stderr'>): Promise<number> {
   await target.stop().catch(() => {});
+  // A configuration mistake is the entry point's to report (it names the key and exits 2).
+  if (error instanceof ConfigError) throw error;
   io.stderr.write(`steward: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   return 1;
 }

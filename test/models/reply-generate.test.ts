@@ -37,6 +37,24 @@ function cut(row: bigint[]): number[] {
   return out;
 }
 
+function bundledDtype(): string {
+  const config = JSON.parse(readFileSync(path.join(DIR, 'config.json'), 'utf8'));
+  return config['transformers.js_config']?.dtype ?? 'fp32';
+}
+
+/** Greedy-generates `texts` as one right-padded batch and one by one; returns how many rows are identical. */
+// biome-ignore lint/suspicious/noExplicitAny: transformers.js model/tokenizer objects
+async function batchedVsSingle(m: any, tok: any, texts: string[]): Promise<number> {
+  const batch = await m.generate({ ...tok(texts, { padding: true }), ...GREEDY, max_new_tokens: 20 });
+  const rows = batch.tolist().map(cut);
+  let equal = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const single = await m.generate({ ...tok([texts[i]]), ...GREEDY, max_new_tokens: 20 });
+    if (JSON.stringify(rows[i]) === JSON.stringify(cut(single.tolist()[0]))) equal++;
+  }
+  return equal;
+}
+
 function contextText(turns: string[]): string {
   return turns
     .slice(-steward.max_context_turns)
@@ -85,21 +103,32 @@ describe.skipIf(!present)('reply model (models/bundled/reply)', () => {
     expect(typeof out[0].generated_text).toBe('string');
   });
 
-  it('GIVEN 8 contexts WHEN generating greedily as one padded batch THEN each row equals its one-by-one result', async () => {
+  it('GIVEN 8 contexts WHEN generating greedily as one padded batch THEN rows match their one-by-one results', async () => {
     const texts = parity.cases.slice(0, 8).map((c) => c.text);
     const lengths = texts.map((t) => tokenizer([t]).input_ids.dims[1]);
     expect(new Set(lengths).size).toBeGreaterThan(1); // the batch really is padded
-    const batch = await model.generate({
-      ...tokenizer(texts, { padding: true }),
-      ...GREEDY,
-      max_new_tokens: 20,
-    });
-    const rows = batch.tolist().map(cut);
-    for (let i = 0; i < texts.length; i++) {
-      const single = await model.generate({ ...tokenizer([texts[i]]), ...GREEDY, max_new_tokens: 20 });
-      expect(rows[i]).toEqual(cut(single.tolist()[0]));
+    const equal = await batchedVsSingle(model, tokenizer, texts);
+    if (bundledDtype() === 'fp32') {
+      expect(equal).toBe(texts.length);
+    } else {
+      // int8 files use DynamicQuantizeLinear: one activation scale per tensor, i.e. per *batch*, so the batch
+      // composition can flip a near-tie token. Exact batch invariance is checked on the fp32 export below.
+      expect(equal).toBeGreaterThanOrEqual(texts.length - 2);
     }
   });
+
+  it.skipIf(!existsSync(path.join(FP32_EXPORT, 'onnx', 'encoder_model.onnx')))(
+    'GIVEN the fp32 export WHEN generating 8 padded contexts as one batch THEN every row equals one-by-one',
+    async () => {
+      const fp32 = await T.AutoModelForSeq2SeqLM.from_pretrained(FP32_EXPORT, {
+        dtype: 'fp32',
+        local_files_only: true,
+      });
+      const texts = parity.cases.slice(0, 8).map((c) => c.text);
+      expect(await batchedVsSingle(fp32, tokenizer, texts)).toBe(texts.length);
+    },
+    120_000,
+  );
 
   it('GIVEN random.seed WHEN sampling twice with the same seed THEN the replies are identical', async () => {
     const enc = tokenizer([contextText(['What did you think of the new Batman movie?'])]);
@@ -126,8 +155,7 @@ describe.skipIf(!present)('reply model (models/bundled/reply)', () => {
   });
 
   it('GIVEN parity.json WHEN running parity_reply.mjs on the bundled folder THEN it passes', async () => {
-    const config = JSON.parse(readFileSync(path.join(DIR, 'config.json'), 'utf8'));
-    const dtype = config['transformers.js_config']?.dtype ?? 'fp32';
+    const dtype = bundledDtype();
     const script = path.join(ROOT, 'models', 'training', 'parity_reply.mjs');
     const { stdout } = await run('node', [script, DIR, '--dtype', dtype], { cwd: ROOT, timeout: 110_000 });
     expect(stdout).toContain(`reply parity PASS (${dtype})`);
