@@ -158,7 +158,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     const warmed = await snap();
     const workerRssMb = warmed.rss / 2 ** 20;
 
-    const backlog = Math.min(40_000, Math.ceil(o.capacityGuess * (o.floodS + 3)));
+    const backlog = Math.min(60_000, Math.ceil(2 * o.capacityGuess * (o.floodS + 3)));
     const filled = await prefill(url, prefix, workspaceId, o.texts, backlog);
     const satStart = await snap();
     // A busy community's message rate; the adapter's own work stays small so its loop delay shows blocking.

@@ -1,6 +1,6 @@
 """Steward "reply" model: train / export / eval a small T5-style encoder-decoder from scratch on self_dialogue.
 
-  /usr/bin/python3 models/training/reply.py train  [--data DIR] [--out DIR] [--resume] [--minutes 45] [--smoke]
+  /usr/bin/python3 models/training/reply.py train  [--data DIR] [--out DIR] [--resume] [--minutes 50] [--smoke]
   /usr/bin/python3 models/training/reply.py export [--out DIR] [--dest models/bundled/reply] [--smoke]
   /usr/bin/python3 models/training/reply.py eval   [--out DIR] [--dest models/bundled/reply] [--smoke]
   /usr/bin/python3 models/training/reply.py smoke  [--out DIR]      # train+export+node parity on a tiny slice (< 2 min)
@@ -349,8 +349,8 @@ def main():
                          " budget is kept unless given)")
     ap.add_argument("--max-steps", type=int, default=0)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=1.5e-3)
-    ap.add_argument("--warmup", type=int, default=400)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--d-model", type=int, default=256)
     ap.add_argument("--d-ff", type=int, default=1024)
     ap.add_argument("--heads", type=int, default=4)

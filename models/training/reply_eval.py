@@ -263,7 +263,20 @@ def write_card(args, res):
               f"{_fmt(p.get('logits_max_abs_diff'), 5)} | {p.get('batched_equals_single')} | "
               f"{_fmt(p.get('latency_ms_20_tokens_b1_median'), 0)} |")
     A("")
-    A("The latency column was measured on the shared 2-core training machine while other jobs were running.")
+    A("The latency columns were measured on the shared 2-core training machine while other jobs were running; "
+      "treat them as upper bounds. int8 rows can differ between a padded batch and one-by-one generation "
+      "(DynamicQuantizeLinear uses one activation scale per tensor, i.e. per batch); fp32 is batch-invariant.")
+    A("")
+    A("## Files")
+    A("")
+    A("| file | bytes |")
+    A("|---|---|")
+    for name, size in files:
+        A(f"| `{name}` | {size:,} |")
+    A(f"| **total** | **{total:,}** ({total / 1e6:.1f} MB) |")
+    A("")
+    A("`parity.json` holds the PyTorch reference (8 contexts: input ids, greedy ids, first-step logits) used by "
+      "`parity_reply.mjs` and `test/models/reply-generate.test.ts`. README.md is not counted above when it is rewritten.")
     A("")
     samples = q.get("samples") or f.get("samples") or []
     if samples:
@@ -279,19 +292,26 @@ def write_card(args, res):
     A("")
     A("```sh")
     A("/usr/bin/python3 models/training/tokenizer.py            # shared tokenizer (signals engineer's script)")
-    A("/usr/bin/python3 models/training/reply.py train --minutes 50   # or: npm run train -- reply  (resumable: --resume)")
+    A(f"/usr/bin/python3 models/training/reply.py train --minutes {_fmt(tr.get('budget_minutes'), 0)}   # or: npm run train -- reply --minutes N  (resumable: --resume)")
     A("/usr/bin/python3 models/training/reply.py export         # ONNX fp32+int8 -> work/reply/export, bundle -> models/bundled/reply, Node parity")
     A("/usr/bin/python3 models/training/reply.py eval           # figures above + this README")
     A("node models/training/parity_reply.mjs models/bundled/reply --dtype q8")
     A("nice -n 5 npx vitest run test/models/reply-generate.test.ts")
     A("```")
     A("")
-    A("`reply.py smoke --out DIR` runs a tiny end-to-end version (train a few steps, export, Node parity) in under 2 minutes.")
+    A("Defaults of `reply.py train` are this build's settings (lr 2e-3, warmup 150 steps, batch 64, seed 1234, 1 thread). "
+      "The LR schedule runs on *training time* (the `--minutes` budget, checkpointed every 3 min), not on a step count, "
+      "because the shared machine's speed varied 3-7x with the other jobs; the same command therefore reaches more or "
+      "fewer steps on another machine. This build was started with `--minutes 55` and extended twice with "
+      "`--resume --minutes 65` / `--resume --minutes 85` (an explicit `--minutes` on `--resume` resets the budget).")
+    A("")
+    A("`reply.py smoke --out DIR` runs a tiny end-to-end version (30 steps of a 0.7M model, export, Node parity) in "
+      "1-2.5 minutes depending on machine load.")
     A("")
     A("## Intended use")
     A("")
     A("Light, optional small talk from a self-hosted community bot (e.g. a friendly reply when the bot is mentioned "
-      "in casual chat about movies, music, sports). It is a tiny model trained for under an hour on one small "
+      "in casual chat about movies, music, sports). It is a tiny model trained for about 1.5 hours on one CPU thread on one small "
       "corpus: treat its output as playful filler, not information.")
     A("")
     A("## Known failure modes")
