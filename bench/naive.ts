@@ -86,6 +86,7 @@ export async function createNaive(
           call.map((x) => x.length),
           bucket,
           DEFAULT_TUNING.maxBucketTokens,
+          DEFAULT_TUNING.runOverheadTokens,
         );
         for (const b of buckets)
           batches.push(

@@ -150,6 +150,7 @@ export class HubClassifier {
       encoded.map((e) => e.ids.length),
       this.#tuning.bucketSize,
       this.#tuning.maxBucketTokens,
+      this.#tuning.runOverheadTokens,
     )) {
       const batch = toBatch(
         bucket.map((i) => encoded[i]!.ids),

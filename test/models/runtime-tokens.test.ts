@@ -14,6 +14,40 @@ describe('length buckets', () => {
     }
     expect(buckets[0]!.map((i) => lengths[i])).toEqual([5, 5, 6]);
   });
+
+  const cost = (lengths: number[], buckets: number[][], overhead: number) =>
+    buckets.reduce((sum, b) => sum + overhead + b.length * Math.max(...b.map((i) => lengths[i]!)), 0);
+
+  it('with a run overhead, cuts where padding costs more than another run, and never worse than any fixed size', () => {
+    // A seeded spread of chat-like lengths: mostly short, a long tail.
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const lengths = Array.from({ length: 64 }, () => 4 + Math.floor(rand() ** 3 * 120));
+    const planned = planBuckets(lengths, 64, 8192, 32);
+    expect(planned.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
+    for (const size of [1, 4, 8, 16, 32, 64]) {
+      expect(cost(lengths, planned, 32)).toBeLessThanOrEqual(
+        cost(lengths, planBuckets(lengths, size, 8192), 32),
+      );
+    }
+    // One long outlier gets a run of its own instead of padding 15 short texts to its length.
+    const outlier = [...Array.from({ length: 15 }, () => 10), 128];
+    expect(planBuckets(outlier, 64, 8192, 32).map((b) => b.length)).toEqual([15, 1]);
+    // Equal lengths: nothing to gain from a cut, so as few runs as maxItems allows.
+    const equal = planBuckets(
+      Array.from({ length: 40 }, () => 12),
+      16,
+      8192,
+      32,
+    );
+    expect(equal.map((b) => b.length).sort((a, b) => a - b)).toEqual([8, 16, 16]);
+    // The token limit still holds.
+    for (const b of planBuckets(lengths, 64, 300, 32))
+      expect(b.length === 1 || b.length * Math.max(...b.map((i) => lengths[i]!)) <= 300).toBe(true);
+  });
 });
 
 describe.skipIf(!hasModel('signals'))('encoding with the bundled tokenizer', () => {
