@@ -4,7 +4,7 @@
  * decisions, outbound enqueue), and the outbound hop to the adapter (finishedOn → action received).
  */
 import { Queue } from 'bullmq';
-import { redisOptionsFromUrl, toBullId } from '../queue/bullmq-ids.ts';
+import { toBullId } from '../queue/bullmq-ids.ts';
 import { INBOUND_QUEUE } from '../queue/types.ts';
 import { percentile } from './stats.ts';
 

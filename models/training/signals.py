@@ -205,7 +205,7 @@ def train(a):
     os.makedirs(a.out, exist_ok=True)
     tok, tok_dir = load_tok(a.tokenizer)
     print(f"tokenizer {tok_dir} vocab {tok.vocab_size}; threads {a.threads}", flush=True)
-    data = D.prepare(a.data, seed=a.seed, smoke=a.smoke)
+    data = D.prepare(a.data, seed=a.seed, smoke=a.smoke, weak_negatives=a.weak_negatives, weak_weight=a.weak_weight)
     with open(os.path.join(a.out, "data_report.json"), "w") as f:
         json.dump(data["report"], f, indent=2)
     L = a.max_len_train
@@ -579,6 +579,9 @@ def main():
                     help="wall-clock budget: the LR schedule follows max(step/steps, time/budget) (0 = steps only)")
     ap.add_argument("--mlm-frac", type=float, default=0.15, help="MLM-only share of the budget when --minutes is set")
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--weak-negatives", type=int, default=9000,
+                    help="ordinary chat lines (self_dialogue, clinc150) added to moderation training as 'nothing to flag'")
+    ap.add_argument("--weak-weight", type=float, default=0.5, help="loss weight of those weak negatives")
     ap.add_argument("--con-classes", type=int, default=24)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=150)

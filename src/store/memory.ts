@@ -11,7 +11,7 @@ import {
   type SettingsDefaults,
   settingsKey,
 } from './state.ts';
-import type { FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
+import type { FlagChange, FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
 
 export interface MemoryStoreOptions {
   defaults?: SettingsDefaults;
@@ -83,17 +83,7 @@ export class MemoryStore implements Store {
     return flag ? structuredClone(flag) : null;
   }
 
-  async updateFlag(
-    id: string,
-    change: {
-      status: FlagStatus;
-      actorId: string;
-      actorName?: string;
-      action: string;
-      note?: string;
-      alertMessageId?: string;
-    },
-  ): Promise<FlagRecord | null> {
+  async updateFlag(id: string, change: FlagChange): Promise<FlagRecord | null> {
     this.lifecycle.assertStarted();
     const flag = this.flags.get(id);
     if (!flag) return null;

@@ -10,7 +10,7 @@ import {
   nextSettings,
   type SettingsDefaults,
 } from './state.ts';
-import type { FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
+import type { FlagChange, FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
 
 export interface RedisStoreOptions {
   url: string;
@@ -115,17 +115,7 @@ export class RedisStore implements Store {
     return raw === null ? null : (JSON.parse(raw) as FlagRecord);
   }
 
-  async updateFlag(
-    id: string,
-    change: {
-      status: FlagStatus;
-      actorId: string;
-      actorName?: string;
-      action: string;
-      note?: string;
-      alertMessageId?: string;
-    },
-  ): Promise<FlagRecord | null> {
+  async updateFlag(id: string, change: FlagChange): Promise<FlagRecord | null> {
     const hash = `${this.#k}:flag`;
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const raw = await this.#db.hget(hash, id);

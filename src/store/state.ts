@@ -4,7 +4,7 @@ import { StewardError, ErrorCode, LifecycleError } from '../errors.ts';
 import { localSettingsDefaults, type SettingsDefaults } from './defaults.ts';
 
 export type { SettingsDefaults };
-import type { FlagRecord, FlagStatus, WorkerHeartbeat } from './types.ts';
+import type { FlagChange, FlagRecord, WorkerHeartbeat } from './types.ts';
 
 export const settingsKey = (platform: Platform, workspaceId: string): string => `${platform}:${workspaceId}`;
 
@@ -34,18 +34,7 @@ export function initialSettings(
   return WorkspaceSettingsSchema.parse((defaults ?? localSettingsDefaults)(platform, workspaceId));
 }
 
-export function applyFlagChange(
-  flag: FlagRecord,
-  change: {
-    status: FlagStatus;
-    actorId: string;
-    actorName?: string;
-    action: string;
-    note?: string;
-    alertMessageId?: string;
-  },
-  at: number,
-): FlagRecord {
+export function applyFlagChange(flag: FlagRecord, change: FlagChange, at: number): FlagRecord {
   const entry: FlagRecord['history'][number] = { at, actorId: change.actorId, action: change.action };
   if (change.actorName !== undefined) entry.actorName = change.actorName;
   if (change.note !== undefined) entry.note = change.note;

@@ -25,6 +25,16 @@ export interface FlagRecord {
 }
 
 /** Settings and the flag log; Redis (distributed) or files under ./data (local). */
+/** What a moderator action (or Steward itself) does to a flag: the new status and one history entry. */
+export interface FlagChange {
+  status: FlagStatus;
+  actorId: string;
+  actorName?: string;
+  action: string;
+  note?: string;
+  alertMessageId?: string;
+}
+
 export interface Store {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -39,17 +49,7 @@ export interface Store {
   recordFlag(flag: FlagRecord): Promise<boolean>;
   getFlag(id: string): Promise<FlagRecord | null>;
   /** Appends a history entry and sets the status; returns the updated record, or null when unknown. */
-  updateFlag(
-    id: string,
-    change: {
-      status: FlagStatus;
-      actorId: string;
-      actorName?: string;
-      action: string;
-      note?: string;
-      alertMessageId?: string;
-    },
-  ): Promise<FlagRecord | null>;
+  updateFlag(id: string, change: FlagChange): Promise<FlagRecord | null>;
   listFlags(
     platform: Platform,
     workspaceId: string,
