@@ -110,6 +110,18 @@ function precRec(y, p) {
   return [tp / Math.max(pp, 1), tp / Math.max(pos, 1)];
 }
 
+/** The first `n` self_dialogue validation lines (3–40 words), read by the training code's own loader. */
+function chatLines(data, n) {
+  const code =
+    'import sys, json; sys.path.insert(0, sys.argv[1]); import common as C; ' +
+    'convs = C.load_self_dialogue(sys.argv[2], "validation"); ' +
+    'lines = [l for c in convs for l in c if 3 <= len(l.split()) <= 40][: int(sys.argv[3])]; ' +
+    'print(json.dumps(lines))';
+  const r = spawnSync(PY, ['-c', code, HERE, data, String(n)], { cwd: REPO, maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`reading self_dialogue validation failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.toString());
+}
+
 async function evaluateSignals(dir, dtype, data, limit) {
   const { AutoTokenizer, AutoModel, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
@@ -158,6 +170,15 @@ async function evaluateSignals(dir, dtype, data, limit) {
     rows[task] = macroF1(y, probs.map((p) => p >= tf1));
     rows[`${task}_default`] = precRec(y, probs.map((p) => p >= cfg.default_thresholds[lab]));
   }
+  // False alarms on ordinary chat: self_dialogue validation lines (crowd-sourced conversation about films,
+  // music, sport; never trained on) flagged at the shipped default thresholds. Nearly all of it is benign, so
+  // this is close to the false-alarm rate a moderators' channel would see.
+  const chat = chatLines(data, limit ? limit : 3000);
+  const chatMod = (await infer(chat)).mod;
+  const over = (m, l) => sigmoid(m[l]) >= cfg.default_thresholds[cfg.moderation_labels[l]];
+  rows.chat_lines = chat.length;
+  rows.chat_flagged = chatMod.filter((m) => m.some((_, l) => over(m, l))).length / chat.length;
+  rows.chat_offensive = chatMod.filter((m) => over(m, cfg.moderation_labels.indexOf('offensive'))).length / chat.length;
   // clinc150: prototypes = mean embedding of the train examples (or the intent name only)
   const cl = JSON.parse(fs.readFileSync(path.join(data, 'clinc150', 'data_full.train_val.json'), 'utf8'));
   const intents = [...new Set(cl.train.map((x) => x[1]))].sort();
@@ -238,6 +259,11 @@ async function evaluate(args) {
     line('tweeteval_offensive', 'precision / recall at default threshold', (r) => `${pct(r.offensive_default[0])} / ${pct(r.offensive_default[1])}`);
     line('tweeteval_hate', 'macro-F1 (f1 threshold)', (r) => pct(r.hate));
     line('tweeteval_hate', 'precision / recall at default threshold', (r) => `${pct(r.hate_default[0])} / ${pct(r.hate_default[1])}`);
+    line(
+      `self_dialogue val chat (${res[cols[0]].chat_lines} lines)`,
+      'flagged at default thresholds (any label / offensive)',
+      (r) => `${pct(r.chat_flagged)} / ${pct(r.chat_offensive)}`,
+    );
     line('clinc150 (protos = train examples)', 'in-scope acc / OOS recall', (r) => `${pct(r.clinc_examples[0])} / ${pct(r.clinc_examples[1])}`);
     line('clinc150 (protos = intent names)', 'in-scope acc / OOS recall', (r) => `${pct(r.clinc_names[0])} / ${pct(r.clinc_names[1])}`);
     line('speed (batch 64, 2 threads)', `msgs/s at ~${res[cols[0]].mean_tokens.toFixed(0)} tokens`, (r) => r.msgs_per_s.toFixed(0));
