@@ -3,6 +3,7 @@ import type { InferenceEngine, ModelInfo } from '../../src/engine.ts';
 import { LifecycleError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { HubClassifier } from './classifier.ts';
+import { EngineLifecycle } from './lifecycle.ts';
 import { configureTransformersEnv, DeviceChoice, disposeQuietly, type LoadContext } from './load.ts';
 import { ReplyModel, type SeededReplyRequest } from './reply.ts';
 import {
@@ -38,9 +39,7 @@ export class LocalEngine implements InferenceEngine {
   readonly #tuning: RuntimeTuning;
   readonly #withReply: boolean;
   #roles: Roles | undefined;
-  #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
-  #stopping: Promise<void> | undefined;
-  #starting: Promise<void> | undefined;
+  readonly #life = new EngineLifecycle();
   readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(config: RuntimeConfig, logger: Logger, options: LocalEngineOptions = {}) {
@@ -51,12 +50,7 @@ export class LocalEngine implements InferenceEngine {
   }
 
   start(): Promise<void> {
-    if (this.#state !== 'new') {
-      return Promise.reject(new LifecycleError(`model engine cannot start: it is ${this.#state}`));
-    }
-    this.#state = 'starting';
-    this.#starting = this.#start();
-    return this.#starting;
+    return this.#life.start(() => this.#start());
   }
 
   async #start(): Promise<void> {
@@ -67,14 +61,12 @@ export class LocalEngine implements InferenceEngine {
     } catch (error) {
       // A failed start leaves nothing loaded and the engine startable again once the setting is fixed.
       await this.#dispose(loaded);
-      this.#state = 'new';
       throw error;
     }
     this.#roles = loaded as Roles;
-    this.#state = 'started';
     this.#logger.info(
       {
-        models: this.info(),
+        models: infoOf(this.#roles),
         threads: this.#config.models.threads,
         ms: Math.round(performance.now() - started),
       },
@@ -109,30 +101,13 @@ export class LocalEngine implements InferenceEngine {
 
   /** Idempotent: a second call returns the first call's promise. During start() it waits for the start, then stops. */
   stop(): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    if (this.#state === 'starting' && this.#starting) {
-      this.#stopping = this.#starting.then(
-        () => this.#stopStarted(),
-        () => {
-          this.#state = 'stopped';
-        },
-      );
-      return this.#stopping;
-    }
-    if (this.#state !== 'started') {
-      return Promise.reject(new LifecycleError(`model engine cannot stop: it is ${this.#state}`));
-    }
-    this.#stopping = this.#stopStarted();
-    return this.#stopping;
-  }
-
-  async #stopStarted(): Promise<void> {
-    this.#state = 'stopped';
-    const roles = this.#roles;
-    this.#roles = undefined;
-    // Calls already running finish on live sessions; new ones were refused the moment state changed.
-    await Promise.allSettled(this.#inflight);
-    if (roles) await this.#dispose(roles);
+    return this.#life.stop(async () => {
+      const roles = this.#roles;
+      this.#roles = undefined;
+      // Calls already running finish on live sessions; new ones were refused the moment state changed.
+      await Promise.allSettled(this.#inflight);
+      if (roles) await this.#dispose(roles);
+    });
   }
 
   signals(texts: string[]): Promise<Signals[]> {
@@ -208,43 +183,12 @@ export class LocalEngine implements InferenceEngine {
   }
 
   info(): ModelInfo[] {
-    const roles = this.#require();
-    const out: ModelInfo[] = [
-      {
-        role: 'signals',
-        source: roles.sources.signals!.location,
-        version: roles.signals.meta.version,
-        dtype: roles.signals.dtype,
-        device: roles.signals.device,
-      },
-    ];
-    for (const role of ['sentiment', 'moderation'] as const) {
-      const model = roles[role];
-      if (model)
-        out.push({
-          role,
-          source: roles.sources[role]!.location,
-          version: model.version,
-          dtype: model.dtype,
-          device: model.device,
-        });
-    }
-    if (roles.reply) {
-      const { meta, dtype, device } = roles.reply;
-      out.push({
-        role: 'reply',
-        source: roles.sources.reply!.location,
-        version: meta.version,
-        dtype,
-        device,
-      });
-    }
-    return out;
+    return infoOf(this.#require());
   }
 
   #require(): Roles {
-    if (this.#state !== 'started' || !this.#roles) {
-      throw new LifecycleError(`model engine is ${this.#state}; call start() first`);
+    if (this.#life.state !== 'started' || !this.#roles) {
+      throw new LifecycleError(`model engine is ${this.#life.state}; call start() first`);
     }
     return this.#roles;
   }
@@ -283,4 +227,39 @@ function withAllLabels(
   scores: Record<string, number>,
 ): Record<string, string[]> {
   return Object.fromEntries(Object.keys(scores).map((l) => [l, reasons[l] ?? []]));
+}
+
+/** What each loaded role is: source, version, dtype and device (for logs and `steward status`). */
+function infoOf(roles: Roles): ModelInfo[] {
+  const out: ModelInfo[] = [
+    {
+      role: 'signals',
+      source: roles.sources.signals!.location,
+      version: roles.signals.meta.version,
+      dtype: roles.signals.dtype,
+      device: roles.signals.device,
+    },
+  ];
+  for (const role of ['sentiment', 'moderation'] as const) {
+    const model = roles[role];
+    if (model)
+      out.push({
+        role,
+        source: roles.sources[role]!.location,
+        version: model.version,
+        dtype: model.dtype,
+        device: model.device,
+      });
+  }
+  if (roles.reply) {
+    const { meta, dtype, device } = roles.reply;
+    out.push({
+      role: 'reply',
+      source: roles.sources.reply!.location,
+      version: meta.version,
+      dtype,
+      device,
+    });
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../../src/logger.ts';
 import type { ThreadData } from './engine-thread.ts';
 import { deserializeError, type Method, type Response } from './protocol.ts';
 import type { SeededReplyRequest } from './reply.ts';
+import { EngineLifecycle } from './lifecycle.ts';
 import type { LocalEngineOptions } from './local-engine.ts';
 import type { RuntimeConfig } from './settings.ts';
 
@@ -40,10 +41,8 @@ export class ThreadEngine implements InferenceEngine {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #worker: Worker | undefined;
-  #state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
+  readonly #life = new EngineLifecycle();
   #respawning: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
-  #starting: Promise<void> | undefined;
   #loaded: { defaults: Defaults; info: ModelInfo[] } | undefined;
 
   constructor(config: RuntimeConfig, logger: Logger, options: ThreadEngineOptions = {}) {
@@ -54,46 +53,12 @@ export class ThreadEngine implements InferenceEngine {
   }
 
   start(): Promise<void> {
-    if (this.#state !== 'new') {
-      return Promise.reject(new LifecycleError(`model engine cannot start: it is ${this.#state}`));
-    }
-    this.#state = 'starting';
-    this.#starting = this.#start();
-    return this.#starting;
-  }
-
-  async #start(): Promise<void> {
-    try {
-      await this.#spawn();
-    } catch (error) {
-      this.#state = 'new';
-      throw error;
-    }
-    this.#state = 'started';
+    return this.#life.start(() => this.#spawn());
   }
 
   /** Idempotent: a second call returns the first call's promise. During start() it waits for the start, then stops. */
   stop(): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    if (this.#state === 'starting' && this.#starting) {
-      this.#stopping = this.#starting.then(
-        () => this.#stopStarted(),
-        () => {
-          this.#state = 'stopped';
-        },
-      );
-      return this.#stopping;
-    }
-    if (this.#state !== 'started') {
-      return Promise.reject(new LifecycleError(`model engine cannot stop: it is ${this.#state}`));
-    }
-    this.#stopping = this.#stopStarted();
-    return this.#stopping;
-  }
-
-  async #stopStarted(): Promise<void> {
-    this.#state = 'stopped';
-    return this.#shutdown();
+    return this.#life.stop(() => this.#shutdown());
   }
 
   async signals(texts: string[]): Promise<Signals[]> {
@@ -117,8 +82,8 @@ export class ThreadEngine implements InferenceEngine {
   }
 
   #require(): { defaults: Defaults; info: ModelInfo[] } {
-    if (this.#state !== 'started' || !this.#loaded)
-      throw new LifecycleError(`model engine is ${this.#state}; call start() first`);
+    if (this.#life.state !== 'started' || !this.#loaded)
+      throw new LifecycleError(`model engine is ${this.#life.state}; call start() first`);
     return this.#loaded;
   }
 
@@ -133,7 +98,8 @@ export class ThreadEngine implements InferenceEngine {
     }
     // stop() may have run while we waited for the new thread.
     const worker = this.#worker;
-    if (this.#state !== 'started' || !worker) throw new LifecycleError(`model engine is ${this.#state}`);
+    if (this.#life.state !== 'started' || !worker)
+      throw new LifecycleError(`model engine is ${this.#life.state}`);
     return this.#send(worker, method, args);
   }
 
@@ -182,7 +148,7 @@ export class ThreadEngine implements InferenceEngine {
   #onExit(worker: Worker, reason: string): void {
     const current = worker === this.#worker;
     if (current) this.#worker = undefined;
-    const expected = this.#state === 'stopped';
+    const expected = this.#life.state === 'stopped';
     if (current && !expected)
       this.#logger.error({ reason }, 'inference thread died; it restarts on the next call');
     const error = expected
