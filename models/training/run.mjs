@@ -110,6 +110,34 @@ function precRec(y, p) {
   return [tp / Math.max(pp, 1), tp / Math.max(pos, 1)];
 }
 
+/** Admin-style topic descriptions for the five self_dialogue validation folders. */
+const CHAT_TOPICS = {
+  disney: 'disney: Disney and Pixar animated films, their characters and songs',
+  fashion: 'fashion: clothes, style, outfits, designers and brands',
+  icehockey: 'ice hockey: NHL teams, players, games and the Stanley Cup',
+  movies: 'movies: films, cinema, actors and directors',
+  music: 'music: songs, albums, bands, singers and concerts',
+};
+
+/** Up to `n` lines (5–40 words) per self_dialogue validation topic folder, in corpus order. */
+function chatLinesByTopic(data, n) {
+  const code =
+    'import sys, csv, glob, json, os\n' +
+    'out = []\n' +
+    'for d in sorted(glob.glob(os.path.join(sys.argv[1], "self_dialogue", "validation", "corpus", "*"))):\n' +
+    '    got = []\n' +
+    '    for p in sorted(glob.glob(os.path.join(d, "*.csv"))):\n' +
+    '        for row in csv.DictReader(open(p, encoding="utf-8", newline="")):\n' +
+    '            if (row.get("Reject") or "").strip(): continue\n' +
+    '            for k, v in row.items():\n' +
+    '                if k and k.startswith("Answer.sentence") and v and 5 <= len(v.split()) <= 40: got.append(v.strip())\n' +
+    '    out += [{"topic": os.path.basename(d), "line": l} for l in got[: int(sys.argv[2])]]\n' +
+    'print(json.dumps(out))';
+  const r = spawnSync(PY, ['-c', code, data, String(n)], { cwd: REPO, maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`reading self_dialogue validation failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.toString());
+}
+
 /** The first `n` self_dialogue validation lines (3–40 words), read by the training code's own loader. */
 function chatLines(data, n) {
   const code =
@@ -185,6 +213,41 @@ async function evaluateSignals(dir, dtype, data, limit) {
   const train = limit ? cl.train.filter((_, i) => i % 10 === 0) : cl.train;
   const val = limit ? cl.val.slice(0, limit) : cl.val;
   const oos = cl.oos_val.map((x) => x[0]);
+  // Topics on chat, the way a community uses them: five admin-style "name: description" topics for the five
+  // self_dialogue validation folders, matched against lines from those conversations (right topic or none),
+  // and against clinc150 validation requests (banking, travel, …: nothing should match).
+  const topicLines = chatLinesByTopic(data, limit ? 60 : 400);
+  const topicNames = Object.keys(CHAT_TOPICS);
+  const T = (await infer(topicNames.map((n) => CHAT_TOPICS[n]))).emb.map((v) => Array.from(v));
+  const LE = (await infer(topicLines.map((x) => x.line))).emb;
+  const off = (await infer(cl.val.slice(0, limit ? 300 : 1500).map((x) => x[0]))).emb;
+  const nearestTopic = (e) => {
+    let b = 0;
+    let score = -1;
+    T.forEach((t, i) => {
+      let d = 0;
+      for (let k = 0; k < t.length; k++) d += t[k] * e[k];
+      if (d > score) [b, score] = [i, d];
+    });
+    return [b, score];
+  };
+  const lineBest = LE.map(nearestTopic);
+  const offBest = off.map((e) => nearestTopic(e)[1]);
+  rows.chat_topics = (thr) => {
+    let hit = 0;
+    let right = 0;
+    lineBest.forEach(([b, sc], i) => {
+      if (sc >= thr) {
+        hit++;
+        if (topicNames[b] === topicLines[i].topic) right++;
+      }
+    });
+    return {
+      precision: right / Math.max(hit, 1),
+      coverage: right / lineBest.length,
+      offTopic: offBest.filter((sc) => sc >= thr).length / offBest.length,
+    };
+  };
   const E = (await infer(val.map((x) => x[0]))).emb;
   const O = (await infer(oos)).emb;
   const D = E[0].length;
@@ -216,7 +279,9 @@ async function evaluateSignals(dir, dtype, data, limit) {
   });
   rows.clinc_examples = clinc(P1.map((p) => norm(Array.from(p))), cfg.topic_threshold_examples ?? cfg.topic_threshold);
   const NE = (await infer(intents.map((i) => i.replaceAll('_', ' ')))).emb.map((v) => Array.from(v));
-  rows.clinc_names = clinc(NE, cfg.topic_threshold);
+  // The clinc150-calibrated cut-off (topic_threshold may be set for chat instead, see the model card).
+  rows.clinc_names = clinc(NE, cfg.topic_threshold_clinc ?? cfg.topic_threshold);
+  rows.topic_threshold = cfg.topic_threshold;
   // throughput on ~24-token chat messages, batch 64, 2 intra-op threads
   const msgs = cl.val.map((x) => `${x[0]} lol this is so good, thanks everyone for the help 😂🔥`).slice(0, 1024);
   const lens = msgs.map((m) => tok(m).input_ids.dims[1]);
@@ -264,6 +329,17 @@ async function evaluate(args) {
       'flagged at default thresholds (any label / offensive)',
       (r) => `${pct(r.chat_flagged)} / ${pct(r.chat_offensive)}`,
     );
+    const topicRow = (thr, label) =>
+      line(
+        `topics on chat, ${label} ${thr}`,
+        'right-topic precision / coverage · clinc requests matched',
+        (r) => {
+          const t = r.chat_topics(thr);
+          return `${pct(t.precision)} / ${pct(t.coverage)} · ${pct(t.offTopic)}`;
+        },
+      );
+    topicRow(res[cols[0]].topic_threshold, 'shipped threshold');
+    for (const thr of [0.5, 0.6, 0.7, 0.8]) topicRow(thr, 'threshold');
     line('clinc150 (protos = train examples)', 'in-scope acc / OOS recall', (r) => `${pct(r.clinc_examples[0])} / ${pct(r.clinc_examples[1])}`);
     line('clinc150 (protos = intent names)', 'in-scope acc / OOS recall', (r) => `${pct(r.clinc_names[0])} / ${pct(r.clinc_names[1])}`);
     line('speed (batch 64, 2 threads)', `msgs/s at ~${res[cols[0]].mean_tokens.toFixed(0)} tokens`, (r) => r.msgs_per_s.toFixed(0));
