@@ -24,7 +24,6 @@ export interface FlagRecord {
   alertMessageId?: string;
 }
 
-/** Settings and the flag log; Redis (distributed) or files under ./data (local). */
 /** What a moderator action (or Steward itself) does to a flag: the new status and one history entry. */
 export interface FlagChange {
   status: FlagStatus;
@@ -35,6 +34,7 @@ export interface FlagChange {
   alertMessageId?: string;
 }
 
+/** Settings and the flag log; Redis (distributed) or files under ./data (local). */
 export interface Store {
   start(): Promise<void>;
   stop(): Promise<void>;
