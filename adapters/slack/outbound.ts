@@ -3,7 +3,7 @@ import type { webApi } from '@slack/bolt';
 import type { Action, AlertAction, HideAction, ReactAction, ReplyAction } from '../../src/domain/action.ts';
 import { PlatformRejectedError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { Store } from '../../src/store/types.ts';
+import { STEWARD_ACTOR, type Store } from '../../src/store/types.ts';
 import { alertBlocks, alertFallback } from './blocks.ts';
 import { deleteRefusal, GONE, isTransient, slackErrorCode, toStewardError } from './errors.ts';
 import type { SlackTuning } from './options.ts';
@@ -12,7 +12,6 @@ import { escapeMrkdwn, slackEmojiName, splitText } from './text.ts';
 const REFUSED = 'refused: ';
 
 /** Actor id of flag-log entries Steward writes itself (the worker uses the same). */
-export const STEWARD_ACTOR = 'steward';
 
 /** Slack message ids are only unique per channel, so an alert is recorded as `<channel>/<ts>`. */
 export const alertId = (channel: string, ts: string): string => `${channel}/${ts}`;

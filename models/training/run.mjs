@@ -38,7 +38,9 @@ function smoke() {
   const tok = path.join(dir, 'tokenizer');
   py('tokenizer.py', ['--tiny', '--out', tok]);
   run(process.execPath, [path.join(HERE, 'parity_signals.mjs'), '--tokenizer', tok]);
-  py('signals.py', ['all', '--smoke', '--tokenizer', tok, '--out', path.join(dir, 'signals_run'), '--bundle', path.join(dir, 'signals')]);
+  // Moderators' decisions in the `steward flags export` format ride along, so that path cannot rot either.
+  const feedback = path.join(HERE, 'fixtures', 'feedback.jsonl');
+  py('signals.py', ['all', '--smoke', '--tokenizer', tok, '--out', path.join(dir, 'signals_run'), '--bundle', path.join(dir, 'signals'), '--feedback', feedback]);
   run(process.execPath, [path.join(HERE, 'parity_signals.mjs'), path.join(dir, 'signals')]);
   if (fs.existsSync(path.join(HERE, 'reply.py'))) {
     const out = path.join(dir, 'reply');

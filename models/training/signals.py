@@ -205,7 +205,8 @@ def train(a):
     os.makedirs(a.out, exist_ok=True)
     tok, tok_dir = load_tok(a.tokenizer)
     print(f"tokenizer {tok_dir} vocab {tok.vocab_size}; threads {a.threads}", flush=True)
-    data = D.prepare(a.data, seed=a.seed, smoke=a.smoke, weak_negatives=a.weak_negatives, weak_weight=a.weak_weight)
+    data = D.prepare(a.data, seed=a.seed, smoke=a.smoke, weak_negatives=a.weak_negatives, weak_weight=a.weak_weight,
+                     feedback=a.feedback)
     with open(os.path.join(a.out, "data_report.json"), "w") as f:
         json.dump(data["report"], f, indent=2)
     L = a.max_len_train
@@ -582,6 +583,8 @@ def main():
     ap.add_argument("--weak-negatives", type=int, default=9000,
                     help="ordinary chat lines (self_dialogue, clinc150) added to moderation training as 'nothing to flag'")
     ap.add_argument("--weak-weight", type=float, default=0.5, help="loss weight of those weak negatives")
+    ap.add_argument("--feedback", nargs="*", default=[],
+                    help="JSONL files from `steward flags export`: moderators' decisions as labelled examples")
     ap.add_argument("--con-classes", type=int, default=24)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=150)

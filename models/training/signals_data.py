@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import json
 import random
 from collections import Counter, defaultdict
 
@@ -25,7 +26,28 @@ def intent_text(intent: str) -> str:
     return intent.replace("_", " ")
 
 
-def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weight=0.5):
+def load_feedback(paths):
+    """Rows from `steward flags export` JSONL files: the labels a moderator confirmed (1) or dismissed (0); the
+    loss is masked for every label the flag did not raise. Malformed lines stop the run with their place."""
+    rows = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    ex = json.loads(line)
+                    text, labels = ex["text"], ex["labels"]
+                    y = [float(labels.get(name, 0)) for name in MODERATION_LABELS]
+                    m = [1.0 if name in labels else 0.0 for name in MODERATION_LABELS]
+                except (ValueError, KeyError, TypeError, AttributeError) as e:
+                    raise SystemExit(f"{path}:{n}: not a `steward flags export` line ({e})")
+                if any(m) and text.strip():
+                    rows.append((C.clean_tweet(text), y, m))
+    return rows
+
+
+def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weight=0.5, feedback=()):
     """Builds every training set, with the overlap removal the datasets' READMEs ask for.
 
     Returns a dict of lists of (text, label...) plus a `report` dict with the removal counts."""
@@ -151,6 +173,11 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     rep["moderation_weak_negatives"] = len(weak)
     rep["moderation_weak_negative_weight"] = w
 
+    # ---- moderators' decisions (`steward flags export`): labelled by the people the model serves ----------
+    fb = load_feedback(feedback)
+    olid_train = olid_train + fb
+    rep["moderation_feedback_examples"] = len(fb)
+
     out = dict(sent_train=sent_train, sent_dev=sent_dev, olid_train=olid_train, olid_dev=olid_dev,
                hate_train=hate_train, hate_dev=hate_dev, clinc_train=clinc_train, clinc_cal=clinc_cal,
                clinc_cal_oos=clinc_cal_oos, intents=intents, mlm=mlm,
@@ -162,6 +189,7 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
             out[k] = out[k][:600]
         for k in ["sent_dev", "olid_dev", "hate_dev"]:
             out[k] = out[k][:200]
+        out["olid_train"] += fb  # so the smoke run trains on feedback rows too
     for k, v in rep.items():
         log(f"  data: {k} = {v}")
     return out

@@ -78,6 +78,25 @@ export async function main(argv: string[], io: Io): Promise<number> {
           file: positionals[0] ?? '-',
         });
       }
+      case 'flags': {
+        const [sub, ...args] = rest;
+        if (sub !== 'export') throw new UsageError('steward flags takes: export');
+        const { values } = parse(args, {
+          platform: { type: 'string', default: 'local' },
+          workspace: { type: 'string', default: 'local' },
+          status: { type: 'string', default: 'all' },
+        });
+        const status = values.status as string;
+        if (status !== 'all' && status !== 'dismissed' && status !== 'actioned') {
+          throw new UsageError(`--status must be dismissed, actioned or all (got "${status}")`);
+        }
+        const { runFlagsExport } = await import('./flags-export.ts');
+        return await runFlagsExport(
+          loadConfig({ env: io.env }),
+          { platform: values.platform as string, workspaceId: values.workspace as string, status },
+          io,
+        );
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -13,6 +13,9 @@ Commands:
   analyze [--json] [--reply] [FILE|-]
                               audits a chat log: one message per line (text, or JSONL with a "text" field);
                               writes one result per line, in order; bad lines become {"line","error"}
+  flags export [--platform P] [--workspace ID] [--status dismissed|actioned|all]
+                              moderators' decisions on flags as JSONL labelled examples (default: the
+                              local workspace) for models/training: signals.py --feedback FILE
   config --print              the effective configuration as JSON, secrets redacted
   invite-url                  the Discord URL that adds the bot to a server (needs DISCORD_APPLICATION_ID)
   help                        this text

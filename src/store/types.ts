@@ -3,6 +3,9 @@ import type { WorkspaceSettings } from '../domain/settings.ts';
 
 export type FlagStatus = 'open' | 'dismissed' | 'actioned';
 
+/** Actor id of flag-history entries that Steward itself wrote (alert posted, auto-hide …), not a person. */
+export const STEWARD_ACTOR = 'steward';
+
 /** One moderation flag: what was flagged, and who did what about it. */
 export interface FlagRecord {
   id: string;

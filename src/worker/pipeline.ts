@@ -10,7 +10,7 @@ import type { Config } from '../config.ts';
 import type { InferenceEngine, ReplyRequest } from '../engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { FlagRecord, Store } from '../store/types.ts';
+import { type FlagRecord, STEWARD_ACTOR, type Store } from '../store/types.ts';
 import {
   type AnalyzeInput,
   analyzeMessages,
@@ -65,8 +65,7 @@ export interface StewardWorker {
   stats(): WorkerStats;
 }
 
-/** Actor id of history entries that Steward itself wrote. */
-export const STEWARD_ACTOR = 'steward';
+export { STEWARD_ACTOR } from '../store/types.ts';
 
 export function createWorker(deps: WorkerDeps): StewardWorker {
   const { queue, store, engine, config } = deps;
