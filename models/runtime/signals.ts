@@ -182,9 +182,12 @@ export class SignalsModel {
         const score = sigmoid(m[row * L + l]!);
         moderation[label] = score;
         // Most chat scores near zero on every label; finding words for those would be wasted work.
-        words ??= score >= ATTRIBUTION_FLOOR ? wordsOf(this.#tokenizer, encoded) : undefined;
-        attributions[label] =
-          words && score >= ATTRIBUTION_FLOOR ? topWords(words, (t) => attr[(row * width + t) * L + l]!) : [];
+        if (score < ATTRIBUTION_FLOOR) {
+          attributions[label] = [];
+          return;
+        }
+        words ??= wordsOf(this.#tokenizer, encoded);
+        attributions[label] = topWords(words, (t) => attr[(row * width + t) * L + l]!);
       });
     }
     return { sentiment, moderation, attributions, embedding };

@@ -106,8 +106,9 @@ def load_clinc(data):
         return json.load(f)
 
 
-def load_self_dialogue(data, split="train", max_convs=None):
-    """Returns a list of conversations (list of lines), with the upstream filtering rule."""
+def load_self_dialogue(data, split="train", max_convs=None, with_topic=False):
+    """Returns a list of conversations (list of lines), with the upstream filtering rule; with `with_topic`,
+    (topic folder, lines) pairs instead."""
     blocked = set(x.strip() for x in _lines(os.path.join(data, "self_dialogue", "blocked_workers.txt")) if x.strip())
     convs = []
     for p in sorted(glob.glob(os.path.join(data, "self_dialogue", split, "corpus", "*", "*.csv"))):
@@ -120,7 +121,7 @@ def load_self_dialogue(data, split="train", max_convs=None):
                     continue
                 lines = [row[c].strip() for c in cols if row.get(c) and row[c].strip() and row[c].strip() != "{}"]
                 if lines:
-                    convs.append(lines)
+                    convs.append((os.path.basename(os.path.dirname(p)), lines) if with_topic else lines)
                 if max_convs and len(convs) >= max_convs:
                     return convs
     return convs

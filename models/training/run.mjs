@@ -121,38 +121,34 @@ const CHAT_TOPICS = {
   music: 'music: songs, albums, bands, singers and concerts',
 };
 
-/** Up to `n` lines (5–40 words) per self_dialogue validation topic folder, in corpus order. */
-function chatLinesByTopic(data, n) {
-  const code =
-    'import sys, csv, glob, json, os\n' +
-    'out = []\n' +
-    'for d in sorted(glob.glob(os.path.join(sys.argv[1], "self_dialogue", "validation", "corpus", "*"))):\n' +
-    '    got = []\n' +
-    '    for p in sorted(glob.glob(os.path.join(d, "*.csv"))):\n' +
-    '        for row in csv.DictReader(open(p, encoding="utf-8", newline="")):\n' +
-    '            if (row.get("Reject") or "").strip(): continue\n' +
-    '            for k, v in row.items():\n' +
-    '                if k and k.startswith("Answer.sentence") and v and 5 <= len(v.split()) <= 40: got.append(v.strip())\n' +
-    '    out += [{"topic": os.path.basename(d), "line": l} for l in got[: int(sys.argv[2])]]\n' +
-    'print(json.dumps(out))';
-  const r = spawnSync(PY, ['-c', code, data, String(n)], { cwd: REPO, maxBuffer: 64 * 2 ** 20 });
+/**
+ * Ordinary chat from self_dialogue validation, read once by the training code's own loader (upstream filter
+ * included): `lines`, the first `n` lines of 3–40 words; `byTopic`, up to `perTopic` lines of 5–40 words per
+ * topic folder, in corpus order.
+ */
+function chatData(data, n, perTopic) {
+  const code = `
+import sys, json
+sys.path.insert(0, sys.argv[1])
+import common as C
+convs = C.load_self_dialogue(sys.argv[2], "validation", with_topic=True)
+words = lambda l: len(l.split())
+lines = [l for _, c in convs for l in c if 3 <= words(l) <= 40][: int(sys.argv[3])]
+by_topic = {}
+for topic, c in convs:
+    got = by_topic.setdefault(topic, [])
+    got += [l for l in c if 5 <= words(l) <= 40][: int(sys.argv[4]) - len(got)]
+print(json.dumps({"lines": lines, "byTopic": [{"topic": t, "line": l} for t in sorted(by_topic) for l in by_topic[t]]}))
+`;
+  const r = spawnSync(PY, ['-c', code, HERE, data, String(n), String(perTopic)], {
+    cwd: REPO,
+    maxBuffer: 64 * 2 ** 20,
+  });
   if (r.status !== 0) throw new Error(`reading self_dialogue validation failed: ${r.stderr}`);
   return JSON.parse(r.stdout.toString());
 }
 
-/** The first `n` self_dialogue validation lines (3–40 words), read by the training code's own loader. */
-function chatLines(data, n) {
-  const code =
-    'import sys, json; sys.path.insert(0, sys.argv[1]); import common as C; ' +
-    'convs = C.load_self_dialogue(sys.argv[2], "validation"); ' +
-    'lines = [l for c in convs for l in c if 3 <= len(l.split()) <= 40][: int(sys.argv[3])]; ' +
-    'print(json.dumps(lines))';
-  const r = spawnSync(PY, ['-c', code, HERE, data, String(n)], { cwd: REPO, maxBuffer: 64 * 2 ** 20 });
-  if (r.status !== 0) throw new Error(`reading self_dialogue validation failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.toString());
-}
-
-async function evaluateSignals(dir, dtype, data, limit) {
+async function evaluateSignals(dir, dtype, data, limit, chatSet) {
   const { AutoTokenizer, AutoModel, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
   const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).steward;
@@ -203,7 +199,7 @@ async function evaluateSignals(dir, dtype, data, limit) {
   // False alarms on ordinary chat: self_dialogue validation lines (crowd-sourced conversation about films,
   // music, sport; never trained on) flagged at the shipped default thresholds. Nearly all of it is benign, so
   // this is close to the false-alarm rate a moderators' channel would see.
-  const chat = chatLines(data, limit ? limit : 3000);
+  const chat = chatSet.lines;
   const chatMod = (await infer(chat)).mod;
   const over = (m, l) => sigmoid(m[l]) >= cfg.default_thresholds[cfg.moderation_labels[l]];
   rows.chat_lines = chat.length;
@@ -218,7 +214,7 @@ async function evaluateSignals(dir, dtype, data, limit) {
   // Topics on chat, the way a community uses them: five admin-style "name: description" topics for the five
   // self_dialogue validation folders, matched against lines from those conversations (right topic or none),
   // and against clinc150 validation requests (banking, travel, …: nothing should match).
-  const topicLines = chatLinesByTopic(data, limit ? 60 : 400);
+  const topicLines = chatSet.byTopic;
   const topicNames = Object.keys(CHAT_TOPICS);
   const T = (await infer(topicNames.map((n) => CHAT_TOPICS[n]))).emb.map((v) => Array.from(v));
   const LE = (await infer(topicLines.map((x) => x.line))).emb;
@@ -312,9 +308,10 @@ async function evaluate(args) {
   const pct = (x) => (100 * x).toFixed(1);
   if (fs.existsSync(path.join(dir, 'config.json'))) {
     const res = {};
+    const chatSet = chatData(data, limit ? limit : 3000, limit ? 60 : 400);
     for (const dtype of ['fp32', 'q8']) {
       const f = path.join(dir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
-      if (fs.existsSync(f)) res[dtype] = await evaluateSignals(dir, dtype, data, limit);
+      if (fs.existsSync(f)) res[dtype] = await evaluateSignals(dir, dtype, data, limit, chatSet);
     }
     const cols = Object.keys(res);
     const line = (name, metric, f) => console.log(`| ${name} | ${metric} | ${cols.map((c) => f(res[c])).join(' | ')} |`);

@@ -2,7 +2,7 @@ import { buildStore } from '../app.ts';
 import type { Config } from '../config.ts';
 import { type Platform, PlatformSchema } from '../domain/message.ts';
 import { ConfigError } from '../errors.ts';
-import { type FlagRecord, type FlagStatus, STEWARD_ACTOR, type Store } from '../store/types.ts';
+import { type FlagRecord, STEWARD_ACTOR, type Store } from '../store/types.ts';
 
 export interface FlagsExportOptions {
   platform: string;
@@ -26,8 +26,6 @@ export interface FeedbackExample {
   workspace: string;
   decidedAt: number;
 }
-
-const DECIDED: readonly FlagStatus[] = ['actioned', 'dismissed'];
 
 /** Turns a decided flag into an example; null for open flags and flags only Steward itself touched. */
 export function feedbackExample(flag: FlagRecord): FeedbackExample | null {
@@ -60,19 +58,17 @@ export async function exportFlags(
       `--platform must be one of ${PlatformSchema.options.join(', ')} (got "${options.platform}")`,
     );
   }
-  const statuses = options.status === 'all' ? DECIDED : [options.status];
+  // One pass over the flag log, newest first; open flags carry no decision and are skipped below.
+  const flags = await store.listFlags(platform.data, options.workspaceId, {
+    ...(options.status === 'all' ? {} : { status: options.status }),
+    limit: Number.POSITIVE_INFINITY,
+  });
   let count = 0;
-  for (const status of statuses) {
-    const flags = await store.listFlags(platform.data, options.workspaceId, {
-      status,
-      limit: Number.POSITIVE_INFINITY,
-    });
-    for (const flag of flags) {
-      const example = feedbackExample(flag);
-      if (example === null) continue;
-      write(`${JSON.stringify(example)}\n`);
-      count++;
-    }
+  for (const flag of flags) {
+    const example = feedbackExample(flag);
+    if (example === null) continue;
+    write(`${JSON.stringify(example)}\n`);
+    count++;
   }
   return count;
 }
