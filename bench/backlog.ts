@@ -6,7 +6,7 @@ import { INBOUND_QUEUE } from '../queue/types.ts';
 import { createLogger } from '../src/logger.ts';
 import { sleep } from './stats.ts';
 
-function inboundQueue(url: string, prefix: string): Queue {
+export function inboundQueue(url: string, prefix: string): Queue {
   return new Queue(INBOUND_QUEUE, { connection: redisOptionsFromUrl(url), prefix });
 }
 

@@ -3,9 +3,8 @@
  * the inbound queue (added → processedOn), inside the worker (processedOn → finishedOn: batch wait, models,
  * decisions, outbound enqueue), and the outbound hop to the adapter (finishedOn → action received).
  */
-import { Queue } from 'bullmq';
 import { toBullId } from '../queue/bullmq-ids.ts';
-import { INBOUND_QUEUE } from '../queue/types.ts';
+import { inboundQueue } from './backlog.ts';
 import { percentile } from './stats.ts';
 
 export interface Breakdown {
@@ -24,11 +23,7 @@ export async function breakdown(
   prefix: string,
   received: Map<string, number>,
 ): Promise<Breakdown> {
-  const { hostname, port } = new URL(url);
-  const queue = new Queue(INBOUND_QUEUE, {
-    connection: { host: hostname, port: Number(port || 6379) },
-    prefix,
-  });
+  const queue = inboundQueue(url, prefix);
   const wait: number[] = [];
   const inWorker: number[] = [];
   const outbound: number[] = [];

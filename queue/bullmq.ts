@@ -117,8 +117,12 @@ export class BullMQDriver implements QueueDriver {
     }
   }
 
-  #queue(name: string): Queue {
+  #assertStarted(): void {
     if (this.#state !== 'started') throw new LifecycleError(`queue driver is ${this.#state}, not started`);
+  }
+
+  #queue(name: string): Queue {
+    this.#assertStarted();
     let queue = this.#queues.get(name);
     if (!queue) {
       queue = new Queue(name, {
@@ -200,7 +204,7 @@ export class BullMQDriver implements QueueDriver {
   }
 
   async #consume(name: string, options: ConsumeOptions, processor: Processor): Promise<Consumer> {
-    this.#queue(name); // validates the state; producers and consumers share the queue's defaults
+    this.#assertStarted(); // no Queue here: a consumer needs none, and each Queue holds a Redis connection
     const timing = { ...DefaultBullMQTiming, ...definedOnly(this.#options) };
     const worker = new Worker(name, processor, {
       connection: this.#connection!,

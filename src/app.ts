@@ -6,7 +6,7 @@ import { LocalChatAdapter } from '../adapters/local/adapter.ts';
 import { slackConfigProblems, slackRequested } from '../adapters/slack/options.ts';
 import { trackingQueue } from '../adapters/local/tracking-queue.ts';
 import type { ChatAdapter } from '../adapters/types.ts';
-import { createLocalEngine, createThreadEngine } from '../models/runtime/index.ts';
+import { createThreadEngine } from '../models/runtime/index.ts';
 import { collectStatus } from './commands/status.ts';
 import type { Config } from './config.ts';
 import type { Platform } from './domain/message.ts';
@@ -81,9 +81,9 @@ export function buildStore(config: Config): Store {
     : new FileStore({ dir: config.dataDir });
 }
 
-/** Models off the event loop (worker thread) wherever that loop holds a connection; in-process in `steward worker`. */
-export function buildEngine(config: Config, logger: Logger, where: 'thread' | 'inline'): InferenceEngine {
-  return where === 'thread' ? createThreadEngine(config, logger) : createLocalEngine(config, logger);
+/** The models in a worker thread: onnxruntime's run() never blocks the event loop that holds connections. */
+export function buildEngine(config: Config, logger: Logger): InferenceEngine {
+  return createThreadEngine(config, logger);
 }
 
 const statusOf = (queue: QueueDriver, store: Store, platforms: Platform[]) => () =>
@@ -105,7 +105,7 @@ export function createLocalApp(
   const app = new App(logger);
   const store = app.add('store', parts.store ?? buildStore(config));
   const queue = app.add('queue', buildQueue(config, logger, LOCAL_POLICY));
-  const engine = app.add('models', parts.engine ?? buildEngine(config, logger, 'thread'));
+  const engine = app.add('models', parts.engine ?? buildEngine(config, logger));
   const chat = new LocalChatAdapter({
     ...io,
     queue,
@@ -146,7 +146,7 @@ export async function createBotApp(config: Config, logger: Logger): Promise<App>
     logger.info(
       'REDIS_URL is not set: running an embedded worker in this process (models in a worker thread)',
     );
-    const engine = app.add('models', buildEngine(config, logger, 'thread'));
+    const engine = app.add('models', buildEngine(config, logger));
     app.add('model labels', {
       start: async () => void labels.push(...engine.defaults().labels),
       stop: async () => {},

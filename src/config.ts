@@ -225,11 +225,3 @@ export function redactConfig(config: Config): Tree {
   }
   return copy;
 }
-
-/** All secret values of a config, for scrubbing free text. */
-export function secretsOf(config: Config): string[] {
-  const { discord, slack } = config;
-  return [discord.token, slack.botToken, slack.signingSecret, slack.appToken, slack.userToken].filter(
-    (s): s is string => typeof s === 'string',
-  );
-}

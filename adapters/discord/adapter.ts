@@ -13,6 +13,7 @@ import { logText, scrub } from './errors.ts';
 import { type InboundContext, inboundChain } from './inbound.ts';
 import { type DiscordAdapterOptions, type DiscordTuning, resolveTuning } from './options.ts';
 import { OutboundPerformer } from './outbound.ts';
+import { SettingsCache } from '../../src/worker/settings-cache.ts';
 import { TokenBuckets } from './rate-limit.ts';
 import { handleSlash } from './slash.ts';
 import { TypingIndicators } from './typing.ts';
@@ -67,7 +68,7 @@ export class DiscordAdapter implements ChatAdapter {
     });
     const inbound = inboundChain({
       queue,
-      store,
+      settings: new SettingsCache(store),
       typing,
       buckets: new TokenBuckets(this.tuning.rateLimit.burst, this.tuning.rateLimit.windowMs),
       replyChainDepth: this.tuning.replyChainDepth,

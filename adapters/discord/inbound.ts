@@ -2,7 +2,7 @@ import type { Message } from 'discord.js';
 import type { QueueDriver } from '../../queue/types.ts';
 import { type InboundMessageInput, inboundJobId } from '../../src/domain/message.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { SettingsCache } from '../../src/worker/settings-cache.ts';
 import { normalise } from './normalise.ts';
 import type { TokenBuckets } from './rate-limit.ts';
 import type { TypingIndicators } from './typing.ts';
@@ -16,11 +16,11 @@ export interface InboundContext {
 }
 
 export type Middleware = GenericMiddleware<InboundContext>;
-export { compose };
 
 export interface InboundDeps {
   queue: QueueDriver;
-  store: Store;
+  /** Workspace settings, cached briefly: read for every mention, only to see whether replies are on. */
+  settings: Pick<SettingsCache, 'get'>;
   buckets: TokenBuckets;
   typing: TypingIndicators;
   replyChainDepth: number;
@@ -73,7 +73,7 @@ export function enqueue(deps: InboundDeps): Middleware {
 export function typingStep(deps: InboundDeps): Middleware {
   return async ({ inbound, message }) => {
     if (!inbound || !(inbound.mentionsBot || inbound.direct)) return;
-    const settings = await deps.store.getSettings('discord', inbound.workspaceId);
+    const settings = await deps.settings.get('discord', inbound.workspaceId);
     if (settings.replyMode === 'off') return;
     deps.typing.start(inboundJobId(inbound), message.channelId);
   };

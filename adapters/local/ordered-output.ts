@@ -35,10 +35,6 @@ export class OrderedOutput {
     this.#byId.set(id, entry);
   }
 
-  has(id: string): boolean {
-    return this.#byId.has(id);
-  }
-
   /** The worker enqueued an action for this line: wait for it before printing the line. */
   expect(id: string, key: string): void {
     const entry = this.#byId.get(id);
@@ -71,10 +67,6 @@ export class OrderedOutput {
   idle(): Promise<void> {
     if (this.#entries.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
-  get size(): number {
-    return this.#entries.length;
   }
 
   #flush(): void {

@@ -32,7 +32,6 @@ export interface InboundContext {
 }
 
 export type Middleware = GenericMiddleware<InboundContext>;
-export { compose };
 
 export interface InboundDeps {
   queue: QueueDriver;

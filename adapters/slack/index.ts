@@ -39,8 +39,7 @@ export function createSlackAdapter(deps: SlackAdapterDeps): SlackAdapter {
   if (problems.length > 0) {
     throw new ConfigError(`Slack cannot start:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
-  // userToken is read when the config schema has it (SLACK_USER_TOKEN); without it deletes need the bot's own messages.
-  const slack = deps.config.slack as Config['slack'] & { userToken?: string };
+  const slack = deps.config.slack;
   return new SlackAdapter({
     botToken: slack.botToken!,
     signingSecret: slack.signingSecret,

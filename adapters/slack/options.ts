@@ -75,11 +75,9 @@ export function resolveTuning(overrides: Partial<SlackTuning> = {}): Readonly<Sl
   return Object.freeze({ ...DefaultSlackTuning, ...overrides });
 }
 
-type SlackConfig = Config['slack'] & { userToken?: string | undefined };
-
 /** True when any Slack variable is set, i.e. the operator meant to connect Slack. */
 export function slackRequested(config: Pick<Config, 'slack'>): boolean {
-  const slack = config.slack as SlackConfig;
+  const { slack } = config;
   return Boolean(slack.botToken || slack.signingSecret || slack.appToken || slack.userToken);
 }
 
@@ -88,7 +86,7 @@ export function slackRequested(config: Pick<Config, 'slack'>): boolean {
  * Slack can start. Token prefixes are checked so a user token pasted as the bot token fails here, not at runtime.
  */
 export function slackConfigProblems(config: Pick<Config, 'slack'>): string[] {
-  const slack = config.slack as SlackConfig;
+  const { slack } = config;
   const problems: string[] = [];
   if (!slack.botToken) {
     problems.push(

@@ -1,6 +1,3 @@
-/** Slack's hard limit on a message's text. */
-export const SLACK_MAX_TEXT = 40_000;
-
 /**
  * Escapes the three characters Slack treats as control sequences, so generated text can never ping
  * @channel / @here or a user (`<!channel>`, `<@U…>`) or forge links.

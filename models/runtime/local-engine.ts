@@ -146,7 +146,8 @@ export class LocalEngine implements InferenceEngine {
 
   async #signals(roles: Roles, texts: string[]): Promise<Signals[]> {
     if (texts.length === 0) return [];
-    const raw = await roles.signals.run(texts);
+    // With both heads replaced by hub classifiers only the embedding is still needed from the signals graph.
+    const raw = await roles.signals.run(texts, !(roles.sentiment && roles.moderation));
     const sentiment = roles.sentiment ? await roles.sentiment.scores(texts) : undefined;
     let moderation: Array<Record<string, number>> | undefined;
     let reasons: Array<Record<string, string[]>> | undefined;

@@ -37,7 +37,7 @@ export function encode(
   const cut = precut(text, maxLength, keep);
   const { ids, tokens } = tokenizer._tokenizer.encode(cut);
   if (ids.length <= maxLength) return { ids, tokens, dropped: cut.length < text.length ? 1 : 0 };
-  const special = new Set(tokenizer.all_special_ids);
+  const { special } = factsOf(tokenizer);
   // Special tokens at either edge (BOS/CLS at the start, EOS/SEP at the end) survive truncation.
   let head = 0;
   while (head < ids.length && special.has(ids[head]!)) head++;

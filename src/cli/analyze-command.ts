@@ -43,7 +43,7 @@ export async function runAnalyzeCommand(
   // Replies cost the most: only with --reply, and then for every message that warrants one.
   const settings = { ...stored, replyMode: flags.reply ? ('mention' as const) : ('off' as const) };
 
-  const engine = buildEngine(config, logger, 'thread');
+  const engine = buildEngine(config, logger);
   const abort = new AbortController();
   const release = onShutdownSignal(async () => abort.abort(), logger);
   // A closed pipe (`| head`) ends the run quietly instead of crashing on EPIPE.

@@ -4,7 +4,8 @@ import { showTarget } from './mentions.ts';
 import type { CommandReply, StatusInfo } from './types.ts';
 import type { CommandSpec } from './spec.ts';
 
-const ok = (text: string, extra: Partial<CommandReply> = {}): CommandReply => ({
+/** A private, successful reply: every command answer is shown only to whoever ran it. */
+export const ok = (text: string, extra: Partial<Omit<CommandReply, 'ephemeral'>> = {}): CommandReply => ({
   ok: true,
   text,
   ...extra,

@@ -2,33 +2,33 @@ import type { WorkspaceSettings } from '../domain/settings.ts';
 import { UserError } from '../errors.ts';
 import { parseCommand } from './parse.ts';
 import { COMMAND_SPECS, specOf } from './spec.ts';
-import { renderFlags, renderHelp, renderSettings, renderStatus, renderTopics } from './render.ts';
+import { ok, renderFlags, renderHelp, renderSettings, renderStatus, renderTopics } from './render.ts';
 import { showTarget } from './mentions.ts';
 import type { Command, CommandContext, CommandReply, StructuredCommand, Target } from './types.ts';
 
 const MAX_TOPICS = 50;
 
-export const reply = (text: string, extra: Partial<Omit<CommandReply, 'ephemeral'>> = {}): CommandReply => ({
-  ok: true,
-  text,
-  ...extra,
-  ephemeral: true,
-});
-
 const refuse = (text: string): CommandReply => ({ ok: false, text, ephemeral: true });
+
+/** A UserError becomes a private "what to type instead" refusal; anything else is rethrown. */
+function refusal(error: unknown): CommandReply {
+  if (error instanceof UserError)
+    return refuse(error.hint ? `${error.message} ${error.hint}` : error.message);
+  throw error;
+}
 
 /** Parses and runs a command; a UserError becomes a private "what to type instead" reply. */
 export async function executeCommand(
   input: string | StructuredCommand,
   ctx: CommandContext,
 ): Promise<CommandReply> {
+  let command: Command;
   try {
-    return await runCommand(parseCommand(input), ctx);
+    command = parseCommand(input);
   } catch (error) {
-    if (error instanceof UserError)
-      return refuse(error.hint ? `${error.message} ${error.hint}` : error.message);
-    throw error;
+    return refusal(error);
   }
+  return runCommand(command, ctx);
 }
 
 /** Runs one parsed command for one actor; admin-only commands are refused for others, with nothing changed. */
@@ -36,9 +36,7 @@ export async function runCommand(command: Command, ctx: CommandContext): Promise
   try {
     return await run(command, ctx);
   } catch (error) {
-    if (error instanceof UserError)
-      return refuse(error.hint ? `${error.message} ${error.hint}` : error.message);
-    throw error;
+    return refusal(error);
   }
 }
 
@@ -59,7 +57,7 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
 
   switch (command.kind) {
     case 'help':
-      return reply(renderHelp(COMMAND_SPECS, ctx.actor.isAdmin), { title: 'Steward commands' });
+      return ok(renderHelp(COMMAND_SPECS, ctx.actor.isAdmin), { title: 'Steward commands' });
     case 'topics.list':
       return renderTopics(await ctx.store.getSettings(ctx.platform, ctx.workspaceId));
     case 'topics.add': {
@@ -78,7 +76,7 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
           topics: existed ? s.topics.map((t) => (t.name === topic.name ? topic : t)) : [...s.topics, topic],
         };
       });
-      return reply(`${existed ? 'Updated' : 'Added'} topic \`${command.name}\`: ${command.description}`);
+      return ok(`${existed ? 'Updated' : 'Added'} topic \`${command.name}\`: ${command.description}`);
     }
     case 'topics.remove': {
       const current = await ctx.store.getSettings(ctx.platform, ctx.workspaceId);
@@ -89,11 +87,11 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
         );
       }
       await update((s) => ({ ...s, topics: s.topics.filter((t) => t.name !== command.name) }));
-      return reply(`Removed topic \`${command.name}\`.`);
+      return ok(`Removed topic \`${command.name}\`.`);
     }
     case 'config.moderation-channel':
       await update((s) => ({ ...s, moderationChannelId: command.channelId }));
-      return reply(
+      return ok(
         command.channelId === null
           ? 'Moderator alerts are off.'
           : `Moderator alerts go to ${showTarget({ type: 'channel', id: command.channelId }, ctx.platform)}.`,
@@ -110,7 +108,7 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
         else thresholds[command.label] = command.value;
         return { ...s, thresholds };
       });
-      return reply(
+      return ok(
         command.value === null
           ? `\`${command.label}\` uses the model's default threshold again.`
           : `\`${command.label}\` flags at ${command.value}.`,
@@ -118,14 +116,14 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
     }
     case 'config.mode':
       await update((s) => ({ ...s, moderationMode: command.mode }));
-      return reply(
+      return ok(
         command.mode === 'auto-hide'
           ? 'Flagged messages are hidden and moderators alerted.'
           : 'Moderators are alerted; nothing is hidden automatically.',
       );
     case 'config.replies':
       await update((s) => ({ ...s, replyMode: command.mode }));
-      return reply(
+      return ok(
         {
           off: 'Steward will not reply.',
           mention: 'Steward replies when mentioned.',
@@ -134,18 +132,18 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
       );
     case 'config.sentiment-tags':
       await update((s) => ({ ...s, sentimentTags: command.value }));
-      return reply(`Sentiment tags: ${command.value}.`);
+      return ok(`Sentiment tags: ${command.value}.`);
     case 'config.exempt':
     case 'config.unexempt': {
       const add = command.kind === 'config.exempt';
       await update((s) => exempt(s, command.target, add));
       const shown = showTarget(command.target, ctx.platform);
-      return reply(add ? `${shown} is exempt from tags and alerts.` : `${shown} is no longer exempt.`);
+      return ok(add ? `${shown} is exempt from tags and alerts.` : `${shown} is no longer exempt.`);
     }
     case 'config.show':
       return renderSettings(await ctx.store.getSettings(ctx.platform, ctx.workspaceId), ctx.platform);
     case 'status':
-      if (!ctx.status) return reply('Status is not available here.');
+      if (!ctx.status) return ok('Status is not available here.');
       return renderStatus(await ctx.status());
     case 'flags': {
       const options = command.status === 'all' ? { limit: 10 } : { status: command.status, limit: 10 };

@@ -26,8 +26,6 @@ export type Command =
   | { kind: 'flags'; status: FlagStatus | 'all' }
   | { kind: 'help' };
 
-export type CommandKind = Command['kind'];
-
 /** What Discord hands an adapter for `/steward <group> <sub> option:value…` (group absent for top-level subs). */
 export interface StructuredCommand {
   group?: string | null;

@@ -4,7 +4,7 @@ import { StewardError, ErrorCode, LifecycleError } from '../errors.ts';
 import { localSettingsDefaults, type SettingsDefaults } from './defaults.ts';
 
 export type { SettingsDefaults };
-import type { FlagChange, FlagRecord, WorkerHeartbeat } from './types.ts';
+import type { FlagChange, FlagRecord } from './types.ts';
 
 export const settingsKey = (platform: Platform, workspaceId: string): string => `${platform}:${workspaceId}`;
 
@@ -109,4 +109,3 @@ export class ExpiringMap<V> {
 }
 
 export type DeliveryState = { state: 'pending' } | { state: 'done'; result: string | null };
-export type Heartbeats = ExpiringMap<WorkerHeartbeat>;

@@ -65,8 +65,6 @@ export interface StewardWorker {
   stats(): WorkerStats;
 }
 
-export { STEWARD_ACTOR } from '../store/types.ts';
-
 export function createWorker(deps: WorkerDeps): StewardWorker {
   const { queue, store, engine, config } = deps;
   const options = { ...DefaultWorkerOptions, ...deps.options };

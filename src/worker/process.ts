@@ -1,11 +1,10 @@
 import { hostname } from 'node:os';
-import { createThreadEngine } from '../../models/runtime/index.ts';
 import { type BullMQDriverOptions, BullMQDriver } from '../../queue/bullmq.ts';
+import { buildEngine, buildStore } from '../app.ts';
 import type { Config } from '../config.ts';
 import type { InferenceEngine } from '../engine.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { RedisStore } from '../store/redis.ts';
 import type { Store } from '../store/types.ts';
 import { createWorker, type StewardWorker, type WorkerOptions } from './pipeline.ts';
 
@@ -47,8 +46,8 @@ export async function runWorkerProcess(
   }
   const log = logger.child({ component: 'worker-process', host: hostname(), pid: process.pid });
   // The inference thread keeps this event loop free, so BullMQ's lock renewals stay on time during a batch.
-  const engine = options.engine ?? createThreadEngine(config, logger);
-  const store = options.store ?? new RedisStore({ url, prefix: config.redis.prefix });
+  const engine = options.engine ?? buildEngine(config, logger);
+  const store = options.store ?? buildStore(config);
   const { lockDurationMs, stalledIntervalMs, maxStalledCount } = config.worker;
   const queue = new BullMQDriver({
     url,

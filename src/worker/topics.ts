@@ -1,3 +1,4 @@
+import { dot } from '../../models/runtime/math.ts';
 import type { TopicMatch } from '../domain/analysis.ts';
 import type { Topic } from '../domain/settings.ts';
 import type { InferenceEngine } from '../engine.ts';
@@ -55,11 +56,4 @@ export function matchTopics(embedding: Float32Array, topics: TopicVectors, thres
     if (score >= threshold) matches.push({ topic: topics.names[i]!, score });
   });
   return matches.sort((a, b) => b.score - a.score);
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  const n = Math.min(a.length, b.length);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += a[i]! * b[i]!;
-  return sum;
 }
