@@ -6,6 +6,7 @@ import type { ReplyAction } from '../domain/action.ts';
 import type { Analysis } from '../domain/analysis.ts';
 import { type Decision, flagIdOf } from '../domain/decide.ts';
 import { type InboundMessage, inboundJobId, refOf } from '../domain/message.ts';
+import type { WorkspaceSettings } from '../domain/settings.ts';
 import type { Config } from '../config.ts';
 import type { InferenceEngine, ReplyRequest } from '../engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../errors.ts';
@@ -21,7 +22,7 @@ import {
   type SignalOutcome,
 } from './analyze.ts';
 import { SettingsCache } from './settings-cache.ts';
-import { TopicIndex } from './topics.ts';
+import { TopicIndex, type TopicVectors } from './topics.ts';
 
 export interface WorkerDeps {
   queue: QueueDriver;
@@ -85,10 +86,20 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
 
   const prepare = async (messages: InboundMessage[]): Promise<AnalyzeInput[]> => {
     const perMessage = await Promise.all(messages.map((m) => settings.get(m.platform, m.workspaceId)));
+    // Messages of one workspace share a settings object: look its topic vectors up once, not per message.
+    const vectors = new Map<WorkspaceSettings, Promise<TopicVectors>>();
+    const vectorsOf = (s: WorkspaceSettings) => {
+      let entry = vectors.get(s);
+      if (!entry) {
+        entry = topics.vectorsFor(s.topics);
+        vectors.set(s, entry);
+      }
+      return entry;
+    };
     return Promise.all(
       messages.map(async (message, i) => {
         const s = perMessage[i]!;
-        return { message, settings: s, topics: await topics.vectorsFor(s.topics) };
+        return { message, settings: s, topics: await vectorsOf(s) };
       }),
     );
   };
@@ -107,8 +118,10 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
    */
   const runSignals = async (messages: InboundMessage[]): Promise<Array<SignalOutcome | StewardError>> => {
     const started = performance.now();
+    let inputs: AnalyzeInput[] | undefined;
     try {
-      const outcomes = await analyzeSignals(engine, await prepare(messages));
+      inputs = await prepare(messages);
+      const outcomes = await analyzeSignals(engine, inputs);
       stats.batches += 1;
       stats.largestBatch = Math.max(stats.largestBatch, messages.length);
       log.debug({ size: messages.length, ms: Math.round(performance.now() - started) }, 'batch analysed');
@@ -119,10 +132,10 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
         error instanceof StewardError && error.unrecoverable && error.code !== ErrorCode.ModelLoad;
       log.error({ err: error, size: messages.length, isolate: dataProblem }, 'batch failed');
       // Retryable either way: the jobs go back with backoff instead of being lost or failed at once.
-      if (!dataProblem || messages.length === 1) throw retryable(error);
+      if (!dataProblem || messages.length === 1 || !inputs) throw retryable(error);
       const singles: Array<SignalOutcome | StewardError> = [];
-      for (const message of messages) {
-        const single = analyzeSignals(engine, await prepare([message]));
+      for (const input of inputs) {
+        const single = analyzeSignals(engine, [input]);
         singles.push(await single.then(([outcome]) => outcome!, retryable));
       }
       return singles;
