@@ -16,8 +16,8 @@ export interface RuntimeTuning {
   bucketSize: number;
   /**
    * Fixed cost of one encoder run, in padded-token equivalents: the length bucketing weighs it against padding
-   * (see planBuckets). Measured on the bundled signals model (2 threads, q8): a run costs about 0.45 ms plus
-   * 15 µs per padded token, so about 32 tokens.
+   * (see planBuckets). `npx tsx bench/run-cost.ts` measures it on the bundled signals model (q8, 2 threads): runs
+   * of about 0.45–0.5 ms fixed plus 15–20 µs per padded token on the shared 2-core machine, i.e. 23–32 tokens.
    */
   runOverheadTokens: number;
   /** Most padded tokens per encoder run (bounds the [B,T,L] attribution output). */
