@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { SENTIMENT_LABELS, type SentimentLabel } from '../../src/domain/analysis.ts';
 import type { Logger } from '../../src/logger.ts';
 import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
-import { l2normalize, sigmoid, softmax } from './math.ts';
+import { l2normalize, sigmoid, softmax } from '../../src/domain/vector.ts';
 import {
   ModelLoadError,
   ModelRunError,

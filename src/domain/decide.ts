@@ -98,6 +98,17 @@ export function decide(message: InboundMessage, analysis: Analysis, settings: Wo
   return { actions, reply: replyIntent(message, analysis, settings, flagged.length > 0), flag };
 }
 
+/**
+ * Whether a message that addresses the bot (mention or DM) will be answered under these settings, before any
+ * analysis: the adapter shows "typing…" on this, the worker decides on it (plus what the analysis finds).
+ */
+export function expectsAddressedReply(
+  message: { direct?: boolean | undefined; mentionsBot: boolean },
+  settings: Pick<WorkspaceSettings, 'replyMode'>,
+): boolean {
+  return settings.replyMode !== 'off' && (message.direct === true || message.mentionsBot);
+}
+
 function replyIntent(
   message: InboundMessage,
   analysis: Analysis,
@@ -106,8 +117,7 @@ function replyIntent(
 ): Decision['reply'] {
   // Never chat back to content that moderators are being asked to look at.
   if (settings.replyMode === 'off' || flagged) return null;
-  if (message.direct) return { reason: 'direct' };
-  if (message.mentionsBot) return { reason: 'mention' };
+  if (expectsAddressedReply(message, settings)) return { reason: message.direct ? 'direct' : 'mention' };
   const best = analysis.topics[0];
   if (settings.replyMode === 'topics' && best !== undefined) return { reason: 'topic', topic: best.topic };
   return null;

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseLine } from '../../src/cli/analyze-input.ts';
-import { type RawLine, readLines } from '../../src/cli/lines.ts';
+import { parseLine } from '../../app/cli/analyze-input.ts';
+import { type RawLine, readLines } from '../../app/cli/lines.ts';
 
 async function lines(chunks: Array<Buffer | string>, max = 1000): Promise<RawLine[]> {
   const out: RawLine[] = [];

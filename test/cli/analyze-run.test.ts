@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runAnalyze } from '../../src/cli/analyze.ts';
+import { runAnalyze } from '../../app/cli/analyze.ts';
 import { defaultSettings } from '../../src/domain/settings.ts';
 import { FakeEngine } from '../worker/fake-engine.ts';
 

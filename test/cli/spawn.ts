@@ -15,7 +15,7 @@ export function runSteward(
   return new Promise((resolve, reject) => {
     const inherited = { ...process.env };
     delete inherited.LOG_LEVEL; // the command's own default (quiet) applies
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/main.ts', ...args], {
       env: { ...inherited, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -6,7 +6,7 @@ import { type Config, loadConfig } from '../../src/config.ts';
 import type { InferenceEngine } from '../../src/engine.ts';
 import type { Logger } from '../../src/logger.ts';
 import { RedisStore } from '../../src/store/redis.ts';
-import { createWorker, type StewardWorker } from '../../src/worker/pipeline.ts';
+import { createWorker, type StewardWorker } from '../../worker/pipeline.ts';
 import { deletePrefix, randomPrefix, REDIS_URL, testLogger } from '../queue/fixtures.ts';
 
 /** Folder of the bundled models; tests that need them skip (with this message) while it is missing. */

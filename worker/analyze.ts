@@ -1,8 +1,8 @@
-import type { Analysis } from '../domain/analysis.ts';
-import { analyse, type Decision, decide } from '../domain/decide.ts';
-import { type InboundMessage, inboundJobId, refOf } from '../domain/message.ts';
-import type { WorkspaceSettings } from '../domain/settings.ts';
-import type { InferenceEngine, ReplyRequest } from '../engine.ts';
+import type { Analysis } from '../src/domain/analysis.ts';
+import { analyse, type Decision, decide } from '../src/domain/decide.ts';
+import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
+import type { WorkspaceSettings } from '../src/domain/settings.ts';
+import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
 import { matchTopics, TopicIndex, type TopicVectors } from './topics.ts';
 
 export interface AnalyzeInput {

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
-import { type BullMQDriverOptions, BullMQDriver } from '../../queue/bullmq.ts';
-import { buildEngine, buildStore } from '../app.ts';
-import type { Config } from '../config.ts';
-import type { InferenceEngine } from '../engine.ts';
-import { ConfigError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import type { Store } from '../store/types.ts';
-import { createWorker, type StewardWorker, type WorkerOptions } from './pipeline.ts';
+import { type BullMQDriverOptions, BullMQDriver } from '../queue/bullmq.ts';
+import { buildEngine, buildStore } from './app.ts';
+import type { Config } from '../src/config.ts';
+import type { InferenceEngine } from '../src/engine.ts';
+import { ConfigError } from '../src/errors.ts';
+import type { Logger } from '../src/logger.ts';
+import type { Store } from '../src/store/types.ts';
+import { createWorker, type StewardWorker, type WorkerOptions } from '../worker/pipeline.ts';
 
 export interface WorkerProcessOptions {
   /** Queue timing and retry policy (tests shorten the stalled-job timers). */

@@ -1,8 +1,8 @@
-import type { QueueDriver } from '../../queue/types.ts';
-import { INBOUND_QUEUE, outboundQueueName } from '../../queue/types.ts';
-import type { Platform } from '../domain/message.ts';
-import type { Store } from '../store/types.ts';
-import type { StatusInfo } from './types.ts';
+import type { QueueDriver } from './types.ts';
+import { INBOUND_QUEUE, outboundQueueName } from './types.ts';
+import type { Platform } from '../src/domain/message.ts';
+import type { Store } from '../src/store/types.ts';
+import type { StatusInfo } from '../src/commands/types.ts';
 
 /** Builds `status` from the queue driver and the workers' heartbeats (what an adapter process can see). */
 export async function collectStatus(

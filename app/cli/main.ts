@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { type Config, loadConfig } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { runAnalyzeCommand } from './analyze-command.ts';
 import { runBot, runLocal, runWorker } from './run-modes.ts';
 import { USAGE } from './usage.ts';
@@ -29,7 +29,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'config': {
         const { values } = parse(rest, { print: { type: 'boolean' } });
         if (!values.print) throw new UsageError('steward config takes --print');
-        const { redactConfig } = await import('../config.ts');
+        const { redactConfig } = await import('../../src/config.ts');
         io.stdout.write(`${JSON.stringify(redactConfig(loadConfig({ env: io.env })), null, 2)}\n`);
         return 0;
       }
@@ -127,10 +127,10 @@ function quietLogger(config: Config, io: Io): Logger {
   return createLogger({ level, pretty: io.stderr.isTTY === true });
 }
 
-// Run when executed (tsx src/cli/main.ts, bin/steward.js), not when imported by tests.
+// Run when executed (tsx app/cli/main.ts, bin/steward.js), not when imported by tests.
 const entry = process.argv[1] ?? '';
 if (
-  entry.endsWith('/src/cli/main.ts') ||
+  entry.endsWith('/app/cli/main.ts') ||
   entry.endsWith('/bin/steward.js') ||
   entry.endsWith('/bin/steward')
 ) {

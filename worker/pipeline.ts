@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createBatcher } from '../../queue/batcher.ts';
-import type { Consumer, QueueDriver } from '../../queue/types.ts';
-import type { ReplyAction } from '../domain/action.ts';
-import type { Analysis } from '../domain/analysis.ts';
-import { type Decision, flagIdOf } from '../domain/decide.ts';
-import { type InboundMessage, inboundJobId, refOf } from '../domain/message.ts';
-import type { WorkspaceSettings } from '../domain/settings.ts';
-import type { Config } from '../config.ts';
-import type { InferenceEngine, ReplyRequest } from '../engine.ts';
-import { ErrorCode, LifecycleError, StewardError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { type FlagRecord, STEWARD_ACTOR, type Store } from '../store/types.ts';
+import { createBatcher } from '../queue/batcher.ts';
+import type { Consumer, QueueDriver } from '../queue/types.ts';
+import type { ReplyAction } from '../src/domain/action.ts';
+import type { Analysis } from '../src/domain/analysis.ts';
+import { type Decision, flagIdOf } from '../src/domain/decide.ts';
+import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
+import type { WorkspaceSettings } from '../src/domain/settings.ts';
+import type { Config } from '../src/config.ts';
+import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
+import { ErrorCode, LifecycleError, StewardError } from '../src/errors.ts';
+import type { Logger } from '../src/logger.ts';
+import { type FlagRecord, STEWARD_ACTOR, type Store } from '../src/store/types.ts';
 import {
   type AnalyzeInput,
   analyzeMessages,
@@ -21,7 +21,7 @@ import {
   replyRequestFor,
   type SignalOutcome,
 } from './analyze.ts';
-import { SettingsCache } from './settings-cache.ts';
+import { SettingsCache } from '../src/store/settings-cache.ts';
 import { TopicIndex, type TopicVectors } from './topics.ts';
 
 export interface WorkerDeps {

@@ -1,8 +1,8 @@
 import { createBotApp, createLocalApp } from '../app.ts';
-import type { Config } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { runWorkerProcess } from '../worker/process.ts';
+import type { Config } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
+import { runWorkerProcess } from '../worker-process.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 interface Io {

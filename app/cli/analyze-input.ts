@@ -1,4 +1,4 @@
-import { MAX_TEXT_LENGTH } from '../domain/message.ts';
+import { MAX_TEXT_LENGTH } from '../../src/domain/message.ts';
 import type { RawLine } from './lines.ts';
 
 export type ParsedLine = { n: number; text: string } | { n: number; error: string };

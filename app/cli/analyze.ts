@@ -1,9 +1,9 @@
 import { once } from 'node:events';
-import { SENTIMENT_EMOJI } from '../domain/action.ts';
-import type { WorkspaceSettings } from '../domain/settings.ts';
-import type { InferenceEngine } from '../engine.ts';
-import { analyzeBatch, type TextOutcome } from '../worker/analyze.ts';
-import { TopicIndex } from '../worker/topics.ts';
+import { SENTIMENT_EMOJI } from '../../src/domain/action.ts';
+import type { WorkspaceSettings } from '../../src/domain/settings.ts';
+import type { InferenceEngine } from '../../src/engine.ts';
+import { analyzeBatch, type TextOutcome } from '../../worker/analyze.ts';
+import { TopicIndex } from '../../worker/topics.ts';
 import { type ParsedLine, parseLine } from './analyze-input.ts';
 import { readLines } from './lines.ts';
 import { Progress } from './progress.ts';

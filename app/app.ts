@@ -7,16 +7,17 @@ import { slackConfigProblems, slackRequested } from '../adapters/slack/options.t
 import { trackingQueue } from '../adapters/local/tracking-queue.ts';
 import type { ChatAdapter } from '../adapters/types.ts';
 import { createThreadEngine } from '../models/runtime/index.ts';
-import { collectStatus } from './commands/status.ts';
-import type { Config } from './config.ts';
-import type { Platform } from './domain/message.ts';
-import type { InferenceEngine } from './engine.ts';
-import { ConfigError } from './errors.ts';
-import type { Logger } from './logger.ts';
-import { FileStore } from './store/file.ts';
-import { RedisStore } from './store/redis.ts';
-import type { Store } from './store/types.ts';
-import { createWorker, type WorkerOptions } from './worker/pipeline.ts';
+import { collectStatus } from '../queue/status.ts';
+import type { Config } from '../src/config.ts';
+import type { Platform } from '../src/domain/message.ts';
+import type { InferenceEngine } from '../src/engine.ts';
+import { ConfigError } from '../src/errors.ts';
+import type { Logger } from '../src/logger.ts';
+import { FileStore } from '../src/store/file.ts';
+import { RedisStore } from '../src/store/redis.ts';
+import { SettingsCache } from '../src/store/settings-cache.ts';
+import type { Store } from '../src/store/types.ts';
+import { createWorker, type WorkerOptions } from '../worker/pipeline.ts';
 
 /** Something with the start/stop lifecycle every Steward part shares. */
 export interface Part {
@@ -203,11 +204,12 @@ export function platformsConfigured(config: Config): Platform[] {
 export async function platformAdapters(platforms: Platform[], deps: PlatformDeps): Promise<ChatAdapter[]> {
   const adapters: ChatAdapter[] = [];
   const { config, queue, store, logger, status, labels } = deps;
+  const settings = new SettingsCache(store);
   const common = { queue, store, logger, status, ...(labels ? { labels } : {}) };
   for (const platform of platforms) {
     if (platform === 'discord') {
       const { createDiscordAdapter } = await import('../adapters/discord/index.ts');
-      adapters.push(createDiscordAdapter({ config, ...common }));
+      adapters.push(createDiscordAdapter({ config, settings, ...common }));
     } else if (platform === 'slack') {
       const { createSlackAdapter } = await import('../adapters/slack/index.ts');
       adapters.push(createSlackAdapter({ config, ...common }));

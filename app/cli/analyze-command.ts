@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { buildEngine, buildStore } from '../app.ts';
-import type { Config } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import type { Config } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
 import { runAnalyze } from './analyze.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
