@@ -29,5 +29,10 @@ export async function recordHideFailure(
   const flag = await store.getFlag(flagId);
   if (!flag || flag.history.some((h) => h.action === 'auto-hide-failed')) return;
   const status: FlagStatus = 'open';
-  await store.updateFlag(flagId, { status, actorId: STEWARD_ACTOR, action: 'auto-hide-failed', note: refusal });
+  await store.updateFlag(flagId, {
+    status,
+    actorId: STEWARD_ACTOR,
+    action: 'auto-hide-failed',
+    note: refusal,
+  });
 }

@@ -1,4 +1,4 @@
-import { BullMQDriver } from '../queue/bullmq.ts';
+import { BullMQDriver, type BullMQDriverOptions } from '../queue/bullmq.ts';
 import type { JobPolicy } from '../queue/jobs.ts';
 import { MemoryDriver } from '../queue/memory.ts';
 import type { QueueDriver } from '../queue/types.ts';
@@ -67,19 +67,37 @@ export class App implements Part {
   }
 }
 
+/** Queue timing a process may override (tests shorten the stalled-job timers). */
+export type RedisQueueTiming = Pick<
+  BullMQDriverOptions,
+  'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'policy'
+>;
+
+/** The BullMQ driver over config.redis (a ConfigError without REDIS_URL). */
+export function buildRedisQueue(
+  config: Readonly<Config>,
+  logger: Logger,
+  timing: Partial<RedisQueueTiming> = {},
+): BullMQDriver {
+  if (config.redis.url === undefined) throw new ConfigError('REDIS_URL (redis.url) is not set');
+  return new BullMQDriver({ url: config.redis.url, prefix: config.redis.prefix, logger, ...timing });
+}
+
 export function buildQueue(config: Config, logger: Logger, policy: Partial<JobPolicy> = {}): QueueDriver {
-  return config.redis.url
-    ? new BullMQDriver({ url: config.redis.url, prefix: config.redis.prefix, logger, policy })
-    : new MemoryDriver({ logger, policy });
+  return config.redis.url ? buildRedisQueue(config, logger, { policy }) : new MemoryDriver({ logger, policy });
 }
 
 /** Someone is watching the terminal: a line whose analysis keeps failing gives up in about a second, not 15. */
 const LOCAL_POLICY = Object.freeze({ attempts: 3, backoffMs: 250 }) satisfies Partial<JobPolicy>;
 
-export function buildStore(config: Config): Store {
-  return config.redis.url
-    ? new RedisStore({ url: config.redis.url, prefix: config.redis.prefix })
-    : new FileStore({ dir: config.dataDir });
+export function buildStore(config: Readonly<Config>): Store {
+  return config.redis.url ? buildRedisStore(config) : new FileStore({ dir: config.dataDir });
+}
+
+/** The Redis store over config.redis (a ConfigError without REDIS_URL). */
+export function buildRedisStore(config: Readonly<Config>): RedisStore {
+  if (config.redis.url === undefined) throw new ConfigError('REDIS_URL (redis.url) is not set');
+  return new RedisStore({ url: config.redis.url, prefix: config.redis.prefix });
 }
 
 /** The models in a worker thread: onnxruntime's run() never blocks the event loop that holds connections. */

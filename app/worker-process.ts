@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-import { type BullMQDriverOptions, BullMQDriver } from '../queue/bullmq.ts';
-import { buildEngine, buildStore } from './app.ts';
+import { buildEngine, buildRedisQueue, buildStore, type RedisQueueTiming } from './app.ts';
 import type { Config } from '../src/config.ts';
 import type { InferenceEngine } from '../src/engine.ts';
 import { ConfigError } from '../src/errors.ts';
@@ -10,7 +9,7 @@ import { createWorker, type StewardWorker, type WorkerOptions } from '../worker/
 
 export interface WorkerProcessOptions {
   /** Queue timing and retry policy (tests shorten the stalled-job timers). */
-  queue?: Pick<BullMQDriverOptions, 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'policy'>;
+  queue?: Partial<RedisQueueTiming>;
   worker?: Partial<WorkerOptions>;
   /** Replaces the models (tests); by default the configured models run in an inference thread. */
   engine?: InferenceEngine;
@@ -25,6 +24,8 @@ export interface WorkerProcessOptions {
 /** A running `steward worker`: stop() is idempotent and complete; the entry point calls it on SIGTERM/SIGINT. */
 export interface WorkerProcess {
   readonly worker: StewardWorker;
+  /** The models the worker runs (the configured ones in an inference thread unless options.engine was given). */
+  readonly engine: InferenceEngine;
   stop(): Promise<void>;
 }
 
@@ -49,10 +50,7 @@ export async function runWorkerProcess(
   const engine = options.engine ?? buildEngine(config, logger);
   const store = options.store ?? buildStore(config);
   const { lockDurationMs, stalledIntervalMs, maxStalledCount } = config.worker;
-  const queue = new BullMQDriver({
-    url,
-    prefix: config.redis.prefix,
-    logger,
+  const queue = buildRedisQueue(config, logger, {
     lockDurationMs,
     stalledIntervalMs,
     maxStalledCount,
@@ -103,6 +101,7 @@ export async function runWorkerProcess(
   let stopping: Promise<void> | null = null;
   return {
     worker,
+    engine,
     stop() {
       // Worker first (stop intake, finish in-flight jobs), then models, queue connections and store.
       stopping ??= closeStarted().then(() => log.info('steward worker stopped'));

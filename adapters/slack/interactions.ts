@@ -2,11 +2,7 @@ import type { webApi } from '@slack/bolt';
 import { executeCommand } from '../../src/commands/run.ts';
 import type { CommandReply, StatusInfo } from '../../src/commands/types.ts';
 import type { Logger } from '../../src/logger.ts';
-import {
-  authoriseModAction,
-  type ModCapability,
-  statusAfter,
-} from '../../src/domain/moderation-actions.ts';
+import { authoriseModAction, type ModCapability, statusAfter } from '../../src/domain/moderation-actions.ts';
 import type { FlagRecord, FlagStatus, Store } from '../../src/store/types.ts';
 import { type AlertButton, type Block, resolvedBlocks } from './blocks.ts';
 import type { SlackDirectory } from './directory.ts';
@@ -92,7 +88,10 @@ export class SlackInteractions {
       capabilities,
     });
     if (!verdict.ok || !flag) {
-      log.warn({ flagId: click.flagId, button: click.button, refusal: verdict.ok ? null : verdict.refusal }, 'moderator action refused');
+      log.warn(
+        { flagId: click.flagId, button: click.button, refusal: verdict.ok ? null : verdict.refusal },
+        'moderator action refused',
+      );
       return this.#whisper(
         click,
         !verdict.ok && verdict.refusal === 'not_permitted'

@@ -4,7 +4,7 @@ import type { WorkspaceSettings } from '../../src/domain/settings.ts';
 import type { InferenceEngine } from '../../src/engine.ts';
 import { analyzeBatch, type TextOutcome } from '../../worker/analyze.ts';
 import { TopicIndex } from '../../worker/topics.ts';
-import { type ParsedLine, parseLine } from './analyze-input.ts';
+import { type InputFormat, type ParsedLine, parseLine } from './analyze-input.ts';
 import { readLines } from './lines.ts';
 import { Progress } from './progress.ts';
 
@@ -17,6 +17,8 @@ export interface AnalyzeOptions {
   json: boolean;
   /** Generate a reply for every message that warrants one, as if it addressed the bot. */
   reply: boolean;
+  /** How lines are read (default auto). */
+  format?: InputFormat;
   replyBatchSize: number;
   /** Lines per engine call; two chunks at most are in memory at once. */
   chunkSize?: number;
@@ -55,7 +57,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
   let chunk: ParsedLine[] = [];
   for await (const raw of readLines(options.input, MAX_LINE_BYTES)) {
     bytes += raw.bytes.length + 1;
-    chunk.push(parseLine(raw));
+    chunk.push(parseLine(raw, options.format));
     if (chunk.length >= chunkSize) {
       if (options.signal?.aborted) break;
       // The engine (in its thread) works on this chunk while the loop reads and parses the next one.

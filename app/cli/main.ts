@@ -3,6 +3,7 @@ import { type Config, loadConfig } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { runAnalyzeCommand } from './analyze-command.ts';
+import { INPUT_FORMATS, isInputFormat } from './analyze-input.ts';
 import { runBot, runLocal, runWorker } from './run-modes.ts';
 import { USAGE } from './usage.ts';
 
@@ -66,15 +67,23 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'analyze': {
         const { values, positionals } = parseArgs({
           args: rest,
-          options: { json: { type: 'boolean' }, reply: { type: 'boolean' } },
+          options: {
+            json: { type: 'boolean' },
+            reply: { type: 'boolean' },
+            format: { type: 'string', default: 'auto' },
+          },
           allowPositionals: true,
           strict: true,
         });
         if (positionals.length > 1) throw new UsageError('steward analyze reads one FILE (or - for stdin)');
+        const format = values.format;
+        if (!isInputFormat(format))
+          throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(', ')} (got "${format}")`);
         const config = loadConfig({ env: io.env });
         return await runAnalyzeCommand(config, quietLogger(config, io), io, {
           json: values.json === true,
           reply: values.reply === true,
+          format,
           file: positionals[0] ?? '-',
         });
       }

@@ -10,8 +10,9 @@ Commands:
                               REDIS_URL workers run elsewhere, without it one embedded worker runs here
   worker [--device cpu|cuda] [--concurrency N]
                               takes jobs from Redis (REDIS_URL) and runs the models; start as many as needed
-  analyze [--json] [--reply] [FILE|-]
-                              audits a chat log: one message per line (text, or JSONL with a "text" field);
+  analyze [--json] [--reply] [--format auto|text|jsonl] [FILE|-]
+                              audits a chat log: one message per line (text, or JSONL with a "text" field;
+                              auto: a line that is a JSON object is JSONL, any other line is text);
                               writes one result per line, in order; bad lines become {"line","error"}
   flags export [--platform P] [--workspace ID] [--status dismissed|actioned|all]
                               moderators' decisions on flags as JSONL labelled examples (default: the

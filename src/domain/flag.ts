@@ -35,4 +35,3 @@ export interface FlagChange {
   note?: string;
   alertMessageId?: string;
 }
-

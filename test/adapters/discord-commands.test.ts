@@ -122,7 +122,14 @@ describe('Discord adapter: /steward slash commands', () => {
     const queue = new MemoryDriver({ logger });
     const store = new MemoryStore();
     const wrong = fakeToken();
-    const adapter = new DiscordAdapter({ token: wrong, apiUrl: emulator.apiUrl, queue, store, settings: new SettingsCache(store), logger });
+    const adapter = new DiscordAdapter({
+      token: wrong,
+      apiUrl: emulator.apiUrl,
+      queue,
+      store,
+      settings: new SettingsCache(store),
+      logger,
+    });
     const error = await adapter.start().then(
       () => null,
       (e: Error) => e,

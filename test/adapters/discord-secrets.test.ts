@@ -41,7 +41,14 @@ describe('Discord adapter: secrets', () => {
       () => queue.stop(),
     );
     await queue.consumeInbound(async () => {}, { concurrency: 1 });
-    const adapter = new DiscordAdapter({ token, apiUrl: emulator.apiUrl, queue, store, settings: new SettingsCache(store), logger });
+    const adapter = new DiscordAdapter({
+      token,
+      apiUrl: emulator.apiUrl,
+      queue,
+      store,
+      settings: new SettingsCache(store),
+      logger,
+    });
     await adapter.start();
     stops.push(() => adapter.stop());
 
