@@ -134,7 +134,8 @@ export function createLocalApp(
     labels: () => engine.defaults().labels,
   });
   // Settings are read fresh per batch: a "/topics add" typed just before a message must apply to it.
-  const options: Partial<WorkerOptions> = { settingsTtlMs: 0 };
+  // Heartbeats every second: `/status` reads them, and someone at the terminal expects what they just typed to count.
+  const options: Partial<WorkerOptions> = { settingsTtlMs: 0, heartbeatMs: 1_000 };
   app.add(
     'worker',
     createWorker({

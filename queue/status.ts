@@ -48,5 +48,12 @@ export async function collectStatus(
       device: first?.device ?? 'cpu',
     })),
     lastErrors: lastErrors.slice(0, 5),
+    skipped: sumCounts(workers.map((w) => w.skipped ?? {})),
   };
+}
+
+function sumCounts(counts: Array<Record<string, number>>): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const one of counts) for (const [key, n] of Object.entries(one)) total[key] = (total[key] ?? 0) + n;
+  return total;
 }

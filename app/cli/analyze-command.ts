@@ -79,7 +79,13 @@ export async function runAnalyzeCommand(
       ...(totalBytes !== undefined ? { totalBytes } : {}),
     });
     if (io.stderr.isTTY) {
-      io.stderr.write(`${summary.lines} lines, ${summary.flagged} flagged, ${summary.errors} unreadable\n`);
+      const skipped = Object.entries(summary.skipped)
+        .map(([language, n]) => `${language} ${n}`)
+        .join(', ');
+      io.stderr.write(
+        `${summary.lines} lines, ${summary.flagged} flagged, ${summary.errors} unreadable` +
+          `${skipped ? `, not reviewed (language not supported): ${skipped}` : ''}\n`,
+      );
     }
     return abort.signal.aborted && !pipeClosed ? 130 : 0;
   } catch (error) {

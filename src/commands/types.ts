@@ -39,6 +39,8 @@ export interface StatusInfo {
   workersAlive: number;
   models: ModelInfo[];
   lastErrors: Array<{ at: number; source: string; message: string }>;
+  /** Messages not reviewed by the moderation model because it cannot read their language, per language. */
+  skipped?: Record<string, number>;
 }
 
 export interface CommandActor {

@@ -1,6 +1,6 @@
 import type { AlertAction, HideAction, ReactAction } from './action.ts';
 import { SENTIMENT_EMOJI } from './action.ts';
-import type { Analysis, Signals, TopicMatch } from './analysis.ts';
+import type { Analysis, Signals, SupportedLanguages, TopicMatch } from './analysis.ts';
 import type { InboundMessage } from './message.ts';
 import { inboundJobId, refOf } from './message.ts';
 import type { WorkspaceSettings } from './settings.ts';
@@ -20,11 +20,21 @@ export interface Decision {
 export function analyse(
   signals: Signals,
   settings: WorkspaceSettings,
-  defaults: { thresholds: Record<string, number> },
+  defaults: { thresholds: Record<string, number>; languages: SupportedLanguages },
   topics: TopicMatch[],
 ): Analysis {
+  const { language } = signals;
+  const readsSentiment = defaults.languages.sentiment.includes(language);
+  const readsModeration = defaults.languages.moderation.includes(language);
   const flagged: string[] = [];
   const reasons: Record<string, string[]> = {};
+  if (!readsModeration)
+    return {
+      language,
+      ...sentimentOf(signals, readsSentiment),
+      moderation: { scores: {}, flagged, reasons, abstained: 'language' },
+      topics,
+    };
   for (const [label, score] of Object.entries(signals.moderation)) {
     const threshold = settings.thresholds[label] ?? defaults.thresholds[label] ?? 0.5;
     if (score >= threshold) {
@@ -34,10 +44,15 @@ export function analyse(
   }
   flagged.sort((a, b) => (signals.moderation[b] ?? 0) - (signals.moderation[a] ?? 0));
   return {
-    sentiment: signals.sentiment,
+    language,
+    ...sentimentOf(signals, readsSentiment),
     moderation: { scores: signals.moderation, flagged, reasons },
     topics,
   };
+}
+
+function sentimentOf(signals: Signals, reads: boolean): Pick<Analysis, 'sentiment' | 'sentimentAbstained'> {
+  return reads ? { sentiment: signals.sentiment } : { sentiment: null, sentimentAbstained: 'language' };
 }
 
 function isExempt(message: InboundMessage, settings: WorkspaceSettings): boolean {
@@ -60,11 +75,15 @@ export function decide(message: InboundMessage, analysis: Analysis, settings: Wo
   const actions: Decision['actions'] = [];
   const exempt = isExempt(message, settings);
 
-  const { label, scores } = analysis.sentiment;
+  const sentiment = analysis.sentiment;
   const tag =
-    settings.sentimentTags === 'all' ||
-    (settings.sentimentTags === 'strong' && label !== 'neutral' && scores[label] >= STRONG_SENTIMENT);
-  if (tag && !exempt) {
+    sentiment !== null &&
+    (settings.sentimentTags === 'all' ||
+      (settings.sentimentTags === 'strong' &&
+        sentiment.label !== 'neutral' &&
+        sentiment.scores[sentiment.label] >= STRONG_SENTIMENT));
+  if (sentiment && tag && !exempt) {
+    const { label } = sentiment;
     actions.push({
       kind: 'react',
       key: `${base}:react`,

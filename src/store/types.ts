@@ -49,6 +49,8 @@ export interface WorkerHeartbeat {
   device: string;
   models: Array<{ role: string; source: string; version: string; dtype: string }>;
   processed: number;
+  /** Messages the moderation model did not review, per language it cannot read. */
+  skipped?: Record<string, number>;
   lastError?: { at: number; message: string };
 }
 
