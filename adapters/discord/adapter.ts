@@ -157,7 +157,14 @@ export class DiscordAdapter implements ChatAdapter {
       });
     } else if (interaction.isChatInputCommand()) {
       const status = this.options.status ?? (() => collectStatus(this.options.queue, store, ['discord']));
-      await handleSlash(interaction, { store, status, labels: this.options.labels, token, log: this.log });
+      await handleSlash(interaction, {
+        store,
+        rest: interaction.client.rest,
+        status,
+        labels: this.options.labels,
+        token,
+        log: this.log,
+      });
     }
   }
 

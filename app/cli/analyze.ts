@@ -185,9 +185,10 @@ function toSummary(r: AnalyzeResult): string {
   } else parts.push(`#${r.line} [${r.language}] no sentiment (language not supported)`);
   if (r.moderation.abstained) parts.push(`not reviewed (${r.language})`);
   if (r.moderation.flagged) {
-    const top = Object.entries(r.moderation.labels).sort((a, b) => b[1] - a[1])[0];
+    const top = r.moderation.flaggedLabels[0] ?? '';
+    const score = r.moderation.labels[top];
     const why = r.moderation.reasons.length > 0 ? ` (${r.moderation.reasons.slice(0, 5).join(', ')})` : '';
-    parts.push(`⚠ ${top?.[0]} ${top?.[1].toFixed(2)}${why}`);
+    parts.push(`⚠ ${top} ${score === undefined ? 'rule' : score.toFixed(2)}${why}`);
   }
   if (r.topics.length > 0) parts.push(`topics: ${r.topics.map((t) => t.name).join(', ')}`);
   const text = r.text.replace(/\s+/g, ' ');

@@ -43,6 +43,8 @@ export interface Analysis {
     reasons: Record<string, string[]>;
     /** Set when the moderation model did not judge the message. */
     abstained?: Abstention;
+    /** Rules (built-in or the workspace's) that matched; their labels are flagged whatever the model said. */
+    rules?: Array<{ id: string; label: string; match: string }>;
   };
   /** Topics whose similarity passed the threshold, best first. */
   topics: TopicMatch[];

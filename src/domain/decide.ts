@@ -2,6 +2,7 @@ import type { AlertAction, HideAction, ReactAction } from './action.ts';
 import { SENTIMENT_EMOJI } from './action.ts';
 import type { Analysis, Signals, SupportedLanguages, TopicMatch } from './analysis.ts';
 import type { InboundMessage } from './message.ts';
+import type { RuleHit } from './rules.ts';
 import { inboundJobId, refOf } from './message.ts';
 import type { WorkspaceSettings } from './settings.ts';
 
@@ -22,19 +23,24 @@ export function analyse(
   settings: WorkspaceSettings,
   defaults: { thresholds: Record<string, number>; languages: SupportedLanguages },
   topics: TopicMatch[],
+  ruleHits: readonly RuleHit[] = [],
 ): Analysis {
   const { language } = signals;
   const readsSentiment = defaults.languages.sentiment.includes(language);
   const readsModeration = defaults.languages.moderation.includes(language);
   const flagged: string[] = [];
   const reasons: Record<string, string[]> = {};
-  if (!readsModeration)
+  const rules = ruleHits.length > 0 ? { rules: [...ruleHits] } : {};
+  if (!readsModeration) {
+    // The model abstains; rules are patterns anyone can read, so they still apply.
+    addRuleHits(ruleHits, flagged, reasons);
     return {
       language,
       ...sentimentOf(signals, readsSentiment),
-      moderation: { scores: {}, flagged, reasons, abstained: 'language' },
+      moderation: { scores: {}, flagged, reasons, abstained: 'language', ...rules },
       topics,
     };
+  }
   for (const [label, score] of Object.entries(signals.moderation)) {
     const threshold = settings.thresholds[label] ?? defaults.thresholds[label] ?? 0.5;
     if (score >= threshold) {
@@ -43,12 +49,22 @@ export function analyse(
     }
   }
   flagged.sort((a, b) => (signals.moderation[b] ?? 0) - (signals.moderation[a] ?? 0));
+  // Rule labels first: a matched threat outranks any model score.
+  addRuleHits(ruleHits, flagged, reasons);
   return {
     language,
     ...sentimentOf(signals, readsSentiment),
-    moderation: { scores: signals.moderation, flagged, reasons },
+    moderation: { scores: signals.moderation, flagged, reasons, ...rules },
     topics,
   };
+}
+
+function addRuleHits(hits: readonly RuleHit[], flagged: string[], reasons: Record<string, string[]>): void {
+  for (const hit of [...hits].reverse()) {
+    if (!flagged.includes(hit.label)) flagged.unshift(hit.label);
+    const why = `rule “${hit.match}”`;
+    reasons[hit.label] = [why, ...(reasons[hit.label] ?? []).filter((w) => w !== why)];
+  }
 }
 
 function sentimentOf(signals: Signals, reads: boolean): Pick<Analysis, 'sentiment' | 'sentimentAbstained'> {
