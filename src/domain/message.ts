@@ -9,6 +9,25 @@ export const MAX_TEXT_LENGTH = 40_000;
 
 const Id = z.string().min(1).max(200);
 
+/**
+ * Text no longer than `max`: when it is longer, its head and its tail with a marker between them. Adapters use it
+ * where their own rendering (mention expansion) could grow a message past the cap: an oversized message is then
+ * still moderated on what it starts and ends with, instead of failing unread.
+ */
+export function boundText(text: string, max: number = MAX_TEXT_LENGTH): string {
+  if (text.length <= max) return text;
+  const gap = ' … ';
+  let head = Math.floor((max - gap.length) / 2);
+  let tail = max - gap.length - head;
+  // Do not cut an emoji (a surrogate pair) in half at either edge.
+  if (isHighSurrogate(text.charCodeAt(head - 1))) head -= 1;
+  if (isLowSurrogate(text.charCodeAt(text.length - tail))) tail -= 1;
+  return `${text.slice(0, head)}${gap}${text.slice(text.length - tail)}`;
+}
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
 /** One earlier message of the reply chain, oldest first. */
 export const ContextTurnSchema = z.object({
   authorId: Id,
