@@ -189,6 +189,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
           device: engine.info()[0]?.device ?? 'cpu',
           models: engine.info().map(({ role, source, version, dtype }) => ({ role, source, version, dtype })),
           processed: stats.processed,
+          labels: [...engine.defaults().labels],
           ...(stats.lastError ? { lastError: stats.lastError } : {}),
         },
         options.heartbeatMs * 3,

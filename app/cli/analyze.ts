@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { SENTIMENT_EMOJI } from '../../src/domain/action.ts';
+import { MAX_TEXT_LENGTH, readableText } from '../../src/domain/message.ts';
 import type { WorkspaceSettings } from '../../src/domain/settings.ts';
 import type { InferenceEngine } from '../../src/engine.ts';
 import { analyzeBatch, type TextOutcome } from '../../worker/analyze.ts';
@@ -36,7 +37,9 @@ export interface AnalyzeSummary {
   flagged: number;
 }
 
-const MAX_LINE_BYTES = 4 * 40_000 + 65_536;
+// A JSONL line may write every character of a full-length text as a 6-byte \uXXXX escape; its text is measured
+// after decoding (parseLine), so the raw line may be that long plus the other fields.
+const MAX_LINE_BYTES = 6 * MAX_TEXT_LENGTH + 65_536;
 
 /** Streams messages through the models in chunks and writes one result per input line, in input order. */
 export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
@@ -150,7 +153,8 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
   return result;
 }
 
-function toSummary(r: AnalyzeResult): string {
+/** The readable one-line form; members' words pass through readableText (no controls, no RTL overrides). */
+export function toSummary(r: AnalyzeResult): string {
   const label = r.sentiment.label as keyof typeof SENTIMENT_EMOJI;
   const parts = [
     `#${r.line} ${SENTIMENT_EMOJI[label] ?? ''} ${label} ${(r.sentiment.scores[label] ?? 0).toFixed(2)}`,
@@ -158,10 +162,12 @@ function toSummary(r: AnalyzeResult): string {
   if (r.moderation.flagged) {
     const top = Object.entries(r.moderation.labels).sort((a, b) => b[1] - a[1])[0];
     const why = r.moderation.reasons.length > 0 ? ` (${r.moderation.reasons.slice(0, 5).join(', ')})` : '';
-    parts.push(`⚠ ${top?.[0]} ${top?.[1].toFixed(2)}${why}`);
+    parts.push(`⚠ ${top?.[0]} ${top?.[1].toFixed(2)}${readableText(why)}`);
   }
-  if (r.topics.length > 0) parts.push(`topics: ${r.topics.map((t) => t.name).join(', ')}`);
+  if (r.topics.length > 0) parts.push(`topics: ${readableText(r.topics.map((t) => t.name).join(', '))}`);
   const text = r.text.replace(/\s+/g, ' ');
-  parts.push(`"${text.length > 80 ? `${text.slice(0, 79)}…` : text}"`);
-  return r.reply === undefined ? parts.join(' | ') : `${parts.join(' | ')}\n    ↳ ${r.reply}`;
+  parts.push(`"${readableText(text.length > 80 ? `${text.slice(0, 79)}…` : text)}"`);
+  return r.reply === undefined
+    ? parts.join(' | ')
+    : `${parts.join(' | ')}\n    ↳ ${readableText(r.reply.replace(/\s+/g, ' '))}`;
 }

@@ -49,6 +49,8 @@ export interface WorkerHeartbeat {
   device: string;
   models: Array<{ role: string; source: string; version: string; dtype: string }>;
   processed: number;
+  /** Moderation labels of the worker's models: `steward bot` refuses thresholds for any other label. */
+  labels?: string[];
   lastError?: { at: number; message: string };
 }
 
