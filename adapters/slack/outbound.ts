@@ -219,14 +219,21 @@ export class SlackOutbound {
     const settings = await store.getSettings('slack', action.target.workspaceId);
     const channel = alert?.channel ?? settings.moderationChannelId;
     if (channel) {
-      await this.once(`${action.key}:failure-note`, 'noting a failed auto-hide', async () => {
-        const res = await web.chat.postMessage({
-          channel,
-          text: `:warning: Auto-hide failed for a message in <#${action.target.channelId}>: ${refusal}`,
-          ...(alert ? { thread_ts: alert.ts } : {}),
-        });
-        return res.ts ?? 'posted';
-      });
+      const key = `${action.key}:failure-note`;
+      await this.once(
+        key,
+        'noting a failed auto-hide',
+        async () => {
+          const res = await web.chat.postMessage({
+            channel,
+            text: `:warning: Auto-hide failed for a message in <#${action.target.channelId}>: ${refusal}`,
+            ...(alert ? { thread_ts: alert.ts } : {}),
+            metadata: marker(key),
+          });
+          return res.ts ?? 'posted';
+        },
+        () => this.#findPosted(channel, alert?.ts, key),
+      );
     }
     await recordHideFailure(store, action.flagId, refusal);
   }
