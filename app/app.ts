@@ -172,6 +172,8 @@ export async function createBotApp(config: Config, logger: Logger): Promise<App>
       stop: async () => {},
     });
     app.add('worker', createWorker({ queue, store, engine, logger, config }));
+  } else {
+    app.add('model labels', workerLabels(store, labels, logger));
   }
   const adapters: ChatAdapter[] = await platformAdapters(platforms, {
     config,
@@ -183,6 +185,35 @@ export async function createBotApp(config: Config, logger: Logger): Promise<App>
   });
   for (const adapter of adapters) app.add(`${adapter.platform} adapter`, adapter);
   return app;
+}
+
+/** How often `steward bot` re-reads the moderation labels the live workers report. */
+const LABELS_REFRESH_MS = 30_000;
+
+/**
+ * Distributed, the models live in the workers: their heartbeats name the moderation labels, and the bot keeps
+ * `labels` (read by the slash commands) filled from them, so a threshold for a label no model has is refused.
+ */
+export function workerLabels(store: Store, labels: string[], logger: Logger): { start(): Promise<void>; stop(): Promise<void> } {
+  let timer: NodeJS.Timeout | null = null;
+  const refresh = async () => {
+    try {
+      const reported = new Set((await store.listWorkers()).flatMap((w) => w.labels ?? []));
+      if (reported.size > 0) labels.splice(0, labels.length, ...[...reported].sort());
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'could not read the workers’ model labels');
+    }
+  };
+  return {
+    start: async () => {
+      await refresh();
+      timer = setInterval(() => void refresh(), LABELS_REFRESH_MS);
+      timer.unref();
+    },
+    stop: async () => {
+      if (timer) clearInterval(timer);
+    },
+  };
 }
 
 /** What a platform adapter factory gets from the composition root. */

@@ -48,6 +48,8 @@ export interface SlackTuning {
   deliveryLeaseMs: number;
   /** How long a confirmed delivery is remembered (longer than any retry of the job). */
   deliveryRetainMs: number;
+  /** Pages (200 messages each) searched for an unconfirmed earlier post before posting again. */
+  findPostedPages: number;
   /** users.info answers (names, admin flags) are reused this long. */
   userCacheMs: number;
   /** Web API request timeout. */
@@ -65,6 +67,7 @@ export const DefaultSlackTuning = Object.freeze({
   replyChunkChars: 3_000,
   deliveryLeaseMs: 60_000,
   deliveryRetainMs: 7 * 24 * 3_600_000,
+  findPostedPages: 5,
   userCacheMs: 5 * 60_000,
   requestTimeoutMs: 15_000,
   host: undefined,

@@ -3,7 +3,7 @@ import type { Config } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { runWorkerProcess } from '../worker-process.ts';
-import { onShutdownSignal } from './shutdown.ts';
+import { guardProcess, onShutdownSignal } from './shutdown.ts';
 
 interface Io {
   stdin: NodeJS.ReadStream;
@@ -72,7 +72,12 @@ export async function runLocal(config: Config, logger: Logger, io: Io): Promise<
 /** `steward bot`: the configured platform adapters, until SIGINT/SIGTERM. */
 export async function runBot(config: Config, logger: Logger): Promise<number> {
   const app = await createBotApp(config, logger);
-  return runUntilStopped(app, logger, () => app.start(), { running: 'steward bot running' });
+  const unguard = guardProcess(logger);
+  try {
+    return await runUntilStopped(app, logger, () => app.start(), { running: 'steward bot running' });
+  } finally {
+    unguard();
+  }
 }
 
 /** `steward worker`: BullMQ consumer with the models, until SIGINT/SIGTERM. */
