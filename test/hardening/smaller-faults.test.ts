@@ -75,8 +75,14 @@ describe('analyze input and output', () => {
     const line = toSummary({
       line: 1,
       text: 'a\u202eb',
+      language: 'en',
       sentiment: { label: 'neutral', scores: { neutral: 1 } },
-      moderation: { flagged: true, labels: { insult: 0.9 }, reasons: ['\u202eidiot'] },
+      moderation: {
+        flagged: true,
+        labels: { insult: 0.9 },
+        flaggedLabels: ['insult'],
+        reasons: ['\u202eidiot'],
+      },
       topics: [{ name: 'x\u0085', score: 1 }],
       reply: 'r\u202e',
     });
