@@ -10,6 +10,7 @@ import { type BotIdentity, SlackDirectory } from './directory.ts';
 import { slackErrorCode, toStewardError } from './errors.ts';
 import { SlackInteractions } from './interactions.ts';
 import { registerListeners } from './listeners.ts';
+import { localRateLimiter } from '../rate-limit.ts';
 import { resolveTuning, type SlackAdapterOptions, type SlackTuning } from './options.ts';
 import { SlackOutbound } from './outbound.ts';
 
@@ -119,6 +120,7 @@ export class SlackAdapter implements ChatAdapter {
       interactions,
       web,
       queue: o.queue,
+      limiter: o.rateLimiter ?? localRateLimiter(this.#tuning.rateLimit),
       tuning: this.#tuning,
       log: this.#log,
       secrets: this.#secrets,
