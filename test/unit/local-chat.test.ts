@@ -63,15 +63,18 @@ describe('local chat', () => {
     const out = await chat(lines);
     const echoes = out.filter((l) => l.startsWith('you: ')).map((l) => l.slice(5));
     expect(echoes).toEqual(lines);
-    // Every reply appears after its own line's echo and before the next one.
-    for (let i = 0; i < out.length; i++) {
-      const reply = /^steward: re: question (\d+)/.exec(out[i]!);
-      if (!reply) continue;
+    // Every question is answered, and each reply appears after its own line's echo and before the next one.
+    const replies = out.flatMap((l, at) => {
+      const reply = /^steward: re: question (\d+)/.exec(l);
+      return reply ? [{ at, question: `steward, question ${reply[1]}` }] : [];
+    });
+    expect(replies.map((r) => r.question)).toEqual(lines.filter((l) => l.startsWith('steward, ')));
+    for (const { at, question } of replies) {
       const previousEcho = out
-        .slice(0, i)
+        .slice(0, at)
         .reverse()
         .find((l) => l.startsWith('you: '));
-      expect(previousEcho).toBe(`you: steward, question ${reply[1]}`);
+      expect(previousEcho).toBe(`you: ${question}`);
     }
   });
 
