@@ -5,6 +5,7 @@ import type { QueueDriver } from '../queue/types.ts';
 import { LocalChatAdapter } from '../adapters/local/adapter.ts';
 import { slackConfigProblems, slackRequested } from '../adapters/slack/options.ts';
 import { trackingQueue } from '../adapters/local/tracking-queue.ts';
+import { DefaultRateLimit, InboundRateLimiter } from '../adapters/rate-limit.ts';
 import type { ChatAdapter } from '../adapters/types.ts';
 import { createThreadEngine } from '../models/runtime/index.ts';
 import { collectStatus } from '../queue/status.ts';
@@ -175,11 +176,13 @@ export async function createBotApp(config: Config, logger: Logger): Promise<App>
   } else {
     app.add('model labels', workerLabels(store, labels, logger));
   }
+  const rateLimiter = app.add('rate limiter', buildRateLimiter(config, logger));
   const adapters: ChatAdapter[] = await platformAdapters(platforms, {
     config,
     logger,
     queue,
     store,
+    rateLimiter,
     status: statusOf(queue, store, platforms),
     labels,
   });
@@ -225,6 +228,18 @@ export interface PlatformDeps {
   status: () => ReturnType<typeof collectStatus>;
   /** Moderation labels of the loaded models (embedded worker only), so slash commands can check thresholds. */
   labels?: readonly string[];
+  /** One per-user inbound limit for every adapter of the process (and, through Redis, of every bot process). */
+  rateLimiter?: InboundRateLimiter;
+}
+
+/** The inbound rate limiter: counters in Redis (under the queue's and store's prefix) with REDIS_URL, else in memory. */
+export function buildRateLimiter(config: Readonly<Config>, logger: Logger): InboundRateLimiter {
+  const { url, prefix } = config.redis;
+  return new InboundRateLimiter({
+    ...DefaultRateLimit,
+    ...(url ? { redis: { url, prefix } } : {}),
+    logger,
+  });
 }
 
 /** The platforms whose variables are set; a half-configured platform or none at all is a ConfigError. */
@@ -253,9 +268,16 @@ export function platformsConfigured(config: Config): Platform[] {
 /** Builds the adapters; each platform's client library is loaded only when that platform is configured. */
 export async function platformAdapters(platforms: Platform[], deps: PlatformDeps): Promise<ChatAdapter[]> {
   const adapters: ChatAdapter[] = [];
-  const { config, queue, store, logger, status, labels } = deps;
+  const { config, queue, store, logger, status, labels, rateLimiter } = deps;
   const settings = new SettingsCache(store);
-  const common = { queue, store, logger, status, ...(labels ? { labels } : {}) };
+  const common = {
+    queue,
+    store,
+    logger,
+    status,
+    ...(labels ? { labels } : {}),
+    ...(rateLimiter ? { rateLimiter } : {}),
+  };
   for (const platform of platforms) {
     if (platform === 'discord') {
       const { createDiscordAdapter } = await import('../adapters/discord/index.ts');

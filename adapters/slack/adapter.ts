@@ -11,6 +11,7 @@ import { slackErrorCode, toStewardError } from './errors.ts';
 import { SlackInteractions } from './interactions.ts';
 import { registerListeners } from './listeners.ts';
 import { guardedReceiver, RequestGate } from './receiver.ts';
+import { localRateLimiter } from '../rate-limit.ts';
 import { resolveTuning, type SlackAdapterOptions, type SlackTuning } from './options.ts';
 import { SlackOutbound } from './outbound.ts';
 
@@ -132,6 +133,7 @@ export class SlackAdapter implements ChatAdapter {
       interactions,
       web,
       queue: o.queue,
+      limiter: o.rateLimiter ?? localRateLimiter(this.#tuning.rateLimit),
       tuning: this.#tuning,
       log: this.#log,
       secrets: this.#secrets,
