@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { WorkspaceSettingsSchema } from '../domain/settings.ts';
 import { ErrorCode, StewardError } from '../errors.ts';
 import { CoalescingWriter, SerialAppender, writeFileAtomic } from './atomic.ts';
+import { FileLibrary } from './library.ts';
 import { MemoryStore, type MemoryStoreOptions, type StorePart } from './memory.ts';
 import type { FlagRecord } from './types.ts';
 
@@ -23,7 +24,7 @@ export class FileStore extends MemoryStore {
   readonly #flagLog: SerialAppender;
 
   constructor(options: FileStoreOptions) {
-    super(options, 'FileStore');
+    super(options, 'FileStore', new FileLibrary(options.dir));
     this.dir = options.dir;
     this.#settingsFile = new CoalescingWriter(join(this.dir, 'settings.json'), () =>
       JSON.stringify(Object.fromEntries(this.settings), null, 2),

@@ -1,3 +1,4 @@
+import type { LibraryItem } from '../domain/library.ts';
 import type { Platform } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import {
@@ -11,6 +12,7 @@ import {
   type SettingsDefaults,
   settingsKey,
 } from './state.ts';
+import { MemoryLibrary } from './library.ts';
 import type { FlagChange, FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
 
 export interface MemoryStoreOptions {
@@ -28,10 +30,32 @@ export class MemoryStore implements Store {
   protected readonly deliveries = new ExpiringMap<DeliveryState>();
   protected readonly workers = new ExpiringMap<WorkerHeartbeat>();
   readonly #defaults: SettingsDefaults | undefined;
+  readonly #library: MemoryLibrary;
 
-  constructor(options: MemoryStoreOptions = {}, name = 'MemoryStore') {
+  constructor(options: MemoryStoreOptions = {}, name = 'MemoryStore', library = new MemoryLibrary()) {
     this.#defaults = options.defaults;
     this.lifecycle = new Lifecycle(name);
+    this.#library = library;
+  }
+
+  async listLibrary(platform: Platform, workspaceId: string): Promise<LibraryItem[]> {
+    this.lifecycle.assertStarted();
+    return this.#library.listLibrary(platform, workspaceId);
+  }
+
+  async putLibraryItems(platform: Platform, workspaceId: string, items: LibraryItem[]): Promise<number> {
+    this.lifecycle.assertStarted();
+    return this.#library.putLibraryItems(platform, workspaceId, items);
+  }
+
+  async removeLibraryItems(platform: Platform, workspaceId: string, ids: string[]): Promise<number> {
+    this.lifecycle.assertStarted();
+    return this.#library.removeLibraryItems(platform, workspaceId, ids);
+  }
+
+  async libraryVersion(platform: Platform, workspaceId: string): Promise<number> {
+    this.lifecycle.assertStarted();
+    return this.#library.libraryVersion(platform, workspaceId);
   }
 
   async start(): Promise<void> {

@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import type { Platform } from '../domain/message.ts';
 import { type WorkspaceSettings, WorkspaceSettingsSchema } from '../domain/settings.ts';
+import type { LibraryItem } from '../domain/library.ts';
 import { ErrorCode, StewardError } from '../errors.ts';
+import { RedisLibrary } from './library-redis.ts';
 import {
   applyFlagChange,
   DEFAULT_FLAG_LIMIT,
@@ -42,10 +44,28 @@ export class RedisStore implements Store {
   readonly #lifecycle = new Lifecycle('RedisStore');
   readonly #k: string;
   #redis: Redis | null = null;
+  readonly #library: RedisLibrary;
 
   constructor(options: RedisStoreOptions) {
     this.#options = options;
     this.#k = `${options.prefix}:store`;
+    this.#library = new RedisLibrary(() => this.#db, this.#k);
+  }
+
+  listLibrary(platform: Platform, workspaceId: string): Promise<LibraryItem[]> {
+    return this.#library.listLibrary(platform, workspaceId);
+  }
+
+  putLibraryItems(platform: Platform, workspaceId: string, items: LibraryItem[]): Promise<number> {
+    return this.#library.putLibraryItems(platform, workspaceId, items);
+  }
+
+  removeLibraryItems(platform: Platform, workspaceId: string, ids: string[]): Promise<number> {
+    return this.#library.removeLibraryItems(platform, workspaceId, ids);
+  }
+
+  libraryVersion(platform: Platform, workspaceId: string): Promise<number> {
+    return this.#library.libraryVersion(platform, workspaceId);
   }
 
   async start(): Promise<void> {

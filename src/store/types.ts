@@ -1,5 +1,6 @@
 import type { Platform } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
+import type { LibraryStore } from './library.ts';
 
 export type FlagStatus = 'open' | 'dismissed' | 'actioned';
 
@@ -37,8 +38,8 @@ export interface FlagChange {
   alertMessageId?: string;
 }
 
-/** Settings and the flag log; Redis (distributed) or files under ./data (local). */
-export interface Store {
+/** Settings, the flag log and the community library; Redis (distributed) or files under ./data (local). */
+export interface Store extends LibraryStore {
   start(): Promise<void>;
   stop(): Promise<void>;
   getSettings(platform: Platform, workspaceId: string): Promise<WorkspaceSettings>;
