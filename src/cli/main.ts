@@ -97,6 +97,52 @@ export async function main(argv: string[], io: Io): Promise<number> {
           io,
         );
       }
+      case 'recommend': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: {
+            json: { type: 'boolean' },
+            each: { type: 'boolean' },
+            library: { type: 'string' },
+            limit: { type: 'string', default: '3' },
+          },
+          allowPositionals: true,
+          strict: true,
+        });
+        const limit = Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+          throw new UsageError('--limit must be 1..100');
+        if (positionals.length > 1) throw new UsageError('steward recommend reads one FILE (or - for stdin)');
+        const { runRecommendCommand } = await import('./recommend-command.ts');
+        const config = loadConfig({ env: io.env });
+        return await runRecommendCommand(config, quietLogger(config, io), io, {
+          json: values.json === true,
+          each: values.each === true,
+          limit,
+          file: positionals[0] ?? '-',
+          ...(values.library !== undefined ? { library: values.library } : {}),
+        });
+      }
+      case 'privacy': {
+        const [sub, ...args] = rest;
+        if (sub !== 'export') throw new UsageError('steward privacy takes: export --user U');
+        const { values } = parse(args, {
+          user: { type: 'string' },
+          platform: { type: 'string', default: 'local' },
+          workspace: { type: 'string', default: 'local' },
+        });
+        if (!values.user) throw new UsageError('steward privacy export needs --user U');
+        const { runPrivacyExport } = await import('./privacy-export.ts');
+        return await runPrivacyExport(
+          loadConfig({ env: io.env }),
+          {
+            platform: values.platform as string,
+            workspaceId: values.workspace as string,
+            userId: values.user as string,
+          },
+          io,
+        );
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

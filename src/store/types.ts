@@ -1,6 +1,7 @@
 import type { Platform } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import type { LibraryStore } from './library.ts';
+import type { MemberStore } from './members.ts';
 
 export type FlagStatus = 'open' | 'dismissed' | 'actioned';
 
@@ -39,7 +40,7 @@ export interface FlagChange {
 }
 
 /** Settings, the flag log and the community library; Redis (distributed) or files under ./data (local). */
-export interface Store extends LibraryStore {
+export interface Store extends LibraryStore, MemberStore {
   start(): Promise<void>;
   stop(): Promise<void>;
   getSettings(platform: Platform, workspaceId: string): Promise<WorkspaceSettings>;
