@@ -1,5 +1,6 @@
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import { UserError } from '../errors.ts';
+import { runLibraryCommand } from './library.ts';
 import { parseCommand } from './parse.ts';
 import { COMMAND_SPECS, specOf } from './spec.ts';
 import { ok, renderFlags, renderHelp, renderSettings, renderStatus, renderTopics } from './render.ts';
@@ -56,6 +57,11 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
     ctx.store.updateSettings(ctx.platform, ctx.workspaceId, change);
 
   switch (command.kind) {
+    case 'library.add':
+    case 'library.remove':
+    case 'library.list':
+    case 'library.import':
+      return runLibraryCommand(command, ctx);
     case 'help':
       return ok(renderHelp(COMMAND_SPECS, ctx.actor.isAdmin), { title: 'Steward commands' });
     case 'topics.list':

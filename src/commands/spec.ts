@@ -1,4 +1,5 @@
 import { MODERATION_MODES, REPLY_MODES, SENTIMENT_TAG_MODES } from './choices.ts';
+import { LIBRARY_SPECS } from './library.ts';
 
 /** One option of a structured command; the Discord adapter registers these, help prints them. */
 export interface OptionSpec {
@@ -13,7 +14,7 @@ export interface OptionSpec {
 
 /** One `/steward [group] sub` command: its text usage, who may run it, and its options. */
 export interface CommandSpec {
-  group: 'topics' | 'config' | null;
+  group: 'topics' | 'config' | 'library' | null;
   sub: string;
   usage: string;
   description: string;
@@ -148,6 +149,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     adminOnly: true,
     options: [],
   },
+  ...LIBRARY_SPECS,
   {
     group: null,
     sub: 'status',
