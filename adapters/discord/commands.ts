@@ -15,6 +15,7 @@ const GROUP_DESCRIPTIONS: Record<string, string> = {
   topics: 'Topics the bot talks about',
   config: 'How Steward behaves in this server',
   library: 'The community library that replies draw on and cite',
+  privacy: 'What Steward keeps about you: opt out, opt in, forget me',
 };
 
 const OPTION_TYPES: Record<OptionSpec['type'], T> = {

@@ -3,10 +3,11 @@ import { UserError } from '../errors.ts';
 import { MODERATION_MODES, REPLY_MODES, SENTIMENT_TAG_MODES } from './choices.ts';
 import { buildLibraryCommand, libraryTextArgs } from './library.ts';
 import { parseChannel, parseTarget } from './mentions.ts';
+import { buildPrivacyCommand, isPrivacySpec } from './privacy.ts';
 import { COMMAND_SPECS, type CommandSpec, specOf } from './spec.ts';
 import type { Command, StructuredCommand, Target } from './types.ts';
 
-const GROUPS = ['topics', 'config', 'library'] as const;
+const GROUPS = ['topics', 'config', 'library', 'privacy'] as const;
 const FLAG_FILTERS = ['open', 'dismissed', 'actioned', 'all'] as const;
 const OFF_WORDS = ['off', 'none', 'disable'];
 
@@ -146,6 +147,7 @@ function exemptTarget(spec: CommandSpec, args: Args): Target {
 
 function build(spec: CommandSpec, args: Args): Command {
   if (spec.group === 'library') return buildLibraryCommand(spec, args);
+  if (isPrivacySpec(spec)) return buildPrivacyCommand(spec, args);
   switch (`${spec.group ?? ''} ${spec.sub}`.trim()) {
     case 'topics add': {
       const name = topicName(spec, args);

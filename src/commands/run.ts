@@ -1,6 +1,7 @@
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import { UserError } from '../errors.ts';
 import { runLibraryCommand } from './library.ts';
+import { runPrivacyCommand } from './privacy.ts';
 import { parseCommand } from './parse.ts';
 import { COMMAND_SPECS, specOf } from './spec.ts';
 import { ok, renderFlags, renderHelp, renderSettings, renderStatus, renderTopics } from './render.ts';
@@ -62,6 +63,12 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
     case 'library.list':
     case 'library.import':
       return runLibraryCommand(command, ctx);
+    case 'recommend':
+    case 'privacy.opt-out':
+    case 'privacy.opt-in':
+    case 'privacy.forget-me':
+    case 'config.retention':
+      return runPrivacyCommand(command, ctx);
     case 'help':
       return ok(renderHelp(COMMAND_SPECS, ctx.actor.isAdmin), { title: 'Steward commands' });
     case 'topics.list':

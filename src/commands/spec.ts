@@ -1,5 +1,6 @@
 import { MODERATION_MODES, REPLY_MODES, SENTIMENT_TAG_MODES } from './choices.ts';
 import { LIBRARY_SPECS } from './library.ts';
+import { PRIVACY_SPECS } from './privacy.ts';
 
 /** One option of a structured command; the Discord adapter registers these, help prints them. */
 export interface OptionSpec {
@@ -14,7 +15,7 @@ export interface OptionSpec {
 
 /** One `/steward [group] sub` command: its text usage, who may run it, and its options. */
 export interface CommandSpec {
-  group: 'topics' | 'config' | 'library' | null;
+  group: 'topics' | 'config' | 'library' | 'privacy' | null;
   sub: string;
   usage: string;
   description: string;
@@ -150,6 +151,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     options: [],
   },
   ...LIBRARY_SPECS,
+  ...PRIVACY_SPECS,
   {
     group: null,
     sub: 'status',

@@ -3,6 +3,8 @@ import { analyse, type Decision, decide } from '../domain/decide.ts';
 import { type InboundMessage, inboundJobId, refOf } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import type { InferenceEngine, ReplyRequest } from '../engine.ts';
+import type { GroundedReplies } from '../../worker/library/replies.ts';
+import type { LibrarySource } from '../domain/library.ts';
 import { matchTopics, TopicIndex, type TopicVectors } from './topics.ts';
 
 export interface AnalyzeInput {
@@ -17,15 +19,21 @@ export interface MessageOutcome {
   decision: Decision;
   /** Generated reply text, only when the decision asked for one (null when the model produced nothing). */
   reply: string | null;
+  /** Library items the reply answered from (grounded replies only). */
+  sources?: LibrarySource[];
+  /** Words of the source the reply drew on (grounded replies only). */
+  evidence?: string[];
 }
 
 export interface AnalyzeOptions {
   /** Replies generated per engine.reply call. */
   replyBatchSize: number;
+  /** Answer from this library (issue 10) instead of chatting only. */
+  grounded?: GroundedReplies;
 }
 
 /** Analysis and decision of one message, before any reply is generated. */
-export type SignalOutcome = Omit<MessageOutcome, 'reply'>;
+export type SignalOutcome = Omit<MessageOutcome, 'reply'> & { embedding: Float32Array };
 
 /** One encoder pass for the whole batch, then thresholds, topics and the decision per message. */
 export async function analyzeSignals(
@@ -42,7 +50,7 @@ export async function analyzeSignals(
     const s = signals[i]!;
     const matches = matchTopics(s.embedding, topics, defaults.topicThreshold);
     const analysis = analyse(s, settings, defaults, matches);
-    return { analysis, decision: decide(message, analysis, settings) };
+    return { analysis, decision: decide(message, analysis, settings), embedding: s.embedding };
   });
 }
 
@@ -99,6 +107,24 @@ export async function analyzeMessages(
     const requests = chunk.map((i) =>
       replyRequestFor(inputs[i]!.message, outcomes[i]!.decision.reply?.topic),
     );
+    if (options.grounded) {
+      const replies = await options.grounded.reply(
+        chunk.map((i, j) => ({
+          platform: inputs[i]!.message.platform,
+          workspaceId: inputs[i]!.message.workspaceId,
+          request: requests[j]!,
+          reason: outcomes[i]!.decision.reply!.reason,
+          embedding: outcomes[i]!.embedding,
+        })),
+      );
+      chunk.forEach((i, j) => {
+        const reply = replies[j]!;
+        outcomes[i]!.reply = reply.text;
+        outcomes[i]!.sources = reply.sources;
+        if (reply.evidence) outcomes[i]!.evidence = reply.evidence;
+      });
+      continue;
+    }
     const replies = await generateReplies(engine, requests);
     chunk.forEach((i, j) => {
       outcomes[i]!.reply = replies[j] ?? null;

@@ -21,8 +21,12 @@ export type Embed = (texts: string[]) => Promise<Float32Array[]>;
 export interface RecommenderOptions {
   /** How long a workspace's catalog is used before the store's library version is checked again. */
   checkMs: number;
-  /** A member's stored recommendations (what `/steward recommend` shows) are recomputed at most this often. */
+  /**
+   * A member's stored recommendations (what `/steward recommend` shows) are recomputed at most this often, except
+   * in libraries of up to `refreshAlwaysBelow` items, where that is cheap enough to do on every message.
+   */
   refreshMs: number;
+  refreshAlwaysBelow: number;
   /** Library items and channels kept per member. */
   items: number;
   channels: number;
@@ -35,6 +39,7 @@ export interface RecommenderOptions {
 export const DefaultRecommenderOptions = Object.freeze({
   checkMs: 1_000,
   refreshMs: 60_000,
+  refreshAlwaysBelow: 1_000,
   items: 3,
   channels: 2,
   answerFloor: 0.45,
@@ -164,10 +169,13 @@ export class Recommender {
         message.timestamp,
         halfLifeMs(retention),
       );
-      if (!next.recommendations || Date.now() - next.recommendations.at >= this.#o.refreshMs) {
-        const catalog = await this.catalog(platform, workspaceId);
-        if (catalog.size > 0)
-          next.recommendations = { at: Date.now(), items: this.forProfile(catalog, next) };
+      const catalog = await this.catalog(platform, workspaceId);
+      const due =
+        !next.recommendations ||
+        catalog.size <= this.#o.refreshAlwaysBelow ||
+        Date.now() - next.recommendations.at >= this.#o.refreshMs;
+      if (due && catalog.size > 0) {
+        next.recommendations = { at: Date.now(), items: this.forProfile(catalog, next) };
       }
       const stored = await this.#store.putProfile(next);
       this.#note(performance.now() - started);
@@ -204,14 +212,20 @@ export class Recommender {
     const catalog = await this.catalog(message.platform, message.workspaceId);
     if (catalog.size === 0) return null;
     const profile = await this.#store.getProfile(message.platform, message.workspaceId, message.author.id);
-    const recommendations = recommend(catalog, {
-      profile,
-      request: requestOf(message.text, embedding),
-    });
+    const input = { profile, request: requestOf(message.text, embedding) };
+    // A place, a resource or an event is the answer; the best channel is mentioned beside it.
+    const kinds = [...new Set(catalog.items.map((i) => i.kind))].filter((k) => k !== 'channel');
+    const recommendations = recommend(catalog, input, kinds.length > 0 ? { kinds } : {});
     const best = recommendations[0];
     if (!best || (best.matched.request.length === 0 && best.score < this.#o.answerFloor)) return null;
     const item = catalog.items.find((i) => i.id === best.id)!;
-    return { text: answerText(item, recommendations), recommendations };
+    const channel =
+      kinds.length > 0 ? recommend(catalog, input, { kinds: ['channel'], limit: 1 })[0] : undefined;
+    const useful = channel && channel.score >= best.score / 2 ? channel : undefined;
+    return {
+      text: answerText(item, recommendations, useful),
+      recommendations: useful ? [...recommendations, useful] : recommendations,
+    };
   }
 
   #note(ms: number): void {
@@ -241,10 +255,17 @@ export function requestOf(text: string, embedding: ArrayLike<number> | null) {
 }
 
 /** "How about *Thailand*? Beaches, … Why: you asked about scenery, food. Also: Japan, Italy." */
-export function answerText(item: LibraryItem, recommendations: Recommendation[]): string {
-  const first = item.text.split(/(?<=[.!?。！？])\s*/u)[0] ?? item.text;
+export function answerText(
+  item: LibraryItem,
+  recommendations: Recommendation[],
+  channel?: Recommendation,
+): string {
+  // The first sentence, without the admin's keyword list (it is for matching, not for reading).
+  const body = item.text.split(/\s*(?:关键词|keywords)\s*[:：]/iu)[0]!.trim();
+  const first = body.split(/(?<=[.!?。！？])\s+/u)[0] ?? body;
   const link = item.url ? ` ${item.url}` : '';
   const others = recommendations.slice(1).map((r) => r.title);
   const also = others.length > 0 ? ` Also: ${others.join(', ')}.` : '';
-  return `How about *${item.title}*? ${first}${link} (why: ${recommendations[0]!.why}.)${also}`;
+  const see = channel ? ` Talk about it in ${channel.title}.` : '';
+  return `How about *${item.title}*? ${first}${link} (why: ${recommendations[0]!.why}.)${also}${see}`;
 }
