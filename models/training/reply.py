@@ -257,9 +257,18 @@ def train(args):
     # time is checkpointed, so --resume continues the same schedule. (--max-steps / --smoke: step-based.)
     model.train()
 
+    grounded = []
+    if args.grounded:
+        import reply_grounded
+
+        grounded = reply_grounded.build(args.data, tok, build_input_ids, clean_turn, EOS_ID, MAX_TARGET_LEN)
+        log(f"grounded: {len(grounded)} passage-conditioned pairs (topical_chat + copy drills)")
+
     def epoch_batches(ep):
         rng = random.Random(args.seed * 1000 + ep)
         ex = make_examples(train_convs, rng)
+        if grounded:  # half chat, half passage-conditioned, so neither skill crowds out the other
+            ex = rng.sample(ex, min(len(ex), int(1.5 * len(grounded)))) + grounded
         return ex, batches(ex, args.batch, rng)
 
     ex, bl = epoch_batches(epoch)
@@ -314,7 +323,7 @@ def train(args):
     meta = {"steps": step, "epochs_seen": epoch + bidx / max(1, len(bl)), "batch": args.batch,
             "train_conversations": len(train_convs), "val_loss": vl, "val_ppl": math.exp(vl),
             "tokenizer": tdir, "seconds": elapsed, "seed": args.seed, "lr": args.lr, "warmup": warmup,
-            "budget_minutes": budget_s / 60}
+            "budget_minutes": budget_s / 60, "grounded": bool(args.grounded)}
     torch.save({"cfg": cfg.to_dict(), "model": model.state_dict(), "meta": meta}, os.path.join(args.out, "model.pt"))
     C.atomic_write_json(os.path.join(args.out, "train_meta.json"), meta)
     log("wrote", os.path.join(args.out, "model.pt"))
@@ -361,8 +370,13 @@ def main():
     ap.add_argument("--eval-every", type=float, default=10.0, help="minutes")
     ap.add_argument("--eval-pairs", type=int, default=3000, help="validation pairs for the ONNX perplexity")
     ap.add_argument("--no-node", action="store_true", help="skip the Node parity/eval steps")
+    ap.add_argument("--grounded", action="store_true",
+                    help="also train passage-conditioned replies (reply_grounded.py); input length 128")
     args = ap.parse_args()
     args.minutes_given = args.minutes is not None
+    if args.grounded:
+        global MAX_INPUT_LEN
+        MAX_INPUT_LEN = 128
     if args.minutes is None:
         args.minutes = 50.0
     if args.cmd == "smoke":

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { SENTIMENT_EMOJI } from '../domain/action.ts';
+import type { Platform } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
+import type { GroundedReplies } from '../../worker/library/replies.ts';
 import type { InferenceEngine } from '../engine.ts';
 import { analyzeBatch, type TextOutcome } from '../worker/analyze.ts';
 import { TopicIndex } from '../worker/topics.ts';
@@ -26,6 +28,8 @@ export interface AnalyzeOptions {
   totalBytes?: number;
   /** Stops reading at the next chunk (SIGINT, a closed stdout); what was read is still written. */
   signal?: AbortSignal;
+  /** Replies answer from this workspace's library and cite it (issue 10). */
+  grounded?: { replies: GroundedReplies; platform: Platform; workspaceId: string };
 }
 
 export interface AnalyzeSummary {
@@ -117,6 +121,7 @@ function analyse(texts: string[], options: AnalyzeOptions, topicIndex: TopicInde
     reply: options.reply,
     replyBatchSize: options.replyBatchSize,
     topicIndex,
+    ...(options.grounded ? { grounded: options.grounded } : {}),
   });
 }
 
@@ -128,6 +133,10 @@ export interface AnalyzeResult {
   moderation: { flagged: boolean; labels: Record<string, number>; reasons: string[] };
   topics: Array<{ name: string; score: number }>;
   reply?: string;
+  /** Under --reply: the library items the reply answered from (empty when it did not use the library). */
+  sources?: Array<{ id: string; title: string; url?: string }>;
+  /** Under --reply, for library answers: the source words the reply drew on (for highlighting). */
+  evidence?: string[];
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -145,6 +154,9 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
     topics: topics.map((t) => ({ name: t.topic, score: round(t.score) })),
   };
   if (withReply && outcome.reply !== null) result.reply = outcome.reply;
+  if (withReply && outcome.sources)
+    result.sources = outcome.sources.map(({ id, title, url }) => ({ id, title, ...(url ? { url } : {}) }));
+  if (withReply && outcome.evidence) result.evidence = outcome.evidence;
   return result;
 }
 

@@ -78,6 +78,36 @@ export async function main(argv: string[], io: Io): Promise<number> {
           file: positionals[0] ?? '-',
         });
       }
+      case 'library': {
+        const [sub, ...args] = rest;
+        if (sub !== 'import' && sub !== 'list' && sub !== 'remove')
+          throw new UsageError('steward library takes: import FILE | list | remove ID…');
+        const { values, positionals } = parseArgs({
+          args,
+          options: {
+            platform: { type: 'string', default: 'local' },
+            workspace: { type: 'string', default: 'local' },
+            format: { type: 'string', default: 'auto' },
+          },
+          allowPositionals: true,
+          strict: true,
+        });
+        const format = values.format as string;
+        if (format !== 'auto' && format !== 'jsonl' && format !== 'markdown')
+          throw new UsageError('--format must be jsonl, markdown or auto');
+        const { runLibraryCli } = await import('./library-command.ts');
+        return await runLibraryCli(
+          loadConfig({ env: io.env }),
+          {
+            sub,
+            platform: values.platform as string,
+            workspaceId: values.workspace as string,
+            args: positionals,
+            format,
+          },
+          io,
+        );
+      }
       case 'flags': {
         const [sub, ...args] = rest;
         if (sub !== 'export') throw new UsageError('steward flags takes: export');

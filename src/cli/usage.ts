@@ -13,6 +13,9 @@ Commands:
   analyze [--json] [--reply] [FILE|-]
                               audits a chat log: one message per line (text, or JSONL with a "text" field);
                               writes one result per line, in order; bad lines become {"line","error"}
+  library import FILE|- [--workspace ID] [--platform P] [--format jsonl|markdown]
+                              adds items to the community library (JSONL: one {"id","title","text","url",
+                              "topic","kind"} per line; Markdown: a ## heading per item); also: list, remove ID…
   flags export [--platform P] [--workspace ID] [--status dismissed|actioned|all]
                               moderators' decisions on flags as JSONL labelled examples (default: the
                               local workspace) for models/training: signals.py --feedback FILE

@@ -96,7 +96,8 @@ export async function analyzeMessages(
   inputs: AnalyzeInput[],
   options: AnalyzeOptions,
 ): Promise<MessageOutcome[]> {
-  const outcomes: MessageOutcome[] = (await analyzeSignals(engine, inputs)).map((o) => ({
+  const signalled = await analyzeSignals(engine, inputs);
+  const outcomes: MessageOutcome[] = signalled.map(({ embedding: _, ...o }) => ({
     ...o,
     reply: null,
   }));
@@ -114,7 +115,7 @@ export async function analyzeMessages(
           workspaceId: inputs[i]!.message.workspaceId,
           request: requests[j]!,
           reason: outcomes[i]!.decision.reply!.reason,
-          embedding: outcomes[i]!.embedding,
+          embedding: signalled[i]!.embedding,
         })),
       );
       chunk.forEach((i, j) => {
@@ -146,7 +147,13 @@ export async function analyzeBatch(
   engine: InferenceEngine,
   texts: string[],
   settings: WorkspaceSettings,
-  options: { reply?: boolean; replyBatchSize?: number; topicIndex?: TopicIndex } = {},
+  options: {
+    reply?: boolean;
+    replyBatchSize?: number;
+    topicIndex?: TopicIndex;
+    /** Answer from the library of this workspace (`steward analyze` uses the local one). */
+    grounded?: { replies: GroundedReplies; platform: InboundMessage['platform']; workspaceId: string };
+  } = {},
 ): Promise<TextOutcome[]> {
   const index = options.topicIndex ?? new TopicIndex(engine);
   const topics = await index.vectorsFor(settings.topics);
@@ -154,8 +161,8 @@ export async function analyzeBatch(
   const inputs = texts.map(
     (text, i): AnalyzeInput => ({
       message: {
-        platform: 'local',
-        workspaceId: 'cli',
+        platform: options.grounded?.platform ?? 'local',
+        workspaceId: options.grounded?.workspaceId ?? 'cli',
         channelId: 'cli',
         messageId: String(i),
         author: { id: 'cli', name: 'cli', roles: [], isBot: false },
@@ -169,6 +176,9 @@ export async function analyzeBatch(
       topics,
     }),
   );
-  const outcomes = await analyzeMessages(engine, inputs, { replyBatchSize: options.replyBatchSize ?? 8 });
+  const outcomes = await analyzeMessages(engine, inputs, {
+    replyBatchSize: options.replyBatchSize ?? 8,
+    ...(options.grounded ? { grounded: options.grounded.replies } : {}),
+  });
   return outcomes.map((outcome, i) => ({ ...outcome, text: texts[i]! }));
 }
