@@ -17,11 +17,11 @@ import { loadConfig } from '../src/config.ts';
 import type { LibraryItem } from '../src/domain/library.ts';
 import { createLogger } from '../src/logger.ts';
 import { DefaultGroundingOptions, planReply } from '../worker/library/answer.ts';
-import { itemText, LibraryIndex } from '../worker/library/index.ts';
+import { LibraryIndex, passagesOf } from '../worker/library/index.ts';
 
 const { values: args } = parseArgs({
   options: {
-    examples: { type: 'string', default: '10' },
+    examples: { type: 'string', default: '16' },
     data: {
       type: 'string',
       default: process.env.STEWARD_DATASETS ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets'),
@@ -70,11 +70,18 @@ async function main(): Promise<void> {
     return out;
   };
   const t0 = performance.now();
-  const itemVectors = await embedAll(items.map(itemText));
+  const passages = items.map(passagesOf);
+  const flat = await embedAll(passages.flat());
+  let offset = 0;
+  const itemVectors = passages.map((list) => {
+    const out = flat.slice(offset, offset + list.length);
+    offset += list.length;
+    return out;
+  });
   const queries = [...calibration, ...calibrationOos, ...validation, ...validationOos];
   const queryVectors = await embedAll(queries.map(([t]) => t));
   say(
-    `embedded ${items.length} items and ${queries.length} requests in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    `embedded ${items.length} items (${flat.length} passages) and ${queries.length} requests in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
   );
   await engine.stop();
   const vectors = new Map(items.map((item, i) => [item.id, itemVectors[i]!]));

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { type QueueFigures, runQueueBench } from './latency.ts';
+import { runLibraryBench } from './library.ts';
 import { runModelPhase } from './models-phase.ts';
 import { type BenchRedis, ensureRedis } from './redis.ts';
 import { checkTargets, jsonSafe, machine, targetLines } from './report.ts';
@@ -94,6 +95,8 @@ async function main(): Promise<void> {
     say,
   });
   const { analyze, info, signals: signalsInfo } = models;
+  say('library (issue 10): hybrid retrieval and replies with retrieval…');
+  const library = await runLibraryBench({ config, quick, say });
 
   let queue: QueueFigures | null = null;
   if (redis) {
@@ -134,6 +137,7 @@ async function main(): Promise<void> {
     sample_source: samples.source,
     sample_count: samples.texts.length,
     ...models.figures,
+    ...library,
     redis: redisHow,
     e2e_capacity_msgs_per_s: queue?.capacity ?? null,
     e2e_saturated: queue?.saturated ?? null,

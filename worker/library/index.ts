@@ -25,6 +25,37 @@ export function itemText(item: Pick<LibraryItem, 'title' | 'text'>): string {
   return `${item.title}. ${item.text}`;
 }
 
+/** Query words the lexical index looks up; each costs a posting-list walk, so long messages are cut. */
+const MAX_QUERY_TERMS = 8;
+
+/** The query's distinct content words, longest (usually rarest, most telling) first when there are too many. */
+export function queryTerms(text: string): string {
+  const terms = [...new Set(analyzeTerms(text))];
+  if (terms.length <= MAX_QUERY_TERMS) return terms.join(' ');
+  return terms
+    .map((term, i) => ({ term, i }))
+    .sort((a, b) => b.term.length - a.term.length || a.i - b.i)
+    .slice(0, MAX_QUERY_TERMS)
+    .map((t) => t.term)
+    .join(' ');
+}
+
+/** Most passages embedded per item besides the whole item. */
+export const MAX_PASSAGES = 16;
+
+/**
+ * The texts embedded for an item: the whole item, then each of its sentences (up to MAX_PASSAGES) when it has
+ * several. An item is as close to a request as its closest passage, so an FAQ entry that lists the ways members
+ * ask a question matches each of them, not only their blurred average.
+ */
+export function passagesOf(item: Pick<LibraryItem, 'title' | 'text'>): string[] {
+  const sentences = item.text
+    .split(/(?<=[.?!])\s+/u)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return [itemText(item), ...(sentences.length > 1 ? sentences.slice(0, MAX_PASSAGES) : [])];
+}
+
 const signature = (item: LibraryItem) =>
   JSON.stringify([item.title, item.text, item.url ?? '', item.topic ?? '', item.kind]);
 
@@ -34,7 +65,7 @@ const signature = (item: LibraryItem) =>
  */
 export class LibraryIndex {
   readonly #options: HybridOptions;
-  readonly #items = new Map<string, { item: LibraryItem; signature: string }>();
+  readonly #items = new Map<string, { item: LibraryItem; signature: string; passages: number }>();
   readonly #lexical: MiniSearch<LibraryItem>;
   readonly #vectors = new VectorIndex();
 
@@ -59,10 +90,13 @@ export class LibraryIndex {
   }
 
   /**
-   * Makes the index hold exactly `items`. `vectors` maps the id of every changed item (see changed()) to its
-   * L2-normalised embedding; unchanged items keep theirs.
+   * Makes the index hold exactly `items`. `vectors` maps the id of every changed item (see changed()) to the
+   * L2-normalised embeddings of its passagesOf() (or one embedding); unchanged items keep theirs.
    */
-  replaceAll(items: readonly LibraryItem[], vectors: ReadonlyMap<string, Float32Array>): void {
+  replaceAll(
+    items: readonly LibraryItem[],
+    vectors: ReadonlyMap<string, Float32Array | Float32Array[]>,
+  ): void {
     const keep = new Set(items.map((i) => i.id));
     for (const id of [...this.#items.keys()]) if (!keep.has(id)) this.remove(id);
     for (const item of items) {
@@ -71,17 +105,22 @@ export class LibraryIndex {
     }
   }
 
-  upsert(item: LibraryItem, vector: Float32Array): void {
-    if (this.#items.has(item.id)) this.#lexical.discard(item.id);
-    this.#items.set(item.id, { item, signature: signature(item) });
+  upsert(item: LibraryItem, vectors: Float32Array | Float32Array[]): void {
+    if (this.#items.has(item.id)) this.remove(item.id);
+    const list = Array.isArray(vectors) ? vectors : [vectors];
+    this.#items.set(item.id, { item, signature: signature(item), passages: list.length });
     this.#lexical.add(item);
-    this.#vectors.set(item.id, vector);
+    list.forEach((vector, k) => {
+      this.#vectors.set(`${item.id}\u0000${k}`, vector);
+    });
   }
 
   remove(id: string): void {
-    if (!this.#items.delete(id)) return;
+    const entry = this.#items.get(id);
+    if (!entry) return;
+    this.#items.delete(id);
     this.#lexical.discard(id);
-    this.#vectors.delete(id);
+    for (let k = 0; k < entry.passages; k++) this.#vectors.delete(`${id}\u0000${k}`);
   }
 
   /** The most relevant items for a request, best first; `embedding` is the request's L2-normalised embedding. */
@@ -89,17 +128,21 @@ export class LibraryIndex {
     if (this.#items.size === 0) return [];
     const { candidates, lexicalHalf, semanticWeight } = this.#options;
     const lexical = new Map<string, number>();
-    for (const result of this.#lexical.search(text).slice(0, candidates)) {
+    for (const result of this.#lexical.search(queryTerms(text)).slice(0, candidates)) {
       lexical.set(result.id as string, result.score / (result.score + lexicalHalf));
     }
     const ids = new Set<string>(lexical.keys());
-    for (const id of this.#vectors.nearest(embedding, candidates)) ids.add(id);
+    for (const key of this.#vectors.nearest(embedding, candidates))
+      ids.add(key.slice(0, key.indexOf('\u0000')));
     const hits: LibraryHit[] = [];
     for (const id of ids) {
       const entry = this.#items.get(id);
-      const vector = this.#vectors.get(id);
-      if (!entry || !vector) continue;
-      const semantic = Math.max(0, dot(embedding, vector));
+      if (!entry) continue;
+      let semantic = 0;
+      for (let k = 0; k < entry.passages; k++) {
+        const vector = this.#vectors.get(`${id}\u0000${k}`);
+        if (vector) semantic = Math.max(semantic, dot(embedding, vector));
+      }
       const lex = lexical.get(id) ?? 0;
       hits.push({
         item: entry.item,

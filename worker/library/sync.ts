@@ -1,7 +1,7 @@
 import type { LibraryHit } from '../../src/domain/library.ts';
 import type { Platform } from '../../src/domain/message.ts';
 import type { LibraryStore } from '../../src/store/library.ts';
-import { type HybridOptions, itemText, LibraryIndex } from './index.ts';
+import { type HybridOptions, LibraryIndex, passagesOf } from './index.ts';
 
 /** Embeds texts with the signals model (InferenceEngine.embed): L2-normalised, in input order. */
 export type Embed = (texts: string[]) => Promise<Float32Array[]>;
@@ -84,12 +84,15 @@ export class LibraryIndexes {
       // Read the items after the version: they are at least as new as it, so nothing is missed.
       const items = await this.#store.listLibrary(platform, workspaceId);
       const changed = entry.index.changed(items);
-      const vectors = new Map<string, Float32Array>();
-      for (let i = 0; i < changed.length; i += this.#options.embedBatch) {
-        const batch = changed.slice(i, i + this.#options.embedBatch);
-        const embedded = await this.#embed(batch.map(itemText));
-        batch.forEach((item, k) => {
-          vectors.set(item.id, embedded[k]!);
+      const vectors = new Map<string, Float32Array[]>();
+      const texts = changed.flatMap((item) => passagesOf(item).map((text) => ({ id: item.id, text })));
+      for (let i = 0; i < texts.length; i += this.#options.embedBatch) {
+        const batch = texts.slice(i, i + this.#options.embedBatch);
+        const embedded = await this.#embed(batch.map((t) => t.text));
+        batch.forEach((t, k) => {
+          const list = vectors.get(t.id) ?? [];
+          list.push(embedded[k]!);
+          vectors.set(t.id, list);
         });
       }
       entry.index.replaceAll(items, vectors);
