@@ -61,7 +61,9 @@ export function foldMessage(
 ): InterestProfile {
   const decay = profile ? 0.5 ** (Math.max(0, at - profile.updatedAt) / halfLife) : 0;
   const vector = new Array<number>(embedding.length);
-  for (let i = 0; i < embedding.length; i++) vector[i] = (profile?.vector[i] ?? 0) * decay + embedding[i]!;
+  // Five decimals are far below what the ranking can tell apart, and keep the stored profile small.
+  for (let i = 0; i < embedding.length; i++)
+    vector[i] = Math.round(((profile?.vector[i] ?? 0) * decay + embedding[i]!) * 1e5) / 1e5;
   const terms: Record<string, number> = {};
   if (profile) for (const [term, w] of Object.entries(profile.terms)) terms[term] = w * decay;
   for (const word of new Set(words)) terms[word] = (terms[word] ?? 0) + 1;

@@ -99,7 +99,10 @@ export class MemoryMembers implements MemberStore {
       memberKey(profile.platform, profile.workspaceId, profile.userId),
       structuredClone(profile),
     );
-    await this.persist();
+    // Not awaited: the file store rewrites profiles.json (coalesced) and waiting for each fsync would add tens of
+    // ms to every message. A profile is derived data; a crash loses at most the updates of the last write.
+    // The privacy changes below are awaited: an opt-out or forget-me is on disk before it is confirmed.
+    void this.persist().catch(() => {});
     return true;
   }
 

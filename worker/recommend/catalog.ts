@@ -17,8 +17,12 @@ export function catalogText(item: Pick<LibraryItem, 'title' | 'text'>): string {
 export class Catalog {
   readonly items: readonly LibraryItem[];
   readonly dim: number;
-  /** items.length × dim, row i = item i's L2-normalised embedding. */
+  /** items.length × dim, row i = item i's embedding minus the mean, L2-normalised. */
   readonly matrix: Float32Array;
+  /** The items' embeddings as given (kept so a rebuilt catalog reuses them). */
+  readonly vectors: readonly ArrayLike<number>[];
+  /** The mean of the items' embeddings (subtracted from queries too). */
+  readonly mean: Float32Array;
   /** Content word → indices of the items that contain it. */
   readonly postings: ReadonlyMap<string, Uint32Array>;
   /** Content word → inverse document frequency, log(1 + n / df). */
@@ -28,9 +32,23 @@ export class Catalog {
     if (items.length !== vectors.length)
       throw new Error(`${items.length} items but ${vectors.length} vectors`);
     this.items = items;
+    this.vectors = vectors;
     this.dim = vectors[0]?.length ?? 0;
     this.matrix = new Float32Array(items.length * this.dim);
-    for (let i = 0; i < vectors.length; i++) this.matrix.set(vectors[i]!, i * this.dim);
+    // Centred: small encoders put every sentence in one narrow cone, so raw cosines barely tell items apart;
+    // what distinguishes an item is its offset from the library's mean (queries are centred the same way).
+    this.mean = new Float32Array(this.dim);
+    for (const v of vectors) for (let d = 0; d < this.dim; d++) this.mean[d]! += v[d]! / vectors.length;
+    for (let i = 0; i < vectors.length; i++) {
+      const row = this.matrix.subarray(i * this.dim, (i + 1) * this.dim);
+      let norm = 0;
+      for (let d = 0; d < this.dim; d++) {
+        row[d] = vectors[i]![d]! - this.mean[d]!;
+        norm += row[d]! * row[d]!;
+      }
+      const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      for (let d = 0; d < this.dim; d++) row[d]! *= inv;
+    }
     const lists = new Map<string, number[]>();
     items.forEach((item, i) => {
       for (const word of new Set(contentWords(`${item.title} ${item.text} ${item.topic ?? ''}`))) {
@@ -64,5 +82,18 @@ export class Catalog {
       vectors.push(...(await embed(items.slice(start, start + batch).map(catalogText))));
     }
     return new Catalog(items, vectors);
+  }
+
+  /** A query embedding in the catalog's space: minus the items' mean, L2-normalised (null for a zero vector). */
+  centre(query: Float32Array): Float32Array | null {
+    let norm = 0;
+    for (let d = 0; d < this.dim; d++) {
+      query[d]! -= this.mean[d]!;
+      norm += query[d]! * query[d]!;
+    }
+    if (norm === 0) return null;
+    const inv = 1 / Math.sqrt(norm);
+    for (let d = 0; d < this.dim; d++) query[d]! *= inv;
+    return query;
   }
 }

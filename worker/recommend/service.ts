@@ -122,16 +122,13 @@ export class Recommender {
   async #buildFrom(items: LibraryItem[], previous: Catalog): Promise<Catalog> {
     const known = new Map<string, Float32Array>();
     for (let i = 0; i < previous.size; i++) {
-      known.set(
-        JSON.stringify(previous.items[i]),
-        previous.matrix.subarray(i * previous.dim, (i + 1) * previous.dim),
-      );
+      known.set(JSON.stringify(previous.items[i]), Float32Array.from(previous.vectors[i]!));
     }
     const missing = items.filter((item) => !known.has(JSON.stringify(item)));
     if (missing.length > 0) {
       const fresh = await Catalog.build(missing, this.#embed);
       for (let i = 0; i < missing.length; i++) {
-        known.set(JSON.stringify(missing[i]), fresh.matrix.subarray(i * fresh.dim, (i + 1) * fresh.dim));
+        known.set(JSON.stringify(missing[i]), Float32Array.from(fresh.vectors[i]!));
       }
     }
     return new Catalog(
@@ -191,15 +188,12 @@ export class Recommender {
   }
 
   /** The items and channels for a profile alone (what `/steward recommend` shows). */
-  forProfile(catalog: Catalog, profile: Pick<InterestProfile, 'vector' | 'terms'>): Recommendation[] {
+  forProfile(catalog: Catalog, profile: InterestProfile): Recommendation[] {
     const kinds = [...new Set(catalog.items.map((i) => i.kind))];
+    const input = { profile };
     return [
-      ...recommend(
-        catalog,
-        { profile },
-        { limit: this.#o.items, kinds: kinds.filter((k) => k !== 'channel') },
-      ),
-      ...recommend(catalog, { profile }, { limit: this.#o.channels, kinds: ['channel'] }),
+      ...recommend(catalog, input, { limit: this.#o.items, kinds: kinds.filter((k) => k !== 'channel') }),
+      ...recommend(catalog, input, { limit: this.#o.channels, kinds: ['channel'] }),
     ];
   }
 
@@ -212,7 +206,10 @@ export class Recommender {
     const catalog = await this.catalog(message.platform, message.workspaceId);
     if (catalog.size === 0) return null;
     const profile = await this.#store.getProfile(message.platform, message.workspaceId, message.author.id);
-    const input = { profile, request: requestOf(message.text, embedding) };
+    const input = {
+      profile,
+      request: requestOf(message.text, embedding),
+    };
     // A place, a resource or an event is the answer; the best channel is mentioned beside it.
     const kinds = [...new Set(catalog.items.map((i) => i.kind))].filter((k) => k !== 'channel');
     const recommendations = recommend(catalog, input, kinds.length > 0 ? { kinds } : {});
