@@ -17,7 +17,7 @@ import { loadConfig } from '../src/config.ts';
 import type { LibraryItem } from '../src/domain/library.ts';
 import { createLogger } from '../src/logger.ts';
 import { DefaultGroundingOptions, planReply } from '../worker/library/answer.ts';
-import { LibraryIndex, passagesOf } from '../worker/library/index.ts';
+import { DefaultHybridOptions, LibraryIndex, passagesOf } from '../worker/library/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   }
   const calibrated = evaluate(best.weight, best.threshold, calibration, calibrationOos);
   const result = evaluate(best.weight, best.threshold, validation, validationOos);
-  const shipped = evaluate(0.5, DefaultGroundingOptions.threshold, validation, validationOos);
+  const shipped = evaluate(DefaultHybridOptions.semanticWeight, DefaultGroundingOptions.threshold, validation, validationOos);
   say(`calibrated on train (not in items) + oos_train: weight ${best.weight}, threshold ${best.threshold}`);
   say(`  calibration: ${JSON.stringify(calibrated)}`);
   say(
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
       `out-of-scope "I don't know" ${(100 * result.oos_unknown).toFixed(1)} % (target ≥ 80)`,
   );
   say(
-    `  with the shipped defaults (weight 0.5, threshold ${DefaultGroundingOptions.threshold}): ${JSON.stringify(shipped)}`,
+    `  with the shipped defaults (weight ${DefaultHybridOptions.semanticWeight}, threshold ${DefaultGroundingOptions.threshold}): ${JSON.stringify(shipped)}`,
   );
   console.log(
     JSON.stringify({

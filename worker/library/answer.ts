@@ -15,7 +15,7 @@ export interface GroundingOptions {
 }
 
 export const DefaultGroundingOptions = Object.freeze({
-  threshold: 0.55,
+  threshold: 0.45,
   unknownText: "I don't know — nothing in this community's library covers that.",
 }) satisfies Readonly<GroundingOptions>;
 
@@ -49,8 +49,15 @@ export function asksForInformation(text: string): boolean {
     .replace(/^(hey|hi|hello|ok|okay|so|um|steward)[,!.]?\s+/i, '')
     .replace(/^@\S+\s*/, '');
   if (SMALL_TALK.test(t)) return false;
-  return ASKING.test(t) || (/\?\s*$/.test(t) && !/^(do|did|have|are|were|would) you\b/i.test(t));
+  if (ASKING.test(t)) return true;
+  if (/\?\s*$/.test(t)) return !/^(do|did|have|are|were|would) you\b/i.test(t);
+  // Not a question: statements about oneself or reactions are chat; anything else (a bare request such as
+  // "flights to paris next week", "set a reminder") asks for something.
+  return !STATEMENT.test(t) && !/!\s*$/.test(t);
 }
+
+const STATEMENT =
+  /^(i|i'm|im|i've|i'd|i'll|my|me|we|we're|our|you|you're|your|that|that's|thats|this|it|it's|its|he|she|they|there's|lol|haha|yes|yeah|yep|no|nope|thanks|thank you|cool|nice|wow|great|oh|ah|well|sure|same|true|agreed|definitely|totally|awesome|sorry|good|bad)\b/i;
 
 /** Decides how to answer a request from the library's hits (best first). */
 export function planReply(
