@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
+import { runRecommendBench } from './recommend.ts';
 import { type QueueFigures, runQueueBench } from './latency.ts';
 import { runLibraryBench } from './library.ts';
 import { runModelPhase } from './models-phase.ts';
@@ -97,6 +98,12 @@ async function main(): Promise<void> {
   const { analyze, info, signals: signalsInfo } = models;
   say('library (issue 10): hybrid retrieval and replies with retrieval…');
   const library = await runLibraryBench({ config, quick, say });
+  say('recommendation (issue 11): 10,000 members over a 10,000-item library, profile updates per store…');
+  const recommendation = await runRecommendBench({
+    quick,
+    redisUrl: redis?.url ?? null,
+    say: (s) => say(`  ${s}`),
+  });
 
   let queue: QueueFigures | null = null;
   if (redis) {
@@ -138,6 +145,7 @@ async function main(): Promise<void> {
     sample_count: samples.texts.length,
     ...models.figures,
     ...library,
+    ...recommendation,
     redis: redisHow,
     e2e_capacity_msgs_per_s: queue?.capacity ?? null,
     e2e_saturated: queue?.saturated ?? null,
