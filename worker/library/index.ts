@@ -28,13 +28,22 @@ export function itemText(item: Pick<LibraryItem, 'title' | 'text'>): string {
 /** Query words the lexical index looks up; each costs a posting-list walk, so long messages are cut. */
 const MAX_QUERY_TERMS = 8;
 
-/** The query's distinct content words, longest (usually rarest, most telling) first when there are too many. */
-export function queryTerms(text: string): string {
-  const terms = [...new Set(analyzeTerms(text))];
-  if (terms.length <= MAX_QUERY_TERMS) return terms.join(' ');
+/**
+ * The query's distinct content words that the lexical index should look up: words in more than `maxShare` of the
+ * items say little (BM25 gives them almost no weight) but have the longest posting lists, so they are skipped;
+ * of the rest, the rarest MAX_QUERY_TERMS are kept. `df` counts the items holding each word.
+ */
+export function queryTerms(
+  text: string,
+  df: ReadonlyMap<string, number> = new Map(),
+  documents = 0,
+  maxShare = 0.02,
+): string {
+  const limit = Math.max(200, documents * maxShare);
+  const terms = [...new Set(analyzeTerms(text))].filter((t) => (df.get(t) ?? 0) <= limit);
   return terms
-    .map((term, i) => ({ term, i }))
-    .sort((a, b) => b.term.length - a.term.length || a.i - b.i)
+    .map((term, i) => ({ term, i, df: df.get(term) ?? 0 }))
+    .sort((a, b) => a.df - b.df || a.i - b.i)
     .slice(0, MAX_QUERY_TERMS)
     .map((t) => t.term)
     .join(' ');
@@ -68,6 +77,8 @@ export class LibraryIndex {
   readonly #items = new Map<string, { item: LibraryItem; signature: string; passages: number }>();
   readonly #lexical: MiniSearch<LibraryItem>;
   readonly #vectors = new VectorIndex();
+  /** Items holding each lexical term (for queryTerms). */
+  readonly #df = new Map<string, number>();
 
   constructor(options: Partial<HybridOptions> = {}) {
     this.#options = { ...DefaultHybridOptions, ...options };
@@ -110,6 +121,7 @@ export class LibraryIndex {
     const list = Array.isArray(vectors) ? vectors : [vectors];
     this.#items.set(item.id, { item, signature: signature(item), passages: list.length });
     this.#lexical.add(item);
+    this.#count(item, 1);
     list.forEach((vector, k) => {
       this.#vectors.set(`${item.id}\u0000${k}`, vector);
     });
@@ -120,7 +132,16 @@ export class LibraryIndex {
     if (!entry) return;
     this.#items.delete(id);
     this.#lexical.discard(id);
+    this.#count(entry.item, -1);
     for (let k = 0; k < entry.passages; k++) this.#vectors.delete(`${id}\u0000${k}`);
+  }
+
+  #count(item: LibraryItem, delta: number): void {
+    for (const term of new Set(analyzeTerms(`${item.title} ${item.text}`))) {
+      const next = (this.#df.get(term) ?? 0) + delta;
+      if (next <= 0) this.#df.delete(term);
+      else this.#df.set(term, next);
+    }
   }
 
   /** The most relevant items for a request, best first; `embedding` is the request's L2-normalised embedding. */
@@ -128,7 +149,9 @@ export class LibraryIndex {
     if (this.#items.size === 0) return [];
     const { candidates, lexicalHalf, semanticWeight } = this.#options;
     const lexical = new Map<string, number>();
-    for (const result of this.#lexical.search(queryTerms(text)).slice(0, candidates)) {
+    const terms = queryTerms(text, this.#df, this.#items.size);
+    const found = terms === '' ? [] : this.#lexical.search(terms);
+    for (const result of found.slice(0, candidates)) {
       lexical.set(result.id as string, result.score / (result.score + lexicalHalf));
     }
     const ids = new Set<string>(lexical.keys());
