@@ -62,6 +62,8 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     'Tell me about the meetup',
     'book a table for two',
     'is there a ban appeal?',
+    'flights to paris next week',
+    'a show on broadway',
   ])
     expect(asksForInformation(t), t).toBe(true);
   for (const t of [
@@ -69,6 +71,7 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     'do you like star wars?',
     'I love that movie',
     'what do you think of pizza?',
+    'the new batman movie was awesome',
   ])
     expect(asksForInformation(t), t).toBe(false);
 });

@@ -53,8 +53,12 @@ export function asksForInformation(text: string): boolean {
   if (/\?\s*$/.test(t)) return !/^(do|did|have|are|were|would) you\b/i.test(t);
   // Not a question: statements about oneself or reactions are chat; anything else (a bare request such as
   // "flights to paris next week", "set a reminder") asks for something.
-  return !STATEMENT.test(t) && !/!\s*$/.test(t);
+  return !STATEMENT.test(t) && !CLAIM.test(t) && !/!\s*$/.test(t);
 }
+
+/** A verb that makes a line a remark ("the new movie was awesome") rather than a bare request. */
+const CLAIM =
+  /\b(is|was|are|were|am|be|been|has|have|had|love[sd]?|like[sd]?|hate[sd]?|think|thought|feel|felt|went|saw|watched|played|got|made|said|looks?|seems?|sounds?)\b/i;
 
 const STATEMENT =
   /^(i|i'm|im|i've|i'd|i'll|my|me|we|we're|our|you|you're|your|that|that's|thats|this|it|it's|its|he|she|they|there's|lol|haha|yes|yeah|yep|no|nope|thanks|thank you|cool|nice|wow|great|oh|ah|well|sure|same|true|agreed|definitely|totally|awesome|sorry|good|bad)\b/i;
