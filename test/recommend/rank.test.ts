@@ -85,3 +85,11 @@ describe('interest profiles', () => {
     expect(isRecommendationRequest('the game last night was great')).toBe(false);
   });
 });
+
+describe('explanations', () => {
+  it('GIVEN overlapping Chinese character pairs THEN the bridging pairs are left out', async () => {
+    const { joinPairs } = await import('../../worker/recommend/rank.ts');
+    expect(joinPairs(['风景', '景优', '优美', 'food', '美食'])).toEqual(['风景', '优美', 'food', '美食']);
+    expect(joinPairs(['优美', '风景', '景优'])).toEqual(['优美', '风景']);
+  });
+});

@@ -100,9 +100,27 @@ export function recommend(
 /** The member-facing reason: request words first, then profile terms; the embedding alone when nothing matched. */
 export function explain(matched: Recommendation['matched']): string {
   const parts: string[] = [];
-  if (matched.request.length > 0) parts.push(`you asked about ${matched.request.join(', ')}`);
-  if (matched.profile.length > 0) parts.push(`you talked about ${matched.profile.join(', ')}`);
+  if (matched.request.length > 0) parts.push(`you asked about ${joinPairs(matched.request).join(', ')}`);
+  if (matched.profile.length > 0) parts.push(`you talked about ${joinPairs(matched.profile).join(', ')}`);
   return parts.length > 0 ? parts.join('; ') : 'close in meaning to what you talk about';
+}
+
+const HAN_PAIR = /^\p{Script=Han}{2}$/u;
+
+/**
+ * Overlapping Chinese character pairs read badly (风景, 景优, 优美): a pair whose both characters are covered by
+ * neighbouring pairs still shown is left out (风景, 优美).
+ */
+export function joinPairs(words: readonly string[]): string[] {
+  const dropped = new Set<string>();
+  const shown = (w: string) => words.includes(w) && !dropped.has(w);
+  return words.filter((word) => {
+    if (!HAN_PAIR.test(word)) return true;
+    const left = words.some((p) => p !== word && HAN_PAIR.test(p) && p[1] === word[0] && shown(p));
+    const right = words.some((p) => p !== word && HAN_PAIR.test(p) && p[0] === word[1] && shown(p));
+    if (left && right) dropped.add(word);
+    return !(left && right);
+  });
 }
 
 function matchedWords(catalog: Catalog, item: number, weights: Map<string, number>): string[] {
