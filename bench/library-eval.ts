@@ -140,7 +140,12 @@ async function main(): Promise<void> {
   }
   const calibrated = evaluate(best.weight, best.threshold, calibration, calibrationOos);
   const result = evaluate(best.weight, best.threshold, validation, validationOos);
-  const shipped = evaluate(DefaultHybridOptions.semanticWeight, DefaultGroundingOptions.threshold, validation, validationOos);
+  const shipped = evaluate(
+    DefaultHybridOptions.semanticWeight,
+    DefaultGroundingOptions.threshold,
+    validation,
+    validationOos,
+  );
   say(`calibrated on train (not in items) + oos_train: weight ${best.weight}, threshold ${best.threshold}`);
   say(`  calibration: ${JSON.stringify(calibrated)}`);
   say(
