@@ -64,14 +64,17 @@ export class FileStore extends MemoryStore {
   }
 
   override stop(): Promise<void> {
-    return this.lifecycle.end(async () => {
-      await Promise.all([
-        this.#settingsFile.flush(),
-        this.#deliveriesFile.flush(),
-        this.#flagLog.flush(),
-        this.#profilesFile.flush(),
-      ]);
-    });
+    return this.lifecycle.end(() => this.flush());
+  }
+
+  /** Resolves once every write requested so far is on disk (profile updates are not awaited one by one). */
+  async flush(): Promise<void> {
+    await Promise.all([
+      this.#settingsFile.flush(),
+      this.#deliveriesFile.flush(),
+      this.#flagLog.flush(),
+      this.#profilesFile.flush(),
+    ]);
   }
 
   protected override async persist(part: StorePart, flag?: FlagRecord): Promise<void> {

@@ -116,6 +116,7 @@ describe.skipIf(!present)('forget-me leaves nothing of the member in the store',
     await store.start();
     await queue.start();
     const dump = async () => {
+      await store.flush();
       const files = await readdir(dir, { recursive: true, withFileTypes: true });
       const texts = await Promise.all(
         files.filter((f) => f.isFile()).map((f) => readFile(join(f.parentPath, f.name), 'utf8')),
@@ -123,7 +124,6 @@ describe.skipIf(!present)('forget-me leaves nothing of the member in the store',
       return texts.join('\n');
     };
     try {
-      // Every store write resolves once it is on disk, so the files can be read as they are.
       const reply = await scenario(queue, store, dump);
       expect(reply).toMatch(/How about/);
     } finally {
