@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
+import { runRecommendBench } from './recommend.ts';
 import { type QueueFigures, runQueueBench } from './latency.ts';
+import { runLibraryBench } from './library.ts';
 import { runModelPhase } from './models-phase.ts';
 import { type BenchRedis, ensureRedis } from './redis.ts';
 import { checkTargets, jsonSafe, machine, targetLines } from './report.ts';
@@ -94,6 +96,14 @@ async function main(): Promise<void> {
     say,
   });
   const { analyze, info, signals: signalsInfo } = models;
+  say('library (issue 10): hybrid retrieval and replies with retrieval…');
+  const library = await runLibraryBench({ config, quick, say });
+  say('recommendation (issue 11): 10,000 members over a 10,000-item library, profile updates per store…');
+  const recommendation = await runRecommendBench({
+    quick,
+    redisUrl: redis?.url ?? null,
+    say: (s) => say(`  ${s}`),
+  });
 
   let queue: QueueFigures | null = null;
   if (redis) {
@@ -134,6 +144,8 @@ async function main(): Promise<void> {
     sample_source: samples.source,
     sample_count: samples.texts.length,
     ...models.figures,
+    ...library,
+    ...recommendation,
     redis: redisHow,
     e2e_capacity_msgs_per_s: queue?.capacity ?? null,
     e2e_saturated: queue?.saturated ?? null,

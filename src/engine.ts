@@ -15,6 +15,8 @@ export interface ReplyRequest {
   context: ContextTurn[];
   /** Topic the reply is about, when the reply was triggered by a topic. */
   topic?: string;
+  /** A library passage the reply should answer from (models trained with a source_prefix read it). */
+  source?: { title: string; text: string };
 }
 
 export interface ModelInfo {

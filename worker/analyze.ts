@@ -5,6 +5,8 @@ import { deobfuscate } from '../src/domain/deobfuscate.ts';
 import { effectiveRules, RuleSet } from '../src/domain/rules.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
 import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
+import type { GroundedReplies } from './library/replies.ts';
+import type { LibrarySource } from '../src/domain/library.ts';
 import { matchTopics, TopicIndex, type TopicVectors } from './topics.ts';
 
 export interface AnalyzeInput {
@@ -19,15 +21,21 @@ export interface MessageOutcome {
   decision: Decision;
   /** Generated reply text, only when the decision asked for one (null when the model produced nothing). */
   reply: string | null;
+  /** Library items the reply answered from (grounded replies only). */
+  sources?: LibrarySource[];
+  /** Words of the source the reply drew on (grounded replies only). */
+  evidence?: string[];
 }
 
 export interface AnalyzeOptions {
   /** Replies generated per engine.reply call. */
   replyBatchSize: number;
+  /** Answer from this library (issue 10) instead of chatting only. */
+  grounded?: GroundedReplies;
 }
 
 /** Analysis and decision of one message, before any reply is generated. */
-export type SignalOutcome = Omit<MessageOutcome, 'reply'>;
+export type SignalOutcome = Omit<MessageOutcome, 'reply'> & { embedding: Float32Array };
 
 /** One encoder pass for the whole batch, then thresholds, topics and the decision per message. */
 export async function analyzeSignals(
@@ -46,7 +54,7 @@ export async function analyzeSignals(
     const s = signals[i]!;
     const matches = matchTopics(s.embedding, topics, defaults.topicThreshold);
     const analysis = analyse(s, settings, defaults, matches, rulesOf(settings).match(texts[i]!));
-    return { analysis, decision: decide(message, analysis, settings) };
+    return { analysis, decision: decide(message, analysis, settings), embedding: s.embedding };
   });
 }
 
@@ -104,7 +112,8 @@ export async function analyzeMessages(
   inputs: AnalyzeInput[],
   options: AnalyzeOptions,
 ): Promise<MessageOutcome[]> {
-  const outcomes: MessageOutcome[] = (await analyzeSignals(engine, inputs)).map((o) => ({
+  const signalled = await analyzeSignals(engine, inputs);
+  const outcomes: MessageOutcome[] = signalled.map(({ embedding: _, ...o }) => ({
     ...o,
     reply: null,
   }));
@@ -115,6 +124,24 @@ export async function analyzeMessages(
     const requests = chunk.map((i) =>
       replyRequestFor(inputs[i]!.message, outcomes[i]!.decision.reply?.topic),
     );
+    if (options.grounded) {
+      const replies = await options.grounded.reply(
+        chunk.map((i, j) => ({
+          platform: inputs[i]!.message.platform,
+          workspaceId: inputs[i]!.message.workspaceId,
+          request: requests[j]!,
+          reason: outcomes[i]!.decision.reply!.reason,
+          embedding: signalled[i]!.embedding,
+        })),
+      );
+      chunk.forEach((i, j) => {
+        const reply = replies[j]!;
+        outcomes[i]!.reply = reply.text;
+        outcomes[i]!.sources = reply.sources;
+        if (reply.evidence) outcomes[i]!.evidence = reply.evidence;
+      });
+      continue;
+    }
     const replies = await generateReplies(engine, requests);
     chunk.forEach((i, j) => {
       outcomes[i]!.reply = replies[j] ?? null;
@@ -136,7 +163,13 @@ export async function analyzeBatch(
   engine: InferenceEngine,
   texts: string[],
   settings: WorkspaceSettings,
-  options: { reply?: boolean; replyBatchSize?: number; topicIndex?: TopicIndex } = {},
+  options: {
+    reply?: boolean;
+    replyBatchSize?: number;
+    topicIndex?: TopicIndex;
+    /** Answer from the library of this workspace (`steward analyze` uses the local one). */
+    grounded?: { replies: GroundedReplies; platform: InboundMessage['platform']; workspaceId: string };
+  } = {},
 ): Promise<TextOutcome[]> {
   const index = options.topicIndex ?? new TopicIndex(engine);
   const topics = await index.vectorsFor(settings.topics);
@@ -144,8 +177,8 @@ export async function analyzeBatch(
   const inputs = texts.map(
     (text, i): AnalyzeInput => ({
       message: {
-        platform: 'local',
-        workspaceId: 'cli',
+        platform: options.grounded?.platform ?? 'local',
+        workspaceId: options.grounded?.workspaceId ?? 'cli',
         channelId: 'cli',
         messageId: String(i),
         author: { id: 'cli', name: 'cli', roles: [], isBot: false },
@@ -159,6 +192,9 @@ export async function analyzeBatch(
       topics,
     }),
   );
-  const outcomes = await analyzeMessages(engine, inputs, { replyBatchSize: options.replyBatchSize ?? 8 });
+  const outcomes = await analyzeMessages(engine, inputs, {
+    replyBatchSize: options.replyBatchSize ?? 8,
+    ...(options.grounded ? { grounded: options.grounded.replies } : {}),
+  });
   return outcomes.map((outcome, i) => ({ ...outcome, text: texts[i]! }));
 }

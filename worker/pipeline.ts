@@ -12,6 +12,7 @@ import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import { type FlagRecord, STEWARD_ACTOR, type Store } from '../src/store/types.ts';
+import type { LibrarySource } from '../src/domain/library.ts';
 import {
   type AnalyzeInput,
   analyzeMessages,
@@ -21,6 +22,10 @@ import {
   replyRequestFor,
   type SignalOutcome,
 } from './analyze.ts';
+import { Recommender } from './recommend/service.ts';
+import { recommendStep } from './recommend/step.ts';
+import { GroundedReplies, type ReplyJob } from './library/replies.ts';
+import { LibraryIndexes } from './library/sync.ts';
 import { SettingsCache } from '../src/store/settings-cache.ts';
 import { TopicIndex, type TopicVectors } from './topics.ts';
 
@@ -75,6 +80,12 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   const log = deps.logger.child({ component: 'worker', workerId: id });
   const settings = new SettingsCache(store, options.settingsTtlMs);
   const topics = new TopicIndex(engine);
+  // Issue 10: replies grounded in the workspace's library (index kept in sync with the store), citing it.
+  const embed = (texts: string[]) => engine.embed(texts);
+  const grounded = new GroundedReplies(new LibraryIndexes(store, embed), embed, (requests) =>
+    generateReplies(engine, requests),
+  );
+  const recommender = new Recommender({ store, embed: (texts) => engine.embed(texts), logger: log });
   const stats: WorkerStats = { processed: 0, batches: 0, largestBatch: 0, lastError: null, skipped: {} };
   const startedAt = Date.now();
   let state: 'new' | 'started' | 'stopped' = 'new';
@@ -148,8 +159,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   // replies are generated in their own batches while the next messages' signals run.
   const signalsBatcher = createBatcher(runSignals, { maxSize: config.worker.batchSize });
   const replyBatcher = createBatcher(
-    (requests: ReplyRequest[]) =>
-      generateReplies(engine, requests).catch((error) => Promise.reject(retryable(error))),
+    (jobs: ReplyJob[]) => grounded.reply(jobs).catch((error) => Promise.reject(retryable(error))),
     { maxSize: config.worker.replyBatchSize },
   );
 
@@ -169,10 +179,40 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
       if (decision.flag)
         await store.recordFlag(flagRecord(message, outcome.analysis, alert?.autoHidden ?? false));
       await queue.enqueueOutbound(message.platform, decision.actions);
-      if (decision.reply !== null) {
-        const text = await replyBatcher.submit(replyRequestFor(message, decision.reply.topic));
-        if (text !== null)
-          await queue.enqueueOutbound(message.platform, [replyAction(message, decision, text)]);
+      // Issue 11: the author's interest profile; a request for a recommendation is answered from the library.
+      const recommendation = await recommendStep(
+        recommender,
+        message,
+        {
+          embedding: outcome.embedding,
+          flagged: outcome.analysis.moderation.flagged.length > 0,
+          replying: decision.reply !== null || message.mentionsBot || message.direct,
+        },
+        await settings.get(message.platform, message.workspaceId),
+      );
+      if (recommendation !== null) {
+        const intent = { ...decision, reply: decision.reply ?? { reason: 'topic' as const } };
+        const sources = recommendation.recommendations.map(({ id, title, url, score }) => ({
+          id,
+          title,
+          score,
+          ...(url !== undefined ? { url } : {}),
+        }));
+        await queue.enqueueOutbound(message.platform, [
+          replyAction(message, intent, recommendation.text, sources),
+        ]);
+      } else if (decision.reply !== null) {
+        const reply = await replyBatcher.submit({
+          platform: message.platform,
+          workspaceId: message.workspaceId,
+          request: replyRequestFor(message, decision.reply.topic),
+          reason: decision.reply.reason,
+          embedding: outcome.embedding,
+        });
+        if (reply.text !== null)
+          await queue.enqueueOutbound(message.platform, [
+            replyAction(message, decision, reply.text, reply.sources),
+          ]);
       }
       stats.processed += 1;
     } catch (error) {
@@ -241,7 +281,12 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   };
 }
 
-function replyAction(message: InboundMessage, decision: Decision, text: string): ReplyAction {
+function replyAction(
+  message: InboundMessage,
+  decision: Decision,
+  text: string,
+  sources: LibrarySource[] = [],
+): ReplyAction {
   const intent = decision.reply!;
   return {
     kind: 'reply',
@@ -250,6 +295,7 @@ function replyAction(message: InboundMessage, decision: Decision, text: string):
     text,
     reason: intent.reason,
     ...(intent.topic !== undefined ? { topic: intent.topic } : {}),
+    ...(sources.length > 0 ? { sources } : {}),
   };
 }
 

@@ -15,6 +15,8 @@ const GROUP_DESCRIPTIONS: Record<string, string> = {
   topics: 'Topics the bot talks about',
   config: 'How Steward behaves in this server',
   rules: 'Moderation rules: phrases and patterns with a label',
+  library: 'The community library that replies draw on and cite',
+  privacy: 'What Steward keeps about you: opt out, opt in, forget me',
 };
 
 const OPTION_TYPES: Record<OptionSpec['type'], T> = {

@@ -5,6 +5,11 @@ import type { Config } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { InputFormat } from './analyze-input.ts';
+import { GroundedReplies } from '../../worker/library/replies.ts';
+import { LibraryIndexes } from '../../worker/library/sync.ts';
+import type { InferenceEngine } from '../../src/engine.ts';
+import type { Store } from '../../src/store/types.ts';
+import { generateReplies } from '../../worker/analyze.ts';
 import { runAnalyze } from './analyze.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
@@ -42,7 +47,12 @@ export async function runAnalyzeCommand(
   // Thresholds and topics an admin set in local mode apply to the audit too.
   const store = buildStore(config);
   await store.start();
-  const stored = await store.getSettings('local', 'local').finally(() => store.stop());
+  const stored = await store.getSettings('local', 'local').catch(async (error) => {
+    await store.stop();
+    throw error;
+  });
+  // Under --reply the store stays open: replies answer from the local workspace's library and cite it.
+  if (!flags.reply) await store.stop();
   // Replies cost the most: only with --reply, and then for every message that warrants one.
   const settings = { ...stored, replyMode: flags.reply ? ('mention' as const) : ('off' as const) };
 
@@ -59,6 +69,7 @@ export async function runAnalyzeCommand(
     await engine.start();
   } catch (error) {
     release();
+    if (flags.reply) await store.stop();
     io.stderr.write(`steward: could not load the models: ${(error as Error).message}\n`);
     return 1;
   }
@@ -77,6 +88,7 @@ export async function runAnalyzeCommand(
       signal: abort.signal,
       ...(io.stderr.isTTY ? { progress: io.stderr } : {}),
       ...(totalBytes !== undefined ? { totalBytes } : {}),
+      ...(flags.reply ? { grounded: localLibraryReplies(store, engine) } : {}),
     });
     if (io.stderr.isTTY) {
       const skipped = Object.entries(summary.skipped)
@@ -95,5 +107,14 @@ export async function runAnalyzeCommand(
   } finally {
     release();
     await engine.stop();
+    if (flags.reply) await store.stop();
   }
+}
+
+function localLibraryReplies(store: Store, engine: InferenceEngine) {
+  const embed = (texts: string[]) => engine.embed(texts);
+  const replies = new GroundedReplies(new LibraryIndexes(store, embed), embed, (requests) =>
+    generateReplies(engine, requests),
+  );
+  return { replies, platform: 'local' as const, workspaceId: 'local' };
 }

@@ -7,6 +7,8 @@ import type { InferenceEngine } from '../../src/engine.ts';
 import { analyzeBatch, type TextOutcome } from '../../worker/analyze.ts';
 import { TopicIndex } from '../../worker/topics.ts';
 import { type InputFormat, type ParsedLine, parseLine } from './analyze-input.ts';
+import type { Platform } from '../../src/domain/message.ts';
+import type { GroundedReplies } from '../../worker/library/replies.ts';
 import { readLines } from './lines.ts';
 import { Progress } from './progress.ts';
 
@@ -30,6 +32,8 @@ export interface AnalyzeOptions {
   totalBytes?: number;
   /** Stops reading at the next chunk (SIGINT, a closed stdout); what was read is still written. */
   signal?: AbortSignal;
+  /** Replies answer from this workspace's library and cite it (issue 10). */
+  grounded?: { replies: GroundedReplies; platform: Platform; workspaceId: string };
 }
 
 export interface AnalyzeSummary {
@@ -128,6 +132,7 @@ function analyse(texts: string[], options: AnalyzeOptions, topicIndex: TopicInde
     reply: options.reply,
     replyBatchSize: options.replyBatchSize,
     topicIndex,
+    ...(options.grounded ? { grounded: options.grounded } : {}),
   });
 }
 
@@ -152,6 +157,10 @@ export interface AnalyzeResult {
   };
   topics: Array<{ name: string; score: number }>;
   reply?: string;
+  /** Under --reply: the library items the reply answered from (empty when it did not use the library). */
+  sources?: Array<{ id: string; title: string; url?: string }>;
+  /** Under --reply, for library answers: the source words the reply drew on (for highlighting). */
+  evidence?: string[];
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -177,6 +186,9 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
     topics: topics.map((t) => ({ name: t.topic, score: round(t.score) })),
   };
   if (withReply && outcome.reply !== null) result.reply = outcome.reply;
+  if (withReply && outcome.sources)
+    result.sources = outcome.sources.map(({ id, title, url }) => ({ id, title, ...(url ? { url } : {}) }));
+  if (withReply && outcome.evidence) result.evidence = outcome.evidence;
   return result;
 }
 

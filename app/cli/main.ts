@@ -87,6 +87,36 @@ export async function main(argv: string[], io: Io): Promise<number> {
           file: positionals[0] ?? '-',
         });
       }
+      case 'library': {
+        const [sub, ...args] = rest;
+        if (sub !== 'import' && sub !== 'list' && sub !== 'remove')
+          throw new UsageError('steward library takes: import FILE | list | remove ID…');
+        const { values, positionals } = parseArgs({
+          args,
+          options: {
+            platform: { type: 'string', default: 'local' },
+            workspace: { type: 'string', default: 'local' },
+            format: { type: 'string', default: 'auto' },
+          },
+          allowPositionals: true,
+          strict: true,
+        });
+        const format = values.format as string;
+        if (format !== 'auto' && format !== 'jsonl' && format !== 'markdown')
+          throw new UsageError('--format must be jsonl, markdown or auto');
+        const { runLibraryCli } = await import('./library-command.ts');
+        return await runLibraryCli(
+          loadConfig({ env: io.env }),
+          {
+            sub,
+            platform: values.platform as string,
+            workspaceId: values.workspace as string,
+            args: positionals,
+            format,
+          },
+          io,
+        );
+      }
       case 'flags': {
         const [sub, ...args] = rest;
         if (sub !== 'export') throw new UsageError('steward flags takes: export');
@@ -103,6 +133,52 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await runFlagsExport(
           loadConfig({ env: io.env }),
           { platform: values.platform as string, workspaceId: values.workspace as string, status },
+          io,
+        );
+      }
+      case 'recommend': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: {
+            json: { type: 'boolean' },
+            each: { type: 'boolean' },
+            library: { type: 'string' },
+            limit: { type: 'string', default: '3' },
+          },
+          allowPositionals: true,
+          strict: true,
+        });
+        const limit = Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+          throw new UsageError('--limit must be 1..100');
+        if (positionals.length > 1) throw new UsageError('steward recommend reads one FILE (or - for stdin)');
+        const { runRecommendCommand } = await import('./recommend-command.ts');
+        const config = loadConfig({ env: io.env });
+        return await runRecommendCommand(config, quietLogger(config, io), io, {
+          json: values.json === true,
+          each: values.each === true,
+          limit,
+          file: positionals[0] ?? '-',
+          ...(values.library !== undefined ? { library: values.library } : {}),
+        });
+      }
+      case 'privacy': {
+        const [sub, ...args] = rest;
+        if (sub !== 'export') throw new UsageError('steward privacy takes: export --user U');
+        const { values } = parse(args, {
+          user: { type: 'string' },
+          platform: { type: 'string', default: 'local' },
+          workspace: { type: 'string', default: 'local' },
+        });
+        if (!values.user) throw new UsageError('steward privacy export needs --user U');
+        const { runPrivacyExport } = await import('./privacy-export.ts');
+        return await runPrivacyExport(
+          loadConfig({ env: io.env }),
+          {
+            platform: values.platform as string,
+            workspaceId: values.workspace as string,
+            userId: values.user as string,
+          },
           io,
         );
       }

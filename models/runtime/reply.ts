@@ -22,7 +22,12 @@ const ReplyMetaSchema = z.object({
   version: z.union([z.string(), z.number()]).transform(String).default('unversioned'),
   /** Optional prefix template for topic-triggered replies, e.g. "topic: {topic}"; only used when the model was trained with it. */
   topic_prefix: z.string().optional(),
+  /** Prefix of the source turn of passage-conditioned models ("source: "); absent = the model ignores sources. */
+  source_prefix: z.string().optional(),
 });
+
+/** Tokens of the question kept in a passage-conditioned input (as in models/training/reply_grounded.py). */
+const SOURCE_QUESTION_TOKENS = 40;
 export type ReplyMeta = z.infer<typeof ReplyMetaSchema>;
 
 /** A reply request as the worker may send it; a message id, when present, seeds the sampling. */
@@ -114,6 +119,7 @@ export class ReplyModel {
 
   /** Drops the oldest turns until the input fits; a single over-long turn keeps its most recent tokens. */
   encodeRequest(request: ReplyRequest): Encoded {
+    if (request.source && this.meta.source_prefix !== undefined) return this.#encodeWithSource(request);
     const turns = this.turnsOf(request);
     const max = this.meta.max_input_length;
     let encoded = encode(this.#tokenizer, turns.join(this.meta.context_separator), Number.POSITIVE_INFINITY);
@@ -122,6 +128,24 @@ export class ReplyModel {
       encoded = encode(this.#tokenizer, turns.join(this.meta.context_separator), Number.POSITIVE_INFINITY);
     }
     return encoded.ids.length > max ? encode(this.#tokenizer, turns[0]!, max, 'end') : encoded;
+  }
+
+  /**
+   * A passage-conditioned input, built as models/training/reply_grounded.py built its examples: the message
+   * (its last 40 tokens), the separator, then `source: <title>. <passage>` cut to fit, then </s>.
+   */
+  #encodeWithSource(request: ReplyRequest): Encoded {
+    const source = request.source!;
+    let question = cleanTurn(request.text);
+    const asked = encode(this.#tokenizer, question, Number.POSITIVE_INFINITY);
+    // Over-long questions keep their end, as in training; the passage is what gets cut to fit.
+    if (asked.ids.length > SOURCE_QUESTION_TOKENS + 1)
+      question = this.#tokenizer.decode(asked.ids.slice(-SOURCE_QUESTION_TOKENS - 1, -1), {
+        skip_special_tokens: true,
+      });
+    const title = cleanTurn(source.title).replace(/\.+$/, '');
+    const joined = `${question}${this.meta.context_separator}${this.meta.source_prefix}${title}. ${cleanTurn(source.text)}`;
+    return encode(this.#tokenizer, joined, this.meta.max_input_length, 'start');
   }
 
   /** Replies in input order; batches of at most `batchSize`, grouped by input length. */

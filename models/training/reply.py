@@ -50,8 +50,14 @@ def main():
     ap.add_argument("--eval-every", type=float, default=10.0, help="minutes")
     ap.add_argument("--eval-pairs", type=int, default=3000, help="validation pairs for the ONNX perplexity")
     ap.add_argument("--no-node", action="store_true", help="skip the Node parity/eval steps")
+    ap.add_argument("--grounded", action="store_true",
+                    help="also train passage-conditioned replies (reply_grounded.py); input length 128")
     args = ap.parse_args()
     args.minutes_given = args.minutes is not None
+    if args.grounded:
+        import reply_train
+
+        reply_train.MAX_INPUT_LEN = 128
     if args.minutes is None:
         args.minutes = 50.0
     if args.cmd == "smoke":

@@ -284,7 +284,7 @@ def write_configs(dest, cfg, fp32_bundled, meta):
             "context_separator": R.SEP_TEXT,
             "context_separator_id": R.SEP_ID,
             "max_context_turns": R.MAX_CONTEXT_TURNS,
-            "max_input_length": R.MAX_INPUT_LEN,
+            "max_input_length": 128 if meta.get("grounded") else R.MAX_INPUT_LEN,
             "max_target_length": R.MAX_TARGET_LEN,
             "turn_preprocessing": "collapse whitespace (incl. newlines) to single spaces, trim; keep case",
             "input_format": "turns (oldest first, at most max_context_turns) joined with context_separator, "
@@ -294,6 +294,8 @@ def write_configs(dest, cfg, fp32_bundled, meta):
             "onnx_files": ["encoder_model" + ("" if fp32_bundled else "_quantized"),
                            "decoder_model_merged" + ("" if fp32_bundled else "_quantized")],
             "trained_steps": meta.get("steps"),
+            **({"source_prefix": "source: ", "source_note": "grounded replies: the last turn is `source: <title>. <passage>`"}
+               if meta.get("grounded") else {}),
             "version": R.VERSION,
         },
     }

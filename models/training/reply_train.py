@@ -245,9 +245,18 @@ def train(args):
     # time is checkpointed, so --resume continues the same schedule. (--max-steps / --smoke: step-based.)
     model.train()
 
+    grounded = []
+    if getattr(args, "grounded", False):
+        import reply_grounded
+
+        grounded = reply_grounded.build(args.data, tok, build_input_ids, clean_turn, EOS_ID, MAX_TARGET_LEN)
+        log(f"grounded: {len(grounded)} passage-conditioned pairs (topical_chat + copy drills)")
+
     def epoch_batches(ep):
         rng = random.Random(args.seed * 1000 + ep)
         ex = make_examples(train_convs, rng)
+        if grounded:  # half chat, half passage-conditioned, so neither skill crowds out the other
+            ex = rng.sample(ex, min(len(ex), int(1.5 * len(grounded)))) + grounded
         return ex, batches(ex, args.batch, rng)
 
     ex, bl = epoch_batches(epoch)
@@ -302,7 +311,7 @@ def train(args):
     meta = {"steps": step, "epochs_seen": epoch + bidx / max(1, len(bl)), "batch": args.batch,
             "train_conversations": len(train_convs), "val_loss": vl, "val_ppl": math.exp(vl),
             "tokenizer": tdir, "seconds": elapsed, "seed": args.seed, "lr": args.lr, "warmup": warmup,
-            "budget_minutes": budget_s / 60}
+            "budget_minutes": budget_s / 60, "grounded": bool(getattr(args, "grounded", False))}
     torch.save({"cfg": cfg.to_dict(), "model": model.state_dict(), "meta": meta}, os.path.join(args.out, "model.pt"))
     C.atomic_write_json(os.path.join(args.out, "train_meta.json"), meta)
     log("wrote", os.path.join(args.out, "model.pt"))

@@ -1,11 +1,13 @@
 import { TopicSchema } from '../domain/settings.ts';
 import { UserError } from '../errors.ts';
 import { MODERATION_MODES, REPLY_MODES, SENTIMENT_TAG_MODES } from './choices.ts';
+import { buildLibraryCommand, libraryTextArgs } from './library.ts';
 import { parseChannel, parseTarget } from './mentions.ts';
+import { buildPrivacyCommand, isPrivacySpec } from './privacy.ts';
 import { COMMAND_SPECS, type CommandSpec, specOf } from './spec.ts';
 import type { Command, StructuredCommand, Target } from './types.ts';
 
-const GROUPS = ['topics', 'config', 'rules'] as const;
+const GROUPS = ['topics', 'config', 'rules', 'library', 'privacy'] as const;
 const FLAG_FILTERS = ['open', 'dismissed', 'actioned', 'all'] as const;
 const OFF_WORDS = ['off', 'none', 'disable'];
 
@@ -74,6 +76,7 @@ function unknownSub(group: string, sub: string): UserError {
 
 /** Text arguments by option name: every option takes one word, except the last one, which takes the rest. */
 function positional(spec: CommandSpec, rest: string): Args {
+  if (spec.group === 'library') return libraryTextArgs(spec, rest);
   const args: Args = {};
   // exempt/unexempt have two optional options in the structured form but one word in text.
   const names = spec.sub.endsWith('exempt') ? ['target'] : spec.options.map((o) => o.name);
@@ -148,6 +151,8 @@ function exemptTarget(spec: CommandSpec, args: Args): Target {
 }
 
 function build(spec: CommandSpec, args: Args): Command {
+  if (spec.group === 'library') return buildLibraryCommand(spec, args);
+  if (isPrivacySpec(spec)) return buildPrivacyCommand(spec, args);
   switch (`${spec.group ?? ''} ${spec.sub}`.trim()) {
     case 'topics add': {
       const name = topicName(spec, args);

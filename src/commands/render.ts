@@ -46,6 +46,7 @@ export function renderSettings(settings: WorkspaceSettings, platform: string): C
     { name: 'sentiment-tags', value: settings.sentimentTags },
     { name: 'exempt', value: exempt.join(', ') || 'none' },
     { name: 'topics', value: settings.topics.map((t) => t.name).join(', ') || 'none' },
+    { name: 'retention', value: settings.retentionDays === null ? 'off' : `${settings.retentionDays} days` },
   ];
   return ok(fields.map((f) => `${f.name}: ${f.value}`).join('\n'), { title: 'Settings', fields });
 }

@@ -1,5 +1,7 @@
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import { UserError } from '../errors.ts';
+import { runLibraryCommand } from './library.ts';
+import { runPrivacyCommand } from './privacy.ts';
 import { parseCommand } from './parse.ts';
 import { runRulesCommand } from './rules.ts';
 import { COMMAND_SPECS, specOf } from './spec.ts';
@@ -57,6 +59,17 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
     ctx.store.updateSettings(ctx.platform, ctx.workspaceId, change);
 
   switch (command.kind) {
+    case 'library.add':
+    case 'library.remove':
+    case 'library.list':
+    case 'library.import':
+      return runLibraryCommand(command, ctx);
+    case 'recommend':
+    case 'privacy.opt-out':
+    case 'privacy.opt-in':
+    case 'privacy.forget-me':
+    case 'config.retention':
+      return runPrivacyCommand(command, ctx);
     case 'help':
       return ok(renderHelp(COMMAND_SPECS, ctx.actor.isAdmin), { title: 'Steward commands' });
     case 'topics.list':

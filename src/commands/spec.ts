@@ -1,4 +1,6 @@
 import { MODERATION_MODES, REPLY_MODES, SENTIMENT_TAG_MODES } from './choices.ts';
+import { LIBRARY_SPECS } from './library.ts';
+import { PRIVACY_SPECS } from './privacy.ts';
 
 /** One option of a structured command; the Discord adapter registers these, help prints them. */
 export interface OptionSpec {
@@ -13,7 +15,7 @@ export interface OptionSpec {
 
 /** One `/steward [group] sub` command: its text usage, who may run it, and its options. */
 export interface CommandSpec {
-  group: 'topics' | 'config' | 'rules' | null;
+  group: 'topics' | 'config' | 'rules' | 'library' | 'privacy' | null;
   sub: string;
   usage: string;
   description: string;
@@ -148,6 +150,8 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     adminOnly: true,
     options: [],
   },
+  ...LIBRARY_SPECS,
+  ...PRIVACY_SPECS,
   {
     group: 'rules',
     sub: 'list',

@@ -2,6 +2,8 @@ import type { ModelInfo } from '../engine.ts';
 import type { Platform } from '../domain/message.ts';
 import type { ModerationMode, ReplyMode, SentimentTags } from '../domain/settings.ts';
 import type { FlagStatus, Store } from '../store/types.ts';
+import type { LibraryCommand } from './library.ts';
+import type { PrivacyCommand } from './privacy.ts';
 
 /** A channel or role named in a command, after platform mention syntax has been stripped. */
 export interface Target {
@@ -31,7 +33,9 @@ export type Command =
   | { kind: 'rules.sync' }
   | { kind: 'status' }
   | { kind: 'flags'; status: FlagStatus | 'all' }
-  | { kind: 'help' };
+  | { kind: 'help' }
+  | LibraryCommand
+  | PrivacyCommand;
 
 /** What Discord hands an adapter for `/steward <group> <sub> option:value…` (group absent for top-level subs). */
 export interface StructuredCommand {

@@ -1,3 +1,4 @@
+import type { LibrarySource } from './library.ts';
 import type { SentimentLabel } from './analysis.ts';
 import type { MessageRef } from './message.ts';
 
@@ -20,6 +21,8 @@ export interface ReplyAction extends ActionBase {
   text: string;
   reason: 'mention' | 'topic' | 'direct';
   topic?: string;
+  /** Library items the reply answered from and cites (its text names them too). */
+  sources?: LibrarySource[];
 }
 
 /** A moderator alert, posted to the workspace's moderation channel. */

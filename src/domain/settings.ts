@@ -30,6 +30,8 @@ export const WorkspaceSettingsSchema = z.object({
   rules: z.array(RuleSchema).max(200).default([]),
   /** Built-in rules this workspace switched off, by id. */
   disabledRules: z.array(z.string()).default([]),
+  /** Days member profiles and flag excerpts are kept (`config retention`); null = no limit. */
+  retentionDays: z.number().int().min(1).max(3650).nullable().default(null),
   /** Bumped on every change so caches can tell stale copies apart. */
   version: z.number().int().nonnegative().default(0),
 });

@@ -68,6 +68,13 @@ export class SerialAppender {
     return run;
   }
 
+  /** Rewrites the whole file atomically, in turn with the appends (forget-me: no old line may survive). */
+  replace(render: () => string): Promise<void> {
+    const run = this.#tail.then(() => writeFileAtomic(this.path, render()));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
   async flush(): Promise<void> {
     await this.#tail;
   }

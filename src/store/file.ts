@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { WorkspaceSettingsSchema } from '../domain/settings.ts';
 import { ErrorCode, StewardError } from '../errors.ts';
 import { CoalescingWriter, SerialAppender, writeFileAtomic } from './atomic.ts';
+import { FileLibrary } from './library.ts';
 import { MemoryStore, type MemoryStoreOptions, type StorePart } from './memory.ts';
 import type { FlagRecord } from './types.ts';
 
@@ -21,9 +22,10 @@ export class FileStore extends MemoryStore {
   readonly #settingsFile: CoalescingWriter;
   readonly #deliveriesFile: CoalescingWriter;
   readonly #flagLog: SerialAppender;
+  readonly #profilesFile: CoalescingWriter;
 
   constructor(options: FileStoreOptions) {
-    super(options, 'FileStore');
+    super(options, 'FileStore', new FileLibrary(options.dir));
     this.dir = options.dir;
     this.#settingsFile = new CoalescingWriter(join(this.dir, 'settings.json'), () =>
       JSON.stringify(Object.fromEntries(this.settings), null, 2),
@@ -36,6 +38,9 @@ export class FileStore extends MemoryStore {
       ),
     );
     this.#flagLog = new SerialAppender(join(this.dir, 'flags.jsonl'));
+    this.#profilesFile = new CoalescingWriter(join(this.dir, 'profiles.json'), () =>
+      this.members.serialise(),
+    );
   }
 
   override async start(): Promise<void> {
@@ -45,6 +50,8 @@ export class FileStore extends MemoryStore {
       await this.#loadSettings();
       await this.#loadDeliveries();
       await this.#loadFlags();
+      const profiles = await this.#read('profiles.json');
+      if (profiles !== null) this.members.restore(profiles);
     } catch (error) {
       throw new StewardError(
         ErrorCode.Store,
@@ -57,14 +64,24 @@ export class FileStore extends MemoryStore {
   }
 
   override stop(): Promise<void> {
-    return this.lifecycle.end(async () => {
-      await Promise.all([this.#settingsFile.flush(), this.#deliveriesFile.flush(), this.#flagLog.flush()]);
-    });
+    return this.lifecycle.end(() => this.flush());
+  }
+
+  /** Resolves once every write requested so far is on disk (profile updates are not awaited one by one). */
+  async flush(): Promise<void> {
+    await Promise.all([
+      this.#settingsFile.flush(),
+      this.#deliveriesFile.flush(),
+      this.#flagLog.flush(),
+      this.#profilesFile.flush(),
+    ]);
   }
 
   protected override async persist(part: StorePart, flag?: FlagRecord): Promise<void> {
     if (part === 'settings') await this.#settingsFile.write();
     else if (part === 'deliveries') await this.#deliveriesFile.write();
+    else if (part === 'profiles') await this.#profilesFile.write();
+    else if (part === 'flag-log') await this.#flagLog.replace(() => this.#compactedFlags());
     else if (flag) await this.#flagLog.append(JSON.stringify(flag));
   }
 
@@ -113,9 +130,13 @@ export class FileStore extends MemoryStore {
       }
     }
     // Compact when most lines are superseded versions, so the log does not grow without bound.
-    if (lines > 2 * this.flags.size + 100) {
-      const compacted = [...this.flags.values()].map((f) => JSON.stringify(f)).join('\n');
-      await writeFileAtomic(join(this.dir, 'flags.jsonl'), compacted === '' ? '' : `${compacted}\n`);
-    }
+    if (lines > 2 * this.flags.size + 100)
+      await writeFileAtomic(join(this.dir, 'flags.jsonl'), this.#compactedFlags());
+  }
+
+  /** The flag log with one line per flag, its latest version. */
+  #compactedFlags(): string {
+    const compacted = [...this.flags.values()].map((f) => JSON.stringify(f)).join('\n');
+    return compacted === '' ? '' : `${compacted}\n`;
   }
 }

@@ -1,4 +1,6 @@
+import type { LibraryItem } from '../domain/library.ts';
 import type { Platform } from '../domain/message.ts';
+import type { InterestProfile } from '../domain/profile.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import {
   applyFlagChange,
@@ -11,6 +13,8 @@ import {
   type SettingsDefaults,
   settingsKey,
 } from './state.ts';
+import { MemoryLibrary } from './library.ts';
+import { type ForgetResult, MemoryMembers, type RetentionResult } from './members.ts';
 import type { FlagChange, FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
 
 export interface MemoryStoreOptions {
@@ -18,7 +22,7 @@ export interface MemoryStoreOptions {
 }
 
 /** What a change touched, so a persisting subclass writes only that part. */
-export type StorePart = 'settings' | 'flags' | 'deliveries';
+export type StorePart = 'settings' | 'flags' | 'deliveries' | 'profiles' | 'flag-log';
 
 /** The store held in process memory; the file store adds persistence on top (tests use it directly). */
 export class MemoryStore implements Store {
@@ -28,10 +32,73 @@ export class MemoryStore implements Store {
   protected readonly deliveries = new ExpiringMap<DeliveryState>();
   protected readonly workers = new ExpiringMap<WorkerHeartbeat>();
   readonly #defaults: SettingsDefaults | undefined;
+  readonly #library: MemoryLibrary;
+  /** Profiles and opt-outs (issue 11); their flag redactions go through `persist('flag-log')`. */
+  protected readonly members = new MemoryMembers(
+    {
+      all: () => this.flags.values(),
+      replace: async (flags) => {
+        for (const f of flags) this.flags.set(f.id, f);
+        if (flags.length > 0) await this.persist('flag-log');
+      },
+    },
+    () => this.persist('profiles'),
+  );
 
-  constructor(options: MemoryStoreOptions = {}, name = 'MemoryStore') {
+  constructor(options: MemoryStoreOptions = {}, name = 'MemoryStore', library = new MemoryLibrary()) {
     this.#defaults = options.defaults;
     this.lifecycle = new Lifecycle(name);
+    this.#library = library;
+  }
+
+  async listLibrary(platform: Platform, workspaceId: string): Promise<LibraryItem[]> {
+    this.lifecycle.assertStarted();
+    return this.#library.listLibrary(platform, workspaceId);
+  }
+
+  async putLibraryItems(platform: Platform, workspaceId: string, items: LibraryItem[]): Promise<number> {
+    this.lifecycle.assertStarted();
+    return this.#library.putLibraryItems(platform, workspaceId, items);
+  }
+
+  async removeLibraryItems(platform: Platform, workspaceId: string, ids: string[]): Promise<number> {
+    this.lifecycle.assertStarted();
+    return this.#library.removeLibraryItems(platform, workspaceId, ids);
+  }
+
+  async libraryVersion(platform: Platform, workspaceId: string): Promise<number> {
+    this.lifecycle.assertStarted();
+    return this.#library.libraryVersion(platform, workspaceId);
+  }
+
+  async getProfile(platform: Platform, workspaceId: string, userId: string): Promise<InterestProfile | null> {
+    this.lifecycle.assertStarted();
+    return this.members.getProfile(platform, workspaceId, userId);
+  }
+
+  async putProfile(profile: InterestProfile): Promise<boolean> {
+    this.lifecycle.assertStarted();
+    return this.members.putProfile(profile);
+  }
+
+  async setOptOut(platform: Platform, workspaceId: string, userId: string, optedOut: boolean): Promise<void> {
+    this.lifecycle.assertStarted();
+    return this.members.setOptOut(platform, workspaceId, userId, optedOut);
+  }
+
+  async isOptedOut(platform: Platform, workspaceId: string, userId: string): Promise<boolean> {
+    this.lifecycle.assertStarted();
+    return this.members.isOptedOut(platform, workspaceId, userId);
+  }
+
+  async forgetMember(platform: Platform, workspaceId: string, userId: string): Promise<ForgetResult> {
+    this.lifecycle.assertStarted();
+    return this.members.forgetMember(platform, workspaceId, userId);
+  }
+
+  async applyRetention(platform: Platform, workspaceId: string, before: number): Promise<RetentionResult> {
+    this.lifecycle.assertStarted();
+    return this.members.applyRetention(platform, workspaceId, before);
   }
 
   async start(): Promise<void> {

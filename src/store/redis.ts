@@ -2,6 +2,11 @@ import { Redis } from 'ioredis';
 import type { Platform } from '../domain/message.ts';
 import { type WorkspaceSettings, WorkspaceSettingsSchema } from '../domain/settings.ts';
 import { ConfigError, ErrorCode, StewardError } from '../errors.ts';
+import type { LibraryItem } from '../domain/library.ts';
+import type { InterestProfile } from '../domain/profile.ts';
+import type { ForgetResult, RetentionResult } from './members.ts';
+import { RedisLibrary } from './library-redis.ts';
+import { RedisMembers } from './members-redis.ts';
 import {
   applyFlagChange,
   DEFAULT_FLAG_LIMIT,
@@ -42,10 +47,54 @@ export class RedisStore implements Store {
   readonly #lifecycle = new Lifecycle('RedisStore');
   readonly #k: string;
   #redis: Redis | null = null;
+  readonly #library: RedisLibrary;
+  readonly #members: RedisMembers;
 
   constructor(options: RedisStoreOptions) {
     this.#options = options;
     this.#k = `${options.prefix}:store`;
+    this.#library = new RedisLibrary(() => this.#db, this.#k);
+    this.#members = new RedisMembers(() => this.#db, this.#k);
+  }
+
+  getProfile(platform: Platform, workspaceId: string, userId: string): Promise<InterestProfile | null> {
+    return this.#members.getProfile(platform, workspaceId, userId);
+  }
+
+  putProfile(profile: InterestProfile): Promise<boolean> {
+    return this.#members.putProfile(profile);
+  }
+
+  setOptOut(platform: Platform, workspaceId: string, userId: string, optedOut: boolean): Promise<void> {
+    return this.#members.setOptOut(platform, workspaceId, userId, optedOut);
+  }
+
+  isOptedOut(platform: Platform, workspaceId: string, userId: string): Promise<boolean> {
+    return this.#members.isOptedOut(platform, workspaceId, userId);
+  }
+
+  forgetMember(platform: Platform, workspaceId: string, userId: string): Promise<ForgetResult> {
+    return this.#members.forgetMember(platform, workspaceId, userId);
+  }
+
+  applyRetention(platform: Platform, workspaceId: string, before: number): Promise<RetentionResult> {
+    return this.#members.applyRetention(platform, workspaceId, before);
+  }
+
+  listLibrary(platform: Platform, workspaceId: string): Promise<LibraryItem[]> {
+    return this.#library.listLibrary(platform, workspaceId);
+  }
+
+  putLibraryItems(platform: Platform, workspaceId: string, items: LibraryItem[]): Promise<number> {
+    return this.#library.putLibraryItems(platform, workspaceId, items);
+  }
+
+  removeLibraryItems(platform: Platform, workspaceId: string, ids: string[]): Promise<number> {
+    return this.#library.removeLibraryItems(platform, workspaceId, ids);
+  }
+
+  libraryVersion(platform: Platform, workspaceId: string): Promise<number> {
+    return this.#library.libraryVersion(platform, workspaceId);
   }
 
   async start(): Promise<void> {

@@ -1,12 +1,14 @@
 import type { Platform } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
+import type { LibraryStore } from './library.ts';
+import type { MemberStore } from './members.ts';
 
 export type { FlagChange, FlagRecord, FlagStatus } from '../domain/flag.ts';
 export { STEWARD_ACTOR } from '../domain/flag.ts';
 import type { FlagChange, FlagRecord, FlagStatus } from '../domain/flag.ts';
 
-/** Settings and the flag log; Redis (distributed) or files under ./data (local). */
-export interface Store {
+/** Settings, the flag log and the community library; Redis (distributed) or files under ./data (local). */
+export interface Store extends LibraryStore, MemberStore {
   start(): Promise<void>;
   stop(): Promise<void>;
   getSettings(platform: Platform, workspaceId: string): Promise<WorkspaceSettings>;

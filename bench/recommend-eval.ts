@@ -1,0 +1,190 @@
+/**
+ * `npx tsx bench/recommend-eval.ts [--split validation|train] [--max N]`
+ *
+ * Issue 11's recommendation target on self_dialogue: each conversation's two speakers are two members (one
+ * speaker's lines = that member's history); the library is one item per topic folder with a one-line
+ * description, written once by hand below (an admin's words, not tuned on the data). A member counts as right
+ * when their conversation's topic is their top recommendation. The main figure runs `steward recommend`'s own
+ * code (runRecommend over JSONL); the ablations rank the same profiles with one part of the score switched off.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { createThreadEngine } from '../models/runtime/index.ts';
+import { runRecommend } from '../app/cli/recommend.ts';
+import { loadConfig } from '../src/config.ts';
+import type { LibraryItem } from '../src/domain/library.ts';
+import { contentWords, foldMessage } from '../src/domain/profile.ts';
+import { createLogger } from '../src/logger.ts';
+import { Catalog } from '../worker/recommend/catalog.ts';
+import { recommend } from '../worker/recommend/rank.ts';
+
+const DATA = process.env.STEWARD_DATASETS ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets');
+
+/** One line per topic folder, as an admin would describe a channel or resource. */
+export const TOPIC_LIBRARY: LibraryItem[] = [
+  [
+    'disney',
+    'Disney',
+    'Disney animated films and their characters, Pixar, princesses, songs and the theme parks',
+  ],
+  ['fashion', 'Fashion', 'Clothes, style and outfits, designers, shoes, brands and what to wear'],
+  ['icehockey', 'Ice hockey', 'The NHL: teams, players, games, goals, playoffs and the Stanley Cup'],
+  ['movies', 'Movies', 'Films, actors, directors, cinema and what to watch next'],
+  ['music', 'Music', 'Songs, albums, bands, singers, genres and concerts'],
+].map(([id, title, text]) => ({ id: id!, title: title!, text: text!, topic: id!, kind: 'channel' as const }));
+
+/** A minimal RFC 4180 reader: quoted fields with doubled quotes and newlines inside. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) rows.push([...row, field]);
+  return rows;
+}
+
+/** Conversations of the split's five library topics, with the upstream filtering rule (models/training/common.py). */
+function conversations(split: string): Array<{ topic: string; lines: string[] }> {
+  const root = join(DATA, 'self_dialogue');
+  const blocked = new Set(
+    readFileSync(join(root, 'blocked_workers.txt'), 'utf8')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  const out: Array<{ topic: string; lines: string[] }> = [];
+  for (const topic of TOPIC_LIBRARY.map((i) => i.id)) {
+    const dir = join(root, split, 'corpus', topic);
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.csv'))
+      .sort()) {
+      const [header, ...rows] = parseCsv(readFileSync(join(dir, file), 'utf8'));
+      const cols = header!
+        .map((name, index) => ({ name, index }))
+        .filter((c) => c.name.startsWith('Answer.sentence'))
+        .sort((a, b) => Number(a.name.slice(15)) - Number(b.name.slice(15)));
+      const reject = header!.indexOf('Reject');
+      const worker = header!.indexOf('WorkerId');
+      for (const row of rows) {
+        if (row.length < header!.length) continue;
+        if ((row[reject] ?? '').trim() !== '' || blocked.has(row[worker] ?? '')) continue;
+        const lines = cols.map((c) => (row[c.index] ?? '').trim()).filter((l) => l !== '' && l !== '{}');
+        if (lines.length > 1) out.push({ topic, lines });
+      }
+    }
+  }
+  return out;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { split: { type: 'string', default: 'validation' }, max: { type: 'string' } },
+  });
+  let convs = conversations(values.split!);
+  if (values.max) {
+    // An even spread over the topics when only part is wanted.
+    const per = Math.ceil(Number(values.max) / TOPIC_LIBRARY.length);
+    convs = TOPIC_LIBRARY.flatMap((t) => convs.filter((c) => c.topic === t.id).slice(0, per));
+  }
+  const members = convs.flatMap((c, i) =>
+    [0, 1].map((side) => ({
+      user: `${c.topic}/${i}/${side === 0 ? 'A' : 'B'}`,
+      topic: c.topic,
+      lines: c.lines.filter((_, j) => j % 2 === side),
+    })),
+  );
+  const input = members.flatMap((m) => m.lines.map((text) => `${JSON.stringify({ user: m.user, text })}\n`));
+
+  const config = loadConfig({ env: { ...process.env, LOG_LEVEL: 'silent' } });
+  const engine = createThreadEngine(config, createLogger({ level: 'warn' }));
+  await engine.start();
+  const started = performance.now();
+  const output = new PassThrough();
+  const chunks: string[] = [];
+  output.on('data', (c: Buffer) => chunks.push(c.toString()));
+  await runRecommend({
+    input: Readable.from(input),
+    output,
+    engine,
+    library: TOPIC_LIBRARY,
+    json: true,
+    each: false,
+    limit: 1,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const top = new Map<string, string>();
+  for (const line of chunks.join('').split('\n').filter(Boolean)) {
+    const r = JSON.parse(line) as { user: string; recommendations: Array<{ id: string }> };
+    if (r.recommendations[0]) top.set(r.user, r.recommendations[0].id);
+  }
+  const rows: Record<string, [number, number]> = {};
+  let right = 0;
+  for (const m of members) {
+    const ok = top.get(m.user) === m.topic;
+    right += ok ? 1 : 0;
+    rows[m.topic] ??= [0, 0];
+    const row = rows[m.topic]!;
+    row[0] += ok ? 1 : 0;
+    row[1] += 1;
+  }
+  const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)} %`;
+  console.log(
+    `self_dialogue ${values.split}: ${members.length} members (${convs.length} conversations, ${input.length} lines), library of ${TOPIC_LIBRARY.length} topic items, ${seconds.toFixed(1)} s`,
+  );
+  console.log(`  topic is the top recommendation (steward recommend): ${pct(right, members.length)}`);
+  for (const [topic, [a, b]] of Object.entries(rows))
+    console.log(`    ${topic.padEnd(10)} ${pct(a, b)} of ${b}`);
+
+  // Ablations: the same profiles (folded as the worker does), one part of the score at a time.
+  const catalog = await Catalog.build(TOPIC_LIBRARY, (texts) => engine.embed(texts));
+  const vectors = await engine.embed(members.flatMap((m) => m.lines));
+  let k = 0;
+  const profiles = members.map((m) => {
+    let p = null as ReturnType<typeof foldMessage> | null;
+    for (const line of m.lines) {
+      p = foldMessage(
+        p,
+        { platform: 'local', workspaceId: 'eval', userId: m.user },
+        vectors[k++]!,
+        contentWords(line),
+        0,
+      );
+    }
+    return p!;
+  });
+  for (const [name, lexicalWeight] of [
+    ['embedding only', 0],
+    ['words only', 1],
+    ['both (default)', 0.5],
+  ] as const) {
+    const hits = members.filter(
+      (m, i) => recommend(catalog, { profile: profiles[i]! }, { lexicalWeight, limit: 1 })[0]?.id === m.topic,
+    );
+    console.log(`  ablation, ${name.padEnd(15)} ${pct(hits.length, members.length)}`);
+  }
+  await engine.stop();
+}
+
+await main();

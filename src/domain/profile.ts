@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import type { Platform } from './message.ts';
+
+/**
+ * A member's interests in one workspace: a time-decayed sum of the embeddings of what they wrote, and the
+ * decayed counts of their most frequent content words (kept only to explain recommendations). Personal data:
+ * opt-out, forget-me and the retention limit all apply to it.
+ */
+export interface InterestProfile {
+  platform: Platform;
+  workspaceId: string;
+  userId: string;
+  /** Decayed sum of L2-normalised message embeddings (not normalised itself). */
+  vector: number[];
+  /** Decayed number of messages behind `vector`. */
+  weight: number;
+  /** Decayed count per content word, at most MAX_PROFILE_TERMS of them. */
+  terms: Record<string, number>;
+  messages: number;
+  updatedAt: number;
+  /** What Steward last recommended from this profile (what `/steward recommend` shows). */
+  recommendations?: { at: number; items: Recommendation[] };
+}
+
+/** One recommended library item, with the reason in words a member can check. */
+export interface Recommendation {
+  id: string;
+  title: string;
+  kind: string;
+  url?: string;
+  score: number;
+  /** "you talked about hockey, goalie; you asked about beach" */
+  why: string;
+  /** The profile terms and request words that matched the item. */
+  matched: { profile: string[]; request: string[] };
+}
+
+export const MAX_PROFILE_TERMS = 40;
+/** Half-life of a message's weight in a profile, unless the workspace's retention is shorter (see halfLifeMs). */
+export const PROFILE_HALF_LIFE_MS = 14 * 24 * 3_600_000;
+
+/**
+ * Half-life under a retention limit: a fifth of it, so a message as old as the limit weighs under 4 % of a new one.
+ */
+export function halfLifeMs(retentionDays: number | null): number {
+  if (retentionDays === null) return PROFILE_HALF_LIFE_MS;
+  return Math.min(PROFILE_HALF_LIFE_MS, (retentionDays * 24 * 3_600_000) / 5);
+}
+
+/**
+ * Folds one message into a profile (a new one when `profile` is null): older content decays by its age, the
+ * embedding and the message's content words are added, and only the strongest terms are kept.
+ */
+export function foldMessage(
+  profile: InterestProfile | null,
+  who: { platform: Platform; workspaceId: string; userId: string },
+  embedding: ArrayLike<number>,
+  words: readonly string[],
+  at: number,
+  halfLife = PROFILE_HALF_LIFE_MS,
+): InterestProfile {
+  const decay = profile ? 0.5 ** (Math.max(0, at - profile.updatedAt) / halfLife) : 0;
+  const vector = new Array<number>(embedding.length);
+  // Five decimals are far below what the ranking can tell apart, and keep the stored profile small.
+  for (let i = 0; i < embedding.length; i++)
+    vector[i] = Math.round(((profile?.vector[i] ?? 0) * decay + embedding[i]!) * 1e5) / 1e5;
+  const terms: Record<string, number> = {};
+  if (profile) for (const [term, w] of Object.entries(profile.terms)) terms[term] = w * decay;
+  for (const word of new Set(words)) terms[word] = (terms[word] ?? 0) + 1;
+  const kept = Object.entries(terms)
+    .filter(([, w]) => w > 0.01)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, MAX_PROFILE_TERMS);
+  const next: InterestProfile = {
+    ...who,
+    vector,
+    weight: (profile?.weight ?? 0) * decay + 1,
+    terms: Object.fromEntries(kept.map(([t, w]) => [t, Math.round(w * 1000) / 1000])),
+    messages: (profile?.messages ?? 0) + 1,
+    updatedAt: Math.max(at, profile?.updatedAt ?? 0),
+  };
+  if (profile?.recommendations) next.recommendations = profile.recommendations;
+  return next;
+}
+
+/**
+ * The id under which an opt-out is remembered: a hash, so that the record of a member who asked to be
+ * forgotten does not itself hold their id.
+ */
+export function optOutToken(platform: Platform, workspaceId: string, userId: string): string {
+  return createHash('sha256').update(`steward-opt-out\0${platform}\0${workspaceId}\0${userId}`).digest('hex');
+}
+
+// Function words that say nothing about interests (English; Chinese is split into character pairs below).
+const STOPWORDS = new Set(
+  (
+    'a about above after again all also am an and any are as at be because been before being below between both ' +
+    'but by can could did do does doing done dont down during each even ever few for from get got had has have ' +
+    'having he her here hers him his how i if im in into is isnt it its itself ive just know like lot lots me ' +
+    'more most much my myself no nor not now of off oh ok okay on once one only or other our ours out over own ' +
+    'pretty really right said same say see she should so some such sure than that thats the their them then ' +
+    'there these they thing things think this those though through to too under until up us very want was we ' +
+    'well were what when where which while who whom why will with would yeah yes you your youre yours ' +
+    'actually always anything around back being cant didnt doesnt going gonna good great go never new ' +
+    'probably something still time way yet least much many maybe kind sort lol haha hey hi thanks thank ' +
+    'steward please recommend recommendation suggest suggestion where somewhere'
+  ).split(' '),
+);
+
+const HAN = /\p{Script=Han}/u;
+
+/**
+ * Content words of a text for profiles and explanations: lower-cased Latin words of 3+ letters without function
+ * words and with a plain plural folded ("beaches" → "beach"); runs of Chinese characters as overlapping pairs,
+ * since Chinese has no spaces and most words are two characters.
+ */
+export function contentWords(text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.toLowerCase().matchAll(/[\p{L}\p{N}']+/gu)) {
+    const token = match[0].replaceAll("'", '');
+    if (HAN.test(token)) {
+      const han = [...token].filter((c) => HAN.test(c));
+      if (han.length === 1) out.push(han[0]!);
+      for (let i = 0; i + 1 < han.length; i++) out.push(han[i]! + han[i + 1]!);
+      continue;
+    }
+    if (token.length < 3 || /^\d+$/.test(token) || STOPWORDS.has(token)) continue;
+    out.push(singular(token));
+  }
+  return out;
+}
+
+function singular(word: string): string {
+  if (word.length > 4 && /(ches|shes|sses|xes)$/.test(word)) return word.slice(0, -2);
+  if (word.length > 3 && word.endsWith('s') && !/(ss|us|is)$/.test(word)) return word.slice(0, -1);
+  return word;
+}
+
+/** True when most letters of the text are Latin: the bundled signals model reads English only. */
+export function mostlyLatin(text: string): boolean {
+  let latin = 0;
+  let other = 0;
+  for (const ch of text) {
+    if (/\p{Script=Latin}/u.test(ch)) latin += 1;
+    else if (/\p{L}/u.test(ch)) other += 1;
+  }
+  return latin > other;
+}

@@ -1,0 +1,89 @@
+import { expect, it } from 'vitest';
+import type { LibraryHit } from '../../src/domain/library.ts';
+import {
+  asksForInformation,
+  bestSentence,
+  finishReply,
+  isSupported,
+  planReply,
+} from '../../worker/library/answer.ts';
+import { LIBRARY } from './fixtures.ts';
+
+const hit = (score: number, i = 0): LibraryHit => ({
+  item: LIBRARY[i]!,
+  score,
+  lexical: score,
+  semantic: score,
+});
+const request = { text: 'when is the meetup?', context: [] };
+const options = { threshold: 0.5, unknownText: "I don't know." };
+
+it('GIVEN a hit above the threshold THEN the reply answers from it, citing title and link', () => {
+  const plan = planReply(request, [hit(0.8)], options);
+  expect(plan.kind).toBe('library');
+  expect(plan.request.source).toEqual({ title: 'Monthly meetup', text: LIBRARY[0]!.text });
+  const done = finishReply(plan, null, 'mention', options);
+  expect(done.text).toBe(
+    'We meet on the first Friday of every month at 6pm in the Central Library, room 3. (source: Monthly meetup — https://example.org/meetup)',
+  );
+  expect(done.sources).toEqual([
+    { id: 'meetup', title: 'Monthly meetup', url: 'https://example.org/meetup', score: 0.8 },
+  ]);
+});
+
+it('GIVEN the model invents a fact the source does not hold THEN the source is quoted instead', () => {
+  const plan = planReply(request, [hit(0.8)], options);
+  const invented = finishReply(plan, 'The meetup is on Tuesday at noon in Berlin.', 'mention', options);
+  expect(invented.generated).toBe(false);
+  expect(invented.text).toContain('first Friday');
+  const supported = finishReply(plan, 'It is on the first Friday at 6pm.', 'mention', options);
+  expect(supported.generated).toBe(true);
+  expect(supported.text).toBe(
+    'It is on the first Friday at 6pm. (source: Monthly meetup — https://example.org/meetup)',
+  );
+  expect(supported.evidence).toEqual(['first', 'friday', '6pm']);
+});
+
+it('GIVEN a question below the threshold THEN "I don\'t know" when addressed, silence for a topic match', () => {
+  const plan = planReply({ text: 'what is the capital of Peru?', context: [] }, [hit(0.3)], options);
+  expect(plan.kind).toBe('unknown');
+  expect(finishReply(plan, null, 'mention', options)).toEqual({ text: "I don't know.", sources: [] });
+  expect(finishReply(plan, null, 'topic', options).text).toBeNull();
+});
+
+it('GIVEN small talk, or an empty library THEN the reply model chats as before', () => {
+  expect(planReply({ text: 'how are you today?', context: [] }, [hit(0.1)], options).kind).toBe('chat');
+  expect(planReply({ text: 'what is the capital of Peru?', context: [] }, [], options).kind).toBe('chat');
+});
+
+it('GIVEN requests and small talk THEN asksForInformation tells them apart', () => {
+  for (const t of [
+    'where do I post coding questions',
+    'Tell me about the meetup',
+    'book a table for two',
+    'is there a ban appeal?',
+    'flights to paris next week',
+    'a show on broadway',
+  ])
+    expect(asksForInformation(t), t).toBe(true);
+  for (const t of [
+    'how are you?',
+    'do you like star wars?',
+    'I love that movie',
+    'what do you think of pizza?',
+    'the new batman movie was awesome',
+  ])
+    expect(asksForInformation(t), t).toBe(false);
+});
+
+it('GIVEN a passage THEN the sentence sharing most words with the request is picked', () => {
+  expect(bestSentence('We meet on Fridays. Parking is free behind the hall.', 'is parking free?')).toBe(
+    'Parking is free behind the hall.',
+  );
+  expect(
+    isSupported('Parking is free.', 'is parking free?', 'Meetup', 'Parking is free behind the hall.'),
+  ).toBe(true);
+  expect(isSupported('Parking costs five euros.', 'is parking free?', 'Meetup', 'Parking is free.')).toBe(
+    false,
+  );
+});

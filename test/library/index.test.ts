@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalEngine } from '../../models/runtime/local-engine.ts';
+import { itemText, LibraryIndex } from '../../worker/library/index.ts';
+import { VectorIndex } from '../../worker/library/vectors.ts';
+import { LIBRARY, signalsEngine, signalsPresent } from './fixtures.ts';
+
+describe.skipIf(!signalsPresent)('library index with the bundled signals model', () => {
+  let engine: LocalEngine;
+  let index: LibraryIndex;
+  const query = async (text: string) => index.search(text, (await engine.embed([text]))[0]!, 3);
+
+  beforeAll(async () => {
+    engine = await signalsEngine();
+    index = new LibraryIndex();
+    const vectors = await engine.embed(LIBRARY.map(itemText));
+    index.replaceAll(LIBRARY, new Map(LIBRARY.map((item, i) => [item.id, vectors[i]!])));
+  }, 120_000);
+  afterAll(() => engine?.stop());
+
+  it('GIVEN questions worded like each item THEN that item is the best hit, scored 0..1', async () => {
+    const asked = {
+      meetup: 'when is the next monthly meetup?',
+      coc: 'what does the code of conduct say about harassment?',
+      'help-channel': 'where should I ask for help with a coding error?',
+      donate: 'how can I donate to support the server hosting?',
+    };
+    for (const [id, text] of Object.entries(asked)) {
+      const [best] = await query(text);
+      expect(best?.item.id, text).toBe(id);
+      expect(best!.score).toBeGreaterThan(0);
+      expect(best!.score).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('GIVEN an item removed THEN it is never returned again', async () => {
+    index.remove('donate');
+    const hits = await query('how can I donate to support the server hosting?');
+    expect(hits.map((h) => h.item.id)).not.toContain('donate');
+    expect(index.size).toBe(LIBRARY.length - 1);
+  });
+
+  it('GIVEN items unchanged THEN changed() asks for no new embeddings; an edited item is asked for', () => {
+    const rest = LIBRARY.filter((i) => i.id !== 'donate');
+    expect(index.changed(rest)).toEqual([]);
+    const edited = { ...rest[0]!, text: 'Now on Saturdays.' };
+    expect(index.changed([edited, ...rest.slice(1)]).map((i) => i.id)).toEqual([edited.id]);
+  });
+});
+
+describe('vector index', () => {
+  const unit = (seed: number, dim = 32) => {
+    let x = seed;
+    const v = Float32Array.from({ length: dim }, () => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x / 2 ** 31 - 0.5;
+    });
+    const n = Math.hypot(...v);
+    return v.map((e) => e / n);
+  };
+
+  it('GIVEN 20,000 vectors (clustered search) THEN the exact nearest neighbour is found for most queries', () => {
+    const index = new VectorIndex();
+    const all = Array.from({ length: 20_000 }, (_, i) => unit(i + 1));
+    for (const [i, v] of all.entries()) index.set(`v${i}`, v);
+    let found = 0;
+    for (let q = 0; q < 50; q++) {
+      const query = unit(1_000_000 + q);
+      let best = -1;
+      let bestScore = -2;
+      all.forEach((v, i) => {
+        let s = 0;
+        for (let d = 0; d < v.length; d++) s += v[d]! * query[d]!;
+        if (s > bestScore) [best, bestScore] = [i, s];
+      });
+      if (index.nearest(query, 10).includes(`v${best}`)) found += 1;
+    }
+    // Random 32-d vectors are the hard case for clustering; real embeddings cluster far better.
+    expect(found).toBeGreaterThanOrEqual(30);
+  });
+
+  it('GIVEN a deleted vector THEN it is not returned', () => {
+    const index = new VectorIndex();
+    index.set('a', unit(1));
+    index.set('b', unit(2));
+    index.delete('a');
+    expect(index.nearest(unit(1), 5)).toEqual(['b']);
+  });
+});

@@ -1,0 +1,179 @@
+import MiniSearch from 'minisearch';
+import { dot } from '../../src/domain/vector.ts';
+import type { LibraryHit, LibraryItem } from '../../src/domain/library.ts';
+import { VectorIndex } from './vectors.ts';
+import { analyzeTerms } from './terms.ts';
+
+/** How lexical and embedding scores combine into one 0..1 relevance. */
+export interface HybridOptions {
+  /** Weight of the embedding cosine; the lexical part gets the rest. */
+  semanticWeight: number;
+  /** BM25 score that counts as half relevant: lexical = bm25 / (bm25 + lexicalHalf). */
+  lexicalHalf: number;
+  /** Candidates taken from each side before they are combined. */
+  candidates: number;
+}
+
+export const DefaultHybridOptions = Object.freeze({
+  semanticWeight: 0.5,
+  lexicalHalf: 8,
+  candidates: 40,
+}) satisfies Readonly<HybridOptions>;
+
+/** The text embedded for an item: its title carries as much meaning as its text. */
+export function itemText(item: Pick<LibraryItem, 'title' | 'text'>): string {
+  return `${item.title}. ${item.text}`;
+}
+
+/** Query words the lexical index looks up; each costs a posting-list walk, so long messages are cut. */
+const MAX_QUERY_TERMS = 8;
+
+/**
+ * The query's distinct content words that the lexical index should look up: words in more than `maxShare` of the
+ * items say little (BM25 gives them almost no weight) but have the longest posting lists, so they are skipped;
+ * of the rest, the rarest MAX_QUERY_TERMS are kept. `df` counts the items holding each word.
+ */
+export function queryTerms(
+  text: string,
+  df: ReadonlyMap<string, number> = new Map(),
+  documents = 0,
+  maxShare = 0.02,
+): string {
+  const limit = Math.max(200, documents * maxShare);
+  const terms = [...new Set(analyzeTerms(text))].filter((t) => (df.get(t) ?? 0) <= limit);
+  return terms
+    .map((term, i) => ({ term, i, df: df.get(term) ?? 0 }))
+    .sort((a, b) => a.df - b.df || a.i - b.i)
+    .slice(0, MAX_QUERY_TERMS)
+    .map((t) => t.term)
+    .join(' ');
+}
+
+/** Most passages embedded per item besides the whole item. */
+export const MAX_PASSAGES = 16;
+
+/**
+ * The texts embedded for an item: the whole item, then each of its sentences (up to MAX_PASSAGES) when it has
+ * several. An item is as close to a request as its closest passage, so an FAQ entry that lists the ways members
+ * ask a question matches each of them, not only their blurred average.
+ */
+export function passagesOf(item: Pick<LibraryItem, 'title' | 'text'>): string[] {
+  const sentences = item.text
+    .split(/(?<=[.?!])\s+/u)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return [itemText(item), ...(sentences.length > 1 ? sentences.slice(0, MAX_PASSAGES) : [])];
+}
+
+const signature = (item: LibraryItem) =>
+  JSON.stringify([item.title, item.text, item.url ?? '', item.topic ?? '', item.kind]);
+
+/**
+ * One workspace's library, searchable two ways at once: BM25 over title and text (minisearch) and the
+ * signals model's sentence embeddings (cosine), combined into one score per item.
+ */
+export class LibraryIndex {
+  readonly #options: HybridOptions;
+  readonly #items = new Map<string, { item: LibraryItem; signature: string; passages: number }>();
+  readonly #lexical: MiniSearch<LibraryItem>;
+  readonly #vectors = new VectorIndex();
+  /** Items holding each lexical term (for queryTerms). */
+  readonly #df = new Map<string, number>();
+
+  constructor(options: Partial<HybridOptions> = {}) {
+    this.#options = { ...DefaultHybridOptions, ...options };
+    this.#lexical = new MiniSearch<LibraryItem>({
+      fields: ['title', 'text'],
+      storeFields: [],
+      tokenize: (text) => [text],
+      processTerm: (term) => analyzeTerms(term),
+      searchOptions: { boost: { title: 2 }, combineWith: 'OR' },
+    });
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  /** Items whose content differs from what the index holds (new or changed); these need embeddings. */
+  changed(items: readonly LibraryItem[]): LibraryItem[] {
+    return items.filter((item) => this.#items.get(item.id)?.signature !== signature(item));
+  }
+
+  /**
+   * Makes the index hold exactly `items`. `vectors` maps the id of every changed item (see changed()) to the
+   * L2-normalised embeddings of its passagesOf() (or one embedding); unchanged items keep theirs.
+   */
+  replaceAll(
+    items: readonly LibraryItem[],
+    vectors: ReadonlyMap<string, Float32Array | Float32Array[]>,
+  ): void {
+    const keep = new Set(items.map((i) => i.id));
+    for (const id of [...this.#items.keys()]) if (!keep.has(id)) this.remove(id);
+    for (const item of items) {
+      const vector = vectors.get(item.id);
+      if (vector) this.upsert(item, vector);
+    }
+  }
+
+  upsert(item: LibraryItem, vectors: Float32Array | Float32Array[]): void {
+    if (this.#items.has(item.id)) this.remove(item.id);
+    const list = Array.isArray(vectors) ? vectors : [vectors];
+    this.#items.set(item.id, { item, signature: signature(item), passages: list.length });
+    this.#lexical.add(item);
+    this.#count(item, 1);
+    list.forEach((vector, k) => {
+      this.#vectors.set(`${item.id}\u0000${k}`, vector);
+    });
+  }
+
+  remove(id: string): void {
+    const entry = this.#items.get(id);
+    if (!entry) return;
+    this.#items.delete(id);
+    this.#lexical.discard(id);
+    this.#count(entry.item, -1);
+    for (let k = 0; k < entry.passages; k++) this.#vectors.delete(`${id}\u0000${k}`);
+  }
+
+  #count(item: LibraryItem, delta: number): void {
+    for (const term of new Set(analyzeTerms(`${item.title} ${item.text}`))) {
+      const next = (this.#df.get(term) ?? 0) + delta;
+      if (next <= 0) this.#df.delete(term);
+      else this.#df.set(term, next);
+    }
+  }
+
+  /** The most relevant items for a request, best first; `embedding` is the request's L2-normalised embedding. */
+  search(text: string, embedding: Float32Array, limit = 3): LibraryHit[] {
+    if (this.#items.size === 0) return [];
+    const { candidates, lexicalHalf, semanticWeight } = this.#options;
+    const lexical = new Map<string, number>();
+    const terms = queryTerms(text, this.#df, this.#items.size);
+    const found = terms === '' ? [] : this.#lexical.search(terms);
+    for (const result of found.slice(0, candidates)) {
+      lexical.set(result.id as string, result.score / (result.score + lexicalHalf));
+    }
+    const ids = new Set<string>(lexical.keys());
+    for (const key of this.#vectors.nearest(embedding, candidates))
+      ids.add(key.slice(0, key.indexOf('\u0000')));
+    const hits: LibraryHit[] = [];
+    for (const id of ids) {
+      const entry = this.#items.get(id);
+      if (!entry) continue;
+      let semantic = 0;
+      for (let k = 0; k < entry.passages; k++) {
+        const vector = this.#vectors.get(`${id}\u0000${k}`);
+        if (vector) semantic = Math.max(semantic, dot(embedding, vector));
+      }
+      const lex = lexical.get(id) ?? 0;
+      hits.push({
+        item: entry.item,
+        score: semanticWeight * semantic + (1 - semanticWeight) * lex,
+        lexical: lex,
+        semantic,
+      });
+    }
+    return hits.sort((a, b) => b.score - a.score).slice(0, limit);
+  }
+}

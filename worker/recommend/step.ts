@@ -1,0 +1,28 @@
+import type { InboundMessage } from '../../src/domain/message.ts';
+import { mostlyLatin } from '../../src/domain/profile.ts';
+import type { WorkspaceSettings } from '../../src/domain/settings.ts';
+import type { RecommendAnswer, Recommender } from './service.ts';
+
+// Note for the library owner (issue 10): src/worker/pipeline.ts calls this once per message, before the grounded
+// reply; when it returns an answer, that answer is the reply (its items as the reply's sources).
+
+/**
+ * The pipeline's one call into recommendation, per message after its tags and alerts are queued: fold the
+ * message into its author's profile (not flagged ones: an insult says nothing about interests), then, when the
+ * message asks for a recommendation and Steward would reply to it, the answer's text (null otherwise).
+ * `replying`: the message is addressed to Steward or its decision asks for a reply.
+ */
+export async function recommendStep(
+  recommender: Recommender,
+  message: InboundMessage,
+  outcome: { embedding: Float32Array; flagged: boolean; replying: boolean },
+  settings: WorkspaceSettings,
+): Promise<RecommendAnswer | null> {
+  // The bundled moderation model reads English only; its flags on other scripts are noise (it flags most
+  // Chinese text), so they do not stop a recommendation. Moderators still get the alert.
+  if (outcome.flagged && mostlyLatin(message.text)) return null;
+  await recommender.observe(message, outcome.embedding, settings);
+  // Addressed (or on a topic) as any reply; in `topics` mode a plain "where should I go on holiday?" counts too.
+  if (settings.replyMode === 'off' || !(outcome.replying || settings.replyMode === 'topics')) return null;
+  return recommender.answer(message, outcome.embedding);
+}
