@@ -1,27 +1,9 @@
 import { MODERATION_MODES, REPLY_MODES, SENTIMENT_TAG_MODES } from './choices.ts';
-import { LIBRARY_SPECS } from './library.ts';
-import { PRIVACY_SPECS } from './privacy.ts';
+import { LIBRARY_SPECS } from './library-spec.ts';
+import { PRIVACY_SPECS } from './privacy-spec.ts';
 
-/** One option of a structured command; the Discord adapter registers these, help prints them. */
-export interface OptionSpec {
-  name: string;
-  type: 'string' | 'number' | 'channel' | 'role';
-  description: string;
-  required: boolean;
-  choices?: readonly string[];
-  min?: number;
-  max?: number;
-}
-
-/** One `/steward [group] sub` command: its text usage, who may run it, and its options. */
-export interface CommandSpec {
-  group: 'topics' | 'config' | 'rules' | 'library' | 'privacy' | null;
-  sub: string;
-  usage: string;
-  description: string;
-  adminOnly: boolean;
-  options: readonly OptionSpec[];
-}
+export type { CommandSpec, OptionSpec } from './spec-types.ts';
+import type { CommandSpec, OptionSpec } from './spec-types.ts';
 
 const channelOption = (description: string, required: boolean): OptionSpec => ({
   name: 'channel',

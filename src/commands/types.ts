@@ -2,8 +2,8 @@ import type { ModelInfo } from '../engine.ts';
 import type { Platform } from '../domain/message.ts';
 import type { ModerationMode, ReplyMode, SentimentTags } from '../domain/settings.ts';
 import type { FlagStatus, Store } from '../store/types.ts';
-import type { LibraryCommand } from './library.ts';
-import type { PrivacyCommand } from './privacy.ts';
+import type { LibraryCommand } from './library-spec.ts';
+import type { PrivacyCommand } from './privacy-spec.ts';
 
 /** A channel or role named in a command, after platform mention syntax has been stripped. */
 export interface Target {

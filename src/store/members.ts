@@ -1,6 +1,6 @@
 import type { Platform } from '../domain/message.ts';
 import { type InterestProfile, optOutToken } from '../domain/profile.ts';
-import type { FlagRecord } from './types.ts';
+import type { FlagRecord } from '../domain/flag.ts';
 
 /**
  * The member part of the Store (issue 11): interest profiles and the privacy controls over them. Profiles,
