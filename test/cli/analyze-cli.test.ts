@@ -41,14 +41,16 @@ describe.skipIf(!present)('steward analyze with the bundled models', () => {
     expect(ran.stderr).not.toContain('lines/s'); // no progress bar when stderr is not a terminal
   });
 
-  it('GIVEN a binary line and a bad JSON line THEN error objects in their places and the rest analysed', async () => {
+  it('GIVEN a binary line and a bad JSONL line THEN error objects in their places and the rest analysed', async () => {
     const input = Buffer.concat([
-      Buffer.from('hello there\n'),
+      Buffer.from('{"text":"hello there"}\n'),
       Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a]),
       Buffer.from('{"text": broken\n'),
       Buffer.from('{"text":"from a chat export"}\n'),
     ]);
-    const ran = await runSteward(['analyze', '--json'], input, { STEWARD_DATA_DIR: dataDir });
+    const ran = await runSteward(['analyze', '--json', '--format', 'jsonl'], input, {
+      STEWARD_DATA_DIR: dataDir,
+    });
     expect(ran.code, ran.stderr).toBe(0);
     const results = ran.stdout
       .trimEnd()

@@ -35,7 +35,9 @@ describe.skipIf(!present)('npm start with piped input (bundled models)', () => {
     expect(out.slice(second).some((l) => l.includes('words:'))).toBe(true);
   });
 
-  it('GIVEN admin commands THEN they change settings that survive a restart', async () => {
+  it('GIVEN admin commands THEN they change settings that survive a restart', {
+    timeout: 180_000,
+  }, async () => {
     const dir = freshData();
     const first = await runSteward(['local'], '/topics add movies films, cinema and what to watch\n', {
       STEWARD_DATA_DIR: dir,

