@@ -35,6 +35,8 @@ export interface FlagChange {
   action: string;
   note?: string;
   alertMessageId?: string;
+  /** Apply only while the flag has this status; otherwise the update throws FlagConflictError (first action wins). */
+  expectStatus?: FlagStatus;
 }
 
 /** Settings and the flag log; Redis (distributed) or files under ./data (local). */
