@@ -7,6 +7,8 @@ import { slackConfigProblems, slackRequested } from '../adapters/slack/options.t
 import { trackingQueue } from '../adapters/local/tracking-queue.ts';
 import type { ChatAdapter } from '../adapters/types.ts';
 import { createThreadEngine } from '../models/runtime/index.ts';
+import { meteredQueue, StewardMetrics } from '../queue/metrics.ts';
+import { announce, buildDashboard, buildMetricsServer } from './cli/dashboard.ts';
 import { collectStatus } from './commands/status.ts';
 import type { Config } from './config.ts';
 import type { Platform } from './domain/message.ts';
@@ -128,6 +130,15 @@ export function createLocalApp(
     }),
   );
   app.add('local chat', chat);
+  // Someone at a terminal gets the dashboard too; a piped run stays a plain filter that exits at end of input.
+  if (io.interactive) {
+    const labels = () => engine.defaults().labels;
+    const dashboard = app.add('dashboard', buildDashboard({ config, logger, store, queue, labels }));
+    app.add('dashboard address', {
+      start: async () => announce(dashboard, config, io.output),
+      stop: async () => {},
+    });
+  }
   return { app, chat };
 }
 
@@ -135,11 +146,17 @@ export function createLocalApp(
  * `steward bot`: the platform adapters. With REDIS_URL they only enqueue and deliver (workers run elsewhere);
  * without it the process also runs a worker over the in-process queue, models in a worker thread.
  */
-export async function createBotApp(config: Config, logger: Logger): Promise<App> {
+export async function createBotApp(
+  config: Config,
+  logger: Logger,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<App> {
   const platforms = platformsConfigured(config); // throws a ConfigError naming the missing variables
   const app = new App(logger);
   const store = app.add('store', buildStore(config));
-  const queue = app.add('queue', buildQueue(config, logger));
+  const rawQueue = buildQueue(config, logger);
+  const metrics = new StewardMetrics(rawQueue, platforms);
+  const queue = app.add('queue', meteredQueue(rawQueue, metrics));
   // Filled once the embedded models have loaded; adapters read it per command, so late filling is fine.
   const labels: string[] = [];
   if (!config.redis.url) {
@@ -162,6 +179,19 @@ export async function createBotApp(config: Config, logger: Logger): Promise<App>
     labels,
   });
   for (const adapter of adapters) app.add(`${adapter.platform} adapter`, adapter);
+  if (config.dashboard.port !== undefined) {
+    const dashboard = app.add(
+      'dashboard',
+      buildDashboard({ config, logger, store, queue, metrics, labels: () => labels }),
+    );
+    app.add('dashboard address', {
+      start: async () => announce(dashboard, config, out),
+      stop: async () => {},
+    });
+  } else {
+    const server = buildMetricsServer(config, metrics);
+    if (server) app.add('metrics', server);
+  }
   return app;
 }
 

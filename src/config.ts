@@ -98,6 +98,34 @@ export const ConfigSchema = z.object({
         .default([]),
     })
     .prefault({}),
+  /** The web dashboard (`steward dashboard`, and inside `steward bot` / interactive local mode when a port is set). */
+  dashboard: z
+    .object({
+      port: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
+      host: z.string().default('127.0.0.1'),
+      /** Workspaces the printed one-time sign-in link grants, as platform:id (no OAuth: the operator's link). */
+      workspaces: z
+        .union([
+          z.array(z.string()),
+          z.string().transform((s) =>
+            s
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
+          ),
+        ])
+        .pipe(
+          z.array(
+            z.string().regex(/^(discord|slack|local):[^:\s]+$/, 'platform:workspace-id, comma-separated'),
+          ),
+        )
+        .default(['local:local']),
+    })
+    .prefault({}),
+  /** Prometheus /metrics of `steward worker` (the bot serves it on the dashboard's port). */
+  metrics: z
+    .object({ port: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()) })
+    .prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -134,6 +162,10 @@ export const ENV_KEYS: Record<string, string> = {
   SLACK_PORT: 'slack.port',
   SLACK_API_URL: 'slack.apiUrl',
   SLACK_ADMIN_USERS: 'slack.adminUsers',
+  STEWARD_DASHBOARD_PORT: 'dashboard.port',
+  STEWARD_DASHBOARD_HOST: 'dashboard.host',
+  STEWARD_DASHBOARD_WORKSPACES: 'dashboard.workspaces',
+  STEWARD_METRICS_PORT: 'metrics.port',
 };
 
 /** Config paths whose values are secrets: redacted by `config --print` and never logged. */

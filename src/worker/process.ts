@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { type BullMQDriverOptions, BullMQDriver } from '../../queue/bullmq.ts';
+import { meteredQueue, type StewardMetrics } from '../../queue/metrics.ts';
 import { buildEngine, buildStore } from '../app.ts';
 import type { Config } from '../config.ts';
 import type { InferenceEngine } from '../engine.ts';
@@ -15,6 +16,8 @@ export interface WorkerProcessOptions {
   /** Replaces the models (tests); by default the configured models run in an inference thread. */
   engine?: InferenceEngine;
   store?: Store;
+  /** Counts what the worker takes and queues (served at /metrics by the entry point). */
+  metrics?: StewardMetrics;
   /**
    * Aborts a start still in progress (SIGTERM while models load): what started is closed and the promise rejects
    * with the abort reason.
@@ -49,7 +52,7 @@ export async function runWorkerProcess(
   const engine = options.engine ?? buildEngine(config, logger);
   const store = options.store ?? buildStore(config);
   const { lockDurationMs, stalledIntervalMs, maxStalledCount } = config.worker;
-  const queue = new BullMQDriver({
+  const bullmq = new BullMQDriver({
     url,
     prefix: config.redis.prefix,
     logger,
@@ -58,6 +61,7 @@ export async function runWorkerProcess(
     maxStalledCount,
     ...options.queue,
   });
+  const queue = options.metrics ? meteredQueue(bullmq, options.metrics) : bullmq;
 
   // Closed in reverse order of starting; each step is attempted and reported even when an earlier one failed.
   const started: Array<{ name: string; stop: () => Promise<void> }> = [];
