@@ -74,10 +74,11 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
     // Keyboard only: Tab reaches the Dismiss button, Enter presses it.
     const dismiss = page.getByRole('button', { name: 'Dismiss: flag by mallory' });
-    for (let i = 0; i < 40 && !(await dismiss.evaluate((b) => b === document.activeElement)); i++) {
-      await page.keyboard.press('Tab');
-    }
-    expect(await dismiss.evaluate((b) => b === document.activeElement)).toBe(true);
+    type Focusable = { ownerDocument: { activeElement: unknown } };
+    const focused = () =>
+      dismiss.evaluate((b) => b === (b as unknown as Focusable).ownerDocument.activeElement);
+    for (let i = 0; i < 40 && !(await focused()); i++) await page.keyboard.press('Tab');
+    expect(await focused()).toBe(true);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#notice').textContent()).toContain('Dismissed');
     expect((await h.store.getFlag(f.id))?.history.at(-1)).toMatchObject({
@@ -94,19 +95,11 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(refused.body).not.toContain('guild b only');
 
     // Every control has an accessible name.
-    const unnamed = await page.evaluate(() =>
-      [...document.querySelectorAll('input, select, button')]
-        .filter((e) => !(e as HTMLElement).closest('[hidden]'))
-        .filter((e) => {
-          const el = e as HTMLInputElement;
-          return !(
-            el.labels?.length ||
-            el.getAttribute('aria-label') ||
-            (el.tagName === 'BUTTON' && el.textContent?.trim())
-          );
-        })
-        .map((e) => e.outerHTML),
-    );
+    // (A string, evaluated in the page: the test program has no DOM types.)
+    const unnamed = await page.evaluate(`[...document.querySelectorAll('input, select, button')]
+      .filter((e) => !e.closest('[hidden]'))
+      .filter((e) => !(e.labels?.length || e.getAttribute('aria-label') || (e.tagName === 'BUTTON' && e.textContent.trim())))
+      .map((e) => e.outerHTML)`);
     expect(unnamed).toEqual([]);
     // The refused fetch logs a 403 in the console; nothing else may.
     expect(problems.filter((p) => !p.includes('403'))).toEqual([]);
