@@ -11,6 +11,7 @@ import type { Logger } from '../src/logger.ts';
 import type { Store } from '../src/store/types.ts';
 import { act, listFlags, parseFilter, view, visibleFlag, workspaceOf } from './flags.ts';
 import { cookies, HttpError, readJson, send, sendJson } from './http.ts';
+import { type OAuthProvider, PendingSignIns, SignInError } from './oauth.ts';
 import { csrfMatches, type Grant, type Session, Sessions } from './sessions.ts';
 
 export interface DashboardOptions {
@@ -25,9 +26,15 @@ export interface DashboardOptions {
   /** Moderation labels of the loaded models, so the settings page refuses unknown ones like the commands do. */
   labels?: () => readonly string[];
   sessions?: Sessions;
+  /** "Sign in with Discord / Slack", when configured. */
+  providers?: readonly OAuthProvider[];
+  /** Where browsers reach the dashboard (OAuth redirect URIs); default its own http://host:port/. */
+  publicUrl?: string;
 }
 
 export const SESSION_COOKIE = 'steward_session';
+/** Binds a pending OAuth sign-in to the browser that started it (Lax: the provider's redirect back is cross-site). */
+export const OAUTH_COOKIE = 'steward_oauth';
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
@@ -52,6 +59,7 @@ export class DashboardServer {
   readonly #options: DashboardOptions;
   readonly #assets = new Map<string, Buffer>();
   readonly #log: Logger;
+  readonly #pending = new PendingSignIns();
   #server: Server | null = null;
   #stopping: Promise<void> | null = null;
 
@@ -124,6 +132,14 @@ export class DashboardServer {
       return send(res, 200, await metrics.metrics(), metrics.contentType);
     }
     if (method === 'GET' && pathname === '/signin') return this.#signIn(res, url);
+    if (method === 'GET' && pathname === '/auth/providers') {
+      return sendJson(res, 200, { providers: (this.#options.providers ?? []).map((p) => p.name) });
+    }
+    const auth = /^\/auth\/(discord|slack)(\/callback)?$/.exec(pathname);
+    const provider = auth ? this.#options.providers?.find((p) => p.name === auth[1]) : undefined;
+    if (method === 'GET' && auth && provider) {
+      return auth[2] ? this.#oauthCallback(req, res, url, provider) : this.#oauthStart(res, provider);
+    }
     const asset = ASSETS[pathname];
     if (method === 'GET' && asset) return send(res, 200, this.#assets.get(asset.file)!, asset.type);
     if (pathname.startsWith('/api/')) return this.#api(req, res, url, method);
@@ -142,6 +158,62 @@ export class DashboardServer {
     }
     this.#log.info({ actorId: redeemed.session.actor.id }, 'signed in with a one-time link');
     res.writeHead(303, { location: '/', 'set-cookie': sessionCookie(redeemed.cookie), 'cache-control': 'no-store' });
+    res.end();
+  }
+
+  #redirectUri(provider: OAuthProvider): string {
+    const base = (this.#options.publicUrl ?? this.url).replace(/\/?$/, '/');
+    return `${base}auth/${provider.name}/callback`;
+  }
+
+  #oauthStart(res: ServerResponse, provider: OAuthProvider): void {
+    const { state, nonce } = this.#pending.begin(provider.name);
+    const location = provider.authorizeUrl({ state, nonce, redirectUri: this.#redirectUri(provider) });
+    res.writeHead(302, {
+      location,
+      'set-cookie': `${OAUTH_COOKIE}=${state}; Path=/auth; HttpOnly; Secure; SameSite=Lax; Max-Age=600`,
+      'cache-control': 'no-store',
+    });
+    res.end();
+  }
+
+  /** The provider's redirect back: state must be ours, unused, and this browser's; then code → identity. */
+  async #oauthCallback(req: IncomingMessage, res: ServerResponse, url: URL, provider: OAuthProvider) {
+    const refuse = (why: string) => {
+      this.#log.warn({ provider: provider.name, why }, 'sign-in refused');
+      send(res, 400, `Sign-in failed: ${why}. Start again from the dashboard.\n`, 'text/plain; charset=utf-8', {
+        'set-cookie': `${OAUTH_COOKIE}=; Path=/auth; HttpOnly; Secure; SameSite=Lax; Max-Age=0`,
+      });
+    };
+    const state = url.searchParams.get('state') ?? '';
+    const code = url.searchParams.get('code') ?? '';
+    if (url.searchParams.has('error')) return refuse(`${provider.name} said ${url.searchParams.get('error')}`);
+    if (!state || !code || state.length > 200 || code.length > 2_000) return refuse('the callback is malformed');
+    if (cookies(req)[OAUTH_COOKIE] !== state) return refuse('this browser did not start that sign-in');
+    const nonce = this.#pending.finish(provider.name, state);
+    if (nonce === null) return refuse('that sign-in was used already or expired');
+    let identity: Awaited<ReturnType<OAuthProvider['identify']>>;
+    try {
+      identity = await provider.identify({ code, nonce, redirectUri: this.#redirectUri(provider) });
+    } catch (error) {
+      if (error instanceof SignInError) return refuse(error.message);
+      throw error;
+    }
+    if (identity.grants.length === 0) {
+      return send(
+        res,
+        403,
+        `Signed in as ${identity.actor.name}, but you do not manage any workspace Steward knows (Discord: Manage Server; Slack: workspace admin).\n`,
+        'text/plain; charset=utf-8',
+      );
+    }
+    const { cookie } = this.sessions.create(identity.actor, identity.grants);
+    this.#log.info({ provider: provider.name, actorId: identity.actor.id, workspaces: identity.grants.length }, 'signed in');
+    res.writeHead(303, {
+      location: '/',
+      'set-cookie': [sessionCookie(cookie), `${OAUTH_COOKIE}=; Path=/auth; HttpOnly; Secure; SameSite=Lax; Max-Age=0`],
+      'cache-control': 'no-store',
+    });
     res.end();
   }
 

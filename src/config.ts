@@ -70,6 +70,8 @@ export const ConfigSchema = z.object({
     .object({
       token: optionalString,
       applicationId: optionalString,
+      /** OAuth2 client secret of the application: enables "Sign in with Discord" on the dashboard. */
+      clientSecret: optionalString,
       /** REST base URL override (tests point it at the local emulator). */
       apiUrl: optionalString,
     })
@@ -84,6 +86,9 @@ export const ConfigSchema = z.object({
       socketMode: bool.default(false),
       port: int(0, 65535).default(3000),
       apiUrl: optionalString,
+      /** OpenID Connect client of the Slack app: enables "Sign in with Slack" on the dashboard. */
+      clientId: optionalString,
+      clientSecret: optionalString,
       /** Slack user ids allowed to run admin commands besides workspace admins. */
       adminUsers: z
         .union([
@@ -103,6 +108,8 @@ export const ConfigSchema = z.object({
     .object({
       port: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
       host: z.string().default('127.0.0.1'),
+      /** The address browsers reach the dashboard at (OAuth redirect URIs); default its own http://host:port/. */
+      publicUrl: optionalString.pipe(z.url().optional()),
       /** Workspaces the printed one-time sign-in link grants, as platform:id (no OAuth: the operator's link). */
       workspaces: z
         .union([
@@ -164,6 +171,10 @@ export const ENV_KEYS: Record<string, string> = {
   SLACK_ADMIN_USERS: 'slack.adminUsers',
   STEWARD_DASHBOARD_PORT: 'dashboard.port',
   STEWARD_DASHBOARD_HOST: 'dashboard.host',
+  STEWARD_DASHBOARD_URL: 'dashboard.publicUrl',
+  DISCORD_CLIENT_SECRET: 'discord.clientSecret',
+  SLACK_CLIENT_ID: 'slack.clientId',
+  SLACK_CLIENT_SECRET: 'slack.clientSecret',
   STEWARD_DASHBOARD_WORKSPACES: 'dashboard.workspaces',
   STEWARD_METRICS_PORT: 'metrics.port',
 };
@@ -171,6 +182,8 @@ export const ENV_KEYS: Record<string, string> = {
 /** Config paths whose values are secrets: redacted by `config --print` and never logged. */
 export const SECRET_PATHS = [
   'discord.token',
+  'discord.clientSecret',
+  'slack.clientSecret',
   'slack.botToken',
   'slack.signingSecret',
   'slack.appToken',

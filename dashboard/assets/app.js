@@ -210,6 +210,11 @@ async function boot() {
   const { status, body } = await api('/api/session');
   if (status !== 200) {
     $('signed-out').hidden = false;
+    const providers = await api('/auth/providers');
+    for (const name of (providers.body && providers.body.providers) || []) {
+      const title = name === 'discord' ? 'Discord' : 'Slack';
+      $('signed-out').append(el('p', {}, el('a', { href: `/auth/${name}`, text: `Sign in with ${title}` })));
+    }
     return;
   }
   state.session = body;

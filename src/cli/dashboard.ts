@@ -1,4 +1,5 @@
 import { MetricsServer } from '../../dashboard/metrics-server.ts';
+import { DiscordOAuth, type OAuthProvider, SlackOidc } from '../../dashboard/oauth.ts';
 import { DashboardServer } from '../../dashboard/server.ts';
 import type { Grant } from '../../dashboard/sessions.ts';
 import type { StewardMetrics } from '../../queue/metrics.ts';
@@ -32,8 +33,38 @@ export interface DashboardDeps {
   port?: number;
 }
 
+/** "Sign in with Discord / Slack" for each platform whose OAuth client is configured. */
+export function oauthProviders(config: Readonly<Config>): OAuthProvider[] {
+  const providers: OAuthProvider[] = [];
+  const { discord, slack } = config;
+  if (discord.applicationId && discord.clientSecret) {
+    providers.push(
+      new DiscordOAuth({
+        clientId: discord.applicationId,
+        clientSecret: discord.clientSecret,
+        apiUrl: discord.apiUrl ?? 'https://discord.com/api',
+      }),
+    );
+  }
+  if (slack.clientId && slack.clientSecret && slack.botToken) {
+    providers.push(
+      new SlackOidc({
+        clientId: slack.clientId,
+        clientSecret: slack.clientSecret,
+        apiUrl: slack.apiUrl ?? 'https://slack.com/api/',
+        botToken: slack.botToken,
+        adminUsers: slack.adminUsers,
+      }),
+    );
+  }
+  return providers;
+}
+
 export function buildDashboard(deps: DashboardDeps): DashboardServer {
+  const publicUrl = deps.config.dashboard.publicUrl;
   return new DashboardServer({
+    providers: oauthProviders(deps.config),
+    ...(publicUrl ? { publicUrl } : {}),
     store: deps.store,
     queue: deps.queue,
     logger: deps.logger,

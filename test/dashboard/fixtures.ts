@@ -1,4 +1,4 @@
-import { DashboardServer } from '../../dashboard/server.ts';
+import { type DashboardOptions, DashboardServer } from '../../dashboard/server.ts';
 import type { Grant } from '../../dashboard/sessions.ts';
 import { MemoryDriver } from '../../queue/memory.ts';
 import type { Platform } from '../../src/domain/message.ts';
@@ -42,7 +42,7 @@ export interface Harness {
 }
 
 /** A dashboard on a free port over a memory store and the in-process queue. */
-export async function startDashboard(): Promise<Harness> {
+export async function startDashboard(extra: Partial<DashboardOptions> = {}): Promise<Harness> {
   const logger = testLogger();
   const store = new MemoryStore();
   const queue = new MemoryDriver({ logger });
@@ -55,6 +55,7 @@ export async function startDashboard(): Promise<Harness> {
     port: 0,
     host: '127.0.0.1',
     labels: () => ['offensive', 'insult', 'hate'],
+    ...extra,
   });
   await server.start();
   return {
