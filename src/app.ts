@@ -129,7 +129,6 @@ export function createLocalApp(
       options,
     }),
   );
-  app.add('local chat', chat);
   // Someone at a terminal gets the dashboard too; a piped run stays a plain filter that exits at end of input.
   if (io.interactive) {
     const labels = () => engine.defaults().labels;
@@ -139,6 +138,7 @@ export function createLocalApp(
       stop: async () => {},
     });
   }
+  app.add('local chat', chat);
   return { app, chat };
 }
 
