@@ -1,7 +1,13 @@
 import type { QueueDriver } from '../queue/types.ts';
-import type { HideAction } from '../src/domain/action.ts';
+import type { Action } from '../src/domain/action.ts';
 import { PlatformSchema } from '../src/domain/message.ts';
-import { flagBelongsTo, type ModerationAction, STATUS_AFTER } from '../src/domain/moderation-actions.ts';
+import {
+  actionsOn,
+  flagBelongsTo,
+  type ModerationAction,
+  STATUS_AFTER,
+  TIMEOUT_MS,
+} from '../src/domain/moderation-actions.ts';
 import { FlagConflictError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import type { FlagRecord, FlagStatus, Store } from '../src/store/types.ts';
@@ -96,7 +102,31 @@ export function highlights(flag: FlagRecord): Record<string, Array<{ word: strin
 
 /** A flag as the dashboard shows it. Text stays text: the client puts it in the page with textContent only. */
 export function view(flag: FlagRecord) {
-  return { ...flag, highlights: highlights(flag) };
+  return { ...flag, highlights: highlights(flag), actions: actionsOn(flag.platform) };
+}
+
+/** What the platform's adapter must do for an action; dismiss only changes the flag log. */
+function outboundFor(flag: FlagRecord, action: ModerationAction, actorName: string): Action | null {
+  const base = {
+    key: `${flag.id}:dashboard-${action}`,
+    target: {
+      platform: flag.platform,
+      workspaceId: flag.workspaceId,
+      channelId: flag.channelId,
+      messageId: flag.messageId,
+    },
+    flagId: flag.id,
+  };
+  switch (action) {
+    case 'dismiss':
+      return null;
+    case 'delete':
+      return { ...base, kind: 'hide' };
+    case 'timeout':
+      return { ...base, kind: 'timeout', userId: flag.authorId, durationMs: TIMEOUT_MS, actorName };
+    case 'warn':
+      return { ...base, kind: 'warn', userId: flag.authorId };
+  }
 }
 
 export async function listFlags(store: Store, grant: Grant, filter: FlagFilter) {
@@ -130,6 +160,9 @@ export async function act(
   action: ModerationAction,
 ): Promise<FlagRecord> {
   const flag = await visibleFlag(deps.store, session, id);
+  if (!actionsOn(flag.platform).includes(action)) {
+    throw new HttpError(400, `${action} is not available on ${flag.platform}`);
+  }
   let updated: FlagRecord | null;
   try {
     updated = await deps.store.updateFlag(flag.id, {
@@ -150,30 +183,20 @@ export async function act(
   }
   if (!updated) throw new HttpError(404, 'no such flag');
   deps.log.info({ flagId: flag.id, action, actorId: session.actor.id }, 'dashboard moderator action');
-  if (action === 'delete') {
-    const hide: HideAction = {
-      kind: 'hide',
-      key: `${flag.id}:dashboard-delete`,
-      target: {
-        platform: flag.platform,
-        workspaceId: flag.workspaceId,
-        channelId: flag.channelId,
-        messageId: flag.messageId,
-      },
-      flagId: flag.id,
-    };
+  const outbound = outboundFor(flag, action, session.actor.name);
+  if (outbound) {
     try {
-      await deps.queue.enqueueOutbound(flag.platform, [hide]);
+      await deps.queue.enqueueOutbound(flag.platform, [outbound]);
     } catch (error) {
-      deps.log.warn({ flagId: flag.id, err: (error as Error).message }, 'could not queue the deletion');
-      updated = await deps.store.updateFlag(flag.id, {
+      deps.log.warn({ flagId: flag.id, action, err: (error as Error).message }, 'could not queue the action');
+      await deps.store.updateFlag(flag.id, {
         status: 'open',
         actorId: session.actor.id,
         actorName: session.actor.name,
-        action: 'delete-failed',
-        note: 'the deletion could not be queued',
+        action: `${action}-failed`,
+        note: 'the action could not be queued',
       });
-      throw new HttpError(503, 'The deletion could not be queued; the flag is open again.');
+      throw new HttpError(503, `The ${action} could not be queued; the flag is open again.`);
     }
   }
   return updated;

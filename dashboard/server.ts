@@ -245,7 +245,7 @@ export class DashboardServer {
         return sendJson(res, 200, { flag: view(await visibleFlag(store, session, id)) });
       if (method === 'POST' && flagPath[2]) {
         const action = ((await readJson(req)) as { action?: unknown } | null)?.action;
-        if (!isModerationAction(action)) throw new HttpError(400, 'action is dismiss or delete');
+        if (!isModerationAction(action)) throw new HttpError(400, 'action is dismiss, delete, timeout or warn');
         const deps = { store, queue: this.#options.queue, log: this.#log };
         return sendJson(res, 200, { flag: view(await act(deps, session, id, action)) });
       }

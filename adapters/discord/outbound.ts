@@ -1,7 +1,15 @@
 import { deliverOnce } from '../delivery.ts';
 import { createHash } from 'node:crypto';
 import { type REST, Routes } from 'discord.js';
-import type { Action, AlertAction, HideAction, ReactAction, ReplyAction } from '../../src/domain/action.ts';
+import type {
+  Action,
+  AlertAction,
+  HideAction,
+  ReactAction,
+  ReplyAction,
+  TimeoutAction,
+} from '../../src/domain/action.ts';
+import { PlatformRejectedError } from '../../src/errors.ts';
 import { inboundJobId } from '../../src/domain/message.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -46,6 +54,10 @@ export class OutboundPerformer {
         return this.alert(action);
       case 'hide':
         return this.hide(action);
+      case 'timeout':
+        return this.timeout(action);
+      case 'warn':
+        throw new PlatformRejectedError('warn is a Slack action; Discord members are timed out instead');
     }
   }
 
@@ -117,6 +129,18 @@ export class OutboundPerformer {
       const route = Routes.channelMessages(action.moderationChannelId);
       const posted = (await this.deps.rest.post(route, { body })) as { id: string };
       return posted.id;
+    });
+  }
+
+  /** A moderator's timeout from the dashboard: the same member PATCH as the alert's Timeout button. */
+  private async timeout(action: TimeoutAction): Promise<void> {
+    const until = new Date(Date.now() + action.durationMs).toISOString();
+    await this.once(action.key, 'timing a member out', async () => {
+      await this.deps.rest.patch(Routes.guildMember(action.target.workspaceId, action.userId), {
+        body: { communication_disabled_until: until },
+        reason: `Steward: timed out by ${action.actorName} (${action.flagId})`,
+      });
+      return until;
     });
   }
 

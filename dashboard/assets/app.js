@@ -117,12 +117,18 @@ function flagItem(flag) {
     item.append(el('p', { class: 'history', text: `Last: ${last.action} by ${last.actorName || last.actorId}` }));
   }
   const actions = el('div', { class: 'actions', role: 'group', 'aria-label': 'Actions' });
-  for (const action of ['dismiss', 'delete']) {
+  const titles = {
+    dismiss: 'Dismiss',
+    delete: 'Delete message',
+    timeout: 'Time out author (10 min)',
+    warn: 'Warn author privately',
+  };
+  for (const action of flag.actions) {
     actions.append(
       el('button', {
         type: 'button',
-        text: action === 'dismiss' ? 'Dismiss' : 'Delete message',
-        'aria-label': `${action === 'dismiss' ? 'Dismiss' : 'Delete message'}: flag by ${flag.authorName}`,
+        text: titles[action],
+        'aria-label': `${titles[action]}: flag by ${flag.authorName}`,
         disabled: flag.status !== 'open',
         onclick: () => runAction(flag, action),
       }),
@@ -137,7 +143,8 @@ async function runAction(flag, action) {
     method: 'POST',
     body: { action },
   });
-  if (status === 200) notify(`${action === 'dismiss' ? 'Dismissed' : 'Deletion queued'}: flag by ${flag.authorName}.`);
+  const done = { dismiss: 'Dismissed', delete: 'Deletion queued', timeout: 'Timeout queued', warn: 'Warning queued' };
+  if (status === 200) notify(`${done[action]}: flag by ${flag.authorName}.`);
   else notify(body && body.error ? body.error : `The action failed (${status}).`);
   await loadFlags();
 }

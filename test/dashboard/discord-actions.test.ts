@@ -8,7 +8,7 @@ afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop();
 });
 
-describe('a Delete pressed in the dashboard', () => {
+describe('moderator actions from the dashboard reach Discord', () => {
   it('reaches Discord (the emulator) through the outbound queue the real adapter consumes, once', async () => {
     const hx = await startMemoryHarness();
     stops.push(() => hx.stop());
@@ -52,5 +52,57 @@ describe('a Delete pressed in the dashboard', () => {
       (await c.post(`/api/flags/${encodeURIComponent(f.id)}/actions`, { action: 'delete' })).status,
     ).toBe(409);
     expect(emulator.find('DELETE', new RegExp(`/messages/${message.id}$`))).toHaveLength(1);
+  });
+
+  it('Timeout times the author out on Discord (emulator); Warn is refused there', async () => {
+    const hx = await startMemoryHarness();
+    stops.push(() => hx.stop());
+    const server = new DashboardServer({
+      store: hx.store,
+      queue: hx.queue,
+      logger: hx.logger,
+      port: 0,
+      host: '127.0.0.1',
+    });
+    await server.start();
+    stops.push(() => server.stop());
+    const { community, emulator } = hx;
+    const f = flag({
+      workspaceId: community.guildId,
+      channelId: community.general,
+      authorId: community.users.member.id,
+    });
+    const g = flag({
+      workspaceId: community.guildId,
+      channelId: community.general,
+      authorId: community.users.member.id,
+    });
+    await hx.store.recordFlag(f);
+    await hx.store.recordFlag(g);
+    const grant = { platform: 'discord' as const, workspaceId: community.guildId, name: 'g', isAdmin: true };
+    const h = { server, base: server.url.replace(/\/$/, '') } as Parameters<typeof signIn>[0];
+    const c = await signIn(h, [grant], { id: community.users.moderator.id, name: 'mod' });
+
+    expect((await c.post(`/api/flags/${encodeURIComponent(g.id)}/actions`, { action: 'warn' })).status).toBe(
+      400,
+    );
+    expect((await hx.store.getFlag(g.id))?.status).toBe('open');
+
+    const before = Date.now();
+    expect(
+      (await c.post(`/api/flags/${encodeURIComponent(f.id)}/actions`, { action: 'timeout' })).status,
+    ).toBe(200);
+    const until = await emulator.waitFor(
+      'the member timed out',
+      () =>
+        emulator.state.member(community.guildId, community.users.member.id)?.communicationDisabledUntil ??
+        undefined,
+      10_000,
+    );
+    expect(Date.parse(until) - before).toBeGreaterThanOrEqual(9 * 60_000);
+    expect((await hx.store.getFlag(f.id))?.history.at(-1)).toMatchObject({
+      action: 'timeout',
+      actorName: 'mod',
+    });
   });
 });
