@@ -9,6 +9,7 @@ import { isModerationAction } from '../src/domain/moderation-actions.ts';
 import { LifecycleError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Store } from '../src/store/types.ts';
+import { labelFeedback } from './feedback.ts';
 import { act, listFlags, parseFilter, view, visibleFlag, workspaceOf } from './flags.ts';
 import { cookies, HttpError, readJson, send, sendJson } from './http.ts';
 import { type OAuthProvider, PendingSignIns, SignInError } from './oauth.ts';
@@ -249,6 +250,13 @@ export class DashboardServer {
         const deps = { store, queue: this.#options.queue, log: this.#log };
         return sendJson(res, 200, { flag: view(await act(deps, session, id, action)) });
       }
+    }
+    if (method === 'GET' && path === '/api/feedback') {
+      const q = url.searchParams;
+      const grant = workspaceOf(session, q.get('platform'), q.get('workspace'));
+      const flags = await store.listFlags(grant.platform, grant.workspaceId, { limit: 5_000 });
+      const settings = await store.getSettings(grant.platform, grant.workspaceId);
+      return sendJson(res, 200, { labels: labelFeedback(flags, Date.now()), thresholds: settings.thresholds });
     }
     if (path === '/api/settings') return this.#settings(req, res, url, method, session);
     throw new HttpError(404, 'not found');

@@ -164,6 +164,69 @@ async function loadFlags() {
   $('flag-count').textContent = `${body.flags.length} flag${body.flags.length === 1 ? '' : 's'}`;
 }
 
+async function setThreshold(label, value) {
+  const { status, body } = await api('/api/settings', {
+    method: 'POST',
+    body: {
+      platform: state.workspace.platform,
+      workspace: state.workspace.workspaceId,
+      group: 'config',
+      sub: 'threshold',
+      options: { label, value: String(value) },
+    },
+  });
+  return { ok: status === 200, text: body && (body.text || body.error) };
+}
+
+async function loadFeedback() {
+  const { status, body } = await api(`/api/feedback?${workspaceQuery()}`);
+  const rows = $('feedback').querySelector('tbody');
+  if (status !== 200) return rows.replaceChildren();
+  rows.replaceChildren(
+    ...body.labels.map((f) => {
+      const current = body.thresholds[f.label];
+      const cell = el('td');
+      if (f.suggestedThreshold !== null) {
+        cell.append(
+          el('button', {
+            type: 'button',
+            text: `Apply ${f.suggestedThreshold}`,
+            'aria-label': `Apply suggested threshold ${f.suggestedThreshold} to ${f.label}`,
+            onclick: async () => {
+              const applied = await setThreshold(f.label, f.suggestedThreshold);
+              notify(applied.text || 'Could not apply the threshold.');
+              if (!applied.ok) return;
+              await loadFeedback();
+              const undo = el('button', {
+                type: 'button',
+                text: 'Undo',
+                'aria-label': `Undo the threshold change of ${f.label}`,
+                onclick: async () => {
+                  const undone = await setThreshold(f.label, current === undefined ? 'default' : current);
+                  notify(undone.text || 'Could not undo.');
+                  undo.remove();
+                  await loadFeedback();
+                },
+              });
+              $('notice').append(' ', undo);
+            },
+          }),
+        );
+      } else cell.textContent = '—';
+      return el(
+        'tr',
+        {},
+        el('th', { scope: 'row', text: f.label }),
+        el('td', { text: String(f.dismissed) }),
+        el('td', { text: String(f.actioned) }),
+        el('td', { text: String(f.open) }),
+        el('td', { text: current === undefined ? 'model default' : String(current) }),
+        cell,
+      );
+    }),
+  );
+}
+
 async function loadSettings() {
   const { status, body } = await api(`/api/settings?${workspaceQuery()}`);
   if (status !== 200) return notify(body && body.error ? body.error : `Could not load settings (${status}).`);
@@ -209,7 +272,7 @@ function show(page) {
   $('settings-page').hidden = page !== 'settings';
   $('nav-flags').toggleAttribute('aria-current', page === 'flags');
   $('nav-settings').toggleAttribute('aria-current', page === 'settings');
-  if (page === 'flags') return loadFlags();
+  if (page === 'flags') return Promise.all([loadFlags(), loadFeedback()]);
   return loadSettings();
 }
 
