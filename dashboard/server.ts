@@ -100,7 +100,9 @@ export class DashboardServer {
   get url(): string {
     const address = this.#server?.address() as AddressInfo | null | undefined;
     if (!address) throw new LifecycleError('DashboardServer is not started');
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    // Bound to every interface (a container): the address to print is the loopback one.
+    const ip = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+    const host = ip.includes(':') ? `[${ip}]` : ip;
     return `http://${host}:${address.port}/`;
   }
 

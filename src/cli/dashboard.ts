@@ -85,7 +85,9 @@ export function announce(
   out: NodeJS.WritableStream,
 ): void {
   const link = server.signInLink(OPERATOR, operatorGrants(config.dashboard.workspaces));
-  out.write(`Steward dashboard: ${server.url}\nSign in (one-time link): ${link}\n`);
+  const base = config.dashboard.publicUrl?.replace(/\/?$/, '/');
+  const shown = base ? link.replace(server.url, base) : link;
+  out.write(`Steward dashboard: ${base ?? server.url}\nSign in (one-time link): ${shown}\n`);
 }
 
 export function buildMetricsServer(config: Readonly<Config>, metrics: StewardMetrics): MetricsServer | null {

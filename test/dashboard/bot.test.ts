@@ -55,3 +55,22 @@ describe('steward bot with STEWARD_DASHBOARD_PORT', () => {
     expect(session.workspaces.map((w) => w.workspaceId)).toEqual([community.guildId]);
   });
 });
+
+describe('dashboard configuration', () => {
+  it('redacts the OAuth client secrets in config --print and refuses a malformed workspace list', async () => {
+    const { redactConfig } = await import('../../src/config.ts');
+    const config = loadConfig({
+      env: { DISCORD_CLIENT_SECRET: 'discord-secret-value', SLACK_CLIENT_SECRET: 'slack-secret-value' },
+    });
+    const printed = JSON.stringify(redactConfig(config));
+    expect(printed).not.toContain('discord-secret-value');
+    expect(printed).not.toContain('slack-secret-value');
+    expect(() => loadConfig({ env: { STEWARD_DASHBOARD_WORKSPACES: 'guild-1' } })).toThrow(
+      /dashboard\.workspaces.*platform:workspace-id/,
+    );
+    expect(loadConfig({ env: {} }).dashboard).toMatchObject({
+      host: '127.0.0.1',
+      workspaces: ['local:local'],
+    });
+  });
+});
