@@ -120,4 +120,27 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect((await h.store.getSettings('discord', 'guild-a')).moderationMode).toBe('auto-hide');
     expect(problems).toEqual([]);
   });
+
+  it('applies a suggested threshold from the feedback table and undoes it', async () => {
+    for (const score of [0.5, 0.52, 0.58, 0.6, 0.61]) {
+      await h.store.recordFlag(
+        flag({
+          status: 'dismissed',
+          flagged: ['insult'],
+          scores: { insult: score },
+          createdAt: Date.now() - 1000,
+          history: [{ at: Date.now(), actorId: 'mod', action: 'dismiss' }],
+        }),
+      );
+    }
+    await page.goto(h.server.signInLink({ id: 'mod-1', name: 'Mod One' }, [grantA]));
+    const apply = page.getByRole('button', { name: 'Apply suggested threshold 0.62 to insult' });
+    await apply.click();
+    await expect
+      .poll(async () => (await h.store.getSettings('discord', 'guild-a')).thresholds)
+      .toEqual({ insult: 0.62 });
+    await page.getByRole('button', { name: 'Undo the threshold change of insult' }).click();
+    await expect.poll(async () => (await h.store.getSettings('discord', 'guild-a')).thresholds).toEqual({});
+    expect(problems).toEqual([]);
+  });
 });
