@@ -47,6 +47,7 @@ export class Sessions {
 
   /** A one-time token that signs in as `actor` with `grants`; the token itself is returned once and not kept. */
   issueLink(actor: Session['actor'], grants: Grant[]): string {
+    this.#sweep();
     const token = secret();
     this.#links.set(digest(token), {
       actor,
@@ -68,6 +69,7 @@ export class Sessions {
 
   /** A new session; the returned cookie value is the only copy of its id. */
   create(actor: Session['actor'], grants: Grant[]): { cookie: string; session: Session } {
+    this.#sweep();
     const cookie = secret();
     const session: Session = {
       id: digest(cookie),
@@ -91,6 +93,13 @@ export class Sessions {
       return null;
     }
     return session;
+  }
+
+  /** Forgets expired sessions and links, so memory stays bounded by what is live. */
+  #sweep(): void {
+    const now = this.#options.now();
+    for (const [key, value] of this.#sessions) if (value.expiresAt <= now) this.#sessions.delete(key);
+    for (const [key, value] of this.#links) if (value.expiresAt <= now) this.#links.delete(key);
   }
 
   end(cookie: string | undefined): void {
