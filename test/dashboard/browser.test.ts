@@ -51,7 +51,10 @@ afterEach(async () => {
 
 describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   it('signs in with the link, shows flags with highlighted words, script text as text, acts, and refuses another workspace', async () => {
-    const f = flag({ excerpt: 'you are an idiot <script>alert("x")</script><img src=x onerror=alert(1)>' });
+    const f = flag({
+      excerpt: 'you are an idiot <script>alert("x")</script><img src=x onerror=alert(1)>',
+      authorName: 'mallory<img src=y onerror=alert(3)>',
+    });
     const other = flag({ workspaceId: 'guild-b', excerpt: 'guild b only' });
     await h.store.recordFlag(f);
     await h.store.recordFlag(other);
@@ -63,6 +66,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await expect.poll(() => item.locator('mark.heat').allTextContents()).toEqual(['idiot']);
     expect(await item.locator('.message').textContent()).toBe(f.excerpt);
     expect(await page.locator('#flag-list script, #flag-list img').count()).toBe(0);
+    expect(await item.locator('h3').textContent()).toContain(f.authorName);
     expect(await item.locator('table.scores th[scope=row]').allTextContents()).toEqual([
       'offensive (flagged)',
       'insult (flagged)',
@@ -73,7 +77,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(await item.locator('mark.heat').count()).toBe(0);
 
     // Keyboard only: Tab reaches the Dismiss button, Enter presses it.
-    const dismiss = page.getByRole('button', { name: 'Dismiss: flag by mallory' });
+    const dismiss = page.getByRole('button', { name: `Dismiss: flag by ${f.authorName}` });
     type Focusable = { ownerDocument: { activeElement: unknown } };
     const focused = () =>
       dismiss.evaluate((b) => b === (b as unknown as Focusable).ownerDocument.activeElement);
