@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -72,9 +72,7 @@ export class DashboardServer {
 
   async start(): Promise<void> {
     if (this.#server) throw new LifecycleError('DashboardServer.start() was already called');
-    for (const { file } of Object.values(ASSETS)) {
-      this.#assets.set(file, readFileSync(new URL(`./assets/${file}`, import.meta.url)));
-    }
+    for (const { file } of Object.values(ASSETS)) this.#assets.set(file, readAsset(file));
     const server = createServer((req, res) => void this.#handle(req, res));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
@@ -313,6 +311,15 @@ export class DashboardServer {
       throw new HttpError(403, 'cross-origin request refused');
     }
   }
+}
+
+/**
+ * The client files sit beside this module in a checkout (tsx); a compiled build (dist/dashboard/server.js) does
+ * not copy them, so the checkout's dashboard/assets is the second place to look.
+ */
+function readAsset(file: string): Buffer {
+  const near = new URL(`./assets/${file}`, import.meta.url);
+  return existsSync(near) ? readFileSync(near) : readFileSync(new URL(`../../dashboard/assets/${file}`, import.meta.url));
 }
 
 /** HTTP-only, SameSite=Strict and Secure (browsers accept Secure cookies from http://127.0.0.1 and localhost). */
