@@ -4,14 +4,30 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS node
 
+# ---- build: TypeScript → dist/ (the images run compiled JavaScript; tsx and tsc stay out of them) -----------
+FROM node AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src src
+COPY app app
+COPY worker worker
+COPY adapters adapters
+COPY queue queue
+COPY models/runtime models/runtime
+RUN npm run build
+
 # ---- CPU ----------------------------------------------------------------------------------------------------
 FROM node AS cpu
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json .npmrc ./
 # .npmrc skips onnxruntime-node's optional GPU download: the CPU build ships inside the npm package.
-RUN npm ci --omit=dev && npm cache clean --force
+# --ignore-scripts: the `prepare` build needs dev tools; dist/ comes from the build stage instead.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY . .
+COPY --from=build /app/dist dist
 # Models, settings files (local mode) and the cache of hub models live here when mounted.
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
@@ -29,8 +45,10 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json .npmrc ./
 # cuda12 makes onnxruntime-node fetch its CUDA execution provider during install.
-RUN ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts \
+ && ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node && npm cache clean --force
 COPY . .
+COPY --from=build /app/dist dist
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 ENTRYPOINT ["node", "bin/steward.js"]

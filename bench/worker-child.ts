@@ -4,7 +4,7 @@
  */
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
-import { runWorkerProcess } from '../src/worker/process.ts';
+import { runWorkerProcess } from '../app/worker-process.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();

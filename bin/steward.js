@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// Entry point for `npx steward …` / a global install: registers tsx so the TypeScript sources run as they are.
-import { register } from 'tsx/esm/api';
+// Entry point for `npx steward …`, `npm start` and the Docker image: runs the compiled code in dist/
+// (`npm run build`; `npm ci` builds it too). In a checkout without dist/, the TypeScript sources run through tsx,
+// a dev dependency, so this fallback is for development only.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const compiled = new URL('../dist/app/cli/main.js', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../app/cli/main.ts');
+}

@@ -2,11 +2,12 @@ import type { QueueDriver } from '../queue/types.ts';
 import type { Action } from '../src/domain/action.ts';
 import { PlatformSchema } from '../src/domain/message.ts';
 import {
-  actionsOn,
-  flagBelongsTo,
-  type ModerationAction,
-  STATUS_AFTER,
-  TIMEOUT_MS,
+  authoriseModAction,
+  type ModAction,
+  type ModCapability,
+  PLATFORM_ACTIONS,
+  settles,
+  statusAfter,
 } from '../src/domain/moderation-actions.ts';
 import { FlagConflictError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
@@ -24,6 +25,11 @@ export interface FlagFilter {
   from?: number;
   to?: number;
 }
+
+/** How long a timeout from the dashboard lasts (the alert's Timeout button uses the same). */
+const TIMEOUT_MS = 10 * 60_000;
+/** Dashboard grants come from the commands' admin check, which covers both capabilities the actions need. */
+const ADMIN_CAPABILITIES: ReadonlySet<ModCapability> = new Set(['manage_messages', 'moderate_members']);
 
 /** Flags read per workspace before the filters apply (the store lists by status only). */
 const SCAN_LIMIT = 1_000;
@@ -102,11 +108,11 @@ export function highlights(flag: FlagRecord): Record<string, Array<{ word: strin
 
 /** A flag as the dashboard shows it. Text stays text: the client puts it in the page with textContent only. */
 export function view(flag: FlagRecord) {
-  return { ...flag, highlights: highlights(flag), actions: actionsOn(flag.platform) };
+  return { ...flag, highlights: highlights(flag), actions: PLATFORM_ACTIONS[flag.platform] };
 }
 
 /** What the platform's adapter must do for an action; dismiss only changes the flag log. */
-function outboundFor(flag: FlagRecord, action: ModerationAction, actorName: string): Action | null {
+function outboundFor(flag: FlagRecord, action: ModAction, actorName: string): Action | null {
   const base = {
     key: `${flag.id}:dashboard-${action}`,
     target: {
@@ -139,7 +145,7 @@ export async function listFlags(store: Store, grant: Grant, filter: FlagFilter) 
 export async function visibleFlag(store: Store, session: Session, id: string): Promise<FlagRecord> {
   const flag = await store.getFlag(id);
   const grant = flag ? grantFor(session, flag.platform, flag.workspaceId) : undefined;
-  if (!flag || !grant || !flagBelongsTo(flag, grant)) throw new HttpError(404, 'no such flag');
+  if (!flag || !grant) throw new HttpError(404, 'no such flag');
   return flag;
 }
 
@@ -157,21 +163,33 @@ export async function act(
   deps: ActionDeps,
   session: Session,
   id: string,
-  action: ModerationAction,
+  action: ModAction,
 ): Promise<FlagRecord> {
   const flag = await visibleFlag(deps.store, session, id);
-  if (!actionsOn(flag.platform).includes(action)) {
-    throw new HttpError(400, `${action} is not available on ${flag.platform}`);
+  const grant = grantFor(session, flag.platform, flag.workspaceId);
+  const verdict = authoriseModAction(flag, action, {
+    platform: flag.platform,
+    workspaceId: grant?.workspaceId ?? '',
+    capabilities: grant?.isAdmin ? ADMIN_CAPABILITIES : new Set(),
+  });
+  if (!verdict.ok) {
+    const status = { unknown_flag: 404, other_workspace: 404, unsupported_action: 400, not_permitted: 403 }[verdict.refusal];
+    throw new HttpError(status, verdict.refusal === 'unsupported_action' ? `${action} is not available on ${flag.platform}` : verdict.message);
+  }
+  // Settling actions (dismiss, delete) need the flag still open, so of two at once the first wins; a timeout or
+  // warning may follow a delete, like on the alert's buttons, but not a dismissal.
+  if (!settles(action) && flag.status === 'dismissed') {
+    throw new HttpError(409, 'This flag was dismissed already.', { flag: view(flag) });
   }
   let updated: FlagRecord | null;
   try {
     updated = await deps.store.updateFlag(flag.id, {
-      status: STATUS_AFTER[action],
+      status: statusAfter(action),
       actorId: session.actor.id,
       actorName: session.actor.name,
       action,
       note: 'from the dashboard',
-      expectStatus: 'open',
+      ...(settles(action) ? { expectStatus: 'open' as const } : {}),
     });
   } catch (error) {
     if (!(error instanceof FlagConflictError)) throw error;

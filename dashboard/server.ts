@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { QueueDriver } from '../queue/types.ts';
 import { executeCommand } from '../src/commands/run.ts';
 import type { StructuredCommand } from '../src/commands/types.ts';
-import { isModerationAction } from '../src/domain/moderation-actions.ts';
+import { isModAction } from '../src/domain/moderation-actions.ts';
 import { LifecycleError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Store } from '../src/store/types.ts';
@@ -246,7 +246,7 @@ export class DashboardServer {
         return sendJson(res, 200, { flag: view(await visibleFlag(store, session, id)) });
       if (method === 'POST' && flagPath[2]) {
         const action = ((await readJson(req)) as { action?: unknown } | null)?.action;
-        if (!isModerationAction(action)) throw new HttpError(400, 'action is dismiss, delete, timeout or warn');
+        if (typeof action !== 'string' || !isModAction(action)) throw new HttpError(400, 'action is dismiss, delete, timeout or warn');
         const deps = { store, queue: this.#options.queue, log: this.#log };
         return sendJson(res, 200, { flag: view(await act(deps, session, id, action)) });
       }

@@ -1,4 +1,12 @@
-import type { Signals } from './domain/analysis.ts';
+import type { Signals, SupportedLanguages } from './domain/analysis.ts';
+
+/** What the loaded models bring: per-label thresholds, the topic cut-off, labels and the languages they read. */
+export interface EngineDefaults {
+  thresholds: Record<string, number>;
+  topicThreshold: number;
+  labels: string[];
+  languages: SupportedLanguages;
+}
 import type { ContextTurn } from './domain/message.ts';
 
 /** One message that warrants a reply, with the turns before it. */
@@ -28,6 +36,6 @@ export interface InferenceEngine {
   /** Replies for a batch of requests, in input order. */
   reply(requests: ReplyRequest[]): Promise<string[]>;
   /** Default per-label moderation thresholds and the topic-match threshold of the loaded models. */
-  defaults(): { thresholds: Record<string, number>; topicThreshold: number; labels: string[] };
+  defaults(): EngineDefaults;
   info(): ModelInfo[];
 }

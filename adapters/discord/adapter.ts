@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { type Client, Events, type Interaction, type Message } from 'discord.js';
 import type { Consumer } from '../../queue/types.ts';
-import { collectStatus } from '../../src/commands/status.ts';
+import { collectStatus } from '../../queue/status.ts';
 import type { Action } from '../../src/domain/action.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -13,7 +13,6 @@ import { logText, scrub } from './errors.ts';
 import { type InboundContext, inboundChain } from './inbound.ts';
 import { type DiscordAdapterOptions, type DiscordTuning, resolveTuning } from './options.ts';
 import { OutboundPerformer } from './outbound.ts';
-import { SettingsCache } from '../../src/worker/settings-cache.ts';
 import { TokenBuckets } from './rate-limit.ts';
 import { handleSlash } from './slash.ts';
 import { TypingIndicators } from './typing.ts';
@@ -68,7 +67,7 @@ export class DiscordAdapter implements ChatAdapter {
     });
     const inbound = inboundChain({
       queue,
-      settings: new SettingsCache(store),
+      settings: this.options.settings,
       typing,
       buckets: new TokenBuckets(this.tuning.rateLimit.burst, this.tuning.rateLimit.windowMs),
       replyChainDepth: this.tuning.replyChainDepth,
@@ -158,7 +157,14 @@ export class DiscordAdapter implements ChatAdapter {
       });
     } else if (interaction.isChatInputCommand()) {
       const status = this.options.status ?? (() => collectStatus(this.options.queue, store, ['discord']));
-      await handleSlash(interaction, { store, status, labels: this.options.labels, token, log: this.log });
+      await handleSlash(interaction, {
+        store,
+        rest: interaction.client.rest,
+        status,
+        labels: this.options.labels,
+        token,
+        log: this.log,
+      });
     }
   }
 

@@ -8,9 +8,10 @@ import {
 } from 'discord.js';
 import type { AlertAction } from '../../src/domain/action.ts';
 import type { MessageRef } from '../../src/domain/message.ts';
+import { PLATFORM_ACTIONS, type ModAction } from '../../src/domain/moderation-actions.ts';
 
-export type ModAction = 'dismiss' | 'delete' | 'timeout';
-const MOD_ACTIONS: readonly ModAction[] = ['dismiss', 'delete', 'timeout'];
+export type { ModAction };
+const MOD_ACTIONS = PLATFORM_ACTIONS.discord;
 const PREFIX = 'steward';
 const RED = 0xd83c3e;
 const GREY = 0x808080;

@@ -9,7 +9,13 @@ import {
   Routes,
 } from 'discord.js';
 import type { Logger } from '../../src/logger.ts';
-import type { FlagStatus, Store } from '../../src/store/types.ts';
+import {
+  authoriseModAction,
+  capabilityFor,
+  type ModCapability,
+  settles,
+} from '../../src/domain/moderation-actions.ts';
+import type { Store } from '../../src/store/types.ts';
 import { actedEmbed, alertButtons, type ModAction, parseButtonId, parseJumpLink } from './alert.ts';
 import { isGone, scrub } from './errors.ts';
 
@@ -21,21 +27,17 @@ export interface ButtonDeps {
   log: Logger;
 }
 
-const NEEDS: Record<ModAction, { permission: PermissionResolvable; name: string }> = {
-  dismiss: { permission: PermissionFlagsBits.ManageMessages, name: 'Manage Messages' },
-  delete: { permission: PermissionFlagsBits.ManageMessages, name: 'Manage Messages' },
-  timeout: { permission: PermissionFlagsBits.ModerateMembers, name: 'Moderate Members' },
+/** The Discord permission behind each capability the moderation-action rules ask for. */
+const NEEDS: Record<ModCapability, { permission: PermissionResolvable; name: string }> = {
+  manage_messages: { permission: PermissionFlagsBits.ManageMessages, name: 'Manage Messages' },
+  moderate_members: { permission: PermissionFlagsBits.ModerateMembers, name: 'Moderate Members' },
 };
 
 const PAST: Record<ModAction, string> = {
   dismiss: 'Dismissed',
   delete: 'Deleted',
   timeout: 'Timed out (10 min)',
-};
-const STATUS: Record<ModAction, FlagStatus> = {
-  dismiss: 'dismissed',
-  delete: 'actioned',
-  timeout: 'actioned',
+  warn: 'Warned',
 };
 
 /** Where the flagged message is: the alert's jump link (it knows threads), else the flag id's own parts. */
@@ -58,7 +60,7 @@ function allowed(
   action: ModAction,
   flagId: string,
 ): boolean {
-  const need = NEEDS[action].permission;
+  const need = NEEDS[capabilityFor(action)].permission;
   if (!interaction.memberPermissions.has(need)) return false;
   if (action === 'timeout') return true;
   const target = targetOf(interaction, flagId);
@@ -74,12 +76,23 @@ export async function handleButton(interaction: ButtonInteraction, deps: ButtonD
   const parsed = parseButtonId(interaction.customId);
   if (!parsed) return;
   const { action, flagId } = parsed;
-  const need = NEEDS[action];
-  if (!interaction.inGuild() || !allowed(interaction, action, flagId)) {
-    await interaction.reply({
-      content: `You need the **${need.name}** permission to do that.`,
-      flags: MessageFlags.Ephemeral,
-    });
+  const need = NEEDS[capabilityFor(action)];
+  if (!interaction.inGuild()) return;
+  const capabilities = new Set<ModCapability>(
+    allowed(interaction, action, flagId) ? [capabilityFor(action)] : [],
+  );
+  const verdict = authoriseModAction(await deps.store.getFlag(flagId), action, {
+    platform: 'discord',
+    workspaceId: interaction.guildId,
+    capabilities,
+  });
+  if (!verdict.ok) {
+    const content =
+      verdict.refusal === 'not_permitted'
+        ? `You need the **${need.name}** permission to do that.`
+        : verdict.message;
+    deps.log.warn({ flagId, action, refusal: verdict.refusal }, 'moderator action refused');
+    await interaction.reply({ content, flags: MessageFlags.Ephemeral });
     return;
   }
   await interaction.deferUpdate();
@@ -87,7 +100,7 @@ export async function handleButton(interaction: ButtonInteraction, deps: ButtonD
   try {
     const note = await act(interaction, deps, action, flagId);
     await deps.store.updateFlag(flagId, {
-      status: STATUS[action],
+      status: verdict.status,
       actorId: actor.id,
       actorName: actor.username,
       action,
@@ -141,7 +154,7 @@ async function act(
 
 /** The alert after an action: a line saying who did it; settled alerts lose their buttons' use. */
 function updatedAlert(interaction: ButtonInteraction, flagId: string, action: ModAction, actorId: string) {
-  const settled = action !== 'timeout';
+  const settled = settles(action);
   const previous = (interaction.message.embeds[0]?.toJSON() ?? {}) as APIEmbed;
   const disabled = new Set<ModAction>(settled ? ['dismiss', 'delete', 'timeout'] : ['timeout']);
   // Keep buttons already disabled by earlier actions disabled.

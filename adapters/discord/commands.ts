@@ -14,6 +14,7 @@ export const COMMAND_NAME = 'steward';
 const GROUP_DESCRIPTIONS: Record<string, string> = {
   topics: 'Topics the bot talks about',
   config: 'How Steward behaves in this server',
+  rules: 'Moderation rules: phrases and patterns with a label',
 };
 
 const OPTION_TYPES: Record<OptionSpec['type'], T> = {

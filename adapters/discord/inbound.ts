@@ -2,7 +2,8 @@ import type { Message } from 'discord.js';
 import type { QueueDriver } from '../../queue/types.ts';
 import { type InboundMessageInput, inboundJobId } from '../../src/domain/message.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { SettingsCache } from '../../src/worker/settings-cache.ts';
+import { expectsAddressedReply } from '../../src/domain/decide.ts';
+import type { SettingsReader } from '../../src/store/types.ts';
 import { normalise } from './normalise.ts';
 import type { TokenBuckets } from './rate-limit.ts';
 import type { TypingIndicators } from './typing.ts';
@@ -20,7 +21,7 @@ export type Middleware = GenericMiddleware<InboundContext>;
 export interface InboundDeps {
   queue: QueueDriver;
   /** Workspace settings, cached briefly: read for every mention, only to see whether replies are on. */
-  settings: Pick<SettingsCache, 'get'>;
+  settings: SettingsReader;
   buckets: TokenBuckets;
   typing: TypingIndicators;
   replyChainDepth: number;
@@ -74,7 +75,7 @@ export function typingStep(deps: InboundDeps): Middleware {
   return async ({ inbound, message }) => {
     if (!inbound || !(inbound.mentionsBot || inbound.direct)) return;
     const settings = await deps.settings.get('discord', inbound.workspaceId);
-    if (settings.replyMode === 'off') return;
+    if (!expectsAddressedReply(inbound, settings)) return;
     deps.typing.start(inboundJobId(inbound), message.channelId);
   };
 }

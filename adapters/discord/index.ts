@@ -3,7 +3,7 @@ import type { StatusInfo } from '../../src/commands/types.ts';
 import type { Config } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { SettingsReader, Store } from '../../src/store/types.ts';
 import { DiscordAdapter } from './adapter.ts';
 import type { DiscordTuning } from './options.ts';
 
@@ -16,6 +16,7 @@ export interface CreateDiscordAdapterInput {
   config: Pick<Config, 'discord'>;
   queue: QueueDriver;
   store: Store;
+  settings: SettingsReader;
   logger: Logger;
   status?: () => Promise<StatusInfo>;
   labels?: readonly string[];
@@ -35,6 +36,7 @@ export function createDiscordAdapter(input: CreateDiscordAdapterInput): DiscordA
     apiUrl,
     queue: input.queue,
     store: input.store,
+    settings: input.settings,
     logger: input.logger,
     ...(input.status ? { status: input.status } : {}),
     ...(input.labels ? { labels: input.labels } : {}),

@@ -1,7 +1,7 @@
 import type { QueueDriver } from '../../queue/types.ts';
 import type { StatusInfo } from '../../src/commands/types.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { Store } from '../../src/store/types.ts';
+import type { SettingsReader, Store } from '../../src/store/types.ts';
 
 /** Everything the Discord adapter needs; built once at the composition root. */
 export interface DiscordAdapterOptions {
@@ -12,6 +12,8 @@ export interface DiscordAdapterOptions {
   apiUrl?: string | undefined;
   queue: QueueDriver;
   store: Store;
+  /** Workspace settings, read briefly cached (whether replies are on, for the typing indicator). */
+  settings: SettingsReader;
   logger: Logger;
   /** What `/steward status` shows; defaults to collectStatus over the queue and the store. */
   status?: () => Promise<StatusInfo>;

@@ -1,4 +1,5 @@
 import { deliverOnce } from '../delivery.ts';
+import { recordAlertPosted } from '../flag-log.ts';
 import { createHash } from 'node:crypto';
 import { type REST, Routes } from 'discord.js';
 import type {
@@ -62,7 +63,7 @@ export class OutboundPerformer {
   }
 
   /** Runs `post` unless `key` was already delivered; a crash between post and confirm is covered by the nonce. */
-  private async once(key: string, what: string, post: () => Promise<string>): Promise<void> {
+  private async once(key: string, what: string, post: () => Promise<string>): Promise<string> {
     const { store, tuning, log, token } = this.deps;
     const result = await deliverOnce(store, key, what, post, {
       leaseMs: tuning.deliveryLeaseMs,
@@ -72,6 +73,7 @@ export class OutboundPerformer {
       onReleaseError: (e) => log.warn({ err: logText(e, token), key }, 'could not release delivery claim'),
     });
     log.debug({ key, result }, `${what}: done`);
+    return result;
   }
 
   private async reply(action: ReplyAction): Promise<void> {
@@ -118,7 +120,7 @@ export class OutboundPerformer {
   }
 
   private async alert(action: AlertAction): Promise<void> {
-    await this.once(action.key, 'posting a moderator alert', async () => {
+    const posted = await this.once(action.key, 'posting a moderator alert', async () => {
       const body = {
         embeds: [alertEmbed(action)],
         components: [alertButtons(action.flagId)],
@@ -127,9 +129,11 @@ export class OutboundPerformer {
         allowed_mentions: { parse: [] },
       };
       const route = Routes.channelMessages(action.moderationChannelId);
-      const posted = (await this.deps.rest.post(route, { body })) as { id: string };
-      return posted.id;
+      const sent = (await this.deps.rest.post(route, { body })) as { id: string };
+      return sent.id;
     });
+    // Outside the once() above: a store hiccup here must not re-post the alert.
+    await recordAlertPosted(this.deps.store, action.flagId, `${action.moderationChannelId}/${posted}`);
   }
 
   /** A moderator's timeout from the dashboard: the same member PATCH as the alert's Timeout button. */

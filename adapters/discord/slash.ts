@@ -4,18 +4,22 @@ import {
   type CommandInteractionOption,
   MessageFlags,
   PermissionFlagsBits,
+  type REST,
 } from 'discord.js';
 import { executeCommand } from '../../src/commands/run.ts';
 import { specOf } from '../../src/commands/spec.ts';
-import type { CommandReply, StatusInfo, StructuredCommand } from '../../src/commands/types.ts';
+import type { AutoModSync, CommandReply, StatusInfo, StructuredCommand } from '../../src/commands/types.ts';
 import { UserError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
+import { discordAutoMod } from './automod.ts';
 import { COMMAND_NAME } from './commands.ts';
 import { logText } from './errors.ts';
 
 export interface SlashDeps {
   store: Store;
+  /** For `rules sync` (Discord AutoMod). */
+  rest: REST;
   status: () => Promise<StatusInfo>;
   labels?: readonly string[] | undefined;
   token: string;
@@ -79,6 +83,7 @@ export async function handleSlash(interaction: ChatInputCommandInteraction, deps
     store: deps.store,
     status: deps.status,
     ...(deps.labels ? { labels: deps.labels } : {}),
+    automod: lazyAutoMod(deps, interaction.guildId),
   };
   const spec = specOf(command.group ?? null, command.sub);
   if (spec?.adminOnly && !isAdmin) {
@@ -101,4 +106,14 @@ export async function handleSlash(interaction: ChatInputCommandInteraction, deps
       content: 'Something went wrong; the error was logged. Try again in a moment.',
     });
   }
+}
+
+/** AutoMod sync for this server; the moderation channel (for AutoMod's own alerts) is read only when it runs. */
+function lazyAutoMod(deps: SlashDeps, guildId: string): AutoModSync {
+  return {
+    async sync(keywords) {
+      const settings = await deps.store.getSettings('discord', guildId);
+      return discordAutoMod(deps.rest, guildId, settings.moderationChannelId).sync(keywords);
+    },
+  };
 }

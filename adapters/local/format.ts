@@ -14,7 +14,8 @@ export function formatAction(action: Action): string[] {
       const labels = action.flagged.map((label) => {
         const words = action.reasons[label] ?? [];
         const why = words.length > 0 ? ` — words: ${words.slice(0, 5).join(', ')}` : '';
-        return `    ${label} ${percent(action.scores[label] ?? 0)}${why}`;
+        const score = action.scores[label];
+        return `    ${label} ${score === undefined ? 'rule' : percent(score)}${why}`;
       });
       return [
         `  ⚠ [#${action.moderationChannelId}] alert for moderators: ${action.author.name} in #${action.target.channelId}${action.autoHidden ? ' (auto-hidden)' : ''}`,

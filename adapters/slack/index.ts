@@ -1,5 +1,5 @@
 import type { QueueDriver } from '../../queue/types.ts';
-import { collectStatus } from '../../src/commands/status.ts';
+import { collectStatus } from '../../queue/status.ts';
 import type { StatusInfo } from '../../src/commands/types.ts';
 import type { Config } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';

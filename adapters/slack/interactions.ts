@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import { executeCommand } from '../../src/commands/run.ts';
 import type { CommandReply, StatusInfo } from '../../src/commands/types.ts';
 import type { Logger } from '../../src/logger.ts';
+import { authoriseModAction, type ModCapability, statusAfter } from '../../src/domain/moderation-actions.ts';
 import type { FlagRecord, FlagStatus, Store } from '../../src/store/types.ts';
 import { type AlertButton, type Block, resolvedBlocks } from './blocks.ts';
 import type { SlackDirectory } from './directory.ts';
@@ -76,15 +77,28 @@ export class SlackInteractions {
 
   async click(click: ButtonClick): Promise<void> {
     const { store, log } = this.deps;
-    if (!(await this.isAdmin(click.userId))) {
+    // Slack has one level of "may moderate": workspace admins (or the configured list) hold every capability.
+    const capabilities = new Set<ModCapability>(
+      (await this.isAdmin(click.userId)) ? ['manage_messages', 'moderate_members'] : [],
+    );
+    const flag = await store.getFlag(click.flagId);
+    const verdict = authoriseModAction(flag, click.button, {
+      platform: 'slack',
+      workspaceId: click.teamId,
+      capabilities,
+    });
+    if (!verdict.ok || !flag) {
+      log.warn(
+        { flagId: click.flagId, button: click.button, refusal: verdict.ok ? null : verdict.refusal },
+        'moderator action refused',
+      );
       return this.#whisper(
         click,
-        'Only workspace admins (or the users in SLACK_ADMIN_USERS) can act on alerts.',
+        !verdict.ok && verdict.refusal === 'not_permitted'
+          ? 'Only workspace admins (or the users in SLACK_ADMIN_USERS) can act on alerts.'
+          : 'This alert’s flag is not in this workspace’s flag log; nothing was changed.',
       );
     }
-    const flag = await store.getFlag(click.flagId);
-    if (!flag)
-      return this.#whisper(click, 'This alert’s flag is no longer in the flag log; nothing was changed.');
     const actorName = await this.deps.directory.nameOf(click.userId);
     const who = `<@${click.userId}>`;
     const at = `<!date^${Math.floor(Date.now() / 1000)}^{date_short_pretty} {time}|${new Date().toISOString()}>`;
@@ -99,13 +113,13 @@ export class SlackInteractions {
     log.info({ flagId: flag.id, button: click.button, userId: click.userId }, 'moderator action');
     switch (click.button) {
       case 'dismiss':
-        await record('dismissed', 'dismiss');
+        await record(statusAfter('dismiss'), 'dismiss');
         return this.#updateAlert(click, `:white_check_mark: Dismissed by ${who} · ${at}`, true);
       case 'delete':
         return this.#delete(click, flag, record, `${who} · ${at}`);
       case 'warn':
         await this.#warn(flag);
-        await record('actioned', 'warn', 'warned by DM (Slack has no timeout for members)');
+        await record(statusAfter('warn'), 'warn', 'warned by DM (Slack has no timeout for members)');
         return this.#updateAlert(click, `:speech_balloon: ${who} warned the author by DM · ${at}`, false);
     }
   }
@@ -130,7 +144,7 @@ export class SlackInteractions {
       await this.#updateAlert(click, `:warning: Delete failed (${byAt}): ${refusal}`, false);
       return this.#whisper(click, `Could not delete the message. ${refusal}`);
     }
-    await record('actioned', 'delete');
+    await record(statusAfter('delete'), 'delete');
     return this.#updateAlert(click, `:wastebasket: Message deleted by ${byAt}`, true);
   }
 

@@ -1,4 +1,5 @@
 import { deliverOnce } from '../delivery.ts';
+import { recordAlertPosted, recordHideFailure } from '../flag-log.ts';
 import type { webApi } from '@slack/bolt';
 import type {
   Action,
@@ -10,7 +11,7 @@ import type {
 } from '../../src/domain/action.ts';
 import { PlatformRejectedError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import { STEWARD_ACTOR, type Store } from '../../src/store/types.ts';
+import type { Store } from '../../src/store/types.ts';
 import { alertBlocks, alertFallback } from './blocks.ts';
 import { deleteRefusal, GONE, isTransient, slackErrorCode, toStewardError } from './errors.ts';
 import type { SlackTuning } from './options.ts';
@@ -143,15 +144,7 @@ export class SlackOutbound {
       return alertId(res.channel ?? action.moderationChannelId, res.ts ?? '');
     });
     // Recorded outside the once() above: a store hiccup here must not re-post the alert.
-    const flag = await store.getFlag(action.flagId);
-    if (flag && flag.alertMessageId !== posted) {
-      await store.updateFlag(action.flagId, {
-        status: flag.status,
-        actorId: STEWARD_ACTOR,
-        action: 'alert-posted',
-        alertMessageId: posted,
-      });
-    }
+    await recordAlertPosted(store, action.flagId, posted);
   }
 
   async #permalink(channel: string, ts: string): Promise<string | null> {
@@ -202,14 +195,7 @@ export class SlackOutbound {
         return res.ts ?? 'posted';
       });
     }
-    if (flag && !flag.history.some((h) => h.action === 'auto-hide-failed')) {
-      await store.updateFlag(action.flagId, {
-        status: 'open',
-        actorId: STEWARD_ACTOR,
-        action: 'auto-hide-failed',
-        note: refusal,
-      });
-    }
+    await recordHideFailure(store, action.flagId, refusal);
   }
 }
 

@@ -6,7 +6,7 @@ import {
 } from '@huggingface/transformers';
 import { SENTIMENT_LABELS, type SentimentLabel } from '../../src/domain/analysis.ts';
 import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
-import { sigmoid, softmax } from './math.ts';
+import { sigmoid, softmax } from '../../src/domain/vector.ts';
 import {
   ModelLoadError,
   ModelRunError,

@@ -1,5 +1,5 @@
 import { SENTIMENT_LABELS, type SentimentLabel, type Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo } from '../../src/engine.ts';
+import type { EngineDefaults, InferenceEngine, ModelInfo } from '../../src/engine.ts';
 import { LifecycleError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { HubClassifier } from './classifier.ts';
@@ -14,6 +14,7 @@ import {
   type RuntimeTuning,
 } from './settings.ts';
 import { SignalsModel } from './signals.ts';
+import { detectLanguage } from './language.ts';
 
 /** Below this score a hub moderation label is not explained (occlusion costs a run per word). */
 const ATTRIBUTION_MIN_SCORE = 0.3;
@@ -158,6 +159,7 @@ export class LocalEngine implements InferenceEngine {
     return raw.map((r, i) => {
       const scores = sentiment ? completeSentiment(sentiment[i]!) : r.sentiment;
       return {
+        language: detectLanguage(texts[i]!),
         sentiment: { label: argmaxLabel(scores), scores },
         moderation: moderation ? moderation[i]! : r.moderation,
         attributions: reasons ? withAllLabels(reasons[i]!, moderation![i]!) : r.attributions,
@@ -166,9 +168,10 @@ export class LocalEngine implements InferenceEngine {
     });
   }
 
-  defaults(): { thresholds: Record<string, number>; topicThreshold: number; labels: string[] } {
+  defaults(): EngineDefaults {
     const roles = this.#require();
     const meta = roles.signals.meta;
+    const languages = meta.languages;
     if (roles.moderation) {
       // Hub classifiers ship no tuned thresholds; 0.5 is the decision point their training optimised.
       const labels = roles.moderation.labels.outputs.map((o) => o.label);
@@ -176,11 +179,12 @@ export class LocalEngine implements InferenceEngine {
         thresholds: Object.fromEntries(labels.map((l) => [l, 0.5])),
         topicThreshold: meta.topic_threshold,
         labels,
+        languages,
       };
     }
     const labels = meta.moderation_labels;
     const thresholds = Object.fromEntries(labels.map((l) => [l, meta.default_thresholds[l] ?? 0.5]));
-    return { thresholds, topicThreshold: meta.topic_threshold, labels };
+    return { thresholds, topicThreshold: meta.topic_threshold, labels, languages };
   }
 
   info(): ModelInfo[] {

@@ -9,7 +9,7 @@ import type { ReplyRequest } from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
-import { fnv1a } from './math.ts';
+import { fnv1a } from '../../src/domain/vector.ts';
 import { SeededSampler, type SamplingSettings } from './sampling.ts';
 import { ModelLoadError, ModelRunError, type ModelSource, ROLE_SETTING } from './settings.ts';
 import { type Encoded, encode, planBuckets, precut, toBatch } from './tokens.ts';

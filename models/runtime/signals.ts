@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { SENTIMENT_LABELS, type SentimentLabel } from '../../src/domain/analysis.ts';
 import type { Logger } from '../../src/logger.ts';
 import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
-import { l2normalize, sigmoid, softmax } from './math.ts';
+import { l2normalize, sigmoid, softmax } from '../../src/domain/vector.ts';
 import {
   ModelLoadError,
   ModelRunError,
@@ -32,6 +32,10 @@ const SignalsMetaSchema = z.object({
   embedding_dim: z.number().int().positive().optional(),
   max_length: z.number().int().positive().default(128),
   topic_threshold: z.number().min(-1).max(1).default(0.5),
+  /** Languages each signal was trained and measured on; it abstains on the others (0.2 and earlier: English). */
+  languages: z
+    .object({ sentiment: z.array(z.string()), moderation: z.array(z.string()) })
+    .default({ sentiment: ['en'], moderation: ['en'] }),
   version: z.union([z.string(), z.number()]).transform(String).default('unversioned'),
   /** Map @handles and links the way the training data wrote them (models/training/common.py clean_tweet). */
   preprocess: z

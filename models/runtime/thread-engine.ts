@@ -25,7 +25,11 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const ENTRY = new URL('./engine-thread-boot.mjs', import.meta.url);
+// Compiled (dist/…/thread-engine.js): the thread runs the compiled engine-thread.js directly. From source
+// (tsx, vitest): a small .mjs boot registers tsx in the thread first, since a thread inherits no transform.
+const ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./engine-thread-boot.mjs', import.meta.url)
+  : new URL('./engine-thread.js', import.meta.url);
 
 /**
  * Runs the local engine in a worker thread, so onnxruntime's blocking run() never stalls the event loop

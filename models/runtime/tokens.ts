@@ -195,12 +195,43 @@ export function wordsOf(tokenizer: PreTrainedTokenizer, encoded: Encoded): Word[
     const bytes = scheme === 'bytelevel' || positions.some((p) => BYTE_PIECE.test(encoded.tokens[p]!));
     const text = bytes ? decode(positions) : plain(positions);
     if (!CJK.test(text) || positions.length === 1) words.push({ positions, text });
-    else if (bytes) words.push(...splitClean(positions, decode));
-    else words.push(...positions.map((p) => ({ positions: [p], text: plain([p]) })));
+    else
+      words.push(
+        ...segmentCjk(
+          bytes
+            ? splitClean(positions, decode)
+            : positions.map((p) => ({ positions: [p], text: plain([p]) })),
+        ),
+      );
   }
   return words
     .map((w) => ({ positions: w.positions, text: w.text.trim().replace(EDGE_PUNCT, '') }))
     .filter((w) => w.text.length > 0);
+}
+
+const CJK_WORDS = new Intl.Segmenter('zh', { granularity: 'word' });
+
+/**
+ * A CJK run as words, not single characters: ICU's dictionary word break (Intl.Segmenter with `zh`) cuts the
+ * run's text, and each word takes the tokens whose characters it covers (a token across a cut goes to both).
+ */
+function segmentCjk(pieces: Word[]): Word[] {
+  const text = pieces.map((p) => p.text).join('');
+  const starts: number[] = [];
+  let offset = 0;
+  for (const piece of pieces) {
+    starts.push(offset);
+    offset += piece.text.length;
+  }
+  const out: Word[] = [];
+  for (const { segment, index } of CJK_WORDS.segment(text)) {
+    const end = index + segment.length;
+    const positions = pieces.flatMap((piece, i) =>
+      starts[i]! < end && starts[i]! + piece.text.length > index ? piece.positions : [],
+    );
+    if (positions.length > 0) out.push({ positions: [...new Set(positions)], text: segment });
+  }
+  return out;
 }
 
 function splitClean(positions: number[], decode: (p: number[]) => string): Word[] {

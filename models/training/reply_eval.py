@@ -22,7 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import common as C  # noqa: E402
-import reply as R  # noqa: E402
+import reply_train as R  # noqa: E402
 
 
 def log(*a):

@@ -35,7 +35,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import common as C  # noqa: E402
-import reply as R  # noqa: E402
+import reply_train as R  # noqa: E402
 
 OPSET = 14
 PARITY_CONTEXTS = [

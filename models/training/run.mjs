@@ -337,6 +337,8 @@ async function evaluate(args) {
   } else {
     console.log(`no signals model at ${dir}`);
   }
+  // Language identification and the rule layer, through the runtime (eval_runtime.mjs).
+  spawnSync(process.execPath, [path.join(HERE, 'eval_runtime.mjs'), ...args], { stdio: 'inherit', cwd: REPO });
   const reply = path.join(REPO, 'models', 'bundled', 'reply');
   if (!args.includes('--no-reply') && fs.existsSync(reply) && fs.existsSync(path.join(HERE, 'reply.py'))) {
     py('reply.py', ['eval', '--dest', reply], { allowFail: true });

@@ -5,7 +5,7 @@ import { parseChannel, parseTarget } from './mentions.ts';
 import { COMMAND_SPECS, type CommandSpec, specOf } from './spec.ts';
 import type { Command, StructuredCommand, Target } from './types.ts';
 
-const GROUPS = ['topics', 'config'] as const;
+const GROUPS = ['topics', 'config', 'rules'] as const;
 const FLAG_FILTERS = ['open', 'dismissed', 'actioned', 'all'] as const;
 const OFF_WORDS = ['off', 'none', 'disable'];
 
@@ -180,6 +180,22 @@ function build(spec: CommandSpec, args: Args): Command {
       return { kind: 'config.unexempt', target: exemptTarget(spec, args) };
     case 'config show':
       return { kind: 'config.show' };
+    case 'rules list':
+      return { kind: 'rules.list' };
+    case 'rules add':
+      return {
+        kind: 'rules.add',
+        label: required(spec, args, 'label').toLowerCase(),
+        value: required(spec, args, 'value'),
+      };
+    case 'rules remove':
+    case 'rules disable':
+    case 'rules enable':
+      return { kind: `rules.${spec.sub as 'remove' | 'disable' | 'enable'}`, id: required(spec, args, 'id') };
+    case 'rules test':
+      return { kind: 'rules.test', text: required(spec, args, 'text') };
+    case 'rules sync':
+      return { kind: 'rules.sync' };
     case 'status':
       return { kind: 'status' };
     case 'flags':

@@ -63,6 +63,14 @@ export function renderStatus(status: StatusInfo): CommandReply {
     { name: 'workers alive', value: String(status.workersAlive) },
     { name: 'models', value: models.join('\n') || 'not reported yet' },
     { name: 'last errors', value: errors.join('\n') || 'none' },
+    {
+      name: 'not reviewed (language not supported)',
+      value:
+        Object.entries(status.skipped ?? {})
+          .sort((a, b) => b[1] - a[1])
+          .map(([language, n]) => `${language}: ${n}`)
+          .join(', ') || 'none',
+    },
   ];
   return ok(fields.map((f) => `${f.name}:\n${f.value}`).join('\n'), { title: 'Status', fields });
 }

@@ -1,6 +1,7 @@
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import { UserError } from '../errors.ts';
 import { parseCommand } from './parse.ts';
+import { runRulesCommand } from './rules.ts';
 import { COMMAND_SPECS, specOf } from './spec.ts';
 import { ok, renderFlags, renderHelp, renderSettings, renderStatus, renderTopics } from './render.ts';
 import { showTarget } from './mentions.ts';
@@ -142,6 +143,14 @@ async function run(command: Command, ctx: CommandContext): Promise<CommandReply>
     }
     case 'config.show':
       return renderSettings(await ctx.store.getSettings(ctx.platform, ctx.workspaceId), ctx.platform);
+    case 'rules.list':
+    case 'rules.add':
+    case 'rules.remove':
+    case 'rules.disable':
+    case 'rules.enable':
+    case 'rules.test':
+    case 'rules.sync':
+      return runRulesCommand(command, ctx);
     case 'status':
       if (!ctx.status) return ok('Status is not available here.');
       return renderStatus(await ctx.status());

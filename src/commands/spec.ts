@@ -13,7 +13,7 @@ export interface OptionSpec {
 
 /** One `/steward [group] sub` command: its text usage, who may run it, and its options. */
 export interface CommandSpec {
-  group: 'topics' | 'config' | null;
+  group: 'topics' | 'config' | 'rules' | null;
   sub: string;
   usage: string;
   description: string;
@@ -145,6 +145,70 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     sub: 'show',
     usage: 'config show',
     description: 'Show this workspace’s settings',
+    adminOnly: true,
+    options: [],
+  },
+  {
+    group: 'rules',
+    sub: 'list',
+    usage: 'rules list',
+    description: 'The moderation rules in effect: built-in ones (threats, self-harm) and this workspace’s',
+    adminOnly: true,
+    options: [],
+  },
+  {
+    group: 'rules',
+    sub: 'add',
+    usage: 'rules add <label> <phrase|/pattern/>',
+    description: 'Flag messages with a phrase (whole words) or a /regular expression/ under a label',
+    adminOnly: true,
+    options: [
+      { name: 'label', type: 'string', description: 'Label to raise, e.g. threat', required: true },
+      {
+        name: 'value',
+        type: 'string',
+        description: 'A phrase, or a pattern between slashes',
+        required: true,
+      },
+    ],
+  },
+  {
+    group: 'rules',
+    sub: 'remove',
+    usage: 'rules remove <id>',
+    description: 'Remove one of this workspace’s rules',
+    adminOnly: true,
+    options: [{ name: 'id', type: 'string', description: 'Rule id from rules list', required: true }],
+  },
+  {
+    group: 'rules',
+    sub: 'disable',
+    usage: 'rules disable <id>',
+    description: 'Switch a built-in rule off for this workspace',
+    adminOnly: true,
+    options: [{ name: 'id', type: 'string', description: 'Rule id from rules list', required: true }],
+  },
+  {
+    group: 'rules',
+    sub: 'enable',
+    usage: 'rules enable <id>',
+    description: 'Switch a built-in rule back on',
+    adminOnly: true,
+    options: [{ name: 'id', type: 'string', description: 'Rule id from rules list', required: true }],
+  },
+  {
+    group: 'rules',
+    sub: 'test',
+    usage: 'rules test <text>',
+    description: 'Which rules a message would match (after undoing obfuscation)',
+    adminOnly: true,
+    options: [{ name: 'text', type: 'string', description: 'A message to try', required: true }],
+  },
+  {
+    group: 'rules',
+    sub: 'sync',
+    usage: 'rules sync',
+    description: 'Discord: mirror the phrase rules into one Steward-managed AutoMod keyword rule',
     adminOnly: true,
     options: [],
   },

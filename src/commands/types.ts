@@ -22,6 +22,13 @@ export type Command =
   | { kind: 'config.exempt'; target: Target }
   | { kind: 'config.unexempt'; target: Target }
   | { kind: 'config.show' }
+  | { kind: 'rules.list' }
+  | { kind: 'rules.add'; label: string; value: string }
+  | { kind: 'rules.remove'; id: string }
+  | { kind: 'rules.disable'; id: string }
+  | { kind: 'rules.enable'; id: string }
+  | { kind: 'rules.test'; text: string }
+  | { kind: 'rules.sync' }
   | { kind: 'status' }
   | { kind: 'flags'; status: FlagStatus | 'all' }
   | { kind: 'help' };
@@ -39,6 +46,8 @@ export interface StatusInfo {
   workersAlive: number;
   models: ModelInfo[];
   lastErrors: Array<{ at: number; source: string; message: string }>;
+  /** Messages not reviewed by the moderation model because it cannot read their language, per language. */
+  skipped?: Record<string, number>;
 }
 
 export interface CommandActor {
@@ -56,6 +65,8 @@ export interface CommandContext {
   status?: () => Promise<StatusInfo>;
   /** Moderation labels of the loaded models; when given, thresholds for other labels are refused. */
   labels?: readonly string[];
+  /** The platform's own keyword filter (Discord AutoMod), when the adapter offers one: `rules sync`. */
+  automod?: AutoModSync;
 }
 
 /** A reply for the adapter to show privately (ephemeral on Discord and Slack). */
@@ -69,4 +80,10 @@ export interface CommandReply {
   fields?: Array<{ name: string; value: string }>;
   /** Always true: command replies are never posted publicly. */
   ephemeral: true;
+}
+
+/** Mirrors keyword rules into a platform's native filter: one Steward-managed rule, created or updated in place. */
+export interface AutoModSync {
+  /** Returns what was done, for the admin ("updated AutoMod rule … with 12 keywords"). */
+  sync(keywords: readonly string[]): Promise<string>;
 }

@@ -3,6 +3,8 @@ export type SentimentLabel = (typeof SENTIMENT_LABELS)[number];
 
 /** What the signals model says about one text, before any workspace settings apply. */
 export interface Signals {
+  /** ISO 639-1 code of the text's language, or "und" when it has no letters to tell by. */
+  language: string;
   sentiment: { label: SentimentLabel; scores: Record<SentimentLabel, number> };
   /** Probability per moderation label (labels come from the model's config). */
   moderation: Record<string, number>;
@@ -17,15 +19,32 @@ export interface TopicMatch {
   score: number;
 }
 
+/** The languages each signal of the loaded models can read (from the model card / config.json). */
+export interface SupportedLanguages {
+  sentiment: readonly string[];
+  moderation: readonly string[];
+}
+
+/** Why a signal said nothing: it cannot read the message's language. */
+export type Abstention = 'language';
+
 /** Signals with the workspace's thresholds and topics applied. */
 export interface Analysis {
-  sentiment: Signals['sentiment'];
+  language: string;
+  /** Null when the sentiment model abstained (see sentimentAbstained). */
+  sentiment: Signals['sentiment'] | null;
+  sentimentAbstained?: Abstention;
   moderation: {
+    /** Model scores per label; empty when the model abstained (no guess dressed as a score). */
     scores: Record<string, number>;
     /** Labels whose score reached the workspace threshold. */
     flagged: string[];
     /** Words that drove each flagged label. */
     reasons: Record<string, string[]>;
+    /** Set when the moderation model did not judge the message. */
+    abstained?: Abstention;
+    /** Rules (built-in or the workspace's) that matched; their labels are flagged whatever the model said. */
+    rules?: Array<{ id: string; label: string; match: string }>;
   };
   /** Topics whose similarity passed the threshold, best first. */
   topics: TopicMatch[];

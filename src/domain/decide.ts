@@ -1,7 +1,8 @@
 import type { AlertAction, HideAction, ReactAction } from './action.ts';
 import { SENTIMENT_EMOJI } from './action.ts';
-import type { Analysis, Signals, TopicMatch } from './analysis.ts';
+import type { Analysis, Signals, SupportedLanguages, TopicMatch } from './analysis.ts';
 import type { InboundMessage } from './message.ts';
+import type { RuleHit } from './rules.ts';
 import { inboundJobId, refOf } from './message.ts';
 import type { WorkspaceSettings } from './settings.ts';
 
@@ -20,11 +21,26 @@ export interface Decision {
 export function analyse(
   signals: Signals,
   settings: WorkspaceSettings,
-  defaults: { thresholds: Record<string, number> },
+  defaults: { thresholds: Record<string, number>; languages: SupportedLanguages },
   topics: TopicMatch[],
+  ruleHits: readonly RuleHit[] = [],
 ): Analysis {
+  const { language } = signals;
+  const readsSentiment = defaults.languages.sentiment.includes(language);
+  const readsModeration = defaults.languages.moderation.includes(language);
   const flagged: string[] = [];
   const reasons: Record<string, string[]> = {};
+  const rules = ruleHits.length > 0 ? { rules: [...ruleHits] } : {};
+  if (!readsModeration) {
+    // The model abstains; rules are patterns anyone can read, so they still apply.
+    addRuleHits(ruleHits, flagged, reasons);
+    return {
+      language,
+      ...sentimentOf(signals, readsSentiment),
+      moderation: { scores: {}, flagged, reasons, abstained: 'language', ...rules },
+      topics,
+    };
+  }
   for (const [label, score] of Object.entries(signals.moderation)) {
     const threshold = settings.thresholds[label] ?? defaults.thresholds[label] ?? 0.5;
     if (score >= threshold) {
@@ -33,11 +49,26 @@ export function analyse(
     }
   }
   flagged.sort((a, b) => (signals.moderation[b] ?? 0) - (signals.moderation[a] ?? 0));
+  // Rule labels first: a matched threat outranks any model score.
+  addRuleHits(ruleHits, flagged, reasons);
   return {
-    sentiment: signals.sentiment,
-    moderation: { scores: signals.moderation, flagged, reasons },
+    language,
+    ...sentimentOf(signals, readsSentiment),
+    moderation: { scores: signals.moderation, flagged, reasons, ...rules },
     topics,
   };
+}
+
+function addRuleHits(hits: readonly RuleHit[], flagged: string[], reasons: Record<string, string[]>): void {
+  for (const hit of [...hits].reverse()) {
+    if (!flagged.includes(hit.label)) flagged.unshift(hit.label);
+    const why = `rule “${hit.match}”`;
+    reasons[hit.label] = [why, ...(reasons[hit.label] ?? []).filter((w) => w !== why)];
+  }
+}
+
+function sentimentOf(signals: Signals, reads: boolean): Pick<Analysis, 'sentiment' | 'sentimentAbstained'> {
+  return reads ? { sentiment: signals.sentiment } : { sentiment: null, sentimentAbstained: 'language' };
 }
 
 function isExempt(message: InboundMessage, settings: WorkspaceSettings): boolean {
@@ -60,11 +91,15 @@ export function decide(message: InboundMessage, analysis: Analysis, settings: Wo
   const actions: Decision['actions'] = [];
   const exempt = isExempt(message, settings);
 
-  const { label, scores } = analysis.sentiment;
+  const sentiment = analysis.sentiment;
   const tag =
-    settings.sentimentTags === 'all' ||
-    (settings.sentimentTags === 'strong' && label !== 'neutral' && scores[label] >= STRONG_SENTIMENT);
-  if (tag && !exempt) {
+    sentiment !== null &&
+    (settings.sentimentTags === 'all' ||
+      (settings.sentimentTags === 'strong' &&
+        sentiment.label !== 'neutral' &&
+        sentiment.scores[sentiment.label] >= STRONG_SENTIMENT));
+  if (sentiment && tag && !exempt) {
+    const { label } = sentiment;
     actions.push({
       kind: 'react',
       key: `${base}:react`,
@@ -98,6 +133,17 @@ export function decide(message: InboundMessage, analysis: Analysis, settings: Wo
   return { actions, reply: replyIntent(message, analysis, settings, flagged.length > 0), flag };
 }
 
+/**
+ * Whether a message that addresses the bot (mention or DM) will be answered under these settings, before any
+ * analysis: the adapter shows "typing…" on this, the worker decides on it (plus what the analysis finds).
+ */
+export function expectsAddressedReply(
+  message: { direct?: boolean | undefined; mentionsBot: boolean },
+  settings: Pick<WorkspaceSettings, 'replyMode'>,
+): boolean {
+  return settings.replyMode !== 'off' && (message.direct === true || message.mentionsBot);
+}
+
 function replyIntent(
   message: InboundMessage,
   analysis: Analysis,
@@ -106,8 +152,7 @@ function replyIntent(
 ): Decision['reply'] {
   // Never chat back to content that moderators are being asked to look at.
   if (settings.replyMode === 'off' || flagged) return null;
-  if (message.direct) return { reason: 'direct' };
-  if (message.mentionsBot) return { reason: 'mention' };
+  if (expectsAddressedReply(message, settings)) return { reason: message.direct ? 'direct' : 'mention' };
   const best = analysis.topics[0];
   if (settings.replyMode === 'topics' && best !== undefined) return { reason: 'topic', topic: best.topic };
   return null;

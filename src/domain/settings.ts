@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RuleSchema } from './rules.ts';
 
 export const ReplyModeSchema = z.enum(['off', 'mention', 'topics']);
 export const SentimentTagsSchema = z.enum(['off', 'strong', 'all']);
@@ -25,6 +26,10 @@ export const WorkspaceSettingsSchema = z.object({
   sentimentTags: SentimentTagsSchema.default('off'),
   exemptChannels: z.array(z.string()).default([]),
   exemptRoles: z.array(z.string()).default([]),
+  /** The workspace's own moderation rules (phrases and patterns with a label), beside the built-in ones. */
+  rules: z.array(RuleSchema).max(200).default([]),
+  /** Built-in rules this workspace switched off, by id. */
+  disabledRules: z.array(z.string()).default([]),
   /** Bumped on every change so caches can tell stale copies apart. */
   version: z.number().int().nonnegative().default(0),
 });

@@ -1,43 +1,9 @@
 import type { Platform } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
 
-export type FlagStatus = 'open' | 'dismissed' | 'actioned';
-
-/** Actor id of flag-history entries that Steward itself wrote (alert posted, auto-hide …), not a person. */
-export const STEWARD_ACTOR = 'steward';
-
-/** One moderation flag: what was flagged, and who did what about it. */
-export interface FlagRecord {
-  id: string;
-  platform: Platform;
-  workspaceId: string;
-  channelId: string;
-  messageId: string;
-  authorId: string;
-  authorName: string;
-  excerpt: string;
-  flagged: string[];
-  scores: Record<string, number>;
-  reasons: Record<string, string[]>;
-  createdAt: number;
-  status: FlagStatus;
-  /** Moderator actions in order: dismiss, delete, timeout, auto-hide… */
-  history: Array<{ at: number; actorId: string; actorName?: string; action: string; note?: string }>;
-  /** Platform id of the alert message, so buttons can update it. */
-  alertMessageId?: string;
-}
-
-/** What a moderator action (or Steward itself) does to a flag: the new status and one history entry. */
-export interface FlagChange {
-  status: FlagStatus;
-  actorId: string;
-  actorName?: string;
-  action: string;
-  note?: string;
-  alertMessageId?: string;
-  /** Apply only while the flag has this status; otherwise the update throws FlagConflictError (first action wins). */
-  expectStatus?: FlagStatus;
-}
+export type { FlagChange, FlagRecord, FlagStatus } from '../domain/flag.ts';
+export { STEWARD_ACTOR } from '../domain/flag.ts';
+import type { FlagChange, FlagRecord, FlagStatus } from '../domain/flag.ts';
 
 /** Settings and the flag log; Redis (distributed) or files under ./data (local). */
 export interface Store {
@@ -83,5 +49,12 @@ export interface WorkerHeartbeat {
   device: string;
   models: Array<{ role: string; source: string; version: string; dtype: string }>;
   processed: number;
+  /** Messages the moderation model did not review, per language it cannot read. */
+  skipped?: Record<string, number>;
   lastError?: { at: number; message: string };
+}
+
+/** Reads a workspace's settings (a cache in front of the store, injected by the composition root). */
+export interface SettingsReader {
+  get(platform: Platform, workspaceId: string): Promise<WorkspaceSettings>;
 }

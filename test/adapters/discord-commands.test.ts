@@ -7,6 +7,7 @@ import { MemoryStore } from '../../src/store/memory.ts';
 import { slash } from '../emulators/discord/events.ts';
 import { fakeToken, startMemoryHarness } from '../emulators/discord/harness.ts';
 import { DiscordEmulator } from '../emulators/discord/server.ts';
+import { SettingsCache } from '../../src/store/settings-cache.ts';
 
 let stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -121,7 +122,14 @@ describe('Discord adapter: /steward slash commands', () => {
     const queue = new MemoryDriver({ logger });
     const store = new MemoryStore();
     const wrong = fakeToken();
-    const adapter = new DiscordAdapter({ token: wrong, apiUrl: emulator.apiUrl, queue, store, logger });
+    const adapter = new DiscordAdapter({
+      token: wrong,
+      apiUrl: emulator.apiUrl,
+      queue,
+      store,
+      settings: new SettingsCache(store),
+      logger,
+    });
     const error = await adapter.start().then(
       () => null,
       (e: Error) => e,

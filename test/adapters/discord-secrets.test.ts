@@ -8,6 +8,7 @@ import { click, say, slash } from '../emulators/discord/events.ts';
 import { fakeToken } from '../emulators/discord/harness.ts';
 import { seedCommunity } from '../emulators/discord/community.ts';
 import { DiscordEmulator } from '../emulators/discord/server.ts';
+import { SettingsCache } from '../../src/store/settings-cache.ts';
 
 let stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -40,7 +41,14 @@ describe('Discord adapter: secrets', () => {
       () => queue.stop(),
     );
     await queue.consumeInbound(async () => {}, { concurrency: 1 });
-    const adapter = new DiscordAdapter({ token, apiUrl: emulator.apiUrl, queue, store, logger });
+    const adapter = new DiscordAdapter({
+      token,
+      apiUrl: emulator.apiUrl,
+      queue,
+      store,
+      settings: new SettingsCache(store),
+      logger,
+    });
     await adapter.start();
     stops.push(() => adapter.stop());
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseLine } from '../../src/cli/analyze-input.ts';
-import { type RawLine, readLines } from '../../src/cli/lines.ts';
+import { parseLine } from '../../app/cli/analyze-input.ts';
+import { type RawLine, readLines } from '../../app/cli/lines.ts';
 
 async function lines(chunks: Array<Buffer | string>, max = 1000): Promise<RawLine[]> {
   const out: RawLine[] = [];
@@ -46,11 +46,24 @@ describe('parseLine', () => {
     expect(parseLine(raw('{"text":"hi","user":"x"}'))).toEqual({ n: 1, text: 'hi' });
   });
 
-  it('GIVEN bad JSON or JSON without text THEN an error for that line', () => {
-    expect(parseLine(raw('{"text": "unclosed'))).toMatchObject({
+  it('GIVEN --format jsonl and bad JSON or JSON without text THEN an error for that line', () => {
+    expect(parseLine(raw('{"text": "unclosed'), 'jsonl')).toMatchObject({
       error: expect.stringContaining('invalid JSON'),
     });
+    expect(parseLine(raw('plain words'), 'jsonl')).toMatchObject({
+      error: expect.stringContaining('not a JSON object'),
+    });
     expect(parseLine(raw('{"body":"x"}'))).toMatchObject({ error: expect.stringContaining('"text"') });
+  });
+
+  it('GIVEN a plain chat line that starts with "{" THEN auto reads it as text, not as broken JSON', () => {
+    const line = '{New Post} Yolanda Adams and Common singing at the show';
+    expect(parseLine(raw(line))).toEqual({ n: 1, text: line });
+    expect(parseLine(raw('{"text": "unclosed'))).toEqual({ n: 1, text: '{"text": "unclosed' });
+  });
+
+  it('GIVEN --format text THEN a JSON object line is analysed as the text it is', () => {
+    expect(parseLine(raw('{"text":"hi"}'), 'text')).toEqual({ n: 1, text: '{"text":"hi"}' });
   });
 
   it('GIVEN invalid UTF-8 or control bytes THEN an error, not mojibake', () => {

@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runAnalyze } from '../../src/cli/analyze.ts';
+import { runAnalyze } from '../../app/cli/analyze.ts';
 import { defaultSettings } from '../../src/domain/settings.ts';
 import { FakeEngine } from '../worker/fake-engine.ts';
 
@@ -44,22 +44,35 @@ describe('runAnalyze', () => {
     const { results } = await analyze([
       'good one\n',
       Buffer.from([0xc3, 0x28, 0x0a]),
-      '{nope\n',
+      '{"text": 5}\n',
       'you idiot\n',
     ]);
     expect(results[0]).toMatchObject({ line: 1, text: 'good one' });
     expect(results[1]).toEqual({ line: 2, error: expect.stringContaining('UTF-8') });
-    expect(results[2]).toEqual({ line: 3, error: expect.stringContaining('JSON') });
+    expect(results[2]).toEqual({ line: 3, error: expect.stringContaining('"text"') });
     expect(results[3]).toMatchObject({ line: 4, moderation: { flagged: true, reasons: ['idiot'] } });
   });
 
   it('GIVEN the documented shape THEN every field is there, reply only with --reply', async () => {
     const without = (await analyze(['thanks, great work\n'])).results[0];
-    expect(Object.keys(without)).toEqual(['line', 'text', 'sentiment', 'moderation', 'topics']);
+    expect(Object.keys(without)).toEqual(['line', 'text', 'language', 'sentiment', 'moderation', 'topics']);
+    expect(without.language).toBe('en');
     expect(without.sentiment.label).toBe('positive');
-    expect(Object.keys(without.moderation)).toEqual(['flagged', 'labels', 'reasons']);
+    expect(Object.keys(without.moderation)).toEqual(['flagged', 'labels', 'flaggedLabels', 'reasons']);
     const withReply = (await analyze(['thanks, great work\n'], { reply: true })).results[0];
     expect(typeof withReply.reply).toBe('string');
+  });
+
+  it('GIVEN a line in a language moderation cannot read THEN abstained, no sentiment, and the summary counts it', async () => {
+    const { results, summary } = await analyze(['你这个白痴 idiot 我讨厌你\n', 'you idiot\n']);
+    expect(results[0]).toMatchObject({
+      language: 'zh',
+      sentiment: null,
+      sentimentAbstained: 'language',
+      moderation: { flagged: false, labels: {}, flaggedLabels: [], abstained: 'language' },
+    });
+    expect(results[1]).toMatchObject({ language: 'en', moderation: { flagged: true } });
+    expect(summary.skipped).toEqual({ zh: 1 });
   });
 
   it('GIVEN a text that breaks its batch THEN only that line reports the error', async () => {

@@ -13,7 +13,7 @@ afterEach(async () => {
 function startBot(env: NodeJS.ProcessEnv, ready: RegExp) {
   const inherited = { ...process.env };
   delete inherited.LOG_LEVEL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'bot'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/main.ts', 'bot'], {
     env: { ...inherited, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

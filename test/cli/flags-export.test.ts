@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { main } from '../../app/cli/main.ts';
 import { FileStore } from '../../src/store/file.ts';
 import { STEWARD_ACTOR } from '../../src/store/types.ts';
 import { flag } from '../store/contract.ts';

@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
-import type { Io } from '../../src/cli/main.ts';
+import type { Io } from '../../app/cli/main.ts';
 
 /** In-memory stdin/stdout/stderr for running `main()` in the test process. */
 export function memoryIo(env: NodeJS.ProcessEnv, stdin = ''): Io & { out: () => string; err: () => string } {

@@ -58,7 +58,7 @@ describe.skipIf(!present)('npm start with piped input (bundled models)', () => {
   it('GIVEN SIGTERM while stdin is still open THEN it stops cleanly with exit 0', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, STEWARD_DATA_DIR: freshData() };
     delete env.LOG_LEVEL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'local'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/main.ts', 'local'], {
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -12,10 +12,15 @@ export function runSteward(
   input: string | Buffer,
   env: NodeJS.ProcessEnv = {},
 ): Promise<Ran> {
+  return runNode(['--import', 'tsx', 'app/cli/main.ts', ...args], input, env);
+}
+
+/** Runs `node <args>` as a child process with the test's environment (minus LOG_LEVEL), feeding `input`. */
+export function runNode(args: string[], input: string | Buffer, env: NodeJS.ProcessEnv = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const inherited = { ...process.env };
     delete inherited.LOG_LEVEL; // the command's own default (quiet) applies
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    const child = spawn(process.execPath, args, {
       env: { ...inherited, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

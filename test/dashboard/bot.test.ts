@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBotApp } from '../../src/app.ts';
+import { createBotApp } from '../../app/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { seedCommunity } from '../emulators/discord/community.ts';
 import { fakeToken } from '../emulators/discord/harness.ts';

@@ -15,7 +15,7 @@ afterEach(() => {
 async function startCli(): Promise<{ url: string; link: string; stderr: () => string; child: ChildProcess }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'steward-dashboard-'));
   dirs.push(dir);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dashboard', '--port', '0'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/main.ts', 'dashboard', '--port', '0'], {
     env: { ...process.env, STEWARD_DATA_DIR: dir, LOG_LEVEL: 'debug', REDIS_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -71,7 +71,7 @@ describe('steward dashboard', () => {
   it('refuses a bad --port with the usage', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'dashboard', '--port', 'abc'],
+      ['--import', 'tsx', 'app/cli/main.ts', 'dashboard', '--port', 'abc'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -4,7 +4,10 @@ import { analyse, decide, flagIdOf } from '../../src/domain/decide.ts';
 import { InboundMessageSchema, type InboundMessageInput } from '../../src/domain/message.ts';
 import { defaultSettings, type WorkspaceSettings } from '../../src/domain/settings.ts';
 
-const DEFAULTS = { thresholds: { offensive: 0.7, hate: 0.6 } };
+const DEFAULTS = {
+  thresholds: { offensive: 0.7, hate: 0.6 },
+  languages: { sentiment: ['en'], moderation: ['en'] },
+};
 
 function message(overrides: Partial<InboundMessageInput> = {}) {
   return InboundMessageSchema.parse({
@@ -22,6 +25,7 @@ function message(overrides: Partial<InboundMessageInput> = {}) {
 
 function signals(overrides: Partial<Signals> = {}): Signals {
   return {
+    language: 'en',
     sentiment: { label: 'neutral', scores: { negative: 0.1, neutral: 0.8, positive: 0.1 } },
     moderation: { offensive: 0.05, hate: 0.01 },
     attributions: { offensive: ['hello'], hate: [] },
@@ -60,6 +64,33 @@ describe('analyse', () => {
       [],
     );
     expect(analysis.moderation.flagged).toEqual(['hate']);
+  });
+});
+
+describe('analyse: languages the models cannot read', () => {
+  it('GIVEN a toxic-scoring message in a language moderation does not support THEN no flag, no scores, abstained', () => {
+    const analysis = analyse({ ...toxic, language: 'zh' }, defaultSettings(), DEFAULTS, []);
+    expect(analysis.language).toBe('zh');
+    expect(analysis.moderation).toEqual({ scores: {}, flagged: [], reasons: {}, abstained: 'language' });
+    expect(analysis.sentiment).toBeNull();
+    expect(analysis.sentimentAbstained).toBe('language');
+  });
+
+  it('GIVEN sentiment reads the language but moderation does not THEN the tag stays and moderation abstains', () => {
+    const languages = { sentiment: ['en', 'zh'], moderation: ['en'] };
+    const settings = defaultSettings({ sentimentTags: 'all' });
+    const analysis = analyse({ ...toxic, language: 'zh' }, settings, { ...DEFAULTS, languages }, []);
+    expect(analysis.sentiment?.label).toBe('negative');
+    expect(analysis.moderation.abstained).toBe('language');
+    const decision = decide(message(), analysis, settings);
+    expect(decision.flag).toBe(false);
+    expect(decision.actions.map((a) => a.kind)).toEqual(['react']);
+  });
+
+  it('GIVEN an abstained sentiment WHEN tags are on for all THEN no reaction is posted', () => {
+    const settings = defaultSettings({ sentimentTags: 'all' });
+    const decision = run({ ...toxic, language: 'ja' }, settings);
+    expect(decision.actions).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SENTIMENT_LABELS, type Signals } from '../../src/domain/analysis.ts';
 import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
-import { dot } from '../../models/runtime/math.ts';
+import { dot } from '../../src/domain/vector.ts';
 import { captureLogger, hasModel, testConfig } from '../../models/runtime/testing.ts';
 
 const TEXTS = [

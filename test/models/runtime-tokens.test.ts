@@ -104,4 +104,11 @@ describe.skipIf(!hasModel('signals'))('encoding with the bundled tokenizer', () 
       expect(word).not.toMatch(/^[\p{P}\s]+$/u);
     }
   });
+
+  it('GIVEN Chinese text THEN the words are words (dictionary word break), not single characters', () => {
+    const text = '我想去一个风景优美、美食丰富的地方度假';
+    const words = wordsOf(tokenizer, encode(tokenizer, text, 64)).map((w) => w.text);
+    expect(words).toEqual(expect.arrayContaining(['风景', '优美', '美食', '丰富', '度假']));
+    expect(words.join('')).toBe(text.replace('、', ''));
+  });
 });

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createThreadEngine } from '../../models/runtime/index.ts';
-import { BullMQDriver, type BullMQDriverOptions } from '../../queue/bullmq.ts';
+import { buildRedisQueue, buildRedisStore, type RedisQueueTiming } from '../../app/app.ts';
+import { runWorkerProcess } from '../../app/worker-process.ts';
+import type { BullMQDriver } from '../../queue/bullmq.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { InferenceEngine } from '../../src/engine.ts';
 import type { Logger } from '../../src/logger.ts';
-import { RedisStore } from '../../src/store/redis.ts';
-import { createWorker, type StewardWorker } from '../../src/worker/pipeline.ts';
+import type { RedisStore } from '../../src/store/redis.ts';
+import type { StewardWorker } from '../../worker/pipeline.ts';
 import { deletePrefix, randomPrefix, REDIS_URL, testLogger } from '../queue/fixtures.ts';
 
 /** Folder of the bundled models; tests that need them skip (with this message) while it is missing. */
@@ -24,9 +25,7 @@ export interface TestStackOptions {
   engine?: InferenceEngine;
   /** Config overrides by path, e.g. { 'worker.batchSize': 8 }. */
   config?: Record<string, unknown>;
-  queue?: Partial<
-    Pick<BullMQDriverOptions, 'policy' | 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount'>
-  >;
+  queue?: Partial<RedisQueueTiming>;
   logger?: Logger;
 }
 
@@ -55,14 +54,9 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
     env: { REDIS_URL, STEWARD_PREFIX: prefix, LOG_LEVEL: 'silent' },
     overrides: { 'worker.batchSize': 16, 'worker.concurrency': 32, ...options.config },
   });
-  const queue = new BullMQDriver({
-    url: REDIS_URL,
-    prefix,
-    logger,
-    policy: { backoffMs: 100 },
-    ...options.queue,
-  });
-  const store = new RedisStore({ url: REDIS_URL, prefix });
+  // Built by the composition root, as `steward bot` and `steward worker` build theirs.
+  const queue = buildRedisQueue(config, logger, { policy: { backoffMs: 100 }, ...options.queue });
+  const store = buildRedisStore(config);
   const stops: Array<() => Promise<void>> = [];
   let engine: InferenceEngine | null = null;
   let worker: StewardWorker | null = null;
@@ -83,14 +77,15 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
     stops.push(() => queue.stop());
     if (options.withWorker) {
       if (!options.engine && !bundledModelsPresent()) throw new Error(MISSING_MODELS);
-      engine = options.engine ?? createThreadEngine(config, logger);
-      await engine.start();
-      const started = engine;
-      stops.push(() => started.stop());
-      worker = createWorker({ queue, store, engine, logger, config, options: { settingsTtlMs: 200 } });
-      await worker.start();
-      const running = worker;
+      // The worker is a `steward worker` of its own (own Redis connections), as in production.
+      const running = await runWorkerProcess(config, logger, {
+        queue: { policy: { backoffMs: 100 }, ...options.queue },
+        worker: { settingsTtlMs: 200 },
+        ...(options.engine ? { engine: options.engine } : {}),
+      });
       stops.push(() => running.stop());
+      worker = running.worker;
+      engine = running.engine;
     }
   } catch (error) {
     await cleanup();

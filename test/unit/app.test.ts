@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { App, platformsConfigured } from '../../src/app.ts';
+import { App, platformsConfigured } from '../../app/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createLogger } from '../../src/logger.ts';

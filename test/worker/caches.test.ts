@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, type WorkspaceSettings } from '../../src/domain/settings.ts';
-import { SettingsCache } from '../../src/worker/settings-cache.ts';
-import { matchTopics, TopicIndex } from '../../src/worker/topics.ts';
+import { SettingsCache } from '../../src/store/settings-cache.ts';
+import { matchTopics, TopicIndex } from '../../worker/topics.ts';
 import { hashEmbed } from './fake-engine.ts';
 
 function fakeStore(read: () => Promise<WorkspaceSettings>) {

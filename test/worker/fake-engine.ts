@@ -1,6 +1,7 @@
 import type { SentimentLabel, Signals } from '../../src/domain/analysis.ts';
 import type { InferenceEngine, ModelInfo, ReplyRequest } from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
+import { detectLanguage } from '../../models/runtime/language.ts';
 
 const DIM = 64;
 
@@ -53,6 +54,7 @@ export class FakeEngine implements InferenceEngine {
       const scores = { negative: 0.05, neutral: 0.05, positive: 0.05, [label]: 0.9 };
       const insult = t.includes('idiot') ? 0.95 : 0.02;
       return {
+        language: detectLanguage(text),
         sentiment: { label, scores },
         moderation: { insult, threat: t.includes('kill') ? 0.9 : 0.01 },
         attributions: { insult: insult > 0.5 ? ['idiot'] : [], threat: [] },
@@ -73,7 +75,12 @@ export class FakeEngine implements InferenceEngine {
   }
 
   defaults() {
-    return { thresholds: { insult: 0.5, threat: 0.5 }, topicThreshold: 0.5, labels: ['insult', 'threat'] };
+    return {
+      thresholds: { insult: 0.5, threat: 0.5 },
+      topicThreshold: 0.5,
+      labels: ['insult', 'threat'],
+      languages: { sentiment: ['en'], moderation: ['en'] },
+    };
   }
 
   info(): ModelInfo[] {

@@ -5,7 +5,7 @@ import type { Action, AlertAction, ReplyAction } from '../../src/domain/action.t
 import { InboundMessageSchema, inboundJobId, type InboundMessageInput } from '../../src/domain/message.ts';
 import type { WorkspaceSettings } from '../../src/domain/settings.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { createWorker, type StewardWorker } from '../../src/worker/pipeline.ts';
+import { createWorker, type StewardWorker } from '../../worker/pipeline.ts';
 import { TEST_POLICY } from '../queue/contract.ts';
 import { inbound, sleep, testLogger, waitFor } from '../queue/fixtures.ts';
 import { FakeEngine } from './fake-engine.ts';

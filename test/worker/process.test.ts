@@ -4,7 +4,7 @@ import { INBOUND_QUEUE } from '../../queue/types.ts';
 import type { Action } from '../../src/domain/action.ts';
 import { loadConfig } from '../../src/config.ts';
 import { RedisStore } from '../../src/store/redis.ts';
-import { runWorkerProcess, type WorkerProcess } from '../../src/worker/process.ts';
+import { runWorkerProcess, type WorkerProcess } from '../../app/worker-process.ts';
 import { deletePrefix, inbound, randomPrefix, REDIS_URL, testLogger, waitFor } from '../queue/fixtures.ts';
 import { FakeEngine } from './fake-engine.ts';
 

@@ -3,7 +3,7 @@ import { INBOUND_QUEUE } from '../../queue/types.ts';
 import type { Action, ReplyAction } from '../../src/domain/action.ts';
 import { InboundMessageSchema, inboundJobId } from '../../src/domain/message.ts';
 import { defaultSettings } from '../../src/domain/settings.ts';
-import { analyzeBatch } from '../../src/worker/analyze.ts';
+import { analyzeBatch } from '../../worker/analyze.ts';
 import { inbound, waitFor } from '../queue/fixtures.ts';
 import { bundledModelsPresent, createTestStack, MISSING_MODELS, type TestStack } from '../support/stack.ts';
 

@@ -9,6 +9,7 @@ import { MemoryStore } from '../../../src/store/memory.ts';
 import type { Store } from '../../../src/store/types.ts';
 import { type Community, seedCommunity } from './community.ts';
 import { DiscordEmulator } from './server.ts';
+import { SettingsCache } from '../../../src/store/settings-cache.ts';
 
 /** A fake token shaped like a real one; it only ever goes to the emulator. */
 export function fakeToken(): string {
@@ -41,6 +42,7 @@ export async function startDiscordHarness(input: {
     apiUrl: emulator.apiUrl,
     queue: input.queue,
     store: input.store,
+    settings: new SettingsCache(input.store),
     logger,
     tuning: { typingMaxMs: 0, ...input.tuning },
   });

@@ -92,6 +92,27 @@ export class EmulatedRest {
       }
       return { status: 200, body: state.memberPayload(p[0]!, member) };
     });
+    this.route('GET', `/guilds/${s}/auto-moderation/rules`, (_r, p) => ({
+      status: 200,
+      body: state.autoModRules.get(p[0]!) ?? [],
+    }));
+    this.route('POST', `/guilds/${s}/auto-moderation/rules`, (r, p) => {
+      const body = r.body ?? {};
+      // Discord refuses a keyword rule without keywords, and a rule without a trigger type.
+      const keywords = (body.trigger_metadata as { keyword_filter?: unknown[] } | undefined)?.keyword_filter;
+      if (body.trigger_type !== 1 || (body.enabled !== false && !keywords?.length))
+        return { status: 400, body: { message: 'Invalid Form Body', code: 50035 } };
+      const rule = { ...body, id: snowflake(), guild_id: p[0]! };
+      state.autoModRules.set(p[0]!, [...(state.autoModRules.get(p[0]!) ?? []), rule]);
+      return { status: 200, body: rule };
+    });
+    this.route('PATCH', `/guilds/${s}/auto-moderation/rules/${s}`, (r, p) => {
+      const rules = state.autoModRules.get(p[0]!) ?? [];
+      const rule = rules.find((x) => x.id === p[1]);
+      if (!rule) return notFound('Unknown auto moderation rule', 10066);
+      Object.assign(rule, r.body ?? {}, { id: rule.id });
+      return { status: 200, body: rule };
+    });
     this.route('GET', `/applications/${s}/commands`, () => ({
       status: 200,
       body: [...state.commands.values()],

@@ -74,6 +74,8 @@ export class EmulatorState {
   readonly commands = new Map<string, Record<string, unknown>>();
   /** nonce → message id, for enforce_nonce deduplication (Discord keeps these for a few minutes). */
   readonly nonces = new Map<string, string>();
+  /** AutoMod rules by guild id (GET/POST/PATCH /guilds/:id/auto-moderation/rules). */
+  readonly autoModRules = new Map<string, Array<Record<string, unknown> & { id: string }>>();
 
   constructor(
     readonly applicationId: string,

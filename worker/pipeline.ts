@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createBatcher } from '../../queue/batcher.ts';
-import type { Consumer, QueueDriver } from '../../queue/types.ts';
-import type { ReplyAction } from '../domain/action.ts';
-import type { Analysis } from '../domain/analysis.ts';
-import { type Decision, flagIdOf } from '../domain/decide.ts';
-import { type InboundMessage, inboundJobId, refOf } from '../domain/message.ts';
-import type { WorkspaceSettings } from '../domain/settings.ts';
-import type { Config } from '../config.ts';
-import type { InferenceEngine, ReplyRequest } from '../engine.ts';
-import { ErrorCode, LifecycleError, StewardError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { type FlagRecord, STEWARD_ACTOR, type Store } from '../store/types.ts';
+import { createBatcher } from '../queue/batcher.ts';
+import type { Consumer, QueueDriver } from '../queue/types.ts';
+import type { ReplyAction } from '../src/domain/action.ts';
+import type { Analysis } from '../src/domain/analysis.ts';
+import { type Decision, flagIdOf } from '../src/domain/decide.ts';
+import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
+import type { WorkspaceSettings } from '../src/domain/settings.ts';
+import type { Config } from '../src/config.ts';
+import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
+import { ErrorCode, LifecycleError, StewardError } from '../src/errors.ts';
+import type { Logger } from '../src/logger.ts';
+import { type FlagRecord, STEWARD_ACTOR, type Store } from '../src/store/types.ts';
 import {
   type AnalyzeInput,
   analyzeMessages,
@@ -21,7 +21,7 @@ import {
   replyRequestFor,
   type SignalOutcome,
 } from './analyze.ts';
-import { SettingsCache } from './settings-cache.ts';
+import { SettingsCache } from '../src/store/settings-cache.ts';
 import { TopicIndex, type TopicVectors } from './topics.ts';
 
 export interface WorkerDeps {
@@ -53,6 +53,8 @@ export interface WorkerStats {
   batches: number;
   largestBatch: number;
   lastError: { at: number; message: string } | null;
+  /** Messages the moderation model did not review, per language it cannot read (since start). */
+  skipped: Record<string, number>;
 }
 
 /** The inference side of Steward: inbound jobs in, outbound actions and flags out. */
@@ -73,7 +75,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   const log = deps.logger.child({ component: 'worker', workerId: id });
   const settings = new SettingsCache(store, options.settingsTtlMs);
   const topics = new TopicIndex(engine);
-  const stats: WorkerStats = { processed: 0, batches: 0, largestBatch: 0, lastError: null };
+  const stats: WorkerStats = { processed: 0, batches: 0, largestBatch: 0, lastError: null, skipped: {} };
   const startedAt = Date.now();
   let state: 'new' | 'started' | 'stopped' = 'new';
   let consumer: Consumer | null = null;
@@ -159,7 +161,9 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
     try {
       const outcome = await signalsBatcher.submit(message);
       if (outcome instanceof StewardError) throw outcome;
-      const { decision } = outcome;
+      const { decision, analysis } = outcome;
+      if (analysis.moderation.abstained)
+        stats.skipped[analysis.language] = (stats.skipped[analysis.language] ?? 0) + 1;
       const alert = decision.actions.find((a) => a.kind === 'alert');
       // Logged even without a moderation channel, so `/steward flags` and status still show it.
       if (decision.flag)
@@ -189,6 +193,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
           device: engine.info()[0]?.device ?? 'cpu',
           models: engine.info().map(({ role, source, version, dtype }) => ({ role, source, version, dtype })),
           processed: stats.processed,
+          skipped: stats.skipped,
           ...(stats.lastError ? { lastError: stats.lastError } : {}),
         },
         options.heartbeatMs * 3,

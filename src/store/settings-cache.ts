@@ -1,6 +1,6 @@
 import type { Platform } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
-import type { Store } from '../store/types.ts';
+import type { SettingsReader, Store } from './types.ts';
 
 interface Entry {
   at: number;
@@ -13,7 +13,7 @@ interface Entry {
  * Workspace settings read through a short cache: a burst of messages from one workspace costs one store read,
  * and an admin's change applies within `ttlMs`.
  */
-export class SettingsCache {
+export class SettingsCache implements SettingsReader {
   readonly #store: Pick<Store, 'getSettings'>;
   readonly #ttlMs: number;
   readonly #entries = new Map<string, Entry>();

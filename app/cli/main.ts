@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { type Config, loadConfig } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { runAnalyzeCommand } from './analyze-command.ts';
+import { INPUT_FORMATS, isInputFormat } from './analyze-input.ts';
 import { runBot, runDashboard, runLocal, runWorker } from './run-modes.ts';
 import { USAGE } from './usage.ts';
 
@@ -29,7 +30,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'config': {
         const { values } = parse(rest, { print: { type: 'boolean' } });
         if (!values.print) throw new UsageError('steward config takes --print');
-        const { redactConfig } = await import('../config.ts');
+        const { redactConfig } = await import('../../src/config.ts');
         io.stdout.write(`${JSON.stringify(redactConfig(loadConfig({ env: io.env })), null, 2)}\n`);
         return 0;
       }
@@ -75,15 +76,23 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'analyze': {
         const { values, positionals } = parseArgs({
           args: rest,
-          options: { json: { type: 'boolean' }, reply: { type: 'boolean' } },
+          options: {
+            json: { type: 'boolean' },
+            reply: { type: 'boolean' },
+            format: { type: 'string', default: 'auto' },
+          },
           allowPositionals: true,
           strict: true,
         });
         if (positionals.length > 1) throw new UsageError('steward analyze reads one FILE (or - for stdin)');
+        const format = values.format;
+        if (!isInputFormat(format))
+          throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(', ')} (got "${format}")`);
         const config = loadConfig({ env: io.env });
         return await runAnalyzeCommand(config, quietLogger(config, io), io, {
           json: values.json === true,
           reply: values.reply === true,
+          format,
           file: positionals[0] ?? '-',
         });
       }
@@ -136,10 +145,10 @@ function quietLogger(config: Config, io: Io): Logger {
   return createLogger({ level, pretty: io.stderr.isTTY === true });
 }
 
-// Run when executed (tsx src/cli/main.ts, bin/steward.js), not when imported by tests.
+// Run when executed (tsx app/cli/main.ts, bin/steward.js), not when imported by tests.
 const entry = process.argv[1] ?? '';
 if (
-  entry.endsWith('/src/cli/main.ts') ||
+  entry.endsWith('/app/cli/main.ts') ||
   entry.endsWith('/bin/steward.js') ||
   entry.endsWith('/bin/steward')
 ) {

@@ -1,7 +1,7 @@
-import { dot } from '../../models/runtime/math.ts';
-import type { TopicMatch } from '../domain/analysis.ts';
-import type { Topic } from '../domain/settings.ts';
-import type { InferenceEngine } from '../engine.ts';
+import { dot } from '../src/domain/vector.ts';
+import type { TopicMatch } from '../src/domain/analysis.ts';
+import type { Topic } from '../src/domain/settings.ts';
+import type { InferenceEngine } from '../src/engine.ts';
 
 /** A workspace's topics with their embeddings, in settings order. */
 export interface TopicVectors {

@@ -1,8 +1,8 @@
 import { buildStore } from '../app.ts';
-import type { Config } from '../config.ts';
-import { type Platform, PlatformSchema } from '../domain/message.ts';
-import { ConfigError } from '../errors.ts';
-import { type FlagRecord, STEWARD_ACTOR, type Store } from '../store/types.ts';
+import type { Config } from '../../src/config.ts';
+import { type Platform, PlatformSchema } from '../../src/domain/message.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { type FlagRecord, STEWARD_ACTOR, type Store } from '../../src/store/types.ts';
 
 export interface FlagsExportOptions {
   platform: string;

@@ -1,9 +1,9 @@
 import { StewardMetrics } from '../../queue/metrics.ts';
 import { App, buildQueue, buildStore, createBotApp, createLocalApp } from '../app.ts';
-import type { Config } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { runWorkerProcess } from '../worker/process.ts';
+import type { Config } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
+import { runWorkerProcess } from '../worker-process.ts';
 import { announce, buildDashboard, buildMetricsServer } from './dashboard.ts';
 import { onShutdownSignal } from './shutdown.ts';
 

@@ -1,8 +1,10 @@
-import type { Analysis } from '../domain/analysis.ts';
-import { analyse, type Decision, decide } from '../domain/decide.ts';
-import { type InboundMessage, inboundJobId, refOf } from '../domain/message.ts';
-import type { WorkspaceSettings } from '../domain/settings.ts';
-import type { InferenceEngine, ReplyRequest } from '../engine.ts';
+import type { Analysis } from '../src/domain/analysis.ts';
+import { analyse, type Decision, decide } from '../src/domain/decide.ts';
+import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
+import { deobfuscate } from '../src/domain/deobfuscate.ts';
+import { effectiveRules, RuleSet } from '../src/domain/rules.ts';
+import type { WorkspaceSettings } from '../src/domain/settings.ts';
+import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
 import { matchTopics, TopicIndex, type TopicVectors } from './topics.ts';
 
 export interface AnalyzeInput {
@@ -33,7 +35,9 @@ export async function analyzeSignals(
   inputs: AnalyzeInput[],
 ): Promise<SignalOutcome[]> {
   if (inputs.length === 0) return [];
-  const signals = await engine.signals(inputs.map((input) => input.message.text));
+  // The model and the rules read the text with obfuscation undone ("1d10t", "k y s", homoglyphs).
+  const texts = inputs.map((input) => deobfuscate(input.message.text));
+  const signals = await engine.signals(texts);
   if (signals.length !== inputs.length) {
     throw new Error(`signals returned ${signals.length} results for ${inputs.length} texts`);
   }
@@ -41,9 +45,21 @@ export async function analyzeSignals(
   return inputs.map(({ message, settings, topics }, i) => {
     const s = signals[i]!;
     const matches = matchTopics(s.embedding, topics, defaults.topicThreshold);
-    const analysis = analyse(s, settings, defaults, matches);
+    const analysis = analyse(s, settings, defaults, matches, rulesOf(settings).match(texts[i]!));
     return { analysis, decision: decide(message, analysis, settings) };
   });
+}
+
+const ruleSets = new WeakMap<WorkspaceSettings, RuleSet>();
+
+/** The compiled rules of a settings object, built once per settings copy (settings are replaced on change). */
+function rulesOf(settings: WorkspaceSettings): RuleSet {
+  let set = ruleSets.get(settings);
+  if (!set) {
+    set = new RuleSet(effectiveRules(settings));
+    ruleSets.set(settings, set);
+  }
+  return set;
 }
 
 /** The reply request for a message; its id seeds sampling in the bundled runtime, so a retry says the same. */

@@ -1,4 +1,4 @@
-import { BullMQDriver } from '../queue/bullmq.ts';
+import { BullMQDriver, type BullMQDriverOptions } from '../queue/bullmq.ts';
 import type { JobPolicy } from '../queue/jobs.ts';
 import { MemoryDriver } from '../queue/memory.ts';
 import type { QueueDriver } from '../queue/types.ts';
@@ -9,16 +9,17 @@ import type { ChatAdapter } from '../adapters/types.ts';
 import { createThreadEngine } from '../models/runtime/index.ts';
 import { meteredQueue, StewardMetrics } from '../queue/metrics.ts';
 import { announce, buildDashboard, buildMetricsServer } from './cli/dashboard.ts';
-import { collectStatus } from './commands/status.ts';
-import type { Config } from './config.ts';
-import type { Platform } from './domain/message.ts';
-import type { InferenceEngine } from './engine.ts';
-import { ConfigError } from './errors.ts';
-import type { Logger } from './logger.ts';
-import { FileStore } from './store/file.ts';
-import { RedisStore } from './store/redis.ts';
-import type { Store } from './store/types.ts';
-import { createWorker, type WorkerOptions } from './worker/pipeline.ts';
+import { collectStatus } from '../queue/status.ts';
+import type { Config } from '../src/config.ts';
+import type { Platform } from '../src/domain/message.ts';
+import type { InferenceEngine } from '../src/engine.ts';
+import { ConfigError } from '../src/errors.ts';
+import type { Logger } from '../src/logger.ts';
+import { FileStore } from '../src/store/file.ts';
+import { RedisStore } from '../src/store/redis.ts';
+import { SettingsCache } from '../src/store/settings-cache.ts';
+import type { Store } from '../src/store/types.ts';
+import { createWorker, type WorkerOptions } from '../worker/pipeline.ts';
 
 /** Something with the start/stop lifecycle every Steward part shares. */
 export interface Part {
@@ -68,19 +69,37 @@ export class App implements Part {
   }
 }
 
+/** Queue timing a process may override (tests shorten the stalled-job timers). */
+export type RedisQueueTiming = Pick<
+  BullMQDriverOptions,
+  'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'policy'
+>;
+
+/** The BullMQ driver over config.redis (a ConfigError without REDIS_URL). */
+export function buildRedisQueue(
+  config: Readonly<Config>,
+  logger: Logger,
+  timing: Partial<RedisQueueTiming> = {},
+): BullMQDriver {
+  if (config.redis.url === undefined) throw new ConfigError('REDIS_URL (redis.url) is not set');
+  return new BullMQDriver({ url: config.redis.url, prefix: config.redis.prefix, logger, ...timing });
+}
+
 export function buildQueue(config: Config, logger: Logger, policy: Partial<JobPolicy> = {}): QueueDriver {
-  return config.redis.url
-    ? new BullMQDriver({ url: config.redis.url, prefix: config.redis.prefix, logger, policy })
-    : new MemoryDriver({ logger, policy });
+  return config.redis.url ? buildRedisQueue(config, logger, { policy }) : new MemoryDriver({ logger, policy });
 }
 
 /** Someone is watching the terminal: a line whose analysis keeps failing gives up in about a second, not 15. */
 const LOCAL_POLICY = Object.freeze({ attempts: 3, backoffMs: 250 }) satisfies Partial<JobPolicy>;
 
-export function buildStore(config: Config): Store {
-  return config.redis.url
-    ? new RedisStore({ url: config.redis.url, prefix: config.redis.prefix })
-    : new FileStore({ dir: config.dataDir });
+export function buildStore(config: Readonly<Config>): Store {
+  return config.redis.url ? buildRedisStore(config) : new FileStore({ dir: config.dataDir });
+}
+
+/** The Redis store over config.redis (a ConfigError without REDIS_URL). */
+export function buildRedisStore(config: Readonly<Config>): RedisStore {
+  if (config.redis.url === undefined) throw new ConfigError('REDIS_URL (redis.url) is not set');
+  return new RedisStore({ url: config.redis.url, prefix: config.redis.prefix });
 }
 
 /** The models in a worker thread: onnxruntime's run() never blocks the event loop that holds connections. */
@@ -117,7 +136,8 @@ export function createLocalApp(
     labels: () => engine.defaults().labels,
   });
   // Settings are read fresh per batch: a "/topics add" typed just before a message must apply to it.
-  const options: Partial<WorkerOptions> = { settingsTtlMs: 0 };
+  // Heartbeats every second: `/status` reads them, and someone at the terminal expects what they just typed to count.
+  const options: Partial<WorkerOptions> = { settingsTtlMs: 0, heartbeatMs: 1_000 };
   app.add(
     'worker',
     createWorker({
@@ -233,11 +253,12 @@ export function platformsConfigured(config: Config): Platform[] {
 export async function platformAdapters(platforms: Platform[], deps: PlatformDeps): Promise<ChatAdapter[]> {
   const adapters: ChatAdapter[] = [];
   const { config, queue, store, logger, status, labels } = deps;
+  const settings = new SettingsCache(store);
   const common = { queue, store, logger, status, ...(labels ? { labels } : {}) };
   for (const platform of platforms) {
     if (platform === 'discord') {
       const { createDiscordAdapter } = await import('../adapters/discord/index.ts');
-      adapters.push(createDiscordAdapter({ config, ...common }));
+      adapters.push(createDiscordAdapter({ config, settings, ...common }));
     } else if (platform === 'slack') {
       const { createSlackAdapter } = await import('../adapters/slack/index.ts');
       adapters.push(createSlackAdapter({ config, ...common }));

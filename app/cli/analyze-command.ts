@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { buildEngine, buildStore } from '../app.ts';
-import type { Config } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import type { Config } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { InputFormat } from './analyze-input.ts';
 import { runAnalyze } from './analyze.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
@@ -16,6 +17,8 @@ interface Io {
 export interface AnalyzeFlags {
   json: boolean;
   reply: boolean;
+  /** How to read lines: JSONL objects, plain text, or auto (a line that is a JSON object is JSONL). */
+  format: InputFormat;
   /** A path, or "-" for stdin. */
   file: string;
 }
@@ -68,6 +71,7 @@ export async function runAnalyzeCommand(
       settings,
       json: flags.json,
       reply: flags.reply,
+      format: flags.format,
       replyBatchSize: config.worker.replyBatchSize,
       chunkSize: 256,
       signal: abort.signal,
@@ -75,7 +79,13 @@ export async function runAnalyzeCommand(
       ...(totalBytes !== undefined ? { totalBytes } : {}),
     });
     if (io.stderr.isTTY) {
-      io.stderr.write(`${summary.lines} lines, ${summary.flagged} flagged, ${summary.errors} unreadable\n`);
+      const skipped = Object.entries(summary.skipped)
+        .map(([language, n]) => `${language} ${n}`)
+        .join(', ');
+      io.stderr.write(
+        `${summary.lines} lines, ${summary.flagged} flagged, ${summary.errors} unreadable` +
+          `${skipped ? `, not reviewed (language not supported): ${skipped}` : ''}\n`,
+      );
     }
     return abort.signal.aborted && !pipeClosed ? 130 : 0;
   } catch (error) {

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { SENTIMENT_EMOJI } from '../domain/action.ts';
-import type { WorkspaceSettings } from '../domain/settings.ts';
-import type { InferenceEngine } from '../engine.ts';
-import { analyzeBatch, type TextOutcome } from '../worker/analyze.ts';
-import { TopicIndex } from '../worker/topics.ts';
-import { type ParsedLine, parseLine } from './analyze-input.ts';
+import { SENTIMENT_EMOJI } from '../../src/domain/action.ts';
+import type { Abstention } from '../../src/domain/analysis.ts';
+import type { WorkspaceSettings } from '../../src/domain/settings.ts';
+import type { InferenceEngine } from '../../src/engine.ts';
+import { analyzeBatch, type TextOutcome } from '../../worker/analyze.ts';
+import { TopicIndex } from '../../worker/topics.ts';
+import { type InputFormat, type ParsedLine, parseLine } from './analyze-input.ts';
 import { readLines } from './lines.ts';
 import { Progress } from './progress.ts';
 
@@ -17,6 +18,8 @@ export interface AnalyzeOptions {
   json: boolean;
   /** Generate a reply for every message that warrants one, as if it addressed the bot. */
   reply: boolean;
+  /** How lines are read (default auto). */
+  format?: InputFormat;
   replyBatchSize: number;
   /** Lines per engine call; two chunks at most are in memory at once. */
   chunkSize?: number;
@@ -32,6 +35,8 @@ export interface AnalyzeSummary {
   lines: number;
   errors: number;
   flagged: number;
+  /** Messages the moderation model did not review, per language it cannot read. */
+  skipped: Record<string, number>;
 }
 
 const MAX_LINE_BYTES = 4 * 40_000 + 65_536;
@@ -40,7 +45,7 @@ const MAX_LINE_BYTES = 4 * 40_000 + 65_536;
 export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
   const chunkSize = options.chunkSize ?? 256;
   const topicIndex = new TopicIndex(options.engine);
-  const summary: AnalyzeSummary = { lines: 0, errors: 0, flagged: 0 };
+  const summary: AnalyzeSummary = { lines: 0, errors: 0, flagged: 0, skipped: {} };
   const progress = options.progress ? new Progress(options.progress, options.totalBytes) : null;
   let inflight: Promise<string[]> | null = null;
   let bytes = 0;
@@ -55,7 +60,7 @@ export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummar
   let chunk: ParsedLine[] = [];
   for await (const raw of readLines(options.input, MAX_LINE_BYTES)) {
     bytes += raw.bytes.length + 1;
-    chunk.push(parseLine(raw));
+    chunk.push(parseLine(raw, options.format));
     if (chunk.length >= chunkSize) {
       if (options.signal?.aborted) break;
       // The engine (in its thread) works on this chunk while the loop reads and parses the next one.
@@ -105,7 +110,10 @@ async function analyzeChunk(
         ? JSON.stringify({ line: line.n, error: outcome.error })
         : `#${line.n} ✗ ${outcome.error}`;
     }
-    if (outcome.analysis.moderation.flagged.length > 0) summary.flagged += 1;
+    const { analysis } = outcome;
+    if (analysis.moderation.flagged.length > 0) summary.flagged += 1;
+    if (analysis.moderation.abstained)
+      summary.skipped[analysis.language] = (summary.skipped[analysis.language] ?? 0) + 1;
     const result = toJson(line.n, outcome, options.reply);
     return options.json ? JSON.stringify(result) : toSummary(result);
   });
@@ -124,8 +132,21 @@ function analyse(texts: string[], options: AnalyzeOptions, topicIndex: TopicInde
 export interface AnalyzeResult {
   line: number;
   text: string;
-  sentiment: { label: string; scores: Record<string, number> };
-  moderation: { flagged: boolean; labels: Record<string, number>; reasons: string[] };
+  /** ISO 639-1 code, or "und". */
+  language: string;
+  /** Null when the sentiment model cannot read the language (then `sentimentAbstained` says so). */
+  sentiment: { label: string; scores: Record<string, number> } | null;
+  sentimentAbstained?: Abstention;
+  moderation: {
+    flagged: boolean;
+    /** Model scores per label; empty when it abstained. */
+    labels: Record<string, number>;
+    /** The labels at or over the threshold in effect. */
+    flaggedLabels: string[];
+    reasons: string[];
+    /** Set when the moderation model did not judge the message ("language": it cannot read it). */
+    abstained?: Abstention;
+  };
   topics: Array<{ name: string; score: number }>;
   reply?: string;
 }
@@ -135,13 +156,21 @@ const roundAll = (scores: Record<string, number>) =>
   Object.fromEntries(Object.entries(scores).map(([k, v]) => [k, round(v)]));
 
 export function toJson(n: number, outcome: TextOutcome, withReply: boolean): AnalyzeResult {
-  const { sentiment, moderation, topics } = outcome.analysis;
+  const { language, sentiment, sentimentAbstained, moderation, topics } = outcome.analysis;
   const reasons = [...new Set(moderation.flagged.flatMap((label) => moderation.reasons[label] ?? []))];
   const result: AnalyzeResult = {
     line: n,
     text: outcome.text,
-    sentiment: { label: sentiment.label, scores: roundAll(sentiment.scores) },
-    moderation: { flagged: moderation.flagged.length > 0, labels: roundAll(moderation.scores), reasons },
+    language,
+    sentiment: sentiment ? { label: sentiment.label, scores: roundAll(sentiment.scores) } : null,
+    ...(sentimentAbstained ? { sentimentAbstained } : {}),
+    moderation: {
+      flagged: moderation.flagged.length > 0,
+      labels: roundAll(moderation.scores),
+      flaggedLabels: moderation.flagged,
+      reasons,
+      ...(moderation.abstained ? { abstained: moderation.abstained } : {}),
+    },
     topics: topics.map((t) => ({ name: t.topic, score: round(t.score) })),
   };
   if (withReply && outcome.reply !== null) result.reply = outcome.reply;
@@ -149,14 +178,17 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
 }
 
 function toSummary(r: AnalyzeResult): string {
-  const label = r.sentiment.label as keyof typeof SENTIMENT_EMOJI;
-  const parts = [
-    `#${r.line} ${SENTIMENT_EMOJI[label] ?? ''} ${label} ${(r.sentiment.scores[label] ?? 0).toFixed(2)}`,
-  ];
+  const parts: string[] = [];
+  if (r.sentiment) {
+    const label = r.sentiment.label as keyof typeof SENTIMENT_EMOJI;
+    parts.push(`#${r.line} ${SENTIMENT_EMOJI[label] ?? ''} ${label} ${(r.sentiment.scores[label] ?? 0).toFixed(2)}`);
+  } else parts.push(`#${r.line} [${r.language}] no sentiment (language not supported)`);
+  if (r.moderation.abstained) parts.push(`not reviewed (${r.language})`);
   if (r.moderation.flagged) {
-    const top = Object.entries(r.moderation.labels).sort((a, b) => b[1] - a[1])[0];
+    const top = r.moderation.flaggedLabels[0] ?? '';
+    const score = r.moderation.labels[top];
     const why = r.moderation.reasons.length > 0 ? ` (${r.moderation.reasons.slice(0, 5).join(', ')})` : '';
-    parts.push(`⚠ ${top?.[0]} ${top?.[1].toFixed(2)}${why}`);
+    parts.push(`⚠ ${top} ${score === undefined ? 'rule' : score.toFixed(2)}${why}`);
   }
   if (r.topics.length > 0) parts.push(`topics: ${r.topics.map((t) => t.name).join(', ')}`);
   const text = r.text.replace(/\s+/g, ' ');

@@ -1,8 +1,8 @@
-import type { QueueDriver } from '../../queue/types.ts';
-import { INBOUND_QUEUE, outboundQueueName } from '../../queue/types.ts';
-import type { Platform } from '../domain/message.ts';
-import type { Store } from '../store/types.ts';
-import type { StatusInfo } from './types.ts';
+import type { QueueDriver } from './types.ts';
+import { INBOUND_QUEUE, outboundQueueName } from './types.ts';
+import type { Platform } from '../src/domain/message.ts';
+import type { Store } from '../src/store/types.ts';
+import type { StatusInfo } from '../src/commands/types.ts';
 
 /** Builds `status` from the queue driver and the workers' heartbeats (what an adapter process can see). */
 export async function collectStatus(
@@ -48,5 +48,12 @@ export async function collectStatus(
       device: first?.device ?? 'cpu',
     })),
     lastErrors: lastErrors.slice(0, 5),
+    skipped: sumCounts(workers.map((w) => w.skipped ?? {})),
   };
+}
+
+function sumCounts(counts: Array<Record<string, number>>): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const one of counts) for (const [key, n] of Object.entries(one)) total[key] = (total[key] ?? 0) + n;
+  return total;
 }

@@ -4,10 +4,10 @@ import { DashboardServer } from '../../dashboard/server.ts';
 import type { Grant } from '../../dashboard/sessions.ts';
 import type { StewardMetrics } from '../../queue/metrics.ts';
 import type { QueueDriver } from '../../queue/types.ts';
-import type { Config } from '../config.ts';
-import { PlatformSchema } from '../domain/message.ts';
-import type { Logger } from '../logger.ts';
-import type { Store } from '../store/types.ts';
+import type { Config } from '../../src/config.ts';
+import { PlatformSchema } from '../../src/domain/message.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { Store } from '../../src/store/types.ts';
 
 /** The operator of a self-hosted dashboard, signed in with the printed one-time link. */
 export const OPERATOR = Object.freeze({ id: 'operator', name: 'operator' });

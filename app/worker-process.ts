@@ -1,17 +1,16 @@
 import { hostname } from 'node:os';
-import { type BullMQDriverOptions, BullMQDriver } from '../../queue/bullmq.ts';
-import { meteredQueue, type StewardMetrics } from '../../queue/metrics.ts';
-import { buildEngine, buildStore } from '../app.ts';
-import type { Config } from '../config.ts';
-import type { InferenceEngine } from '../engine.ts';
-import { ConfigError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import type { Store } from '../store/types.ts';
-import { createWorker, type StewardWorker, type WorkerOptions } from './pipeline.ts';
+import { meteredQueue, type StewardMetrics } from '../queue/metrics.ts';
+import { buildEngine, buildRedisQueue, buildStore, type RedisQueueTiming } from './app.ts';
+import type { Config } from '../src/config.ts';
+import type { InferenceEngine } from '../src/engine.ts';
+import { ConfigError } from '../src/errors.ts';
+import type { Logger } from '../src/logger.ts';
+import type { Store } from '../src/store/types.ts';
+import { createWorker, type StewardWorker, type WorkerOptions } from '../worker/pipeline.ts';
 
 export interface WorkerProcessOptions {
   /** Queue timing and retry policy (tests shorten the stalled-job timers). */
-  queue?: Pick<BullMQDriverOptions, 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'policy'>;
+  queue?: Partial<RedisQueueTiming>;
   worker?: Partial<WorkerOptions>;
   /** Replaces the models (tests); by default the configured models run in an inference thread. */
   engine?: InferenceEngine;
@@ -28,6 +27,8 @@ export interface WorkerProcessOptions {
 /** A running `steward worker`: stop() is idempotent and complete; the entry point calls it on SIGTERM/SIGINT. */
 export interface WorkerProcess {
   readonly worker: StewardWorker;
+  /** The models the worker runs (the configured ones in an inference thread unless options.engine was given). */
+  readonly engine: InferenceEngine;
   stop(): Promise<void>;
 }
 
@@ -52,16 +53,13 @@ export async function runWorkerProcess(
   const engine = options.engine ?? buildEngine(config, logger);
   const store = options.store ?? buildStore(config);
   const { lockDurationMs, stalledIntervalMs, maxStalledCount } = config.worker;
-  const bullmq = new BullMQDriver({
-    url,
-    prefix: config.redis.prefix,
-    logger,
+  const redisQueue = buildRedisQueue(config, logger, {
     lockDurationMs,
     stalledIntervalMs,
     maxStalledCount,
     ...options.queue,
   });
-  const queue = options.metrics ? meteredQueue(bullmq, options.metrics) : bullmq;
+  const queue = options.metrics ? meteredQueue(redisQueue, options.metrics) : redisQueue;
 
   // Closed in reverse order of starting; each step is attempted and reported even when an earlier one failed.
   const started: Array<{ name: string; stop: () => Promise<void> }> = [];
@@ -107,6 +105,7 @@ export async function runWorkerProcess(
   let stopping: Promise<void> | null = null;
   return {
     worker,
+    engine,
     stop() {
       // Worker first (stop intake, finish in-flight jobs), then models, queue connections and store.
       stopping ??= closeStarted().then(() => log.info('steward worker stopped'));

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../src/logger.ts';
 
 /**
  * The one place signals are handled: the first SIGINT/SIGTERM calls `stop` (idempotent), a second one

@@ -1,0 +1,56 @@
+import { MAX_TEXT_LENGTH } from '../../src/domain/message.ts';
+import type { RawLine } from './lines.ts';
+
+export type ParsedLine = { n: number; text: string } | { n: number; error: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+// Control characters other than tab: text typed by people never holds them; binary data does.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+export const INPUT_FORMATS = ['auto', 'text', 'jsonl'] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
+export const isInputFormat = (value: unknown): value is InputFormat =>
+  INPUT_FORMATS.includes(value as InputFormat);
+
+/**
+ * One audit input line → the text to analyse, or the reason it cannot be. `text`: every line is a message.
+ * `jsonl`: every line is a JSON object with a "text" field (a chat export). `auto` (the default): a line that
+ * parses as a JSON object is JSONL, any other line — "{New Post} …" included — is plain text.
+ */
+export function parseLine(line: RawLine, format: InputFormat = 'auto'): ParsedLine {
+  const { n } = line;
+  if (line.tooLong) return { n, error: `line is longer than the limit of ${MAX_TEXT_LENGTH} characters` };
+  let decoded: string;
+  try {
+    decoded = utf8.decode(line.bytes);
+  } catch {
+    return { n, error: 'line is not valid UTF-8 (binary data?)' };
+  }
+  if (decoded.charCodeAt(0) === 0xfeff) decoded = decoded.slice(1); // a BOM on the first line
+  let text = decoded;
+  if (format !== 'text') {
+    const parsed = jsonObject(decoded);
+    if ('value' in parsed) {
+      const field = (parsed.value as { text?: unknown }).text;
+      if (typeof field !== 'string') return { n, error: 'JSON line has no "text" string field' };
+      text = field;
+    } else if (format === 'jsonl') return { n, error: parsed.error };
+  }
+  if (CONTROL.test(text)) return { n, error: 'line holds control characters (binary data?)' };
+  if (text.trim() === '') return { n, error: 'empty message' };
+  if (text.length > MAX_TEXT_LENGTH)
+    return { n, error: `message is longer than ${MAX_TEXT_LENGTH} characters` };
+  return { n, text };
+}
+
+/** The line as a JSON object, or why it is not one (only lines starting with "{" are tried). */
+function jsonObject(line: string): { value: object } | { error: string } {
+  if (!line.trimStart().startsWith('{')) return { error: 'not a JSON object (the line does not start with "{")' };
+  try {
+    const value: unknown = JSON.parse(line);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return { value };
+    return { error: 'not a JSON object' };
+  } catch (error) {
+    return { error: `invalid JSON: ${(error as Error).message}` };
+  }
+}

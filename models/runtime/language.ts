@@ -1,0 +1,50 @@
+import { eld } from 'eld/medium';
+
+/**
+ * Language identification for short chat lines: the writing system first (it decides Chinese, Japanese and
+ * Korean outright), then ELD (the `eld` package, n-gram based, 60 languages) for the rest. Measured on short
+ * lines against franc, tinyld and cld3 (`npm run eval` prints the language rows): ELD was the most accurate on
+ * English chat, tweets and Chinese, and among the fastest.
+ *
+ * Latin-script lines that ELD cannot place with confidence ("lol", "kys", "u suck") are read as English: chat
+ * slang is where ELD guesses wildly (Danish, Croatian…), and abstaining there would let the shortest insults
+ * and threats through. A Latin line is another language only when ELD is reliable and the line is long enough,
+ * or when it carries letters English does not use (ç, ã, ı, ơ…).
+ */
+export function detectLanguage(text: string): string {
+  let letters = 0;
+  let han = 0;
+  let kana = 0;
+  let hangul = 0;
+  let latin = 0;
+  let accented = 0;
+  for (const ch of text) {
+    if (!LETTER.test(ch)) continue;
+    letters += 1;
+    if (HAN.test(ch)) han += 1;
+    else if (KANA.test(ch)) kana += 1;
+    else if (HANGUL.test(ch)) hangul += 1;
+    else if (LATIN.test(ch)) {
+      latin += 1;
+      if (ch > '\u007f') accented += 1;
+    }
+  }
+  if (letters === 0) return 'und';
+  if (kana > 0 && kana + han >= letters / 2) return 'ja';
+  if (hangul >= letters / 2) return 'ko';
+  if (han >= letters / 2) return 'zh';
+  const result = eld.detect(text);
+  const guess = result.language || 'und';
+  if (latin < letters / 2) return guess;
+  if (guess === 'en' || guess === 'und') return 'en';
+  const confident = result.isReliable() && latin >= MIN_RELIABLE_LETTERS;
+  return confident || accented > 0 ? guess : 'en';
+}
+
+const LETTER = /\p{L}/u;
+const HAN = /\p{Script=Han}/u;
+const KANA = /[\p{Script=Hiragana}\p{Script=Katakana}]/u;
+const HANGUL = /\p{Script=Hangul}/u;
+const LATIN = /\p{Script=Latin}/u;
+/** Below this many letters ELD's "reliable" is still often wrong on chat lines. */
+const MIN_RELIABLE_LETTERS = 12;

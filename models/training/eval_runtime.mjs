@@ -1,0 +1,118 @@
+// `npm run eval` rows measured through Steward's own runtime (what a message meets in production), not the bare
+// model: language identification, and threats / self-harm incitement / obfuscated insults with the rule layer
+// and deobfuscation in front of the model.
+//
+//   node models/training/eval_runtime.mjs [--data DIR]
+//
+// Sets: language — self_dialogue validation lines and tweeteval_sentiment val (en), cold_zh dev, tnews_zh and
+// chnsenticorp_zh samples (zh), fixtures/language_mixed.json (short lines in 14 languages, written for this).
+// Safety — fixtures/safety_eval.jsonl: threats, self-harm incitement, obfuscated insults and benign look-alikes,
+// written for evaluation only (never used for training). Its author also wrote the built-in rules, so it is a
+// check of coverage, not an independent benchmark.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+register();
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const args = process.argv.slice(2);
+const data = args.includes('--data') ? args[args.indexOf('--data') + 1] : path.resolve(REPO, '..', 'shared', 'datasets');
+const { detectLanguage } = await import('../runtime/language.ts');
+
+const pct = (x) => `${(100 * x).toFixed(1)}`;
+const row = (set, metric, value) => console.log(`${set.padEnd(44)} ${metric.padEnd(36)} ${value}`);
+
+function csvRows(file) {
+  // Minimal CSV reader for the quoted exports used here (fields may hold commas and doubled quotes).
+  const text = fs.readFileSync(file, 'utf8').replace(/^\ufeff/, '');
+  const rows = [];
+  let field = '';
+  let rowf = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') rowf.push(field), (field = '');
+    else if (c === '\n') rowf.push(field), rows.push(rowf), (rowf = []), (field = '');
+    else if (c !== '\r') field += c;
+  }
+  if (field || rowf.length) rowf.push(field), rows.push(rowf);
+  const [head, ...body] = rows;
+  return body.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? ''])));
+}
+
+function languageSets() {
+  const en = [];
+  const sd = path.join(data, 'self_dialogue', 'validation', 'corpus');
+  for (const topic of fs.readdirSync(sd).sort())
+    for (const f of fs.readdirSync(path.join(sd, topic)).filter((x) => x.endsWith('.csv')))
+      for (const r of csvRows(path.join(sd, topic, f)))
+        for (const [k, v] of Object.entries(r)) if (k.startsWith('Answer.sentence') && v.trim()) en.push(v.trim());
+  const lines = (f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim());
+  return {
+    'self_dialogue val lines (en)': ['en', en.slice(0, 3000)],
+    'tweeteval_sentiment val (en)': ['en', lines(path.join(data, 'tweeteval_sentiment', 'val_text.txt'))],
+    'cold_zh dev (zh)': ['zh', csvRows(path.join(data, 'cold_zh', 'dev.csv')).map((r) => r.TEXT)],
+    'tnews_zh titles, first 2000 (zh)': ['zh', lines(path.join(data, 'tnews_zh', 'train.tsv')).slice(0, 2000).map((l) => l.split('\t')[0])],
+    'chnsenticorp_zh, first 1000 (zh)': ['zh', lines(path.join(data, 'chnsenticorp_zh', 'train.tsv')).slice(1, 1001).map((l) => l.split('\t')[0])],
+  };
+}
+
+console.log('\n== language identification (models/runtime/language.ts) ==');
+for (const [name, [want, texts]] of Object.entries(languageSets())) {
+  const right = texts.filter((t) => detectLanguage(t) === want).length;
+  row(name, `accuracy (n=${texts.length})`, pct(right / texts.length));
+}
+const mixed = JSON.parse(fs.readFileSync(path.join(HERE, 'fixtures', 'language_mixed.json'), 'utf8'));
+let right = 0;
+let n = 0;
+let enOrZhWrong = 0;
+for (const [lang, texts] of Object.entries(mixed))
+  for (const t of texts) {
+    n++;
+    const got = detectLanguage(t);
+    if (got === lang) right++;
+    else if (lang === 'en' || lang === 'zh' || got === 'en' || got === 'zh') enOrZhWrong++;
+  }
+row('fixtures/language_mixed.json (14 languages)', `accuracy (n=${n})`, pct(right / n));
+row('', 'lines read as the wrong one of en/zh', String(enOrZhWrong));
+
+console.log('\n== threats, self-harm, obfuscation (rules + deobfuscation + model, through steward analyze) ==');
+const items = fs.readFileSync(path.join(HERE, 'fixtures', 'safety_eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+// bin/steward.js runs dist/: bring it up to date with the sources first (incremental, quick when nothing changed).
+const built = spawnSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+  cwd: REPO,
+  stdio: 'inherit',
+});
+if (built.status !== 0) throw new Error('npm run build failed');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-eval-'));
+const ran = spawnSync(process.execPath, ['bin/steward.js', 'analyze', '--json', '--format', 'text', '-'], {
+  cwd: REPO,
+  input: `${items.map((i) => i.text).join('\n')}\n`,
+  env: { ...process.env, STEWARD_DATA_DIR: dir, LOG_LEVEL: 'warn' },
+  maxBuffer: 64 * 1024 * 1024,
+});
+fs.rmSync(dir, { recursive: true, force: true });
+if (ran.status !== 0) throw new Error(`steward analyze failed: ${ran.stderr}`);
+const results = ran.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+const byKind = {};
+items.forEach((item, i) => {
+  const r = results[i];
+  const labels = r.moderation?.flaggedLabels ?? [];
+  const want = { threat: ['threat'], self_harm: ['self_harm'], obfuscated: null, benign: null }[item.kind];
+  const hit = want ? want.some((l) => labels.includes(l)) : labels.length > 0;
+  (byKind[item.kind] ??= []).push(hit);
+});
+for (const [kind, hits] of Object.entries(byKind)) {
+  const share = hits.filter(Boolean).length / hits.length;
+  const metric = kind === 'benign' ? 'flagged (any label)' : kind === 'obfuscated' ? 'recall (any label)' : `recall (${kind} label)`;
+  row(`fixtures/safety_eval.jsonl ${kind}`, `${metric} (n=${hits.length})`, pct(share));
+}

@@ -1,0 +1,39 @@
+import type { Platform } from './message.ts';
+
+export type FlagStatus = 'open' | 'dismissed' | 'actioned';
+
+/** Actor id of flag-history entries that Steward itself wrote (alert posted, auto-hide …), not a person. */
+export const STEWARD_ACTOR = 'steward';
+
+/** One moderation flag: what was flagged, and who did what about it. */
+export interface FlagRecord {
+  id: string;
+  platform: Platform;
+  workspaceId: string;
+  channelId: string;
+  messageId: string;
+  authorId: string;
+  authorName: string;
+  excerpt: string;
+  flagged: string[];
+  scores: Record<string, number>;
+  reasons: Record<string, string[]>;
+  createdAt: number;
+  status: FlagStatus;
+  /** Moderator actions in order: dismiss, delete, timeout, auto-hide… */
+  history: Array<{ at: number; actorId: string; actorName?: string; action: string; note?: string }>;
+  /** Platform id of the alert message, so buttons can update it. */
+  alertMessageId?: string;
+}
+
+/** What a moderator action (or Steward itself) does to a flag: the new status and one history entry. */
+export interface FlagChange {
+  status: FlagStatus;
+  actorId: string;
+  actorName?: string;
+  action: string;
+  note?: string;
+  alertMessageId?: string;
+  /** Apply only while the flag has this status; otherwise the update throws FlagConflictError (first action wins). */
+  expectStatus?: FlagStatus;
+}

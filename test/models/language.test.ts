@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { detectLanguage } from '../../models/runtime/language.ts';
+
+// Short chat lines, the hard case for n-gram identifiers. The figures on whole validation sets are in
+// `npm run eval` (language rows); these pin the policy, not the library.
+describe('detectLanguage', () => {
+  it('GIVEN Chinese, Japanese or Korean text THEN the script decides, whatever the length', () => {
+    expect(detectLanguage('我想去一个风景优美、美食丰富的地方度假')).toBe('zh');
+    expect(detectLanguage('好的')).toBe('zh');
+    expect(detectLanguage('ラーメン食べたい')).toBe('ja');
+    expect(detectLanguage('今日は雨ですね')).toBe('ja');
+    expect(detectLanguage('안녕하세요')).toBe('ko');
+  });
+
+  it('GIVEN short English chat slang that identifiers misread THEN it is English (moderation must not abstain)', () => {
+    for (const line of ['lol', 'kys', 'u suck', 'idk man', 's t u p i d', 'sh1t', 'gg', 'wtf', 'hello']) {
+      expect(detectLanguage(line), line).toBe('en');
+    }
+  });
+
+  it('GIVEN other scripts or clearly foreign Latin text THEN not English', () => {
+    expect(detectLanguage('Привет, как дела? Сегодня хорошая погода')).toBe('ru');
+    expect(detectLanguage('Hola, ¿cómo estás? Hoy hace muy buen tiempo')).toBe('es');
+    expect(detectLanguage('مرحبا كيف حالك')).not.toBe('en');
+    expect(detectLanguage('สวัสดีครับ')).not.toBe('en');
+    expect(detectLanguage('नमस्ते, आप कैसे हैं?')).not.toBe('en');
+  });
+
+  it('GIVEN no letters at all THEN und', () => {
+    expect(detectLanguage('😀😀 12345 !!!')).toBe('und');
+  });
+});
