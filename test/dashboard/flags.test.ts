@@ -131,6 +131,25 @@ describe('moderator actions from the dashboard', () => {
     if (winner === 'Alice') expect((await h.queue.counts('outbound-discord')).waiting).toBe(0);
   });
 
+  it('a timeout may follow a delete but not a dismissal (the shared moderation-action rules)', async () => {
+    const deleted = flag();
+    const dismissed = flag();
+    await h.store.recordFlag(deleted);
+    await h.store.recordFlag(dismissed);
+    const c = await signIn(h, [grantA]);
+    const act = (f: { id: string }, action: string) =>
+      c.post(`/api/flags/${encodeURIComponent(f.id)}/actions`, { action });
+    expect((await act(deleted, 'delete')).status).toBe(200);
+    expect((await act(deleted, 'timeout')).status).toBe(200);
+    expect((await h.store.getFlag(deleted.id))?.history.map((e) => e.action).slice(-2)).toEqual([
+      'delete',
+      'timeout',
+    ]);
+    expect((await act(dismissed, 'dismiss')).status).toBe(200);
+    expect((await act(dismissed, 'timeout')).status).toBe(409);
+    expect((await act(dismissed, 'warn')).status).toBe(400); // Slack's action, not Discord's
+  });
+
   it('refuses unknown actions', async () => {
     const f = flag();
     await h.store.recordFlag(f);
