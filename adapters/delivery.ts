@@ -11,7 +11,16 @@ export interface DeliverOnceOptions {
   /** Turns a platform error into the error the queue acts on (retry, delay, or fail for good). */
   toError: (error: unknown) => Error;
   onReleaseError: (error: unknown) => void;
+  /**
+   * For platforms without a server-side idempotency key (Slack): finds what an earlier attempt of this key already
+   * posted (by a marker the post carries), or null. Asked only when an earlier attempt began and never confirmed
+   * — its confirm failed (Redis away for a moment) or it crashed mid-post — so the common path costs no lookup.
+   */
+  findEarlier?: () => Promise<string | null>;
 }
+
+/** Marks that an attempt of a key began; kept only while unconfirmed (deleted once the confirm succeeds). */
+const attemptKey = (key: string) => `${key}~attempt`;
 
 /**
  * Runs `post` once per idempotency key across retries and processes: claim → post → confirm, releasing the
@@ -31,11 +40,25 @@ export async function deliverOnce(
   }
   let result: string;
   try {
-    result = await post();
+    const earlier = options.findEarlier ? await earlierAttempt(store, key, options) : null;
+    result = earlier ?? (await post());
   } catch (error) {
     await store.releaseDelivery(key).catch(options.onReleaseError);
     throw options.toError(error);
   }
   await store.confirmDelivery(key, options.retainMs, result);
+  if (options.findEarlier) await store.releaseDelivery(attemptKey(key)).catch(options.onReleaseError);
   return result;
+}
+
+/** What an unconfirmed earlier attempt posted, or null when this is the first attempt (or it posted nothing). */
+async function earlierAttempt(
+  store: Store,
+  key: string,
+  options: DeliverOnceOptions,
+): Promise<string | null> {
+  // The marker outlives the claim's lease: a lapsed claim must not look like a first attempt.
+  if (await store.claimDelivery(attemptKey(key), options.retainMs)) return null;
+  // A failed lookup throws: retrying later is better than posting what may already be there.
+  return options.findEarlier!();
 }

@@ -5,6 +5,7 @@ import type { QueueDriver } from '../queue/types.ts';
 import { LocalChatAdapter } from '../adapters/local/adapter.ts';
 import { slackConfigProblems, slackRequested } from '../adapters/slack/options.ts';
 import { trackingQueue } from '../adapters/local/tracking-queue.ts';
+import { DefaultRateLimit, InboundRateLimiter } from '../adapters/rate-limit.ts';
 import type { ChatAdapter } from '../adapters/types.ts';
 import { createThreadEngine } from '../models/runtime/index.ts';
 import { meteredQueue, StewardMetrics } from '../queue/metrics.ts';
@@ -189,12 +190,16 @@ export async function createBotApp(
       stop: async () => {},
     });
     app.add('worker', createWorker({ queue, store, engine, logger, config }));
+  } else {
+    app.add('model labels', workerLabels(store, labels, logger));
   }
+  const rateLimiter = app.add('rate limiter', buildRateLimiter(config, logger));
   const adapters: ChatAdapter[] = await platformAdapters(platforms, {
     config,
     logger,
     queue,
     store,
+    rateLimiter,
     status: statusOf(queue, store, platforms),
     labels,
   });
@@ -215,6 +220,35 @@ export async function createBotApp(
   return app;
 }
 
+/** How often `steward bot` re-reads the moderation labels the live workers report. */
+const LABELS_REFRESH_MS = 30_000;
+
+/**
+ * Distributed, the models live in the workers: their heartbeats name the moderation labels, and the bot keeps
+ * `labels` (read by the slash commands) filled from them, so a threshold for a label no model has is refused.
+ */
+export function workerLabels(store: Store, labels: string[], logger: Logger): { start(): Promise<void>; stop(): Promise<void> } {
+  let timer: NodeJS.Timeout | null = null;
+  const refresh = async () => {
+    try {
+      const reported = new Set((await store.listWorkers()).flatMap((w) => w.labels ?? []));
+      if (reported.size > 0) labels.splice(0, labels.length, ...[...reported].sort());
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'could not read the workers’ model labels');
+    }
+  };
+  return {
+    start: async () => {
+      await refresh();
+      timer = setInterval(() => void refresh(), LABELS_REFRESH_MS);
+      timer.unref();
+    },
+    stop: async () => {
+      if (timer) clearInterval(timer);
+    },
+  };
+}
+
 /** What a platform adapter factory gets from the composition root. */
 export interface PlatformDeps {
   config: Config;
@@ -224,6 +258,18 @@ export interface PlatformDeps {
   status: () => ReturnType<typeof collectStatus>;
   /** Moderation labels of the loaded models (embedded worker only), so slash commands can check thresholds. */
   labels?: readonly string[];
+  /** One per-user inbound limit for every adapter of the process (and, through Redis, of every bot process). */
+  rateLimiter?: InboundRateLimiter;
+}
+
+/** The inbound rate limiter: counters in Redis (under the queue's and store's prefix) with REDIS_URL, else in memory. */
+export function buildRateLimiter(config: Readonly<Config>, logger: Logger): InboundRateLimiter {
+  const { url, prefix } = config.redis;
+  return new InboundRateLimiter({
+    ...DefaultRateLimit,
+    ...(url ? { redis: { url, prefix } } : {}),
+    logger,
+  });
 }
 
 /** The platforms whose variables are set; a half-configured platform or none at all is a ConfigError. */
@@ -252,9 +298,16 @@ export function platformsConfigured(config: Config): Platform[] {
 /** Builds the adapters; each platform's client library is loaded only when that platform is configured. */
 export async function platformAdapters(platforms: Platform[], deps: PlatformDeps): Promise<ChatAdapter[]> {
   const adapters: ChatAdapter[] = [];
-  const { config, queue, store, logger, status, labels } = deps;
+  const { config, queue, store, logger, status, labels, rateLimiter } = deps;
   const settings = new SettingsCache(store);
-  const common = { queue, store, logger, status, ...(labels ? { labels } : {}) };
+  const common = {
+    queue,
+    store,
+    logger,
+    status,
+    ...(labels ? { labels } : {}),
+    ...(rateLimiter ? { rateLimiter } : {}),
+  };
   for (const platform of platforms) {
     if (platform === 'discord') {
       const { createDiscordAdapter } = await import('../adapters/discord/index.ts');

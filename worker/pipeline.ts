@@ -194,6 +194,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
           models: engine.info().map(({ role, source, version, dtype }) => ({ role, source, version, dtype })),
           processed: stats.processed,
           skipped: stats.skipped,
+          labels: [...engine.defaults().labels],
           ...(stats.lastError ? { lastError: stats.lastError } : {}),
         },
         options.heartbeatMs * 3,

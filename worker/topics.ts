@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { dot } from '../src/domain/vector.ts';
 import type { TopicMatch } from '../src/domain/analysis.ts';
 import type { Topic } from '../src/domain/settings.ts';
@@ -18,33 +19,31 @@ export function topicText(topic: Topic): string {
 
 /**
  * Topic embeddings, cached by the topics' content (so a settings change re-embeds only when the topics changed,
- * and workspaces with the same topics share one entry). Bounded, oldest entry evicted first.
+ * and workspaces with the same topics share one entry). Bounded (lru-cache), least recently used evicted first;
+ * content-keyed entries never go stale, so there is no TTL.
  */
 export class TopicIndex {
-  readonly #engine: Pick<InferenceEngine, 'embed'>;
-  readonly #cache = new Map<string, Promise<TopicVectors>>();
-  readonly #maxEntries: number;
+  readonly #cache: LRUCache<string, TopicVectors, Topic[]>;
 
   constructor(engine: Pick<InferenceEngine, 'embed'>, maxEntries = 1_000) {
-    this.#engine = engine;
-    this.#maxEntries = maxEntries;
+    this.#cache = new LRUCache<string, TopicVectors, Topic[]>({
+      max: maxEntries,
+      // Concurrent batches asking for the same topics share one embedding call; a failed one is not cached, so
+      // the next batch tries again.
+      fetchMethod: async (_key, _stale, { context: topics }) => ({
+        names: topics.map((t) => t.name),
+        vectors: await engine.embed(topics.map(topicText)),
+      }),
+    });
   }
 
-  vectorsFor(topics: Topic[]): Promise<TopicVectors> {
-    if (topics.length === 0) return Promise.resolve(EMPTY);
+  async vectorsFor(topics: Topic[]): Promise<TopicVectors> {
+    if (topics.length === 0) return EMPTY;
     const key = JSON.stringify(topics.map((t) => [t.name, t.description]));
-    let entry = this.#cache.get(key);
-    if (!entry) {
-      entry = this.#engine.embed(topics.map(topicText)).then((vectors) => ({
-        names: topics.map((t) => t.name),
-        vectors,
-      }));
-      // A failed embedding is not cached; the next batch tries again.
-      entry.catch(() => this.#cache.delete(key));
-      this.#cache.set(key, entry);
-      if (this.#cache.size > this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value!);
-    }
-    return entry;
+    const vectors = await this.#cache.fetch(key, { context: topics });
+    // The fetch method either resolves to vectors or rejects (the rejection reaches the caller).
+    if (vectors === undefined) throw new Error('topic embeddings were not computed');
+    return vectors;
   }
 }
 

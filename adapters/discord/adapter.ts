@@ -5,6 +5,7 @@ import { collectStatus } from '../../queue/status.ts';
 import type { Action } from '../../src/domain/action.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
+import { localRateLimiter } from '../rate-limit.ts';
 import type { ChatAdapter } from '../types.ts';
 import { handleButton } from './buttons.ts';
 import { buildClient } from './client.ts';
@@ -13,7 +14,6 @@ import { logText, scrub } from './errors.ts';
 import { type InboundContext, inboundChain } from './inbound.ts';
 import { type DiscordAdapterOptions, type DiscordTuning, resolveTuning } from './options.ts';
 import { OutboundPerformer } from './outbound.ts';
-import { TokenBuckets } from './rate-limit.ts';
 import { handleSlash } from './slash.ts';
 import { TypingIndicators } from './typing.ts';
 
@@ -69,7 +69,7 @@ export class DiscordAdapter implements ChatAdapter {
       queue,
       settings: this.options.settings,
       typing,
-      buckets: new TokenBuckets(this.tuning.rateLimit.burst, this.tuning.rateLimit.windowMs),
+      limiter: this.options.rateLimiter ?? localRateLimiter(this.tuning.rateLimit),
       replyChainDepth: this.tuning.replyChainDepth,
       log: this.log,
     });

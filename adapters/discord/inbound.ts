@@ -5,9 +5,9 @@ import type { Logger } from '../../src/logger.ts';
 import { expectsAddressedReply } from '../../src/domain/decide.ts';
 import type { SettingsReader } from '../../src/store/types.ts';
 import { normalise } from './normalise.ts';
-import type { TokenBuckets } from './rate-limit.ts';
 import type { TypingIndicators } from './typing.ts';
 import { compose, type Middleware as GenericMiddleware } from '../middleware.ts';
+import type { InboundRateLimiter } from '../rate-limit.ts';
 
 /** What flows through the inbound chain for one Discord message. */
 export interface InboundContext {
@@ -22,7 +22,7 @@ export interface InboundDeps {
   queue: QueueDriver;
   /** Workspace settings, cached briefly: read for every mention, only to see whether replies are on. */
   settings: SettingsReader;
-  buckets: TokenBuckets;
+  limiter: InboundRateLimiter;
   typing: TypingIndicators;
   replyChainDepth: number;
   log: Logger;
@@ -35,13 +35,13 @@ export const ignoreSelfAndBots: Middleware = async ({ message, botId }, next) =>
 };
 
 /**
- * Per-user token bucket. Messages over the limit are dropped (logged, not enqueued): a flood must not starve the
+ * Per-user rate limit (shared by every bot process in distributed mode). Messages over the limit are dropped (logged, not enqueued): a flood must not starve the
  * workers, and the first messages of a flood already reach moderation, which is what moderators need to act.
  */
 export function rateLimit(deps: InboundDeps): Middleware {
   return async ({ message }, next) => {
-    const key = `${message.guildId ?? 'dm'}:${message.author.id}`;
-    if (!deps.buckets.take(key)) {
+    const user = `discord:${message.guildId ?? 'dm'}:${message.author.id}`;
+    if (!(await deps.limiter.allow(user, `discord:${message.channelId}:${message.id}`))) {
       deps.log.info(
         { userId: message.author.id, messageId: message.id },
         'user over the message rate limit; not queued',

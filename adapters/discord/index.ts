@@ -3,6 +3,7 @@ import type { StatusInfo } from '../../src/commands/types.ts';
 import type { Config } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
+import type { InboundRateLimiter } from '../rate-limit.ts';
 import type { SettingsReader, Store } from '../../src/store/types.ts';
 import { DiscordAdapter } from './adapter.ts';
 import type { DiscordTuning } from './options.ts';
@@ -20,6 +21,7 @@ export interface CreateDiscordAdapterInput {
   logger: Logger;
   status?: () => Promise<StatusInfo>;
   labels?: readonly string[];
+  rateLimiter?: InboundRateLimiter;
   tuning?: Partial<DiscordTuning>;
 }
 
@@ -40,6 +42,7 @@ export function createDiscordAdapter(input: CreateDiscordAdapterInput): DiscordA
     logger: input.logger,
     ...(input.status ? { status: input.status } : {}),
     ...(input.labels ? { labels: input.labels } : {}),
+    ...(input.rateLimiter ? { rateLimiter: input.rateLimiter } : {}),
     ...(input.tuning ? { tuning: input.tuning } : {}),
   });
 }

@@ -2,6 +2,7 @@ import type { QueueDriver } from '../../queue/types.ts';
 import type { StatusInfo } from '../../src/commands/types.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { SettingsReader, Store } from '../../src/store/types.ts';
+import { DefaultRateLimit, type InboundRateLimiter } from '../rate-limit.ts';
 
 /** Everything the Discord adapter needs; built once at the composition root. */
 export interface DiscordAdapterOptions {
@@ -15,6 +16,8 @@ export interface DiscordAdapterOptions {
   /** Workspace settings, read briefly cached (whether replies are on, for the typing indicator). */
   settings: SettingsReader;
   logger: Logger;
+  /** The per-user inbound limit, shared with the other adapters (and processes); one from tuning.rateLimit if unset. */
+  rateLimiter?: InboundRateLimiter;
   /** What `/steward status` shows; defaults to collectStatus over the queue and the store. */
   status?: () => Promise<StatusInfo>;
   /** Moderation labels of the loaded models, so `config threshold` refuses unknown ones. */
@@ -24,7 +27,7 @@ export interface DiscordAdapterOptions {
 
 /** Knobs with safe defaults; tests shorten them. */
 export interface DiscordTuning {
-  /** Per-user token bucket: at most `burst` messages, refilled at `burst` per `windowMs`. */
+  /** Per-user limit when no rateLimiter is injected: at most `burst` messages per `windowMs`. */
   rateLimit: { burst: number; windowMs: number };
   /** Earlier messages of a reply chain attached as context. */
   replyChainDepth: number;
@@ -48,7 +51,7 @@ export interface DiscordTuning {
 }
 
 export const DefaultDiscordTuning = Object.freeze({
-  rateLimit: Object.freeze({ burst: 5, windowMs: 10_000 }),
+  rateLimit: DefaultRateLimit,
   replyChainDepth: 3,
   outboundConcurrency: 4,
   maxInlineRateLimitMs: 2_000,

@@ -4,7 +4,12 @@ import type { Consumer, QueueDriver } from '../../queue/types.ts';
 import { executeCommand } from '../../src/commands/run.ts';
 import type { StatusInfo } from '../../src/commands/types.ts';
 import type { Action } from '../../src/domain/action.ts';
-import { type InboundMessageInput, InboundMessageSchema } from '../../src/domain/message.ts';
+import {
+  type InboundMessageInput,
+  InboundMessageSchema,
+  readableText,
+  textProblem,
+} from '../../src/domain/message.ts';
 import { LifecycleError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -116,7 +121,7 @@ export class LocalChatAdapter implements ChatAdapter {
       return;
     }
     const id = `${this.#run}-${++this.#seq}`;
-    const echo = this.#o.interactive ? [] : [`you: ${line}`];
+    const echo = this.#o.interactive ? [] : [`you: ${echoed(line)}`];
     if (line.startsWith('/')) {
       // Settings must not change under messages typed before the command.
       await this.ordered.idle();
@@ -144,6 +149,12 @@ export class LocalChatAdapter implements ChatAdapter {
       timestamp: Date.now(),
     };
     this.ordered.open(id, echo);
+    // The same refusals as `analyze`: a 50 MB line or binary garbage is no message (and is never echoed whole).
+    const problem = textProblem(text);
+    if (problem) {
+      this.ordered.finish(id, [`  ✗ not sent: ${problem}`]);
+      return this.#reprompt();
+    }
     const valid = InboundMessageSchema.safeParse(message);
     if (!valid.success) {
       this.ordered.finish(id, [`  ✗ not sent: ${valid.error.issues[0]?.message ?? 'invalid message'}`]);
@@ -169,4 +180,9 @@ export class LocalChatAdapter implements ChatAdapter {
     }
     out.write(`${lines.join('\n')}\n`);
   }
+}
+
+/** A typed line as echoed in piped runs: printable, and at most 200 characters of it. */
+function echoed(line: string): string {
+  return readableText(line.length > 200 ? `${line.slice(0, 200)}… (${line.length} characters)` : line);
 }

@@ -10,6 +10,8 @@ import { type BotIdentity, SlackDirectory } from './directory.ts';
 import { slackErrorCode, toStewardError } from './errors.ts';
 import { SlackInteractions } from './interactions.ts';
 import { registerListeners } from './listeners.ts';
+import { guardedReceiver, RequestGate } from './receiver.ts';
+import { localRateLimiter } from '../rate-limit.ts';
 import { resolveTuning, type SlackAdapterOptions, type SlackTuning } from './options.ts';
 import { SlackOutbound } from './outbound.ts';
 
@@ -102,13 +104,25 @@ export class SlackAdapter implements ChatAdapter {
       // Known from auth.test above, so Bolt does not call it again.
       botId: bot.botId,
       botUserId: bot.userId,
-      ...(o.socketMode ? { socketMode: true, appToken: o.appToken } : { signingSecret: o.signingSecret }),
-      endpoints: this.#tuning.endpoint,
+      ...(o.socketMode
+        ? { socketMode: true, appToken: o.appToken }
+        : {
+            // Every request is screened (signature, timestamp both ways, replays, body shape) before Bolt reads it.
+            receiver: guardedReceiver(
+              {
+                signingSecret: o.signingSecret!,
+                endpoints: this.#tuning.endpoint,
+                logger,
+                // An event is answered once it is queued, so a failed enqueue becomes a 500 and Slack re-sends it
+                // (the job id dedupes the re-send). Commands and clicks ack at once and work after the response.
+                processBeforeResponse: true,
+              },
+              new RequestGate({ signingSecret: o.signingSecret! }),
+              this.#log,
+            ),
+          }),
       logger,
       clientOptions: { ...clientOptions },
-      // HTTP: an event is answered once it is queued, so a failed enqueue becomes a 500 and Slack re-sends it
-      // (the job id dedupes the re-send). Commands and clicks ack at once and do their work after the response.
-      processBeforeResponse: !o.socketMode,
       convoStore: false,
     });
     this.#running = { app, web, bot, outbound, consumer: null };
@@ -119,6 +133,7 @@ export class SlackAdapter implements ChatAdapter {
       interactions,
       web,
       queue: o.queue,
+      limiter: o.rateLimiter ?? localRateLimiter(this.#tuning.rateLimit),
       tuning: this.#tuning,
       log: this.#log,
       secrets: this.#secrets,

@@ -23,7 +23,7 @@ const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
 
 /** Plain-text fallback of an alert (notifications, screen readers). */
 export function alertFallback(action: AlertAction): string {
-  return `Steward flagged a message by ${action.author.name} in <#${action.target.channelId}>: ${action.flagged.join(', ')}`;
+  return `Steward flagged a message by ${escapeMrkdwn(action.author.name)} in <#${action.target.channelId}>: ${escapeMrkdwn(action.flagged.join(', '))}`;
 }
 
 /**
@@ -76,7 +76,7 @@ export function alertBlocks(action: AlertAction, permalink: string | null): Bloc
       fields: [
         mrkdwn(`*Author*\n<@${action.author.id}>`),
         mrkdwn(`*Channel*\n<#${ref.channelId}>`),
-        mrkdwn(`*Flagged for*\n${action.flagged.join(', ')}`),
+        mrkdwn(`*Flagged for*\n${escapeMrkdwn(action.flagged.join(', '))}`),
         mrkdwn(`*Message*\n${permalink ? `<${permalink}|Open in Slack>` : 'link unavailable'}`),
       ],
     },

@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import { LRUCache } from 'lru-cache';
 import type { ContextTurn } from '../../src/domain/message.ts';
 import type { Logger } from '../../src/logger.ts';
 import { plainText } from './text.ts';
@@ -30,19 +31,27 @@ interface RawMessage {
  * context. Lookups that fail degrade (id as name, no context) instead of dropping the message.
  */
 export class SlackDirectory {
-  readonly #users = new Map<string, { user: SlackUser; at: number }>();
+  /** users.info answers, each reused for `cacheMs`; bounded, least recently used evicted first. */
+  readonly #users: LRUCache<string, SlackUser>;
 
   constructor(
     private readonly web: webApi.WebClient,
     private readonly bot: BotIdentity,
-    private readonly cacheMs: number,
+    cacheMs: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // A stale entry stays (noDeleteOnStaleGet) so cachedName can still render it until users.info answers anew.
+    this.#users = new LRUCache<string, SlackUser>({
+      max: 10_000,
+      ttl: Math.max(1, cacheMs),
+      noDeleteOnStaleGet: true,
+    });
+  }
 
   /** The user, or null when Slack does not know them; errors other than user_not_found propagate. */
   async user(id: string): Promise<SlackUser | null> {
     const cached = this.#users.get(id);
-    if (cached && Date.now() - cached.at < this.cacheMs) return cached.user;
+    if (cached) return cached;
     let result: webApi.UsersInfoResponse;
     try {
       result = await this.web.users.info({ user: id });
@@ -58,8 +67,7 @@ export class SlackDirectory {
       isAdmin: Boolean(u.is_admin || u.is_owner || u.is_primary_owner),
       isBot: Boolean(u.is_bot),
     };
-    this.#users.set(id, { user, at: Date.now() });
-    if (this.#users.size > 10_000) this.#users.clear();
+    this.#users.set(id, user);
     return user;
   }
 
@@ -78,7 +86,8 @@ export class SlackDirectory {
 
   /** A name already in the cache (for rendering mentions without a request per mention). */
   cachedName(id: string): string | undefined {
-    return this.#users.get(id)?.user.name;
+    // An expired name still renders a mention better than the bare id (get() would drop it).
+    return this.#users.peek(id, { allowStale: true })?.name;
   }
 
   /** The last `turns` messages of a thread before `beforeTs`, oldest first. */

@@ -2,9 +2,9 @@ import type { EnqueueResult, QueueDriver } from '../../queue/types.ts';
 import type { InboundMessageInput } from '../../src/domain/message.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { BotIdentity, SlackDirectory } from './directory.ts';
-import type { MessageRateLimiter } from './rate-limit.ts';
 import { plainText } from './text.ts';
 import { compose, type Middleware as GenericMiddleware } from '../middleware.ts';
+import type { InboundRateLimiter } from '../rate-limit.ts';
 
 /** The fields of a Slack `message` / `app_mention` event Steward reads. */
 export interface SlackMessageEvent {
@@ -37,7 +37,7 @@ export interface InboundDeps {
   queue: QueueDriver;
   bot: BotIdentity;
   directory: SlackDirectory;
-  limiter: MessageRateLimiter;
+  limiter: InboundRateLimiter;
   contextTurns: number;
   log: Logger;
 }
@@ -59,12 +59,13 @@ export function ignoreSelfAndBots(deps: InboundDeps): Middleware {
 }
 
 /**
- * Per-user token bucket. Messages over the limit are dropped (logged, not enqueued): a flood must not starve the
+ * Per-user rate limit (shared by every bot process in distributed mode), charged once per message. Messages over the limit are dropped (logged, not enqueued): a flood must not starve the
  * workers, and its first messages already reach moderation.
  */
 export function rateLimit(deps: InboundDeps): Middleware {
   return async ({ event, teamId }, next) => {
-    if (!deps.limiter.allow(`${teamId}:${event.user}`, `${teamId}:${event.channel}:${event.ts}`)) {
+    const user = `slack:${teamId}:${event.user}`;
+    if (!(await deps.limiter.allow(user, `slack:${teamId}:${event.channel}:${event.ts}`))) {
       deps.log.info({ userId: event.user, ts: event.ts }, 'user over the message rate limit; not queued');
       return;
     }

@@ -4,6 +4,7 @@ import type { StatusInfo } from '../../src/commands/types.ts';
 import type { Config } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
+import type { InboundRateLimiter } from '../rate-limit.ts';
 import type { Store } from '../../src/store/types.ts';
 import { SlackAdapter } from './adapter.ts';
 import { type SlackTuning, slackConfigProblems } from './options.ts';
@@ -27,6 +28,7 @@ export interface SlackAdapterDeps {
   logger: Logger;
   status?: () => Promise<StatusInfo>;
   labels?: readonly string[];
+  rateLimiter?: InboundRateLimiter;
   tuning?: Partial<SlackTuning>;
 }
 
@@ -54,6 +56,7 @@ export function createSlackAdapter(deps: SlackAdapterDeps): SlackAdapter {
     logger: deps.logger,
     status: deps.status ?? (() => collectStatus(deps.queue, deps.store, ['slack'])),
     ...(deps.labels ? { labels: deps.labels } : {}),
+    ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
     ...(deps.tuning ? { tuning: deps.tuning } : {}),
   });
 }

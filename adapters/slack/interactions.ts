@@ -8,6 +8,7 @@ import { type AlertButton, type Block, resolvedBlocks } from './blocks.ts';
 import type { SlackDirectory } from './directory.ts';
 import { deleteRefusal, GONE, isTransient, slackErrorCode } from './errors.ts';
 import { deleteMessage } from './outbound.ts';
+import { escapeMrkdwn } from './text.ts';
 
 export interface InteractionDeps {
   web: webApi.WebClient;
@@ -173,8 +174,17 @@ export class SlackInteractions {
   }
 }
 
-/** A command reply as Slack mrkdwn: the title in bold, then the text (fields are already in it). */
+/**
+ * A command reply as Slack mrkdwn: the title in bold, then the text (fields are already in it). Replies quote
+ * members' words (flag excerpts, author names, topics, echoed arguments), so everything is escaped; only plain
+ * channel references (`<#C…>`, as showTarget writes them) are let through again: they link a channel of the
+ * workspace and ping nobody. A label form (`<#C…|text>`) or anything else stays literal.
+ */
 export function renderReply(reply: CommandReply): string {
-  const text = reply.title ? `*${reply.title}*\n${reply.text}` : reply.text;
-  return text.length > 3_900 ? `${text.slice(0, 3_899)}…` : text;
+  const raw = reply.title ? `*${reply.title}*\n${reply.text}` : reply.text;
+  const text = escapeMrkdwn(raw).replace(/&lt;#([CG][A-Z0-9]{1,30})&gt;/g, '<#$1>');
+  if (text.length <= 3_900) return text;
+  // Never cut an escape (&lt;) in half.
+  const cut = text.slice(0, 3_899).replace(/&[a-z]{0,3}$/, '');
+  return `${cut}…`;
 }

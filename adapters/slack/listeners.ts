@@ -7,7 +7,7 @@ import { toStewardError } from './errors.ts';
 import { inboundChain, type SlackMessageEvent } from './inbound.ts';
 import type { SlackInteractions } from './interactions.ts';
 import type { SlackTuning } from './options.ts';
-import { MessageRateLimiter } from './rate-limit.ts';
+import type { InboundRateLimiter } from '../rate-limit.ts';
 
 export interface ListenerDeps {
   app: App;
@@ -16,6 +16,7 @@ export interface ListenerDeps {
   interactions: SlackInteractions;
   web: webApi.WebClient;
   queue: QueueDriver;
+  limiter: InboundRateLimiter;
   tuning: Readonly<SlackTuning>;
   log: Logger;
   secrets: string[];
@@ -40,7 +41,7 @@ export function registerListeners(deps: ListenerDeps): void {
     queue: deps.queue,
     bot,
     directory,
-    limiter: new MessageRateLimiter(deps.tuning.rateLimit.burst, deps.tuning.rateLimit.windowMs),
+    limiter: deps.limiter,
     contextTurns: deps.tuning.contextTurns,
     log: deps.log,
   });

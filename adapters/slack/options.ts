@@ -3,6 +3,7 @@ import type { StatusInfo } from '../../src/commands/types.ts';
 import type { Config } from '../../src/config.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
+import { DefaultRateLimit, type InboundRateLimiter } from '../rate-limit.ts';
 
 /** Everything the Slack adapter needs; built once at the composition root (see createSlackAdapter). */
 export interface SlackAdapterOptions {
@@ -27,6 +28,8 @@ export interface SlackAdapterOptions {
   queue: QueueDriver;
   store: Store;
   logger: Logger;
+  /** The per-user inbound limit, shared with the other adapters (and processes); one from tuning.rateLimit if unset. */
+  rateLimiter?: InboundRateLimiter;
   /** What `/steward status` shows. */
   status?: () => Promise<StatusInfo>;
   /** Moderation labels of the loaded models, so `config threshold` refuses unknown ones. */
@@ -36,7 +39,7 @@ export interface SlackAdapterOptions {
 
 /** Knobs with safe defaults; tests shorten them. */
 export interface SlackTuning {
-  /** Per-user token bucket: at most `burst` messages, refilled at `burst` per `windowMs`. */
+  /** Per-user limit when no rateLimiter is injected: at most `burst` messages per `windowMs`. */
   rateLimit: { burst: number; windowMs: number };
   /** Earlier turns of a thread attached as context. */
   contextTurns: number;
@@ -48,6 +51,8 @@ export interface SlackTuning {
   deliveryLeaseMs: number;
   /** How long a confirmed delivery is remembered (longer than any retry of the job). */
   deliveryRetainMs: number;
+  /** Pages (200 messages each) searched for an unconfirmed earlier post before posting again. */
+  findPostedPages: number;
   /** users.info answers (names, admin flags) are reused this long. */
   userCacheMs: number;
   /** Web API request timeout. */
@@ -59,12 +64,13 @@ export interface SlackTuning {
 }
 
 export const DefaultSlackTuning = Object.freeze({
-  rateLimit: Object.freeze({ burst: 5, windowMs: 10_000 }),
+  rateLimit: DefaultRateLimit,
   contextTurns: 3,
   outboundConcurrency: 4,
   replyChunkChars: 3_000,
   deliveryLeaseMs: 60_000,
   deliveryRetainMs: 7 * 24 * 3_600_000,
+  findPostedPages: 5,
   userCacheMs: 5 * 60_000,
   requestTimeoutMs: 15_000,
   host: undefined,

@@ -21,6 +21,10 @@ const REFUSED = 'refused: ';
 
 /** Actor id of flag-log entries Steward writes itself (the worker uses the same). */
 
+/** Metadata event type of Steward's own posts; its payload carries the delivery key. */
+const MARKER_EVENT = 'steward_delivery';
+const marker = (key: string) => ({ event_type: MARKER_EVENT, event_payload: { key } });
+
 /** Slack message ids are only unique per channel, so an alert is recorded as `<channel>/<ts>`. */
 export const alertId = (channel: string, ts: string): string => `${channel}/${ts}`;
 export function parseAlertId(id: string | undefined): { channel: string; ts: string } | null {
@@ -77,10 +81,20 @@ export class SlackOutbound {
     });
   }
 
-  /** Runs `post` once per key across retries and processes; returns its result (or the earlier one). */
-  once(key: string, what: string, post: () => Promise<string>): Promise<string> {
+  /**
+   * Runs `post` once per key across retries and processes; returns its result (or the earlier one). Given `find`,
+   * a retry after an unconfirmed attempt first looks for what that attempt posted (Slack has no idempotency key of
+   * its own: without this, a failed confirm meant a second visible post once the claim lapsed).
+   */
+  once(
+    key: string,
+    what: string,
+    post: () => Promise<string>,
+    find?: () => Promise<string | null>,
+  ): Promise<string> {
     const { store, tuning, log, secrets } = this.deps;
     return deliverOnce(store, key, what, post, {
+      ...(find ? { findEarlier: find } : {}),
       leaseMs: tuning.deliveryLeaseMs,
       retainMs: tuning.deliveryRetainMs,
       // Claimed by another consumer that has not finished: look again once its lease could have run out.
@@ -98,16 +112,22 @@ export class SlackOutbound {
     for (const [i, part] of parts.entries()) {
       // Each part has its own key, so a retry after part 2 failed does not repeat part 1.
       const key = i === 0 ? action.key : `${action.key}#${i}`;
-      await this.once(key, 'posting a reply', async () => {
-        const res = await this.deps.web.chat.postMessage({
-          channel: channelId,
-          text: escapeMrkdwn(part),
-          ...(threadTs ? { thread_ts: threadTs } : {}),
-          unfurl_links: false,
-          unfurl_media: false,
-        });
-        return res.ts ?? 'posted';
-      });
+      await this.once(
+        key,
+        'posting a reply',
+        async () => {
+          const res = await this.deps.web.chat.postMessage({
+            channel: channelId,
+            text: escapeMrkdwn(part),
+            ...(threadTs ? { thread_ts: threadTs } : {}),
+            metadata: marker(key),
+            unfurl_links: false,
+            unfurl_media: false,
+          });
+          return res.ts ?? 'posted';
+        },
+        () => this.#findPosted(channelId, threadTs, key),
+      );
     }
   }
 
@@ -132,19 +152,56 @@ export class SlackOutbound {
 
   async #alert(action: AlertAction): Promise<void> {
     const { web, store } = this.deps;
-    const posted = await this.once(action.key, 'posting a moderator alert', async () => {
-      const permalink = await this.#permalink(action.target.channelId, action.target.messageId);
-      const res = await web.chat.postMessage({
-        channel: action.moderationChannelId,
-        text: alertFallback(action),
-        blocks: alertBlocks(action, permalink) as never,
-        unfurl_links: false,
-        unfurl_media: false,
-      });
-      return alertId(res.channel ?? action.moderationChannelId, res.ts ?? '');
-    });
+    const channel = action.moderationChannelId;
+    const posted = await this.once(
+      action.key,
+      'posting a moderator alert',
+      async () => {
+        const permalink = await this.#permalink(action.target.channelId, action.target.messageId);
+        const res = await web.chat.postMessage({
+          channel,
+          text: alertFallback(action),
+          blocks: alertBlocks(action, permalink) as never,
+          metadata: marker(action.key),
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+        return alertId(res.channel ?? channel, res.ts ?? '');
+      },
+      async () => {
+        const ts = await this.#findPosted(channel, undefined, action.key);
+        return ts ? alertId(channel, ts) : null;
+      },
+    );
     // Recorded outside the once() above: a store hiccup here must not re-post the alert.
     await recordAlertPosted(store, action.flagId, posted);
+  }
+
+  /**
+   * The ts of the message an earlier attempt posted with this delivery key (its metadata marker), or null. Looks at
+   * the thread, or the channel's newest messages: a retry follows its attempt within minutes.
+   */
+  async #findPosted(channel: string, threadTs: string | undefined, key: string): Promise<string | null> {
+    const { web, tuning } = this.deps;
+    let cursor: string | undefined;
+    for (let page = 0; page < tuning.findPostedPages; page++) {
+      const common = { channel, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) };
+      const res = threadTs
+        ? await web.conversations.replies({ ...common, ts: threadTs })
+        : await web.conversations.history(common);
+      const hit = res.messages?.find(
+        (m) =>
+          m.metadata?.event_type === MARKER_EVENT &&
+          (m.metadata.event_payload as Record<string, unknown> | undefined)?.key === key,
+      );
+      if (hit?.ts) {
+        this.deps.log.info({ key, channel }, 'delivery found already posted; not posting again');
+        return hit.ts;
+      }
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!res.has_more || !cursor) break;
+    }
+    return null;
   }
 
   async #permalink(channel: string, ts: string): Promise<string | null> {
@@ -186,14 +243,21 @@ export class SlackOutbound {
     const settings = await store.getSettings('slack', action.target.workspaceId);
     const channel = alert?.channel ?? settings.moderationChannelId;
     if (channel) {
-      await this.once(`${action.key}:failure-note`, 'noting a failed auto-hide', async () => {
-        const res = await web.chat.postMessage({
-          channel,
-          text: `:warning: Auto-hide failed for a message in <#${action.target.channelId}>: ${refusal}`,
-          ...(alert ? { thread_ts: alert.ts } : {}),
-        });
-        return res.ts ?? 'posted';
-      });
+      const key = `${action.key}:failure-note`;
+      await this.once(
+        key,
+        'noting a failed auto-hide',
+        async () => {
+          const res = await web.chat.postMessage({
+            channel,
+            text: `:warning: Auto-hide failed for a message in <#${action.target.channelId}>: ${refusal}`,
+            ...(alert ? { thread_ts: alert.ts } : {}),
+            metadata: marker(key),
+          });
+          return res.ts ?? 'posted';
+        },
+        () => this.#findPosted(channel, alert?.ts, key),
+      );
     }
     await recordHideFailure(store, action.flagId, refusal);
   }

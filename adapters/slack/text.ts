@@ -1,3 +1,5 @@
+import { boundText, MAX_TEXT_LENGTH } from '../../src/domain/message.ts';
+
 /**
  * Escapes the three characters Slack treats as control sequences, so generated text can never ping
  * @channel / @here or a user (`<!channel>`, `<@U…>`) or forge links.
@@ -36,24 +38,44 @@ export function splitText(text: string, max: number): string[] {
   return chunks.filter((chunk) => chunk.length > 0);
 }
 
+/** Longest label a mention expands to (Slack display names are at most 80 characters). */
+const MAX_LABEL = 80;
+const label = (text: string) => (text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL)}…` : text);
+
 /**
  * Slack message text as the models should read it: the bot's own mention removed, other mentions, channels
- * and links as their readable labels, entities decoded. (Slack escapes &, < and > in message text.)
+ * and links as their readable labels, entities decoded. (Slack escapes &, < and > in message text.) Expansion
+ * is bounded: labels are clipped, and when names would grow the text past `max`, mentions stay as their ids
+ * (never longer than Slack's own markup), and what is still too long is cut to its head and tail — a message
+ * with hundreds of mentions is moderated like any other, never dropped as too large.
  */
 export function plainText(
   text: string,
   botUserId: string,
   names: (userId: string) => string | undefined,
+  max: number = MAX_TEXT_LENGTH,
 ): string {
+  const named = readable(text, botUserId, (id, given) => label(given || names(id) || id));
+  if (named.length <= max) return named;
+  return boundText(
+    readable(text, botUserId, (id) => id),
+    max,
+  );
+}
+
+function readable(text: string, botUserId: string, mention: (id: string, label?: string) => string): string {
   return text
     .replaceAll(`<@${botUserId}>`, ' ')
     .replace(
       /<@([UW][A-Z0-9]+)(?:\|([^>]*))?>/g,
-      (_m, id: string, label?: string) => `@${label || names(id) || id}`,
+      (_m, id: string, given?: string) => `@${mention(id, given)}`,
     )
-    .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, label?: string) => `#${label || id}`)
+    .replace(
+      /<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g,
+      (_m, id: string, given?: string) => `#${label(given || id)}`,
+    )
     .replace(/<!(here|channel|everyone)(?:\|[^>]*)?>/g, '@$1')
-    .replace(/<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>/g, (_m, label?: string) => label || '@group')
+    .replace(/<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>/g, (_m, given?: string) => label(given || '@group'))
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2')
     .replace(/<(https?:[^>]+)>/g, '$1')
     .replaceAll('&lt;', '<')

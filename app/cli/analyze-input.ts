@@ -1,11 +1,9 @@
-import { MAX_TEXT_LENGTH } from '../../src/domain/message.ts';
+import { MAX_TEXT_LENGTH, textProblem } from '../../src/domain/message.ts';
 import type { RawLine } from './lines.ts';
 
 export type ParsedLine = { n: number; text: string } | { n: number; error: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-// Control characters other than tab: text typed by people never holds them; binary data does.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 export const INPUT_FORMATS = ['auto', 'text', 'jsonl'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -36,10 +34,10 @@ export function parseLine(line: RawLine, format: InputFormat = 'auto'): ParsedLi
       text = field;
     } else if (format === 'jsonl') return { n, error: parsed.error };
   }
-  if (CONTROL.test(text)) return { n, error: 'line holds control characters (binary data?)' };
+  // Measured after decoding: a JSONL text written as \uXXXX escapes is as long as what it decodes to.
+  const problem = textProblem(text);
+  if (problem) return { n, error: problem };
   if (text.trim() === '') return { n, error: 'empty message' };
-  if (text.length > MAX_TEXT_LENGTH)
-    return { n, error: `message is longer than ${MAX_TEXT_LENGTH} characters` };
   return { n, text };
 }
 

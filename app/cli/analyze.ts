@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { SENTIMENT_EMOJI } from '../../src/domain/action.ts';
 import type { Abstention } from '../../src/domain/analysis.ts';
+import { MAX_TEXT_LENGTH, readableText } from '../../src/domain/message.ts';
 import type { WorkspaceSettings } from '../../src/domain/settings.ts';
 import type { InferenceEngine } from '../../src/engine.ts';
 import { analyzeBatch, type TextOutcome } from '../../worker/analyze.ts';
@@ -39,7 +40,9 @@ export interface AnalyzeSummary {
   skipped: Record<string, number>;
 }
 
-const MAX_LINE_BYTES = 4 * 40_000 + 65_536;
+// A JSONL line may write every character of a full-length text as a 6-byte \uXXXX escape; its text is measured
+// after decoding (parseLine), so the raw line may be that long plus the other fields.
+const MAX_LINE_BYTES = 6 * MAX_TEXT_LENGTH + 65_536;
 
 /** Streams messages through the models in chunks and writes one result per input line, in input order. */
 export async function runAnalyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
@@ -177,7 +180,8 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
   return result;
 }
 
-function toSummary(r: AnalyzeResult): string {
+/** The readable one-line form; members' words pass through readableText (no controls, no RTL overrides). */
+export function toSummary(r: AnalyzeResult): string {
   const parts: string[] = [];
   if (r.sentiment) {
     const label = r.sentiment.label as keyof typeof SENTIMENT_EMOJI;
@@ -188,10 +192,12 @@ function toSummary(r: AnalyzeResult): string {
     const top = r.moderation.flaggedLabels[0] ?? '';
     const score = r.moderation.labels[top];
     const why = r.moderation.reasons.length > 0 ? ` (${r.moderation.reasons.slice(0, 5).join(', ')})` : '';
-    parts.push(`⚠ ${top} ${score === undefined ? 'rule' : score.toFixed(2)}${why}`);
+    parts.push(`⚠ ${top} ${score === undefined ? 'rule' : score.toFixed(2)}${readableText(why)}`);
   }
-  if (r.topics.length > 0) parts.push(`topics: ${r.topics.map((t) => t.name).join(', ')}`);
+  if (r.topics.length > 0) parts.push(`topics: ${readableText(r.topics.map((t) => t.name).join(', '))}`);
   const text = r.text.replace(/\s+/g, ' ');
-  parts.push(`"${text.length > 80 ? `${text.slice(0, 79)}…` : text}"`);
-  return r.reply === undefined ? parts.join(' | ') : `${parts.join(' | ')}\n    ↳ ${r.reply}`;
+  parts.push(`"${readableText(text.length > 80 ? `${text.slice(0, 79)}…` : text)}"`);
+  return r.reply === undefined
+    ? parts.join(' | ')
+    : `${parts.join(' | ')}\n    ↳ ${readableText(r.reply.replace(/\s+/g, ' '))}`;
 }

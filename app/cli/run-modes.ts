@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { runWorkerProcess } from '../worker-process.ts';
 import { announce, buildDashboard, buildMetricsServer } from './dashboard.ts';
-import { onShutdownSignal } from './shutdown.ts';
+import { guardProcess, onShutdownSignal } from './shutdown.ts';
 
 interface Io {
   stdin: NodeJS.ReadStream;
@@ -74,7 +74,12 @@ export async function runLocal(config: Config, logger: Logger, io: Io): Promise<
 /** `steward bot`: the configured platform adapters, until SIGINT/SIGTERM. */
 export async function runBot(config: Config, logger: Logger): Promise<number> {
   const app = await createBotApp(config, logger);
-  return runUntilStopped(app, logger, () => app.start(), { running: 'steward bot running' });
+  const unguard = guardProcess(logger);
+  try {
+    return await runUntilStopped(app, logger, () => app.start(), { running: 'steward bot running' });
+  } finally {
+    unguard();
+  }
 }
 
 /** `steward dashboard`: the web dashboard over the configured store and queue, until SIGINT/SIGTERM. */

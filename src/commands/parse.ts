@@ -123,11 +123,16 @@ function topicName(spec: CommandSpec, args: Args): string {
   return name;
 }
 
+const DECIMAL = /^(?:\d{1,4}(?:\.\d{0,6})?|\.\d{1,6})$/;
+
 function thresholdValue(spec: CommandSpec, args: Args): number | null {
   const raw = required(spec, args, 'value').toLowerCase();
   if (['default', 'reset'].includes(raw)) return null;
-  const value = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > 1 || raw === '') {
+  const percent = raw.endsWith('%');
+  const digits = percent ? raw.slice(0, -1) : raw;
+  // Plain decimals only: Number() would also read 0x1, 1e0, 0b1 and " " (as 0).
+  const value = DECIMAL.test(digits) ? Number(digits) / (percent ? 100 : 1) : Number.NaN;
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
     throw new UserError(
       `"${raw}" is not a number from 0 to 1.`,
       `Type \`${spec.usage}\`, e.g. \`config threshold offensive 0.7\`.`,

@@ -9,6 +9,47 @@ export const MAX_TEXT_LENGTH = 40_000;
 
 const Id = z.string().min(1).max(200);
 
+/**
+ * Text no longer than `max`: when it is longer, its head and its tail with a marker between them. Adapters use it
+ * where their own rendering (mention expansion) could grow a message past the cap: an oversized message is then
+ * still moderated on what it starts and ends with, instead of failing unread.
+ */
+export function boundText(text: string, max: number = MAX_TEXT_LENGTH): string {
+  if (text.length <= max) return text;
+  const gap = ' … ';
+  let head = Math.floor((max - gap.length) / 2);
+  let tail = max - gap.length - head;
+  // Do not cut an emoji (a surrogate pair) in half at either edge.
+  if (isHighSurrogate(text.charCodeAt(head - 1))) head -= 1;
+  if (isLowSurrogate(text.charCodeAt(text.length - tail))) tail -= 1;
+  return `${text.slice(0, head)}${gap}${text.slice(text.length - tail)}`;
+}
+
+// Control characters other than tab and line breaks: text typed by people never holds them; binary data does.
+const BINARY = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/**
+ * Why a text typed into Steward directly (local chat, `analyze`) cannot be a message, or null when it can: too
+ * long, control characters, or U+FFFD (invalid UTF-8 decoded by a stream) — binary data, not words.
+ */
+export function textProblem(text: string): string | null {
+  if (text.length > MAX_TEXT_LENGTH) return `message is longer than ${MAX_TEXT_LENGTH} characters`;
+  if (BINARY.test(text)) return 'line holds control characters (binary data?)';
+  if (text.includes('\ufffd')) return 'line is not valid UTF-8 (binary data?)';
+  return null;
+}
+
+// C0/C1 controls, bidirectional overrides, isolates and marks: they reorder or hide what a terminal shows.
+const UNREADABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text safe to print to a terminal: controls and right-to-left overrides become U+FFFD, visibly. */
+export function readableText(text: string): string {
+  return text.replace(UNREADABLE, '\ufffd');
+}
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
 /** One earlier message of the reply chain, oldest first. */
 export const ContextTurnSchema = z.object({
   authorId: Id,

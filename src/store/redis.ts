@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Platform } from '../domain/message.ts';
 import { type WorkspaceSettings, WorkspaceSettingsSchema } from '../domain/settings.ts';
-import { ErrorCode, StewardError } from '../errors.ts';
+import { ConfigError, ErrorCode, StewardError } from '../errors.ts';
 import {
   applyFlagChange,
   DEFAULT_FLAG_LIMIT,
@@ -51,9 +51,17 @@ export class RedisStore implements Store {
   async start(): Promise<void> {
     this.#lifecycle.begin();
     this.#redis = new Redis(this.#options.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    // Errors surface on the commands that fail; without a listener ioredis would also print them itself.
-    this.#redis.on('error', () => {});
-    await this.#redis.connect();
+    // Errors surface on the commands that fail; without a listener ioredis would also print them itself. The last
+    // one is kept: a refused password shows up only here, and connect() then just says "Connection is closed".
+    let last: Error | null = null;
+    this.#redis.on('error', (error: Error) => {
+      last = error;
+    });
+    try {
+      await this.#redis.connect();
+    } catch (error) {
+      throw redisStartError(error, last);
+    }
   }
 
   stop(): Promise<void> {
@@ -189,4 +197,21 @@ export class RedisStore implements Store {
       .map((raw) => JSON.parse(raw) as WorkerHeartbeat)
       .sort((a, b) => a.id.localeCompare(b.id));
   }
+}
+
+/**
+ * Why Redis could not be reached, said plainly: a refused password or user (WRONGPASS, NOAUTH, AUTH without a
+ * password set) is a configuration error naming REDIS_URL — never printing it, it holds the password.
+ */
+export function redisStartError(error: unknown, last: Error | null): Error {
+  const reasons = [last?.message ?? '', (error as Error)?.message ?? ''].join(' ');
+  if (/WRONGPASS|invalid username-password/i.test(reasons))
+    return new ConfigError('Redis refused the password (or user) in REDIS_URL (WRONGPASS); check REDIS_URL');
+  if (/NOAUTH/i.test(reasons))
+    return new ConfigError(
+      'Redis requires a password and REDIS_URL has none (NOAUTH); use redis://:PASSWORD@host:port',
+    );
+  if (/AUTH.*(without any password|no password is set)/i.test(reasons))
+    return new ConfigError('REDIS_URL has a password but this Redis has none set; remove it from REDIS_URL');
+  return last && /Connection is closed/.test((error as Error)?.message ?? '') ? last : (error as Error);
 }

@@ -1,54 +1,51 @@
+import { LRUCache } from 'lru-cache';
 import type { Platform } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import type { SettingsReader, Store } from './types.ts';
 
-interface Entry {
-  at: number;
-  value: Promise<WorkspaceSettings>;
-  /** Last successfully read copy, used when a refresh fails. */
-  last: WorkspaceSettings | null;
+/** Workspaces whose settings are kept; the least recently read go first. */
+const MAX_WORKSPACES = 10_000;
+
+interface Key {
+  platform: Platform;
+  workspaceId: string;
 }
 
 /**
- * Workspace settings read through a short cache: a burst of messages from one workspace costs one store read,
- * and an admin's change applies within `ttlMs`.
+ * Workspace settings read through a short cache (lru-cache): a burst of messages from one workspace costs one
+ * store read, and an admin's change applies within `ttlMs` (0: read on every call). When a refresh fails, the
+ * last good copy is served and the next call tries the store again.
  */
 export class SettingsCache implements SettingsReader {
-  readonly #store: Pick<Store, 'getSettings'>;
-  readonly #ttlMs: number;
-  readonly #entries = new Map<string, Entry>();
-  readonly #now: () => number;
+  readonly #cache: LRUCache<string, WorkspaceSettings, Key>;
+  readonly #forceRefresh: boolean;
 
   constructor(store: Pick<Store, 'getSettings'>, ttlMs = 2_000, now: () => number = Date.now) {
-    this.#store = store;
-    this.#ttlMs = ttlMs;
-    this.#now = now;
+    this.#forceRefresh = ttlMs <= 0;
+    this.#cache = new LRUCache<string, WorkspaceSettings, Key>({
+      max: MAX_WORKSPACES,
+      // lru-cache calls an entry stale once its age exceeds `ttl`, and takes a start time of 0 for "no TTL";
+      // ours is stale once its age reaches ttlMs, on any clock (tests start theirs at 0): hence the two 1s.
+      ttl: Math.max(1, ttlMs - 1),
+      perf: { now: () => now() + 1 },
+      ttlResolution: 0,
+      fetchMethod: (_key, _stale, { context }) => store.getSettings(context.platform, context.workspaceId),
+      // A store hiccup should not stall moderation: keep using the last copy, and retry on the next call.
+      allowStaleOnFetchRejection: true,
+    });
   }
 
-  get(platform: Platform, workspaceId: string): Promise<WorkspaceSettings> {
-    const key = `${platform}\u0000${workspaceId}`;
-    const now = this.#now();
-    const entry = this.#entries.get(key);
-    if (entry && now - entry.at < this.#ttlMs) return entry.value;
-    const last = entry?.last ?? null;
-    const fresh: Entry = { at: now, last, value: Promise.resolve(null as unknown as WorkspaceSettings) };
-    fresh.value = this.#store.getSettings(platform, workspaceId).then(
-      (settings) => {
-        fresh.last = settings;
-        return settings;
-      },
-      (error: unknown) => {
-        // A store hiccup should not stall moderation: keep using the last copy, and retry on the next call.
-        if (last === null) {
-          this.#entries.delete(key);
-          throw error;
-        }
-        this.#entries.set(key, { at: 0, last, value: Promise.resolve(last) });
-        return last;
-      },
-    );
-    this.#entries.set(key, fresh);
-    if (this.#entries.size > 10_000) this.#entries.delete(this.#entries.keys().next().value!);
-    return fresh.value;
+  async get(platform: Platform, workspaceId: string): Promise<WorkspaceSettings> {
+    const status: LRUCache.Status<string, WorkspaceSettings, Key> = {};
+    const settings = await this.#cache.fetch(`${platform}\u0000${workspaceId}`, {
+      context: { platform, workspaceId },
+      forceRefresh: this.#forceRefresh,
+      status,
+    });
+    // No last good copy to fall back on: the store's error surfaces (and nothing is cached).
+    if (settings === undefined) {
+      throw status.fetchError ?? new Error(`settings of ${platform}/${workspaceId} were not read`);
+    }
+    return settings;
   }
 }

@@ -51,6 +51,8 @@ export interface WorkerHeartbeat {
   processed: number;
   /** Messages the moderation model did not review, per language it cannot read. */
   skipped?: Record<string, number>;
+  /** Moderation labels of the worker's models: `steward bot` refuses thresholds for any other label. */
+  labels?: string[];
   lastError?: { at: number; message: string };
 }
 

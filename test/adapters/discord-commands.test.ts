@@ -34,7 +34,7 @@ describe('Discord adapter: /steward slash commands', () => {
     });
     await emulator.waitFor('the refusal', () => interaction.callbacks[0]);
     expect(interaction.callbacks[0]).toMatchObject({ type: 4, data: { flags: 64 } });
-    expect(String(interaction.callbacks[0]?.data?.content)).toMatch(/Manage Server/);
+    expect(interaction.callbacks[0]?.data?.content).toEqual(expect.stringMatching(/Manage Server/));
     expect(await store.getSettings('discord', community.guildId)).toEqual(before);
   });
 
@@ -84,7 +84,10 @@ describe('Discord adapter: /steward slash commands', () => {
       'the answer',
       () => interaction.original && interaction.original.pending === false,
     );
-    expect(String(interaction.original?.content)).toMatch(/\S/);
+    // A string naming the bad value and the accepted form, not just any text (String(undefined) would pass /\S/).
+    expect(interaction.original?.content).toEqual(
+      expect.stringMatching(/"bad name!" is not a valid topic name \(letters, digits, - and _/),
+    );
     expect((await store.getSettings('discord', community.guildId)).topics).toEqual([]);
   });
 

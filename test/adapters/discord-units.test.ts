@@ -4,7 +4,6 @@ import { buttonId, jumpLink, parseButtonId, parseJumpLink } from '../../adapters
 import { canonicalCommand, stewardCommand } from '../../adapters/discord/commands.ts';
 import { scrub } from '../../adapters/discord/errors.ts';
 import { discordInviteUrl } from '../../adapters/discord/invite.ts';
-import { TokenBuckets } from '../../adapters/discord/rate-limit.ts';
 import { splitMessage } from '../../adapters/discord/split.ts';
 
 describe('discordInviteUrl', () => {
@@ -51,18 +50,6 @@ describe('splitMessage', () => {
     const parts = splitMessage('😀'.repeat(30), 25);
     expect(parts.map((p) => [...p].length)).toEqual([25, 5]);
     expect(parts.join('')).toBe('😀'.repeat(30));
-  });
-});
-
-describe('TokenBuckets', () => {
-  it('GIVEN a burst of 3 per 10 s THEN the 4th is refused and a token returns after a third of the window', () => {
-    let now = 0;
-    const buckets = new TokenBuckets(3, 10_000, () => now);
-    expect([1, 2, 3, 4].map(() => buckets.take('u'))).toEqual([true, true, true, false]);
-    expect(buckets.take('other')).toBe(true);
-    now = 3_400;
-    expect(buckets.take('u')).toBe(true);
-    expect(buckets.take('u')).toBe(false);
   });
 });
 

@@ -62,15 +62,23 @@ describe.skipIf(!present)('steward analyze with the bundled models', () => {
   });
 
   it('GIVEN --reply THEN messages that warrant a reply carry one', { timeout: 120_000 }, async () => {
-    const ran = await runSteward(['analyze', '--json', '--reply'], 'any good movies lately?\n', {
-      STEWARD_DATA_DIR: dataDir,
-    });
+    const ran = await runSteward(
+      ['analyze', '--json', '--reply'],
+      'any good movies lately?\nthanks for the help yesterday!\n',
+      { STEWARD_DATA_DIR: dataDir },
+    );
     expect(ran.code, ran.stderr).toBe(0);
-    const [result] = ran.stdout
+    const results = ran.stdout
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
-    if (!result.moderation.flagged) expect(typeof result.reply).toBe('string');
+    expect(results).toHaveLength(2);
+    // Whether a line is flagged is the models' call; the rule checked is ours: a flagged line gets no reply,
+    // every other line does.
+    expect(results.map((r) => typeof r.reply)).toEqual(
+      results.map((r) => (r.moderation.flagged ? 'undefined' : 'string')),
+    );
+    for (const r of results.filter((x) => typeof x.reply === 'string')) expect(r.reply.trim()).not.toBe('');
   });
 
   it('GIVEN no --json THEN one readable summary line per message', async () => {

@@ -61,10 +61,11 @@ describe.skipIf(!present)('Discord end to end: members and admins', () => {
       mentions: [bot.id],
     });
     const reply = await replyTo(question);
-    expect(String(reply.content).length).toBeGreaterThan(0);
+    expect(reply.content).toEqual(expect.stringMatching(/\S/));
     expect(String(reply.content).length).toBeLessThanOrEqual(2000);
+    // The mention showed "typing…" while the worker wrote the answer (replies are on by default).
     expect(emulator.find('POST', new RegExp(`^/channels/${general}/typing$`)).length).toBeGreaterThanOrEqual(
-      0,
+      1,
     );
   }, 90_000);
 

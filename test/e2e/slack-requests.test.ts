@@ -54,6 +54,8 @@ describe('Slack requests into the Bolt receiver', () => {
       eventId: 'EvRETRY1',
       retryNum: 1,
       retryReason: 'http_timeout',
+      // Slack signs a re-send anew; the very same signed request again is a replay (see slack-replay.test.ts).
+      timestampOffsetSec: 2,
     });
     expect([first.status, retry.status]).toEqual([200, 200]);
     await h.emulator.waitFor(
@@ -74,7 +76,12 @@ describe('Slack requests into the Bolt receiver', () => {
     const first = await h.sender.event(event, { eventId: 'EvDOWN1' });
     expect(first.status).toBe(500);
     expect(await inboundJobs(h)).toBe(before);
-    const retry = await h.sender.event(event, { eventId: 'EvDOWN1', retryNum: 1, retryReason: 'http_error' });
+    const retry = await h.sender.event(event, {
+      eventId: 'EvDOWN1',
+      retryNum: 1,
+      retryReason: 'http_error',
+      timestampOffsetSec: 2,
+    });
     expect(retry.status).toBe(200);
     expect(await inboundJobs(h)).toBe(before + 1);
     expect(h.logs.some((l) => l.includes('queueing message') && l.includes('ECONNREFUSED'))).toBe(true);

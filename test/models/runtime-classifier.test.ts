@@ -5,12 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.ts';
 import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
 import { captureLogger, hasModel, testConfig } from '../../models/runtime/testing.ts';
+import { buildOnnx } from '../fixtures/onnx/build.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // A real, standard-shaped sequence-classification model folder (config.json with id2label, a WordPiece
-// tokenizer.json, onnx/model.onnx with input_ids + attention_mask -> logits), written by hand so the test
-// needs no hub access and no Python. The graph sums a per-token logit table over the unmasked tokens, so
-// each word's effect on each label is known by construction.
+// tokenizer.json, onnx/model.onnx with input_ids + attention_mask -> logits), so the test needs no hub access.
+// The graph (built by test/fixtures/onnx/build.py with python3-onnx) sums a per-token logit table over the
+// unmasked tokens, so each word's effect on each label is known by construction.
 // ---------------------------------------------------------------------------------------------------------
 
 const VOCAB = [
@@ -43,86 +44,6 @@ VOCAB.push(
   'totally',
 );
 
-function varint(n: number | bigint): number[] {
-  let v = BigInt(n);
-  const out: number[] = [];
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) byte |= 0x80;
-    out.push(byte);
-  } while (v > 0n);
-  return out;
-}
-const field = (n: number, wire: number) => varint((n << 3) | wire);
-const int = (n: number, value: number) => [...field(n, 0), ...varint(value)];
-const bytes = (n: number, data: ArrayLike<number>) => [
-  ...field(n, 2),
-  ...varint(data.length),
-  ...Array.from(data),
-];
-const str = (n: number, s: string) => bytes(n, new TextEncoder().encode(s));
-
-function tensor(name: string, dims: number[], values: Float32Array | BigInt64Array): number[] {
-  const type = values instanceof Float32Array ? 1 : 7;
-  return [
-    ...dims.flatMap((d) => int(1, d)),
-    ...int(2, type),
-    ...str(8, name),
-    ...bytes(9, new Uint8Array(values.buffer)),
-  ];
-}
-function valueInfo(name: string, elemType: number, dims: Array<number | string>): number[] {
-  const shape = dims.flatMap((d) => bytes(1, typeof d === 'number' ? int(1, d) : str(2, d)));
-  return [...str(1, name), ...bytes(2, bytes(1, [...int(1, elemType), ...bytes(2, shape)]))];
-}
-function node(op: string, inputs: string[], outputs: string[], attrs: number[][] = []): number[] {
-  return [
-    ...inputs.flatMap((i) => str(1, i)),
-    ...outputs.flatMap((o) => str(2, o)),
-    ...str(4, op),
-    ...attrs.flatMap((a) => bytes(5, a)),
-  ];
-}
-
-/** ONNX bytes of: logits = sum_t(mask_t * table[input_ids_t]) + bias. */
-function classifierOnnx(table: number[][], bias: number[]): Uint8Array {
-  const classes = bias.length;
-  const graph = [
-    ...bytes(1, node('Gather', ['table', 'input_ids'], ['emb'])),
-    ...bytes(
-      1,
-      node('Cast', ['attention_mask'], ['maskf'], [[...str(1, 'to'), ...int(3, 1), ...int(20, 2)]]),
-    ),
-    ...bytes(1, node('Unsqueeze', ['maskf', 'axis2'], ['mask3'])),
-    ...bytes(1, node('Mul', ['emb', 'mask3'], ['masked'])),
-    ...bytes(
-      1,
-      node(
-        'ReduceSum',
-        ['masked', 'axis1'],
-        ['summed'],
-        [[...str(1, 'keepdims'), ...int(3, 0), ...int(20, 2)]],
-      ),
-    ),
-    ...bytes(1, node('Add', ['summed', 'bias'], ['logits'])),
-    ...str(2, 'classifier'),
-    ...bytes(5, tensor('table', [table.length, classes], Float32Array.from(table.flat()))),
-    ...bytes(5, tensor('bias', [classes], Float32Array.from(bias))),
-    ...bytes(5, tensor('axis1', [1], BigInt64Array.from([1n]))),
-    ...bytes(5, tensor('axis2', [1], BigInt64Array.from([2n]))),
-    ...bytes(11, valueInfo('input_ids', 7, ['batch', 'sequence'])),
-    ...bytes(11, valueInfo('attention_mask', 7, ['batch', 'sequence'])),
-    ...bytes(12, valueInfo('logits', 1, ['batch', classes])),
-  ];
-  return Uint8Array.from([
-    ...int(1, 8),
-    ...str(2, 'steward-test'),
-    ...bytes(7, graph),
-    ...bytes(8, [...str(1, ''), ...int(2, 13)]),
-  ]);
-}
-
 function writeClassifier(
   dir: string,
   id2label: Record<number, string>,
@@ -133,7 +54,7 @@ function writeClassifier(
   mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   const neutral = bias.map(() => 0);
   const table = VOCAB.map((word) => weights[word] ?? neutral);
-  writeFileSync(path.join(dir, 'onnx', 'model.onnx'), classifierOnnx(table, bias));
+  writeFileSync(path.join(dir, 'onnx', 'model.onnx'), buildOnnx({ kind: 'classifier', table, bias }));
   const label2id = Object.fromEntries(Object.entries(id2label).map(([i, l]) => [l, Number(i)]));
   const config = {
     model_type: 'bert',

@@ -94,17 +94,23 @@ describe.skipIf(!hasModel('signals'))('thread engine with the bundled signals mo
     idle.disable();
     const busy = monitorEventLoopDelay({ resolution: 5 });
     busy.enable();
+    // Batches until half a second of inference was watched, however fast this machine is (a fast one finishes a
+    // batch sooner; requiring one batch to be slow would fail there for the wrong reason).
     const started = performance.now();
-    const results = await engine.signals(texts);
-    const elapsed = performance.now() - started;
+    let elapsed = 0;
+    let batches = 0;
+    do {
+      const results = await engine.signals(texts);
+      expect(results).toHaveLength(texts.length);
+      batches += 1;
+      elapsed = performance.now() - started;
+    } while (elapsed < 500);
     busy.disable();
-    expect(results).toHaveLength(texts.length);
     const [p99, idleP99] = [busy.percentile(99) / 1e6, idle.percentile(99) / 1e6];
-    // The batch takes seconds; were it on this thread, the loop would stall for whole encoder runs.
-    expect(elapsed).toBeGreaterThan(500);
+    // Were the batches on this thread, the loop would stall for whole encoder runs.
     expect(
       p99,
-      `p99 ${p99.toFixed(1)} ms (idle ${idleP99.toFixed(1)} ms) over ${elapsed.toFixed(0)} ms`,
+      `p99 ${p99.toFixed(1)} ms (idle ${idleP99.toFixed(1)} ms) over ${batches} batches, ${elapsed.toFixed(0)} ms`,
     ).toBeLessThan(50 + idleP99);
   });
 

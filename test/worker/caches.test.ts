@@ -52,6 +52,34 @@ describe('SettingsCache', () => {
   });
 });
 
+describe('SettingsCache without a TTL', () => {
+  it('GIVEN ttl 0 (local mode) WHEN read twice THEN the store is read each time, and a failure still falls back', async () => {
+    let fail = false;
+    const { store, reads } = fakeStore(async () => {
+      if (fail) throw new Error('disk busy');
+      return defaultSettings({ replyMode: 'topics' });
+    });
+    const cache = new SettingsCache(store, 0, () => 0);
+    await cache.get('local', 'w');
+    await cache.get('local', 'w');
+    expect(reads()).toBe(2);
+    fail = true;
+    await expect(cache.get('local', 'w')).resolves.toMatchObject({ replyMode: 'topics' });
+    expect(reads()).toBe(3);
+  });
+
+  it('GIVEN more workspaces than the bound WHEN read THEN the least recently read is read again, the others are not', async () => {
+    const { store, reads } = fakeStore(async () => defaultSettings());
+    const cache = new SettingsCache(store, 60_000, () => 0);
+    for (let i = 0; i <= 10_000; i++) await cache.get('slack', `w${i}`);
+    expect(reads()).toBe(10_001);
+    await cache.get('slack', 'w10000');
+    expect(reads()).toBe(10_001);
+    await cache.get('slack', 'w0'); // evicted by the 10,001st workspace
+    expect(reads()).toBe(10_002);
+  });
+});
+
 describe('topics', () => {
   const engine = {
     calls: 0,
@@ -70,6 +98,43 @@ describe('topics', () => {
     await index.vectorsFor([{ name: 'rust', description: 'cargo crates' }]);
     expect(engine.calls).toBe(2);
     expect(await index.vectorsFor([])).toEqual({ names: [], vectors: [] });
+  });
+
+  it('GIVEN the embedding fails once THEN the error reaches the caller and the next call embeds again', async () => {
+    let calls = 0;
+    const index = new TopicIndex({
+      async embed(texts: string[]) {
+        calls += 1;
+        if (calls === 1) throw new Error('model busy');
+        return texts.map(hashEmbed);
+      },
+    });
+    const topics = [{ name: 'go', description: 'goroutines' }];
+    await expect(index.vectorsFor(topics)).rejects.toThrow(/model busy/);
+    expect((await index.vectorsFor(topics)).names).toEqual(['go']);
+    expect(calls).toBe(2);
+  });
+
+  it('GIVEN a bound of 2 WHEN a third topic set is embedded THEN the least recently used one is embedded again', async () => {
+    let calls = 0;
+    const index = new TopicIndex(
+      {
+        async embed(texts: string[]) {
+          calls += 1;
+          return texts.map(hashEmbed);
+        },
+      },
+      2,
+    );
+    const set = (name: string) => [{ name, description: name }];
+    await index.vectorsFor(set('a'));
+    await index.vectorsFor(set('b'));
+    await index.vectorsFor(set('a'));
+    await index.vectorsFor(set('c')); // evicts b, the least recently used
+    await index.vectorsFor(set('a'));
+    expect(calls).toBe(3);
+    await index.vectorsFor(set('b'));
+    expect(calls).toBe(4);
   });
 
   it('GIVEN similarities THEN matches pass the threshold and come best first', () => {

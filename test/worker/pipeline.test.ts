@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryDriver } from '../../queue/memory.ts';
 import { INBOUND_QUEUE } from '../../queue/types.ts';
 import type { Action, AlertAction, ReplyAction } from '../../src/domain/action.ts';
@@ -8,208 +8,273 @@ import { MemoryStore } from '../../src/store/memory.ts';
 import { createWorker, type StewardWorker } from '../../worker/pipeline.ts';
 import { TEST_POLICY } from '../queue/contract.ts';
 import { inbound, sleep, testLogger, waitFor } from '../queue/fixtures.ts';
-import { FakeEngine } from './fake-engine.ts';
+import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
+import { hasModel, testConfig } from '../../models/runtime/testing.ts';
+import { InstrumentedEngine } from './instrumented-engine.ts';
 
 const WORKER_CONFIG = { worker: { batchSize: 16, concurrency: 64, replyBatchSize: 4, maxReplyTokens: 32 } };
 
-describe('worker pipeline (fake engine, memory queue and store)', () => {
-  let queue: MemoryDriver;
-  let store: MemoryStore;
-  let engine: FakeEngine;
-  let worker: StewardWorker;
-  let delivered: Action[];
+/** Texts one of which the moderation model scores highest; which one, and on which label, the model decides. */
+const TOXIC_CANDIDATES = [
+  'you are an idiot and nobody here wants you around',
+  'shut up you stupid worthless loser',
+  'I hate you and I hope you get hurt',
+];
 
-  const configure = (settings: Partial<WorkspaceSettings>, workspaceId = 'guild-1') =>
-    store.updateSettings('discord', workspaceId, (current) => ({ ...current, ...settings }));
-  const enqueueAll = (messages: InboundMessageInput[]) =>
-    Promise.all(messages.map((m) => queue.enqueueInbound(m)));
-  const settle = (n: number) =>
-    waitFor(async () => (await queue.counts(INBOUND_QUEUE)).completed === n, 10_000, `${n} completed jobs`);
-  const ofKind = <K extends Action['kind']>(kind: K) =>
-    delivered.filter((a): a is Extract<Action, { kind: K }> => a.kind === kind);
+describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
+  'worker pipeline (bundled models, memory queue and store)',
+  () => {
+    let models: LocalEngine;
+    let queue: MemoryDriver;
+    let store: MemoryStore;
+    let engine: InstrumentedEngine;
+    let worker: StewardWorker;
+    let delivered: Action[];
 
-  beforeEach(async () => {
-    queue = new MemoryDriver({ logger: testLogger(), policy: TEST_POLICY });
-    store = new MemoryStore();
-    engine = new FakeEngine();
-    await Promise.all([queue.start(), store.start()]);
-    delivered = [];
-    await queue.consumeOutbound('discord', async (action) => void delivered.push(action), { concurrency: 8 });
-    worker = createWorker({
-      queue,
-      store,
-      engine,
-      logger: testLogger(),
-      config: WORKER_CONFIG,
-      options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test' },
+    const configure = (settings: Partial<WorkspaceSettings>, workspaceId = 'guild-1') =>
+      store.updateSettings('discord', workspaceId, (current) => ({ ...current, ...settings }));
+    const enqueueAll = (messages: InboundMessageInput[]) =>
+      Promise.all(messages.map((m) => queue.enqueueInbound(m)));
+    const settle = (n: number) =>
+      waitFor(async () => (await queue.counts(INBOUND_QUEUE)).completed === n, 60_000, `${n} completed jobs`);
+    const ofKind = <K extends Action['kind']>(kind: K) =>
+      delivered.filter((a): a is Extract<Action, { kind: K }> => a.kind === kind);
+
+    /** The candidate the model scores most toxic, with workspace thresholds that flag it whatever the defaults. */
+    const toxic = async () => {
+      const signals = await models.signals(TOXIC_CANDIDATES);
+      const best = signals
+        .flatMap((s, i) => Object.entries(s.moderation).map(([label, score]) => ({ i, label, score })))
+        .sort((a, b) => b.score - a.score)[0]!;
+      return {
+        text: TOXIC_CANDIDATES[best.i]!,
+        thresholds: { [best.label]: Math.max(0.001, best.score - 0.01) },
+      };
+    };
+    /** What the pipeline should do with a message, asked of the same models and settings directly. */
+    const expectedFor = async (message: InboundMessageInput) =>
+      (await worker.analyzeOnly([InboundMessageSchema.parse(message)]))[0]!;
+
+    beforeAll(async () => {
+      models = createLocalEngine(testConfig({}, { maxReplyTokens: 8 }), testLogger());
+      await models.start();
+    }, 120_000);
+    afterAll(() => models?.stop());
+
+    beforeEach(async () => {
+      queue = new MemoryDriver({ logger: testLogger(), policy: TEST_POLICY });
+      store = new MemoryStore();
+      engine = new InstrumentedEngine(models);
+      await Promise.all([queue.start(), store.start()]);
+      delivered = [];
+      await queue.consumeOutbound('discord', async (action) => void delivered.push(action), {
+        concurrency: 8,
+      });
+      worker = createWorker({
+        queue,
+        store,
+        engine,
+        logger: testLogger(),
+        config: WORKER_CONFIG,
+        options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test' },
+      });
     });
-  });
-  afterEach(async () => {
-    await worker.stop();
-    await queue.stop();
-    await store.stop();
-  });
-
-  it('GIVEN a burst of messages THEN they are analysed in batches no larger than batchSize, each tagged once', async () => {
-    await configure({ sentimentTags: 'all' });
-    await worker.start();
-    const messages = Array.from({ length: 50 }, (_, i) => inbound({ text: i % 2 ? 'I love this' : 'meh' }));
-    await enqueueAll(messages);
-    await settle(50);
-    expect(Math.max(...engine.calls.signals)).toBeLessThanOrEqual(16);
-    expect(engine.calls.signals.length).toBeLessThan(50);
-    await waitFor(() => delivered.length === 50);
-    const reacts = ofKind('react');
-    expect(new Set(reacts.map((a) => a.key)).size).toBe(50);
-    expect(reacts.find((a) => a.key === `${inboundJobId(messages[1]!)}:react`)?.sentiment).toBe('positive');
-    expect(worker.stats()).toMatchObject({ processed: 50, lastError: null });
-  });
-
-  it('GIVEN an insult in an auto-hide workspace THEN the flag is logged open with auto-hide, alerted and hidden, never replied to', async () => {
-    await configure({ moderationChannelId: 'mods', moderationMode: 'auto-hide' });
-    await worker.start();
-    const message = inbound({ text: 'you idiot', mentionsBot: true });
-    await enqueueAll([message]);
-    await settle(1);
-    await waitFor(() => delivered.length === 2);
-    const [alert] = ofKind('alert') as AlertAction[];
-    expect(alert).toMatchObject({ moderationChannelId: 'mods', flagged: ['insult'], autoHidden: true });
-    expect(alert!.reasons.insult).toEqual(['idiot']);
-    expect(ofKind('hide')).toHaveLength(1);
-    expect(ofKind('reply')).toHaveLength(0);
-    const flag = await store.getFlag(alert!.flagId);
-    expect(flag).toMatchObject({
-      status: 'open',
-      authorId: 'user-1',
-      excerpt: 'you idiot',
-      flagged: ['insult'],
+    afterEach(async () => {
+      await worker.stop();
+      await queue.stop();
+      await store.stop();
     });
-    expect(flag!.history.map((h) => h.action)).toEqual(['auto-hide']);
-  });
 
-  it('GIVEN mentions among other messages THEN only they get replies, generated in batches of replyBatchSize', async () => {
-    await worker.start();
-    const messages = Array.from({ length: 30 }, (_, i) =>
-      inbound({ text: `question ${i}`, mentionsBot: i % 3 === 0 }),
-    );
-    await enqueueAll(messages);
-    await settle(30);
-    await waitFor(() => delivered.length === 10);
-    const replies = ofKind('reply') as ReplyAction[];
-    expect(replies).toHaveLength(10);
-    expect(engine.calls.reply.reduce((a, b) => a + b, 0)).toBe(10);
-    expect(Math.max(...engine.calls.reply)).toBeLessThanOrEqual(4);
-    const first = replies.find((r) => r.key === `${inboundJobId(messages[0]!)}:reply`);
-    expect(first).toMatchObject({
-      reason: 'mention',
-      text: 're: question 0',
-      target: { messageId: messages[0]!.messageId },
+    it('GIVEN a burst of messages THEN they are analysed in batches no larger than batchSize, each tagged once', async () => {
+      await configure({ sentimentTags: 'all' });
+      await worker.start();
+      const messages = Array.from({ length: 50 }, (_, i) => inbound({ text: i % 2 ? 'I love this' : 'meh' }));
+      await enqueueAll(messages);
+      await settle(50);
+      expect(Math.max(...engine.calls.signals)).toBeLessThanOrEqual(16);
+      expect(engine.calls.signals.length).toBeLessThan(50);
+      await waitFor(() => delivered.length === 50);
+      const reacts = ofKind('react');
+      expect(new Set(reacts.map((a) => a.key)).size).toBe(50);
+      const expected = await expectedFor(messages[1]!);
+      expect(reacts.find((a) => a.key === `${inboundJobId(messages[1]!)}:react`)?.sentiment).toBe(
+        expected.analysis.sentiment?.label,
+      );
+      expect(worker.stats()).toMatchObject({ processed: 50, lastError: null });
     });
-  });
 
-  it('GIVEN slow reply generation THEN tags and alerts of the same batch do not wait for it', async () => {
-    await configure({ sentimentTags: 'all', moderationChannelId: 'mods' });
-    engine.replyDelayMs = 1_000;
-    await worker.start();
-    await enqueueAll([inbound({ text: 'hello bot', mentionsBot: true }), inbound({ text: 'you idiot' })]);
-    await waitFor(() => ofKind('alert').length === 1 && ofKind('react').length === 2);
-    expect(ofKind('reply')).toHaveLength(0);
-    await waitFor(() => ofKind('reply').length === 1);
-  });
+    it('GIVEN an insult in an auto-hide workspace THEN the flag is logged open with auto-hide, alerted and hidden, never replied to', async () => {
+      const { text, thresholds } = await toxic();
+      await configure({ moderationChannelId: 'mods', moderationMode: 'auto-hide', thresholds });
+      await worker.start();
+      const message = inbound({ text, mentionsBot: true });
+      const expected = await expectedFor(message);
+      const flagged = expected.analysis.moderation.flagged;
+      expect(flagged.length).toBeGreaterThan(0);
+      await enqueueAll([message]);
+      await settle(1);
+      await waitFor(() => delivered.length === 2);
+      const [alert] = ofKind('alert') as AlertAction[];
+      expect(alert).toMatchObject({ moderationChannelId: 'mods', flagged, autoHidden: true });
+      expect(alert!.reasons).toEqual(expected.analysis.moderation.reasons);
+      expect(ofKind('hide')).toHaveLength(1);
+      expect(ofKind('reply')).toHaveLength(0);
+      const flag = await store.getFlag(alert!.flagId);
+      expect(flag).toMatchObject({ status: 'open', authorId: 'user-1', excerpt: text, flagged });
+      expect(flag!.history.map((h) => h.action)).toEqual(['auto-hide']);
+    });
 
-  it('GIVEN workspace topics THEN a matching message gets a topic reply, and topics are embedded once per change', async () => {
-    await configure({
-      replyMode: 'topics',
-      topics: [
+    it('GIVEN mentions among other messages THEN only they get replies, generated in batches of replyBatchSize', async () => {
+      // Thresholds at the top (1): whether "question N" looks toxic to the model is not what this test is about.
+      await configure({ thresholds: Object.fromEntries(models.defaults().labels.map((l) => [l, 1])) });
+      await worker.start();
+      const messages = Array.from({ length: 30 }, (_, i) =>
+        inbound({ text: `what about question ${i}?`, mentionsBot: i % 3 === 0 }),
+      );
+      await enqueueAll(messages);
+      await settle(30);
+      await waitFor(() => delivered.length === 10, 60_000);
+      const replies = ofKind('reply') as ReplyAction[];
+      expect(replies).toHaveLength(10);
+      expect(engine.calls.reply.reduce((a, b) => a + b, 0)).toBe(10);
+      expect(Math.max(...engine.calls.reply)).toBeLessThanOrEqual(4);
+      const first = replies.find((r) => r.key === `${inboundJobId(messages[0]!)}:reply`);
+      // The reply model's own answer for that message (sampling is seeded by the message id).
+      expect(first).toMatchObject({
+        reason: 'mention',
+        text: (await expectedFor(messages[0]!)).reply,
+        target: { messageId: messages[0]!.messageId },
+      });
+      expect(first!.text.trim()).not.toBe('');
+    });
+
+    it('GIVEN slow reply generation THEN tags and alerts of the same batch do not wait for it', async () => {
+      const { text, thresholds } = await toxic();
+      const hello = inbound({ text: 'hello bot, how are you?', mentionsBot: true });
+      // The greeting must not be flagged (so it is replied to): its labels' thresholds sit above its scores.
+      const [greeting] = await models.signals([hello.text]);
+      const above = Object.fromEntries(
+        Object.entries(greeting!.moderation).map(([l, v]) => [l, Math.min(1, v + 0.01)]),
+      );
+      const merged = { ...above, ...thresholds };
+      await configure({ sentimentTags: 'all', moderationChannelId: 'mods', thresholds: merged });
+      const expected = await expectedFor(hello);
+      expect(expected.decision.reply).not.toBeNull();
+      engine.replyDelayMs = 3_000;
+      await worker.start();
+      await enqueueAll([hello, inbound({ text })]);
+      await waitFor(() => ofKind('alert').length === 1 && ofKind('react').length === 2, 30_000);
+      expect(ofKind('reply')).toHaveLength(0);
+      await waitFor(() => ofKind('reply').length === 1, 30_000);
+    });
+
+    it('GIVEN workspace topics THEN a matching message gets a topic reply, and topics are embedded once per change', async () => {
+      const topics = [
         { name: 'gardening', description: 'tomato plants soil compost' },
         { name: 'rust', description: 'borrow checker lifetimes cargo' },
-      ],
+      ];
+      const never = Object.fromEntries(models.defaults().labels.map((l) => [l, 1]));
+      await configure({ replyMode: 'topics', topics, thresholds: never });
+      await worker.start();
+      // A message that is a topic's own text has cosine 1 with it: a match whatever the model's threshold.
+      const messages = [
+        inbound({ text: 'gardening: tomato plants soil compost' }),
+        inbound({ text: 'rust: borrow checker lifetimes cargo' }),
+      ];
+      await enqueueAll([messages[0]!]);
+      await settle(1);
+      await enqueueAll([messages[1]!]);
+      await settle(2);
+      await waitFor(() => ofKind('reply').length === 2, 60_000);
+      expect((ofKind('reply') as ReplyAction[]).map((r) => r.topic).sort()).toEqual(['gardening', 'rust']);
+      expect(engine.calls.embed).toBe(1);
+      await configure({ topics: [{ name: 'chess', description: 'openings endgames' }] });
+      await sleep(80); // past the settings cache
+      await enqueueAll([inbound({ text: 'chess: openings endgames' })]);
+      await settle(3);
+      expect(engine.calls.embed).toBe(2);
     });
-    await worker.start();
-    await enqueueAll([
-      inbound({ text: 'my tomato plants need compost soil' }),
-      inbound({ text: 'nothing here' }),
-    ]);
-    await settle(2);
-    await enqueueAll([inbound({ text: 'cargo and the borrow checker lifetimes' })]);
-    await settle(3);
-    await waitFor(() => delivered.length === 2);
-    expect((ofKind('reply') as ReplyAction[]).map((r) => r.topic).sort()).toEqual(['gardening', 'rust']);
-    expect(engine.calls.embed).toBe(1);
-    await configure({ topics: [{ name: 'chess', description: 'openings endgames' }] });
-    await sleep(80); // past the settings cache
-    await enqueueAll([inbound({ text: 'chess openings and endgames' })]);
-    await settle(4);
-    expect(engine.calls.embed).toBe(2);
-  });
 
-  it('GIVEN an admin change WHEN the cache expires THEN new messages follow the new settings', async () => {
-    await worker.start();
-    await enqueueAll([inbound({ text: 'I love it' })]);
-    await settle(1);
-    expect(ofKind('react')).toHaveLength(0);
-    await configure({ sentimentTags: 'strong' });
-    await sleep(80);
-    await enqueueAll([inbound({ text: 'I love it' })]);
-    await settle(2);
-    await waitFor(() => ofKind('react').length === 1);
-  });
+    it('GIVEN an admin change WHEN the cache expires THEN new messages follow the new settings', async () => {
+      await worker.start();
+      await enqueueAll([inbound({ text: 'I love it' })]);
+      await settle(1);
+      expect(ofKind('react')).toHaveLength(0);
+      // 'all', not 'strong': whether the model finds the line strong is not what this test is about.
+      await configure({ sentimentTags: 'all' });
+      await sleep(80);
+      await enqueueAll([inbound({ text: 'I love it' })]);
+      await settle(2);
+      await waitFor(() => ofKind('react').length === 1);
+    });
 
-  it('GIVEN the model fails THEN the batch is retried, nothing is lost or failed, and the error is reported', async () => {
-    await configure({ sentimentTags: 'all' });
-    engine.failSignals = 1;
-    await worker.start();
-    await enqueueAll(Array.from({ length: 5 }, () => inbound({ text: 'great' })));
-    await settle(5);
-    expect((await queue.counts(INBOUND_QUEUE)).failed).toBe(0);
-    await waitFor(() => delivered.length === 5);
-    expect(worker.stats().lastError?.message).toMatch(/fake model failure/);
-  });
+    it('GIVEN the model fails THEN the batch is retried, nothing is lost or failed, and the error is reported', async () => {
+      await configure({ sentimentTags: 'all' });
+      engine.failSignals = 1;
+      await worker.start();
+      await enqueueAll(Array.from({ length: 5 }, () => inbound({ text: 'great' })));
+      await settle(5);
+      expect((await queue.counts(INBOUND_QUEUE)).failed).toBe(0);
+      await waitFor(() => delivered.length === 5);
+      expect(worker.stats().lastError?.message).toMatch(/injected model failure/);
+    });
 
-  it('GIVEN a poison message in a batch THEN its neighbours succeed and it alone ends in the failed set', async () => {
-    engine.poisonWord = 'POISON';
-    await worker.start();
-    const poisoned = inbound({ text: 'POISON pill' });
-    await enqueueAll([inbound(), poisoned, inbound(), inbound()]);
-    await waitFor(async () => (await queue.counts(INBOUND_QUEUE)).failed === 1, 10_000, 'the poison to fail');
-    expect((await queue.counts(INBOUND_QUEUE)).completed).toBe(3);
-    const [failed] = await queue.failedJobs(INBOUND_QUEUE, 1);
-    expect(failed).toMatchObject({ id: inboundJobId(poisoned), attemptsMade: 3 });
-    expect(failed!.reason).toMatch(/analysis failed: cannot tokenise input/);
-  });
+    it('GIVEN a poison message in a batch THEN its neighbours succeed and it alone ends in the failed set', async () => {
+      engine.poisonWord = 'POISON';
+      await worker.start();
+      const poisoned = inbound({ text: 'POISON pill' });
+      await enqueueAll([inbound(), poisoned, inbound(), inbound()]);
+      await waitFor(
+        async () => (await queue.counts(INBOUND_QUEUE)).failed === 1,
+        10_000,
+        'the poison to fail',
+      );
+      expect((await queue.counts(INBOUND_QUEUE)).completed).toBe(3);
+      const [failed] = await queue.failedJobs(INBOUND_QUEUE, 1);
+      expect(failed).toMatchObject({ id: inboundJobId(poisoned), attemptsMade: 3 });
+      expect(failed!.reason).toMatch(/analysis failed: cannot tokenise input/);
+    });
 
-  it('GIVEN the same event delivered twice THEN one set of actions', async () => {
-    await configure({ sentimentTags: 'all' });
-    await worker.start();
-    const message = inbound({ text: 'thanks', mentionsBot: true });
-    expect((await queue.enqueueInbound(message)).duplicate).toBe(false);
-    expect((await queue.enqueueInbound({ ...message })).duplicate).toBe(true);
-    await settle(1);
-    await waitFor(() => delivered.length === 2);
-    await sleep(50); // a second set, if any, would arrive now
-    expect(delivered.map((a) => a.kind).sort()).toEqual(['react', 'reply']);
-  });
+    it('GIVEN the same event delivered twice THEN one set of actions', async () => {
+      await configure({ sentimentTags: 'all' });
+      await worker.start();
+      const message = inbound({ text: 'thanks', mentionsBot: true });
+      const expected = await expectedFor(message);
+      const kinds = [
+        ...expected.decision.actions.map((a) => a.kind),
+        ...(expected.reply === null ? [] : ['reply']),
+      ];
+      expect((await queue.enqueueInbound(message)).duplicate).toBe(false);
+      expect((await queue.enqueueInbound({ ...message })).duplicate).toBe(true);
+      await settle(1);
+      expect(kinds).toContain('react');
+      await waitFor(() => delivered.length === kinds.length, 30_000);
+      await sleep(200); // a second set, if any, would arrive now
+      expect(delivered.map((a) => a.kind).sort()).toEqual(kinds.sort());
+    });
 
-  it('GIVEN a running worker THEN it heartbeats with its models and count, and stop finishes in-flight work', async () => {
-    engine.delayMs = 100;
-    await worker.start();
-    await expect(worker.start()).rejects.toThrow(/cannot start/);
-    await enqueueAll(Array.from({ length: 3 }, () => inbound()));
-    await waitFor(() => engine.calls.signals.length > 0);
-    const stopping = worker.stop();
-    expect(worker.stop()).toBe(stopping);
-    await stopping;
-    expect((await queue.counts(INBOUND_QUEUE)).completed).toBe(3);
-    const [beat] = await store.listWorkers();
-    expect(beat).toMatchObject({ id: 'w-test', pid: process.pid, processed: 3, device: 'cpu' });
-    expect(beat!.models[0]).toMatchObject({ role: 'signals', source: 'fake' });
-  });
+    it('GIVEN a running worker THEN it heartbeats with its models and count, and stop finishes in-flight work', async () => {
+      engine.delayMs = 100;
+      await worker.start();
+      await expect(worker.start()).rejects.toThrow(/cannot start/);
+      await enqueueAll(Array.from({ length: 3 }, () => inbound()));
+      await waitFor(() => engine.calls.signals.length > 0);
+      const stopping = worker.stop();
+      expect(worker.stop()).toBe(stopping);
+      await stopping;
+      expect((await queue.counts(INBOUND_QUEUE)).completed).toBe(3);
+      const [beat] = await store.listWorkers();
+      expect(beat).toMatchObject({ id: 'w-test', pid: process.pid, processed: 3, device: 'cpu' });
+      expect(beat!.models[0]).toMatchObject({ role: 'signals', source: models.info()[0]!.source });
+    });
 
-  it('GIVEN messages without the queue THEN analyzeOnly returns analysis and decisions, and touches nothing', async () => {
-    await configure({ moderationChannelId: 'mods' });
-    const [outcome] = await worker.analyzeOnly([InboundMessageSchema.parse(inbound({ text: 'you idiot' }))]);
-    expect(outcome!.analysis.moderation.flagged).toEqual(['insult']);
-    expect(outcome!.decision.actions.map((a) => a.kind)).toEqual(['alert']);
-    expect(await store.listFlags('discord', 'guild-1')).toEqual([]);
-  });
-});
+    it('GIVEN messages without the queue THEN analyzeOnly returns analysis and decisions, and touches nothing', async () => {
+      const { text, thresholds } = await toxic();
+      await configure({ moderationChannelId: 'mods', thresholds });
+      const [outcome] = await worker.analyzeOnly([InboundMessageSchema.parse(inbound({ text }))]);
+      expect(outcome!.analysis.moderation.flagged).toContain(Object.keys(thresholds)[0]);
+      expect(outcome!.decision.actions.map((a) => a.kind)).toEqual(['alert']);
+      expect(await store.listFlags('discord', 'guild-1')).toEqual([]);
+    });
+  },
+);

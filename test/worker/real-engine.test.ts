@@ -47,41 +47,52 @@ describe.skipIf(!present)('worker pipeline with the bundled models', () => {
       30_000,
       'tags',
     );
+    // What the models make of each message, asked directly: the pipeline must carry exactly that to the platform
+    // (no sentiment or reply is pinned on a hand-picked sentence; the test is about the plumbing).
+    const expected = await stack.worker!.analyzeOnly(messages.map((m) => InboundMessageSchema.parse(m)));
     const reacts = new Map(
       delivered.filter((a) => a.kind === 'react').map((a) => [a.key, a.kind === 'react' ? a.sentiment : '']),
     );
     expect(reacts.size).toBe(messages.length);
-    expect(reacts.get(`${inboundJobId(messages[0]!)}:react`)).toBe('positive');
-    expect(reacts.get(`${inboundJobId(messages[1]!)}:react`)).toBe('negative');
-    const reply = delivered.find((a): a is ReplyAction => a.kind === 'reply');
-    if (reply) expect(reply.text.trim().length).toBeGreaterThan(0);
-    // The topic's own text matches it (message embeddings and topic embeddings share one space)...
+    messages.forEach((m, i) => {
+      expect(reacts.get(`${inboundJobId(m)}:react`)).toBe(expected[i]!.analysis.sentiment?.label);
+    });
+    // Only the mention asks for a reply (replyMode mention), and it gets one unless the models flagged it.
+    const wanted = expected.map((e) => e.decision.reply !== null);
+    expect(wanted).toEqual([false, false, expected[2]!.analysis.moderation.flagged.length === 0, false]);
+    const texts = expected.flatMap((e) => (e.reply === null ? [] : [e.reply]));
+    await waitFor(
+      () => delivered.filter((a) => a.kind === 'reply').length === texts.length,
+      60_000,
+      'the replies',
+    );
+    // The pipeline's reply is the one the reply model writes for that message (sampling is seeded by its id).
+    const replies = delivered.filter((a): a is ReplyAction => a.kind === 'reply');
+    expect(replies.map((r) => r.text)).toEqual(texts);
+    for (const reply of replies) expect(reply.text.trim().length).toBeGreaterThan(0);
+    // The topic's own text matches it (message embeddings and topic embeddings share one space).
     const [same] = await stack.worker!.analyzeOnly([
       InboundMessageSchema.parse(inbound({ text: 'music: songs, albums, concerts and bands' })),
     ]);
     expect(same!.analysis.topics.map((t) => t.topic)).toEqual(['music']);
     expect(same!.analysis.topics[0]!.score).toBeGreaterThan(0.95);
-    // ...and a message about music is closer to it than one about gardening (quality, not the threshold).
-    const [vectors] = await stack.engine!.embed(['music: songs, albums, concerts and bands']);
-    const [musical, garden] = await stack.engine!.signals([
-      messages[3]!.text,
-      'my tomato plants need better soil and compost',
-    ]);
-    const cos = (e: Float32Array) => e.reduce((sum, x, i) => sum + x * vectors![i]!, 0);
-    expect(cos(musical!.embedding)).toBeGreaterThan(cos(garden!.embedding));
   }, 180_000);
 
-  it('GIVEN texts without the queue THEN analyzeBatch scores them and replies on request', async () => {
-    const results = await analyzeBatch(
-      stack.engine!,
-      ['you are a worthless idiot', 'good morning everyone'],
-      defaultSettings({ replyMode: 'mention' }),
-      { reply: true },
-    );
+  it("GIVEN texts without the queue THEN analyzeBatch applies the thresholds to the engine's own scores", async () => {
+    const texts = ['you are a worthless idiot', 'good morning everyone'];
+    const settings = defaultSettings({ replyMode: 'mention' });
+    const results = await analyzeBatch(stack.engine!, texts, settings, { reply: true });
     expect(results).toHaveLength(2);
-    const [rude, kind] = results;
-    const worst = (r: typeof rude) => Math.max(...Object.values(r!.analysis.moderation.scores));
-    expect(worst(rude)).toBeGreaterThan(worst(kind));
-    expect(kind!.analysis.moderation.flagged).toEqual([]);
+    const signals = await stack.engine!.signals(texts);
+    const thresholds = { ...stack.engine!.defaults().thresholds, ...settings.thresholds };
+    results.forEach((r, i) => {
+      const raw = signals[i]!;
+      expect(r.analysis.sentiment?.label).toBe(raw.sentiment.label);
+      expect(r.analysis.moderation.scores).toEqual(raw.moderation);
+      const over = Object.entries(raw.moderation)
+        .filter(([label, score]) => score >= (thresholds[label] ?? 0.5))
+        .map(([label]) => label);
+      expect([...r.analysis.moderation.flagged].sort()).toEqual(over.sort());
+    });
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { SlackAdapter } from '../../../adapters/slack/adapter.ts';
 import { createSlackAdapter } from '../../../adapters/slack/index.ts';
 import type { SlackTuning } from '../../../adapters/slack/options.ts';
+import type { InboundRateLimiter } from '../../../adapters/rate-limit.ts';
 import type { EnqueueResult, QueueDriver } from '../../../queue/types.ts';
 import type { Config } from '../../../src/config.ts';
 import type { InboundMessageInput } from '../../../src/domain/message.ts';
@@ -42,6 +43,8 @@ export interface SlackHarnessOptions {
   tuning?: Partial<SlackTuning>;
   queue?: TestStackOptions['queue'];
   settings?: Partial<WorkspaceSettings>;
+  /** The inbound rate limiter (e.g. one on Redis shared with another harness); the adapter's own by default. */
+  rateLimiter?: InboundRateLimiter;
   /** Socket Mode instead of the HTTP receiver (events then arrive through emulator.socketMode). */
   socketMode?: boolean;
 }
@@ -120,6 +123,7 @@ export async function createSlackHarness(options: SlackHarnessOptions = {}): Pro
     queue: spyQueue(stack.queue, enqueues, faults),
     store: stack.store,
     logger,
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     tuning: { host: '127.0.0.1', ...options.tuning },
   });
   let cleaning: Promise<void> | null = null;

@@ -1,4 +1,4 @@
-import { type EmuToken, messageJson, type SlackWorkspace, userJson } from './state.ts';
+import { type EmuMessage, type EmuToken, messageJson, type SlackWorkspace, userJson } from './state.ts';
 
 /** A Web API error: HTTP 200 with `{ ok: false, error }`, as Slack answers. */
 export class ApiError extends Error {
@@ -50,6 +50,19 @@ function textOf(params: Params): { text: string; blocks: unknown[] | undefined }
   return { text, blocks };
 }
 
+/** Message metadata as postMessage takes it: an object (JSON bodies) or its JSON (form bodies). */
+function metadataOf(params: Params): EmuMessage['metadata'] {
+  const raw = params.metadata;
+  if (raw === undefined) return undefined;
+  const parsed = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  if (typeof parsed?.event_type !== 'string' || typeof parsed?.event_payload !== 'object')
+    throw new ApiError('invalid_metadata_format');
+  return parsed;
+}
+
+const withMetadata = (params: Params) =>
+  params.include_all_metadata === true || params.include_all_metadata === 'true';
+
 const authorOf = (caller: EmuToken, ws: SlackWorkspace) =>
   caller.kind === 'bot' ? { user: caller.userId, botId: ws.bot.botId } : { user: caller.userId };
 
@@ -70,9 +83,11 @@ export const METHODS: Record<string, Handler> = {
     const threadTs =
       typeof params.thread_ts === 'string' && params.thread_ts !== '' ? params.thread_ts : undefined;
     if (threadTs && !ws.findMessage(channel.id, threadTs)) throw new ApiError('thread_not_found');
+    const metadata = metadataOf(params);
     const message = ws.addMessage({
       channel: channel.id,
       text,
+      ...(metadata ? { metadata } : {}),
       ...authorOf(caller, ws),
       ...(blocks ? { blocks } : {}),
       ...(threadTs ? { threadTs } : {}),
@@ -149,7 +164,25 @@ export const METHODS: Record<string, Handler> = {
     const thread = ws.thread(channel.id, str(params, 'ts'));
     if (thread.length === 0) throw new ApiError('thread_not_found');
     const limit = Number(params.limit ?? 1000);
-    return { messages: thread.slice(0, limit).map(messageJson), has_more: thread.length > limit };
+    return {
+      messages: thread.slice(0, limit).map((m) => messageJson(m, withMetadata(params))),
+      has_more: thread.length > limit,
+    };
+  },
+
+  // Top-level messages of a channel, newest first (one page; enough for the tests).
+  'conversations.history': (params, _caller, ws) => {
+    const channel = channelOf(params, ws);
+    const oldest = Number(params.oldest ?? 0);
+    const limit = Number(params.limit ?? 100);
+    const messages = ws.messages
+      .filter((m) => m.channel === channel.id && !m.deleted && (!m.threadTs || m.threadTs === m.ts))
+      .filter((m) => Number(m.ts) >= oldest)
+      .sort((a, b) => Number(b.ts) - Number(a.ts));
+    return {
+      messages: messages.slice(0, limit).map((m) => messageJson(m, withMetadata(params))),
+      has_more: messages.length > limit,
+    };
   },
 
   'conversations.open': (params, _caller, ws) => {

@@ -10,6 +10,10 @@ export interface SendOptions {
   /** Sets x-slack-retry-num (and x-slack-retry-reason), as Slack does when it re-sends an event. */
   retryNum?: number;
   retryReason?: string;
+  /** Seconds added to the request timestamp (a real re-send is signed anew, later; negative = earlier). */
+  timestampOffsetSec?: number;
+  /** Signs with exactly this timestamp (to send the very same signed request twice). */
+  timestampSec?: number;
 }
 
 export interface SentResponse {
@@ -40,7 +44,8 @@ export class SignedSender {
   async post(body: string, contentType: string, options: SendOptions = {}): Promise<SentResponse> {
     const signing = options.signing ?? 'valid';
     const now = Math.floor(Date.now() / 1000);
-    const timestamp = signing === 'stale' ? now - 6 * 60 : now;
+    const timestamp =
+      options.timestampSec ?? (signing === 'stale' ? now - 6 * 60 : now) + (options.timestampOffsetSec ?? 0);
     const secret = signing === 'forged' ? `not-${this.#o.signingSecret}` : this.#o.signingSecret;
     const headers: Record<string, string> = { 'content-type': contentType };
     if (signing !== 'missing') {

@@ -25,6 +25,8 @@ export interface EmuMessage {
   botId?: string;
   text: string;
   blocks?: unknown[];
+  /** Message metadata (`event_type`, `event_payload`), returned only to `include_all_metadata` reads. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
   reactions: Array<{ name: string; users: string[] }>;
   deleted: boolean;
   edited: boolean;
@@ -125,8 +127,9 @@ export class SlackWorkspace {
 }
 
 /** The shape of a message in Web API responses and event payloads. */
-export function messageJson(message: EmuMessage): Record<string, unknown> {
+export function messageJson(message: EmuMessage, withMetadata = false): Record<string, unknown> {
   return {
+    ...(withMetadata && message.metadata ? { metadata: message.metadata } : {}),
     type: 'message',
     ts: message.ts,
     text: message.text,
