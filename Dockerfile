@@ -15,6 +15,7 @@ COPY app app
 COPY worker worker
 COPY adapters adapters
 COPY queue queue
+COPY dashboard dashboard
 COPY models/runtime models/runtime
 RUN npm run build
 

@@ -8,6 +8,8 @@ import { trackingQueue } from '../adapters/local/tracking-queue.ts';
 import { DefaultRateLimit, InboundRateLimiter } from '../adapters/rate-limit.ts';
 import type { ChatAdapter } from '../adapters/types.ts';
 import { createThreadEngine } from '../models/runtime/index.ts';
+import { meteredQueue, StewardMetrics } from '../queue/metrics.ts';
+import { announce, buildDashboard, buildMetricsServer } from './cli/dashboard.ts';
 import { collectStatus } from '../queue/status.ts';
 import type { Config } from '../src/config.ts';
 import type { Platform } from '../src/domain/message.ts';
@@ -148,6 +150,15 @@ export function createLocalApp(
       options,
     }),
   );
+  // Someone at a terminal gets the dashboard too; a piped run stays a plain filter that exits at end of input.
+  if (io.interactive) {
+    const labels = () => engine.defaults().labels;
+    const dashboard = app.add('dashboard', buildDashboard({ config, logger, store, queue, labels }));
+    app.add('dashboard address', {
+      start: async () => announce(dashboard, config, io.output),
+      stop: async () => {},
+    });
+  }
   app.add('local chat', chat);
   return { app, chat };
 }
@@ -156,11 +167,17 @@ export function createLocalApp(
  * `steward bot`: the platform adapters. With REDIS_URL they only enqueue and deliver (workers run elsewhere);
  * without it the process also runs a worker over the in-process queue, models in a worker thread.
  */
-export async function createBotApp(config: Config, logger: Logger): Promise<App> {
+export async function createBotApp(
+  config: Config,
+  logger: Logger,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<App> {
   const platforms = platformsConfigured(config); // throws a ConfigError naming the missing variables
   const app = new App(logger);
   const store = app.add('store', buildStore(config));
-  const queue = app.add('queue', buildQueue(config, logger));
+  const rawQueue = buildQueue(config, logger);
+  const metrics = new StewardMetrics(rawQueue, platforms);
+  const queue = app.add('queue', meteredQueue(rawQueue, metrics));
   // Filled once the embedded models have loaded; adapters read it per command, so late filling is fine.
   const labels: string[] = [];
   if (!config.redis.url) {
@@ -187,6 +204,19 @@ export async function createBotApp(config: Config, logger: Logger): Promise<App>
     labels,
   });
   for (const adapter of adapters) app.add(`${adapter.platform} adapter`, adapter);
+  if (config.dashboard.port !== undefined) {
+    const dashboard = app.add(
+      'dashboard',
+      buildDashboard({ config, logger, store, queue, metrics, labels: () => labels }),
+    );
+    app.add('dashboard address', {
+      start: async () => announce(dashboard, config, out),
+      stop: async () => {},
+    });
+  } else {
+    const server = buildMetricsServer(config, metrics);
+    if (server) app.add('metrics', server);
+  }
   return app;
 }
 

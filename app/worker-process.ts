@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { meteredQueue, type StewardMetrics } from '../queue/metrics.ts';
 import { buildEngine, buildRedisQueue, buildStore, type RedisQueueTiming } from './app.ts';
 import type { Config } from '../src/config.ts';
 import type { InferenceEngine } from '../src/engine.ts';
@@ -14,6 +15,8 @@ export interface WorkerProcessOptions {
   /** Replaces the models (tests); by default the configured models run in an inference thread. */
   engine?: InferenceEngine;
   store?: Store;
+  /** Counts what the worker takes and queues (served at /metrics by the entry point). */
+  metrics?: StewardMetrics;
   /**
    * Aborts a start still in progress (SIGTERM while models load): what started is closed and the promise rejects
    * with the abort reason.
@@ -50,12 +53,13 @@ export async function runWorkerProcess(
   const engine = options.engine ?? buildEngine(config, logger);
   const store = options.store ?? buildStore(config);
   const { lockDurationMs, stalledIntervalMs, maxStalledCount } = config.worker;
-  const queue = buildRedisQueue(config, logger, {
+  const redisQueue = buildRedisQueue(config, logger, {
     lockDurationMs,
     stalledIntervalMs,
     maxStalledCount,
     ...options.queue,
   });
+  const queue = options.metrics ? meteredQueue(redisQueue, options.metrics) : redisQueue;
 
   // Closed in reverse order of starting; each step is attempted and reported even when an earlier one failed.
   const started: Array<{ name: string; stop: () => Promise<void> }> = [];

@@ -70,6 +70,8 @@ export const ConfigSchema = z.object({
     .object({
       token: optionalString,
       applicationId: optionalString,
+      /** OAuth2 client secret of the application: enables "Sign in with Discord" on the dashboard. */
+      clientSecret: optionalString,
       /** REST base URL override (tests point it at the local emulator). */
       apiUrl: optionalString,
     })
@@ -84,6 +86,9 @@ export const ConfigSchema = z.object({
       socketMode: bool.default(false),
       port: int(0, 65535).default(3000),
       apiUrl: optionalString,
+      /** OpenID Connect client of the Slack app: enables "Sign in with Slack" on the dashboard. */
+      clientId: optionalString,
+      clientSecret: optionalString,
       /** Slack user ids allowed to run admin commands besides workspace admins. */
       adminUsers: z
         .union([
@@ -97,6 +102,36 @@ export const ConfigSchema = z.object({
         ])
         .default([]),
     })
+    .prefault({}),
+  /** The web dashboard (`steward dashboard`, and inside `steward bot` / interactive local mode when a port is set). */
+  dashboard: z
+    .object({
+      port: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
+      host: z.string().default('127.0.0.1'),
+      /** The address browsers reach the dashboard at (OAuth redirect URIs); default its own http://host:port/. */
+      publicUrl: optionalString.pipe(z.url().optional()),
+      /** Workspaces the printed one-time sign-in link grants, as platform:id (no OAuth: the operator's link). */
+      workspaces: z
+        .union([
+          z.array(z.string()),
+          z.string().transform((s) =>
+            s
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
+          ),
+        ])
+        .pipe(
+          z.array(
+            z.string().regex(/^(discord|slack|local):[^:\s]+$/, 'platform:workspace-id, comma-separated'),
+          ),
+        )
+        .default(['local:local']),
+    })
+    .prefault({}),
+  /** Prometheus /metrics of `steward worker` (the bot serves it on the dashboard's port). */
+  metrics: z
+    .object({ port: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()) })
     .prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
@@ -134,11 +169,21 @@ export const ENV_KEYS: Record<string, string> = {
   SLACK_PORT: 'slack.port',
   SLACK_API_URL: 'slack.apiUrl',
   SLACK_ADMIN_USERS: 'slack.adminUsers',
+  STEWARD_DASHBOARD_PORT: 'dashboard.port',
+  STEWARD_DASHBOARD_HOST: 'dashboard.host',
+  STEWARD_DASHBOARD_URL: 'dashboard.publicUrl',
+  DISCORD_CLIENT_SECRET: 'discord.clientSecret',
+  SLACK_CLIENT_ID: 'slack.clientId',
+  SLACK_CLIENT_SECRET: 'slack.clientSecret',
+  STEWARD_DASHBOARD_WORKSPACES: 'dashboard.workspaces',
+  STEWARD_METRICS_PORT: 'metrics.port',
 };
 
 /** Config paths whose values are secrets: redacted by `config --print` and never logged. */
 export const SECRET_PATHS = [
   'discord.token',
+  'discord.clientSecret',
+  'slack.clientSecret',
   'slack.botToken',
   'slack.signingSecret',
   'slack.appToken',

@@ -9,6 +9,7 @@ export enum ErrorCode {
   PlatformRejected = 'steward.platform.rejected',
   Lifecycle = 'steward.lifecycle',
   Store = 'steward.store',
+  FlagConflict = 'steward.store.flag_conflict',
   Unknown = 'steward.unknown',
 }
 
@@ -56,6 +57,18 @@ export class PlatformRejectedError extends StewardError {
 export class LifecycleError extends StewardError {
   constructor(message: string) {
     super(ErrorCode.Lifecycle, message, { unrecoverable: true });
+  }
+}
+
+/** A flag changed status before this change could apply (two moderators acted at once); `current` is the winner's. */
+export class FlagConflictError extends StewardError {
+  readonly current: {
+    status: string;
+    history: Array<{ actorId: string; actorName?: string; action: string }>;
+  };
+  constructor(message: string, current: FlagConflictError['current']) {
+    super(ErrorCode.FlagConflict, message, { unrecoverable: true });
+    this.current = current;
   }
 }
 

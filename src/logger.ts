@@ -22,6 +22,9 @@ export const REDACT_PATHS = [
   '*.authorization',
   'headers.authorization',
   '*.headers.authorization',
+  'clientSecret',
+  '*.clientSecret',
+  '*.*.clientSecret',
   'password',
   '*.password',
 ];

@@ -2,7 +2,15 @@ import { deliverOnce } from '../delivery.ts';
 import { recordAlertPosted } from '../flag-log.ts';
 import { createHash } from 'node:crypto';
 import { type REST, Routes } from 'discord.js';
-import type { Action, AlertAction, HideAction, ReactAction, ReplyAction } from '../../src/domain/action.ts';
+import type {
+  Action,
+  AlertAction,
+  HideAction,
+  ReactAction,
+  ReplyAction,
+  TimeoutAction,
+} from '../../src/domain/action.ts';
+import { PlatformRejectedError } from '../../src/errors.ts';
 import { inboundJobId } from '../../src/domain/message.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -47,6 +55,10 @@ export class OutboundPerformer {
         return this.alert(action);
       case 'hide':
         return this.hide(action);
+      case 'timeout':
+        return this.timeout(action);
+      case 'warn':
+        throw new PlatformRejectedError('warn is a Slack action; Discord members are timed out instead');
     }
   }
 
@@ -122,6 +134,18 @@ export class OutboundPerformer {
     });
     // Outside the once() above: a store hiccup here must not re-post the alert.
     await recordAlertPosted(this.deps.store, action.flagId, `${action.moderationChannelId}/${posted}`);
+  }
+
+  /** A moderator's timeout from the dashboard: the same member PATCH as the alert's Timeout button. */
+  private async timeout(action: TimeoutAction): Promise<void> {
+    const until = new Date(Date.now() + action.durationMs).toISOString();
+    await this.once(action.key, 'timing a member out', async () => {
+      await this.deps.rest.patch(Routes.guildMember(action.target.workspaceId, action.userId), {
+        body: { communication_disabled_until: until },
+        reason: `Steward: timed out by ${action.actorName} (${action.flagId})`,
+      });
+      return until;
+    });
   }
 
   /** Auto-hide: delete the flagged message. Already gone counts as done (a moderator may have been faster). */

@@ -26,6 +26,10 @@ export function formatAction(action: Action): string[] {
     }
     case 'hide':
       return ['  🙈 message hidden (auto-hide mode)'];
+    case 'timeout':
+      return [`  ⏸ ${action.userId} timed out by ${action.actorName} (flag ${action.flagId})`];
+    case 'warn':
+      return [`  ✉ ${action.userId} warned privately (flag ${action.flagId})`];
   }
 }
 

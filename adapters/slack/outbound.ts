@@ -1,7 +1,14 @@
 import { deliverOnce } from '../delivery.ts';
 import { recordAlertPosted, recordHideFailure } from '../flag-log.ts';
 import type { webApi } from '@slack/bolt';
-import type { Action, AlertAction, HideAction, ReactAction, ReplyAction } from '../../src/domain/action.ts';
+import type {
+  Action,
+  AlertAction,
+  HideAction,
+  ReactAction,
+  ReplyAction,
+  WarnAction,
+} from '../../src/domain/action.ts';
 import { PlatformRejectedError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -54,7 +61,24 @@ export class SlackOutbound {
         return this.#alert(action);
       case 'hide':
         return this.#hide(action);
+      case 'warn':
+        return this.#warn(action);
+      case 'timeout':
+        throw new PlatformRejectedError('Slack has no timeout for members; warn them instead');
     }
+  }
+
+  /** A moderator's warning from the dashboard: the same private message as the alert's Warn button. */
+  async #warn(action: WarnAction): Promise<void> {
+    await this.once(action.key, 'warning a member', async () => {
+      const posted = await this.deps.web.chat.postMessage({
+        channel: action.userId,
+        text:
+          `A moderator asked me to pass this on: your message in <#${action.target.channelId}> goes against the ` +
+          'community guidelines. Please keep it friendly.',
+      });
+      return String(posted.ts ?? 'sent');
+    });
   }
 
   /**

@@ -4,7 +4,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { runAnalyzeCommand } from './analyze-command.ts';
 import { INPUT_FORMATS, isInputFormat } from './analyze-input.ts';
-import { runBot, runLocal, runWorker } from './run-modes.ts';
+import { runBot, runDashboard, runLocal, runWorker } from './run-modes.ts';
 import { USAGE } from './usage.ts';
 
 /** A wrong command line: usage goes to stderr and the exit code is 2, like a bad configuration. */
@@ -55,6 +55,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
         parse(rest, {});
         const config = loadConfig({ env: io.env });
         return await runBot(config, logger(config, io));
+      }
+      case 'dashboard': {
+        const { values } = parse(rest, { port: { type: 'string' } });
+        const port = values.port === undefined ? undefined : Number(values.port);
+        if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+          throw new UsageError(`--port takes a port number (got "${values.port}")`);
+        }
+        const config = loadConfig({ env: io.env });
+        return await runDashboard(config, logger(config, io), io.stdout, port);
       }
       case 'worker': {
         const { values } = parse(rest, { device: { type: 'string' }, concurrency: { type: 'string' } });

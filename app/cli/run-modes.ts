@@ -1,8 +1,10 @@
-import { createBotApp, createLocalApp } from '../app.ts';
+import { StewardMetrics } from '../../queue/metrics.ts';
+import { App, buildQueue, buildStore, createBotApp, createLocalApp } from '../app.ts';
 import type { Config } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { runWorkerProcess } from '../worker-process.ts';
+import { announce, buildDashboard, buildMetricsServer } from './dashboard.ts';
 import { guardProcess, onShutdownSignal } from './shutdown.ts';
 
 interface Io {
@@ -80,15 +82,42 @@ export async function runBot(config: Config, logger: Logger): Promise<number> {
   }
 }
 
-/** `steward worker`: BullMQ consumer with the models, until SIGINT/SIGTERM. */
+/** `steward dashboard`: the web dashboard over the configured store and queue, until SIGINT/SIGTERM. */
+export async function runDashboard(
+  config: Config,
+  logger: Logger,
+  out: NodeJS.WritableStream,
+  port: number | undefined,
+): Promise<number> {
+  const app = new App(logger);
+  const store = app.add('store', buildStore(config));
+  const queue = app.add('queue', buildQueue(config, logger));
+  const metrics = new StewardMetrics(queue, ['discord', 'slack', 'local']);
+  const dashboard = app.add(
+    'dashboard',
+    buildDashboard({ config, logger, store, queue, metrics, ...(port === undefined ? {} : { port }) }),
+  );
+  app.add('dashboard address', { start: async () => announce(dashboard, config, out), stop: async () => {} });
+  return runUntilStopped(app, logger, () => app.start(), { running: 'steward dashboard running' });
+}
+
+/** `steward worker`: BullMQ consumer with the models, until SIGINT/SIGTERM; /metrics on STEWARD_METRICS_PORT. */
 export async function runWorker(config: Config, logger: Logger): Promise<number> {
   let worker: Stoppable | undefined;
-  const target: Stoppable = { stop: async () => worker?.stop() };
+  const metrics = new StewardMetrics();
+  const server = buildMetricsServer(config, metrics);
+  const target: Stoppable = {
+    stop: async () => {
+      await worker?.stop();
+      await server?.stop().catch(() => {});
+    },
+  };
   return runUntilStopped(
     target,
     logger,
     async () => {
-      worker = await runWorkerProcess(config, logger);
+      await server?.start();
+      worker = await runWorkerProcess(config, logger, { metrics });
     },
     { running: 'steward worker running' },
   );

@@ -10,6 +10,8 @@ Commands:
                               REDIS_URL workers run elsewhere, without it one embedded worker runs here
   worker [--device cpu|cuda] [--concurrency N]
                               takes jobs from Redis (REDIS_URL) and runs the models; start as many as needed
+  dashboard [--port P]        the web dashboard on 127.0.0.1 (flags, actions, settings, /metrics); prints
+                              its address and a one-time sign-in link
   analyze [--json] [--reply] [--format auto|text|jsonl] [FILE|-]
                               audits a chat log: one message per line (text, or JSONL with a "text" field;
                               auto: a line that is a JSON object is JSONL, any other line is text);

@@ -46,7 +46,25 @@ export interface HideAction extends ActionBase {
   flagId: string;
 }
 
-export type Action = ReactAction | ReplyAction | AlertAction | HideAction;
+/** A moderator timed the author out (Discord's communication timeout), from the dashboard. */
+export interface TimeoutAction extends ActionBase {
+  kind: 'timeout';
+  flagId: string;
+  /** The member to time out: the flagged message's author. */
+  userId: string;
+  durationMs: number;
+  /** Who asked for it, for the platform's audit log. */
+  actorName: string;
+}
+
+/** A moderator had Steward warn the author privately (Slack has no timeout for members), from the dashboard. */
+export interface WarnAction extends ActionBase {
+  kind: 'warn';
+  flagId: string;
+  userId: string;
+}
+
+export type Action = ReactAction | ReplyAction | AlertAction | HideAction | TimeoutAction | WarnAction;
 export type ActionKind = Action['kind'];
 
 export const SENTIMENT_EMOJI: Record<SentimentLabel, string> = {

@@ -34,4 +34,6 @@ export interface FlagChange {
   action: string;
   note?: string;
   alertMessageId?: string;
+  /** Apply only while the flag has this status; otherwise the update throws FlagConflictError (first action wins). */
+  expectStatus?: FlagStatus;
 }

@@ -1,6 +1,6 @@
 import type { Platform } from '../domain/message.ts';
 import { type WorkspaceSettings, WorkspaceSettingsSchema } from '../domain/settings.ts';
-import { StewardError, ErrorCode, LifecycleError } from '../errors.ts';
+import { StewardError, ErrorCode, FlagConflictError, LifecycleError } from '../errors.ts';
 import { localSettingsDefaults, type SettingsDefaults } from './defaults.ts';
 
 export type { SettingsDefaults };
@@ -35,6 +35,9 @@ export function initialSettings(
 }
 
 export function applyFlagChange(flag: FlagRecord, change: FlagChange, at: number): FlagRecord {
+  if (change.expectStatus !== undefined && flag.status !== change.expectStatus) {
+    throw new FlagConflictError(`flag ${flag.id} is ${flag.status} already`, flag);
+  }
   const entry: FlagRecord['history'][number] = { at, actorId: change.actorId, action: change.action };
   if (change.actorName !== undefined) entry.actorName = change.actorName;
   if (change.note !== undefined) entry.note = change.note;

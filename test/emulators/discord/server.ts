@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultRule } from './faults.ts';
 import { EmulatedGateway } from './gateway.ts';
+import { EmulatedOAuth } from './oauth.ts';
 import { EmulatedRest } from './rest.ts';
 import { EmulatorState, type EmuUser, snowflake } from './state.ts';
 
@@ -22,6 +23,8 @@ export interface DiscordEmulatorOptions {
   applicationId?: string;
   botUser?: EmuUser;
   heartbeatIntervalMs?: number;
+  /** Client secret of the OAuth2 application (dashboard sign-in). */
+  clientSecret?: string;
 }
 
 /**
@@ -34,6 +37,8 @@ export class DiscordEmulator {
   readonly gateway: EmulatedGateway;
   readonly faults = new FaultInjector();
   readonly requests: RecordedRequest[] = [];
+  /** OAuth2 sign-in (the dashboard's "Sign in with Discord"). */
+  readonly oauth: EmulatedOAuth;
   private readonly server: Server;
   private port = 0;
   private readonly token: string;
@@ -44,6 +49,10 @@ export class DiscordEmulator {
     const botUser = options.botUser ?? { id: applicationId, username: 'Steward', bot: true };
     this.state = new EmulatorState(applicationId, botUser);
     this.rest = new EmulatedRest(this.state, () => this.gatewayUrl);
+    this.oauth = new EmulatedOAuth(
+      () => this.state.applicationId,
+      options.clientSecret ?? 'emulator-client-secret',
+    );
     this.gateway = new EmulatedGateway({
       state: this.state,
       token: options.token,
@@ -116,6 +125,7 @@ export class DiscordEmulator {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
+    if (this.oauth.handle(req, res, path, url, raw)) return;
     let body: Record<string, unknown> | null = null;
     if (raw) {
       try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError, METHODS, type Params } from './methods.ts';
+import { EmulatedOidc } from './oidc.ts';
 import { SocketModeEndpoint } from './socket.ts';
 import { type EmuToken, SlackWorkspace } from './state.ts';
 
@@ -32,6 +33,9 @@ export type Fault = { status: 429; retryAfterSec: number } | { status: 500 | 502
 
 export interface SlackEmulatorOptions {
   botToken: string;
+  /** OpenID Connect client of the app (the dashboard's "Sign in with Slack"). */
+  clientId?: string;
+  clientSecret?: string;
 }
 
 /**
@@ -44,6 +48,8 @@ export class SlackEmulator {
   readonly responses: RecordedResponse[] = [];
   /** Socket Mode: the WebSocket side of apps.connections.open. */
   readonly socketMode = new SocketModeEndpoint();
+  /** Sign in with Slack. */
+  readonly oidc: EmulatedOidc;
   readonly #faults = new Map<string, Fault[]>();
   readonly #server: Server;
   readonly #listeners = new Set<() => void>();
@@ -51,6 +57,11 @@ export class SlackEmulator {
 
   constructor(options: SlackEmulatorOptions) {
     this.workspace = new SlackWorkspace(options.botToken);
+    this.oidc = new EmulatedOidc(
+      this.workspace,
+      options.clientId ?? 'emulator-client-id',
+      options.clientSecret ?? 'emulator-client-secret',
+    );
     this.#server = createServer((req, res) => void this.#onRequest(req, res));
     this.#server.on('upgrade', (req, socket, head) => {
       if (req.url?.startsWith('/socket-mode')) this.socketMode.handleUpgrade(req, socket, head);
@@ -137,6 +148,7 @@ export class SlackEmulator {
     const url = new URL(req.url ?? '/', this.origin);
     const raw = await readBody(req);
     try {
+      if (this.oidc.handle(req, res, url, raw)) return;
       if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
         this.responses.push({
           id: url.pathname.slice('/respond/'.length),

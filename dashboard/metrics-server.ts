@@ -1,0 +1,48 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { LifecycleError } from '../src/errors.ts';
+import { send } from './http.ts';
+
+/** /metrics and /healthz alone, for processes without the dashboard (`steward worker`). */
+export class MetricsServer {
+  #server: Server | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(private readonly options: { registry: Registry; port: number; host: string }) {}
+
+  async start(): Promise<void> {
+    if (this.#server) throw new LifecycleError('MetricsServer.start() was already called');
+    const { registry } = this.options;
+    const server = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://metrics.invalid').pathname;
+      if (req.method === 'GET' && path === '/healthz') return send(res, 200, 'ok\n', 'text/plain');
+      if (req.method !== 'GET' || path !== '/metrics') return send(res, 404, 'not found\n', 'text/plain');
+      registry.metrics().then(
+        (text) => send(res, 200, text, registry.contentType),
+        () => send(res, 500, 'metrics failed\n', 'text/plain'),
+      );
+    });
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => resolve());
+    });
+  }
+
+  stop(): Promise<void> {
+    const server = this.#server;
+    if (!server) return Promise.reject(new LifecycleError('MetricsServer.stop() before start()'));
+    this.#stopping ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return this.#stopping;
+  }
+
+  get url(): string {
+    const address = this.#server?.address() as AddressInfo | null | undefined;
+    if (!address) throw new LifecycleError('MetricsServer is not started');
+    return `http://${address.address}:${address.port}/`;
+  }
+}

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryDriver } from '../../queue/memory.ts';
+import { meteredQueue, StewardMetrics } from '../../queue/metrics.ts';
+import type { QueueDriver } from '../../queue/types.ts';
+import type { Action } from '../../src/domain/action.ts';
+import { InboundMessageSchema, refOf } from '../../src/domain/message.ts';
+import { RetryLaterError } from '../../src/errors.ts';
+import { inbound, testLogger, waitFor } from '../queue/fixtures.ts';
+
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+async function metered(): Promise<{ queue: QueueDriver; metrics: StewardMetrics }> {
+  const raw = new MemoryDriver({ logger: testLogger(), policy: { attempts: 2, backoffMs: 10 } });
+  const metrics = new StewardMetrics(raw, ['discord']);
+  const queue = meteredQueue(raw, metrics);
+  await queue.start();
+  stops.push(() => queue.stop());
+  return { queue, metrics };
+}
+
+const value = (text: string, series: string): number => {
+  const escaped = series.replace(/[{}"=,.]/g, (c) => `\\${c}`);
+  return Number(new RegExp(`^${escaped} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+};
+
+describe('steward_ metrics at the queue boundary', () => {
+  it('counts messages in, analysed, flagged per label, replies, deliveries, failures and 429s', async () => {
+    const { queue, metrics } = await metered();
+    const message = inbound();
+    await queue.enqueueInbound(message);
+    await queue.enqueueInbound(message); // a redelivery: not a new message
+    const target = refOf(InboundMessageSchema.parse(message));
+    const alert: Action = {
+      kind: 'alert',
+      key: 'k-alert',
+      target,
+      flagId: 'f',
+      moderationChannelId: 'mods',
+      author: { id: 'u', name: 'n' },
+      excerpt: 'x',
+      scores: { insult: 0.9, hate: 0.7 },
+      flagged: ['insult', 'hate'],
+      reasons: {},
+      autoHidden: false,
+    };
+    const reply: Action = { kind: 'reply', key: 'k-reply', target, text: 'hi', reason: 'mention' };
+    const inboundDone = await queue.consumeInbound(
+      async (m) => {
+        await queue.enqueueOutbound(m.platform, [alert, reply]);
+      },
+      { concurrency: 1 },
+    );
+    const failedOnce = new Set<string>();
+    const outboundDone = await queue.consumeOutbound(
+      'discord',
+      async (action) => {
+        if (failedOnce.has(action.kind)) return;
+        failedOnce.add(action.kind);
+        if (action.kind === 'reply') throw new RetryLaterError('429', 5);
+        throw new Error('boom');
+      },
+      { concurrency: 1 },
+    );
+    await waitFor(async () => {
+      const t = await metrics.registry.metrics();
+      return (
+        value(t, 'steward_deliveries_total{platform="discord",kind="reply"}') === 1 &&
+        value(t, 'steward_deliveries_total{platform="discord",kind="alert"}') === 1
+      );
+    }, 5_000);
+    await inboundDone.close();
+    await outboundDone.close();
+    const text = await metrics.registry.metrics();
+    expect(value(text, 'steward_messages_in_total{platform="discord"}')).toBe(1);
+    expect(value(text, 'steward_messages_analysed_total{platform="discord"}')).toBe(1);
+    expect(value(text, 'steward_flagged_total{platform="discord",label="insult"}')).toBe(1);
+    expect(value(text, 'steward_flagged_total{platform="discord",label="hate"}')).toBe(1);
+    expect(value(text, 'steward_replies_total{platform="discord",reason="mention"}')).toBe(1);
+    expect(value(text, 'steward_rate_limited_total{platform="discord"}')).toBe(1);
+    expect(value(text, 'steward_delivery_failures_total{platform="discord",kind="alert"}')).toBe(1);
+    expect(value(text, 'steward_analysis_seconds_count{platform="discord"}')).toBe(1);
+    expect(value(text, 'steward_end_to_end_seconds_count{platform="discord"}')).toBe(1);
+    expect(value(text, 'steward_queue_jobs{queue="inbound",state="waiting"}')).toBe(0);
+    expect(text).toMatch(/^steward_nodejs_heap_size_used_bytes /m);
+  });
+});
