@@ -6,7 +6,7 @@
 //   npm run train -- signals [train|export|eval|all] [signals.py args]   (default: all = train + export)
 //   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
 //   npm run train -- smoke                               tiny end-to-end run for CI (< ~5 min)
-//   npm run eval [-- --model models/bundled/signals] [--no-reply] [--limit N] [--no-extra]
+//   npm run eval [-- --model models/bundled/signals] [--no-reply] [--limit N] [--no-extra] [--dtype fp32|q8]
 //       validation metrics for fp32 and int8 (signals) + reply.py eval when models/bundled/reply exists
 //
 // Python is always /usr/bin/python3 (Debian torch/onnx/sentencepiece), overridable with STEWARD_PYTHON.
@@ -381,7 +381,8 @@ async function evaluate(args) {
     const chatSet = chatData(data, limit ? limit : 3000, limit ? 60 : 400);
     // the 0.3 sets need the 0.3 training code; `--no-extra` gives the 0.2 table only
     const extra = args.includes('--no-extra') ? null : extraSets(data, limit);
-    for (const dtype of ['fp32', 'q8']) {
+    const di2 = args.indexOf('--dtype');
+    for (const dtype of di2 >= 0 ? [args[di2 + 1]] : ['fp32', 'q8']) {
       const f = path.join(dir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
       if (fs.existsSync(f)) res[dtype] = await evaluateSignals(dir, dtype, data, limit, chatSet, extra);
     }
