@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import hashlib
 import json
 import os
 import random
@@ -19,6 +20,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 DEFAULT_DATA = os.path.abspath(os.path.join(REPO, "..", "shared", "datasets"))
 WORK = os.path.join(HERE, "work")
 TOKENIZER_DIR = os.path.join(WORK, "tokenizer")
+SIGNALS_TOKENIZER_DIR = os.path.join(WORK, "tokenizer_signals")  # signals-0.3: 16k en+zh
 
 csv.field_size_limit(sys.maxsize)
 
@@ -68,8 +70,8 @@ def _lines(path):
         return [l.rstrip("\n") for l in f]
 
 
-def load_semeval_pool(data):
-    """All SemEval-2013..2016 4A tweets: list of (text, label_str)."""
+def load_semeval_pool(data, with_file=False):
+    """All SemEval-2013..2016 4A tweets: list of (text, label_str), or (text, label_str, file name) with `with_file`."""
     out = []
     for p in sorted(glob.glob(os.path.join(data, "semeval2017_task4a", "*.tsv"))):
         with open(p, encoding="utf-8") as f:
@@ -77,7 +79,8 @@ def load_semeval_pool(data):
                 parts = line.rstrip("\n").split("\t")
                 if len(parts) < 3:
                     continue
-                out.append(("\t".join(parts[2:]), parts[1].strip()))
+                row = ("\t".join(parts[2:]), parts[1].strip())
+                out.append(row + (os.path.basename(p),) if with_file else row)
     return out
 
 
@@ -132,6 +135,44 @@ def load_cold(data, split="train"):
     with open(os.path.join(data, "cold_zh", f"{split}.csv"), encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
             out.append((row["TEXT"], int(row["label"])))
+    return out
+
+
+def carve_band(text: str) -> int:
+    """A fixed number in [0, 100) per text (md5), so that every script carves the same validation slices out of
+    datasets that ship without one (ChnSentiCorp, TNEWS): the split depends on the text only, not on a seed."""
+    return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:8], 16) % 100
+
+
+# carved bands: [0, 10) is the reported validation slice; ChnSentiCorp [10, 15) selects checkpoints/calibrates
+CARVE_VAL = 10
+CARVE_SEL = 15
+
+
+def load_chnsenticorp(data):
+    """ChnSentiCorp train.tsv as (text, 'negative'|'positive'). LUGE licence: non-commercial research only."""
+    return load_tsv2(os.path.join(data, "chnsenticorp_zh", "train.tsv"))
+
+
+def load_tnews(data, part="train"):
+    """TNEWS headlines (text, label): part 'val' = our carved 10 % validation slice, 'train' = the rest."""
+    rows = load_tsv2(os.path.join(data, "tnews_zh", "train.tsv"))
+    want_val = part == "val"
+    return [r for r in rows if (carve_band(r[0]) < CARVE_VAL) == want_val]
+
+
+def load_topical_chat(data, files=("valid_freq", "valid_rare", "test_freq")):
+    """Topical-Chat turns (message strings) from the conversation files we have (never trained on: the unseen
+    benign chat set)."""
+    out = []
+    for name in files:
+        p = os.path.join(data, "topical_chat", "conversations", f"{name}.json")
+        if not os.path.exists(p):
+            continue
+        with open(p, encoding="utf-8") as f:
+            d = json.load(f)
+        for k in sorted(d):
+            out += [t["message"].strip() for t in d[k]["content"] if t.get("message", "").strip()]
     return out
 
 

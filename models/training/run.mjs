@@ -2,10 +2,11 @@
 // Dispatcher behind `npm run train -- <name>` and `npm run eval`.
 //
 //   npm run train -- tokenizer [tokenizer.py args]      shared sentencepiece BPE -> models/training/work/tokenizer
+//   npm run train -- tokenizer --profile signals         16k en+zh BPE of signals-0.3 -> work/tokenizer_signals
 //   npm run train -- signals [train|export|eval|all] [signals.py args]   (default: all = train + export)
 //   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
 //   npm run train -- smoke                               tiny end-to-end run for CI (< ~5 min)
-//   npm run eval [-- --model models/bundled/signals] [--no-reply] [--limit N]
+//   npm run eval [-- --model models/bundled/signals] [--no-reply] [--limit N] [--no-extra] [--dtype fp32|q8]
 //       validation metrics for fp32 and int8 (signals) + reply.py eval when models/bundled/reply exists
 //
 // Python is always /usr/bin/python3 (Debian torch/onnx/sentencepiece), overridable with STEWARD_PYTHON.
@@ -140,7 +141,39 @@ print(json.dumps({"lines": lines, "byTopic": [{"topic": t, "line": l} for t in s
   return JSON.parse(r.stdout.toString());
 }
 
-async function evaluateSignals(dir, dtype, data, limit, chatSet) {
+/**
+ * signals-0.3 sets, built by the training code itself (signals_data.py) so the carves match exactly:
+ * Chinese validation (COLD dev, ChnSentiCorp carved dev, TNEWS carved val) and the UNSEEN-source sets
+ * (a SemEval file left out of training, OLID gun-control tweets, HatEval tweets naming women, Topical-Chat).
+ */
+function extraSets(data, limit) {
+  const code = `
+import sys, json
+sys.path.insert(0, sys.argv[1])
+import signals_data as D
+lim = int(sys.argv[3])
+cut = lambda xs: xs[:lim] if lim else xs
+z = D.zh_sets(sys.argv[2])
+h = D.heldout_sets(sys.argv[2])
+chat = h["topical_chat"][0]
+chat = chat[:: max(1, len(chat) // 5000)][:5000]
+out = {
+  "cold_dev": {"texts": cut([t for t, _ in z["cold_dev"]]), "labels": cut([y for _, y in z["cold_dev"]])},
+  "chnsenticorp_dev": {"texts": cut([t for t, _ in z["cs_dev"]]), "labels": cut([y for _, y in z["cs_dev"]])},
+  "tnews_val": {"texts": cut(z["tnews_val"])},
+  "semeval_heldout": {"texts": cut(h["semeval_heldout"][0]), "labels": cut(h["semeval_heldout"][1])},
+  "olid_gun_control": {"texts": cut(h["olid_gun_control"][0]), "labels": cut(h["olid_gun_control"][1])},
+  "hate_women": {"texts": cut(h["hate_women"][0]), "labels": cut(h["hate_women"][1])},
+  "topical_chat": {"texts": cut(chat)},
+}
+print(json.dumps(out))
+`;
+  const r = spawnSync(PY, ['-c', code, HERE, data, String(limit || 0)], { cwd: REPO, maxBuffer: 256 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`building the 0.3 evaluation sets failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.toString());
+}
+
+async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
   const { AutoTokenizer, AutoModel, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
   const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).steward;
@@ -197,6 +230,51 @@ async function evaluateSignals(dir, dtype, data, limit, chatSet) {
   rows.chat_lines = chat.length;
   rows.chat_flagged = chatMod.filter((m) => m.some((_, l) => over(m, l))).length / chat.length;
   rows.chat_offensive = chatMod.filter((m) => over(m, cfg.moderation_labels.indexOf('offensive'))).length / chat.length;
+  // ---- signals-0.3: Chinese validation sets and sets from sources the model never saw ----------------------
+  if (extra) {
+    const offJ = cfg.moderation_labels.indexOf('offensive');
+    const zhT = cfg.thresholds_by_language?.zh ?? {};
+    const zhF1 = { ...(cfg.f1_thresholds || cfg.default_thresholds), ...(zhT.f1_thresholds ?? {}) };
+    const zhDef = { ...cfg.default_thresholds, ...(zhT.default_thresholds ?? {}) };
+    const flaggedShare = (mods, thr) =>
+      mods.filter((m) => m.some((v, l) => sigmoid(v) >= thr[cfg.moderation_labels[l]])).length / Math.max(mods.length, 1);
+    // COLD dev: offensive macro-F1 at the zh f1 threshold and at the English one, P/R at the zh default
+    const cold = extra.cold_dev;
+    const coldP = (await infer(cold.texts)).mod.map((m) => sigmoid(m[offJ]));
+    const coldY = cold.labels.map((v) => v === 1);
+    rows.cold = macroF1(coldY, coldP.map((p) => p >= zhF1.offensive));
+    rows.cold_en_thr = macroF1(coldY, coldP.map((p) => p >= cfg.f1_thresholds.offensive));
+    rows.cold_default = precRec(coldY, coldP.map((p) => p >= zhDef.offensive));
+    // ChnSentiCorp carved dev (2 classes): negative vs positive logit
+    const cs = extra.chnsenticorp_dev;
+    if (cs.texts.length) {
+      const csS = (await infer(cs.texts)).sent;
+      rows.chnsenticorp = csS.filter((v, i) => (v[2] > v[0] ? 2 : 0) === cs.labels[i]).length / cs.texts.length;
+      rows.chnsenticorp_neutral = csS.filter((v) => argmax(v) === 1).length / cs.texts.length;
+    }
+    const tn = (await infer(extra.tnews_val.texts)).mod;
+    rows.tnews_lines = tn.length;
+    rows.tnews_flagged = flaggedShare(tn, zhDef);
+    rows.tnews_flagged_en_thr = flaggedShare(tn, cfg.default_thresholds);
+    // unseen sources
+    const sh = extra.semeval_heldout;
+    rows.semeval_heldout = macroRecall(sh.labels, (await infer(sh.texts)).sent.map(argmax));
+    for (const [name, lab] of [
+      ['olid_gun_control', 'offensive'],
+      ['hate_women', 'hate'],
+    ]) {
+      const o = extra[name];
+      const j = cfg.moderation_labels.indexOf(lab);
+      const probs = (await infer(o.texts)).mod.map((m) => sigmoid(m[j]));
+      const y = o.labels.map((v) => v === 1);
+      rows[name] = macroF1(y, probs.map((p) => p >= cfg.f1_thresholds[lab]));
+      rows[`${name}_default`] = precRec(y, probs.map((p) => p >= cfg.default_thresholds[lab]));
+    }
+    const tc = (await infer(extra.topical_chat.texts)).mod;
+    rows.topical_lines = tc.length;
+    rows.topical_flagged = flaggedShare(tc, cfg.default_thresholds);
+    rows.topical_offensive = tc.filter((m) => over(m, offJ)).length / Math.max(tc.length, 1);
+  }
   // clinc150: prototypes = mean embedding of the train examples (or the intent name only)
   const cl = JSON.parse(fs.readFileSync(path.join(data, 'clinc150', 'data_full.train_val.json'), 'utf8'));
   const intents = [...new Set(cl.train.map((x) => x[1]))].sort();
@@ -301,9 +379,12 @@ async function evaluate(args) {
   if (fs.existsSync(path.join(dir, 'config.json'))) {
     const res = {};
     const chatSet = chatData(data, limit ? limit : 3000, limit ? 60 : 400);
-    for (const dtype of ['fp32', 'q8']) {
+    // the 0.3 sets need the 0.3 training code; `--no-extra` gives the 0.2 table only
+    const extra = args.includes('--no-extra') ? null : extraSets(data, limit);
+    const di2 = args.indexOf('--dtype');
+    for (const dtype of di2 >= 0 ? [args[di2 + 1]] : ['fp32', 'q8']) {
       const f = path.join(dir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
-      if (fs.existsSync(f)) res[dtype] = await evaluateSignals(dir, dtype, data, limit, chatSet);
+      if (fs.existsSync(f)) res[dtype] = await evaluateSignals(dir, dtype, data, limit, chatSet, extra);
     }
     const cols = Object.keys(res);
     const line = (name, metric, f) => console.log(`| ${name} | ${metric} | ${cols.map((c) => f(res[c])).join(' | ')} |`);
@@ -334,6 +415,27 @@ async function evaluate(args) {
     line('clinc150 (protos = train examples)', 'in-scope acc / OOS recall', (r) => `${pct(r.clinc_examples[0])} / ${pct(r.clinc_examples[1])}`);
     line('clinc150 (protos = intent names)', 'in-scope acc / OOS recall', (r) => `${pct(r.clinc_names[0])} / ${pct(r.clinc_names[1])}`);
     line('speed (batch 64, 2 threads)', `msgs/s at ~${res[cols[0]].mean_tokens.toFixed(0)} tokens`, (r) => r.msgs_per_s.toFixed(0));
+    if (extra) {
+      const r0 = res[cols[0]];
+      console.log(`\nChinese (validation: COLD dev; ChnSentiCorp and TNEWS have no dev split, so 10 % of train was carved out by text hash and never trained on)`);
+      console.log(`| dataset | metric | ${cols.join(' | ')} |`);
+      console.log(`|---|---|${cols.map(() => '---').join('|')}|`);
+      line('cold_zh dev (6,431)', 'offensive macro-F1 at zh f1 threshold (at the English one)', (r) => `${pct(r.cold)} (${pct(r.cold_en_thr)})`);
+      line('cold_zh dev', 'precision / recall at zh default threshold', (r) => `${pct(r.cold_default[0])} / ${pct(r.cold_default[1])}`);
+      if (r0.chnsenticorp !== undefined)
+        line('chnsenticorp carved dev', 'accuracy (negative vs positive logit) · share argmax neutral', (r) => `${pct(r.chnsenticorp)} · ${pct(r.chnsenticorp_neutral)}`);
+      line(`tnews carved val (${r0.tnews_lines} headlines, benign)`, 'flagged at zh default thresholds (at the English ones)', (r) => `${pct(r.tnews_flagged)} (${pct(r.tnews_flagged_en_thr)})`);
+      console.log(`\nUNSEEN sources (never trained on, never used for thresholds or checkpoint selection)`);
+      console.log(`| dataset | metric | ${cols.join(' | ')} |`);
+      console.log(`|---|---|${cols.map(() => '---').join('|')}|`);
+      line('semeval twitter-2015test-A (file left out)', 'sentiment macro-recall', (r) => pct(r.semeval_heldout));
+      line('olid gun-control tweets (topic left out)', 'offensive macro-F1 (f1 threshold)', (r) => pct(r.olid_gun_control));
+      line('olid gun-control tweets', 'precision / recall at default threshold', (r) => `${pct(r.olid_gun_control_default[0])} / ${pct(r.olid_gun_control_default[1])}`);
+      line('hateval tweets naming women (target left out)', 'hate macro-F1 (f1 threshold)', (r) => pct(r.hate_women));
+      line('hateval tweets naming women', 'precision / recall at default threshold', (r) => `${pct(r.hate_women_default[0])} / ${pct(r.hate_women_default[1])}`);
+      line(`topical_chat (${r0.topical_lines} lines, benign chat)`, 'flagged at default thresholds (any label / offensive)', (r) => `${pct(r.topical_flagged)} / ${pct(r.topical_offensive)}`);
+      console.log('');
+    }
   } else {
     console.log(`no signals model at ${dir}`);
   }
@@ -350,7 +452,11 @@ async function main() {
   switch (name) {
     case 'tokenizer':
       py('tokenizer.py', rest);
-      run(process.execPath, [path.join(HERE, 'parity_signals.mjs'), '--tokenizer', outDir(rest, path.join(WORK, 'tokenizer'))]);
+      run(process.execPath, [
+        path.join(HERE, 'parity_signals.mjs'),
+        '--tokenizer',
+        outDir(rest, path.join(WORK, argVal(rest, '--profile') === 'signals' ? 'tokenizer_signals' : 'tokenizer')),
+      ]);
       break;
     case 'signals': {
       const sub = ['train', 'export', 'eval', 'all', 'calibrate'].includes(rest[0]) ? rest : ['all', ...rest];

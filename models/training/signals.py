@@ -29,7 +29,8 @@ import common as C  # noqa: E402
 import signals_data as D  # noqa: E402
 from tokenizer import MASK_ID, SpTokenizer  # noqa: E402
 
-VERSION = "signals-0.2.0"
+VERSION = "signals-0.3.0"
+NG_PRIME = 1000003  # bigram hash: (prev_id * NG_PRIME + id) mod ng_buckets, computed inside the graph
 # Cosine cut-off shipped for admin-written "name: description" topics against chat lines. The clinc150-calibrated
 # value (far too strict for chat) is kept as topic_threshold_clinc; `npm run eval` prints the chat sweep.
 CHAT_TOPIC_THRESHOLD = 0.6
@@ -68,10 +69,11 @@ class Block(nn.Module):
 
 
 class Signals(nn.Module):
-    def __init__(self, vocab, d=192, layers=3, heads=4, ff=768, max_len=128, n_mod=4, emb_dim=256, drop=0.1):
+    def __init__(self, vocab, d=192, layers=3, heads=4, ff=768, max_len=128, n_mod=4, emb_dim=256, drop=0.1,
+                 ng_buckets=0, ng_dim=16):
         super().__init__()
         self.cfg = dict(vocab=vocab, d=d, layers=layers, heads=heads, ff=ff, max_len=max_len, n_mod=n_mod,
-                        emb_dim=emb_dim, drop=drop)
+                        emb_dim=emb_dim, drop=drop, ng_buckets=ng_buckets, ng_dim=ng_dim)
         self.tok = nn.Embedding(vocab, d)
         self.pos = nn.Embedding(max_len, d)
         self.ln_in = nn.LayerNorm(d)
@@ -93,6 +95,17 @@ class Signals(nn.Module):
         self.mlm_h = nn.Linear(d, d)
         self.mlm_ln = nn.LayerNorm(d)
         self.mlm_b = nn.Parameter(torch.zeros(vocab))
+        # n-gram channel (fastText-style, signals-0.3): unigram + hashed-bigram embedding bag of the token ids,
+        # computed in the same graph from input_ids (no runtime change), mean-pooled, linear heads whose logits are
+        # ADDED to the transformer's. ng_gate = [sentiment, moderation] on/off, chosen after training on the
+        # selection slices (never on validation or the unseen sets) and baked into the export.
+        if ng_buckets:
+            self.ng_uni = nn.Embedding(vocab, ng_dim)
+            self.ng_bi = nn.Embedding(ng_buckets, ng_dim)
+            self.ng_sent = nn.Linear(ng_dim, 3)
+            self.ng_mod = nn.Linear(ng_dim, n_mod, bias=False)
+        self.register_buffer("ng_gate", torch.ones(2))
+        self.ng_off = False  # training-time channel dropout (whole channel off for a batch)
         self.apply(self._init)
 
     @staticmethod
@@ -129,9 +142,26 @@ class Signals(nn.Module):
         e = e / torch.sqrt((e * e).sum(-1, keepdim=True) + 1e-12)
         return sent, mod, attr, e
 
+    def ngram(self, ids, m):
+        """Per-token n-gram vectors [B,T,k] (unigram at t + bigram (t-1,t), each divided by the row's n-gram count):
+        their sum over T is the mean n-gram embedding, so per-token logit shares sum exactly to the channel's logit."""
+        prev = torch.cat([torch.zeros_like(ids[:, :1]), ids[:, :-1]], 1)
+        mprev = torch.cat([torch.zeros_like(m[:, :1]), m[:, :-1]], 1)
+        mb = m * mprev
+        bucket = torch.remainder(prev * NG_PRIME + ids, self.cfg["ng_buckets"])
+        n = (m.sum(1) + mb.sum(1)).clamp(min=1.0)[:, None, None]
+        return (self.ng_uni(ids) * m.unsqueeze(-1) + self.ng_bi(bucket) * mb.unsqueeze(-1)) / n
+
     def forward(self, ids, mask):
         h, m = self.encode(ids, mask)
-        return self.heads(h, m)
+        sent, mod, attr, e = self.heads(h, m)
+        if self.cfg.get("ng_buckets") and not self.ng_off:
+            v = self.ngram(ids, m)
+            sent = sent + self.ng_gate[0] * self.ng_sent(v.sum(1))
+            na = self.ng_gate[1] * self.ng_mod(v)  # [B,T,L], 0 on padding
+            attr = attr + na
+            mod = mod + na.sum(1)
+        return sent, mod, attr, e
 
     def mlm_logits(self, h):
         return F.linear(self.mlm_ln(F.gelu(self.mlm_h(h))), self.tok.weight, self.mlm_b)
@@ -160,6 +190,7 @@ def load_tok(d):
 def predict(model, tok, texts, max_len, batch=256, clean=True):
     """Returns numpy arrays (sent [N,3], mod [N,L], emb [N,D]) in input order."""
     model.eval()
+    model.ng_off = False
     texts = [C.clean_tweet(t) if clean else t for t in texts]
     seqs = D.encode_all(tok, texts, max_len)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
@@ -212,12 +243,13 @@ def train(a):
     tok, tok_dir = load_tok(a.tokenizer)
     print(f"tokenizer {tok_dir} vocab {tok.vocab_size}; threads {a.threads}", flush=True)
     data = D.prepare(a.data, seed=a.seed, smoke=a.smoke, weak_negatives=a.weak_negatives, weak_weight=a.weak_weight,
-                     feedback=a.feedback)
+                     feedback=a.feedback, noncommercial=a.noncommercial)
     with open(os.path.join(a.out, "data_report.json"), "w") as f:
         json.dump(data["report"], f, indent=2)
     L = a.max_len_train
-    sent_x = D.encode_all(tok, [t for t, _ in data["sent_train"]], L)
-    sent_y = np.array([y for _, y in data["sent_train"]])
+    sent_x = D.encode_all(tok, [t for t, _, _ in data["sent_train"]], L)
+    sent_y = np.array([y for _, y, _ in data["sent_train"]])
+    sent_w = np.array([w for _, _, w in data["sent_train"]], dtype=np.float32)
     mod_rows = data["olid_train"] + data["hate_train"]
     mod_x = D.encode_all(tok, [t for t, _, _ in mod_rows], L)
     mod_y = np.array([y for _, y, _ in mod_rows], dtype=np.float32)
@@ -232,13 +264,17 @@ def train(a):
     counts = np.bincount(sent_y, minlength=3).astype(np.float32)
     cw = torch.tensor((counts.sum() / (3 * counts)) ** 0.5, dtype=torch.float32)  # sqrt-balanced class weights
     model = Signals(tok.vocab_size, d=a.d, layers=a.layers, heads=a.heads, ff=a.ff, max_len=a.max_len,
-                    emb_dim=a.emb_dim, drop=a.dropout)
+                    emb_dim=a.emb_dim, drop=a.dropout, ng_buckets=a.ngram_buckets, ng_dim=a.ngram_dim)
     nparam = sum(p.numel() for p in model.parameters())
     print(f"model params {nparam / 1e6:.2f}M cfg {model.cfg}", flush=True)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    ng_tables = [p for n, p in model.named_parameters() if n.startswith(("ng_uni", "ng_bi"))]
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.startswith(("ng_uni", "ng_bi"))]
     nodecay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": nodecay, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.98))
+    groups = [{"params": decay, "weight_decay": 0.01, "lr_mult": 1.0},
+              {"params": nodecay, "weight_decay": 0.0, "lr_mult": 1.0}]
+    if ng_tables:  # embedding bags see each row rarely: a larger step, as in fastText
+        groups.append({"params": ng_tables, "weight_decay": 0.0, "lr_mult": a.ngram_lr_mult})
+    opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.98))
     total = a.steps
     warm = max(1, min(a.warmup, int(0.04 * total)))
 
@@ -272,7 +308,8 @@ def train(a):
             "mlm": D.BucketSampler([len(x) for x in mlm_x], a.batch, rs + 3),
             "con": D.ClassSampler(cl_y, a.con_classes, 4, rs + 4)}
     nprng = np.random.default_rng(rs + 5)
-    sched = ["sent", "mod", "con", "sent", "mod", "mlm"]
+    # moderation gets 3 of 7 steps (0.2: 2 of 6): it now has COLD and TNEWS besides OLID / HatEval
+    sched = ["sent", "mod", "con", "sent", "mod", "mlm", "mod"]
     prog = C.Progress(total, "signals", every=a.log_every, start_step=start)
     t_last_ckpt = time.time()
     t0 = time.time()
@@ -286,12 +323,17 @@ def train(a):
         task = "mlm" if in_mlm else sched[step % len(sched)]
         lr = lr_at(step, p)
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("lr_mult", 1.0)
+        # n-gram channel dropout: now and then the transformer must answer alone, so that both the ensemble and
+        # the transformer by itself are usable when the gates are chosen after training
+        model.ng_off = bool(a.ngram_buckets) and nprng.random() < a.ngram_drop
         if task == "sent":
             idx = samp["sent"].next()
             ids, mask = D.pad([sent_x[i] for i in idx])
             s, _, _, _ = model(torch.from_numpy(ids), torch.from_numpy(mask))
-            loss = F.cross_entropy(s, torch.from_numpy(sent_y[idx]), weight=cw, label_smoothing=0.05)
+            ce = F.cross_entropy(s, torch.from_numpy(sent_y[idx]), weight=cw, label_smoothing=0.05, reduction="none")
+            w = torch.from_numpy(sent_w[idx]) * cw[torch.from_numpy(sent_y[idx])]
+            loss = (ce * torch.from_numpy(sent_w[idx])).sum() / w.sum().clamp(min=1e-6)
         elif task == "mod":
             idx = samp["mod"].next()
             ids, mask = D.pad([mod_x[i] for i in idx])
@@ -330,7 +372,7 @@ def train(a):
         finished = done == total or progress(done) >= 1.0
         if (done % a.eval_every == 0 and not in_mlm) or finished:
             dev = dev_eval(model, tok, data, a)
-            sc = dev["sent_macro_recall"] + dev["off_macro_f1"] + dev["hate_macro_f1"] + dev["clinc_cal_acc"]
+            sc = sum(dev.values())
             print(f"  dev @ {done}: " + " ".join(f"{k}={v:.4f}" for k, v in dev.items()), flush=True)
             if sc > best["score"]:
                 best = {"score": sc, "step": done, "dev": dev}
@@ -360,8 +402,9 @@ def train(a):
 @torch.no_grad()
 def dev_eval(model, tok, data, a):
     L = a.max_len
-    s, _, _ = predict(model, tok, [t for t, _ in data["sent_dev"]], L, clean=False)
-    out = {"sent_macro_recall": D.macro_recall([y for _, y in data["sent_dev"]], s.argmax(1))}
+    s, _, _ = predict(model, tok, [t for t, _, _ in data["sent_dev"]], L, clean=False)
+    out = {"sent_macro_recall": D.macro_recall([y for _, y, _ in data["sent_dev"]], s.argmax(1))}
+    out.update(zh_dev(model, tok, data, L))
     _, m, _ = predict(model, tok, [t for t, _, _ in data["olid_dev"]], L, clean=False)
     out["off_macro_f1"] = D.best_f1_threshold([y[0] for _, y, _ in data["olid_dev"]], sigmoid(m[:, 0]))[1]
     _, m, _ = predict(model, tok, [t for t, _, _ in data["hate_dev"]], L, clean=False)
@@ -374,6 +417,18 @@ def dev_eval(model, tok, data, a):
     return out
 
 
+def zh_dev(model, tok, data, L):
+    """Chinese selection slices (COLD 8 % train hold-out, ChnSentiCorp carved band [10,15)): never reported."""
+    out = {}
+    _, m, _ = predict(model, tok, [t for t, _, _ in data["cold_cal"]], L, clean=False)
+    out["cold_cal_macro_f1"] = D.best_f1_threshold([y[0] for _, y, _ in data["cold_cal"]], sigmoid(m[:, 0]))[1]
+    if data["cs_sel"]:
+        s, _, _ = predict(model, tok, [t for t, _ in data["cs_sel"]], L, clean=False)
+        pred = np.where(s[:, 2] > s[:, 0], 2, 0)
+        out["cs_sel_acc"] = float((pred == np.array([y for _, y in data["cs_sel"]])).mean())
+    return out
+
+
 def load_model(path):
     st = torch.load(path)
     m = Signals(**st["cfg"])
@@ -383,12 +438,44 @@ def load_model(path):
 
 
 @torch.no_grad()
+def choose_ngram_gates(model, tok, data, L):
+    """Keeps the n-gram channel per head only where it wins on the SELECTION slices (English 6 % / 8 % train
+    hold-outs, COLD 8 % train hold-out, ChnSentiCorp band [10,15)); sets model.ng_gate; returns the comparison."""
+    if not model.cfg.get("ng_buckets"):
+        return {}
+    rows = {}
+    for g in (0.0, 1.0):
+        model.ng_gate[:] = g
+        d = dev_eval_moderation_sentiment(model, tok, data, L)
+        rows["on" if g else "off"] = d
+    sent_keys = [k for k in rows["on"] if k.startswith(("sent", "cs_"))]
+    mod_keys = [k for k in rows["on"] if k not in sent_keys]
+    pick = lambda keys: 1.0 if sum(rows["on"][k] for k in keys) > sum(rows["off"][k] for k in keys) else 0.0  # noqa: E731
+    model.ng_gate[0], model.ng_gate[1] = pick(sent_keys), pick(mod_keys)
+    rows["chosen_gate_sentiment_moderation"] = model.ng_gate.tolist()
+    print("n-gram channel selection:", json.dumps(rows, indent=1), flush=True)
+    return rows
+
+
+def dev_eval_moderation_sentiment(model, tok, data, L):
+    s, _, _ = predict(model, tok, [t for t, _, _ in data["sent_dev"]], L, clean=False)
+    out = {"sent_macro_recall": D.macro_recall([y for _, y, _ in data["sent_dev"]], s.argmax(1))}
+    out.update(zh_dev(model, tok, data, L))
+    _, m, _ = predict(model, tok, [t for t, _, _ in data["olid_dev"]], L, clean=False)
+    out["off_macro_f1"] = D.best_f1_threshold([y[0] for _, y, _ in data["olid_dev"]], sigmoid(m[:, 0]))[1]
+    _, m, _ = predict(model, tok, [t for t, _, _ in data["hate_dev"]], L, clean=False)
+    out["hate_macro_f1"] = D.best_f1_threshold([y[3] for _, y, _ in data["hate_dev"]], sigmoid(m[:, 3]))[1]
+    return {k: round(v, 4) for k, v in out.items()}
+
+
+@torch.no_grad()
 def calibrate(a, model_file, tok=None, data=None):
     """Chooses thresholds on the held-out slices of TRAIN data (never on validation) -> calibration.json."""
     tok = tok or load_tok(a.tokenizer)[0]
-    data = data or D.prepare(a.data, seed=a.seed, smoke=a.smoke, log=lambda *x: None)
+    data = data or D.prepare(a.data, seed=a.seed, smoke=a.smoke, log=lambda *x: None, noncommercial=a.noncommercial)
     model = load_model(model_file)
     L = model.cfg["max_len"]
+    gate_report = choose_ngram_gates(model, tok, data, L)
     _, mo, _ = predict(model, tok, [t for t, _, _ in data["olid_dev"]], L, clean=False)
     _, mh, _ = predict(model, tok, [t for t, _, _ in data["hate_dev"]], L, clean=False)
     po, ph = sigmoid(mo), sigmoid(mh)
@@ -404,6 +491,17 @@ def calibrate(a, model_file, tok=None, data=None):
         default_thr[k] = round(tp, 3)
         notes[k] = {"f1_threshold": round(t, 3), "train_dev_macro_f1": round(f, 4), "default_threshold": round(tp, 3),
                     "train_dev_precision_at_default": round(prec, 4), "train_dev_recall_at_default": round(rec, 4)}
+    # Chinese: COLD's 8 % train hold-out gives `offensive` its own thresholds for zh text (other labels keep the
+    # English ones: COLD labels only offensive / safe)
+    _, mc, _ = predict(model, tok, [t for t, _, _ in data["cold_cal"]], L, clean=False)
+    pc, yc = sigmoid(mc[:, 0]), np.array([y[0] for _, y, _ in data["cold_cal"]])
+    tz, fz = D.best_f1_threshold(yc, pc)
+    tzp, precz, recz = D.precise_threshold(yc, pc, beta=0.5, min_t=tz)
+    zh = {"f1_thresholds": dict(f1_thr, offensive=round(tz, 3)),
+          "default_thresholds": dict(default_thr, offensive=round(tzp, 3))}
+    notes["offensive_zh"] = {"f1_threshold": round(tz, 3), "cold_cal_macro_f1": round(fz, 4),
+                             "default_threshold": round(tzp, 3), "cold_cal_precision_at_default": round(precz, 4),
+                             "cold_cal_recall_at_default": round(recz, 4)}
     emb = lambda xs: predict(model, tok, xs, L, clean=False)[2]  # noqa: E731
     intents = data["intents"]
     cal_t = [t for t, _ in data["clinc_cal"]]
@@ -413,9 +511,11 @@ def calibrate(a, model_file, tok=None, data=None):
     nm = D.choose_topic_threshold(emb, [D.intent_text(i) for i in intents], intents, intents, cal_t, cal_l,
                                   data["clinc_cal_oos"])
     cal = {"f1_thresholds": f1_thr, "default_thresholds": default_thr, "threshold_notes": notes,
+           "thresholds_by_language": {"zh": zh}, "ng_gate": model.ng_gate.tolist(), "ngram_selection": gate_report,
            "topic_threshold_examples": round(ex[0], 3), "topic_threshold": round(nm[0], 3),
            "topic_calibration": {"examples": {"threshold": ex[0], "in_scope_acc": ex[2], "oos_recall": ex[3]},
                                  "name_only": {"threshold": nm[0], "in_scope_acc": nm[2], "oos_recall": nm[3]}}}
+    cal["noncommercial_data"] = bool(a.noncommercial)
     C.atomic_write_json(os.path.join(a.out, "calibration.json"), cal)
     print("calibration:", json.dumps(cal, indent=1), flush=True)
     return cal
@@ -445,6 +545,10 @@ PARITY_TEXTS = [
     "you guys are the best, seriously ❤️🇺🇸",
     "x " * 200,
     "Can someone help me set up the bot? The docs say to run npm install but I get an error.",
+    "这家酒店的服务太差了，再也不来了",
+    "今天天气很好，我们去公园散步吧",
+    "你这个傻逼，滚出去",
+    "中文和English混合的消息 lol",
 ]
 
 
@@ -459,6 +563,9 @@ def export(a):
     st = torch.load(mf)
     cal_path = os.path.join(a.out, "calibration.json")
     cal = json.load(open(cal_path)) if os.path.exists(cal_path) else calibrate(a, mf)
+    if "ng_gate" in cal:
+        model.ng_gate[:] = torch.tensor(cal["ng_gate"])
+    nc = cal.get("noncommercial_data", a.noncommercial)
     b = a.bundle
     os.makedirs(os.path.join(b, "onnx"), exist_ok=True)
     wrapper = ExportWrapper(model).eval()
@@ -499,8 +606,19 @@ def export(a):
             "version": VERSION,
             "sentiment_labels": D.SENTIMENT_LABELS,
             "moderation_labels": D.MODERATION_LABELS,
+            # languages the heads were trained on: the runtime should abstain (no sentiment / no model flag) on
+            # text in other languages. Without ChnSentiCorp (--no-noncommercial) there is no Chinese sentiment.
+            "languages": {"sentiment": ["en", "zh"] if nc else ["en"], "moderation": ["en", "zh"]},
             "default_thresholds": cal["default_thresholds"],
             "f1_thresholds": cal["f1_thresholds"],
+            # per-language overrides (full label maps); for languages not listed use the top-level thresholds
+            "thresholds_by_language": cal.get("thresholds_by_language", {}),
+            "ngram_channel": {"buckets": model.cfg.get("ng_buckets", 0), "dim": model.cfg.get("ng_dim", 0),
+                              "gate_sentiment_moderation": model.ng_gate.tolist(),
+                              "note": "unigram + hashed token-bigram embedding bag inside the graph, logits added to the transformer's; a gate of 0 means the channel lost on the selection slices and is switched off"},
+            "noncommercial_data": bool(nc),
+            "licence_note": ("trained with ChnSentiCorp (Baidu LUGE: non-commercial research/teaching only) and HatEval (academic use): research / non-commercial use only" if nc
+                             else "built with --no-noncommercial (no ChnSentiCorp, no Chinese sentiment); HatEval (academic use) is still in the training data"),
             "embedding_dim": model.cfg["emb_dim"],
             "max_length": model.cfg["max_len"],
             "topic_threshold": CHAT_TOPIC_THRESHOLD,
@@ -577,7 +695,14 @@ def main():
     ap.add_argument("--out", default=None, help="run dir (default models/training/work/signals)")
     ap.add_argument("--bundle", default=None, help="model folder (default models/bundled/signals)")
     ap.add_argument("--checkpoint", default=None)
-    ap.add_argument("--tokenizer", default=C.TOKENIZER_DIR, help="tokenizer dir (tokenizer.py output)")
+    ap.add_argument("--tokenizer", default=C.SIGNALS_TOKENIZER_DIR,
+                    help="tokenizer dir (tokenizer.py --profile signals output: 16k en+zh)")
+    ap.add_argument("--no-noncommercial", dest="noncommercial", action="store_false",
+                    help="leave out non-commercial data (ChnSentiCorp): no Chinese sentiment training; config says so")
+    ap.add_argument("--ngram-buckets", type=int, default=65536, help="hashed-bigram buckets of the n-gram channel (0 = off)")
+    ap.add_argument("--ngram-dim", type=int, default=12)
+    ap.add_argument("--ngram-drop", type=float, default=0.3, help="share of batches trained without the n-gram channel")
+    ap.add_argument("--ngram-lr-mult", type=float, default=5.0)
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--seed", type=int, default=1234)
@@ -615,6 +740,7 @@ def main():
         a.steps, a.mlm_steps, a.eval_every = min(a.steps, 30), min(a.mlm_steps, 6), 15
         a.d, a.layers, a.heads, a.ff, a.emb_dim, a.max_len, a.max_len_train = 64, 2, 2, 128, 64, 64, 64
         a.batch, a.con_classes, a.log_every, a.minutes, a.warmup = 32, 8, 5.0, 0, 5
+        a.ngram_buckets = min(a.ngram_buckets, 4096)
     a.out = a.out or os.path.join(C.WORK, "signals")
     a.bundle = a.bundle or os.path.join(C.REPO, "models", "bundled", "signals")
     if a.cmd in ("train", "all"):

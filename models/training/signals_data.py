@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import json
 import random
+import re
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -47,10 +48,49 @@ def load_feedback(paths):
     return rows
 
 
-def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weight=0.5, feedback=()):
+# ---- held out BY SOURCE (never trained on, never used for thresholds or checkpoint selection) ------------
+# sentiment: one whole SemEval file (a different year/collection than the rest of the pool)
+HELDOUT_SEMEVAL_FILE = "twitter-2015test-A.tsv"
+# hate: HatEval train tweets that name the women target ("women"/"woman"): a target slice the model never saw
+HELDOUT_HATE_RE = re.compile(r"\bwom[ae]n\b", re.I)
+# offensive: OLID train tweets about gun control: a topic the model never saw
+HELDOUT_OLID_RE = re.compile(r"gun control", re.I)
+ZH_SENT = {"negative": 0, "positive": 2}
+
+
+def heldout_sets(data):
+    """The unseen-source evaluation sets: {name: (texts, labels)}; topical_chat lines (3–40 words) are all benign."""
+    sent = {}
+    for t, y, f in C.load_semeval_pool(data, with_file=True):
+        if f == HELDOUT_SEMEVAL_FILE:
+            sent.setdefault(C.match_key(t), (t, {"negative": 0, "neutral": 1, "positive": 2}[y]))
+    olid = [(r["text"], 1 if r["a"] == "OFF" else 0) for r in C.load_olid(data) if HELDOUT_OLID_RE.search(r["text"])]
+    ht, hy = C.load_tweeteval(data, "hate", "train")
+    hate = [(t, y) for t, y in zip(ht, hy) if HELDOUT_HATE_RE.search(t)]
+    chat = [t for t in C.load_topical_chat(data) if 3 <= len(t.split()) <= 40]
+    unz = lambda rows: ([t for t, _ in rows], [y for _, y in rows])  # noqa: E731
+    return {"semeval_heldout": unz(list(sent.values())), "olid_gun_control": unz(olid), "hate_women": unz(hate),
+            "topical_chat": (chat, [0] * len(chat))}
+
+
+def zh_sets(data, noncommercial=True):
+    """Chinese sets: COLD train/dev, ChnSentiCorp carved (train / selection [10,15) / dev [0,10)), TNEWS train/val."""
+    cold_train, cold_dev = C.load_cold(data, "train"), C.load_cold(data, "dev")
+    cs = C.load_chnsenticorp(data) if noncommercial else []
+    band = lambda t: C.carve_band(t)  # noqa: E731
+    cs_dev = [(t, ZH_SENT[y]) for t, y in cs if band(t) < C.CARVE_VAL]
+    cs_sel = [(t, ZH_SENT[y]) for t, y in cs if C.CARVE_VAL <= band(t) < C.CARVE_SEL]
+    cs_train = [(t, ZH_SENT[y]) for t, y in cs if band(t) >= C.CARVE_SEL]
+    return dict(cold_train=cold_train, cold_dev=cold_dev, cs_train=cs_train, cs_sel=cs_sel, cs_dev=cs_dev,
+                tnews_train=[t for t, _ in C.load_tnews(data, "train")], tnews_val=[t for t, _ in C.load_tnews(data, "val")])
+
+
+def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weight=0.5, feedback=(),
+            noncommercial=True, zh_weak_negatives=6000, zh_neutral=4000, zh_neutral_weight=0.3):
     """Builds every training set, with the overlap removal the datasets' READMEs ask for.
 
-    Returns a dict of lists of (text, label...) plus a `report` dict with the removal counts."""
+    Returns a dict of lists of (text, label...) plus a `report` dict with the removal counts.
+    Sentiment rows are (text, label, weight); moderation rows (text, labels, loss mask)."""
     rng = random.Random(seed)
     rep = {}
     # ---- validation texts that must never be trained on -------------------------------------
@@ -64,8 +104,12 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     all_val_keys = set().union(*val_keys.values())
 
     # ---- sentiment: SemEval pool minus TweetEval val, de-duplicated ---------------------------
-    pool = C.load_semeval_pool(data)
-    rep["semeval_pool"] = len(pool)
+    pool3 = C.load_semeval_pool(data, with_file=True)
+    held_keys = set(C.match_key(t) for t, _, f in pool3 if f == HELDOUT_SEMEVAL_FILE)
+    pool = [(t, y) for t, y, f in pool3 if f != HELDOUT_SEMEVAL_FILE]
+    rep["semeval_pool"] = len(pool3)
+    rep["semeval_heldout_file"] = HELDOUT_SEMEVAL_FILE
+    rep["semeval_heldout_rows"] = len(pool3) - len(pool)
     rep["semeval_exact_ws_matches_tweeteval_val"] = sum(C.norm_ws(t) in val_ws["sentiment"] for t, _ in pool)
     kept, seen, removed_val, dups = [], {}, 0, 0
     lab = {"negative": 0, "neutral": 1, "positive": 2}
@@ -77,11 +121,14 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
         if k in all_val_keys:
             removed_val += 1
             continue
+        if k in held_keys:  # the same tweet in another file of the pool: keep the held-out file unseen
+            rep["semeval_removed_as_heldout_duplicate"] = rep.get("semeval_removed_as_heldout_duplicate", 0) + 1
+            continue
         if k in seen or not k:
             dups += 1
             continue
         seen[k] = 1
-        kept.append((C.clean_tweet(t), lab[y]))
+        kept.append((C.clean_tweet(t), lab[y], 1.0))
     rep["semeval_removed_as_tweeteval_val"] = removed_val
     rep["semeval_removed_duplicates"] = dups
     rep["semeval_kept"] = len(kept)
@@ -94,10 +141,14 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     mod = []
     removed = 0
     seen = set()
+    held_olid = 0
     for r in olid:
         k = C.match_key(r["text"])
         if k in all_val_keys:
             removed += 1
+            continue
+        if HELDOUT_OLID_RE.search(r["text"]):
+            held_olid += 1
             continue
         if k in seen:
             continue
@@ -107,6 +158,7 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
         grp = 1.0 if (r["b"] == "TIN" and r["c"] == "GRP") else 0.0
         mod.append((C.clean_tweet(r["text"]), [off, ins, grp, 0.0], [1.0, 1.0, 1.0, 0.0]))
     rep["olid_removed_as_tweeteval_val"] = removed
+    rep["olid_heldout_gun_control"] = held_olid
     rep["olid_kept"] = len(mod)
     # sanity: TweetEval offensive train = same tweets; check label agreement on a sample
     ot, oy = C.load_tweeteval(data, "offensive", "train")
@@ -117,9 +169,13 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     ht, hy = C.load_tweeteval(data, "hate", "train")
     hremoved = 0
     hate = []
+    held_hate = 0
     for t, y in zip(ht, hy):
         if C.match_key(t) in all_val_keys:
             hremoved += 1
+            continue
+        if HELDOUT_HATE_RE.search(t):
+            held_hate += 1
             continue
         # HatEval hate (against immigrants / women) is offensive by OLID's definition -> weak positive
         if y == 1:
@@ -127,6 +183,7 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
         else:
             hate.append((C.clean_tweet(t), [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]))
     rep["hate_removed_as_val"] = hremoved
+    rep["hate_heldout_women"] = held_hate
     rep["hate_kept"] = len(hate)
     olid_train, olid_dev = _split(mod, 0.08, rng)
     hate_train, hate_dev = _split(hate, 0.08, rng)
@@ -146,7 +203,7 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     clinc_cal_oos = [t for t, _ in cl["oos_train"]]
 
     # ---- unlabeled text for MLM --------------------------------------------------------------
-    mlm = [t for t, _ in sent_train] + [t for t, _, _ in olid_train] + [t for t, _, _ in hate_train]
+    mlm = [t for t, _, _ in sent_train] + [t for t, _, _ in olid_train] + [t for t, _, _ in hate_train]
     mlm += [t for t, _ in clinc_train]
     for task in ["irony", "emotion"]:
         try:
@@ -156,6 +213,28 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     convs = C.load_self_dialogue(data, "train", max_convs=300 if smoke else 8000)
     mlm += [l for c in convs for l in c]
     rng.shuffle(mlm)
+
+    # ---- Chinese (signals-0.3) -------------------------------------------------------------------
+    # COLD: offensive (1) -> `offensive`; safe (0) -> nothing to flag on every label. 8 % of train is held out
+    # for thresholds / checkpoint selection; the official dev split is only reported.
+    # ChnSentiCorp (non-commercial; left out with --no-noncommercial): negative/positive -> sentiment 0/2.
+    # TNEWS headlines (ordinary news, nothing to flag): weak moderation negatives, and weak "neutral" sentiment
+    # (headlines are mostly factual; ChnSentiCorp has no neutral class). Its carved 10 % val slice is never trained on.
+    zh = zh_sets(data, noncommercial)
+    cold = [(t, [1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]) if y == 1 else (t, [0.0] * 4, [1.0] * 4)
+            for t, y in zh["cold_train"]]
+    cold_train, cold_cal = _split(cold, 0.08, rng)
+    sent_train = sent_train + [(t, y, 1.0) for t, y in zh["cs_train"]]
+    tn = list(zh["tnews_train"])
+    rng.shuffle(tn)
+    sent_train = sent_train + [(t, 1, zh_neutral_weight) for t in tn[:zh_neutral]]
+    zh_weak = tn[zh_neutral: zh_neutral + zh_weak_negatives]
+    rep.update({"cold_train": len(cold_train), "cold_cal": len(cold_cal), "cold_dev": len(zh["cold_dev"]),
+                "chnsenticorp_train": len(zh["cs_train"]), "chnsenticorp_sel": len(zh["cs_sel"]),
+                "chnsenticorp_dev": len(zh["cs_dev"]), "noncommercial_data": bool(noncommercial),
+                "tnews_neutral_sentiment": min(zh_neutral, len(tn)), "tnews_neutral_weight": zh_neutral_weight,
+                "tnews_weak_negatives": len(zh_weak), "tnews_val": len(zh["tnews_val"])})
+    mlm += [t for t, _, _ in cold_train] + [t for t, _ in zh["cs_train"]] + tn[:20000]
 
     # ---- weak negatives for moderation: ordinary chat ------------------------------------------
     # OLID was sampled with offensive keywords, so every label there co-occurs with negativity; a model trained
@@ -169,7 +248,9 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     rng.shuffle(requests)
     weak = chat[:weak_negatives * 2 // 3] + requests[:weak_negatives // 3]
     w = weak_weight
-    olid_train = olid_train + [(C.clean_tweet(t), [0.0, 0.0, 0.0, 0.0], [w, w, w, w]) for t in weak]
+    olid_train = olid_train + [(C.clean_tweet(t), [0.0, 0.0, 0.0, 0.0], [w, w, w, w]) for t in weak + zh_weak]
+    olid_train = olid_train + cold_train
+    rng.shuffle(mlm)
     rep["moderation_weak_negatives"] = len(weak)
     rep["moderation_weak_negative_weight"] = w
 
@@ -179,6 +260,7 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     rep["moderation_feedback_examples"] = len(fb)
 
     out = dict(sent_train=sent_train, sent_dev=sent_dev, olid_train=olid_train, olid_dev=olid_dev,
+               cold_cal=cold_cal, cs_sel=zh["cs_sel"], noncommercial=bool(noncommercial),
                hate_train=hate_train, hate_dev=hate_dev, clinc_train=clinc_train, clinc_cal=clinc_cal,
                clinc_cal_oos=clinc_cal_oos, intents=intents, mlm=mlm,
                val=dict(sentiment=(sval_t, sval_y), offensive=(oval_t, oval_y), hate=(hval_t, hval_y),
@@ -187,7 +269,7 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     if smoke:
         for k in ["sent_train", "olid_train", "hate_train", "clinc_train", "mlm"]:
             out[k] = out[k][:600]
-        for k in ["sent_dev", "olid_dev", "hate_dev"]:
+        for k in ["sent_dev", "olid_dev", "hate_dev", "cold_cal", "cs_sel"]:
             out[k] = out[k][:200]
         out["olid_train"] += fb  # so the smoke run trains on feedback rows too
     for k, v in rep.items():

@@ -32,6 +32,7 @@ SPECIALS = ["<pad>", "</s>", "<unk>"]
 USER_DEFINED = ["<sep>", "<mask>"]
 PAD_ID, EOS_ID, UNK_ID, SEP_ID, MASK_ID = 0, 1, 2, 3, 4
 _SPECIAL_IDS = {t: i for i, t in enumerate(SPECIALS + USER_DEFINED)}
+_CJK = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])")
 _SPECIAL_RE = re.compile("(" + "|".join(re.escape(t) for t in SPECIALS + USER_DEFINED) + ")")
 
 
@@ -67,7 +68,7 @@ class SpTokenizer:
 # corpus
 # --------------------------------------------------------------------------------------------
 
-def build_corpus(data, tiny=False, seed=13):
+def build_corpus(data, tiny=False, seed=13, profile="shared"):
     rng = random.Random(seed)
     texts = []
     # tweets: SemEval pool minus the TweetEval sentiment validation tweets
@@ -86,17 +87,29 @@ def build_corpus(data, tiny=False, seed=13):
     texts += lines[: (20000 if tiny else 200000)]
     # clinc requests
     texts += [t for t, _ in C.load_clinc(data)["train"]]
-    # a little Chinese so CJK characters get pieces (everything else falls back to bytes)
-    zh = [t for t, _ in C.load_cold(data, "train")]
-    rng.shuffle(zh)
-    texts += zh[: (1000 if tiny else 8000)]
-    tn = [t for t, _ in C.load_tsv2(os.path.join(data, "tnews_zh", "train.tsv"))]
-    rng.shuffle(tn)
-    texts += tn[: (1000 if tiny else 8000)]
-    cs = [t for t, _ in C.load_tsv2(os.path.join(data, "chnsenticorp_zh", "train.tsv"))]
-    rng.shuffle(cs)
-    texts += [t[:200] for t in cs[: (200 if tiny else 1500)]]
+    if profile == "signals":
+        # signals-0.3 (en + zh): every COLD train comment and the TNEWS headlines outside our carved validation
+        # slice, so that common CJK characters (and frequent words) get their own pieces instead of byte-fallback
+        # triples. ChnSentiCorp (LUGE, non-commercial) is left out, so the tokenizer is clean of it.
+        texts += [t for t, _ in C.load_cold(data, "train")]
+        texts += [t for t, _ in C.load_tnews(data, "train")]
+    else:
+        # a little Chinese so CJK characters get pieces (everything else falls back to bytes)
+        zh = [t for t, _ in C.load_cold(data, "train")]
+        rng.shuffle(zh)
+        texts += zh[: (1000 if tiny else 8000)]
+        tn = [t for t, _ in C.load_tsv2(os.path.join(data, "tnews_zh", "train.tsv"))]
+        rng.shuffle(tn)
+        texts += tn[: (1000 if tiny else 8000)]
+        cs = [t for t, _ in C.load_tsv2(os.path.join(data, "chnsenticorp_zh", "train.tsv"))]
+        rng.shuffle(cs)
+        texts += [t[:200] for t in cs[: (200 if tiny else 1500)]]
     texts = [t.replace("\n", " ").strip() for t in texts if t and t.strip()]
+    if profile == "signals":
+        # Spaces between CJK characters in the TRAINING corpus only: sentencepiece's BPE trainer is very slow on
+        # long unsegmented Chinese lines, and a character per piece is what a small zh model wants anyway (as in
+        # BERT-Chinese). Encoding is unchanged (raw text, same model in Python and tokenizer.json).
+        texts = [" ".join(_CJK.sub(r" \1 ", t).split()) for t in texts]
     rng.shuffle(texts)
     if tiny:
         texts = texts[:30000]
@@ -141,6 +154,7 @@ def parity_texts(data, seed=7):
         pass
     try:
         pools.append([t for t, _ in C.load_cold(data, "dev")])
+        pools.append([t for t, _ in C.load_tnews(data, "val")])
     except Exception:
         pass
     pools.append([t for t, _ in C.load_semeval_pool(data)][:5000])
@@ -234,14 +248,14 @@ def convert(model_file, out_dir, model_max_length=512):
     return len(merges)
 
 
-def train(data, out_dir, vocab_size=8000, tiny=False, seed=13):
+def train(data, out_dir, vocab_size=8000, tiny=False, seed=13, profile="shared", character_coverage=0.9995):
     import sentencepiece as spm
 
     os.makedirs(out_dir, exist_ok=True)
     ready = os.path.join(out_dir, "READY")
     if os.path.exists(ready):
         os.remove(ready)
-    texts = build_corpus(data, tiny=tiny, seed=seed)
+    texts = build_corpus(data, tiny=tiny, seed=seed, profile=profile)
     print(f"tokenizer corpus: {len(texts)} lines", flush=True)
     tmpdir = tempfile.mkdtemp(prefix="steward_tok_")
     corpus = os.path.join(tmpdir, "corpus.txt")
@@ -251,7 +265,7 @@ def train(data, out_dir, vocab_size=8000, tiny=False, seed=13):
     prefix = os.path.join(tmpdir, "sp")
     spm.SentencePieceTrainer.train(
         input=corpus, model_prefix=prefix, model_type="bpe", vocab_size=vocab_size,
-        character_coverage=0.9995, byte_fallback=True,
+        character_coverage=character_coverage, byte_fallback=True,
         normalization_rule_name="identity", remove_extra_whitespaces=False, add_dummy_prefix=True,
         split_digits=True, allow_whitespace_only_pieces=False,
         pad_id=PAD_ID, eos_id=EOS_ID, unk_id=UNK_ID, bos_id=-1,
@@ -278,18 +292,24 @@ def train(data, out_dir, vocab_size=8000, tiny=False, seed=13):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=C.DEFAULT_DATA)
-    ap.add_argument("--out", default=C.TOKENIZER_DIR)
-    ap.add_argument("--vocab", type=int, default=8000)
+    ap.add_argument("--out", default=None, help="default work/tokenizer (shared) or work/tokenizer_signals")
+    ap.add_argument("--vocab", type=int, default=None, help="default 8000 (shared), 16000 (signals), 2000 (--tiny)")
+    ap.add_argument("--profile", choices=["shared", "signals"], default="shared",
+                    help="shared: the reply model's 8k tokenizer; signals: 16k en+zh tokenizer of signals-0.3")
     ap.add_argument("--tiny", action="store_true", help="small corpus + 2000 vocab for CI smoke runs")
     ap.add_argument("--convert-only", action="store_true")
     a = ap.parse_args()
+    sig = a.profile == "signals"
+    a.out = a.out or (C.SIGNALS_TOKENIZER_DIR if sig else C.TOKENIZER_DIR)
     if a.convert_only:
         convert(os.path.join(a.out, "tokenizer.model"), a.out)
         tok = SpTokenizer(os.path.join(a.out, "tokenizer.model"))
         C.atomic_write_json(os.path.join(a.out, "tokenizer_parity.json"),
                             [{"text": t, "ids": tok.encode(t)} for t in parity_texts(a.data)])
         return
-    train(a.data, a.out, vocab_size=(2000 if a.tiny and a.vocab == 8000 else a.vocab), tiny=a.tiny)
+    vocab = a.vocab or (2000 if a.tiny else 16000 if sig else 8000)
+    train(a.data, a.out, vocab_size=vocab, tiny=a.tiny, profile=a.profile,
+          character_coverage=0.99995 if sig else 0.9995)
 
 
 if __name__ == "__main__":
