@@ -6,6 +6,8 @@ export interface EngineDefaults {
   topicThreshold: number;
   labels: string[];
   languages: SupportedLanguages;
+  /** Thresholds calibrated for one language, replacing `thresholds` for messages in it. */
+  thresholdsByLanguage?: Record<string, Record<string, number>>;
 }
 import type { ContextTurn } from './domain/message.ts';
 

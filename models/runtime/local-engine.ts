@@ -184,7 +184,10 @@ export class LocalEngine implements InferenceEngine {
     }
     const labels = meta.moderation_labels;
     const thresholds = Object.fromEntries(labels.map((l) => [l, meta.default_thresholds[l] ?? 0.5]));
-    return { thresholds, topicThreshold: meta.topic_threshold, labels, languages };
+    const thresholdsByLanguage = Object.fromEntries(
+      Object.entries(meta.thresholds_by_language).map(([language, t]) => [language, t.default_thresholds]),
+    );
+    return { thresholds, topicThreshold: meta.topic_threshold, labels, languages, thresholdsByLanguage };
   }
 
   info(): ModelInfo[] {

@@ -36,6 +36,10 @@ const SignalsMetaSchema = z.object({
   languages: z
     .object({ sentiment: z.array(z.string()), moderation: z.array(z.string()) })
     .default({ sentiment: ['en'], moderation: ['en'] }),
+  /** Per-language threshold maps that replace default_thresholds for that language (signals 0.3: zh). */
+  thresholds_by_language: z
+    .record(z.string(), z.object({ default_thresholds: z.record(z.string(), z.number().min(0).max(1)) }))
+    .default({}),
   version: z.union([z.string(), z.number()]).transform(String).default('unversioned'),
   /** Map @handles and links the way the training data wrote them (models/training/common.py clean_tweet). */
   preprocess: z

@@ -21,7 +21,11 @@ export interface Decision {
 export function analyse(
   signals: Signals,
   settings: WorkspaceSettings,
-  defaults: { thresholds: Record<string, number>; languages: SupportedLanguages },
+  defaults: {
+    thresholds: Record<string, number>;
+    languages: SupportedLanguages;
+    thresholdsByLanguage?: Record<string, Record<string, number>>;
+  },
   topics: TopicMatch[],
   ruleHits: readonly RuleHit[] = [],
 ): Analysis {
@@ -42,7 +46,11 @@ export function analyse(
     };
   }
   for (const [label, score] of Object.entries(signals.moderation)) {
-    const threshold = settings.thresholds[label] ?? defaults.thresholds[label] ?? 0.5;
+    const threshold =
+      settings.thresholds[label] ??
+      defaults.thresholdsByLanguage?.[language]?.[label] ??
+      defaults.thresholds[label] ??
+      0.5;
     if (score >= threshold) {
       flagged.push(label);
       reasons[label] = signals.attributions[label] ?? [];

@@ -87,6 +87,15 @@ describe('analyse: languages the models cannot read', () => {
     expect(decision.actions.map((a) => a.kind)).toEqual(['react']);
   });
 
+  it('GIVEN thresholds calibrated for the message language THEN they replace the defaults for it only', () => {
+    const byLanguage = { ...DEFAULTS, languages: { sentiment: ['en', 'zh'], moderation: ['en', 'zh'] } };
+    const withZh = { ...byLanguage, thresholdsByLanguage: { zh: { offensive: 0.99, hate: 0.1 } } };
+    expect(analyse({ ...toxic, language: 'zh' }, defaultSettings(), withZh, []).moderation.flagged).toEqual([
+      'hate',
+    ]);
+    expect(analyse(toxic, defaultSettings(), withZh, []).moderation.flagged).toEqual(['offensive']);
+  });
+
   it('GIVEN an abstained sentiment WHEN tags are on for all THEN no reaction is posted', () => {
     const settings = defaultSettings({ sentimentTags: 'all' });
     const decision = run({ ...toxic, language: 'ja' }, settings);
