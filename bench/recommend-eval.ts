@@ -19,6 +19,7 @@ import { contentWords, foldMessage } from '../src/domain/profile.ts';
 import { createLogger } from '../src/logger.ts';
 import { Catalog } from '../worker/recommend/catalog.ts';
 import { recommend } from '../worker/recommend/rank.ts';
+import { parseCsv } from './samples.ts';
 
 const DATA = process.env.STEWARD_DATASETS ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets');
 
@@ -34,36 +35,6 @@ export const TOPIC_LIBRARY: LibraryItem[] = [
   ['movies', 'Movies', 'Films, actors, directors, cinema and what to watch next'],
   ['music', 'Music', 'Songs, albums, bands, singers, genres and concerts'],
 ].map(([id, title, text]) => ({ id: id!, title: title!, text: text!, topic: id!, kind: 'channel' as const }));
-
-/** A minimal RFC 4180 reader: quoted fields with doubled quotes and newlines inside. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 /** Conversations of the split's five library topics, with the upstream filtering rule (models/training/common.py). */
 function conversations(split: string): Array<{ topic: string; lines: string[] }> {
