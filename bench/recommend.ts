@@ -22,20 +22,11 @@ import type { Store } from '../src/store/types.ts';
 import { Catalog } from '../worker/recommend/catalog.ts';
 import { recommend } from '../worker/recommend/rank.ts';
 import { Recommender } from '../worker/recommend/service.ts';
+import { seededRandom } from './stats.ts';
 
 const DIM = 128;
 
-/** A small deterministic PRNG (mulberry32), so every run measures the same data. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function unitVector(next: () => number): Float32Array {
   const v = new Float32Array(DIM);
