@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /** A request the dashboard refuses: the status and a short message for the JSON body. */
 export class HttpError extends Error {
@@ -63,4 +63,23 @@ export async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise
   } catch {
     throw new HttpError(400, 'request body is not JSON');
   }
+}
+
+/** Listens on port/host; rejects with the listen error (port in use…) instead of emitting it. */
+export function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Closes the server and every open connection (keep-alive ones included); resolves once it is closed. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { LifecycleError } from '../src/errors.ts';
-import { send } from './http.ts';
+import { closeServer, listen, send } from './http.ts';
 
 /** /metrics and /healthz alone, for processes without the dashboard (`steward worker`). */
 export class MetricsServer {
@@ -24,19 +24,13 @@ export class MetricsServer {
       );
     });
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => resolve());
-    });
+    await listen(server, this.options.port, this.options.host);
   }
 
   stop(): Promise<void> {
     const server = this.#server;
     if (!server) return Promise.reject(new LifecycleError('MetricsServer.stop() before start()'));
-    this.#stopping ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    this.#stopping ??= closeServer(server);
     return this.#stopping;
   }
 

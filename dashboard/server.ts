@@ -11,7 +11,7 @@ import type { Logger } from '../src/logger.ts';
 import type { Store } from '../src/store/types.ts';
 import { labelFeedback } from './feedback.ts';
 import { act, listFlags, parseFilter, view, visibleFlag, workspaceOf } from './flags.ts';
-import { cookies, HttpError, readJson, send, sendJson } from './http.ts';
+import { closeServer, cookies, HttpError, listen, readJson, send, sendJson } from './http.ts';
 import { type OAuthProvider, PendingSignIns, SignInError } from './oauth.ts';
 import { csrfMatches, type Grant, type Session, Sessions } from './sessions.ts';
 
@@ -75,22 +75,13 @@ export class DashboardServer {
     for (const { file } of Object.values(ASSETS)) this.#assets.set(file, readAsset(file));
     const server = createServer((req, res) => void this.#handle(req, res));
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#options.port, this.#options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.#options.port, this.#options.host);
   }
 
   stop(): Promise<void> {
     const server = this.#server;
     if (!server) return Promise.reject(new LifecycleError('DashboardServer.stop() before start()'));
-    this.#stopping ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    this.#stopping ??= closeServer(server);
     return this.#stopping;
   }
 
