@@ -1,6 +1,7 @@
 import type { Analysis } from '../src/domain/analysis.ts';
 import { analyse, type Decision, decide } from '../src/domain/decide.ts';
 import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
+import { contextHits, echoPhrase, parentTurn } from '../src/domain/context.ts';
 import { deobfuscate } from '../src/domain/deobfuscate.ts';
 import { effectiveRules, RuleSet } from '../src/domain/rules.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
@@ -45,15 +46,30 @@ export async function analyzeSignals(
   if (inputs.length === 0) return [];
   // The model and the rules read the text with obfuscation undone ("1d10t", "k y s", homoglyphs).
   const texts = inputs.map((input) => deobfuscate(input.message.text));
-  const signals = await engine.signals(texts);
-  if (signals.length !== inputs.length) {
-    throw new Error(`signals returned ${signals.length} results for ${inputs.length} texts`);
+  // A reply that only echoes its parent ("same to you", "+1") is judged with the parent: its text joins the pass.
+  const echoes = inputs.map(({ message }) => {
+    const parent = parentTurn(message.context, message.author.id);
+    const phrase = parent ? echoPhrase(message.text) : null;
+    return parent && phrase ? { phrase, text: deobfuscate(parent.text) } : null;
+  });
+  const parentTexts = echoes.flatMap((echo) => (echo ? [echo.text] : []));
+  const signals = await engine.signals([...texts, ...parentTexts]);
+  if (signals.length !== texts.length + parentTexts.length) {
+    throw new Error(`signals returned ${signals.length} results for ${texts.length + parentTexts.length} texts`);
   }
   const defaults = engine.defaults();
+  let next = texts.length;
   return inputs.map(({ message, settings, topics }, i) => {
     const s = signals[i]!;
+    const rules = rulesOf(settings);
+    const hits = rules.match(texts[i]!);
+    const echo = echoes[i];
+    if (echo) {
+      const parent = analyse(signals[next++]!, settings, defaults, [], rules.match(echo.text));
+      hits.push(...contextHits(echo.phrase, parent.moderation));
+    }
     const matches = matchTopics(s.embedding, topics, defaults.topicThreshold);
-    const analysis = analyse(s, settings, defaults, matches, rulesOf(settings).match(texts[i]!));
+    const analysis = analyse(s, settings, defaults, matches, hits);
     return { analysis, decision: decide(message, analysis, settings), embedding: s.embedding };
   });
 }
@@ -167,6 +183,8 @@ export async function analyzeBatch(
     reply?: boolean;
     replyBatchSize?: number;
     topicIndex?: TopicIndex;
+    /** Per text, the message it replies to (its reply-chain context), if any. */
+    parents?: ReadonlyArray<string | undefined>;
     /** Answer from the library of this workspace (`steward analyze` uses the local one). */
     grounded?: { replies: GroundedReplies; platform: InboundMessage['platform']; workspaceId: string };
   } = {},
@@ -185,7 +203,10 @@ export async function analyzeBatch(
         text,
         mentionsBot: options.reply === true,
         timestamp: now,
-        context: [],
+        context:
+          options.parents?.[i] === undefined
+            ? []
+            : [{ authorId: 'parent', text: options.parents[i]!, fromBot: false }],
         direct: false,
       },
       settings,

@@ -1,7 +1,8 @@
 import { MAX_TEXT_LENGTH, textProblem } from '../../src/domain/message.ts';
 import type { RawLine } from './lines.ts';
 
-export type ParsedLine = { n: number; text: string } | { n: number; error: string };
+/** `parent`: the message this one replies to (JSONL "parent"), which moderation reads for context. */
+export type ParsedLine = { n: number; text: string; parent?: string } | { n: number; error: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -13,7 +14,8 @@ export const isInputFormat = (value: unknown): value is InputFormat =>
 /**
  * One audit input line → the text to analyse, or the reason it cannot be. `text`: every line is a message.
  * `jsonl`: every line is a JSON object with a "text" field (a chat export). `auto` (the default): a line that
- * parses as a JSON object is JSONL, any other line — "{New Post} …" included — is plain text.
+ * parses as a JSON object is JSONL, any other line — "{New Post} …" included — is plain text. A JSONL line may
+ * carry "parent", the text of the message it replies to: a short echo of it ("same to you") is judged with it.
  */
 export function parseLine(line: RawLine, format: InputFormat = 'auto'): ParsedLine {
   const { n } = line;
@@ -26,19 +28,26 @@ export function parseLine(line: RawLine, format: InputFormat = 'auto'): ParsedLi
   }
   if (decoded.charCodeAt(0) === 0xfeff) decoded = decoded.slice(1); // a BOM on the first line
   let text = decoded;
+  let parent: string | undefined;
   if (format !== 'text') {
     const parsed = jsonObject(decoded);
     if ('value' in parsed) {
-      const field = (parsed.value as { text?: unknown }).text;
-      if (typeof field !== 'string') return { n, error: 'JSON line has no "text" string field' };
-      text = field;
+      const fields = parsed.value as { text?: unknown; parent?: unknown };
+      if (typeof fields.text !== 'string') return { n, error: 'JSON line has no "text" string field' };
+      text = fields.text;
+      if (fields.parent !== undefined && fields.parent !== null) {
+        if (typeof fields.parent !== 'string') return { n, error: '"parent" must be a string' };
+        const problem = textProblem(fields.parent);
+        if (problem) return { n, error: `parent: ${problem}` };
+        parent = fields.parent;
+      }
     } else if (format === 'jsonl') return { n, error: parsed.error };
   }
   // Measured after decoding: a JSONL text written as \uXXXX escapes is as long as what it decodes to.
   const problem = textProblem(text);
   if (problem) return { n, error: problem };
   if (text.trim() === '') return { n, error: 'empty message' };
-  return { n, text };
+  return parent === undefined ? { n, text } : { n, text, parent };
 }
 
 /** The line as a JSON object, or why it is not one (only lines starting with "{" are tried). */

@@ -89,20 +89,16 @@ async function analyzeChunk(
   topicIndex: TopicIndex,
   summary: AnalyzeSummary,
 ): Promise<string[]> {
-  const valid = chunk.filter((line): line is { n: number; text: string } => 'text' in line);
+  const valid = chunk.filter((line): line is { n: number; text: string; parent?: string } => 'text' in line);
   const outcomes = new Map<number, TextOutcome | { error: string }>();
   try {
-    const results = await analyse(
-      valid.map((l) => l.text),
-      options,
-      topicIndex,
-    );
+    const results = await analyse(valid, options, topicIndex);
     for (const [i, line] of valid.entries()) outcomes.set(line.n, results[i]!);
   } catch {
     // One text can break a whole batch; retry one by one so only that line reports the error.
     for (const line of valid) {
       try {
-        outcomes.set(line.n, (await analyse([line.text], options, topicIndex))[0]!);
+        outcomes.set(line.n, (await analyse([line], options, topicIndex))[0]!);
       } catch (error) {
         outcomes.set(line.n, { error: `analysis failed: ${(error as Error).message}` });
       }
@@ -126,9 +122,14 @@ async function analyzeChunk(
   });
 }
 
-function analyse(texts: string[], options: AnalyzeOptions, topicIndex: TopicIndex): Promise<TextOutcome[]> {
-  if (texts.length === 0) return Promise.resolve([]);
-  return analyzeBatch(options.engine, texts, options.settings, {
+function analyse(
+  lines: Array<{ text: string; parent?: string }>,
+  options: AnalyzeOptions,
+  topicIndex: TopicIndex,
+): Promise<TextOutcome[]> {
+  if (lines.length === 0) return Promise.resolve([]);
+  return analyzeBatch(options.engine, lines.map((l) => l.text), options.settings, {
+    parents: lines.map((l) => l.parent),
     reply: options.reply,
     replyBatchSize: options.replyBatchSize,
     topicIndex,

@@ -44,7 +44,7 @@ export interface Analysis {
     /** Set when the moderation model did not judge the message. */
     abstained?: Abstention;
     /** Rules (built-in or the workspace's) that matched; their labels are flagged whatever the model said. */
-    rules?: Array<{ id: string; label: string; match: string }>;
+    rules?: Array<{ id: string; label: string; match: string; why?: string }>;
   };
   /** Topics whose similarity passed the threshold, best first. */
   topics: TopicMatch[];

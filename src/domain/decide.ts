@@ -70,7 +70,7 @@ export function analyse(
 function addRuleHits(hits: readonly RuleHit[], flagged: string[], reasons: Record<string, string[]>): void {
   for (const hit of [...hits].reverse()) {
     if (!flagged.includes(hit.label)) flagged.unshift(hit.label);
-    const why = `rule “${hit.match}”`;
+    const why = hit.why ?? `rule “${hit.match}”`;
     reasons[hit.label] = [why, ...(reasons[hit.label] ?? []).filter((w) => w !== why)];
   }
 }

@@ -26,6 +26,8 @@ export interface RuleHit {
   id: string;
   label: string;
   match: string;
+  /** The reason shown to moderators, when it is more than “rule “match”” (moderation in context). */
+  why?: string;
 }
 
 const YOU = String.raw`(?:you|u|ya|yu)`;

@@ -91,3 +91,35 @@ describe.skipIf(!present)('steward analyze with the bundled models', () => {
     expect(out[1]).toMatch(/^#2 /);
   });
 });
+
+describe.skipIf(!present)('steward analyze: moderation in context', () => {
+  it('GIVEN "same to you" under a flagged parent THEN it is flagged with the reason; under a kind one, not', {
+    timeout: 120_000,
+  }, async () => {
+    const lines = [
+      { text: '+1', parent: 'just kill yourself' },
+      { text: 'same to you', parent: 'go kill yourself' },
+      { text: 'same to you', parent: 'have a great weekend' },
+      { text: 'same to you' },
+      { text: 'same to you', parent: 42 },
+    ];
+    const ran = await runSteward(
+      ['analyze', '--json', '-'],
+      `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`,
+      {
+        STEWARD_DATA_DIR: dataDir,
+      },
+    );
+    expect(ran.code, ran.stderr).toBe(0);
+    const out = ran.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(out[0].moderation.flaggedLabels).toContain('self_harm');
+    expect(out[0].moderation.reasons.join(' ')).toContain('in reply to a message flagged self_harm');
+    expect(out[1].moderation.flaggedLabels).toContain('self_harm');
+    expect(out[2].moderation.flaggedLabels).toEqual([]);
+    expect(out[3].moderation.flaggedLabels).toEqual([]);
+    expect(out[4].error).toBe('"parent" must be a string');
+  });
+});
