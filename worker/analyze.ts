@@ -2,7 +2,7 @@ import type { Analysis } from '../src/domain/analysis.ts';
 import { analyse, type Decision, decide } from '../src/domain/decide.ts';
 import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
 import { contextHits, echoPhrase, parentTurn } from '../src/domain/context.ts';
-import { deobfuscate } from '../src/domain/deobfuscate.ts';
+import { deobfuscate, revealedWords } from '../src/domain/deobfuscate.ts';
 import { effectiveRules, RuleSet } from '../src/domain/rules.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
 import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
@@ -50,7 +50,7 @@ export async function analyzeSignals(
   const echoes = inputs.map(({ message }) => {
     const parent = parentTurn(message.context, message.author.id);
     const phrase = parent ? echoPhrase(message.text) : null;
-    return parent && phrase ? { phrase, text: deobfuscate(parent.text) } : null;
+    return parent && phrase ? { phrase, text: deobfuscate(parent.text), revealed: revealedWords(parent.text) } : null;
   });
   const parentTexts = echoes.flatMap((echo) => (echo ? [echo.text] : []));
   const signals = await engine.signals([...texts, ...parentTexts]);
@@ -62,10 +62,10 @@ export async function analyzeSignals(
   return inputs.map(({ message, settings, topics }, i) => {
     const s = signals[i]!;
     const rules = rulesOf(settings);
-    const hits = rules.match(texts[i]!);
+    const hits = rules.match(texts[i]!, revealedWords(message.text));
     const echo = echoes[i];
     if (echo) {
-      const parent = analyse(signals[next++]!, settings, defaults, [], rules.match(echo.text));
+      const parent = analyse(signals[next++]!, settings, defaults, [], rules.match(echo.text, echo.revealed));
       hits.push(...contextHits(echo.phrase, parent.moderation));
     }
     const matches = matchTopics(s.embedding, topics, defaults.topicThreshold);

@@ -1,4 +1,4 @@
-import { deobfuscate } from '../domain/deobfuscate.ts';
+import { deobfuscate, revealedWords } from '../domain/deobfuscate.ts';
 import {
   BUILTIN_RULES,
   compileRule,
@@ -79,7 +79,7 @@ export async function runRulesCommand(command: RulesCommand, ctx: CommandContext
     }
     case 'rules.test': {
       const text = deobfuscate(command.text);
-      const hits = new RuleSet(effectiveRules(await settings())).match(text);
+      const hits = new RuleSet(effectiveRules(await settings())).match(text, revealedWords(command.text));
       const read = text === command.text ? '' : `Read as: "${text}"\n`;
       if (hits.length === 0) return ok(`${read}No rule matches.`);
       return ok(`${read}${hits.map((h) => `\`${h.id}\` → ${h.label} (“${h.match}”)`).join('\n')}`);
@@ -128,7 +128,11 @@ function ruleFrom(label: string, value: string): Omit<Rule, 'id'> {
 }
 
 const show = (rule: Pick<Rule, 'kind' | 'value'>) =>
-  rule.kind === 'phrase' ? `phrase “${rule.value}”` : `pattern \`/${rule.value}/\``;
+  rule.kind === 'phrase'
+    ? `phrase “${rule.value}”`
+    : rule.kind === 'obfuscated'
+      ? rule.value
+      : `pattern \`/${rule.value}/\``;
 
 const refuse = (text: string, hint?: string): CommandReply => ({
   ok: false,

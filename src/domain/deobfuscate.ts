@@ -8,14 +8,40 @@
  * it is the list the obfuscation tests use, not a filter of its own (the model and the rules still decide).
  */
 export function deobfuscate(input: string): string {
+  return reveal(input, () => {});
+}
+
+/** A lexicon word that a message wrote so as to dodge a filter ("r3tard", "f*ck", "s t u p i d"). */
+export interface RevealedWord {
+  /** As the message wrote it. */
+  written: string;
+  /** The lexicon word it hides. */
+  word: string;
+}
+
+/**
+ * The offensive words that deobfuscate had to uncover. Writing one that way is a choice to get past a filter,
+ * so the rule layer treats it as evidence of its own (the built-in rule `builtin:obfuscated-word`).
+ */
+export function revealedWords(input: string): RevealedWord[] {
+  const found: RevealedWord[] = [];
+  reveal(input, (written, word) => found.push({ written, word }));
+  return found;
+}
+
+function reveal(input: string, onReveal: (written: string, word: string) => void): string {
   let text = input.normalize('NFKC').replace(INVISIBLE, '');
   text = text.replace(SPACED_LETTERS, (run) => {
     const joined = run.replace(/[\s._\-·•*]+/g, '');
-    return LEXICON.has(joined.toLowerCase()) ? joined : run;
+    if (!LEXICON.has(joined.toLowerCase())) return run;
+    onReveal(run, joined.toLowerCase());
+    return joined;
   });
   return text.replace(WORDISH, (word) => {
     const plain = unmask(unleet(unconfuse(word.toLowerCase())));
-    return plain !== null && plain !== word.toLowerCase() && LEXICON.has(plain) ? plain : word;
+    if (plain === null || plain === word.toLowerCase() || !LEXICON.has(plain)) return word;
+    onReveal(word, plain);
+    return plain;
   });
 }
 

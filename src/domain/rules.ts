@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { foldLeet } from './deobfuscate.ts';
+import { foldLeet, type RevealedWord } from './deobfuscate.ts';
 
 /**
  * The transparent rule layer beside the moderation model: phrases and patterns, each with the label it raises.
@@ -15,8 +15,11 @@ export const RuleSchema = z.object({
     .min(1)
     .max(40)
     .regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _'),
-  /** phrase: whole words, case-insensitive; pattern: a JavaScript regular expression, case-insensitive. */
-  kind: z.enum(['phrase', 'pattern']),
+  /**
+   * phrase: whole words, case-insensitive; pattern: a JavaScript regular expression, case-insensitive;
+   * obfuscated (built-in only): a word of the obfuscation lexicon written to dodge a filter (see revealedWords).
+   */
+  kind: z.enum(['phrase', 'pattern', 'obfuscated']),
   value: z.string().min(1).max(200),
 });
 export type Rule = z.infer<typeof RuleSchema>;
@@ -30,32 +33,52 @@ export interface RuleHit {
   why?: string;
 }
 
-const YOU = String.raw`(?:you|u|ya|yu)`;
+const YOU = '(?:you|u|ya|yu)';
 const YOURSELF = String.raw`(?:yourself|urself|your\s+self|yoself|ur\s+self)`;
-const WILL = String.raw`(?:i\s*(?:'|’)?\s*ll|i\s+will|i\s*(?:'|’)?\s*m\s+(?:going\s+to|gonna)|i\s+am\s+(?:going\s+to|gonna)|im\s+(?:going\s+to|gonna)|gonna|we\s*(?:'|’)?\s*ll|we\s+will)`;
-const HARM = String.raw`(?:kill|hurt|stab|shoot|murder|strangle|beat\s+(?:the\s+\w+\s+out\s+of|up)|break\s+your\s+(?:legs|neck|face)|slit\s+your\s+throat|end)`;
+const APOS = "(?:'|’)?";
+const WILL = String.raw`(?:i\s*${APOS}\s*ll|i\s+will|i\s*${APOS}\s*m\s+(?:going\s+to|gonna)|i\s+am\s+(?:going\s+to|gonna)|im\s+(?:going\s+to|gonna)|gonna|we\s*${APOS}\s*ll|we\s+will|we\s*${APOS}\s*re\s+(?:going\s+to|gonna)|i\s+swear\s+i\s*${APOS}\s*ll|i\s+swear\s+i\s+will)`;
+/** Verbs of violence done to someone. */
+const HARM = String.raw`(?:kill|hurt|stab|shoot|murder|strangle|choke|beat(?=\s+\S+\s+(?:up|to\s+death|senseless|to\s+a\s+pulp|black\s+and\s+blue))|bash|smash|kick|punch|cut|burn|rape|torture|slaughter|butcher|stomp|end|harm|skin|gut)`;
+/** Who a threat is aimed at: you, or the people and things that are yours. */
+const KIN = String.raw`(?:family|kids?|children|wife|husband|mom|mum|mother|dad|father|sister|brother|daughter|son|parents|friends|dog|cat|house|home|car)`;
+const BODY = String.raw`(?:face|head|skull|jaw|teeth|legs?|arms?|neck|throat|ribs|nose|knees?|fingers|spine|brains?)`;
+const TARGET = String.raw`(?:${YOU}|your\s+(?:\w+\s+)?${KIN}|ur\s+${KIN})`;
+/** Objects that turn "I'll shoot you …" into something friendly: a message, a slice, a game. */
+const FRIENDLY = String.raw`(?!\s+(?:a|an|some|at|in|on|up\s+later|back|over|to\s+it)\b)`;
+/** "don't", "never"… right before a self-harm phrase: support ("please don't kill yourself"), not incitement. */
+const NOT = String.raw`(?<!\b(?:don${APOS}t|dont|do\s+not|never|not|won${APOS}t|wouldn${APOS}t|shouldn${APOS}t|stop\s+me\s+from|thinking\s+(?:of|about)|want\s+to|wanted\s+to)\s+(?:(?:ever|even|just|go|try\s+to|ever\s+try\s+to)\s+)?)`;
 
-/** Built-in rules: threats of violence and incitement to self-harm. Tested against benign look-alikes. */
+/**
+ * Built-in rules: threats of violence and incitement to self-harm, English and Chinese. Tested against benign
+ * look-alikes ("kill the process", "I'll shoot you a message", "笑死我了", "please don't kill yourself").
+ */
 export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
   {
     id: 'builtin:threat-will-harm',
     label: 'threat',
     kind: 'pattern',
-    value: String.raw`\b${WILL}\s+(?:\w+\s+)?${HARM}\s+${YOU}\b`,
+    value: String.raw`(?<!\b(?:not|never)\s+)\b${WILL}\s+(?:(?!never\b|not\b)\w+\s+)?${HARM}\s+${TARGET}\b${FRIENDLY}`,
+  },
+  {
+    id: 'builtin:threat-body-harm',
+    label: 'threat',
+    kind: 'pattern',
+    value: String.raw`\b(?:break|smash|kick|bash|rip|knock|cave|punch|slit|cut|snap|crack|blow)\s+(?:your|ur)\s+(?:\w+\s+)?${BODY}\s*(?:in|off|out|open)?\b`,
   },
   {
     id: 'builtin:threat-where-you-live',
     label: 'threat',
     kind: 'pattern',
-    value: String.raw`\b(?:find|know|found)\s+(?:out\s+)?where\s+${YOU}\s+live`,
+    value: String.raw`\b(?:find|know|found|find\s+out|found\s+out)\s+where\s+(?:${YOU}|your\s+${KIN})\s+(?:live|lives|go|goes|work|works|sleep|sleeps)\b`,
   },
   {
     id: 'builtin:threat-you-are-dead',
     label: 'threat',
     kind: 'pattern',
-    value: String.raw`\b${YOU}\s*(?:'|’)?\s*(?:re|r|are)\s+(?:so\s+)?(?:dead|going\s+to\s+die|gonna\s+die)\b(?!\s+(?:to\s+me|to\s+us|inside|tired|wrong|serious))`,
+    value: String.raw`\b${YOU}\s*${APOS}\s*(?:re|r|are)\s+(?:so\s+)?(?:dead|going\s+to\s+die|gonna\s+die|a\s+dead\s+(?:man|woman|boy|girl)|dead\s+meat)\b(?!\s+(?:to\s+me|to\s+us|inside|tired|wrong|serious|right))`,
   },
   { id: 'builtin:threat-watch-your-back', label: 'threat', kind: 'phrase', value: 'watch your back' },
+  { id: 'builtin:threat-one-eye-open', label: 'threat', kind: 'phrase', value: 'sleep with one eye open' },
   {
     id: 'builtin:threat-next-time-i-see-you',
     label: 'threat',
@@ -63,17 +86,78 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     value: String.raw`\b(?:${HARM}|get)\s+${YOU}\s+(?:next\s+time|when)\s+i\s+see\s+${YOU}`,
   },
   {
+    id: 'builtin:threat-find-and-harm',
+    label: 'threat',
+    kind: 'pattern',
+    value: String.raw`\b(?:find|catch|get|track)\s+${YOU}\s+(?:down\s+)?(?:and|&|n)\s+(?:\w+\s+)?${HARM}\s+${YOU}\b`,
+  },
+  {
+    id: 'builtin:threat-hunt-you-down',
+    label: 'threat',
+    kind: 'pattern',
+    value: String.raw`\b(?:hunt|track)\s+${YOU}\s+down\b|\b${WILL}\s+find\s+${YOU}\s*[.!]*$`,
+  },
+  {
+    id: 'builtin:threat-coming-for-you',
+    label: 'threat',
+    kind: 'pattern',
+    value: String.raw`\b(?:i\s*${APOS}\s*m|i\s+am|im|we\s*${APOS}\s*re|we\s+are)\s+coming\s+for\s+${TARGET}\b(?!\s+(?:at|to\s+pick|with\s+(?:the|a)\s+car))`,
+  },
+  {
+    id: 'builtin:threat-wont-live',
+    label: 'threat',
+    kind: 'pattern',
+    value: String.raw`\b${YOU}\s+(?:won${APOS}t|wont|will\s+not)\s+(?:live\s+(?:to\s+see|past|through|much\s+longer)|wake\s+up\s+tomorrow|see\s+tomorrow)|\bmake\s+sure\s+${YOU}\s+(?:never|don${APOS}t)\s+(?:walk|wake\s+up|breathe|see)\b|\bpay\s+(?:for\s+(?:this|that|it)\s+)?with\s+your\s+life\b`,
+  },
+  {
+    id: 'builtin:threat-weapon',
+    label: 'threat',
+    kind: 'pattern',
+    value: String.raw`\bbullet\s+(?:in|through|between)\s+your\b|\bput\s+${YOU}\s+in\s+(?:the\s+|a\s+)?(?:hospital|ground|grave|coffin|body\s+bag|wheelchair|morgue)\b|\bbring(?:ing)?\s+(?:a|my)\s+(?:gun|knife|rifle|weapon|glock)\s+(?:to\s+(?:school|work|class|the\s+office)|tomorrow|for\s+${YOU})`,
+  },
+  {
+    id: 'builtin:threat-someone-should',
+    label: 'threat',
+    kind: 'pattern',
+    value: String.raw`\b(?:someone|somebody|some1|they|people)\s+(?:should|needs?\s+to|ought\s+to|oughta|gotta)\s+${HARM}\s+${YOU}\b${FRIENDLY}|\bhope\s+${YOU}\s+(?:get\s+(?:shot|stabbed|killed|murdered|raped|run\s+over)|die|burn|rot|choke)\b(?!\s+(?:laughing|of\s+laughter))`,
+  },
+  {
+    id: 'builtin:threat-your-family',
+    label: 'threat',
+    kind: 'pattern',
+    value: String.raw`\byour\s+${KIN}\s+(?:is|are|will|${APOS}s|s)\s+(?:going\s+to\s+|gonna\s+)?(?:get\s+|be\s+)?(?:hurt|killed|die|pay|suffer)\b|\b(?:keep\s+talking|try\s+me|say\s+that\s+again|do\s+that\s+again)\b[^.!?]{0,40}\bsee\s+what\s+happens\b`,
+  },
+  {
     id: 'builtin:threat-bomb-shoot-up',
     label: 'threat',
     kind: 'pattern',
-    value: String.raw`\b${WILL}\s+(?:bomb|shoot\s+up|blow\s+up)\s+(?:the|your|this)\s+\w+`,
+    value: String.raw`\b${WILL}\s+(?:bomb|shoot\s+up|blow\s+up|shoot)\s+(?:the|your|this|that|our)\s+(?:\w+\s+)?(?:school|office|church|mosque|synagogue|temple|mall|building|house|car|place|club|party|concert|stadium|station|airport|event|class)(?:\s+up)?\b`,
+  },
+  {
+    id: 'builtin:threat-zh-kill',
+    label: 'threat',
+    kind: 'pattern',
+    value: '(?:杀了|杀死|弄死|打死|砍死|捅死|干掉|宰了|掐死|整死|搞死|废了|砍了)你(?!们?都不信|也不信)',
+  },
+  {
+    id: 'builtin:threat-zh-dead',
+    label: 'threat',
+    kind: 'pattern',
+    value:
+      '你(?:就)?死定了|你(?:给我)?等着瞧|你给我等着|(?:全家|一家)(?:死光|都得死|不得好死)|我知道你(?:家)?住(?:在)?哪|我会找到你的?[，,\\s]*(?:等着|小心)|带(?:着)?(?:刀|枪)(?:去|来)(?:找|砍|杀)?你',
+  },
+  {
+    id: 'builtin:obfuscated-word',
+    label: 'offensive',
+    kind: 'obfuscated',
+    value: 'an offensive word written to dodge a filter (leetspeak, masking, spacing, look-alike letters)',
   },
   { id: 'builtin:self-harm-kys', label: 'self_harm', kind: 'pattern', value: String.raw`\bkys\b` },
   {
     id: 'builtin:self-harm-kill-yourself',
     label: 'self_harm',
     kind: 'pattern',
-    value: String.raw`\b(?:kill|hang|shoot|off|neck|end|hurt|cut)\s+${YOURSELF}\b`,
+    value: String.raw`${NOT}\b(?:kill|hang|shoot|off|neck|end|hurt|cut|unalive|drown|stab|burn)\s+${YOURSELF}\b`,
   },
   {
     id: 'builtin:self-harm-jump-off',
@@ -85,19 +169,25 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     id: 'builtin:self-harm-drink-bleach',
     label: 'self_harm',
     kind: 'pattern',
-    value: String.raw`\b(?:go\s+)?drink\s+(?:some\s+)?bleach\b`,
+    value: String.raw`${NOT}\b(?:go\s+)?drink\s+(?:some\s+)?bleach\b`,
   },
   {
     id: 'builtin:self-harm-go-die',
     label: 'self_harm',
     kind: 'pattern',
-    value: String.raw`\b(?:go|just|pls|please)\s+(?:go\s+)?die\b(?!\s+(?:hard|trying|laughing))`,
+    value: String.raw`\b(?:go|just|pls|please)\s+(?:go\s+)?die\b(?!\s+(?:hard|trying|laughing))|\bdo\s+(?:everyone|us\s+all|us|the\s+world|all\s+of\s+us)\s+a\s+favou?r\s+(?:and\s+)?(?:just\s+)?(?:die|kill|end|jump|hang|drink|off|stop\s+breathing)\b|\bwhy\s+don${APOS}t\s+${YOU}\s+(?:just\s+)?(?:go\s+)?(?:die|kill\s+${YOURSELF})\b`,
   },
   {
     id: 'builtin:self-harm-should-die',
     label: 'self_harm',
     kind: 'pattern',
-    value: String.raw`\b${YOU}\s+(?:should|deserve\s+to|need\s+to|ought\s+to)\s+(?:just\s+)?(?:die|kill\s+${YOURSELF})\b`,
+    value: String.raw`\b${YOU}\s+(?:should|deserve\s+to|need\s+to|ought\s+to)\s+(?:just\s+)?(?:die|kill\s+${YOURSELF})\b|\b${YOU}\s+(?:don${APOS}t|dont|do\s+not)\s+deserve\s+to\s+(?:live|exist|breathe)\b`,
+  },
+  {
+    id: 'builtin:self-harm-end-your-life',
+    label: 'self_harm',
+    kind: 'pattern',
+    value: String.raw`${NOT}\b(?:end|take)\s+(?:your|ur)\s+(?:own\s+)?life\b|\bend\s+it\s+all\b|${NOT}\b(?:slit|cut|slash)\s+(?:your|ur)\s+wrists?\b|\b(?:go|just|pls|please)\s+(?:\w+\s+)?(?:stop\s+breathing|overdose)\b|\boverdose\s+already\b`,
   },
   {
     id: 'builtin:self-harm-nobody-miss',
@@ -111,37 +201,59 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     kind: 'pattern',
     value: String.raw`\bworld\s+(?:would\s+be|is)\s+better\s+(?:off\s+)?without\s+${YOU}\b`,
   },
+  {
+    id: 'builtin:self-harm-zh',
+    label: 'self_harm',
+    kind: 'pattern',
+    value:
+      '(?<!不想|别|不要|不会)去死|(?:自杀|跳楼|上吊|割腕|喝农药|跳河)吧|你(?:还)?活着(?:干嘛|干什么|有什么用|就是浪费)|死了算了|怎么还不死|咋不去死',
+  },
 ]) as readonly Rule[];
 
 /** The compiled form of a rule list: built once per settings version, reused for every message. */
 export class RuleSet {
   readonly #compiled: Array<{ rule: Rule; re: RegExp }>;
+  readonly #obfuscated: Rule[];
 
   constructor(rules: readonly Rule[]) {
-    this.#compiled = rules.map((rule) => ({ rule, re: compileRule(rule) }));
+    this.#compiled = rules
+      .filter((r) => r.kind !== 'obfuscated')
+      .map((rule) => ({ rule, re: compileRule(rule) }));
+    this.#obfuscated = rules.filter((r) => r.kind === 'obfuscated');
   }
 
   get size(): number {
-    return this.#compiled.length;
+    return this.#compiled.length + this.#obfuscated.length;
   }
 
   /**
    * Every rule that matches the (normalised) text, with the words it matched. Each rule also sees the text with
    * every digit-for-letter swap undone ("f1nd wh3re u l1ve"), which deobfuscate only does for lexicon words.
+   * `revealed`: the words deobfuscate uncovered in the original message (revealedWords), for `obfuscated` rules.
    */
-  match(text: string): RuleHit[] {
+  match(text: string, revealed: readonly RevealedWord[] = []): RuleHit[] {
     const folded = foldLeet(text);
     const hits: RuleHit[] = [];
     for (const { rule, re } of this.#compiled) {
       const m = re.exec(text) ?? (folded === text ? null : re.exec(folded));
       if (m) hits.push({ id: rule.id, label: rule.label, match: m[0].trim() });
     }
+    const first = revealed.find((r) => r.word !== 'kys'); // "k.y.s" is the self-harm rule's
+    if (first)
+      for (const rule of this.#obfuscated)
+        hits.push({
+          id: rule.id,
+          label: rule.label,
+          match: first.written,
+          why: `“${first.written}” (“${first.word}” written to dodge a filter)`,
+        });
     return hits;
   }
 }
 
 /** A rule's regular expression; throws a RangeError with the reason for an invalid or unsafe pattern. */
 export function compileRule(rule: Pick<Rule, 'kind' | 'value'>): RegExp {
+  if (rule.kind === 'obfuscated') throw new RangeError('an obfuscated-word rule has no expression');
   if (rule.kind === 'phrase') {
     const words = rule.value.trim().split(/\s+/).map(escapeRegExp);
     return new RegExp(String.raw`(?<![\p{L}\p{N}])${words.join(String.raw`\s+`)}(?![\p{L}\p{N}])`, 'iu');

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deobfuscate, foldLeet } from '../../src/domain/deobfuscate.ts';
+import { deobfuscate, revealedWords, foldLeet } from '../../src/domain/deobfuscate.ts';
 import { BUILTIN_RULES, compileRule, effectiveRules, RuleSet } from '../../src/domain/rules.ts';
 
 const builtins = new RuleSet(BUILTIN_RULES);
@@ -73,8 +75,62 @@ describe('built-in rules', () => {
       'die hard is a great movie',
       'that joke killed me',
       'the battery died',
+      "I'll shoot you a message later",
+      "I'll beat you at chess tonight",
+      "please don't kill yourself, we love you",
+      "I'm not gonna hurt you",
+      "I'll never hurt you, I promise",
+      '笑死我了',
+      '我要杀掉这个进程',
+      '我不想去死',
     ])
       expect(labels(text), text).toEqual([]);
+  });
+
+  it('GIVEN the development set (fixtures/safety_dev.jsonl, never the reported one) THEN threats and self-harm are caught and benign look-alikes pass', () => {
+    const items = readFileSync(
+      join(import.meta.dirname, '..', '..', 'models', 'training', 'fixtures', 'safety_dev.jsonl'),
+      'utf8',
+    )
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; text: string });
+    const share = (kind: string, hit: (found: string[]) => boolean) => {
+      const some = items.filter((item) => item.kind === kind);
+      return some.filter((item) => hit(labels(item.text))).length / some.length;
+    };
+    expect(share('threat', (found) => found.includes('threat'))).toBeGreaterThanOrEqual(0.95);
+    expect(share('self_harm', (found) => found.includes('self_harm'))).toBeGreaterThanOrEqual(0.95);
+    expect(share('benign', (found) => found.length > 0)).toBeLessThanOrEqual(0.05);
+  });
+});
+
+describe('the obfuscated-word rule', () => {
+  const hitsOf = (set: RuleSet, text: string) => set.match(deobfuscate(text), revealedWords(text));
+
+  it('GIVEN an offensive word written to dodge a filter THEN offensive, with the word as written and as read', () => {
+    for (const text of ['what a r3tard', 'you absolute m0ron', 'sh!t for brains', 's t u p i d', 'іdіot']) {
+      const hits = hitsOf(builtins, text).filter((h) => h.id === 'builtin:obfuscated-word');
+      expect(
+        hits.map((h) => h.label),
+        text,
+      ).toEqual(['offensive']);
+      expect(hits[0]!.why, text).toMatch(/written to dodge a filter/);
+    }
+    expect(revealedWords('what a r3tard')).toEqual([{ written: 'r3tard', word: 'retard' }]);
+  });
+
+  it('GIVEN the same words written plainly, or digits that hide no such word THEN the rule stays silent', () => {
+    for (const text of ['what a retard', 'my mp3 player', 'gg 4k 60fps', 'k.o. in round 3', 'a b c', 'k.y.s'])
+      expect(
+        hitsOf(builtins, text).filter((h) => h.id === 'builtin:obfuscated-word'),
+        text,
+      ).toEqual([]);
+  });
+
+  it('GIVEN a workspace that switched it off THEN it does not apply', () => {
+    const set = new RuleSet(effectiveRules({ rules: [], disabledRules: ['builtin:obfuscated-word'] }));
+    expect(hitsOf(set, 'what a r3tard')).toEqual([]);
   });
 });
 
