@@ -9,6 +9,7 @@ import { isModAction } from '../src/domain/moderation-actions.ts';
 import { LifecycleError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Store } from '../src/store/types.ts';
+import { decideAppeal, isAppealDecision } from './appeals.ts';
 import { labelFeedback } from './feedback.ts';
 import { act, listFlags, parseFilter, view, visibleFlag, workspaceOf } from './flags.ts';
 import { closeServer, cookies, HttpError, listen, readJson, send, sendJson } from './http.ts';
@@ -229,6 +230,14 @@ export class DashboardServer {
       const q = url.searchParams;
       const grant = workspaceOf(session, q.get('platform'), q.get('workspace'));
       return sendJson(res, 200, { flags: await listFlags(store, grant, parseFilter(q)) });
+    }
+    const appealPath = /^\/api\/flags\/([^/]+)\/appeal$/.exec(path);
+    if (method === 'POST' && appealPath) {
+      const decision = ((await readJson(req)) as { decision?: unknown } | null)?.decision;
+      if (!isAppealDecision(decision)) throw new HttpError(400, 'decision is uphold or reverse');
+      const deps = { store, queue: this.#options.queue, log: this.#log };
+      const id = decodeURIComponent(appealPath[1]!);
+      return sendJson(res, 200, { flag: view(await decideAppeal(deps, session, id, decision)) });
     }
     const flagPath = /^\/api\/flags\/([^/]+)(\/actions)?$/.exec(path);
     if (flagPath) {
