@@ -304,13 +304,48 @@ async function saveSetting(event) {
   await loadSettings();
 }
 
+const PALETTE = ['#c0392b', '#2471a3', '#b9770e', '#1e8449', '#7d3c98', '#566573'];
+
+/** Charts with uPlot, served by the dashboard itself (no CDN). */
+async function loadTrends() {
+  const { status, body } = await api(`/api/trends?${workspaceQuery()}`);
+  if (status !== 200 || typeof uPlot === 'undefined') return;
+  const labels = Object.keys(body.flagsPerDay.series).sort();
+  const flagsBox = $('chart-flags');
+  flagsBox.replaceChildren();
+  new uPlot(
+    {
+      width: 640,
+      height: 220,
+      series: [{}, ...labels.map((label, i) => ({ label, stroke: PALETTE[i % PALETTE.length] }))],
+      axes: [{}, { label: 'flags' }],
+    },
+    [body.flagsPerDay.x, ...labels.map((l) => body.flagsPerDay.series[l])],
+    flagsBox,
+  );
+  const languages = Object.keys(body.skippedByLanguage).sort();
+  const skippedBox = $('chart-skipped');
+  skippedBox.replaceChildren();
+  new uPlot(
+    {
+      width: 640,
+      height: 180,
+      scales: { x: { time: false } },
+      series: [{}, { label: 'messages', stroke: PALETTE[1], paths: uPlot.paths.bars({ size: [0.6] }), points: { show: false } }],
+      axes: [{ values: (_u, ticks) => ticks.map((t) => languages[t] || '') }, { label: 'messages' }],
+    },
+    [languages.map((_, i) => i), languages.map((l) => body.skippedByLanguage[l])],
+    skippedBox,
+  );
+}
+
 function show(page) {
   state.page = page;
   $('flags-page').hidden = page !== 'flags';
   $('settings-page').hidden = page !== 'settings';
   $('nav-flags').toggleAttribute('aria-current', page === 'flags');
   $('nav-settings').toggleAttribute('aria-current', page === 'settings');
-  if (page === 'flags') return Promise.all([loadFlags(), loadFeedback()]);
+  if (page === 'flags') return Promise.all([loadFlags(), loadFeedback(), loadTrends()]);
   return loadSettings();
 }
 

@@ -143,6 +143,30 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('draws the trend charts with the bundled uPlot, without console errors', async () => {
+    await h.store.recordFlag(flag({ createdAt: Date.now() - 86_400_000 }));
+    await h.store.recordFlag(flag({ createdAt: Date.now(), flagged: ['hate'] }));
+    await h.store.heartbeat(
+      {
+        id: 'w1',
+        host: 'h',
+        pid: 1,
+        startedAt: 0,
+        at: Date.now(),
+        device: 'cpu',
+        models: [],
+        processed: 3,
+        skipped: { fr: 2, de: 1 },
+      },
+      60_000,
+    );
+    await page.goto(h.server.signInLink({ id: 'mod-1', name: 'Mod One' }, [grantA]));
+    await expect.poll(() => page.locator('#chart-flags canvas').count()).toBe(1);
+    await expect.poll(() => page.locator('#chart-skipped canvas').count()).toBe(1);
+    expect(await page.locator('#chart-flags .u-legend').textContent()).toMatch(/hate.*insult.*offensive/s);
+    expect(problems).toEqual([]);
+  });
+
   it('without a session the page says how to sign in, with no console error', async () => {
     await page.goto(`${h.base}/`);
     await expect.poll(() => page.locator('#signed-out').isVisible()).toBe(true);
