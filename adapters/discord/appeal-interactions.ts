@@ -219,7 +219,7 @@ async function carryOut(
  */
 export async function noticeMember(deps: AppealDeps, flagId: string, did: string): Promise<void> {
   const flag = await deps.store.getFlag(flagId);
-  if (!flag || flag.platform !== 'discord' || flag.appeal) return;
+  if (flag?.platform !== 'discord' || flag.appeal) return;
   await deps.once(`${flagId}:notice:${did}`, 'telling the member what was done', () =>
     postToMember(deps.rest, flag.authorId, noticeBody(flag, did)),
   );

@@ -153,7 +153,7 @@ export class SlackAppeals {
   /** Tells the member privately what was done, with the Appeal button (once per flag and action). */
   async notice(flagId: string, did: string): Promise<void> {
     const flag = await this.deps.store.getFlag(flagId);
-    if (!flag || flag.platform !== 'slack' || flag.appeal) return;
+    if (flag?.platform !== 'slack' || flag.appeal) return;
     await this.deps.once(`${flagId}:notice:${did}`, 'telling the member what was done', async () => {
       const res = await this.deps.web.chat.postMessage({
         channel: flag.authorId,
