@@ -29,7 +29,8 @@ export function labelFeedback(flags: FlagRecord[], now: number): LabelFeedback[]
     for (const label of flag.flagged) {
       const entry = byLabel.get(label) ?? { dismissed: [], actioned: [], open: 0 };
       const score = flag.scores[label] ?? 0;
-      if (flag.status === 'dismissed' && decided) entry.dismissed.push(score);
+      // A reversed appeal is a wrong flag whatever the status says.
+      if ((flag.status === 'dismissed' && decided) || flag.appeal?.status === 'reversed') entry.dismissed.push(score);
       else if (flag.status === 'actioned' && decided) entry.actioned.push(score);
       else entry.open += 1;
       byLabel.set(label, entry);

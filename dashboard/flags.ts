@@ -1,5 +1,6 @@
 import type { QueueDriver } from '../queue/types.ts';
-import type { Action } from '../src/domain/action.ts';
+import type { Action, AlertUpdateAction } from '../src/domain/action.ts';
+import type { AppealStatus } from '../src/domain/flag.ts';
 import { PlatformSchema } from '../src/domain/message.ts';
 import {
   authoriseModAction,
@@ -21,6 +22,8 @@ export interface FlagFilter {
   status?: FlagStatus;
   channel?: string;
   member?: string;
+  /** Flags with an appeal: any, or in one state (pending, upheld, reversed). */
+  appeal?: 'any' | AppealStatus;
   /** Epoch ms, inclusive bounds on createdAt. */
   from?: number;
   to?: number;
@@ -29,11 +32,12 @@ export interface FlagFilter {
 /** How long a timeout from the dashboard lasts (the alert's Timeout button uses the same). */
 const TIMEOUT_MS = 10 * 60_000;
 /** Dashboard grants come from the commands' admin check, which covers both capabilities the actions need. */
-const ADMIN_CAPABILITIES: ReadonlySet<ModCapability> = new Set(['manage_messages', 'moderate_members']);
+export const ADMIN_CAPABILITIES: ReadonlySet<ModCapability> = new Set(['manage_messages', 'moderate_members']);
 
 /** Flags read per workspace before the filters apply (the store lists by status only). */
 const SCAN_LIMIT = 1_000;
 const STATUSES: readonly FlagStatus[] = ['open', 'dismissed', 'actioned'];
+const APPEAL_FILTERS = ['any', 'pending', 'upheld', 'reversed'] as const;
 
 /** The workspace a request names, refused (403) unless the session was granted it. */
 export function workspaceOf(session: Session, platform: unknown, workspaceId: unknown): Grant {
@@ -64,6 +68,11 @@ export function parseFilter(query: URLSearchParams): FlagFilter {
     if (!STATUSES.includes(status as FlagStatus)) throw new HttpError(400, 'status is open, dismissed or actioned');
     filter.status = status as FlagStatus;
   }
+  const appeal = text('appeal');
+  if (appeal !== undefined && appeal !== 'all') {
+    if (!APPEAL_FILTERS.includes(appeal as 'any')) throw new HttpError(400, 'appeal is any, pending, upheld or reversed');
+    filter.appeal = appeal as FlagFilter['appeal'] & string;
+  }
   const label = text('label');
   const channel = text('channel');
   const member = text('member');
@@ -80,6 +89,8 @@ export function parseFilter(query: URLSearchParams): FlagFilter {
 export function matches(flag: FlagRecord, filter: FlagFilter): boolean {
   if (filter.label !== undefined && !flag.flagged.includes(filter.label)) return false;
   if (filter.channel !== undefined && flag.channelId !== filter.channel) return false;
+  if (filter.appeal !== undefined && (!flag.appeal || (filter.appeal !== 'any' && flag.appeal.status !== filter.appeal)))
+    return false;
   if (
     filter.member !== undefined &&
     flag.authorId !== filter.member &&
@@ -217,5 +228,29 @@ export async function act(
       throw new HttpError(503, `The ${action} could not be queued; the flag is open again.`);
     }
   }
+  await updateAlert(deps, flag, action, session);
   return updated;
+}
+
+/**
+ * The alert in the moderators' channel says what was done from the dashboard, as it does after a button press:
+ * through the platform's outbound queue, like the action itself. The action stands if this cannot be queued.
+ */
+async function updateAlert(deps: ActionDeps, flag: FlagRecord, action: ModAction, session: Session): Promise<void> {
+  if (flag.platform === 'local') return;
+  const update: AlertUpdateAction = {
+    kind: 'alert-update',
+    key: `${flag.id}:dashboard-${action}:alert`,
+    target: { platform: flag.platform, workspaceId: flag.workspaceId, channelId: flag.channelId, messageId: flag.messageId },
+    flagId: flag.id,
+    done: action,
+    actorId: session.actor.id,
+    actorName: session.actor.name,
+    settled: settles(action),
+  };
+  try {
+    await deps.queue.enqueueOutbound(flag.platform, [update]);
+  } catch (error) {
+    deps.log.warn({ flagId: flag.id, action, err: (error as Error).message }, 'could not queue the alert update');
+  }
 }

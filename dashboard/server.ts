@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -9,7 +10,9 @@ import { isModAction } from '../src/domain/moderation-actions.ts';
 import { LifecycleError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Store } from '../src/store/types.ts';
+import { decideAppeal, isAppealDecision } from './appeals.ts';
 import { labelFeedback } from './feedback.ts';
+import { flagsPerLabelPerDay, skippedByLanguage } from './trends.ts';
 import { act, listFlags, parseFilter, view, visibleFlag, workspaceOf } from './flags.ts';
 import { closeServer, cookies, HttpError, listen, readJson, send, sendJson } from './http.ts';
 import { type OAuthProvider, PendingSignIns, SignInError } from './oauth.ts';
@@ -40,6 +43,9 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/assets/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+  // uPlot (MIT), bundled from node_modules: the dashboard works offline, with no CDN.
+  '/assets/uPlot.iife.min.js': { file: 'uplot/dist/uPlot.iife.min.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/uPlot.min.css': { file: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' },
 };
 /** Settings the settings page may change: the admin commands that write settings, nothing else. */
 const SETTINGS_COMMANDS = new Set([
@@ -230,6 +236,14 @@ export class DashboardServer {
       const grant = workspaceOf(session, q.get('platform'), q.get('workspace'));
       return sendJson(res, 200, { flags: await listFlags(store, grant, parseFilter(q)) });
     }
+    const appealPath = /^\/api\/flags\/([^/]+)\/appeal$/.exec(path);
+    if (method === 'POST' && appealPath) {
+      const decision = ((await readJson(req)) as { decision?: unknown } | null)?.decision;
+      if (!isAppealDecision(decision)) throw new HttpError(400, 'decision is uphold or reverse');
+      const deps = { store, queue: this.#options.queue, log: this.#log };
+      const id = decodeURIComponent(appealPath[1]!);
+      return sendJson(res, 200, { flag: view(await decideAppeal(deps, session, id, decision)) });
+    }
     const flagPath = /^\/api\/flags\/([^/]+)(\/actions)?$/.exec(path);
     if (flagPath) {
       const id = decodeURIComponent(flagPath[1]!);
@@ -248,6 +262,15 @@ export class DashboardServer {
       const flags = await store.listFlags(grant.platform, grant.workspaceId, { limit: 5_000 });
       const settings = await store.getSettings(grant.platform, grant.workspaceId);
       return sendJson(res, 200, { labels: labelFeedback(flags, Date.now()), thresholds: settings.thresholds });
+    }
+    if (method === 'GET' && path === '/api/trends') {
+      const q = url.searchParams;
+      const grant = workspaceOf(session, q.get('platform'), q.get('workspace'));
+      const flags = await store.listFlags(grant.platform, grant.workspaceId, { limit: 5_000 });
+      return sendJson(res, 200, {
+        flagsPerDay: flagsPerLabelPerDay(flags, Date.now()),
+        skippedByLanguage: skippedByLanguage(await store.listWorkers()),
+      });
     }
     if (path === '/api/settings') return this.#settings(req, res, url, method, session);
     throw new HttpError(404, 'not found');
@@ -309,6 +332,7 @@ export class DashboardServer {
  * not copy them, so the checkout's dashboard/assets is the second place to look.
  */
 function readAsset(file: string): Buffer {
+  if (file.startsWith('uplot/')) return readFileSync(createRequire(import.meta.url).resolve(file));
   const near = new URL(`./assets/${file}`, import.meta.url);
   return existsSync(near) ? readFileSync(near) : readFileSync(new URL(`../../dashboard/assets/${file}`, import.meta.url));
 }

@@ -7,6 +7,8 @@ import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { localRateLimiter } from '../rate-limit.ts';
 import type { ChatAdapter } from '../types.ts';
+import { handleAppealButton, handleAppealSubmit, noticeMember } from './appeal-interactions.ts';
+import { parseAppealId } from './appeals.ts';
 import { handleButton } from './buttons.ts';
 import { buildClient } from './client.ts';
 import { registerCommands } from './commands.ts';
@@ -147,13 +149,19 @@ export class DiscordAdapter implements ChatAdapter {
 
   private async onInteraction(interaction: Interaction): Promise<void> {
     const { store, token } = this.options;
-    if (interaction.isButton()) {
+    const performer = this.performer;
+    if (interaction.isButton() && parseAppealId(interaction.customId) && performer) {
+      await handleAppealButton(interaction, performer.appealDeps);
+    } else if (interaction.isModalSubmit() && performer) {
+      await handleAppealSubmit(interaction, performer.appealDeps);
+    } else if (interaction.isButton()) {
       await handleButton(interaction, {
         rest: interaction.client.rest,
         store,
         token,
         timeoutMs: this.tuning.timeoutMs,
         log: this.log,
+        ...(performer ? { notice: (flagId, did) => noticeMember(performer.appealDeps, flagId, did) } : {}),
       });
     } else if (interaction.isChatInputCommand()) {
       const status = this.options.status ?? (() => collectStatus(this.options.queue, store, ['discord']));

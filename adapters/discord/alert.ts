@@ -115,3 +115,43 @@ export function actedEmbed(embed: APIEmbed, line: string, settled: boolean): API
   else fields.push(actions);
   return { ...embed, fields, ...(settled ? { color: GREY } : {}) };
 }
+
+const PAST: Record<ModAction, string> = {
+  dismiss: 'Dismissed',
+  delete: 'Deleted',
+  timeout: 'Timed out (10 min)',
+  warn: 'Warned',
+};
+
+/** The buttons already disabled in an alert's rows (raw API components), so later updates keep them so. */
+function disabledIn(rows: readonly unknown[]): Set<ModAction> {
+  const disabled = new Set<ModAction>();
+  for (const row of rows as Array<{ components?: Array<{ custom_id?: string; disabled?: boolean }> }>) {
+    for (const component of row.components ?? []) {
+      const parsed = component.custom_id ? parseButtonId(component.custom_id) : null;
+      if (parsed && component.disabled) disabled.add(parsed.action);
+    }
+  }
+  return disabled;
+}
+
+/**
+ * The alert after an action, from its current embed and rows (raw API shapes): a line saying who did what, and
+ * the buttons that can no longer be used disabled. The chat buttons and the dashboard's updates both use it.
+ */
+export function alertAfterAction(
+  embed: APIEmbed,
+  rows: readonly unknown[],
+  flagId: string,
+  action: ModAction,
+  settled: boolean,
+  who: string,
+  at = Date.now(),
+) {
+  const disabled = disabledIn(rows);
+  for (const a of settled ? MOD_ACTIONS : ['timeout' as const]) disabled.add(a);
+  return {
+    embeds: [actedEmbed(embed, `${PAST[action]} by ${who} <t:${Math.floor(at / 1000)}:R>`, settled)],
+    components: [alertButtons(flagId, disabled)],
+  };
+}

@@ -16,7 +16,7 @@ import {
   settles,
 } from '../../src/domain/moderation-actions.ts';
 import type { Store } from '../../src/store/types.ts';
-import { actedEmbed, alertButtons, type ModAction, parseButtonId, parseJumpLink } from './alert.ts';
+import { alertAfterAction, type ModAction, parseButtonId, parseJumpLink } from './alert.ts';
 import { isGone, scrub } from './errors.ts';
 
 export interface ButtonDeps {
@@ -25,19 +25,14 @@ export interface ButtonDeps {
   token: string;
   timeoutMs: number;
   log: Logger;
+  /** Tells the flagged member privately what was done, with an Appeal button. */
+  notice?: (flagId: string, did: string) => Promise<void>;
 }
 
 /** The Discord permission behind each capability the moderation-action rules ask for. */
 const NEEDS: Record<ModCapability, { permission: PermissionResolvable; name: string }> = {
   manage_messages: { permission: PermissionFlagsBits.ManageMessages, name: 'Manage Messages' },
   moderate_members: { permission: PermissionFlagsBits.ModerateMembers, name: 'Moderate Members' },
-};
-
-const PAST: Record<ModAction, string> = {
-  dismiss: 'Dismissed',
-  delete: 'Deleted',
-  timeout: 'Timed out (10 min)',
-  warn: 'Warned',
 };
 
 /** Where the flagged message is: the alert's jump link (it knows threads), else the flag id's own parts. */
@@ -108,6 +103,16 @@ export async function handleButton(interaction: ButtonInteraction, deps: ButtonD
     });
     deps.log.info({ flagId, action, actorId: actor.id }, 'moderator action');
     await interaction.editReply(updatedAlert(interaction, flagId, action, actor.id));
+    if (action !== 'dismiss' && note !== 'already gone') {
+      await deps
+        .notice?.(flagId, action)
+        .catch((error) =>
+          deps.log.warn(
+            { flagId, err: scrub((error as Error).message, deps.token) },
+            'could not tell the member',
+          ),
+        );
+    }
   } catch (error) {
     // The click was acknowledged already; tell the moderator privately why nothing (more) happened.
     const reason = scrub((error as Error).message, deps.token);
@@ -154,26 +159,7 @@ async function act(
 
 /** The alert after an action: a line saying who did it; settled alerts lose their buttons' use. */
 function updatedAlert(interaction: ButtonInteraction, flagId: string, action: ModAction, actorId: string) {
-  const settled = settles(action);
   const previous = (interaction.message.embeds[0]?.toJSON() ?? {}) as APIEmbed;
-  const disabled = new Set<ModAction>(settled ? ['dismiss', 'delete', 'timeout'] : ['timeout']);
-  // Keep buttons already disabled by earlier actions disabled.
-  for (const row of interaction.message.components) {
-    if (!('components' in row)) continue;
-    for (const component of row.components) {
-      const id = 'customId' in component ? component.customId : null;
-      const parsed = id ? parseButtonId(id) : null;
-      if (parsed && 'disabled' in component && component.disabled) disabled.add(parsed.action);
-    }
-  }
-  return {
-    embeds: [
-      actedEmbed(
-        previous,
-        `${PAST[action]} by <@${actorId}> <t:${Math.floor(Date.now() / 1000)}:R>`,
-        settled,
-      ),
-    ],
-    components: [alertButtons(flagId, disabled)],
-  };
+  const rows = interaction.message.components.map((row) => row.toJSON());
+  return alertAfterAction(previous, rows, flagId, action, settles(action), `<@${actorId}>`);
 }

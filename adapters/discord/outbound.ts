@@ -1,10 +1,11 @@
 import { deliverOnce } from '../delivery.ts';
 import { recordAlertPosted } from '../flag-log.ts';
 import { createHash } from 'node:crypto';
-import { type REST, Routes } from 'discord.js';
+import { type APIEmbed, escapeMarkdown, type REST, Routes } from 'discord.js';
 import type {
   Action,
   AlertAction,
+  AlertUpdateAction,
   HideAction,
   ReactAction,
   ReplyAction,
@@ -14,7 +15,8 @@ import { PlatformRejectedError } from '../../src/errors.ts';
 import { inboundJobId } from '../../src/domain/message.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
-import { alertButtons, alertEmbed } from './alert.ts';
+import { alertAfterAction, alertButtons, alertEmbed } from './alert.ts';
+import { type AppealDeps, noticeMember, performAppealDecision } from './appeal-interactions.ts';
 import { isGone, logText, toStewardError } from './errors.ts';
 import type { DiscordTuning } from './options.ts';
 import { splitMessage } from './split.ts';
@@ -59,11 +61,25 @@ export class OutboundPerformer {
         return this.timeout(action);
       case 'warn':
         throw new PlatformRejectedError('warn is a Slack action; Discord members are timed out instead');
+      case 'alert-update':
+        return this.alertUpdate(action);
+      case 'appeal-decision':
+        return performAppealDecision(action, this.appealDeps);
     }
   }
 
+  /** What the appeal code needs: REST, the store, and this performer's once-per-key delivery. */
+  get appealDeps(): AppealDeps {
+    return {
+      rest: this.deps.rest,
+      store: this.deps.store,
+      log: this.deps.log,
+      once: (key, what, post) => this.once(key, what, post),
+    };
+  }
+
   /** Runs `post` unless `key` was already delivered; a crash between post and confirm is covered by the nonce. */
-  private async once(key: string, what: string, post: () => Promise<string>): Promise<string> {
+  async once(key: string, what: string, post: () => Promise<string>): Promise<string> {
     const { store, tuning, log, token } = this.deps;
     const result = await deliverOnce(store, key, what, post, {
       leaseMs: tuning.deliveryLeaseMs,
@@ -146,12 +162,44 @@ export class OutboundPerformer {
       });
       return until;
     });
+    await noticeMember(this.appealDeps, action.flagId, 'timeout');
+  }
+
+  /**
+   * A moderator acted from the dashboard: the alert says so, as after a button press (its current embed and
+   * buttons are read back, so lines from earlier actions stay).
+   */
+  private async alertUpdate(action: AlertUpdateAction): Promise<void> {
+    const flag = await this.deps.store.getFlag(action.flagId);
+    const alert = /^(\d+)\/(\d+)$/.exec(flag?.alertMessageId ?? '');
+    if (!alert) {
+      this.deps.log.debug({ flagId: action.flagId }, 'no alert posted for this flag; nothing to update');
+      return;
+    }
+    const [, channel, message] = alert;
+    await this.once(action.key, 'updating a moderator alert', async () => {
+      const current = (await this.deps.rest.get(Routes.channelMessage(channel!, message!))) as {
+        embeds?: APIEmbed[];
+        components?: unknown[];
+      };
+      const who = `${escapeMarkdown(action.actorName)} (dashboard)`;
+      const body = alertAfterAction(
+        current.embeds?.[0] ?? {},
+        current.components ?? [],
+        action.flagId,
+        action.done,
+        action.settled,
+        who,
+      );
+      await this.deps.rest.patch(Routes.channelMessage(channel!, message!), { body });
+      return 'updated';
+    });
   }
 
   /** Auto-hide: delete the flagged message. Already gone counts as done (a moderator may have been faster). */
   private async hide(action: HideAction): Promise<void> {
     const { target } = action;
-    await this.once(action.key, 'hiding a flagged message', async () => {
+    const outcome = await this.once(action.key, 'hiding a flagged message', async () => {
       try {
         await this.deps.rest.delete(
           Routes.channelMessage(target.threadId ?? target.channelId, target.messageId),
@@ -165,5 +213,13 @@ export class OutboundPerformer {
         throw error;
       }
     });
+    if (outcome !== 'deleted') return;
+    // A moderator's delete from the dashboard, or Steward's auto-hide: the history says which.
+    const flag = await this.deps.store.getFlag(action.flagId);
+    await noticeMember(
+      this.appealDeps,
+      action.flagId,
+      flag?.history.some((h) => h.action === 'delete') ? 'delete' : 'auto-hide',
+    );
   }
 }

@@ -30,6 +30,12 @@ export function formatAction(action: Action): string[] {
       return [`  ⏸ ${action.userId} timed out by ${action.actorName} (flag ${action.flagId})`];
     case 'warn':
       return [`  ✉ ${action.userId} warned privately (flag ${action.flagId})`];
+    case 'alert-update':
+      return [`  ✎ alert updated: ${action.done} by ${action.actorName} (flag ${action.flagId})`];
+    case 'appeal-decision':
+      return [
+        `  ⚖ appeal ${action.decision === 'reverse' ? 'reversed' : 'upheld'} by ${action.actorName} (flag ${action.flagId})`,
+      ];
   }
 }
 

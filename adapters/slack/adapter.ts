@@ -13,6 +13,7 @@ import { registerListeners } from './listeners.ts';
 import { guardedReceiver, RequestGate } from './receiver.ts';
 import { localRateLimiter } from '../rate-limit.ts';
 import { resolveTuning, type SlackAdapterOptions, type SlackTuning } from './options.ts';
+import { SlackAppeals } from './appeals.ts';
 import { SlackOutbound } from './outbound.ts';
 
 interface Running {
@@ -79,6 +80,14 @@ export class SlackAdapter implements ChatAdapter {
     const bot = await this.#whoAmI(web);
     const deleter = o.userToken ? new webApi.WebClient(o.userToken, { ...clientOptions }) : web;
     const directory = new SlackDirectory(web, bot, this.#tuning.userCacheMs, this.#log);
+    // The appeals use the outbound performer's delivery claims and the interactions' admin check (built below).
+    const appeals: SlackAppeals = new SlackAppeals({
+      web,
+      store: o.store,
+      log: this.#log,
+      once: (key, what, post) => outbound.once(key, what, post),
+      isAdmin: (userId) => interactions.isAdmin(userId),
+    });
     const outbound = new SlackOutbound({
       web,
       deleter,
@@ -87,8 +96,10 @@ export class SlackAdapter implements ChatAdapter {
       tuning: this.#tuning,
       log: this.#log,
       secrets: this.#secrets,
+      appeals,
     });
-    const interactions = new SlackInteractions({
+    const interactions: SlackInteractions = new SlackInteractions({
+      appeals,
       web,
       deleter,
       haveUserToken: Boolean(o.userToken),
@@ -131,6 +142,7 @@ export class SlackAdapter implements ChatAdapter {
       bot,
       directory,
       interactions,
+      appeals,
       web,
       queue: o.queue,
       limiter: o.rateLimiter ?? localRateLimiter(this.#tuning.rateLimit),

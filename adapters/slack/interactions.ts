@@ -7,7 +7,8 @@ import type { FlagRecord, FlagStatus, Store } from '../../src/store/types.ts';
 import { type AlertButton, type Block, resolvedBlocks } from './blocks.ts';
 import type { SlackDirectory } from './directory.ts';
 import { deleteRefusal, GONE, isTransient, slackErrorCode } from './errors.ts';
-import { deleteMessage } from './outbound.ts';
+import type { SlackAppeals } from './appeals.ts';
+import { deleteMessage, warningMessage } from './outbound.ts';
 import { escapeMrkdwn } from './text.ts';
 
 export interface InteractionDeps {
@@ -19,6 +20,8 @@ export interface InteractionDeps {
   adminUsers: readonly string[];
   log: Logger;
   status?: (() => Promise<StatusInfo>) | undefined;
+  /** Member notices with the Appeal button after a delete. */
+  appeals?: SlackAppeals;
   labels?: readonly string[] | undefined;
 }
 
@@ -119,7 +122,7 @@ export class SlackInteractions {
       case 'delete':
         return this.#delete(click, flag, record, `${who} · ${at}`);
       case 'warn':
-        await this.#warn(flag);
+        await this.deps.web.chat.postMessage({ channel: flag.authorId, ...warningMessage(flag) } as never);
         await record(statusAfter('warn'), 'warn', 'warned by DM (Slack has no timeout for members)');
         return this.#updateAlert(click, `:speech_balloon: ${who} warned the author by DM · ${at}`, false);
     }
@@ -146,17 +149,12 @@ export class SlackInteractions {
       return this.#whisper(click, `Could not delete the message. ${refusal}`);
     }
     await record(statusAfter('delete'), 'delete');
+    await this.deps.appeals
+      ?.notice(flag.id, 'delete')
+      .catch((error) =>
+        this.deps.log.warn({ flagId: flag.id, err: (error as Error).message }, 'could not tell the member'),
+      );
     return this.#updateAlert(click, `:wastebasket: Message deleted by ${byAt}`, true);
-  }
-
-  /** Slack has no timeout for regular members, so the strongest step a bot can take is a private warning. */
-  async #warn(flag: FlagRecord): Promise<void> {
-    await this.deps.web.chat.postMessage({
-      channel: flag.authorId,
-      text:
-        `A moderator asked me to pass this on: your message in <#${flag.channelId}> goes against the ` +
-        'community guidelines. Please keep it friendly.',
-    });
   }
 
   async #updateAlert(click: ButtonClick, note: string, settled: boolean): Promise<void> {

@@ -1,6 +1,7 @@
 import type { App, webApi } from '@slack/bolt';
 import type { QueueDriver } from '../../queue/types.ts';
 import type { Logger } from '../../src/logger.ts';
+import { APPEAL_IDS, noteOf, type SlackAppeals } from './appeals.ts';
 import { type Block, buttonOf } from './blocks.ts';
 import type { BotIdentity, SlackDirectory } from './directory.ts';
 import { toStewardError } from './errors.ts';
@@ -14,6 +15,7 @@ export interface ListenerDeps {
   bot: BotIdentity;
   directory: SlackDirectory;
   interactions: SlackInteractions;
+  appeals: SlackAppeals;
   web: webApi.WebClient;
   queue: QueueDriver;
   limiter: InboundRateLimiter;
@@ -118,8 +120,102 @@ export function registerListeners(deps: ListenerDeps): void {
     });
   });
 
+  registerAppealListeners(deps);
+
   app.error(async (error) => {
     deps.log.error({ err: describe(error, 'handling a Slack request') }, 'Slack request failed');
     throw error;
+  });
+}
+
+/** The parts of a view_submission payload the appeal modal reads. */
+interface ViewSubmissionBody {
+  user: { id: string; name?: string; username?: string; team_id?: string };
+  team?: { id: string } | null;
+  view: {
+    private_metadata?: string;
+    state?: { values?: Record<string, Record<string, { value?: string | null }>> };
+  };
+}
+
+/** The member's Appeal button and modal, and the moderators' Uphold / Reverse. */
+function registerAppealListeners(deps: ListenerDeps): void {
+  const { app, appeals, bot, web } = deps;
+  const describe = (error: unknown, what: string) => toStewardError(error, what, deps.secrets).message;
+  // views.open needs the click's trigger_id within 3 seconds: opened before the ack's response, not in background.
+  app.action(APPEAL_IDS.appeal, async ({ ack, body, action }) => {
+    await ack();
+    const b = body as unknown as BlockActionBody & { trigger_id: string };
+    const flagId = (action as { value?: string }).value;
+    const channelId = b.channel?.id ?? b.container?.channel_id;
+    if (!flagId || !channelId) return;
+    try {
+      await appeals.open({
+        flagId,
+        userId: b.user.id,
+        teamId: b.team?.id ?? bot.teamId,
+        triggerId: b.trigger_id,
+        channelId,
+      });
+    } catch (error) {
+      deps.log.error({ err: describe(error, 'opening the appeal form'), flagId }, 'appeal button failed');
+    }
+  });
+
+  app.view(APPEAL_IDS.note, async ({ ack, body }) => {
+    const b = body as unknown as ViewSubmissionBody;
+    const result = await appeals.submit({
+      flagId: b.view.private_metadata ?? '',
+      userId: b.user.id,
+      userName: b.user.username ?? b.user.name ?? b.user.id,
+      teamId: b.team?.id ?? b.user.team_id ?? bot.teamId,
+      note: noteOf(b.view.state?.values),
+    });
+    if ('refusal' in result) {
+      await ack({ response_action: 'errors', errors: { appeal_note: result.refusal } });
+      return;
+    }
+    await ack();
+    deps.background(async () => {
+      await web.chat
+        .postMessage({
+          channel: b.user.id,
+          text: 'Thanks: your appeal is with the moderators. You will hear back here.',
+        })
+        .catch(() => {});
+      await appeals
+        .post(result.filed)
+        .catch((error) =>
+          deps.log.error(
+            { err: describe(error, 'posting an appeal'), flagId: result.filed.id },
+            'appeal not posted',
+          ),
+        );
+    });
+  });
+
+  app.action(new RegExp(`^(${APPEAL_IDS.uphold}|${APPEAL_IDS.reverse})$`), async ({ ack, body, action }) => {
+    await ack();
+    deps.background(async () => {
+      const b = body as unknown as BlockActionBody & { user: { username?: string; name?: string } };
+      const a = action as { action_id: string; value?: string };
+      const channelId = b.channel?.id ?? b.container?.channel_id;
+      if (!a.value || !channelId) return;
+      try {
+        const refusal = await appeals.decide({
+          flagId: a.value,
+          userId: b.user.id,
+          userName: b.user.username ?? b.user.name ?? b.user.id,
+          teamId: b.team?.id ?? bot.teamId,
+          decision: a.action_id === APPEAL_IDS.reverse ? 'reverse' : 'uphold',
+        });
+        if (refusal) await web.chat.postEphemeral({ channel: channelId, user: b.user.id, text: refusal });
+      } catch (error) {
+        deps.log.error(
+          { err: describe(error, 'deciding an appeal'), flagId: a.value },
+          'appeal decision failed',
+        );
+      }
+    });
   });
 }

@@ -4,6 +4,7 @@ import type { webApi } from '@slack/bolt';
 import type {
   Action,
   AlertAction,
+  AlertUpdateAction,
   HideAction,
   ReactAction,
   ReplyAction,
@@ -11,13 +12,27 @@ import type {
 } from '../../src/domain/action.ts';
 import { PlatformRejectedError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { Store } from '../../src/store/types.ts';
-import { alertBlocks, alertFallback } from './blocks.ts';
+import type { FlagRecord, Store } from '../../src/store/types.ts';
+import { type SlackAppeals, noticeBlocks } from './appeals.ts';
+import { alertBlocks, alertFallback, type Block, resolvedBlocks } from './blocks.ts';
 import { deleteRefusal, GONE, isTransient, slackErrorCode, toStewardError } from './errors.ts';
 import type { SlackTuning } from './options.ts';
 import { escapeMrkdwn, slackEmojiName, splitText } from './text.ts';
 
 const REFUSED = 'refused: ';
+
+/** The context line on an alert after a dashboard action. */
+const ALERT_UPDATE_NOTE: Record<AlertUpdateAction['done'], string> = {
+  dismiss: ':white_check_mark: Dismissed',
+  delete: ':wastebasket: Message deleted',
+  timeout: ':pause_button: Timed out',
+  warn: ':speech_balloon: Author warned by DM',
+};
+
+/** The private warning to a member (Warn button or dashboard), with the Appeal button. */
+export function warningMessage(flag: Pick<FlagRecord, 'id' | 'channelId' | 'excerpt'>) {
+  return noticeBlocks(flag, 'warn');
+}
 
 /** Actor id of flag-log entries Steward writes itself (the worker uses the same). */
 
@@ -42,6 +57,8 @@ export interface OutboundDeps {
   tuning: Readonly<SlackTuning>;
   log: Logger;
   secrets: string[];
+  /** Appeals: member notices after an action, and decisions taken on the dashboard. */
+  appeals?: SlackAppeals;
 }
 
 /**
@@ -65,18 +82,49 @@ export class SlackOutbound {
         return this.#warn(action);
       case 'timeout':
         throw new PlatformRejectedError('Slack has no timeout for members; warn them instead');
+      case 'alert-update':
+        return this.#alertUpdate(action);
+      case 'appeal-decision':
+        return this.deps.appeals?.perform(action);
     }
   }
 
-  /** A moderator's warning from the dashboard: the same private message as the alert's Warn button. */
+  /**
+   * A moderator acted from the dashboard: the alert says so, as after a button press. The alert's blocks are read
+   * back (conversations.history at its ts), so earlier lines stay.
+   */
+  async #alertUpdate(action: AlertUpdateAction): Promise<void> {
+    const flag = await this.deps.store.getFlag(action.flagId);
+    const alert = parseAlertId(flag?.alertMessageId);
+    if (!alert) return;
+    await this.once(action.key, 'updating a moderator alert', async () => {
+      const history = await this.deps.web.conversations.history({
+        channel: alert.channel,
+        latest: alert.ts,
+        oldest: alert.ts,
+        inclusive: true,
+        limit: 1,
+      });
+      const blocks = (history.messages?.find((m) => m.ts === alert.ts)?.blocks ?? []) as Block[];
+      const note = `${ALERT_UPDATE_NOTE[action.done]} by ${escapeMrkdwn(action.actorName)} (dashboard)`;
+      await this.deps.web.chat.update({
+        channel: alert.channel,
+        ts: alert.ts,
+        text: note,
+        blocks: resolvedBlocks(blocks, note, action.settled) as never,
+      });
+      return 'updated';
+    });
+  }
+
+  /** A moderator's warning from the dashboard: the same private message as the alert's Warn button, with Appeal. */
   async #warn(action: WarnAction): Promise<void> {
+    const flag = await this.deps.store.getFlag(action.flagId);
     await this.once(action.key, 'warning a member', async () => {
       const posted = await this.deps.web.chat.postMessage({
         channel: action.userId,
-        text:
-          `A moderator asked me to pass this on: your message in <#${action.target.channelId}> goes against the ` +
-          'community guidelines. Please keep it friendly.',
-      });
+        ...warningMessage(flag ?? { id: action.flagId, channelId: action.target.channelId, excerpt: '' }),
+      } as never);
       return String(posted.ts ?? 'sent');
     });
   }
@@ -227,6 +275,11 @@ export class SlackOutbound {
         throw error;
       }
     });
+    if (outcome === 'deleted') {
+      const flag = await this.deps.store.getFlag(action.flagId);
+      const did = flag?.history.some((h) => h.action === 'delete') ? 'delete' : 'auto-hide';
+      await this.deps.appeals?.notice(action.flagId, did);
+    }
     if (!outcome.startsWith(REFUSED)) return;
     const refusal = outcome.slice(REFUSED.length);
     await this.#noteHideFailure(action, refusal);

@@ -116,6 +116,7 @@ function flagItem(flag) {
   if (last) {
     item.append(el('p', { class: 'history', text: `Last: ${last.action} by ${last.actorName || last.actorId}` }));
   }
+  if (flag.appeal) item.append(appealBox(flag));
   const actions = el('div', { class: 'actions', role: 'group', 'aria-label': 'Actions' });
   const titles = {
     dismiss: 'Dismiss',
@@ -136,6 +137,43 @@ function flagItem(flag) {
   }
   item.append(actions);
   return item;
+}
+
+/** The member's appeal: their note (as text), its state, who decided it, and Uphold / Reverse while pending. */
+function appealBox(flag) {
+  const a = flag.appeal;
+  const box = el('div', { class: `appeal appeal-${a.status}`, role: 'group', 'aria-label': `Appeal by ${flag.authorName}` });
+  const filed = new Date(a.at).toISOString().replace('T', ' ').slice(0, 16);
+  box.append(el('p', { text: `Appeal (${a.status}), filed ${filed} UTC:` }), el('blockquote', { text: a.note || '—' }));
+  if (a.status !== 'pending') {
+    const when = a.decidedAt ? new Date(a.decidedAt).toISOString().replace('T', ' ').slice(0, 16) : '';
+    box.append(el('p', { text: `${a.status === 'reversed' ? 'Reversed' : 'Upheld'} by ${a.decidedByName || a.decidedById} · ${when} UTC` }));
+    return box;
+  }
+  for (const [decision, title] of [
+    ['uphold', 'Uphold'],
+    ['reverse', 'Reverse'],
+  ]) {
+    box.append(
+      el('button', {
+        type: 'button',
+        text: title,
+        'aria-label': `${title} the appeal by ${flag.authorName}`,
+        onclick: () => decideAppeal(flag, decision),
+      }),
+    );
+  }
+  return box;
+}
+
+async function decideAppeal(flag, decision) {
+  const { status, body } = await api(`/api/flags/${encodeURIComponent(flag.id)}/appeal`, {
+    method: 'POST',
+    body: { decision },
+  });
+  if (status === 200) notify(`Appeal ${decision === 'reverse' ? 'reversed' : 'upheld'}: flag by ${flag.authorName}.`);
+  else notify(body && body.error ? body.error : `The decision failed (${status}).`);
+  await Promise.all([loadFlags(), loadFeedback()]);
 }
 
 async function runAction(flag, action) {
@@ -266,13 +304,48 @@ async function saveSetting(event) {
   await loadSettings();
 }
 
+const PALETTE = ['#c0392b', '#2471a3', '#b9770e', '#1e8449', '#7d3c98', '#566573'];
+
+/** Charts with uPlot, served by the dashboard itself (no CDN). */
+async function loadTrends() {
+  const { status, body } = await api(`/api/trends?${workspaceQuery()}`);
+  if (status !== 200 || typeof uPlot === 'undefined') return;
+  const labels = Object.keys(body.flagsPerDay.series).sort();
+  const flagsBox = $('chart-flags');
+  flagsBox.replaceChildren();
+  new uPlot(
+    {
+      width: 640,
+      height: 220,
+      series: [{}, ...labels.map((label, i) => ({ label, stroke: PALETTE[i % PALETTE.length] }))],
+      axes: [{}, { label: 'flags' }],
+    },
+    [body.flagsPerDay.x, ...labels.map((l) => body.flagsPerDay.series[l])],
+    flagsBox,
+  );
+  const languages = Object.keys(body.skippedByLanguage).sort();
+  const skippedBox = $('chart-skipped');
+  skippedBox.replaceChildren();
+  new uPlot(
+    {
+      width: 640,
+      height: 180,
+      scales: { x: { time: false } },
+      series: [{}, { label: 'messages', stroke: PALETTE[1], paths: uPlot.paths.bars({ size: [0.6] }), points: { show: false } }],
+      axes: [{ values: (_u, ticks) => ticks.map((t) => languages[t] || '') }, { label: 'messages' }],
+    },
+    [languages.map((_, i) => i), languages.map((l) => body.skippedByLanguage[l])],
+    skippedBox,
+  );
+}
+
 function show(page) {
   state.page = page;
   $('flags-page').hidden = page !== 'flags';
   $('settings-page').hidden = page !== 'settings';
   $('nav-flags').toggleAttribute('aria-current', page === 'flags');
   $('nav-settings').toggleAttribute('aria-current', page === 'settings');
-  if (page === 'flags') return Promise.all([loadFlags(), loadFeedback()]);
+  if (page === 'flags') return Promise.all([loadFlags(), loadFeedback(), loadTrends()]);
   return loadSettings();
 }
 

@@ -64,7 +64,39 @@ export interface WarnAction extends ActionBase {
   userId: string;
 }
 
-export type Action = ReactAction | ReplyAction | AlertAction | HideAction | TimeoutAction | WarnAction;
+/** A moderator acted from the dashboard: the alert in the moderators' channel says so, as after a button press. */
+export interface AlertUpdateAction extends ActionBase {
+  kind: 'alert-update';
+  flagId: string;
+  /** What was done (a ModAction: dismiss, delete, timeout, warn). */
+  done: 'dismiss' | 'delete' | 'timeout' | 'warn';
+  actorId: string;
+  actorName: string;
+  /** The flag takes no more actions: the alert's buttons are disabled or removed. */
+  settled: boolean;
+}
+
+/** A moderator decided a member's appeal from the dashboard: tell the member, undo a timeout when reversed. */
+export interface AppealDecisionAction extends ActionBase {
+  kind: 'appeal-decision';
+  flagId: string;
+  decision: 'uphold' | 'reverse';
+  /** The member who appealed (the flagged message's author). */
+  userId: string;
+  /** Lift the member's timeout (a reversed appeal of a flag that timed them out, on Discord). */
+  liftTimeout: boolean;
+  actorName: string;
+}
+
+export type Action =
+  | ReactAction
+  | ReplyAction
+  | AlertAction
+  | HideAction
+  | TimeoutAction
+  | WarnAction
+  | AlertUpdateAction
+  | AppealDecisionAction;
 export type ActionKind = Action['kind'];
 
 export const SENTIMENT_EMOJI: Record<SentimentLabel, string> = {

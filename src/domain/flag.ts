@@ -24,6 +24,24 @@ export interface FlagRecord {
   history: Array<{ at: number; actorId: string; actorName?: string; action: string; note?: string }>;
   /** Platform id of the alert message, so buttons can update it. */
   alertMessageId?: string;
+  /** The flagged member's appeal against what was done (one per flag). */
+  appeal?: Appeal;
+}
+
+export type AppealStatus = 'pending' | 'upheld' | 'reversed';
+
+/** A member's appeal against a moderation action on their message, and the moderator's decision on it. */
+export interface Appeal {
+  /** The flagged member (only they may appeal). */
+  memberId: string;
+  note: string;
+  at: number;
+  status: AppealStatus;
+  decidedAt?: number;
+  decidedById?: string;
+  decidedByName?: string;
+  /** Platform id of the appeal's post in the moderators' channel (`<channel>/<message>`), so it can be updated. */
+  postId?: string;
 }
 
 /** What a moderator action (or Steward itself) does to a flag: the new status and one history entry. */
@@ -36,4 +54,8 @@ export interface FlagChange {
   alertMessageId?: string;
   /** Apply only while the flag has this status; otherwise the update throws FlagConflictError (first action wins). */
   expectStatus?: FlagStatus;
+  /** The flag's appeal after the change (filed, decided, or posted). */
+  appeal?: Appeal;
+  /** Apply only while the appeal is in this state ('none': not filed yet); otherwise FlagConflictError. */
+  expectAppeal?: 'none' | AppealStatus;
 }

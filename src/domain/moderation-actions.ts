@@ -1,4 +1,4 @@
-import type { FlagRecord, FlagStatus } from './flag.ts';
+import type { Appeal, FlagChange, FlagRecord, FlagStatus } from './flag.ts';
 import type { Platform } from './message.ts';
 
 /**
@@ -87,4 +87,147 @@ export function authoriseModAction(
   if (!actor.capabilities.has(capabilityFor(action)))
     return { ok: false, refusal: 'not_permitted', message: 'You are not allowed to do that here.' };
   return { ok: true, status: statusAfter(action) };
+}
+
+/** What a moderator does with an appeal: keep the action (uphold) or undo it and count the flag as wrong. */
+export type AppealDecision = 'uphold' | 'reverse';
+
+/** The flag-history actions a member may appeal: what a moderator or Steward did to them or their message. */
+const APPEALABLE = new Set(['delete', 'timeout', 'warn', 'auto-hide']);
+
+/** The longest appeal note kept (Discord's modal text input allows 4,000; Slack's 3,000). */
+export const APPEAL_NOTE_MAX = 1_000;
+
+/** The appealable actions taken on a flag, in order (a failed auto-hide did nothing, so it is not one). */
+export function appealableActions(flag: Pick<FlagRecord, 'history'>): string[] {
+  const failed = flag.history.some((h) => h.action === 'auto-hide-failed');
+  const done = flag.history
+    .map((h) => h.action)
+    .filter((a) => APPEALABLE.has(a) && !(failed && a === 'auto-hide'));
+  return [...new Set(done)];
+}
+
+/** Who appeals: the member pressing Appeal, on the platform (and, where it says, the workspace) it came from. */
+export interface Appellant {
+  platform: Platform;
+  userId: string;
+  /** The workspace the press came from; a Discord DM has none, and the user id alone (global there) decides. */
+  workspaceId?: string;
+}
+
+export type AppealRefusal = 'unknown_flag' | 'not_yours' | 'nothing_to_appeal' | 'already_appealed';
+
+export type AppealVerdict = { ok: true } | { ok: false; refusal: AppealRefusal; message: string };
+
+/**
+ * May this member appeal this flag? Only the flagged member, from the flag's platform and workspace, only after
+ * something was done (delete, timeout, warning, auto-hide), and only once. Someone else's flag is answered like
+ * a missing one: the button's flag id tells a stranger nothing.
+ */
+export function authoriseAppeal(
+  flag: Pick<FlagRecord, 'platform' | 'workspaceId' | 'authorId' | 'status' | 'history' | 'appeal'> | null,
+  member: Appellant,
+): AppealVerdict {
+  const foreign =
+    !flag ||
+    flag.platform !== member.platform ||
+    (member.workspaceId !== undefined && flag.workspaceId !== member.workspaceId) ||
+    flag.authorId !== member.userId;
+  if (foreign)
+    return {
+      ok: false,
+      refusal: flag ? 'not_yours' : 'unknown_flag',
+      message: 'There is no action on a message of yours to appeal here.',
+    };
+  if (flag.status === 'dismissed' || appealableActions(flag).length === 0)
+    return {
+      ok: false,
+      refusal: 'nothing_to_appeal',
+      message: 'Nothing was done about that message; there is nothing to appeal.',
+    };
+  if (flag.appeal)
+    return {
+      ok: false,
+      refusal: 'already_appealed',
+      message: 'You appealed this already; a moderator will look at it.',
+    };
+  return { ok: true };
+}
+
+/** A new, pending appeal (the note trimmed and clipped). */
+export function newAppeal(memberId: string, note: string, at: number): Appeal {
+  return { memberId, note: note.trim().slice(0, APPEAL_NOTE_MAX), at, status: 'pending' };
+}
+
+export type AppealDecisionVerdict =
+  | { ok: true; status: 'upheld' | 'reversed' }
+  | { ok: false; refusal: ModActionRefusal | 'no_pending_appeal'; message: string };
+
+/**
+ * May this moderator decide this appeal? The flag must be in their workspace (another workspace's answers like a
+ * missing one), have a pending appeal, and they must be allowed to delete messages there (the capability behind
+ * the action being appealed; reversing a timeout also needs Moderate Members, checked by the caller's platform).
+ */
+export function authoriseAppealDecision(
+  flag: Pick<FlagRecord, 'platform' | 'workspaceId' | 'appeal'> | null,
+  decision: AppealDecision,
+  actor: ModActor,
+): AppealDecisionVerdict {
+  if (!flag || flag.platform !== actor.platform || flag.workspaceId !== actor.workspaceId)
+    return {
+      ok: false,
+      refusal: flag ? 'other_workspace' : 'unknown_flag',
+      message: 'This appeal’s flag is not in this workspace’s flag log; nothing was changed.',
+    };
+  if (!actor.capabilities.has('manage_messages'))
+    return { ok: false, refusal: 'not_permitted', message: 'You are not allowed to decide appeals here.' };
+  if (flag.appeal?.status !== 'pending')
+    return {
+      ok: false,
+      refusal: 'no_pending_appeal',
+      message: flag.appeal ? `This appeal was ${flag.appeal.status} already.` : 'This flag has no appeal.',
+    };
+  return { ok: true, status: decision === 'reverse' ? 'reversed' : 'upheld' };
+}
+
+/** The appeal once decided, with who and when. */
+export function decidedAppeal(
+  appeal: Appeal,
+  decision: AppealDecision,
+  by: { id: string; name?: string },
+  at: number,
+): Appeal {
+  return {
+    ...appeal,
+    status: decision === 'reverse' ? 'reversed' : 'upheld',
+    decidedAt: at,
+    decidedById: by.id,
+    ...(by.name !== undefined ? { decidedByName: by.name } : {}),
+  };
+}
+
+/** The flag status after an appeal decision: reversed means the flag was wrong (dismissed), upheld that it was right. */
+export function statusAfterAppeal(decision: AppealDecision): FlagStatus {
+  return decision === 'reverse' ? 'dismissed' : 'actioned';
+}
+
+/**
+ * The flag-log change that records a decision, with who and when; it applies only while the appeal is pending,
+ * so of two moderators deciding at once the first wins (the store throws FlagConflictError for the second).
+ */
+export function appealDecisionChange(
+  flag: Pick<FlagRecord, 'appeal'>,
+  decision: AppealDecision,
+  by: { id: string; name: string },
+  at: number,
+): FlagChange {
+  if (!flag.appeal) throw new Error('appealDecisionChange: the flag has no appeal');
+  return {
+    status: statusAfterAppeal(decision),
+    actorId: by.id,
+    actorName: by.name,
+    action: decision === 'reverse' ? 'appeal-reversed' : 'appeal-upheld',
+    appeal: decidedAppeal(flag.appeal, decision, by, at),
+    expectAppeal: 'pending',
+  };
 }

@@ -38,11 +38,16 @@ export function applyFlagChange(flag: FlagRecord, change: FlagChange, at: number
   if (change.expectStatus !== undefined && flag.status !== change.expectStatus) {
     throw new FlagConflictError(`flag ${flag.id} is ${flag.status} already`, flag);
   }
+  if (change.expectAppeal !== undefined && (flag.appeal?.status ?? 'none') !== change.expectAppeal) {
+    const state = flag.appeal ? `${flag.appeal.status} already` : 'not appealed';
+    throw new FlagConflictError(`the appeal on flag ${flag.id} is ${state}`, flag);
+  }
   const entry: FlagRecord['history'][number] = { at, actorId: change.actorId, action: change.action };
   if (change.actorName !== undefined) entry.actorName = change.actorName;
   if (change.note !== undefined) entry.note = change.note;
   const next: FlagRecord = { ...flag, status: change.status, history: [...flag.history, entry] };
   if (change.alertMessageId !== undefined) next.alertMessageId = change.alertMessageId;
+  if (change.appeal !== undefined) next.appeal = change.appeal;
   return next;
 }
 

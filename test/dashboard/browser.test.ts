@@ -109,6 +109,64 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(problems.filter((p) => !p.includes('403'))).toEqual([]);
   });
 
+  it('lists appeals under the Appeal filter, shows the note as text, and reverses one', async () => {
+    const appealed = flag({
+      status: 'actioned',
+      history: [{ at: 1, actorId: 'mod-2', actorName: 'Mo', action: 'delete' }],
+      appeal: {
+        memberId: 'u-1',
+        note: 'it was a quote <b>really</b>',
+        at: Date.parse('2026-11-20T11:00:00Z'),
+        status: 'pending',
+      },
+    });
+    await h.store.recordFlag(appealed);
+    await h.store.recordFlag(flag({ status: 'actioned' }));
+    await page.goto(h.server.signInLink({ id: 'mod-1', name: 'Mod One' }, [grantA]));
+    await page.locator('#filters select[name=status]').selectOption('all');
+    await page.locator('#filters select[name=appeal]').selectOption('pending');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.locator('#flag-list > li').count()).toBe(1);
+    const box = page.locator('#flag-list .appeal');
+    expect(await box.locator('blockquote').textContent()).toBe('it was a quote <b>really</b>');
+    expect(await page.locator('#flag-list b').count()).toBe(0);
+    await page.getByRole('button', { name: /Reverse the appeal by/ }).click();
+    await expect.poll(() => page.locator('#notice').textContent()).toContain('Appeal reversed');
+    const stored = await h.store.getFlag(appealed.id);
+    expect(stored?.appeal).toMatchObject({
+      status: 'reversed',
+      decidedById: 'mod-1',
+      decidedByName: 'Mod One',
+    });
+    // Pending only: the decided appeal left the list.
+    await expect.poll(() => page.locator('#flag-list > li').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('draws the trend charts with the bundled uPlot, without console errors', async () => {
+    await h.store.recordFlag(flag({ createdAt: Date.now() - 86_400_000 }));
+    await h.store.recordFlag(flag({ createdAt: Date.now(), flagged: ['hate'] }));
+    await h.store.heartbeat(
+      {
+        id: 'w1',
+        host: 'h',
+        pid: 1,
+        startedAt: 0,
+        at: Date.now(),
+        device: 'cpu',
+        models: [],
+        processed: 3,
+        skipped: { fr: 2, de: 1 },
+      },
+      60_000,
+    );
+    await page.goto(h.server.signInLink({ id: 'mod-1', name: 'Mod One' }, [grantA]));
+    await expect.poll(() => page.locator('#chart-flags canvas').count()).toBe(1);
+    await expect.poll(() => page.locator('#chart-skipped canvas').count()).toBe(1);
+    expect(await page.locator('#chart-flags .u-legend').textContent()).toMatch(/hate.*insult.*offensive/s);
+    expect(problems).toEqual([]);
+  });
+
   it('without a session the page says how to sign in, with no console error', async () => {
     await page.goto(`${h.base}/`);
     await expect.poll(() => page.locator('#signed-out').isVisible()).toBe(true);

@@ -95,13 +95,21 @@ describe('moderator actions from the dashboard', () => {
     const c = await signIn(h, [grantA], { id: 'mod-7', name: 'Alice' });
     const res = await c.post(`/api/flags/${encodeURIComponent(f.id)}/actions`, { action: 'delete' });
     expect(res.status).toBe(200);
-    for (let i = 0; i < 50 && delivered.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && delivered.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     await consumer.close();
+    // The delete itself, then the update of the chat alert that says who did it.
     expect(delivered).toEqual([
       expect.objectContaining({
         kind: 'hide',
         flagId: f.id,
         target: expect.objectContaining({ channelId: f.channelId, messageId: f.messageId }),
+      }),
+      expect.objectContaining({
+        kind: 'alert-update',
+        flagId: f.id,
+        done: 'delete',
+        actorName: 'Alice',
+        settled: true,
       }),
     ]);
     const stored = await h.store.getFlag(f.id);
@@ -128,7 +136,8 @@ describe('moderator actions from the dashboard', () => {
     const stored = await h.store.getFlag(f.id);
     expect(stored?.history.filter((e) => e.actorId.startsWith('mod-'))).toHaveLength(1);
     // The loser's delete must not have reached the platform either.
-    if (winner === 'Alice') expect((await h.queue.counts('outbound-discord')).waiting).toBe(0);
+    // (Only the alert update for Alice's dismissal is waiting.)
+    if (winner === 'Alice') expect((await h.queue.counts('outbound-discord')).waiting).toBe(1);
   });
 
   it('a timeout may follow a delete but not a dismissal (the shared moderation-action rules)', async () => {

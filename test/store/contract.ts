@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FlagRecord, Store, WorkerHeartbeat } from '../../src/store/types.ts';
+import { FlagConflictError } from '../../src/errors.ts';
 
 /** How a driver's test file builds stores: `open` may be called again to simulate a restart on the same data. */
 export interface StoreHarness {
@@ -139,6 +140,48 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
         ),
       );
       expect((await store.getFlag('f1'))?.history).toHaveLength(10);
+    });
+
+    it('GIVEN two appeals on one flag at once THEN exactly one is kept, and it survives a restart with its decision', async () => {
+      await store.recordFlag(flag('f1', { status: 'actioned' }));
+      const appeal = (note: string) => ({ memberId: 'u1', note, at: 1, status: 'pending' as const });
+      const results = await Promise.allSettled(
+        ['first', 'second'].map((note) =>
+          store.updateFlag('f1', {
+            status: 'actioned',
+            actorId: 'u1',
+            action: 'appeal',
+            appeal: appeal(note),
+            expectAppeal: 'none',
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.find((r) => r.status === 'rejected')?.reason).toBeInstanceOf(FlagConflictError);
+      const filed = await store.getFlag('f1');
+      expect(filed?.history.filter((h) => h.action === 'appeal')).toHaveLength(1);
+      const decided = { ...filed!.appeal!, status: 'reversed' as const, decidedById: 'm', decidedAt: 2 };
+      await store.updateFlag('f1', {
+        status: 'dismissed',
+        actorId: 'm',
+        action: 'appeal-reversed',
+        appeal: decided,
+        expectAppeal: 'pending',
+      });
+      await expect(
+        store.updateFlag('f1', {
+          status: 'actioned',
+          actorId: 'm2',
+          action: 'appeal-upheld',
+          appeal: decided,
+          expectAppeal: 'pending',
+        }),
+      ).rejects.toBeInstanceOf(FlagConflictError);
+      await store.stop();
+      opened.splice(opened.indexOf(store), 1);
+      const again = await open();
+      expect((await again.getFlag('f1'))?.appeal).toMatchObject({ status: 'reversed', decidedById: 'm' });
+      expect((await again.getFlag('f1'))?.status).toBe('dismissed');
     });
 
     it('GIVEN flags in two workspaces THEN listFlags is per workspace, newest first, filtered and limited', async () => {

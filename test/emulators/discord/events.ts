@@ -96,6 +96,29 @@ export function click(emulator: DiscordEmulator, input: ClickInput): Interaction
   });
 }
 
+export interface ModalSubmitInput {
+  user: EmuUser;
+  /** Where the modal was opened (the DM or channel of the button that opened it). */
+  channelId: string;
+  customId: string;
+  /** Text input values by custom id. */
+  fields: Record<string, string>;
+}
+
+/** A user submits a modal the bot showed (MODAL_SUBMIT, with the text inputs in action rows). */
+export function submitModal(emulator: DiscordEmulator, input: ModalSubmitInput): InteractionRecord {
+  const components = Object.entries(input.fields).map(([custom_id, value]) => ({
+    type: 1,
+    components: [{ type: 4, custom_id, value }],
+  }));
+  return pushInteraction(emulator, {
+    type: 5,
+    user: input.user,
+    channelId: input.channelId,
+    data: { custom_id: input.customId, components },
+  });
+}
+
 function pushInteraction(
   emulator: DiscordEmulator,
   input: {

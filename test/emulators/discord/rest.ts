@@ -43,6 +43,14 @@ export class EmulatedRest {
     }));
     this.route('GET', '/users/@me', () => ({ status: 200, body: state.userPayload(state.botUser) }));
     this.route('GET', `/channels/${s}`, (_r, p) => this.getChannel(p[0]!));
+    // Create DM: one DM channel per recipient, as Discord returns the existing one.
+    this.route('POST', '/users/@me/channels', (r) => {
+      const recipient = String(r.body?.recipient_id ?? '');
+      if (!/^\d+$/.test(recipient))
+        return { status: 400, body: { message: 'Invalid Form Body', code: 50035 } };
+      const channel = state.dmChannel(recipient);
+      return { status: 200, body: state.channelPayload(channel) };
+    });
     this.route('POST', `/channels/${s}/typing`, () => ({ status: 204 }));
     this.route('GET', `/channels/${s}/messages/${s}`, (_r, p) => {
       const message = state.messages.get(p[1]!);

@@ -30,6 +30,8 @@ export interface EmuChannel {
   name: string;
   guildId?: string;
   parentId?: string;
+  /** The other side of a DM channel the bot opened. */
+  recipientId?: string;
   /** Permission overwrites (type 0 = role, 1 = member); threads use their parent's. */
   overwrites?: Array<{ id: string; type: 0 | 1; allow: bigint; deny: bigint }>;
 }
@@ -178,7 +180,12 @@ export class EmulatorState {
         locked: false,
       };
     }
-    if (channel.type === 1) base.recipients = [];
+    if (channel.type === 1) {
+      const user = [...this.guilds.values()]
+        .flatMap((g) => g.members)
+        .find((m) => m.user.id === channel.recipientId);
+      base.recipients = user ? [this.userPayload(user.user)] : [];
+    }
     return base;
   }
 
@@ -272,6 +279,15 @@ export class EmulatorState {
     };
     this.messages.set(message.id, message);
     return message;
+  }
+
+  /** The bot's DM channel with a user (created on first use, like POST /users/@me/channels). */
+  dmChannel(userId: string): EmuChannel {
+    const existing = [...this.channels.values()].find((c) => c.type === 1 && c.recipientId === userId);
+    if (existing) return existing;
+    const channel: EmuChannel = { id: snowflake(), type: 1, name: '', recipientId: userId };
+    this.channels.set(channel.id, channel);
+    return channel;
   }
 
   /** Guild id of a channel (threads and text channels); undefined for DMs. */

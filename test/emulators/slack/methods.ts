@@ -174,15 +174,25 @@ export const METHODS: Record<string, Handler> = {
   'conversations.history': (params, _caller, ws) => {
     const channel = channelOf(params, ws);
     const oldest = Number(params.oldest ?? 0);
+    const latest = params.latest === undefined ? Number.POSITIVE_INFINITY : Number(params.latest);
     const limit = Number(params.limit ?? 100);
     const messages = ws.messages
       .filter((m) => m.channel === channel.id && !m.deleted && (!m.threadTs || m.threadTs === m.ts))
-      .filter((m) => Number(m.ts) >= oldest)
+      .filter((m) => Number(m.ts) >= oldest && Number(m.ts) <= latest)
       .sort((a, b) => Number(b.ts) - Number(a.ts));
     return {
       messages: messages.slice(0, limit).map((m) => messageJson(m, withMetadata(params))),
       has_more: messages.length > limit,
     };
+  },
+
+  // A modal opened from a click: the trigger_id must come from an interaction (the sender's end in `.trigger`).
+  'views.open': (params) => {
+    const trigger = str(params, 'trigger_id');
+    if (!trigger.endsWith('.trigger')) throw new ApiError('invalid_trigger_id');
+    const view = typeof params.view === 'string' ? JSON.parse(params.view) : params.view;
+    if (view?.type !== 'modal' || !Array.isArray(view.blocks)) throw new ApiError('invalid_arguments');
+    return { view: { id: `V${Date.now()}`, ...view } };
   },
 
   'conversations.open': (params, _caller, ws) => {

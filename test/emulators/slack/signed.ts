@@ -111,7 +111,14 @@ export class SignedSender {
 
   /** A button click on a message the bot posted (block_actions, form field `payload`). */
   blockAction(
-    input: { userId: string; channelId: string; messageTs: string; actionId: string; value: string },
+    input: {
+      userId: string;
+      channelId: string;
+      messageTs: string;
+      actionId: string;
+      value: string;
+      teamId?: string;
+    },
     options: SendOptions = {},
   ) {
     const ws = this.#o.emulator.workspace;
@@ -133,7 +140,7 @@ export class SignedSender {
         is_ephemeral: false,
       },
       trigger_id: `${Date.now()}.trigger`,
-      team: { id: ws.team.id, domain: ws.team.domain },
+      team: { id: input.teamId ?? ws.team.id, domain: ws.team.domain },
       channel: { id: input.channelId, name: ws.channels.get(input.channelId)?.name ?? 'unknown' },
       message: message ? { ...messageJson(message), type: 'message' } : { ts: input.messageTs, text: '' },
       response_url: responseUrl,
@@ -154,6 +161,51 @@ export class SignedSender {
       responseUrl,
     }));
   }
+
+  /** A modal submitted (view_submission, form field `payload`). */
+  viewSubmission(input: ViewSubmissionInput, options: SendOptions = {}) {
+    const ws = this.#o.emulator.workspace;
+    const teamId = input.teamId ?? ws.team.id;
+    const values = Object.fromEntries(
+      Object.entries(input.values).map(([block, actions]) => [
+        block,
+        Object.fromEntries(
+          Object.entries(actions).map(([id, value]) => [id, { type: 'plain_text_input', value }]),
+        ),
+      ]),
+    );
+    const payload = {
+      type: 'view_submission',
+      team: { id: teamId, domain: ws.team.domain },
+      user: { id: input.userId, username: ws.users.get(input.userId)?.name ?? 'unknown', team_id: teamId },
+      api_app_id: 'A0STEWARD',
+      token: 'legacy-verification-token',
+      trigger_id: `${Date.now()}.trigger`,
+      view: {
+        id: `V${Date.now()}`,
+        team_id: teamId,
+        type: 'modal',
+        callback_id: input.callbackId,
+        private_metadata: input.privateMetadata,
+        state: { values },
+        hash: 'h',
+        app_id: 'A0STEWARD',
+        bot_id: ws.bot.botId,
+      },
+    };
+    const form = new URLSearchParams({ payload: JSON.stringify(payload) });
+    return this.post(form.toString(), 'application/x-www-form-urlencoded', options);
+  }
+}
+
+export interface ViewSubmissionInput {
+  userId: string;
+  callbackId: string;
+  privateMetadata: string;
+  /** state.values: block id → action id → value. */
+  values: Record<string, Record<string, string>>;
+  /** The team the submission comes from (default the emulated workspace's). */
+  teamId?: string;
 }
 
 export interface CommandInput {
