@@ -31,12 +31,15 @@ from tokenizer import MASK_ID, SpTokenizer  # noqa: E402
 
 VERSION = "signals-0.3.0"
 NG_PRIME = 1000003  # bigram hash: (prev_id * NG_PRIME + id) mod ng_buckets, computed inside the graph
-# Cosine cut-off shipped for admin-written "name: description" topics against chat lines. The clinc150-calibrated
-# value (far too strict for chat) is kept as topic_threshold_clinc; `npm run eval` prints the chat sweep.
+# Cosine cut-off for admin-written "name: description" topics against chat lines: calibrated per model on train
+# data (chat_topic_calibration: at most 5 % of unrelated clinc150 requests match); 0.6 only when calibration did not
+# run. The clinc150-calibrated value (far too strict for chat) is kept as topic_threshold_clinc; `npm run eval`
+# prints the chat sweep on validation.
 CHAT_TOPIC_THRESHOLD = 0.6
-CHAT_TOPIC_NOTE = ("0.6 is used for admin-written \"name: description\" topics matched against chat messages; "
-                   "topic_threshold_clinc is the clinc150-calibrated cut-off for intent names, far too strict for chat. "
-                   "npm run eval prints the sweep: at 0.6, 4.4% of unrelated clinc150 requests match one of five chat topics.")
+CHAT_TOPIC_NOTE = ("topic_threshold is for admin-written \"name: description\" topics matched against chat messages, "
+                   "chosen on train data so that at most 5% of unrelated clinc150 requests match a topic "
+                   "(chat_topic_calibration); topic_threshold_clinc is the clinc150-calibrated cut-off for intent names, "
+                   "far too strict for chat. npm run eval prints the sweep on validation.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -510,9 +513,14 @@ def calibrate(a, model_file, tok=None, data=None):
                                   intents, cal_t, cal_l, data["clinc_cal_oos"])
     nm = D.choose_topic_threshold(emb, [D.intent_text(i) for i in intents], intents, intents, cal_t, cal_l,
                                   data["clinc_cal_oos"])
+    # Chat topics: self_dialogue TRAIN folders that validation lacks vs clinc150 requests (calibration slice + OOS),
+    # at most 5 % of those unrelated requests may match a topic.
+    chat = D.choose_chat_topic_threshold(emb, *D.chat_topic_calibration_set(
+        a.data, per_topic=40 if a.smoke else 150, off_topic=cal_t + data["clinc_cal_oos"]))
     cal = {"f1_thresholds": f1_thr, "default_thresholds": default_thr, "threshold_notes": notes,
            "thresholds_by_language": {"zh": zh}, "ng_gate": model.ng_gate.tolist(), "ngram_selection": gate_report,
            "topic_threshold_examples": round(ex[0], 3), "topic_threshold": round(nm[0], 3),
+           "chat_topic_threshold": chat["threshold"], "chat_topic_calibration": chat,
            "topic_calibration": {"examples": {"threshold": ex[0], "in_scope_acc": ex[2], "oos_recall": ex[3]},
                                  "name_only": {"threshold": nm[0], "in_scope_acc": nm[2], "oos_recall": nm[3]}}}
     cal["noncommercial_data"] = bool(a.noncommercial)
@@ -621,7 +629,8 @@ def export(a):
                              else "built with --no-noncommercial (no ChnSentiCorp, no Chinese sentiment); HatEval (academic use) is still in the training data"),
             "embedding_dim": model.cfg["emb_dim"],
             "max_length": model.cfg["max_len"],
-            "topic_threshold": CHAT_TOPIC_THRESHOLD,
+            "topic_threshold": cal.get("chat_topic_threshold", CHAT_TOPIC_THRESHOLD),
+            "chat_topic_calibration": cal.get("chat_topic_calibration"),
             "topic_threshold_examples": cal["topic_threshold_examples"],
             "topic_threshold_clinc": cal["topic_threshold"],
             "topic_threshold_note": CHAT_TOPIC_NOTE,

@@ -423,6 +423,40 @@ def prototypes(emb_fn, texts, labels, intents):
     return P
 
 
+# Topic folders of self_dialogue TRAIN that validation does not have: the chat-topic calibration uses these only,
+# so the figures on the five validation folders (npm run eval) stay unseen.
+CHAT_CAL_TOPICS = ["baseball", "basketball", "harry_potter", "nfl_football", "star_wars", "horror", "rap_hiphop", "superhero"]
+
+
+def chat_topic_calibration_set(data, per_topic=150, off_topic=None):
+    """(topic descriptions, on-topic lines with their topic index, off-topic requests) from TRAIN data only."""
+    convs = C.load_self_dialogue(data, "train", with_topic=True)
+    descriptions = [t.replace("_", " ") for t in CHAT_CAL_TOPICS]
+    lines, labels = [], []
+    for k, topic in enumerate(CHAT_CAL_TOPICS):
+        got = [l for tp, c in convs if tp == topic for l in c if 5 <= len(l.split()) <= 40][:per_topic]
+        lines += got
+        labels += [k] * len(got)
+    return descriptions, lines, labels, list(off_topic or [])
+
+
+def choose_chat_topic_threshold(emb_fn, descriptions, lines, labels, off_topic, max_off=0.05):
+    """The lowest cosine threshold at which at most `max_off` of off-topic requests match any topic (so the
+    false-match rate is what is controlled, whatever the embedding space's scale), with the right-topic
+    precision and coverage of the on-topic chat lines there."""
+    T, E, O = emb_fn(descriptions), emb_fn(lines), emb_fn(off_topic)
+    s, o = E @ T.T, (O @ T.T).max(1)
+    best, right = s.max(1), s.argmax(1) == np.array(labels)
+    for t in np.linspace(0.0, 0.99, 100):
+        if float((o >= t).mean()) <= max_off:
+            hit = best >= t
+            return {"threshold": round(float(t), 3), "off_topic_matched": round(float((o >= t).mean()), 4),
+                    "precision": round(float((hit & right).sum() / max(hit.sum(), 1)), 4),
+                    "coverage": round(float((hit & right).mean()), 4), "lines": len(lines), "off_topic": len(off_topic)}
+    return {"threshold": 0.99, "off_topic_matched": float((o >= 0.99).mean()), "precision": 0.0, "coverage": 0.0,
+            "lines": len(lines), "off_topic": len(off_topic)}
+
+
 def choose_topic_threshold(emb_fn, protos_texts, protos_labels, intents, cal_texts, cal_labels, cal_oos):
     """Threshold on max cosine maximizing (in-scope acc + oos recall)/2 on the calibration split."""
     P = prototypes(emb_fn, protos_texts, protos_labels, intents)
