@@ -296,6 +296,14 @@ export class BullMQDriver implements QueueDriver {
   async workersAlive(): Promise<number> {
     return (await this.#queue(INBOUND_QUEUE).getWorkers()).length;
   }
+
+  /**
+   * The BullMQ queues themselves, for an admin UI (Bull Board on the dashboard). They are this driver's own: it
+   * closes them on stop(), so the caller must not.
+   */
+  queues(names: readonly string[]): Queue[] {
+    return names.map((name) => this.#queue(name));
+  }
 }
 
 function jobInfo(job: Job): JobInfo {
