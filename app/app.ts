@@ -189,7 +189,7 @@ export async function createBotApp(
       start: async () => void labels.push(...engine.defaults().labels),
       stop: async () => {},
     });
-    app.add('worker', createWorker({ queue, store, engine, logger, config }));
+    app.add('worker', createWorker({ queue, store, engine, logger, config, observer: metrics }));
   } else {
     app.add('model labels', workerLabels(store, labels, logger));
   }

@@ -279,6 +279,12 @@ export class BullMQDriver implements QueueDriver {
     };
   }
 
+  async oldestWaiting(queue: string): Promise<number | null> {
+    // BullMQ pushes new jobs on the left of the wait list: ascending order puts the oldest first.
+    const [oldest] = await this.#queue(queue).getJobs(['wait'], 0, 0, true);
+    return oldest ? oldest.timestamp : null;
+  }
+
   async failedJobs(queue: string, limit: number): Promise<FailedJobInfo[]> {
     const jobs = await this.#queue(queue).getFailed(0, Math.max(0, limit - 1));
     return jobs

@@ -38,6 +38,13 @@ export interface WorkerDeps {
     worker: Pick<Config['worker'], 'batchSize' | 'concurrency' | 'replyBatchSize' | 'maxReplyTokens'>;
   };
   options?: Partial<WorkerOptions>;
+  /** Told about each inference batch (the process's metrics); the worker itself keeps no metrics. */
+  observer?: WorkerObserver;
+}
+
+/** What the worker reports as it runs: each inference batch, its stage, size and duration. */
+export interface WorkerObserver {
+  observeBatch(stage: 'signals' | 'replies', size: number, seconds: number): void;
 }
 
 export interface WorkerOptions {
@@ -137,6 +144,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
       const outcomes = await analyzeSignals(engine, inputs);
       stats.batches += 1;
       stats.largestBatch = Math.max(stats.largestBatch, messages.length);
+      deps.observer?.observeBatch('signals', messages.length, (performance.now() - started) / 1000);
       log.debug({ size: messages.length, ms: Math.round(performance.now() - started) }, 'batch analysed');
       return outcomes;
     } catch (error) {
@@ -159,7 +167,12 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   // replies are generated in their own batches while the next messages' signals run.
   const signalsBatcher = createBatcher(runSignals, { maxSize: config.worker.batchSize });
   const replyBatcher = createBatcher(
-    (jobs: ReplyJob[]) => grounded.reply(jobs).catch((error) => Promise.reject(retryable(error))),
+    async (jobs: ReplyJob[]) => {
+      const started = performance.now();
+      const replies = await grounded.reply(jobs).catch((error) => Promise.reject(retryable(error)));
+      deps.observer?.observeBatch('replies', jobs.length, (performance.now() - started) / 1000);
+      return replies;
+    },
     { maxSize: config.worker.replyBatchSize },
   );
 
