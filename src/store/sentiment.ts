@@ -69,8 +69,8 @@ export class MemorySentiment implements SentimentStore {
     const day = utcDay(count.at);
     const entry = days.get(day) ?? { expiresAt: 0, channels: {} };
     entry.expiresAt = Math.max(entry.expiresAt, dayExpiresAt(count.at, keepDays));
-    const counts = (entry.channels[count.channelId] ??= { negative: 0, neutral: 0, positive: 0 });
-    counts[count.label] += 1;
+    entry.channels[count.channelId] ??= { negative: 0, neutral: 0, positive: 0 };
+    entry.channels[count.channelId]![count.label] += 1;
     days.set(day, entry);
     // A shorter retention set since applies to the workspace's older days at once.
     const cutoff = utcDay(this.now() - keepDays * DAY_MS);
