@@ -13,7 +13,7 @@ import type { Logger } from '../src/logger.ts';
 import type { Store } from '../src/store/types.ts';
 import { decideAppeal, isAppealDecision } from './appeals.ts';
 import { labelFeedback } from './feedback.ts';
-import { flagsPerLabelPerDay, skippedByLanguage } from './trends.ts';
+import { trends } from './trends.ts';
 import { act, listFlags, parseFilter, view, visibleFlag, workspaceOf } from './flags.ts';
 import { closeServer, cookies, HttpError, listen, readJson, send, sendJson } from './http.ts';
 import { type OAuthProvider, PendingSignIns, SignInError } from './oauth.ts';
@@ -315,11 +315,7 @@ export class DashboardServer {
     if (method === 'GET' && path === '/api/trends') {
       const q = url.searchParams;
       const grant = workspaceOf(session, q.get('platform'), q.get('workspace'));
-      const flags = await store.listFlags(grant.platform, grant.workspaceId, { limit: 5_000 });
-      return sendJson(res, 200, {
-        flagsPerDay: flagsPerLabelPerDay(flags, Date.now()),
-        skippedByLanguage: skippedByLanguage(await store.listWorkers()),
-      });
+      return sendJson(res, 200, await trends(store, grant, Date.now()));
     }
     if (path === '/api/settings') return this.#settings(req, res, url, method, session);
     throw new HttpError(404, 'not found');

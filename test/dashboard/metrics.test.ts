@@ -135,5 +135,8 @@ describe('/metrics after a worker ran jobs', () => {
     expect(value(text, 'steward_batch_seconds_count{stage="signals"}')).toBe(batches);
     expect(value(text, 'steward_end_to_end_seconds_count{platform="discord"}')).toBe(5);
     expect(text).toMatch(/^steward_end_to_end_seconds_bucket\{le="900",platform="discord"\} 5$/m);
+    // The worker also counted each message in its channel's daily sentiment summary (the dashboard's trend).
+    const summary = await store.sentimentSummary('discord', inbound().workspaceId, Date.now() - 86_400_000);
+    expect(summary.reduce((n, d) => n + d.negative + d.neutral + d.positive, 0)).toBe(5);
   });
 });
