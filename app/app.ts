@@ -9,7 +9,7 @@ import { DefaultRateLimit, InboundRateLimiter } from '../adapters/rate-limit.ts'
 import type { ChatAdapter } from '../adapters/types.ts';
 import { createThreadEngine } from '../models/runtime/index.ts';
 import { meteredQueue, StewardMetrics } from '../queue/metrics.ts';
-import { announce, buildDashboard, buildMetricsServer } from './cli/dashboard.ts';
+import { announce, buildDashboard, buildMetricsServer, queueBoardQueues } from './cli/dashboard.ts';
 import { collectStatus } from '../queue/status.ts';
 import type { Config } from '../src/config.ts';
 import type { Platform } from '../src/domain/message.ts';
@@ -189,7 +189,7 @@ export async function createBotApp(
       start: async () => void labels.push(...engine.defaults().labels),
       stop: async () => {},
     });
-    app.add('worker', createWorker({ queue, store, engine, logger, config }));
+    app.add('worker', createWorker({ queue, store, engine, logger, config, observer: metrics }));
   } else {
     app.add('model labels', workerLabels(store, labels, logger));
   }
@@ -207,7 +207,15 @@ export async function createBotApp(
   if (config.dashboard.port !== undefined) {
     const dashboard = app.add(
       'dashboard',
-      buildDashboard({ config, logger, store, queue, metrics, labels: () => labels }),
+      buildDashboard({
+        config,
+        logger,
+        store,
+        queue,
+        metrics,
+        labels: () => labels,
+        bullQueues: queueBoardQueues(rawQueue, platforms),
+      }),
     );
     app.add('dashboard address', {
       start: async () => announce(dashboard, config, out),

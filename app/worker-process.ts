@@ -92,6 +92,7 @@ export async function runWorkerProcess(
       logger,
       config,
       ...(options.worker ? { options: options.worker } : {}),
+      ...(options.metrics ? { observer: options.metrics } : {}),
     });
     await worker.start();
     started.push({ name: 'worker', stop: () => worker.stop() });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import type { QueueDriver } from '../queue/types.ts';
 import { executeCommand } from '../src/commands/run.ts';
@@ -12,11 +13,12 @@ import type { Logger } from '../src/logger.ts';
 import type { Store } from '../src/store/types.ts';
 import { decideAppeal, isAppealDecision } from './appeals.ts';
 import { labelFeedback } from './feedback.ts';
-import { flagsPerLabelPerDay, skippedByLanguage } from './trends.ts';
+import { trends } from './trends.ts';
 import { act, listFlags, parseFilter, view, visibleFlag, workspaceOf } from './flags.ts';
 import { closeServer, cookies, HttpError, listen, readJson, send, sendJson } from './http.ts';
 import { type OAuthProvider, PendingSignIns, SignInError } from './oauth.ts';
-import { csrfMatches, type Grant, type Session, Sessions } from './sessions.ts';
+import { createQueueBoard, QUEUE_BOARD_PATH, type QueueBoardHandler } from './queue-board.ts';
+import { csrfMatches, type Grant, isDeploymentAdmin, type Session, Sessions } from './sessions.ts';
 
 export interface DashboardOptions {
   store: Store;
@@ -34,6 +36,13 @@ export interface DashboardOptions {
   providers?: readonly OAuthProvider[];
   /** Where browsers reach the dashboard (OAuth redirect URIs); default its own http://host:port/. */
   publicUrl?: string;
+  /**
+   * The BullMQ queues, when the queue is Redis: Bull Board is mounted at /admin/queues over them. Called at start(),
+   * once the queue driver has started.
+   */
+  bullQueues?: () => readonly Queue[];
+  /** Deployment admins besides the operator's link session, as discord:userId / slack:userId. */
+  admins?: readonly string[];
 }
 
 export const SESSION_COOKIE = 'steward_session';
@@ -69,6 +78,7 @@ export class DashboardServer {
   readonly #pending = new PendingSignIns();
   #server: Server | null = null;
   #stopping: Promise<void> | null = null;
+  #queueBoard: QueueBoardHandler | null = null;
 
   constructor(options: DashboardOptions) {
     this.#options = options;
@@ -79,6 +89,7 @@ export class DashboardServer {
   async start(): Promise<void> {
     if (this.#server) throw new LifecycleError('DashboardServer.start() was already called');
     for (const { file } of Object.values(ASSETS)) this.#assets.set(file, readAsset(file));
+    if (this.#options.bullQueues) this.#queueBoard = createQueueBoard(this.#options.bullQueues());
     const server = createServer((req, res) => void this.#handle(req, res));
     this.#server = server;
     await listen(server, this.#options.port, this.#options.host);
@@ -141,7 +152,45 @@ export class DashboardServer {
     const asset = ASSETS[pathname];
     if (method === 'GET' && asset) return send(res, 200, this.#assets.get(asset.file)!, asset.type);
     if (pathname.startsWith('/api/')) return this.#api(req, res, url, method);
+    if (pathname === QUEUE_BOARD_PATH || pathname.startsWith(`${QUEUE_BOARD_PATH}/`)) {
+      return this.#queues(req, res);
+    }
     throw new HttpError(404, 'not found');
+  }
+
+  /**
+   * Bull Board, for deployment admins only (it sees and changes every workspace's jobs). Its own requests carry no
+   * CSRF token; the session cookie is SameSite=Strict, and a state change must come from this origin.
+   */
+  #queues(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const board = this.#queueBoard;
+    if (!board) throw new HttpError(404, 'no BullMQ queues here (the queue is in-process without REDIS_URL)');
+    const session = this.sessions.get(cookies(req)[SESSION_COOKIE]);
+    if (!session) throw new HttpError(401, 'sign in first');
+    if (!isDeploymentAdmin(session, this.#options.admins ?? [])) {
+      throw new HttpError(403, 'the queues are for deployment admins (STEWARD_DASHBOARD_ADMINS)');
+    }
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD' && !this.#sameOrigin(req, true)) {
+      throw new HttpError(403, 'cross-origin request refused');
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      this.#log.info({ actorId: session.actor.id, method, path: req.url }, 'queue changed from Bull Board');
+    }
+    return new Promise<void>((resolve) => {
+      res.once('close', resolve);
+      board(req, res, () => {
+        sendJson(res, 404, { error: 'not found' });
+        resolve();
+      });
+    });
+  }
+
+  /** The browser's Origin, when sent (or when `required`), is the dashboard's own. */
+  #sameOrigin(req: IncomingMessage, required: boolean): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return !required;
+    return origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
   }
 
   #signIn(res: ServerResponse, url: URL): void {
@@ -205,7 +254,7 @@ export class DashboardServer {
         'text/plain; charset=utf-8',
       );
     }
-    const { cookie } = this.sessions.create(identity.actor, identity.grants);
+    const { cookie } = this.sessions.create(identity.actor, identity.grants, provider.name);
     this.#log.info({ provider: provider.name, actorId: identity.actor.id, workspaces: identity.grants.length }, 'signed in');
     res.writeHead(303, {
       location: '/',
@@ -266,11 +315,7 @@ export class DashboardServer {
     if (method === 'GET' && path === '/api/trends') {
       const q = url.searchParams;
       const grant = workspaceOf(session, q.get('platform'), q.get('workspace'));
-      const flags = await store.listFlags(grant.platform, grant.workspaceId, { limit: 5_000 });
-      return sendJson(res, 200, {
-        flagsPerDay: flagsPerLabelPerDay(flags, Date.now()),
-        skippedByLanguage: skippedByLanguage(await store.listWorkers()),
-      });
+      return sendJson(res, 200, await trends(store, grant, Date.now()));
     }
     if (path === '/api/settings') return this.#settings(req, res, url, method, session);
     throw new HttpError(404, 'not found');
@@ -320,10 +365,7 @@ export class DashboardServer {
     if (!csrfMatches(session, typeof header === 'string' ? header : undefined)) {
       throw new HttpError(403, 'missing or wrong CSRF token');
     }
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`) {
-      throw new HttpError(403, 'cross-origin request refused');
-    }
+    if (!this.#sameOrigin(req, false)) throw new HttpError(403, 'cross-origin request refused');
   }
 }
 

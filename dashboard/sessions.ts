@@ -9,8 +9,12 @@ export interface Grant {
   isAdmin: boolean;
 }
 
+/** How a session was opened: the one-time link printed for the operator, or a platform's OAuth sign-in. */
+export type SignInMethod = 'link' | 'discord' | 'slack';
+
 export interface Session {
   id: string;
+  via: SignInMethod;
   csrf: string;
   actor: { id: string; name: string };
   grants: Grant[];
@@ -64,15 +68,16 @@ export class Sessions {
     if (!link) return null;
     this.#links.delete(key);
     if (link.expiresAt <= this.#options.now()) return null;
-    return this.create(link.actor, link.grants);
+    return this.create(link.actor, link.grants, 'link');
   }
 
   /** A new session; the returned cookie value is the only copy of its id. */
-  create(actor: Session['actor'], grants: Grant[]): { cookie: string; session: Session } {
+  create(actor: Session['actor'], grants: Grant[], via: SignInMethod): { cookie: string; session: Session } {
     this.#sweep();
     const cookie = secret();
     const session: Session = {
       id: digest(cookie),
+      via,
       csrf: secret(),
       actor,
       grants,
@@ -113,6 +118,15 @@ export function csrfMatches(session: Session, header: string | undefined): boole
   const a = Buffer.from(session.csrf);
   const b = Buffer.from(header);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * A deployment admin may see and change every queue (Bull Board): the operator, who signed in with the one-time link
+ * printed on the process's stdout, or someone who signed in with Discord/Slack and is listed in `admins` as
+ * `platform:userId` (STEWARD_DASHBOARD_ADMINS). Workspace admins are not deployment admins.
+ */
+export function isDeploymentAdmin(session: Session, admins: readonly string[]): boolean {
+  return session.via === 'link' || admins.includes(`${session.via}:${session.actor.id}`);
 }
 
 export function grantFor(session: Session, platform: string, workspaceId: string): Grant | undefined {

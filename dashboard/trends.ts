@@ -1,6 +1,28 @@
-import type { FlagRecord, WorkerHeartbeat } from '../src/store/types.ts';
+import { SENTIMENT_LABELS, type SentimentLabel } from '../src/domain/analysis.ts';
+import type { Platform } from '../src/domain/message.ts';
+import { DAY_MS, type SentimentDay, sentimentKeepDays } from '../src/store/sentiment.ts';
+import type { FlagRecord, Store, WorkerHeartbeat } from '../src/store/types.ts';
 
-const DAY_MS = 86_400_000;
+/** Days the trend charts cover. */
+export const TREND_DAYS = 30;
+
+/**
+ * GET /api/trends for one workspace: flags per label per day (flag log), messages not reviewed per language (worker
+ * heartbeats), and messages per sentiment per channel per day (the daily summary), over TREND_DAYS, or fewer days of
+ * sentiment when the workspace keeps less (a retention shortened since hides the older days at once).
+ */
+export async function trends(store: Store, grant: { platform: Platform; workspaceId: string }, now: number) {
+  const { platform, workspaceId } = grant;
+  const flags = await store.listFlags(platform, workspaceId, { limit: 5_000 });
+  const { retentionDays } = await store.getSettings(platform, workspaceId);
+  const sentimentDays = Math.min(TREND_DAYS, sentimentKeepDays(retentionDays) + 1);
+  const sentiment = await store.sentimentSummary(platform, workspaceId, now - (sentimentDays - 1) * DAY_MS);
+  return {
+    flagsPerDay: flagsPerLabelPerDay(flags, now, TREND_DAYS),
+    skippedByLanguage: skippedByLanguage(await store.listWorkers()),
+    sentimentPerDay: sentimentPerChannelPerDay(sentiment, now, TREND_DAYS),
+  };
+}
 
 /** Flags per label per UTC day over the last `days` days, oldest first (x: day starts in epoch seconds, for uPlot). */
 export function flagsPerLabelPerDay(flags: readonly FlagRecord[], now: number, days = 30) {
@@ -24,4 +46,25 @@ export function skippedByLanguage(workers: readonly WorkerHeartbeat[]): Record<s
   for (const worker of workers)
     for (const [language, n] of Object.entries(worker.skipped ?? {})) out[language] = (out[language] ?? 0) + n;
   return out;
+}
+
+/**
+ * Messages per sentiment per channel per UTC day over the last `days` days, oldest first (x as for the flags chart);
+ * days with no message count 0.
+ */
+export function sentimentPerChannelPerDay(summary: readonly SentimentDay[], now: number, days = 30) {
+  const first = Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
+  const x = Array.from({ length: days }, (_, i) => (first + i * DAY_MS) / 1000);
+  const channels: Record<string, Record<SentimentLabel, number[]>> = {};
+  for (const entry of summary) {
+    const index = Math.floor((Date.parse(`${entry.day}T00:00:00Z`) - first) / DAY_MS);
+    if (index < 0 || index >= days) continue;
+    channels[entry.channelId] ??= {
+      negative: new Array<number>(days).fill(0),
+      neutral: new Array<number>(days).fill(0),
+      positive: new Array<number>(days).fill(0),
+    };
+    for (const label of SENTIMENT_LABELS) channels[entry.channelId]![label][index]! += entry[label];
+  }
+  return { x, channels };
 }

@@ -279,6 +279,12 @@ export class BullMQDriver implements QueueDriver {
     };
   }
 
+  async oldestWaiting(queue: string): Promise<number | null> {
+    // BullMQ pushes new jobs on the left of the wait list: ascending order puts the oldest first.
+    const [oldest] = await this.#queue(queue).getJobs(['wait'], 0, 0, true);
+    return oldest ? oldest.timestamp : null;
+  }
+
   async failedJobs(queue: string, limit: number): Promise<FailedJobInfo[]> {
     const jobs = await this.#queue(queue).getFailed(0, Math.max(0, limit - 1));
     return jobs
@@ -295,6 +301,14 @@ export class BullMQDriver implements QueueDriver {
 
   async workersAlive(): Promise<number> {
     return (await this.#queue(INBOUND_QUEUE).getWorkers()).length;
+  }
+
+  /**
+   * The BullMQ queues themselves, for an admin UI (Bull Board on the dashboard). They are this driver's own: it
+   * closes them on stop(), so the caller must not.
+   */
+  queues(names: readonly string[]): Queue[] {
+    return names.map((name) => this.#queue(name));
   }
 }
 

@@ -31,6 +31,8 @@ interface MemJob {
   id: string;
   data: unknown;
   state: State;
+  /** When it was added (kept across retries, as BullMQ's job timestamp is). */
+  addedAt: number;
   attemptsMade: number;
   /** RetryLaterError delays so far (they do not use up attempts). */
   delays: number;
@@ -117,6 +119,7 @@ export class MemoryDriver implements QueueDriver {
       id,
       data,
       state: 'waiting',
+      addedAt: Date.now(),
       attemptsMade: 0,
       delays: 0,
       finishedOn: null,
@@ -264,6 +267,13 @@ export class MemoryDriver implements QueueDriver {
     const counts: QueueCounts = { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 0 };
     for (const job of queue.jobs.values()) counts[job.state] += 1;
     return counts;
+  }
+
+  async oldestWaiting(name: string): Promise<number | null> {
+    let oldest: number | null = null;
+    for (const job of this.#queue(name).jobs.values())
+      if (job.state === 'waiting' && (oldest === null || job.addedAt < oldest)) oldest = job.addedAt;
+    return oldest;
   }
 
   async failedJobs(name: string, limit: number): Promise<FailedJobInfo[]> {

@@ -4,6 +4,12 @@ import { RetryLaterError } from '../src/errors.ts';
 import { INBOUND_QUEUE, outboundQueueName, type QueueDriver } from './types.ts';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128];
+// From the platform's timestamp: a backlog (no worker up, a burst) stretches it to minutes.
+const END_TO_END_SECONDS = [...SECONDS, 60, 120, 300, 900];
+
+/** Stages of the worker that run batched inference: signals (moderation, sentiment, embedding) and replies. */
+export type BatchStage = 'signals' | 'replies';
 
 /** The `steward_` metrics of one process, in its own registry (no global state). */
 export class StewardMetrics {
@@ -21,6 +27,9 @@ export class StewardMetrics {
   readonly endToEndSeconds: Histogram<'platform'>;
   readonly deliverySeconds: Histogram<'platform' | 'kind'>;
   readonly queueJobs: Gauge<'queue' | 'state'>;
+  readonly queueOldestWaiting: Gauge<'queue'>;
+  readonly batchSize: Histogram<'stage'>;
+  readonly batchSeconds: Histogram<'stage'>;
 
   /** `queues` are read at each scrape for the depth gauge. */
   constructor(queue?: QueueDriver, platforms: readonly Platform[] = []) {
@@ -91,7 +100,7 @@ export class StewardMetrics {
       name: 'steward_end_to_end_seconds',
       help: "From the platform's message timestamp to its actions being queued",
       labelNames: ['platform'],
-      buckets: SECONDS,
+      buckets: END_TO_END_SECONDS,
       registers,
     });
     this.deliverySeconds = new Histogram({
@@ -118,6 +127,41 @@ export class StewardMetrics {
         }
       },
     });
+    this.queueOldestWaiting = new Gauge({
+      name: 'steward_queue_oldest_waiting_seconds',
+      help: 'Age of the oldest job waiting per queue (0 when none waits), read at scrape time',
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        if (!queue) return;
+        const now = Date.now();
+        for (const name of queues) {
+          const oldest = await queue.oldestWaiting(name).catch(() => undefined);
+          if (oldest === undefined) continue;
+          this.set({ queue: name }, oldest === null ? 0 : Math.max(0, (now - oldest) / 1000));
+        }
+      },
+    });
+    this.batchSize = new Histogram({
+      name: 'steward_batch_size',
+      help: "Messages per inference batch of the worker's continuous batcher, by stage",
+      labelNames: ['stage'],
+      buckets: BATCH_SIZES,
+      registers,
+    });
+    this.batchSeconds = new Histogram({
+      name: 'steward_batch_seconds',
+      help: 'Time to run one inference batch, by stage',
+      labelNames: ['stage'],
+      buckets: SECONDS,
+      registers,
+    });
+  }
+
+  /** The worker reports each inference batch it ran (see WorkerObserver in worker/pipeline.ts). */
+  observeBatch(stage: BatchStage, size: number, seconds: number): void {
+    this.batchSize.observe({ stage }, size);
+    this.batchSeconds.observe({ stage }, seconds);
   }
 }
 
@@ -138,6 +182,7 @@ export function meteredQueue(queue: QueueDriver, metrics: StewardMetrics): Queue
     start: () => queue.start(),
     stop: () => queue.stop(),
     counts: (name) => queue.counts(name),
+    oldestWaiting: (name) => queue.oldestWaiting(name),
     failedJobs: (name, limit) => queue.failedJobs(name, limit),
     workersAlive: () => queue.workersAlive(),
     async enqueueInbound(message) {

@@ -59,6 +59,8 @@ export interface QueueDriver {
   consumeInbound(handler: InboundHandler, options: ConsumeOptions): Promise<Consumer>;
   consumeOutbound(platform: Platform, handler: OutboundHandler, options: ConsumeOptions): Promise<Consumer>;
   counts(queue: string): Promise<QueueCounts>;
+  /** When the oldest job still waiting in `queue` was added (epoch ms), or null when none waits. */
+  oldestWaiting(queue: string): Promise<number | null>;
   failedJobs(queue: string, limit: number): Promise<FailedJobInfo[]>;
   /** Number of workers currently connected to the inbound queue (BullMQ: Queue.getWorkers). */
   workersAlive(): Promise<number>;

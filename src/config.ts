@@ -127,6 +127,28 @@ export const ConfigSchema = z.object({
           ),
         )
         .default(['local:local']),
+      /**
+       * Deployment admins besides the operator's one-time link, as discord:userId / slack:userId: they may open Bull
+       * Board (/admin/queues), which sees and changes every workspace's jobs.
+       */
+      admins: z
+        .union([
+          z.array(z.string()),
+          z.string().transform((s) =>
+            s
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
+          ),
+        ])
+        .pipe(
+          z.array(
+            z
+              .string()
+              .regex(/^(discord|slack):[^:\s]+$/, 'discord:user-id or slack:user-id, comma-separated'),
+          ),
+        )
+        .default([]),
     })
     .prefault({}),
   /** Prometheus /metrics of `steward worker` (the bot serves it on the dashboard's port). */
@@ -176,6 +198,7 @@ export const ENV_KEYS: Record<string, string> = {
   SLACK_CLIENT_ID: 'slack.clientId',
   SLACK_CLIENT_SECRET: 'slack.clientSecret',
   STEWARD_DASHBOARD_WORKSPACES: 'dashboard.workspaces',
+  STEWARD_DASHBOARD_ADMINS: 'dashboard.admins',
   STEWARD_METRICS_PORT: 'metrics.port',
 };
 

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { createBatcher } from '../queue/batcher.ts';
 import type { Consumer, QueueDriver } from '../queue/types.ts';
 import type { ReplyAction } from '../src/domain/action.ts';
-import type { Analysis } from '../src/domain/analysis.ts';
+import type { Analysis, SentimentLabel } from '../src/domain/analysis.ts';
 import { type Decision, flagIdOf } from '../src/domain/decide.ts';
 import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
@@ -11,6 +11,7 @@ import type { Config } from '../src/config.ts';
 import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
+import { sentimentKeepDays } from '../src/store/sentiment.ts';
 import { type FlagRecord, STEWARD_ACTOR, type Store } from '../src/store/types.ts';
 import type { LibrarySource } from '../src/domain/library.ts';
 import {
@@ -38,6 +39,13 @@ export interface WorkerDeps {
     worker: Pick<Config['worker'], 'batchSize' | 'concurrency' | 'replyBatchSize' | 'maxReplyTokens'>;
   };
   options?: Partial<WorkerOptions>;
+  /** Told about each inference batch (the process's metrics); the worker itself keeps no metrics. */
+  observer?: WorkerObserver;
+}
+
+/** What the worker reports as it runs: each inference batch, its stage, size and duration. */
+export interface WorkerObserver {
+  observeBatch(stage: 'signals' | 'replies', size: number, seconds: number): void;
 }
 
 export interface WorkerOptions {
@@ -137,6 +145,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
       const outcomes = await analyzeSignals(engine, inputs);
       stats.batches += 1;
       stats.largestBatch = Math.max(stats.largestBatch, messages.length);
+      deps.observer?.observeBatch('signals', messages.length, (performance.now() - started) / 1000);
       log.debug({ size: messages.length, ms: Math.round(performance.now() - started) }, 'batch analysed');
       return outcomes;
     } catch (error) {
@@ -159,7 +168,12 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   // replies are generated in their own batches while the next messages' signals run.
   const signalsBatcher = createBatcher(runSignals, { maxSize: config.worker.batchSize });
   const replyBatcher = createBatcher(
-    (jobs: ReplyJob[]) => grounded.reply(jobs).catch((error) => Promise.reject(retryable(error))),
+    async (jobs: ReplyJob[]) => {
+      const started = performance.now();
+      const replies = await grounded.reply(jobs).catch((error) => Promise.reject(retryable(error)));
+      deps.observer?.observeBatch('replies', jobs.length, (performance.now() - started) / 1000);
+      return replies;
+    },
     { maxSize: config.worker.replyBatchSize },
   );
 
@@ -214,10 +228,23 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
             replyAction(message, decision, reply.text, reply.sources),
           ]);
       }
+      // Last, so a job retried after a failure above is counted once, when it finally succeeds.
+      if (analysis.sentiment) await countSentiment(message, analysis.sentiment.label);
       stats.processed += 1;
     } catch (error) {
       noteError(error);
       throw error;
+    }
+  };
+
+  /** The channel's daily sentiment summary (the dashboard's trend); a failure here does not retry the message. */
+  const countSentiment = async (message: InboundMessage, label: SentimentLabel) => {
+    try {
+      const { retentionDays } = await settings.get(message.platform, message.workspaceId);
+      const { platform, workspaceId, channelId, timestamp: at } = message;
+      await store.countSentiment({ platform, workspaceId, channelId, label, at }, sentimentKeepDays(retentionDays));
+    } catch (error) {
+      log.warn({ err: error, channelId: message.channelId }, 'could not count the message in the sentiment summary');
     }
   };
 

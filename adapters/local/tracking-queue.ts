@@ -19,6 +19,7 @@ export function trackingQueue(
     stop: () => queue.stop(),
     enqueueInbound: (message: unknown) => queue.enqueueInbound(message),
     counts: (name: string) => queue.counts(name),
+    oldestWaiting: (name: string) => queue.oldestWaiting(name),
     failedJobs: (name: string, limit: number) => queue.failedJobs(name, limit),
     workersAlive: () => queue.workersAlive(),
     consumeOutbound: queue.consumeOutbound.bind(queue),

@@ -2,10 +2,12 @@ import { MetricsServer } from '../../dashboard/metrics-server.ts';
 import { DiscordOAuth, type OAuthProvider, SlackOidc } from '../../dashboard/oauth.ts';
 import { DashboardServer } from '../../dashboard/server.ts';
 import type { Grant } from '../../dashboard/sessions.ts';
+import type { Queue } from 'bullmq';
+import { BullMQDriver } from '../../queue/bullmq.ts';
 import type { StewardMetrics } from '../../queue/metrics.ts';
-import type { QueueDriver } from '../../queue/types.ts';
+import { INBOUND_QUEUE, outboundQueueName, type QueueDriver } from '../../queue/types.ts';
 import type { Config } from '../../src/config.ts';
-import { PlatformSchema } from '../../src/domain/message.ts';
+import { type Platform, PlatformSchema } from '../../src/domain/message.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
 
@@ -31,6 +33,20 @@ export interface DashboardDeps {
   labels?: () => readonly string[];
   /** Overrides config.dashboard.port (the --port flag). */
   port?: number;
+  /** The BullMQ queues for Bull Board (see queueBoardQueues); none without REDIS_URL. */
+  bullQueues?: () => readonly Queue[];
+}
+
+/**
+ * Steward's BullMQ queues (inbound, and outbound per platform) for Bull Board, when `queue` is the BullMQ driver
+ * (the raw one, not the metered wrapper); undefined for the in-process queue, which has no Bull Board.
+ */
+export function queueBoardQueues(
+  queue: QueueDriver,
+  platforms: readonly Platform[],
+): (() => readonly Queue[]) | undefined {
+  if (!(queue instanceof BullMQDriver)) return undefined;
+  return () => queue.queues([INBOUND_QUEUE, ...platforms.map(outboundQueueName)]);
 }
 
 /** "Sign in with Discord / Slack" for each platform whose OAuth client is configured. */
@@ -72,6 +88,8 @@ export function buildDashboard(deps: DashboardDeps): DashboardServer {
     host: deps.config.dashboard.host,
     ...(deps.metrics ? { metrics: deps.metrics.registry } : {}),
     ...(deps.labels ? { labels: deps.labels } : {}),
+    ...(deps.bullQueues ? { bullQueues: deps.bullQueues } : {}),
+    admins: deps.config.dashboard.admins,
   });
 }
 

@@ -4,7 +4,7 @@ import type { Config } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { runWorkerProcess } from '../worker-process.ts';
-import { announce, buildDashboard, buildMetricsServer } from './dashboard.ts';
+import { announce, buildDashboard, buildMetricsServer, queueBoardQueues } from './dashboard.ts';
 import { guardProcess, onShutdownSignal } from './shutdown.ts';
 
 interface Io {
@@ -95,7 +95,15 @@ export async function runDashboard(
   const metrics = new StewardMetrics(queue, ['discord', 'slack', 'local']);
   const dashboard = app.add(
     'dashboard',
-    buildDashboard({ config, logger, store, queue, metrics, ...(port === undefined ? {} : { port }) }),
+    buildDashboard({
+      config,
+      logger,
+      store,
+      queue,
+      metrics,
+      bullQueues: queueBoardQueues(queue, ['discord', 'slack']),
+      ...(port === undefined ? {} : { port }),
+    }),
   );
   app.add('dashboard address', { start: async () => announce(dashboard, config, out), stop: async () => {} });
   return runUntilStopped(app, logger, () => app.start(), { running: 'steward dashboard running' });

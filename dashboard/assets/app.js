@@ -336,7 +336,38 @@ async function loadTrends() {
     },
     [languages.map((_, i) => i), languages.map((l) => body.skippedByLanguage[l])],
     skippedBox,
-  );
+  );  drawSentiment(body.sentimentPerDay);
+}
+
+const SENTIMENT_COLOURS = { negative: PALETTE[0], neutral: PALETTE[5], positive: PALETTE[3] };
+
+/** Messages per sentiment per day in the chosen channel (channel ids, as the flag log shows them). */
+function drawSentiment({ x, channels }) {
+  const select = $('sentiment-channel');
+  const ids = Object.keys(channels).sort();
+  const previous = select.value;
+  select.replaceChildren(...ids.map((id) => el('option', { value: id, text: id })));
+  if (ids.includes(previous)) select.value = previous;
+  $('sentiment-empty').hidden = ids.length > 0;
+  const draw = () => {
+    const box = $('chart-sentiment');
+    box.replaceChildren();
+    const series = channels[select.value];
+    if (!series) return;
+    const labels = ['negative', 'neutral', 'positive'];
+    new uPlot(
+      {
+        width: 640,
+        height: 200,
+        series: [{}, ...labels.map((label) => ({ label, stroke: SENTIMENT_COLOURS[label] }))],
+        axes: [{}, { label: 'messages' }],
+      },
+      [x, ...labels.map((label) => series[label])],
+      box,
+    );
+  };
+  select.onchange = draw;
+  draw();
 }
 
 function show(page) {

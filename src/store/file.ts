@@ -8,7 +8,7 @@ import { MemoryStore, type MemoryStoreOptions, type StorePart } from './memory.t
 import type { FlagRecord } from './types.ts';
 
 export interface FileStoreOptions extends MemoryStoreOptions {
-  /** Folder of settings.json, flags.jsonl and deliveries.json (created when missing). */
+  /** Folder of settings.json, flags.jsonl, deliveries.json, profiles.json and sentiment.json (created when missing). */
   dir: string;
 }
 
@@ -23,6 +23,7 @@ export class FileStore extends MemoryStore {
   readonly #deliveriesFile: CoalescingWriter;
   readonly #flagLog: SerialAppender;
   readonly #profilesFile: CoalescingWriter;
+  readonly #sentimentFile: CoalescingWriter;
 
   constructor(options: FileStoreOptions) {
     super(options, 'FileStore', new FileLibrary(options.dir));
@@ -41,6 +42,9 @@ export class FileStore extends MemoryStore {
     this.#profilesFile = new CoalescingWriter(join(this.dir, 'profiles.json'), () =>
       this.members.serialise(),
     );
+    this.#sentimentFile = new CoalescingWriter(join(this.dir, 'sentiment.json'), () =>
+      this.sentiment.serialise(),
+    );
   }
 
   override async start(): Promise<void> {
@@ -52,6 +56,8 @@ export class FileStore extends MemoryStore {
       await this.#loadFlags();
       const profiles = await this.#read('profiles.json');
       if (profiles !== null) this.members.restore(profiles);
+      const sentiment = await this.#read('sentiment.json');
+      if (sentiment !== null) this.sentiment.restore(sentiment);
     } catch (error) {
       throw new StewardError(
         ErrorCode.Store,
@@ -74,6 +80,7 @@ export class FileStore extends MemoryStore {
       this.#deliveriesFile.flush(),
       this.#flagLog.flush(),
       this.#profilesFile.flush(),
+      this.#sentimentFile.flush(),
     ]);
   }
 
@@ -81,6 +88,7 @@ export class FileStore extends MemoryStore {
     if (part === 'settings') await this.#settingsFile.write();
     else if (part === 'deliveries') await this.#deliveriesFile.write();
     else if (part === 'profiles') await this.#profilesFile.write();
+    else if (part === 'sentiment') await this.#sentimentFile.write();
     else if (part === 'flag-log') await this.#flagLog.replace(() => this.#compactedFlags());
     else if (flag) await this.#flagLog.append(JSON.stringify(flag));
   }

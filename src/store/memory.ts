@@ -15,6 +15,7 @@ import {
 } from './state.ts';
 import { MemoryLibrary } from './library.ts';
 import { type ForgetResult, MemoryMembers, type RetentionResult } from './members.ts';
+import { MemorySentiment, type SentimentCount, type SentimentDay } from './sentiment.ts';
 import type { FlagChange, FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
 
 export interface MemoryStoreOptions {
@@ -22,7 +23,7 @@ export interface MemoryStoreOptions {
 }
 
 /** What a change touched, so a persisting subclass writes only that part. */
-export type StorePart = 'settings' | 'flags' | 'deliveries' | 'profiles' | 'flag-log';
+export type StorePart = 'settings' | 'flags' | 'deliveries' | 'profiles' | 'flag-log' | 'sentiment';
 
 /** The store held in process memory; the file store adds persistence on top (tests use it directly). */
 export class MemoryStore implements Store {
@@ -44,6 +45,8 @@ export class MemoryStore implements Store {
     },
     () => this.persist('profiles'),
   );
+  /** Daily sentiment counts per channel (the dashboard's trend). */
+  protected readonly sentiment = new MemorySentiment(() => this.persist('sentiment'));
 
   constructor(options: MemoryStoreOptions = {}, name = 'MemoryStore', library = new MemoryLibrary()) {
     this.#defaults = options.defaults;
@@ -99,6 +102,16 @@ export class MemoryStore implements Store {
   async applyRetention(platform: Platform, workspaceId: string, before: number): Promise<RetentionResult> {
     this.lifecycle.assertStarted();
     return this.members.applyRetention(platform, workspaceId, before);
+  }
+
+  async countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
+    this.lifecycle.assertStarted();
+    return this.sentiment.countSentiment(count, keepDays);
+  }
+
+  async sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
+    this.lifecycle.assertStarted();
+    return this.sentiment.sentimentSummary(platform, workspaceId, since);
   }
 
   async start(): Promise<void> {

@@ -7,6 +7,8 @@ import type { InterestProfile } from '../domain/profile.ts';
 import type { ForgetResult, RetentionResult } from './members.ts';
 import { RedisLibrary } from './library-redis.ts';
 import { RedisMembers } from './members-redis.ts';
+import type { SentimentCount, SentimentDay } from './sentiment.ts';
+import { RedisSentiment } from './sentiment-redis.ts';
 import {
   applyFlagChange,
   DEFAULT_FLAG_LIMIT,
@@ -49,12 +51,22 @@ export class RedisStore implements Store {
   #redis: Redis | null = null;
   readonly #library: RedisLibrary;
   readonly #members: RedisMembers;
+  readonly #sentiment: RedisSentiment;
 
   constructor(options: RedisStoreOptions) {
     this.#options = options;
     this.#k = `${options.prefix}:store`;
     this.#library = new RedisLibrary(() => this.#db, this.#k);
     this.#members = new RedisMembers(() => this.#db, this.#k);
+    this.#sentiment = new RedisSentiment(() => this.#db, this.#k);
+  }
+
+  countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
+    return this.#sentiment.countSentiment(count, keepDays);
+  }
+
+  sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
+    return this.#sentiment.sentimentSummary(platform, workspaceId, since);
   }
 
   getProfile(platform: Platform, workspaceId: string, userId: string): Promise<InterestProfile | null> {

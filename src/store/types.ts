@@ -2,13 +2,17 @@ import type { Platform } from '../domain/message.ts';
 import type { WorkspaceSettings } from '../domain/settings.ts';
 import type { LibraryStore } from './library.ts';
 import type { MemberStore } from './members.ts';
+import type { SentimentStore } from './sentiment.ts';
 
 export type { FlagChange, FlagRecord, FlagStatus } from '../domain/flag.ts';
 export { STEWARD_ACTOR } from '../domain/flag.ts';
 import type { FlagChange, FlagRecord, FlagStatus } from '../domain/flag.ts';
 
-/** Settings, the flag log and the community library; Redis (distributed) or files under ./data (local). */
-export interface Store extends LibraryStore, MemberStore {
+/**
+ * Settings, the flag log, the community library, member profiles and the daily sentiment summary; Redis
+ * (distributed) or files under ./data (local).
+ */
+export interface Store extends LibraryStore, MemberStore, SentimentStore {
   start(): Promise<void>;
   stop(): Promise<void>;
   getSettings(platform: Platform, workspaceId: string): Promise<WorkspaceSettings>;

@@ -160,10 +160,20 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       },
       60_000,
     );
+    const where = { platform: 'discord' as const, workspaceId: grantA.workspaceId };
+    await h.store.countSentiment({ ...where, channelId: 'general', label: 'positive', at: Date.now() }, 90);
+    await h.store.countSentiment({ ...where, channelId: 'random', label: 'negative', at: Date.now() }, 90);
     await page.goto(h.server.signInLink({ id: 'mod-1', name: 'Mod One' }, [grantA]));
     await expect.poll(() => page.locator('#chart-flags canvas').count()).toBe(1);
     await expect.poll(() => page.locator('#chart-skipped canvas').count()).toBe(1);
+    await expect.poll(() => page.locator('#chart-sentiment canvas').count()).toBe(1);
     expect(await page.locator('#chart-flags .u-legend').textContent()).toMatch(/hate.*insult.*offensive/s);
+    expect(await page.locator('#chart-sentiment .u-legend').textContent()).toMatch(
+      /negative.*neutral.*positive/s,
+    );
+    expect(await page.locator('#sentiment-channel option').allTextContents()).toEqual(['general', 'random']);
+    await page.selectOption('#sentiment-channel', 'random');
+    await expect.poll(() => page.locator('#chart-sentiment canvas').count()).toBe(1);
     expect(problems).toEqual([]);
   });
 

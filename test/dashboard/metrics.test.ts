@@ -5,7 +5,11 @@ import type { QueueDriver } from '../../queue/types.ts';
 import type { Action } from '../../src/domain/action.ts';
 import { InboundMessageSchema, refOf } from '../../src/domain/message.ts';
 import { RetryLaterError } from '../../src/errors.ts';
-import { inbound, testLogger, waitFor } from '../queue/fixtures.ts';
+import { MetricsServer } from '../../dashboard/metrics-server.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
+import { createWorker } from '../../worker/pipeline.ts';
+import { inbound, sleep, testLogger, waitFor } from '../queue/fixtures.ts';
+import { FakeEngine } from '../worker/fake-engine.ts';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -85,5 +89,54 @@ describe('steward_ metrics at the queue boundary', () => {
     expect(value(text, 'steward_end_to_end_seconds_count{platform="discord"}')).toBe(1);
     expect(value(text, 'steward_queue_jobs{queue="inbound",state="waiting"}')).toBe(0);
     expect(text).toMatch(/^steward_nodejs_heap_size_used_bytes /m);
+  });
+});
+
+describe('/metrics after a worker ran jobs', () => {
+  it('carries queue depth and oldest-waiting age, batch sizes and durations, end-to-end latency', async () => {
+    const { queue, metrics } = await metered();
+    const store = new MemoryStore();
+    await store.start();
+    stops.push(() => store.stop());
+    const server = new MetricsServer({ registry: metrics.registry, port: 0, host: '127.0.0.1' });
+    await server.start();
+    stops.push(() => server.stop());
+    const scrape = async () => (await fetch(`${server.url}metrics`)).text();
+
+    for (let i = 0; i < 5; i++) await queue.enqueueInbound(inbound({ text: `hello number ${i}` }));
+    await sleep(60);
+    const backlog = await scrape();
+    expect(value(backlog, 'steward_queue_jobs{queue="inbound",state="waiting"}')).toBe(5);
+    expect(value(backlog, 'steward_queue_oldest_waiting_seconds{queue="inbound"}')).toBeGreaterThanOrEqual(
+      0.05,
+    );
+
+    const engine = new FakeEngine();
+    const worker = createWorker({
+      queue,
+      store,
+      engine,
+      logger: testLogger(),
+      config: { worker: { batchSize: 16, concurrency: 8, replyBatchSize: 4, maxReplyTokens: 8 } },
+      options: { heartbeatMs: 60_000, id: 'w-metrics' },
+      observer: metrics,
+    });
+    await worker.start();
+    stops.push(() => worker.stop());
+    await waitFor(() => worker.stats().processed === 5, 10_000, 'five processed');
+
+    const text = await scrape();
+    expect(value(text, 'steward_queue_jobs{queue="inbound",state="waiting"}')).toBe(0);
+    expect(value(text, 'steward_queue_oldest_waiting_seconds{queue="inbound"}')).toBe(0);
+    expect(value(text, 'steward_batch_size_sum{stage="signals"}')).toBe(5);
+    const batches = value(text, 'steward_batch_size_count{stage="signals"}');
+    expect(batches).toBe(worker.stats().batches);
+    expect(value(text, 'steward_batch_size_bucket{le="128",stage="signals"}')).toBe(batches);
+    expect(value(text, 'steward_batch_seconds_count{stage="signals"}')).toBe(batches);
+    expect(value(text, 'steward_end_to_end_seconds_count{platform="discord"}')).toBe(5);
+    expect(text).toMatch(/^steward_end_to_end_seconds_bucket\{le="900",platform="discord"\} 5$/m);
+    // The worker also counted each message in its channel's daily sentiment summary (the dashboard's trend).
+    const summary = await store.sentimentSummary('discord', inbound().workspaceId, Date.now() - 86_400_000);
+    expect(summary.reduce((n, d) => n + d.negative + d.neutral + d.positive, 0)).toBe(5);
   });
 });

@@ -8,7 +8,7 @@ describe('sessions and sign-in links', () => {
     const sessions = new Sessions({ ttlMs: 1_000, linkTtlMs: 500, now: () => now });
     const stale = sessions.issueLink({ id: 'a', name: 'A' }, [grantA]);
     const fresh = sessions.issueLink({ id: 'a', name: 'A' }, [grantA]);
-    const { cookie } = sessions.create({ id: 'b', name: 'B' }, [grantA]);
+    const { cookie } = sessions.create({ id: 'b', name: 'B' }, [grantA], 'link');
     expect(sessions.get(cookie)).not.toBeNull();
     now += 600;
     expect(sessions.redeem(stale)).toBeNull();
@@ -21,7 +21,7 @@ describe('sessions and sign-in links', () => {
   it('keeps only hashes: neither the cookie nor the link token is a key of what it stores', () => {
     const sessions = new Sessions();
     const token = sessions.issueLink({ id: 'a', name: 'A' }, [grantA]);
-    const { cookie, session } = sessions.create({ id: 'b', name: 'B' }, [grantA]);
+    const { cookie, session } = sessions.create({ id: 'b', name: 'B' }, [grantA], 'link');
     expect(session.id).not.toBe(cookie);
     expect(JSON.stringify(session)).not.toContain(cookie);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);

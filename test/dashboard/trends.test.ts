@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { flagsPerLabelPerDay, skippedByLanguage } from '../../dashboard/trends.ts';
-import { flag } from './fixtures.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flagsPerLabelPerDay, sentimentPerChannelPerDay, skippedByLanguage } from '../../dashboard/trends.ts';
+import { DAY_MS } from '../../src/store/sentiment.ts';
+import { flag, grantA, type Harness, signIn, startDashboard } from './fixtures.ts';
 
 describe('trends', () => {
   const now = Date.parse('2026-11-20T12:00:00Z');
@@ -32,5 +33,66 @@ describe('trends', () => {
       skipped,
     });
     expect(skippedByLanguage([worker({ fr: 2 }), worker({ fr: 1, de: 4 })])).toEqual({ fr: 3, de: 4 });
+  });
+
+  it('GIVEN daily sentiment counts THEN series per channel and label over the days, older days left out', () => {
+    const summary = [
+      { day: '2026-11-20', channelId: 'c1', negative: 2, neutral: 1, positive: 0 },
+      { day: '2026-11-18', channelId: 'c1', negative: 0, neutral: 0, positive: 4 },
+      { day: '2026-11-01', channelId: 'c2', negative: 9, neutral: 9, positive: 9 },
+    ];
+    const { x, channels } = sentimentPerChannelPerDay(summary, now, 3);
+    expect(x).toHaveLength(3);
+    expect(channels).toEqual({ c1: { negative: [0, 0, 2], neutral: [0, 0, 1], positive: [4, 0, 0] } });
+  });
+});
+
+describe('GET /api/trends: sentiment per channel per day', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startDashboard();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+  const where = { platform: 'discord' as const, workspaceId: grantA.workspaceId };
+  type Trends = { sentimentPerDay: { x: number[]; channels: Record<string, Record<string, number[]>> } };
+
+  it('GIVEN counted messages THEN 30 days of counts per channel and label, today last; another workspace is 403', async () => {
+    const now = Date.now();
+    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'negative', at: now }, 90);
+    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'negative', at: now }, 90);
+    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'positive', at: now - 2 * DAY_MS }, 90);
+    await h.store.countSentiment({ ...where, channelId: 'c2', label: 'neutral', at: now }, 90);
+    await h.store.countSentiment(
+      { ...where, workspaceId: 'guild-b', channelId: 'c9', label: 'neutral', at: now },
+      90,
+    );
+    const c = await signIn(h, [grantA]);
+    const res = await c.get('/api/trends?platform=discord&workspace=guild-a');
+    expect(res.status).toBe(200);
+    const { sentimentPerDay } = (await res.json()) as Trends;
+    expect(sentimentPerDay.x).toHaveLength(30);
+    expect(sentimentPerDay.x.at(-1)).toBe((Math.floor(now / DAY_MS) * DAY_MS) / 1000);
+    expect(Object.keys(sentimentPerDay.channels).sort()).toEqual(['c1', 'c2']);
+    const c1 = sentimentPerDay.channels.c1!;
+    expect(c1.negative!.at(-1)).toBe(2);
+    expect(c1.positive!.at(-3)).toBe(1);
+    expect(c1.neutral!.reduce((a, b) => a + b, 0)).toBe(0);
+    expect(sentimentPerDay.channels.c2!.neutral!.at(-1)).toBe(1);
+    expect((await c.get('/api/trends?platform=discord&workspace=guild-b')).status).toBe(403);
+  });
+
+  it('GIVEN the workspace keeps 7 days THEN older days are not shown', async () => {
+    const now = Date.now();
+    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'negative', at: now - 20 * DAY_MS }, 90);
+    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'negative', at: now - 3 * DAY_MS }, 90);
+    await h.store.updateSettings('discord', grantA.workspaceId, (s) => ({ ...s, retentionDays: 7 }));
+    const c = await signIn(h, [grantA]);
+    const { sentimentPerDay } = (await (
+      await c.get('/api/trends?platform=discord&workspace=guild-a')
+    ).json()) as Trends;
+    expect(sentimentPerDay.channels.c1!.negative!.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(sentimentPerDay.channels.c1!.negative!.at(-4)).toBe(1);
   });
 });

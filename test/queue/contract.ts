@@ -230,6 +230,21 @@ export function queueContract(name: string, factory: () => DriverFactory): void 
       expect(await driver.workersAlive()).toBe(0);
     });
 
+    it('GIVEN jobs waiting THEN oldestWaiting is when the first was added; null once none waits', async () => {
+      expect(await driver.oldestWaiting(INBOUND_QUEUE)).toBeNull();
+      const before = Date.now();
+      await driver.enqueueInbound(inbound());
+      await sleep(30);
+      await driver.enqueueInbound(inbound());
+      const oldest = await driver.oldestWaiting(INBOUND_QUEUE);
+      expect(oldest).not.toBeNull();
+      expect(oldest!).toBeGreaterThanOrEqual(before - 5);
+      expect(oldest!).toBeLessThan(before + 25);
+      await driver.consumeInbound(async () => {}, { concurrency: 2 });
+      await waitFor(async () => (await driver.counts(INBOUND_QUEUE)).completed === 2, 10_000, 'both done');
+      expect(await driver.oldestWaiting(INBOUND_QUEUE)).toBeNull();
+    });
+
     it('GIVEN a stopped driver WHEN used THEN it says so, and stop is idempotent', async () => {
       const first = driver.stop();
       expect(driver.stop()).toBe(first);

@@ -1,0 +1,84 @@
+import type { Redis } from 'ioredis';
+import { SENTIMENT_LABELS, type SentimentLabel } from '../domain/analysis.ts';
+import type { Platform } from '../domain/message.ts';
+import {
+  DAY_MS,
+  dayExpiresAt,
+  dayStart,
+  SENTIMENT_RETENTION_DAYS,
+  type SentimentCount,
+  type SentimentDay,
+  type SentimentStore,
+  utcDay,
+} from './sentiment.ts';
+
+/** How often a workspace's days beyond a shortened retention are deleted (they expire on their own otherwise). */
+const TRIM_EVERY_MS = 3_600_000;
+
+/**
+ * Daily counts in Redis, beside the store's keys (`<prefix>:store:`): one hash per workspace and UTC day,
+ * `sentiment:<platform>:<ws>:<YYYY-MM-DD>`, field `<label>:<channelId>` → count, expiring `keepDays` after the day.
+ */
+export class RedisSentiment implements SentimentStore {
+  readonly #trimmed = new Map<string, number>();
+
+  constructor(
+    private readonly db: () => Redis,
+    private readonly k: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  #day(platform: Platform, workspaceId: string, day: string) {
+    return `${this.k}:sentiment:${platform}:${workspaceId}:${day}`;
+  }
+
+  async countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
+    const { platform, workspaceId } = count;
+    const key = this.#day(platform, workspaceId, utcDay(count.at));
+    const tx = this.db()
+      .multi()
+      .hincrby(key, `${count.label}:${count.channelId}`, 1)
+      .pexpireat(key, dayExpiresAt(count.at, keepDays));
+    // A retention shortened since: the days it no longer covers go now, not when their longer expiry runs out.
+    const workspace = `${platform}:${workspaceId}`;
+    const now = this.now();
+    if (keepDays < SENTIMENT_RETENTION_DAYS && now - (this.#trimmed.get(workspace) ?? 0) >= TRIM_EVERY_MS) {
+      this.#trimmed.set(workspace, now);
+      const today = dayStart(now);
+      for (let back = keepDays + 1; back <= SENTIMENT_RETENTION_DAYS + 1; back++) {
+        tx.del(this.#day(platform, workspaceId, utcDay(today - back * DAY_MS)));
+      }
+    }
+    await tx.exec();
+  }
+
+  async sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
+    const today = dayStart(this.now());
+    const first = Math.max(dayStart(since), today - SENTIMENT_RETENTION_DAYS * DAY_MS);
+    const days: string[] = [];
+    for (let at = first; at <= today; at += DAY_MS) days.push(utcDay(at));
+    if (days.length === 0) return [];
+    const pipeline = this.db().pipeline();
+    for (const day of days) pipeline.hgetall(this.#day(platform, workspaceId, day));
+    const results = (await pipeline.exec()) ?? [];
+    const out: SentimentDay[] = [];
+    results.forEach(([error, value], i) => {
+      if (error) throw error;
+      const perChannel = new Map<string, SentimentDay>();
+      for (const [field, n] of Object.entries(value as Record<string, string>)) {
+        const colon = field.indexOf(':');
+        const label = field.slice(0, colon) as SentimentLabel;
+        if (!SENTIMENT_LABELS.includes(label)) continue;
+        const channelId = field.slice(colon + 1);
+        let entry = perChannel.get(channelId);
+        if (!entry) {
+          entry = { day: days[i]!, channelId, negative: 0, neutral: 0, positive: 0 };
+          perChannel.set(channelId, entry);
+        }
+        entry[label] = Number(n);
+      }
+      out.push(...[...perChannel.values()].sort((a, b) => a.channelId.localeCompare(b.channelId)));
+    });
+    return out;
+  }
+}

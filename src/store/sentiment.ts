@@ -1,0 +1,127 @@
+import { SENTIMENT_LABELS, type SentimentLabel } from '../domain/analysis.ts';
+import type { Platform } from '../domain/message.ts';
+
+/** How long daily sentiment counts are kept when the workspace sets no shorter retention. */
+export const SENTIMENT_RETENTION_DAYS = 90;
+export const DAY_MS = 86_400_000;
+
+/** Messages per sentiment in one channel on one UTC day: no text, no authors, only counts. */
+export interface SentimentDay {
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  channelId: string;
+  negative: number;
+  neutral: number;
+  positive: number;
+}
+
+export interface SentimentCount {
+  platform: Platform;
+  workspaceId: string;
+  channelId: string;
+  label: SentimentLabel;
+  /** When the message was sent (epoch ms): it counts on that UTC day. */
+  at: number;
+}
+
+/** The sentiment part of the Store: a daily summary per channel, written by the worker, read by the dashboard. */
+export interface SentimentStore {
+  /** Adds one message to its channel's counts for its day; the day is kept `keepDays` days after it ends. */
+  countSentiment(count: SentimentCount, keepDays: number): Promise<void>;
+  /** The workspace's daily counts per channel for the UTC days from `since` (epoch ms) on, oldest day first. */
+  sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]>;
+}
+
+/** Days to keep: the workspace's retention when it is shorter than the default. */
+export function sentimentKeepDays(retentionDays: number | null | undefined): number {
+  return Math.max(1, Math.min(SENTIMENT_RETENTION_DAYS, retentionDays ?? SENTIMENT_RETENTION_DAYS));
+}
+
+export const utcDay = (at: number): string => new Date(at).toISOString().slice(0, 10);
+export const dayStart = (at: number): number => Math.floor(at / DAY_MS) * DAY_MS;
+/** When a day's counts may be dropped: `keepDays` whole days after the day ended. */
+export const dayExpiresAt = (at: number, keepDays: number): number => dayStart(at) + (keepDays + 1) * DAY_MS;
+
+const workspaceKey = (platform: Platform, workspaceId: string) => `${platform}:${workspaceId}`;
+
+interface DayEntry {
+  expiresAt: number;
+  channels: Record<string, Record<SentimentLabel, number>>;
+}
+
+/** Daily counts in process memory (MemoryStore); the file store persists them through `persist`. */
+export class MemorySentiment implements SentimentStore {
+  /** workspace key → day → counts. */
+  readonly #days = new Map<string, Map<string, DayEntry>>();
+
+  constructor(
+    private readonly persist: () => Promise<void> = async () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
+    const key = workspaceKey(count.platform, count.workspaceId);
+    let days = this.#days.get(key);
+    if (!days) {
+      days = new Map();
+      this.#days.set(key, days);
+    }
+    const day = utcDay(count.at);
+    const entry = days.get(day) ?? { expiresAt: 0, channels: {} };
+    entry.expiresAt = Math.max(entry.expiresAt, dayExpiresAt(count.at, keepDays));
+    entry.channels[count.channelId] ??= { negative: 0, neutral: 0, positive: 0 };
+    entry.channels[count.channelId]![count.label] += 1;
+    days.set(day, entry);
+    // A shorter retention set since applies to the workspace's older days at once.
+    const cutoff = utcDay(this.now() - keepDays * DAY_MS);
+    for (const old of days.keys()) if (old < cutoff) days.delete(old);
+    this.#sweep();
+    // Not awaited, like profiles: derived counts; a crash loses at most the last coalesced write.
+    void this.persist().catch(() => {});
+  }
+
+  async sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
+    const from = utcDay(since);
+    const now = this.now();
+    const out: SentimentDay[] = [];
+    for (const [day, entry] of this.#days.get(workspaceKey(platform, workspaceId)) ?? []) {
+      if (day < from || entry.expiresAt <= now) continue;
+      for (const [channelId, counts] of Object.entries(entry.channels))
+        out.push({ day, channelId, ...counts });
+    }
+    return out.sort((a, b) => a.day.localeCompare(b.day) || a.channelId.localeCompare(b.channelId));
+  }
+
+  #sweep(): void {
+    const now = this.now();
+    for (const [key, days] of this.#days) {
+      for (const [day, entry] of days) if (entry.expiresAt <= now) days.delete(day);
+      if (days.size === 0) this.#days.delete(key);
+    }
+  }
+
+  /** The JSON the file store keeps in sentiment.json. */
+  serialise(): string {
+    const out: Record<string, Record<string, DayEntry>> = {};
+    for (const [key, days] of this.#days) out[key] = Object.fromEntries(days);
+    return JSON.stringify(out);
+  }
+
+  restore(text: string): void {
+    const parsed = JSON.parse(text) as Record<string, Record<string, DayEntry>>;
+    for (const [key, days] of Object.entries(parsed)) {
+      const map = new Map<string, DayEntry>();
+      for (const [day, entry] of Object.entries(days)) {
+        const channels: DayEntry['channels'] = {};
+        for (const [channelId, counts] of Object.entries(entry.channels ?? {})) {
+          channels[channelId] = Object.fromEntries(
+            SENTIMENT_LABELS.map((label) => [label, Number(counts[label]) || 0]),
+          ) as Record<SentimentLabel, number>;
+        }
+        map.set(day, { expiresAt: Number(entry.expiresAt) || 0, channels });
+      }
+      this.#days.set(key, map);
+    }
+    this.#sweep();
+  }
+}
