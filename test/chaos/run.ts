@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --quick]`: the real `steward bot` (Slack, HTTP) and `steward worker` against the Slack emulator,
+ * `npm run chaos [-- --quick] [--only NAME,…]`: the real `steward bot` (Slack, HTTP) and `steward worker` against the Slack emulator,
  * on a Redis of its own (AOF everysec, a random port — never the shared one), while they are hurt: platform
  * 429/5xx bursts, `kill -9` of the bot mid-load, Redis stopped and restarted mid-load, Redis `kill -9`, Redis
  * refusing the confirm of posts Slack already accepted, and `kill -9` of a worker with jobs in flight.
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { buildQueue } from '../../app/app.ts';
-import { INBOUND_QUEUE } from '../../queue/types.ts';
+import { INBOUND_QUEUE, outboundQueueName } from '../../queue/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { ReplyAction } from '../../src/domain/action.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -25,6 +25,10 @@ import { freePort, OwnRedis, sleep, stewardBot, stewardWorker } from './processe
 const quick = process.argv.includes('--quick');
 const PER_SCENARIO = quick ? 40 : 150;
 const SETTLE_MS = quick ? 100_000 : 180_000;
+/** `--only a,b`: run just those scenarios (while working on one). */
+const only = process.argv.includes('--only')
+  ? new Set(process.argv[process.argv.indexOf('--only') + 1]?.split(','))
+  : null;
 
 /** One message or action whose visible effect is counted: 0 = lost, 1 = once, more = duplicated. */
 type Visible = () => number;
@@ -59,6 +63,9 @@ async function main(): Promise<void> {
     STEWARD_PREFIX: prefix,
     STEWARD_LOCK_DURATION_MS: '5000',
     STEWARD_STALLED_INTERVAL_MS: '2000',
+    // A retry after a crash or a failed confirm waits out the claim's lease (60 s by default) before it looks for
+    // the earlier post; the shortest lease the config allows keeps the run short.
+    SLACK_DELIVERY_LEASE_MS: '16000',
   };
   const logger = createLogger({ level: 'silent' });
   const queue = buildQueue(loadConfig({ env }), logger);
@@ -73,16 +80,21 @@ async function main(): Promise<void> {
   async function scenario(
     name: string,
     load: () => Promise<Visible[]>,
-    hurt: (done: () => number) => Promise<string | undefined>,
+    /** Returns what the fault did, as a note for the row (a function: read once everything settled). */
+    hurt: (done: () => number) => Promise<(() => string) | undefined>,
   ): Promise<void> {
+    if (only && !only.has(name)) return;
     const started = Date.now();
     const items = await load();
     const done = () => items.filter((visible) => visible() > 0).length;
-    const note = await hurt(done);
+    const describe = await hurt(done);
     const deadline = Date.now() + SETTLE_MS;
-    while (done() < items.length && Date.now() < deadline) await sleep(500);
+    // Visible is not enough: a job retried after a crash or a failed confirm may still be waiting out its claim's
+    // lease, and it is the one that would post twice. Count once no job is left.
+    while ((done() < items.length || !(await drained())) && Date.now() < deadline) await sleep(500);
     await sleep(2_000); // anything that would post twice has had time to
     const counts = items.map((visible) => visible());
+    const note = describe?.();
     const row: Row = {
       scenario: name,
       in: items.length,
@@ -120,6 +132,16 @@ async function main(): Promise<void> {
     );
   };
 
+  /** No job waiting, running or put off, inbound or outbound. */
+  const drained = async () => {
+    try {
+      const counts = await Promise.all([queue.counts(INBOUND_QUEUE), queue.counts(outboundQueueName('slack'))]);
+      return counts.every((c) => c.waiting + c.active + c.delayed === 0);
+    } catch {
+      return false; // Redis away
+    }
+  };
+
   const waitFor = async (cond: () => boolean | Promise<boolean>) => {
     while (!(await cond())) await sleep(50);
   };
@@ -153,7 +175,7 @@ async function main(): Promise<void> {
       await redis.start();
       return undefined;
     });
-    let refusing: Promise<string> | undefined;
+    let refusing: Promise<() => string> | undefined;
     await scenario(
       'confirm-fails',
       async () => {
@@ -172,7 +194,7 @@ async function main(): Promise<void> {
       await worker.stop('SIGKILL');
       await sleep(1_000);
       await worker.start();
-      return `${active} jobs active at the kill`;
+      return () => `${active} jobs active at the kill`;
     });
   } finally {
     await worker.stop('SIGTERM');
@@ -250,9 +272,10 @@ async function refuseConfirms(
   emulator: SlackEmulator,
   redis: OwnRedis,
   bot: { log: string },
-): Promise<string> {
+): Promise<() => string> {
   const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   const logBefore = bot.log.length;
+  const callsBefore = emulator.calls.length;
   let posts = 0;
   let windows = 0;
   let refusing = false;
@@ -274,8 +297,13 @@ async function refuseConfirms(
   while ((windows < windowsWanted && Date.now() < deadline) || refusing) await sleep(100);
   emulator.beforeAnswer(null);
   await admin.quit();
-  const refused = (bot.log.slice(logBefore).match(/OOM command not allowed/g) ?? []).length;
-  return `${windows} windows of refused writes right after a post was accepted; ${refused} OOM errors in the bot's log`;
+  return () => {
+    const refused = (bot.log.slice(logBefore).match(/OOM command not allowed/g) ?? []).length;
+    const lookups = emulator.calls
+      .slice(callsBefore)
+      .filter((c) => c.method === 'conversations.replies' || c.method === 'conversations.history').length;
+    return `${windows} windows of refused writes right after a post was accepted; ${refused} OOM errors in the bot's log; ${lookups} lookups for an earlier post`;
+  };
 }
 
 async function retrying(attempt: () => Promise<void>): Promise<void> {
