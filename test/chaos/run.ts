@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --quick] [--only NAME,…]`: the real `steward bot` (Slack, HTTP) and `steward worker` against the Slack emulator,
+ * `npm run chaos [-- --quick] [--only NAME,…] [--logs DIR]`: the real `steward bot` (Slack, HTTP) and `steward worker` against the Slack emulator,
  * on a Redis of its own (AOF everysec, a random port — never the shared one), while they are hurt: platform
  * 429/5xx bursts, `kill -9` of the bot mid-load, Redis stopped and restarted mid-load, Redis `kill -9`, Redis
  * refusing the confirm of posts Slack already accepted, and `kill -9` of a worker with jobs in flight.
@@ -8,7 +8,7 @@
  * duplicated = more than one. The last line is one JSON object: scenarios, messages_in, actions_out, lost,
  * duplicated_visible, table.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -25,6 +25,10 @@ import { freePort, OwnRedis, sleep, stewardBot, stewardWorker } from './processe
 const quick = process.argv.includes('--quick');
 const PER_SCENARIO = quick ? 40 : 150;
 const SETTLE_MS = quick ? 100_000 : 180_000;
+/** `--logs DIR`: write the bot's and the worker's logs there at the end (to see why a row went wrong). */
+const logsDir = process.argv.includes('--logs')
+  ? process.argv[process.argv.indexOf('--logs') + 1]
+  : undefined;
 /** `--only a,b`: run just those scenarios (while working on one). */
 const only = process.argv.includes('--only')
   ? new Set(process.argv[process.argv.indexOf('--only') + 1]?.split(','))
@@ -128,14 +132,18 @@ async function main(): Promise<void> {
     }
     return actions.map(
       (a) => () =>
-        ws.messages.filter((m) => m.threadTs === a.target.messageId && m.text === a.text && !m.deleted).length,
+        ws.messages.filter((m) => m.threadTs === a.target.messageId && m.text === a.text && !m.deleted)
+          .length,
     );
   };
 
   /** No job waiting, running or put off, inbound or outbound. */
   const drained = async () => {
     try {
-      const counts = await Promise.all([queue.counts(INBOUND_QUEUE), queue.counts(outboundQueueName('slack'))]);
+      const counts = await Promise.all([
+        queue.counts(INBOUND_QUEUE),
+        queue.counts(outboundQueueName('slack')),
+      ]);
       return counts.every((c) => c.waiting + c.active + c.delayed === 0);
     } catch {
       return false; // Redis away
@@ -199,6 +207,10 @@ async function main(): Promise<void> {
   } finally {
     await worker.stop('SIGTERM');
     await bot.stop('SIGTERM');
+    if (logsDir) {
+      writeFileSync(join(logsDir, 'bot.log'), bot.log);
+      writeFileSync(join(logsDir, 'worker.log'), worker.log);
+    }
     await queue.stop().catch(() => {});
     await emulator.stop();
     await redis.stop('SIGTERM');
@@ -215,7 +227,11 @@ async function main(): Promise<void> {
     return async (): Promise<Visible[]> => {
       const store = new RedisStore({ url: redis.url, prefix });
       await store.start();
-      await store.updateSettings('slack', ws.team.id, (s) => ({ ...s, sentimentTags: 'all', replyMode: 'mention' }));
+      await store.updateSettings('slack', ws.team.id, (s) => ({
+        ...s,
+        sentimentTags: 'all',
+        replyMode: 'mention',
+      }));
       await store.stop();
       await worker.start(); // models loaded before the load arrives, so the kill lands mid-processing
       const sender = new SignedSender({

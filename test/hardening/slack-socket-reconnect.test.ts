@@ -21,14 +21,14 @@ describe('Slack Socket Mode when the connection drops mid-load', () => {
     for (let i = 0; i < TOTAL; i++) {
       // One member per message: the per-member rate limit is not what this test is about.
       const user = h.emulator.workspace.addUser({ id: `U0SOCK${String(i).padStart(3, '0')}`, name: `m${i}` });
-      const { event } = h.sender.say({ channel: CHANNELS.general, user: user.id, text: `socket ${i}` });
+      const { event, message } = h.sender.say({ channel: CHANNELS.general, user: user.id, text: `socket ${i}` });
       socket.send('events_api', eventEnvelope(h.emulator, event));
       sent.push(
         inboundJobId({
           platform: 'slack',
           workspaceId: h.teamId,
           channelId: CHANNELS.general,
-          messageId: String(event.ts),
+          messageId: message.ts,
         }),
       );
       // Dropped right after sending: these envelopes' acks (if any) die with the connection. Events go on

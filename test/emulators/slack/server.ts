@@ -175,7 +175,13 @@ export class SlackEmulator {
     }
   }
 
-  async #api(method: string, req: IncomingMessage, raw: string, url: URL, res: ServerResponse): Promise<void> {
+  async #api(
+    method: string,
+    req: IncomingMessage,
+    raw: string,
+    url: URL,
+    res: ServerResponse,
+  ): Promise<void> {
     const params: Params = {
       ...Object.fromEntries(url.searchParams),
       ...parseBody(raw, req.headers['content-type']),
