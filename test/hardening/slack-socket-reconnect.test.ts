@@ -21,7 +21,11 @@ describe('Slack Socket Mode when the connection drops mid-load', () => {
     for (let i = 0; i < TOTAL; i++) {
       // One member per message: the per-member rate limit is not what this test is about.
       const user = h.emulator.workspace.addUser({ id: `U0SOCK${String(i).padStart(3, '0')}`, name: `m${i}` });
-      const { event, message } = h.sender.say({ channel: CHANNELS.general, user: user.id, text: `socket ${i}` });
+      const { event, message } = h.sender.say({
+        channel: CHANNELS.general,
+        user: user.id,
+        text: `socket ${i}`,
+      });
       socket.send('events_api', eventEnvelope(h.emulator, event));
       sent.push(
         inboundJobId({
@@ -62,5 +66,29 @@ describe('Slack Socket Mode when the connection drops mid-load', () => {
     }
     const counts = await h.stack.queue.counts('inbound');
     expect(counts.waiting + counts.active + counts.completed).toBeGreaterThanOrEqual(TOTAL);
+  });
+
+  it('GIVEN an event whose enqueue fails (Redis away) THEN it is not acknowledged, and the re-send from Slack is queued', async () => {
+    const socket = h.emulator.socketMode;
+    const user = h.emulator.workspace.addUser({ id: 'U0SOCKFAIL', name: 'f' });
+    const { event, message } = h.sender.say({ channel: CHANNELS.general, user: user.id, text: 'not lost' });
+    h.faults.enqueue = 1;
+    const id = socket.send('events_api', eventEnvelope(h.emulator, event));
+    await h.emulator.waitFor(() => h.faults.enqueue === 0, 5_000, 'the failed enqueue');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(socket.acks.some((a) => a.envelopeId === id)).toBe(false);
+    expect(socket.resend()).toBe(1);
+    await h.emulator.waitFor(
+      () => socket.acks.some((a) => a.envelopeId === id),
+      5_000,
+      'the ack of the re-send',
+    );
+    const jobId = inboundJobId({
+      platform: 'slack',
+      workspaceId: h.teamId,
+      channelId: CHANNELS.general,
+      messageId: message.ts,
+    });
+    expect(h.enqueues.filter((e) => e.jobId === jobId)).toHaveLength(1);
   });
 });

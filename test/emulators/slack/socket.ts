@@ -115,6 +115,18 @@ export class SocketModeEndpoint {
     return this.#unacked.size;
   }
 
+  /** Slack's retry: re-sends (retry_attempt + 1) every envelope the live connection has not acknowledged. */
+  resend(): number {
+    let sent = 0;
+    for (const envelope of this.#unacked.values()) {
+      if (envelope.sentTo === null || !this.#sockets.has(envelope.sentTo)) continue;
+      envelope.retryAttempt += 1;
+      this.#deliver(envelope, envelope.sentTo);
+      sent += 1;
+    }
+    return sent;
+  }
+
   /** The network drops every connection at once (no close frame): the app must notice and reconnect. */
   drop(): void {
     for (const socket of this.#sockets) socket.terminate();
