@@ -202,7 +202,12 @@ async function main(): Promise<void> {
       await worker.stop('SIGKILL');
       await sleep(1_000);
       await worker.start();
-      return () => `${active} jobs active at the kill`;
+      const mentioned = new Set(
+        ws.messages.filter((m) => m.user?.startsWith('U0CHAOS') && m.text.startsWith('<@')).map((m) => m.ts),
+      );
+      const replies = () =>
+        ws.messages.filter((m) => m.botId === ws.bot.botId && mentioned.has(m.threadTs ?? '')).length;
+      return () => `${active} jobs active at the kill; ${replies()} replies to ${mentioned.size} mentions`;
     });
   } finally {
     await worker.stop('SIGTERM');
