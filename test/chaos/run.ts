@@ -150,8 +150,14 @@ async function main(): Promise<void> {
     }
   };
 
-  const waitFor = async (cond: () => boolean | Promise<boolean>) => {
-    while (!(await cond())) await sleep(50);
+  /** Polls until `cond` holds; false if it did not within `timeoutMs`. */
+  const waitFor = async (cond: () => boolean | Promise<boolean>, timeoutMs = 120_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await cond())) {
+      if (Date.now() > deadline) return false;
+      await sleep(50);
+    }
+    return true;
   };
 
   try {
@@ -193,12 +199,14 @@ async function main(): Promise<void> {
       () => refusing!,
     );
     await scenario('worker-kill-9', messagesThroughBot(), async (done) => {
-      // Killed with jobs in flight: the worker holds them (active, locked) when it dies.
+      // The backlog is queued before the worker starts, so it takes many jobs at once; killed with jobs in flight,
+      // it holds them (active, locked) when it dies.
       let active = 0;
-      await waitFor(async () => {
+      const inFlight = await waitFor(async () => {
         active = (await queue.counts(INBOUND_QUEUE)).active;
         return done() >= PER_SCENARIO / 4 && active > 0;
       });
+      if (!inFlight) throw new Error('worker-kill-9: no job was in flight to kill the worker over');
       await worker.stop('SIGKILL');
       await sleep(1_000);
       await worker.start();
@@ -238,7 +246,6 @@ async function main(): Promise<void> {
         replyMode: 'mention',
       }));
       await store.stop();
-      await worker.start(); // models loaded before the load arrives, so the kill lands mid-processing
       const sender = new SignedSender({
         url: `http://127.0.0.1:${slackPort}/slack/events`,
         signingSecret: SIGNING_SECRET,
@@ -261,6 +268,7 @@ async function main(): Promise<void> {
         });
         sent.push(message);
       }
+      await worker.start();
       return sent.map((message) => () => {
         const tags = message.reactions.filter((r) => r.users.includes(ws.bot.userId)).length;
         const botReplies = ws.messages.filter(
