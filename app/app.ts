@@ -86,8 +86,14 @@ export function buildRedisQueue(
   return new BullMQDriver({ url: config.redis.url, prefix: config.redis.prefix, logger, ...timing });
 }
 
+/**
+ * The configured queue driver. Its consumers (the bot's outbound delivery too) take the stalled-job timers from
+ * config.worker, so a crashed bot's deliveries come back as soon as a crashed worker's jobs do.
+ */
 export function buildQueue(config: Config, logger: Logger, policy: Partial<JobPolicy> = {}): QueueDriver {
-  return config.redis.url ? buildRedisQueue(config, logger, { policy }) : new MemoryDriver({ logger, policy });
+  if (!config.redis.url) return new MemoryDriver({ logger, policy });
+  const { lockDurationMs, stalledIntervalMs, maxStalledCount } = config.worker;
+  return buildRedisQueue(config, logger, { lockDurationMs, stalledIntervalMs, maxStalledCount, policy });
 }
 
 /** Someone is watching the terminal: a line whose analysis keeps failing gives up in about a second, not 15. */

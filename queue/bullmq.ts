@@ -1,7 +1,7 @@
 import { type ConnectionOptions, DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Action } from '../src/domain/action.ts';
 import type { Platform } from '../src/domain/message.ts';
-import { ErrorCode, LifecycleError, StewardError } from '../src/errors.ts';
+import { ErrorCode, LifecycleError, QueueUnavailableError, StewardError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import {
   classifyError,
@@ -42,7 +42,22 @@ export interface BullMQDriverOptions {
   maxStalledCount?: number;
   /** How long start() waits for Redis before failing (a worker must not hang silently on a wrong URL). */
   connectTimeoutMs?: number;
+  /**
+   * Enqueues that may wait for Redis at once (DefaultEnqueueBounds). Past it, enqueueInbound/enqueueOutbound throw
+   * QueueUnavailableError at once instead of holding one more message in memory.
+   */
+  maxPendingEnqueues?: number;
 }
+
+/**
+ * What an outage may cost in memory. Producer connections give up on a command after this many reconnect attempts
+ * (about a second each), instead of ioredis's 20 (minutes, with BullMQ's backoff), and at most maxPendingEnqueues
+ * enqueues wait at once: at 40,000 characters a message, about 100 MB in the worst case.
+ */
+export const DefaultEnqueueBounds = Object.freeze({
+  maxPendingEnqueues: 1_000,
+  retriesPerCommand: 2,
+});
 
 export const DefaultBullMQTiming = Object.freeze({
   lockDurationMs: 30_000,
@@ -60,6 +75,9 @@ export class BullMQDriver implements QueueDriver {
   readonly #policy: JobPolicy;
   readonly #log: Logger;
   #connection: ConnectionOptions | null = null;
+  /** For Queues (producers): bounded retries, see DefaultEnqueueBounds. Workers keep BullMQ's own settings. */
+  #producerConnection: ConnectionOptions | null = null;
+  #pendingEnqueues = 0;
   readonly #queues = new Map<string, Queue>();
   readonly #consumers = new Set<Consumer>();
   #state: 'new' | 'started' | 'stopped' = 'new';
@@ -76,6 +94,10 @@ export class BullMQDriver implements QueueDriver {
     // Options rather than a shared client: bullmq bundles its own ioredis, and owning its connections lets its
     // close() order them (each Queue one connection, each Worker two). Workers set maxRetriesPerRequest: null.
     this.#connection = redisOptionsFromUrl(this.#options.url);
+    this.#producerConnection = {
+      ...this.#connection,
+      maxRetriesPerRequest: DefaultEnqueueBounds.retriesPerCommand,
+    } as ConnectionOptions;
     this.#state = 'started';
     // Fail at start, not at the first enqueue (and not by hanging: ioredis retries forever) when Redis is away.
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
@@ -126,7 +148,7 @@ export class BullMQDriver implements QueueDriver {
     let queue = this.#queues.get(name);
     if (!queue) {
       queue = new Queue(name, {
-        connection: this.#connection!,
+        connection: this.#producerConnection!,
         prefix: this.#options.prefix,
         defaultJobOptions: {
           attempts: this.#policy.attempts,
@@ -145,9 +167,12 @@ export class BullMQDriver implements QueueDriver {
     const queue = this.#queue(INBOUND_QUEUE);
     const prepared = prepareInbound(payload);
     const name = prepared.invalidReason === null ? 'message' : 'malformed';
-    await queue.add(name, prepared.data, { jobId: toBullId(prepared.jobId) });
-    // add() is a no-op for an existing id; the stored nonce tells whether this call created the job.
-    const stored = await (await queue.client).hget(queue.toKey(toBullId(prepared.jobId)), 'data');
+    const bullId = toBullId(prepared.jobId);
+    const stored = await this.#bounded(`queueing ${prepared.jobId}`, async () => {
+      await queue.add(name, prepared.data, { jobId: bullId });
+      // add() is a no-op for an existing id; the stored nonce tells whether this call created the job.
+      return (await queue.client).hget(queue.toKey(bullId), 'data');
+    });
     const duplicate = stored !== null && (JSON.parse(stored) as InboundJobData).nonce !== prepared.data.nonce;
     if (prepared.invalidReason !== null && !duplicate) {
       this.#log.warn(
@@ -160,10 +185,41 @@ export class BullMQDriver implements QueueDriver {
 
   async enqueueOutbound(platform: Platform, actions: Action[]): Promise<void> {
     if (actions.length === 0) return;
+    const queue = this.#queue(outboundQueueName(platform));
     // The action key is the job id: an action re-enqueued by a retried inbound job is one job.
-    await this.#queue(outboundQueueName(platform)).addBulk(
-      actions.map((action) => ({ name: action.kind, data: action, opts: { jobId: toBullId(action.key) } })),
+    await this.#bounded(`queueing ${actions.length} ${platform} action(s)`, () =>
+      queue.addBulk(
+        actions.map((action) => ({ name: action.kind, data: action, opts: { jobId: toBullId(action.key) } })),
+      ),
     );
+  }
+
+  /**
+   * Runs an enqueue unless too many already wait for Redis; any failure becomes a QueueUnavailableError (nothing
+   * was queued — or, rarely, it was and a retry finds the job by its id). The count is released only when Redis
+   * settles the commands, so it measures what the connection really holds.
+   */
+  async #bounded<T>(what: string, write: () => Promise<T>): Promise<T> {
+    const bound = this.#options.maxPendingEnqueues ?? DefaultEnqueueBounds.maxPendingEnqueues;
+    if (this.#pendingEnqueues >= bound) {
+      throw new QueueUnavailableError(
+        `${what}: refused, ${this.#pendingEnqueues} enqueues already wait for Redis (the bound is ${bound})`,
+      );
+    }
+    this.#pendingEnqueues += 1;
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof StewardError) throw error;
+      throw new QueueUnavailableError(`${what}: Redis did not take it (${errorReason(error)})`, error);
+    } finally {
+      this.#pendingEnqueues -= 1;
+    }
+  }
+
+  /** Enqueues waiting for Redis now (for status and tests). */
+  get pendingEnqueues(): number {
+    return this.#pendingEnqueues;
   }
 
   consumeInbound(handler: InboundHandler, options: ConsumeOptions): Promise<Consumer> {

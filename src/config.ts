@@ -86,6 +86,11 @@ export const ConfigSchema = z.object({
       socketMode: bool.default(false),
       port: int(0, 65535).default(3000),
       apiUrl: optionalString,
+      /**
+       * How long a claim on a post holds while the post is in flight; a retry after a crash or a failed confirm
+       * waits this long. Longer than the Web API request timeout (15 s), so a claim outlives the post it guards.
+       */
+      deliveryLeaseMs: z.preprocess((v) => (v === '' ? undefined : v), int(16_000, 3_600_000).optional()),
       /** OpenID Connect client of the Slack app: enables "Sign in with Slack" on the dashboard. */
       clientId: optionalString,
       clientSecret: optionalString,
@@ -190,6 +195,7 @@ export const ENV_KEYS: Record<string, string> = {
   SLACK_SOCKET_MODE: 'slack.socketMode',
   SLACK_PORT: 'slack.port',
   SLACK_API_URL: 'slack.apiUrl',
+  SLACK_DELIVERY_LEASE_MS: 'slack.deliveryLeaseMs',
   SLACK_ADMIN_USERS: 'slack.adminUsers',
   STEWARD_DASHBOARD_PORT: 'dashboard.port',
   STEWARD_DASHBOARD_HOST: 'dashboard.host',

@@ -3,6 +3,7 @@ export enum ErrorCode {
   ConfigInvalid = 'steward.config.invalid',
   MalformedJob = 'steward.queue.malformed_job',
   MessageTooLarge = 'steward.queue.message_too_large',
+  QueueUnavailable = 'steward.queue.unavailable',
   ModelLoad = 'steward.model.load_failed',
   ModelRun = 'steward.model.run_failed',
   RetryLater = 'steward.platform.retry_later',
@@ -51,6 +52,16 @@ export class RetryLaterError extends StewardError {
 export class PlatformRejectedError extends StewardError {
   constructor(message: string, cause?: unknown) {
     super(ErrorCode.PlatformRejected, message, { cause, unrecoverable: true });
+  }
+}
+
+/**
+ * Nothing was queued: Redis did not answer in time, or too many writes already wait for it. Retryable; the caller
+ * must hand the message back (an HTTP 500 to Slack, no Socket Mode ack) rather than drop it.
+ */
+export class QueueUnavailableError extends StewardError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.QueueUnavailable, message, { cause });
   }
 }
 

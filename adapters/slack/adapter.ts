@@ -10,7 +10,7 @@ import { type BotIdentity, SlackDirectory } from './directory.ts';
 import { slackErrorCode, toStewardError } from './errors.ts';
 import { SlackInteractions } from './interactions.ts';
 import { registerListeners } from './listeners.ts';
-import { guardedReceiver, RequestGate } from './receiver.ts';
+import { guardedReceiver, RequestGate, socketModeReceiver } from './receiver.ts';
 import { localRateLimiter } from '../rate-limit.ts';
 import { resolveTuning, type SlackAdapterOptions, type SlackTuning } from './options.ts';
 import { SlackAppeals } from './appeals.ts';
@@ -116,7 +116,13 @@ export class SlackAdapter implements ChatAdapter {
       botId: bot.botId,
       botUserId: bot.userId,
       ...(o.socketMode
-        ? { socketMode: true, appToken: o.appToken }
+        ? {
+            receiver: socketModeReceiver({
+              appToken: o.appToken!,
+              logger,
+              clientOptions: { ...clientOptions },
+            }),
+          }
         : {
             // Every request is screened (signature, timestamp both ways, replays, body shape) before Bolt reads it.
             receiver: guardedReceiver(

@@ -42,6 +42,10 @@ export function createSlackAdapter(deps: SlackAdapterDeps): SlackAdapter {
     throw new ConfigError(`Slack cannot start:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
   const slack = deps.config.slack;
+  const tuning: Partial<SlackTuning> = {
+    ...(slack.deliveryLeaseMs === undefined ? {} : { deliveryLeaseMs: slack.deliveryLeaseMs }),
+    ...deps.tuning,
+  };
   return new SlackAdapter({
     botToken: slack.botToken!,
     signingSecret: slack.signingSecret,
@@ -57,6 +61,6 @@ export function createSlackAdapter(deps: SlackAdapterDeps): SlackAdapter {
     status: deps.status ?? (() => collectStatus(deps.queue, deps.store, ['slack'])),
     ...(deps.labels ? { labels: deps.labels } : {}),
     ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
-    ...(deps.tuning ? { tuning: deps.tuning } : {}),
+    tuning,
   });
 }

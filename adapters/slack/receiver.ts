@@ -1,7 +1,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { defaultBodyLimit, HTTPReceiver, type HTTPReceiverOptions } from '@slack/bolt';
+import {
+  type App,
+  defaultBodyLimit,
+  HTTPReceiver,
+  type HTTPReceiverOptions,
+  type ReceiverEvent,
+  SocketModeReceiver,
+  type SocketModeReceiverOptions,
+} from '@slack/bolt';
 import type { Logger } from '../../src/logger.ts';
 
 /** How requests are screened before Bolt sees them. */
@@ -156,5 +164,36 @@ export function guardedReceiver(
     (req as IncomingMessage & { rawBody: Buffer }).rawBody = raw!;
     bolt(req, res);
   }
+  return receiver;
+}
+
+/**
+ * Bolt's Socket Mode receiver, with events acknowledged only once Steward's listeners finished (the message is
+ * queued). Bolt acks an Events API envelope before its listeners run, so a message whose enqueue failed (Redis
+ * away) would be acked and lost; unacknowledged, Slack re-sends it. What `processBeforeResponse` is over HTTP.
+ * Commands and clicks keep Bolt's own acks (they ack at once and answer later).
+ */
+export function socketModeReceiver(options: {
+  appToken: string;
+  logger: SocketModeReceiverOptions['logger'];
+  clientOptions: NonNullable<SocketModeReceiverOptions['installerOptions']>['clientOptions'];
+}): SocketModeReceiver {
+  const receiver = new SocketModeReceiver({
+    appToken: options.appToken,
+    ...(options.logger ? { logger: options.logger } : {}),
+    installerOptions: { clientOptions: options.clientOptions },
+  });
+  const init = receiver.init.bind(receiver);
+  receiver.init = (app: App) => {
+    const deferring = {
+      processEvent: async (event: ReceiverEvent) => {
+        if ((event.body as { type?: unknown }).type !== 'event_callback') return app.processEvent(event);
+        // Throws when a listener failed (app.error rethrows): the receiver then leaves the envelope unacked.
+        await app.processEvent({ ...event, ack: async () => {} });
+        await event.ack();
+      },
+    };
+    init(deferring as unknown as App);
+  };
   return receiver;
 }

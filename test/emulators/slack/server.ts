@@ -53,6 +53,7 @@ export class SlackEmulator {
   readonly #faults = new Map<string, Fault[]>();
   readonly #server: Server;
   readonly #listeners = new Set<() => void>();
+  #beforeAnswer: ((call: RecordedCall) => Promise<void> | void) | null = null;
   #port = 0;
 
   constructor(options: SlackEmulatorOptions) {
@@ -103,6 +104,14 @@ export class SlackEmulator {
     const queue = this.#faults.get(method) ?? [];
     for (let i = 0; i < count; i += 1) queue.push(fault);
     this.#faults.set(method, queue);
+  }
+
+  /**
+   * Runs `hook` on every Web API call after the emulator acted on it and before its answer leaves, so a test can
+   * break something in the moment between Slack accepting a post and the app hearing that it did.
+   */
+  beforeAnswer(hook: ((call: RecordedCall) => Promise<void> | void) | null): void {
+    this.#beforeAnswer = hook;
   }
 
   /** Successful calls of a method, oldest first. */
@@ -157,7 +166,7 @@ export class SlackEmulator {
         });
         send(res, 200, { ok: true });
       } else if (req.method === 'POST' && url.pathname.startsWith('/api/')) {
-        this.#api(url.pathname.slice('/api/'.length), req, raw, url, res);
+        await this.#api(url.pathname.slice('/api/'.length), req, raw, url, res);
       } else {
         send(res, 404, { ok: false, error: 'unknown_path' });
       }
@@ -166,7 +175,13 @@ export class SlackEmulator {
     }
   }
 
-  #api(method: string, req: IncomingMessage, raw: string, url: URL, res: ServerResponse): void {
+  async #api(
+    method: string,
+    req: IncomingMessage,
+    raw: string,
+    url: URL,
+    res: ServerResponse,
+  ): Promise<void> {
     const params: Params = {
       ...Object.fromEntries(url.searchParams),
       ...parseBody(raw, req.headers['content-type']),
@@ -221,6 +236,7 @@ export class SlackEmulator {
       }
     }
     record(200, body);
+    await this.#beforeAnswer?.(this.calls.at(-1)!);
     send(res, 200, body);
   }
 }

@@ -10,15 +10,32 @@ export interface SocketAck {
   at: number;
 }
 
+type EnvelopeType = 'events_api' | 'slash_commands' | 'interactive';
+
+interface Envelope {
+  envelopeId: string;
+  type: EnvelopeType;
+  payload: unknown;
+  retryAttempt: number;
+  /** The connection it was last sent over; null while it waits for one. */
+  sentTo: WebSocket | null;
+}
+
 /**
  * Slack's Socket Mode side: apps.connections.open hands out a ws:// URL here; on connect the app gets `hello`,
  * then envelopes (events_api, slash_commands, interactive) that it must acknowledge with their envelope_id.
+ * Like Slack, it keeps events that no app is connected for, and re-sends (retry_attempt + 1) the ones a dropped
+ * connection never acknowledged, once the app is back.
  */
 export class SocketModeEndpoint {
   readonly acks: SocketAck[] = [];
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #sockets = new Set<WebSocket>();
   readonly #tickets = new Set<string>();
+  /** Sent (or waiting to be) and not acknowledged yet, oldest first. */
+  readonly #unacked = new Map<string, Envelope>();
+  /** Connections the app opened so far (a reconnect adds one). */
+  connections = 0;
   #pinger: NodeJS.Timeout | null = null;
 
   constructor() {
@@ -47,11 +64,14 @@ export class SocketModeEndpoint {
 
   #onConnection(socket: WebSocket): void {
     this.#sockets.add(socket);
+    this.connections += 1;
     socket.on('close', () => this.#sockets.delete(socket));
     socket.on('message', (data) => {
       const message = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown };
-      if (message.envelope_id)
+      if (message.envelope_id) {
+        this.#unacked.delete(message.envelope_id);
         this.acks.push({ envelopeId: message.envelope_id, payload: message.payload, at: Date.now() });
+      }
     });
     socket.send(
       JSON.stringify({
@@ -64,24 +84,66 @@ export class SocketModeEndpoint {
     this.#pinger ??= setInterval(() => {
       for (const s of this.#sockets) s.ping();
     }, 5_000).unref();
+    // What an earlier connection never acknowledged (or no connection was there for), re-sent as retries.
+    for (const envelope of this.#unacked.values()) {
+      if (envelope.sentTo !== null && this.#sockets.has(envelope.sentTo)) continue; // still in flight there
+      if (envelope.sentTo !== null) envelope.retryAttempt += 1;
+      this.#deliver(envelope, socket);
+    }
   }
 
-  /** Sends an envelope to the connected app and returns its id (await the ack with acks / waitFor). */
-  send(type: 'events_api' | 'slash_commands' | 'interactive', payload: unknown, retryAttempt = 0): string {
+  /**
+   * Sends an envelope to the connected app and returns its id (await the ack with acks / waitFor). With no app
+   * connected it waits for the next connection.
+   */
+  send(type: EnvelopeType, payload: unknown, retryAttempt = 0): string {
+    const envelope = {
+      envelopeId: randomBytes(8).toString('hex'),
+      type,
+      payload,
+      retryAttempt,
+      sentTo: null,
+    };
+    this.#unacked.set(envelope.envelopeId, envelope);
     const socket = [...this.#sockets][0];
-    if (!socket) throw new Error('Socket Mode: no app is connected');
-    const envelopeId = randomBytes(8).toString('hex');
+    if (socket) this.#deliver(envelope, socket);
+    return envelope.envelopeId;
+  }
+
+  /** Envelopes not acknowledged yet. */
+  get unacked(): number {
+    return this.#unacked.size;
+  }
+
+  /** Slack's retry: re-sends (retry_attempt + 1) every envelope the live connection has not acknowledged. */
+  resend(): number {
+    let sent = 0;
+    for (const envelope of this.#unacked.values()) {
+      if (envelope.sentTo === null || !this.#sockets.has(envelope.sentTo)) continue;
+      envelope.retryAttempt += 1;
+      this.#deliver(envelope, envelope.sentTo);
+      sent += 1;
+    }
+    return sent;
+  }
+
+  /** The network drops every connection at once (no close frame): the app must notice and reconnect. */
+  drop(): void {
+    for (const socket of this.#sockets) socket.terminate();
+  }
+
+  #deliver(envelope: Envelope, socket: WebSocket): void {
+    envelope.sentTo = socket;
     socket.send(
       JSON.stringify({
-        envelope_id: envelopeId,
-        type,
-        payload,
-        accepts_response_payload: type !== 'events_api',
-        retry_attempt: retryAttempt,
-        retry_reason: retryAttempt > 0 ? 'timeout' : '',
+        envelope_id: envelope.envelopeId,
+        type: envelope.type,
+        payload: envelope.payload,
+        accepts_response_payload: envelope.type !== 'events_api',
+        retry_attempt: envelope.retryAttempt,
+        retry_reason: envelope.retryAttempt > 0 ? 'timeout' : '',
       }),
     );
-    return envelopeId;
   }
 
   close(): void {
