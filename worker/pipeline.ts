@@ -5,6 +5,7 @@ import type { Consumer, QueueDriver } from '../queue/types.ts';
 import type { ReplyAction } from '../src/domain/action.ts';
 import type { Analysis, SentimentLabel } from '../src/domain/analysis.ts';
 import { type Decision, flagIdOf } from '../src/domain/decide.ts';
+import { FLAG_CONTEXT_CHARS, FLAG_CONTEXT_TURNS } from '../src/domain/flag.ts';
 import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
 import type { Config } from '../src/config.ts';
@@ -338,6 +339,16 @@ function flagRecord(message: InboundMessage, analysis: Analysis, autoHidden: boo
     authorId: message.author.id,
     authorName: message.author.name,
     excerpt: message.text.slice(0, 1000),
+    ...(message.context.length > 0
+      ? {
+          context: message.context.slice(-FLAG_CONTEXT_TURNS).map((turn) => ({
+            authorId: turn.authorId,
+            ...(turn.authorName === undefined ? {} : { authorName: turn.authorName }),
+            text: turn.text.slice(0, FLAG_CONTEXT_CHARS),
+            fromBot: turn.fromBot,
+          })),
+        }
+      : {}),
     flagged: moderation.flagged,
     scores: moderation.scores,
     reasons: moderation.reasons,

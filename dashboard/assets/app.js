@@ -73,6 +73,13 @@ function flagItem(flag) {
   item.append(
     el('h3', { id: headingId, text: `${flag.authorName} in #${flag.channelId} · ${when} UTC · ${flag.status}` }),
   );
+  if (Array.isArray(flag.context) && flag.context.length > 0) {
+    // The reply chain the message answered, oldest first; members' words, so text nodes only.
+    const chain = el('ol', { class: 'reply-chain', 'aria-label': 'In reply to' });
+    for (const turn of flag.context)
+      chain.append(el('li', { text: `${turn.fromBot ? 'Steward' : turn.authorName || turn.authorId}: ${turn.text}` }));
+    item.append(el('p', { class: 'reply-chain-title', text: 'In reply to' }), chain);
+  }
   const messageBox = el('div', { class: 'message-box' });
   const chooser = el('select', { 'aria-label': `Highlight words for (flag by ${flag.authorName})` });
   chooser.append(el('option', { value: '', text: 'all flagged labels' }));

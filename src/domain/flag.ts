@@ -5,6 +5,18 @@ export type FlagStatus = 'open' | 'dismissed' | 'actioned';
 /** Actor id of flag-history entries that Steward itself wrote (alert posted, auto-hide …), not a person. */
 export const STEWARD_ACTOR = 'steward';
 
+/** One earlier message of a flagged message's reply chain, as the flag log keeps it. */
+export interface FlagContextTurn {
+  authorId: string;
+  authorName?: string;
+  text: string;
+  fromBot: boolean;
+}
+
+/** Turns of the reply chain kept with a flag, and the characters kept of each. */
+export const FLAG_CONTEXT_TURNS = 3;
+export const FLAG_CONTEXT_CHARS = 300;
+
 /** One moderation flag: what was flagged, and who did what about it. */
 export interface FlagRecord {
   id: string;
@@ -15,6 +27,11 @@ export interface FlagRecord {
   authorId: string;
   authorName: string;
   excerpt: string;
+  /**
+   * The reply chain the message answered, oldest first (at most FLAG_CONTEXT_TURNS, texts clipped), so that a
+   * moderator sees what it replied to. Redacted like the excerpt on forget-me and expiry.
+   */
+  context?: FlagContextTurn[];
   flagged: string[];
   scores: Record<string, number>;
   reasons: Record<string, string[]>;

@@ -41,7 +41,9 @@ export const EXPIRED = '[expired]';
 export function redactMember(flag: FlagRecord, userId: string): FlagRecord | null {
   const authored = flag.authorId === userId;
   const acted = flag.history.some((h) => h.actorId === userId);
-  if (!authored && !acted) return null;
+  const quoted = flag.context?.some((turn) => turn.authorId === userId) ?? false;
+  const decided = flag.appeal?.decidedById === userId;
+  if (!authored && !acted && !quoted && !decided) return null;
   const next: FlagRecord = structuredClone(flag);
   if (authored) {
     next.authorId = FORGOTTEN;
@@ -49,7 +51,16 @@ export function redactMember(flag: FlagRecord, userId: string): FlagRecord | nul
     next.excerpt = FORGOTTEN;
     // Attribution words are the member's own words too.
     next.reasons = Object.fromEntries(Object.keys(flag.reasons).map((label) => [label, []]));
+    if (next.appeal) next.appeal = { ...next.appeal, memberId: FORGOTTEN, note: FORGOTTEN };
   }
+  if (decided && next.appeal) {
+    const { decidedByName: _name, ...appeal } = next.appeal;
+    next.appeal = { ...appeal, decidedById: FORGOTTEN };
+  }
+  if (quoted)
+    next.context = flag.context!.map((turn) =>
+      turn.authorId === userId ? { authorId: FORGOTTEN, text: FORGOTTEN, fromBot: turn.fromBot } : turn,
+    );
   next.history = flag.history.map((h) => {
     if (h.actorId !== userId) return h;
     const { actorName: _name, note: _note, ...rest } = h;
@@ -64,6 +75,7 @@ export function expireExcerpt(flag: FlagRecord): FlagRecord | null {
   return {
     ...flag,
     excerpt: EXPIRED,
+    ...(flag.context ? { context: flag.context.map((turn) => ({ ...turn, text: EXPIRED })) } : {}),
     reasons: Object.fromEntries(Object.keys(flag.reasons).map((label) => [label, []])),
   };
 }

@@ -107,7 +107,13 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       const { text, thresholds } = await toxic();
       await configure({ moderationChannelId: 'mods', moderationMode: 'auto-hide', thresholds });
       await worker.start();
-      const message = inbound({ text, mentionsBot: true });
+      const parent = {
+        authorId: 'user-2',
+        authorName: 'Bo',
+        text: `what did you say? ${'x'.repeat(400)}`,
+        fromBot: false,
+      };
+      const message = inbound({ text, mentionsBot: true, context: [parent] });
       const expected = await expectedFor(message);
       const flagged = expected.analysis.moderation.flagged;
       expect(flagged.length).toBeGreaterThan(0);
@@ -122,6 +128,8 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       const flag = await store.getFlag(alert!.flagId);
       expect(flag).toMatchObject({ status: 'open', authorId: 'user-1', excerpt: text, flagged });
       expect(flag!.history.map((h) => h.action)).toEqual(['auto-hide']);
+      // The moderator sees what it replied to (clipped).
+      expect(flag!.context).toEqual([{ ...parent, text: parent.text.slice(0, 300) }]);
     });
 
     it('GIVEN mentions among other messages THEN only they get replies, generated in batches of replyBatchSize', async () => {

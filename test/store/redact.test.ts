@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { FlagRecord } from '../../src/domain/flag.ts';
+import { EXPIRED, expireExcerpt, FORGOTTEN, redactMember } from '../../src/store/members.ts';
+
+const flag = (over: Partial<FlagRecord> = {}): FlagRecord => ({
+  id: 'flag:1',
+  platform: 'discord',
+  workspaceId: 'g',
+  channelId: 'c',
+  messageId: 'm',
+  authorId: 'author',
+  authorName: 'Ann',
+  excerpt: 'same to you',
+  context: [
+    { authorId: 'parent', authorName: 'Pat', text: 'you are an idiot', fromBot: false },
+    { authorId: 'bot', text: 'please keep it civil', fromBot: true },
+  ],
+  flagged: ['insult'],
+  scores: { insult: 0.9 },
+  reasons: { insult: ['“same to you” in reply to a message flagged insult (idiot)'] },
+  createdAt: 1,
+  status: 'actioned',
+  history: [{ at: 2, actorId: 'mod', actorName: 'Mo', action: 'delete' }],
+  appeal: {
+    memberId: 'author',
+    note: 'it was a joke',
+    at: 3,
+    status: 'upheld',
+    decidedAt: 4,
+    decidedById: 'mod',
+    decidedByName: 'Mo',
+  },
+  ...over,
+});
+
+describe('forget-me and expiry on flags with a reply chain and an appeal', () => {
+  it('GIVEN a member quoted in another flag’s reply chain THEN their turn is forgotten, the rest kept', () => {
+    const next = redactMember(flag(), 'parent')!;
+    expect(next.context).toEqual([
+      { authorId: FORGOTTEN, text: FORGOTTEN, fromBot: false },
+      { authorId: 'bot', text: 'please keep it civil', fromBot: true },
+    ]);
+    expect(next.excerpt).toBe('same to you');
+    expect(JSON.stringify(next)).not.toMatch(/Pat|you are an idiot/);
+  });
+
+  it('GIVEN the flagged member THEN their appeal note goes with their excerpt', () => {
+    const next = redactMember(flag(), 'author')!;
+    expect(next.appeal).toMatchObject({ memberId: FORGOTTEN, note: FORGOTTEN, status: 'upheld' });
+    expect(JSON.stringify(next)).not.toMatch(/it was a joke|Ann/);
+  });
+
+  it('GIVEN the moderator who decided the appeal THEN their id and name go', () => {
+    const next = redactMember(flag(), 'mod')!;
+    expect(next.appeal).toMatchObject({ decidedById: FORGOTTEN });
+    expect(JSON.stringify(next)).not.toMatch(/"Mo"|"mod"/);
+  });
+
+  it('GIVEN a member the flag does not mention THEN nothing changes', () => {
+    expect(redactMember(flag(), 'stranger')).toBeNull();
+  });
+
+  it('GIVEN expiry THEN the reply chain texts expire with the excerpt', () => {
+    const next = expireExcerpt(flag())!;
+    expect(next.context!.map((t) => t.text)).toEqual([EXPIRED, EXPIRED]);
+  });
+});
