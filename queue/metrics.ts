@@ -140,6 +140,7 @@ export function meteredQueue(queue: QueueDriver, metrics: StewardMetrics): Queue
     counts: (name) => queue.counts(name),
     failedJobs: (name, limit) => queue.failedJobs(name, limit),
     workersAlive: () => queue.workersAlive(),
+    forgetMember: (platform, workspaceId, userId) => queue.forgetMember(platform, workspaceId, userId),
     async enqueueInbound(message) {
       const result = await queue.enqueueInbound(message);
       if (!result.duplicate) metrics.messagesIn.inc({ platform: platformOf(message) });

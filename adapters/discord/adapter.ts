@@ -159,6 +159,7 @@ export class DiscordAdapter implements ChatAdapter {
       const status = this.options.status ?? (() => collectStatus(this.options.queue, store, ['discord']));
       await handleSlash(interaction, {
         store,
+        jobs: this.options.queue,
         rest: interaction.client.rest,
         status,
         labels: this.options.labels,

@@ -21,6 +21,7 @@ export function trackingQueue(
     counts: (name: string) => queue.counts(name),
     failedJobs: (name: string, limit: number) => queue.failedJobs(name, limit),
     workersAlive: () => queue.workersAlive(),
+    forgetMember: (platform, workspaceId, userId) => queue.forgetMember(platform, workspaceId, userId),
     consumeOutbound: queue.consumeOutbound.bind(queue),
     enqueueOutbound: async (platform, actions) => {
       if (platform === 'local')

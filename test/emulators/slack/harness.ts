@@ -168,6 +168,7 @@ function spyQueue(queue: QueueDriver, enqueues: Enqueued[], faults: { enqueue: n
     consumeInbound: (handler, opts) => queue.consumeInbound(handler, opts),
     consumeOutbound: (platform, handler, opts) => queue.consumeOutbound(platform, handler, opts),
     counts: (name) => queue.counts(name),
+    forgetMember: (platform, workspaceId, userId) => queue.forgetMember(platform, workspaceId, userId),
     failedJobs: (name, limit) => queue.failedJobs(name, limit),
     workersAlive: () => queue.workersAlive(),
   };
