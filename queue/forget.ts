@@ -32,15 +32,21 @@ export class JobScrubber {
     if (!payload || payload.forgotten === true) return null;
     const { platform, workspaceId, userId } = this.#member;
     const author = payload.author as Loose;
+    // A reaction job holds the reacted message's text: it is the reactor's and the message author's.
+    const reaction = payload.reaction as Loose;
     const mine =
-      payload.platform === platform && payload.workspaceId === workspaceId && author?.id === userId;
+      payload.platform === platform &&
+      payload.workspaceId === workspaceId &&
+      (author?.id === userId || reaction?.authorId === userId);
     // A payload too large to store whole is kept as a preview of its JSON (queue/jobs.ts).
     const preview = payload.truncated === true && typeof payload.preview === 'string' ? payload.preview : '';
     const inPreview =
       preview.includes(JSON.stringify(userId)) && preview.includes(JSON.stringify(workspaceId));
     if (!mine && !inPreview) return null;
     const ref = refOf(payload);
-    if (ref) this.#messages.add(inboundJobId(ref));
+    // Actions on the message are the member's when they wrote it, not when they only reacted to it.
+    const wrote = reaction ? reaction.authorId === userId : mine;
+    if (ref && wrote) this.#messages.add(inboundJobId(ref));
     return { payload: { ...ref, forgotten: true }, nonce: String(job?.nonce ?? '') };
   }
 
