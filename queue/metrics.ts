@@ -9,6 +9,7 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 export class StewardMetrics {
   readonly registry = new Registry();
   readonly messagesIn: Counter<'platform'>;
+  readonly reactionsIn: Counter<'platform'>;
   readonly analysed: Counter<'platform'>;
   readonly analysisFailures: Counter<'platform'>;
   readonly flagged: Counter<'platform' | 'label'>;
@@ -29,6 +30,12 @@ export class StewardMetrics {
     this.messagesIn = new Counter({
       name: 'steward_messages_in_total',
       help: 'Messages enqueued for analysis (redelivered duplicates not counted)',
+      labelNames: ['platform'],
+      registers,
+    });
+    this.reactionsIn = new Counter({
+      name: 'steward_reactions_in_total',
+      help: "Members' reactions enqueued for their interest profiles (not counted as messages)",
       labelNames: ['platform'],
       registers,
     });
@@ -121,6 +128,9 @@ export class StewardMetrics {
   }
 }
 
+const isReaction = (value: unknown): boolean =>
+  (value as { reaction?: unknown } | null)?.reaction !== undefined;
+
 const platformOf = (value: unknown): string => {
   const p = (value as { platform?: unknown } | null)?.platform;
   return typeof p === 'string' ? p : 'unknown';
@@ -143,7 +153,8 @@ export function meteredQueue(queue: QueueDriver, metrics: StewardMetrics): Queue
     forgetMember: (platform, workspaceId, userId) => queue.forgetMember(platform, workspaceId, userId),
     async enqueueInbound(message) {
       const result = await queue.enqueueInbound(message);
-      if (!result.duplicate) metrics.messagesIn.inc({ platform: platformOf(message) });
+      const counter = isReaction(message) ? metrics.reactionsIn : metrics.messagesIn;
+      if (!result.duplicate) counter.inc({ platform: platformOf(message) });
       return result;
     },
     async enqueueOutbound(platform, actions) {
@@ -157,6 +168,8 @@ export function meteredQueue(queue: QueueDriver, metrics: StewardMetrics): Queue
     },
     consumeInbound(handler, options) {
       return queue.consumeInbound(async (message, job) => {
+        // A reaction only updates a profile: the analysis figures are about messages.
+        if (message.reaction) return handler(message, job);
         const labels = { platform: message.platform };
         const end = metrics.analysisSeconds.startTimer(labels);
         try {
