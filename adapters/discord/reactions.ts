@@ -22,21 +22,23 @@ export async function onReactionAdd(
   botId: string,
   deps: ReactionDeps,
 ): Promise<void> {
-  if (user.bot === true || user.id === botId) return;
+  if (user.bot === true || user.id === botId || !reaction.message.guildId) return;
+  const emoji = reaction.emoji.id ?? reaction.emoji.name ?? 'unknown';
+  // Before the fetch: a flood of reactions must not turn into a flood of REST calls.
+  const { guildId, channelId, id } = reaction.message;
+  const allowed = await deps.limiter.allow(
+    `discord-reaction:${guildId}:${user.id}`,
+    `discord:${channelId}:${id}:reaction:${user.id}:${emoji}`,
+  );
+  if (!allowed) {
+    deps.log.debug({ userId: user.id, messageId: id }, 'reactions over the rate limit; not queued');
+    return;
+  }
   const message = reaction.message.partial ? await reaction.message.fetch() : reaction.message;
   if (!message.inGuild() || message.author.bot || message.system || message.webhookId) return;
   if (message.author.id === user.id) return;
   const text = textOf(message, botId);
   if (text === '') return;
-  const emoji = reaction.emoji.id ?? reaction.emoji.name ?? 'unknown';
-  const allowed = await deps.limiter.allow(
-    `discord-reaction:${message.guildId}:${user.id}`,
-    `discord:${message.channelId}:${message.id}:reaction:${user.id}:${emoji}`,
-  );
-  if (!allowed) {
-    deps.log.debug({ userId: user.id, messageId: message.id }, 'reactions over the rate limit; not queued');
-    return;
-  }
   const { jobId, duplicate } = await deps.queue.enqueueInbound({
     platform: 'discord',
     ...locate(message),

@@ -80,4 +80,26 @@ describe('Discord adapter: reactions', () => {
     expect(inbound.map((m) => m.reaction?.authorId ?? null)).toEqual([null, users.member.id]);
     expect(inbound[1]!.author.id).toBe(users.moderator.id);
   });
+
+  it('GIVEN a member floods reactions WHEN over the bucket THEN the excess is neither queued nor fetched, and their messages still get through', async () => {
+    const harness = await startMemoryHarness({ rateLimit: { burst: 2, windowMs: 60_000 } });
+    stop = harness.stop;
+    const { emulator, community, inbound } = harness;
+    const { guildId, general, users } = community;
+    const posts = Array.from({ length: 5 }, (_, i) =>
+      emulator.state.storeMessage({ channelId: general, author: users.member, content: `post number ${i}` }),
+    );
+    for (const post of posts)
+      react(emulator, { guildId, channelId: general, messageId: post.id, user: users.admin, emoji: '🎉' });
+    const own = say(emulator, { channelId: general, author: users.admin, content: 'still here' });
+    await emulator.waitFor('the message', () => inbound.find((m) => m.messageId === own.id));
+    await sleep(300);
+    expect(
+      inbound
+        .filter((m) => m.reaction)
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual(['post number 0', 'post number 1']);
+    expect(emulator.find('GET', new RegExp(`/channels/${general}/messages/\\d+$`)).length).toBe(2);
+  });
 });
