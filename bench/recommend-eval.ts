@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/recommend-eval.ts [--split validation|train] [--max N | --every N]`
+ * `npx tsx bench/recommend-eval.ts [--split validation|train] [--max N | --every N] [--keywords N]`
  *
  * Issue 11's recommendation target on self_dialogue: each conversation's two speakers are two members (one
  * speaker's lines = that member's history); the library is one item per topic folder with a one-line
@@ -7,7 +7,8 @@
  * when their conversation's topic is their top recommendation. The main figure runs `steward recommend`'s own
  * code (runRecommend over JSONL); the ablations rank the same profiles with one part of the score switched off,
  * and with other weights of the lexical part. Constants are chosen on `--split train --every 10` (every tenth
- * train conversation of each topic), never on validation.
+ * train conversation of each topic), never on validation. `--keywords N` appends N words per topic drawn from
+ * the rest of train (bench/recommend-keywords.ts) to the items' one-line descriptions.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { contentWords, foldMessage } from '../src/domain/profile.ts';
 import { createLogger } from '../src/logger.ts';
 import { Catalog } from '../worker/recommend/catalog.ts';
 import { DefaultRankOptions, recommend } from '../worker/recommend/rank.ts';
+import { withKeywords } from './recommend-keywords.ts';
 import { parseCsv } from './samples.ts';
 
 const DATA = process.env.STEWARD_DATASETS ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets');
@@ -77,8 +79,16 @@ async function main() {
       split: { type: 'string', default: 'validation' },
       max: { type: 'string' },
       every: { type: 'string' },
+      keywords: { type: 'string' },
     },
   });
+  const keywords = Number(values.keywords ?? 0);
+  if (keywords > 0 && values.split === 'train' && values.every !== '10')
+    throw new Error(
+      '--keywords draws on train outside every 10th conversation: evaluate train with --every 10',
+    );
+  const library =
+    keywords > 0 ? withKeywords(TOPIC_LIBRARY, conversations('train'), keywords) : TOPIC_LIBRARY;
   let convs = conversations(values.split!);
   if (values.every) {
     // Every Nth conversation of each topic: a slice spread over all of a topic's files.
@@ -109,7 +119,7 @@ async function main() {
     input: Readable.from(input),
     output,
     engine,
-    library: TOPIC_LIBRARY,
+    library,
     json: true,
     each: false,
     limit: 1,
@@ -132,14 +142,14 @@ async function main() {
   }
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)} %`;
   console.log(
-    `self_dialogue ${values.split}: ${members.length} members (${convs.length} conversations, ${input.length} lines), library of ${TOPIC_LIBRARY.length} topic items, ${seconds.toFixed(1)} s`,
+    `self_dialogue ${values.split}: ${members.length} members (${convs.length} conversations, ${input.length} lines), library of ${library.length} topic items${keywords > 0 ? ` with ${keywords} keywords each from train` : ''}, ${seconds.toFixed(1)} s`,
   );
   console.log(`  topic is the top recommendation (steward recommend): ${pct(right, members.length)}`);
   for (const [topic, [a, b]] of Object.entries(rows))
     console.log(`    ${topic.padEnd(10)} ${pct(a, b)} of ${b}`);
 
   // Ablations: the same profiles (folded as the worker does), one part of the score at a time.
-  const catalog = await Catalog.build(TOPIC_LIBRARY, (texts) => engine.embed(texts));
+  const catalog = await Catalog.build(library, (texts) => engine.embed(texts));
   const vectors = await engine.embed(members.flatMap((m) => m.lines));
   let k = 0;
   const profiles = members.map((m) => {
