@@ -1,11 +1,14 @@
 /**
- * `npx tsx bench/recommend-eval.ts [--split validation|train] [--max N]`
+ * `npx tsx bench/recommend-eval.ts [--split validation|train] [--max N | --every N] [--keywords N]`
  *
  * Issue 11's recommendation target on self_dialogue: each conversation's two speakers are two members (one
  * speaker's lines = that member's history); the library is one item per topic folder with a one-line
  * description, written once by hand below (an admin's words, not tuned on the data). A member counts as right
  * when their conversation's topic is their top recommendation. The main figure runs `steward recommend`'s own
- * code (runRecommend over JSONL); the ablations rank the same profiles with one part of the score switched off.
+ * code (runRecommend over JSONL); the ablations rank the same profiles with one part of the score switched off,
+ * and with other weights of the lexical part. Constants are chosen on `--split train --every 10` (every tenth
+ * train conversation of each topic), never on validation. `--keywords N` appends N words per topic drawn from
+ * the rest of train (bench/recommend-keywords.ts) to the items' one-line descriptions.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +21,8 @@ import type { LibraryItem } from '../src/domain/library.ts';
 import { contentWords, foldMessage } from '../src/domain/profile.ts';
 import { createLogger } from '../src/logger.ts';
 import { Catalog } from '../worker/recommend/catalog.ts';
-import { recommend } from '../worker/recommend/rank.ts';
+import { DefaultRankOptions, recommend } from '../worker/recommend/rank.ts';
+import { withKeywords } from './recommend-keywords.ts';
 import { parseCsv } from './samples.ts';
 
 const DATA = process.env.STEWARD_DATASETS ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets');
@@ -71,10 +75,26 @@ function conversations(split: string): Array<{ topic: string; lines: string[] }>
 
 async function main() {
   const { values } = parseArgs({
-    options: { split: { type: 'string', default: 'validation' }, max: { type: 'string' } },
+    options: {
+      split: { type: 'string', default: 'validation' },
+      max: { type: 'string' },
+      every: { type: 'string' },
+      keywords: { type: 'string' },
+    },
   });
+  const keywords = Number(values.keywords ?? 0);
+  if (keywords > 0 && values.split === 'train' && values.every !== '10')
+    throw new Error(
+      '--keywords draws on train outside every 10th conversation: evaluate train with --every 10',
+    );
+  const library =
+    keywords > 0 ? withKeywords(TOPIC_LIBRARY, conversations('train'), keywords) : TOPIC_LIBRARY;
   let convs = conversations(values.split!);
-  if (values.max) {
+  if (values.every) {
+    // Every Nth conversation of each topic: a slice spread over all of a topic's files.
+    const n = Number(values.every);
+    convs = TOPIC_LIBRARY.flatMap((t) => convs.filter((c) => c.topic === t.id).filter((_, i) => i % n === 0));
+  } else if (values.max) {
     // An even spread over the topics when only part is wanted.
     const per = Math.ceil(Number(values.max) / TOPIC_LIBRARY.length);
     convs = TOPIC_LIBRARY.flatMap((t) => convs.filter((c) => c.topic === t.id).slice(0, per));
@@ -99,7 +119,7 @@ async function main() {
     input: Readable.from(input),
     output,
     engine,
-    library: TOPIC_LIBRARY,
+    library,
     json: true,
     each: false,
     limit: 1,
@@ -122,36 +142,36 @@ async function main() {
   }
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)} %`;
   console.log(
-    `self_dialogue ${values.split}: ${members.length} members (${convs.length} conversations, ${input.length} lines), library of ${TOPIC_LIBRARY.length} topic items, ${seconds.toFixed(1)} s`,
+    `self_dialogue ${values.split}: ${members.length} members (${convs.length} conversations, ${input.length} lines), library of ${library.length} topic items${keywords > 0 ? ` with ${keywords} keywords each from train` : ''}, ${seconds.toFixed(1)} s`,
   );
   console.log(`  topic is the top recommendation (steward recommend): ${pct(right, members.length)}`);
   for (const [topic, [a, b]] of Object.entries(rows))
     console.log(`    ${topic.padEnd(10)} ${pct(a, b)} of ${b}`);
 
   // Ablations: the same profiles (folded as the worker does), one part of the score at a time.
-  const catalog = await Catalog.build(TOPIC_LIBRARY, (texts) => engine.embed(texts));
+  const catalog = await Catalog.build(library, (texts) => engine.embed(texts));
   const vectors = await engine.embed(members.flatMap((m) => m.lines));
   let k = 0;
   const profiles = members.map((m) => {
     let p = null as ReturnType<typeof foldMessage> | null;
     for (const line of m.lines) {
-      p = foldMessage(
-        p,
-        { platform: 'local', workspaceId: 'eval', userId: m.user },
-        vectors[k++]!,
-        contentWords(line),
-        0,
-      );
+      const words = contentWords(line);
+      const vector = vectors[k++]!;
+      // As Recommender.observe: a line without content words says nothing and is not folded in.
+      if (words.length === 0) continue;
+      p = foldMessage(p, { platform: 'local', workspaceId: 'eval', userId: m.user }, vector, words, 0);
     }
-    return p!;
+    return p;
   });
   for (const [name, lexicalWeight] of [
     ['embedding only', 0],
     ['words only', 1],
-    ['both (default)', 0.5],
+    [`both (default)`, DefaultRankOptions.lexicalWeight],
+    ...[0.5, 0.6, 0.7, 0.8, 0.9].map((w) => [`lexical ${w}`, w] as const),
   ] as const) {
     const hits = members.filter(
-      (m, i) => recommend(catalog, { profile: profiles[i]! }, { lexicalWeight, limit: 1 })[0]?.id === m.topic,
+      (m, i) =>
+        recommend(catalog, { profile: profiles[i] ?? null }, { lexicalWeight, limit: 1 })[0]?.id === m.topic,
     );
     console.log(`  ablation, ${name.padEnd(15)} ${pct(hits.length, members.length)}`);
   }

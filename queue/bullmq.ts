@@ -26,6 +26,10 @@ import {
   type QueueDriver,
 } from './types.ts';
 import { fromBullId, redisOptionsFromUrl, toBullId } from './bullmq-ids.ts';
+import { JobScrubber } from './forget.ts';
+
+/** Finished jobs read per round trip while forget-me scans a queue. */
+const FORGET_PAGE = 500;
 
 export interface BullMQDriverOptions {
   /** redis:// or rediss:// URL. */
@@ -365,6 +369,41 @@ export class BullMQDriver implements QueueDriver {
    */
   queues(names: readonly string[]): Queue[] {
     return names.map((name) => this.#queue(name));
+  }
+
+  async forgetMember(platform: Platform, workspaceId: string, userId: string): Promise<number> {
+    const scrubber = new JobScrubber({ platform, workspaceId, userId });
+    // Inbound first: the scrubber matches replies and tags through the member's messages seen there.
+    const inbound = await this.#scrub(INBOUND_QUEUE, (data) => scrubber.inbound(data));
+    const outbound = await this.#scrub(outboundQueueName(platform), (data) => scrubber.outbound(data));
+    if (inbound + outbound > 0) this.#log.info({ inbound, outbound }, 'forget-me scrubbed finished jobs');
+    return inbound + outbound;
+  }
+
+  /** Rewrites the data of the completed and failed jobs for which `change` gives new data. */
+  async #scrub(name: string, change: (data: unknown) => unknown): Promise<number> {
+    const queue = this.#queue(name);
+    let changed = 0;
+    for (const state of ['completed', 'failed'] as const) {
+      // Newest first: jobs finishing meanwhile shift the pages towards repeats (harmless: a scrubbed job does
+      // not match again), while old ones expiring at the far end shift nothing already ahead of us.
+      for (let start = 0; ; start += FORGET_PAGE) {
+        const jobs = await queue.getJobs([state], start, start + FORGET_PAGE - 1, false);
+        for (const job of jobs) {
+          const next = job ? change(job.data) : null;
+          if (!job || next === null) continue;
+          try {
+            await job.updateData(next);
+            changed += 1;
+          } catch (error) {
+            // Removed meanwhile (completed-job retention): nothing left to scrub.
+            if (job.id && (await queue.getJob(job.id))) throw error;
+          }
+        }
+        if (jobs.length < FORGET_PAGE) break;
+      }
+    }
+    return changed;
   }
 }
 

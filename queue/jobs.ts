@@ -4,6 +4,7 @@ import type { InboundMessage } from '../src/domain/message.ts';
 import {
   InboundMessageSchema,
   inboundJobId,
+  inboundJobIdOf,
   MAX_TEXT_LENGTH,
   PlatformSchema,
 } from '../src/domain/message.ts';
@@ -62,7 +63,7 @@ export function prepareInbound(payload: unknown): PreparedInbound {
   const nonce = randomUUID();
   const parsed = InboundMessageSchema.safeParse(payload);
   if (parsed.success)
-    return { jobId: inboundJobId(parsed.data), data: { payload, nonce }, invalidReason: null };
+    return { jobId: inboundJobIdOf(parsed.data), data: { payload, nonce }, invalidReason: null };
   const reason = describeIssues(parsed.error);
   const ref = LooseRefSchema.safeParse(payload);
   let serialised: string;

@@ -24,6 +24,7 @@ import {
   type QueueCounts,
   type QueueDriver,
 } from './types.ts';
+import { JobScrubber } from './forget.ts';
 
 type State = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
 
@@ -295,5 +296,29 @@ export class MemoryDriver implements QueueDriver {
 
   async workersAlive(): Promise<number> {
     return this.#queues.get(INBOUND_QUEUE)?.consumers.size ?? 0;
+  }
+
+  async forgetMember(platform: Platform, workspaceId: string, userId: string): Promise<number> {
+    const scrubber = new JobScrubber({ platform, workspaceId, userId });
+    // Inbound first: the scrubber matches replies and tags through the member's messages seen there.
+    return (
+      this.#scrub(INBOUND_QUEUE, (data) => scrubber.inbound(data)) +
+      this.#scrub(outboundQueueName(platform), (data) => scrubber.outbound(data))
+    );
+  }
+
+  /** Rewrites the data of the completed and failed jobs for which `change` gives new data. */
+  #scrub(name: string, change: (data: unknown) => unknown): number {
+    const queue = this.#queue(name);
+    this.#purgeCompleted(queue);
+    let changed = 0;
+    for (const job of queue.jobs.values()) {
+      if (job.state !== 'completed' && job.state !== 'failed') continue;
+      const next = change(job.data);
+      if (next === null) continue;
+      job.data = next;
+      changed += 1;
+    }
+    return changed;
   }
 }

@@ -15,6 +15,7 @@ export type BatchStage = 'signals' | 'replies';
 export class StewardMetrics {
   readonly registry = new Registry();
   readonly messagesIn: Counter<'platform'>;
+  readonly reactionsIn: Counter<'platform'>;
   readonly analysed: Counter<'platform'>;
   readonly analysisFailures: Counter<'platform'>;
   readonly flagged: Counter<'platform' | 'label'>;
@@ -38,6 +39,12 @@ export class StewardMetrics {
     this.messagesIn = new Counter({
       name: 'steward_messages_in_total',
       help: 'Messages enqueued for analysis (redelivered duplicates not counted)',
+      labelNames: ['platform'],
+      registers,
+    });
+    this.reactionsIn = new Counter({
+      name: 'steward_reactions_in_total',
+      help: "Members' reactions enqueued for their interest profiles (not counted as messages)",
       labelNames: ['platform'],
       registers,
     });
@@ -165,6 +172,9 @@ export class StewardMetrics {
   }
 }
 
+const isReaction = (value: unknown): boolean =>
+  (value as { reaction?: unknown } | null)?.reaction !== undefined;
+
 const platformOf = (value: unknown): string => {
   const p = (value as { platform?: unknown } | null)?.platform;
   return typeof p === 'string' ? p : 'unknown';
@@ -185,9 +195,11 @@ export function meteredQueue(queue: QueueDriver, metrics: StewardMetrics): Queue
     oldestWaiting: (name) => queue.oldestWaiting(name),
     failedJobs: (name, limit) => queue.failedJobs(name, limit),
     workersAlive: () => queue.workersAlive(),
+    forgetMember: (platform, workspaceId, userId) => queue.forgetMember(platform, workspaceId, userId),
     async enqueueInbound(message) {
       const result = await queue.enqueueInbound(message);
-      if (!result.duplicate) metrics.messagesIn.inc({ platform: platformOf(message) });
+      const counter = isReaction(message) ? metrics.reactionsIn : metrics.messagesIn;
+      if (!result.duplicate) counter.inc({ platform: platformOf(message) });
       return result;
     },
     async enqueueOutbound(platform, actions) {
@@ -201,6 +213,8 @@ export function meteredQueue(queue: QueueDriver, metrics: StewardMetrics): Queue
     },
     consumeInbound(handler, options) {
       return queue.consumeInbound(async (message, job) => {
+        // A reaction only updates a profile: the analysis figures are about messages.
+        if (message.reaction) return handler(message, job);
         const labels = { platform: message.platform };
         const end = metrics.analysisSeconds.startTimer(labels);
         try {

@@ -1,4 +1,5 @@
 import type { Action } from '../src/domain/action.ts';
+import type { MemberJobs } from '../src/commands/types.ts';
 import type { InboundMessage, Platform } from '../src/domain/message.ts';
 
 /** Queue names. Outbound queues are per platform so each adapter consumes only its own. */
@@ -49,7 +50,7 @@ export interface FailedJobInfo {
 }
 
 /** Moves messages between adapters and workers: BullMQ (distributed) or in-process (local mode). */
-export interface QueueDriver {
+export interface QueueDriver extends MemberJobs {
   readonly kind: 'bullmq' | 'memory';
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -64,4 +65,11 @@ export interface QueueDriver {
   failedJobs(queue: string, limit: number): Promise<FailedJobInfo[]>;
   /** Number of workers currently connected to the inbound queue (BullMQ: Queue.getWorkers). */
   workersAlive(): Promise<number>;
+  /**
+   * Forget-me: in the completed and failed jobs of the inbound queue and the platform's outbound queue, replaces
+   * the data of the member's messages (and of the actions on them or naming them) with a stub that keeps only the
+   * message reference, so the job id still deduplicates redeliveries. Waiting and running jobs are left to finish
+   * (moderation still applies to them). Returns the number of jobs scrubbed.
+   */
+  forgetMember(platform: Platform, workspaceId: string, userId: string): Promise<number>;
 }

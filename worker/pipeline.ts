@@ -25,7 +25,7 @@ import {
   type SignalOutcome,
 } from './analyze.ts';
 import { Recommender } from './recommend/service.ts';
-import { recommendStep } from './recommend/step.ts';
+import { reactionStep, recommendStep } from './recommend/step.ts';
 import { GroundedReplies, type ReplyJob } from './library/replies.ts';
 import { LibraryIndexes } from './library/sync.ts';
 import { SettingsCache } from '../src/store/settings-cache.ts';
@@ -184,6 +184,12 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
    */
   const handle = async (message: InboundMessage) => {
     try {
+      if (message.reaction) {
+        const workspace = await settings.get(message.platform, message.workspaceId);
+        await reactionStep(recommender, message, { embed, store }, workspace);
+        stats.processed += 1;
+        return;
+      }
       const outcome = await signalsBatcher.submit(message);
       if (outcome instanceof StewardError) throw outcome;
       const { decision, analysis } = outcome;

@@ -16,6 +16,7 @@ import { logText, scrub } from './errors.ts';
 import { type InboundContext, inboundChain } from './inbound.ts';
 import { type DiscordAdapterOptions, type DiscordTuning, resolveTuning } from './options.ts';
 import { OutboundPerformer } from './outbound.ts';
+import { onReactionAdd } from './reactions.ts';
 import { handleSlash } from './slash.ts';
 import { TypingIndicators } from './typing.ts';
 
@@ -67,16 +68,23 @@ export class DiscordAdapter implements ChatAdapter {
       log: this.log,
       tuning: this.tuning,
     });
+    const limiter = this.options.rateLimiter ?? localRateLimiter(this.tuning.rateLimit);
     const inbound = inboundChain({
       queue,
       settings: this.options.settings,
       typing,
-      limiter: this.options.rateLimiter ?? localRateLimiter(this.tuning.rateLimit),
+      limiter,
       replyChainDepth: this.tuning.replyChainDepth,
       log: this.log,
     });
     client.on(Events.MessageCreate, (message: Message) =>
       this.track(inbound({ message, botId: client.user!.id } satisfies InboundContext), 'inbound message'),
+    );
+    client.on(Events.MessageReactionAdd, (reaction, user) =>
+      this.track(
+        onReactionAdd(reaction, user, client.user!.id, { queue, limiter, log: this.log }),
+        'reaction',
+      ),
     );
     client.on(Events.InteractionCreate, (interaction) =>
       this.track(this.onInteraction(interaction), 'interaction'),
@@ -167,6 +175,7 @@ export class DiscordAdapter implements ChatAdapter {
       const status = this.options.status ?? (() => collectStatus(this.options.queue, store, ['discord']));
       await handleSlash(interaction, {
         store,
+        jobs: this.options.queue,
         rest: interaction.client.rest,
         status,
         labels: this.options.labels,

@@ -16,7 +16,8 @@ export function rateLimitWaitMs(data: RateLimitData): number {
 }
 
 /**
- * The discord.js client Steward runs: guild + DM messages with content, nothing cached beyond what it needs.
+ * The discord.js client Steward runs: guild + DM messages with content and guild reactions, nothing cached beyond
+ * what it needs.
  * Short rate limits are waited out by discord.js (a 429 was never processed by Discord, so re-sending cannot
  * duplicate); longer ones reject with RateLimitError so the job is put off instead of holding a consumer slot.
  */
@@ -25,11 +26,14 @@ export function buildClient({ token, apiUrl, logger, tuning }: ClientInput): Cli
     intents: [
       GatewayIntentBits.Guilds,
       GatewayIntentBits.GuildMessages,
+      // Reactions feed the reactor's interest profile (not privileged).
+      GatewayIntentBits.GuildMessageReactions,
       GatewayIntentBits.MessageContent,
       GatewayIntentBits.DirectMessages,
     ],
     // DM channels are not in the cache until a DM arrives; without these partials discord.js drops the event.
-    partials: [Partials.Channel, Partials.Message],
+    // Reactions likewise arrive for messages, reactions and users it never cached.
+    partials: [Partials.Channel, Partials.Message, Partials.Reaction, Partials.User],
     // Generated replies must never ping @everyone or roles; replying pings only the member replied to.
     allowedMentions: { parse: [], repliedUser: true },
     rest: {

@@ -8,7 +8,13 @@ import {
 } from 'discord.js';
 import { executeCommand } from '../../src/commands/run.ts';
 import { specOf } from '../../src/commands/spec.ts';
-import type { AutoModSync, CommandReply, StatusInfo, StructuredCommand } from '../../src/commands/types.ts';
+import type {
+  AutoModSync,
+  CommandReply,
+  MemberJobs,
+  StatusInfo,
+  StructuredCommand,
+} from '../../src/commands/types.ts';
 import { UserError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
@@ -18,6 +24,8 @@ import { logText } from './errors.ts';
 
 export interface SlashDeps {
   store: Store;
+  /** The queue, so forget-me reaches the finished jobs that hold a member's messages. */
+  jobs: MemberJobs;
   /** For `rules sync` (Discord AutoMod). */
   rest: REST;
   status: () => Promise<StatusInfo>;
@@ -81,6 +89,7 @@ export async function handleSlash(interaction: ChatInputCommandInteraction, deps
     workspaceId: interaction.guildId,
     actor: { id: interaction.user.id, name: interaction.user.username, isAdmin },
     store: deps.store,
+    jobs: deps.jobs,
     status: deps.status,
     ...(deps.labels ? { labels: deps.labels } : {}),
     automod: lazyAutoMod(deps, interaction.guildId),

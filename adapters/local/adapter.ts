@@ -131,6 +131,7 @@ export class LocalChatAdapter implements ChatAdapter {
         workspaceId: LOCAL.workspaceId,
         actor: { id: LOCAL.user, name: LOCAL.user, isAdmin: true },
         store: this.#o.store,
+        jobs: this.#o.queue,
         ...(this.#o.status ? { status: this.#o.status } : {}),
         ...(this.#o.labels ? { labels: this.#o.labels() } : {}),
       });

@@ -22,6 +22,7 @@ export function trackingQueue(
     oldestWaiting: (name: string) => queue.oldestWaiting(name),
     failedJobs: (name: string, limit: number) => queue.failedJobs(name, limit),
     workersAlive: () => queue.workersAlive(),
+    forgetMember: (platform, workspaceId, userId) => queue.forgetMember(platform, workspaceId, userId),
     consumeOutbound: queue.consumeOutbound.bind(queue),
     enqueueOutbound: async (platform, actions) => {
       if (platform === 'local')

@@ -104,6 +104,7 @@ export class SlackAdapter implements ChatAdapter {
       deleter,
       haveUserToken: Boolean(o.userToken),
       store: o.store,
+      jobs: o.queue,
       directory,
       adminUsers: o.adminUsers,
       log: this.#log,

@@ -18,8 +18,9 @@ export interface SlackUser {
   isBot: boolean;
 }
 
-interface RawMessage {
+export interface RawMessage {
   ts?: string;
+  thread_ts?: string;
   user?: string;
   bot_id?: string;
   text?: string;
@@ -88,6 +89,21 @@ export class SlackDirectory {
   cachedName(id: string): string | undefined {
     // An expired name still renders a mention better than the bare id (get() would drop it).
     return this.#users.peek(id, { allowStale: true })?.name;
+  }
+
+  /** One message by its channel and ts, top level or in a thread; null when it is gone or cannot be read. */
+  async message(channel: string, ts: string): Promise<RawMessage | null> {
+    try {
+      const top = await this.web.conversations.history({ channel, latest: ts, inclusive: true, limit: 1 });
+      const found = ((top.messages ?? []) as RawMessage[]).find((m) => m.ts === ts);
+      if (found) return found;
+      // A reply inside a thread is not in the channel's history; conversations.replies finds it by its ts.
+      const thread = await this.web.conversations.replies({ channel, ts, limit: 200 });
+      return ((thread.messages ?? []) as RawMessage[]).find((m) => m.ts === ts) ?? null;
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message, channel, ts }, 'message unavailable');
+      return null;
+    }
   }
 
   /** The last `turns` messages of a thread before `beforeTs`, oldest first. */

@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { executeCommand } from '../../src/commands/run.ts';
-import type { CommandReply, StatusInfo } from '../../src/commands/types.ts';
+import type { CommandReply, MemberJobs, StatusInfo } from '../../src/commands/types.ts';
 import type { Logger } from '../../src/logger.ts';
 import { authoriseModAction, type ModCapability, statusAfter } from '../../src/domain/moderation-actions.ts';
 import type { FlagRecord, FlagStatus, Store } from '../../src/store/types.ts';
@@ -16,6 +16,8 @@ export interface InteractionDeps {
   deleter: webApi.WebClient;
   haveUserToken: boolean;
   store: Store;
+  /** The queue, so forget-me reaches the finished jobs that hold a member's messages. */
+  jobs: MemberJobs;
   directory: SlackDirectory;
   adminUsers: readonly string[];
   log: Logger;
@@ -72,6 +74,7 @@ export class SlackInteractions {
       workspaceId: cmd.teamId,
       actor: { id: cmd.userId, name: cmd.userName, isAdmin },
       store: this.deps.store,
+      jobs: this.deps.jobs,
       ...(this.deps.status ? { status: this.deps.status } : {}),
       ...(this.deps.labels ? { labels: this.deps.labels } : {}),
     });

@@ -7,6 +7,7 @@ import type { BotIdentity, SlackDirectory } from './directory.ts';
 import { toStewardError } from './errors.ts';
 import { inboundChain, type SlackMessageEvent } from './inbound.ts';
 import type { SlackInteractions } from './interactions.ts';
+import { onReactionAdded, type SlackReactionEvent } from './reactions.ts';
 import type { SlackTuning } from './options.ts';
 import type { InboundRateLimiter } from '../rate-limit.ts';
 
@@ -58,6 +59,21 @@ export function registerListeners(deps: ListenerDeps): void {
   };
   app.event('app_mention', async ({ event, body, context }) => onMessage(event, body, context.retryNum));
   app.message(async ({ message, body, context }) => onMessage(message, body, context.retryNum));
+  // Reactions feed the reactor's interest profile (issue 11).
+  app.event('reaction_added', async ({ event, body }) => {
+    const e = event as unknown as SlackReactionEvent;
+    try {
+      await onReactionAdded(e, body.team_id ?? bot.teamId, {
+        queue: deps.queue,
+        bot,
+        directory,
+        limiter: deps.limiter,
+        log: deps.log,
+      });
+    } catch (error) {
+      throw toStewardError(error, `queueing reaction ${e.item.channel}/${e.item.ts}`, deps.secrets);
+    }
+  });
 
   app.command('/steward', async ({ command, ack, respond }) => {
     await ack();

@@ -2,6 +2,7 @@ import { buildStore } from '../app.ts';
 import type { Config } from '../../src/config.ts';
 import { type Platform, PlatformSchema } from '../../src/domain/message.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { memberView } from '../../src/store/members.ts';
 import type { Store } from '../../src/store/types.ts';
 
 export interface PrivacyExportOptions {
@@ -13,12 +14,13 @@ export interface PrivacyExportOptions {
 /**
  * Everything Steward keeps about one member of one workspace, for an admin answering a data request: the
  * interest profile (with the recommendations kept in it), whether they opted out, and the flag-log entries they
- * wrote or acted on. Message texts are not stored anywhere else.
+ * wrote or acted on, with anyone else in them left out (memberView). Message texts are not stored anywhere else
+ * (the queue's finished jobs hold them for 10 minutes).
  */
 export async function memberData(store: Store, platform: Platform, workspaceId: string, userId: string) {
   const profile = await store.getProfile(platform, workspaceId, userId);
-  const flags = (await store.listFlags(platform, workspaceId, { limit: Number.MAX_SAFE_INTEGER })).filter(
-    (f) => f.authorId === userId || f.history.some((h) => h.actorId === userId),
+  const flags = (await store.listFlags(platform, workspaceId, { limit: Number.MAX_SAFE_INTEGER })).flatMap(
+    (f) => memberView(f, userId) ?? [],
   );
   return {
     user: userId,
@@ -29,6 +31,7 @@ export async function memberData(store: Store, platform: Platform, workspaceId: 
     profile: profile && {
       updatedAt: new Date(profile.updatedAt).toISOString(),
       messages: profile.messages,
+      reactions: profile.reactions ?? 0,
       terms: profile.terms,
       vector: profile.vector,
       recommendations: profile.recommendations?.items ?? [],

@@ -54,9 +54,14 @@ export async function runPrivacyCommand(command: PrivacyCommand, ctx: CommandCon
       await store.setOptOut(platform, workspaceId, me, true);
       const done = await store.forgetMember(platform, workspaceId, me);
       done.profiles = Math.max(done.profiles, had ? 1 : 0);
+      // The queue keeps finished jobs (message text, id, name) for a while; they are scrubbed last, after the
+      // store, so a job finishing meanwhile cannot leave a flag or profile behind that the store step missed.
+      const jobs = (await ctx.jobs?.forgetMember(platform, workspaceId, me)) ?? 0;
+      const queued =
+        jobs > 0 ? `, and from ${jobs} processed message${jobs === 1 ? '' : 's'} in its queue` : '';
       return ok(
         `Done. Steward deleted your interest profile and recommendations${done.profiles === 0 ? ' (there were none)' : ''}` +
-          ` and removed your name, id and words from ${done.flags} moderation record${done.flags === 1 ? '' : 's'}. ` +
+          ` and removed your name, id and words from ${done.flags} moderation record${done.flags === 1 ? '' : 's'}${queued}. ` +
           'It keeps no other text of yours. You are opted out of profiling now; type `privacy opt-in` to allow it again.',
         { title: 'Forgotten' },
       );

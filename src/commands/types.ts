@@ -61,11 +61,22 @@ export interface CommandActor {
   isAdmin: boolean;
 }
 
+/**
+ * Where a member's words sit besides the store: the queues' finished jobs (kept a while to recognise redelivered
+ * events, failed ones until trimmed). The queue drivers implement it; forget-me scrubs them through it.
+ */
+export interface MemberJobs {
+  /** Removes the member's text, id and name from the finished jobs of their workspace; returns how many changed. */
+  forgetMember(platform: Platform, workspaceId: string, userId: string): Promise<number>;
+}
+
 export interface CommandContext {
   platform: Platform;
   workspaceId: string;
   actor: CommandActor;
   store: Store;
+  /** The queue, for forget-me. Without it forget-me reaches the store only (fine where no queue keeps jobs). */
+  jobs?: MemberJobs;
   status?: () => Promise<StatusInfo>;
   /** Moderation labels of the loaded models; when given, thresholds for other labels are refused. */
   labels?: readonly string[];

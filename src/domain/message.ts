@@ -82,6 +82,12 @@ export const InboundMessageSchema = z.object({
   context: z.array(ContextTurnSchema).max(20).default([]),
   /** Set by the adapter when the message is a direct message to the bot. */
   direct: z.boolean().default(false),
+  /**
+   * Set when the job is a member's reaction to a message rather than a message: `author` is who reacted, `text`
+   * the reacted message's text and `messageId` its id; `authorId` is who wrote it. A reaction only feeds the
+   * reactor's interest profile: no moderation, no tags, no reply.
+   */
+  reaction: z.object({ emoji: z.string().min(1).max(200), authorId: Id }).optional(),
 });
 export type InboundMessage = z.infer<typeof InboundMessageSchema>;
 export type InboundMessageInput = z.input<typeof InboundMessageSchema>;
@@ -108,6 +114,14 @@ export function refOf(message: InboundMessage): MessageRef {
 /** Job id of an inbound message: a redelivered platform event maps to the same job. */
 export function inboundJobId(ref: MessageRef): string {
   // Readable domain id; the BullMQ driver encodes it (queue/bullmq-ids.ts) because BullMQ rejects most ids with ":".
-  const part = (s: string) => s.replaceAll('%', '%25').replaceAll(':', '%3A');
-  return [ref.platform, ref.workspaceId, ref.channelId, ref.messageId].map(part).join(':');
+  return [ref.platform, ref.workspaceId, ref.channelId, ref.messageId].map(idPart).join(':');
 }
+
+/** The inbound job id of a message, or of one member's reaction to it (one job per member and emoji). */
+export function inboundJobIdOf(message: InboundMessageInput): string {
+  const base = inboundJobId(message);
+  if (!message.reaction) return base;
+  return `${base}:reaction:${idPart(message.author.id)}:${idPart(message.reaction.emoji)}`;
+}
+
+const idPart = (s: string) => s.replaceAll('%', '%25').replaceAll(':', '%3A');

@@ -17,6 +17,8 @@ export interface InterestProfile {
   /** Decayed count per content word, at most MAX_PROFILE_TERMS of them. */
   terms: Record<string, number>;
   messages: number;
+  /** Reactions to others' messages folded in (absent in profiles written before reactions counted). */
+  reactions?: number;
   updatedAt: number;
   /** What Steward last recommended from this profile (what `/steward recommend` shows). */
   recommendations?: { at: number; items: Recommendation[] };
@@ -36,6 +38,12 @@ export interface Recommendation {
 }
 
 export const MAX_PROFILE_TERMS = 40;
+/**
+ * What a reaction to someone else's message weighs in a profile, against 1 for a message of one's own: an emoji
+ * on a message says less about one's interests than writing about them. Chosen by that reasoning, not fitted
+ * (there is no reaction data to fit it on).
+ */
+export const REACTION_WEIGHT = 0.5;
 /** Half-life of a message's weight in a profile, unless the workspace's retention is shorter (see halfLifeMs). */
 export const PROFILE_HALF_LIFE_MS = 14 * 24 * 3_600_000;
 
@@ -49,7 +57,9 @@ export function halfLifeMs(retentionDays: number | null): number {
 
 /**
  * Folds one message into a profile (a new one when `profile` is null): older content decays by its age, the
- * embedding and the message's content words are added, and only the strongest terms are kept.
+ * embedding and the message's content words are added, and only the strongest terms are kept. A `reaction` is the
+ * member's reaction to someone else's message (the embedding and words are that message's): it adds with
+ * REACTION_WEIGHT instead of 1.
  */
 export function foldMessage(
   profile: InterestProfile | null,
@@ -58,15 +68,17 @@ export function foldMessage(
   words: readonly string[],
   at: number,
   halfLife = PROFILE_HALF_LIFE_MS,
+  kind: 'message' | 'reaction' = 'message',
 ): InterestProfile {
+  const add = kind === 'reaction' ? REACTION_WEIGHT : 1;
   const decay = profile ? 0.5 ** (Math.max(0, at - profile.updatedAt) / halfLife) : 0;
   const vector = new Array<number>(embedding.length);
   // Five decimals are far below what the ranking can tell apart, and keep the stored profile small.
   for (let i = 0; i < embedding.length; i++)
-    vector[i] = Math.round(((profile?.vector[i] ?? 0) * decay + embedding[i]!) * 1e5) / 1e5;
+    vector[i] = Math.round(((profile?.vector[i] ?? 0) * decay + add * embedding[i]!) * 1e5) / 1e5;
   const terms: Record<string, number> = {};
-  if (profile) for (const [term, w] of Object.entries(profile.terms)) terms[term] = w * decay;
-  for (const word of new Set(words)) terms[word] = (terms[word] ?? 0) + 1;
+  if (profile) for (const [term, tw] of Object.entries(profile.terms)) terms[term] = tw * decay;
+  for (const word of new Set(words)) terms[word] = (terms[word] ?? 0) + add;
   const kept = Object.entries(terms)
     .filter(([, w]) => w > 0.01)
     .sort((a, b) => b[1] - a[1])
@@ -74,11 +86,13 @@ export function foldMessage(
   const next: InterestProfile = {
     ...who,
     vector,
-    weight: (profile?.weight ?? 0) * decay + 1,
+    weight: (profile?.weight ?? 0) * decay + add,
     terms: Object.fromEntries(kept.map(([t, w]) => [t, Math.round(w * 1000) / 1000])),
-    messages: (profile?.messages ?? 0) + 1,
+    messages: (profile?.messages ?? 0) + (kind === 'message' ? 1 : 0),
     updatedAt: Math.max(at, profile?.updatedAt ?? 0),
   };
+  const reactions = (profile?.reactions ?? 0) + (kind === 'reaction' ? 1 : 0);
+  if (reactions > 0) next.reactions = reactions;
   if (profile?.recommendations) next.recommendations = profile.recommendations;
   return next;
 }

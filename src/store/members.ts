@@ -1,6 +1,6 @@
 import type { Platform } from '../domain/message.ts';
 import { type InterestProfile, optOutToken } from '../domain/profile.ts';
-import type { FlagRecord } from '../domain/flag.ts';
+import { type FlagRecord, STEWARD_ACTOR } from '../domain/flag.ts';
 
 /**
  * The member part of the Store (issue 11): interest profiles and the privacy controls over them. Profiles,
@@ -67,6 +67,32 @@ export function redactMember(flag: FlagRecord, userId: string): FlagRecord | nul
     return { ...rest, actorId: FORGOTTEN };
   });
   return next;
+}
+
+/** What stands for anyone else in one member's data export. */
+export const SOMEONE_ELSE = '[someone else]';
+
+/**
+ * A flag as one member's data export shows it, or null when it does not concern them: all of it when they wrote
+ * the message, their own moderator actions when they only acted on it; anyone else's id, name, words and notes
+ * replaced by SOMEONE_ELSE (what was done, and when, stays). Steward's own entries stay as they are.
+ */
+export function memberView(flag: FlagRecord, userId: string): FlagRecord | null {
+  const authored = flag.authorId === userId;
+  if (!authored && !flag.history.some((h) => h.actorId === userId)) return null;
+  const view: FlagRecord = structuredClone(flag);
+  if (!authored) {
+    view.authorId = SOMEONE_ELSE;
+    view.authorName = SOMEONE_ELSE;
+    view.excerpt = SOMEONE_ELSE;
+    view.reasons = Object.fromEntries(Object.keys(flag.reasons).map((label) => [label, []]));
+  }
+  view.history = view.history.map((h) =>
+    h.actorId === userId || h.actorId === STEWARD_ACTOR
+      ? h
+      : { at: h.at, actorId: SOMEONE_ELSE, action: h.action },
+  );
+  return view;
 }
 
 /** The flag with its excerpt (and the words drawn from it) blanked, or null when that was already done. */

@@ -15,11 +15,11 @@ async function setup(tuning = {}) {
 }
 
 describe('Discord adapter: connecting and inbound messages', () => {
-  it('GIVEN the real discord.js client WHEN it starts THEN it identifies with the four intents and registers /steward', async () => {
+  it('GIVEN the real discord.js client WHEN it starts THEN it identifies with the five intents and registers /steward', async () => {
     const { emulator } = await setup();
     const identify = emulator.gateway.received.find((p) => p.op === 2);
-    // Guilds | GuildMessages | DirectMessages | MessageContent
-    expect((identify!.d as { intents: number }).intents).toBe(1 | 512 | 4096 | 32768);
+    // Guilds | GuildMessages | GuildMessageReactions | DirectMessages | MessageContent
+    expect((identify!.d as { intents: number }).intents).toBe(1 | 512 | 1024 | 4096 | 32768);
     expect(emulator.find('POST', /\/applications\/\d+\/commands$/)).toHaveLength(1);
     expect(emulator.requests.every((r) => r.auth !== 'bad')).toBe(true);
   });

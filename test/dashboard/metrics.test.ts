@@ -140,3 +140,23 @@ describe('/metrics after a worker ran jobs', () => {
     expect(summary.reduce((n, d) => n + d.negative + d.neutral + d.positive, 0)).toBe(5);
   });
 });
+
+describe('steward_ metrics for reactions', () => {
+  it('GIVEN a reaction job THEN it counts as a reaction in, not as a message in or analysed', async () => {
+    const { queue, metrics } = await metered();
+    const message = inbound();
+    await queue.enqueueInbound({ ...message, reaction: { emoji: '👍', authorId: 'someone' } });
+    let handled = 0;
+    await queue.consumeInbound(
+      async () => {
+        handled += 1;
+      },
+      { concurrency: 1 },
+    );
+    await waitFor(() => handled === 1);
+    const t = await metrics.registry.metrics();
+    expect(value(t, 'steward_reactions_in_total{platform="discord"}')).toBe(1);
+    expect(value(t, 'steward_messages_in_total{platform="discord"}')).toBeNaN();
+    expect(value(t, 'steward_messages_analysed_total{platform="discord"}')).toBeNaN();
+  });
+});

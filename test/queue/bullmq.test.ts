@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BullMQDriver } from '../../queue/bullmq.ts';
 import { queueContract, TEST_POLICY } from './contract.ts';
+import { forgetContract } from './forget-contract.ts';
 import { deletePrefix, randomPrefix, REDIS_URL, testLogger } from './fixtures.ts';
 
-queueContract('bullmq', () => {
+const bullmq = () => {
   const prefix = randomPrefix('qc');
   return {
     async create() {
@@ -13,7 +14,10 @@ queueContract('bullmq', () => {
     },
     cleanup: async () => void (await deletePrefix(REDIS_URL, prefix)),
   };
-});
+};
+
+queueContract('bullmq', bullmq);
+forgetContract('bullmq', bullmq);
 
 describe('BullMQDriver start', () => {
   it('GIVEN an unreachable Redis THEN start fails within the timeout, naming REDIS_URL', async () => {

@@ -96,6 +96,7 @@ describe.skipIf(!present)('forget-me leaves nothing of the member in the store',
       workspaceId: 'g-forget',
       actor: { id: MEMBER.id, name: MEMBER.name, isAdmin: false },
       store,
+      jobs: queue,
     });
     expect(reply.ok).toBe(true);
     expect(reply.text).toMatch(/deleted your interest profile.*1 moderation record/);
@@ -133,7 +134,7 @@ describe.skipIf(!present)('forget-me leaves nothing of the member in the store',
     }
   }, 180_000);
 
-  it('GIVEN the Redis store THEN no key name or value under the store prefix holds the member id, name or texts', async () => {
+  it('GIVEN the Redis store and BullMQ THEN no key name or value under the prefix (store and queues) holds the member id, name or texts', async () => {
     const prefix = randomPrefix('forget');
     const store = new RedisStore({ url: REDIS_URL, prefix });
     const queue = new BullMQDriver({ url: REDIS_URL, prefix, logger, policy: { backoffMs: 100 } });
@@ -141,7 +142,10 @@ describe.skipIf(!present)('forget-me leaves nothing of the member in the store',
     await store.start();
     await queue.start();
     try {
-      const reply = await scenario(queue, store, () => dumpKeys(redis, `${prefix}:store:*`));
+      // The whole prefix: the store's keys and BullMQ's (jobs of the inbound and outbound queues, events).
+      const dump = () => dumpKeys(redis, `${prefix}:*`);
+      const reply = await scenario(queue, store, dump);
+      expect(await dump()).toContain(`${prefix}:inbound:`);
       expect(reply).toMatch(/How about/);
     } finally {
       await queue.stop();
@@ -172,7 +176,9 @@ async function dumpKeys(redis: Redis, pattern: string): Promise<string> {
                 ? await redis.zrange(key, 0, -1, 'WITHSCORES')
                 : type === 'list'
                   ? await redis.lrange(key, 0, -1)
-                  : `(${type})`;
+                  : type === 'stream'
+                    ? await redis.xrange(key, '-', '+')
+                    : `(${type})`;
       out.push(key, JSON.stringify(value));
     }
   } while (cursor !== '0');

@@ -138,8 +138,9 @@ export class Recommender {
   }
 
   /**
-   * Folds a message into its author's profile. Returns the new profile, or null when nothing was stored
-   * (the member opted out, or the message says nothing: no content words).
+   * Folds a message into its author's profile (a reaction job: the reacted message into the reactor's, with a
+   * smaller weight). Returns the new profile, or null when nothing was stored (the member opted out, or the
+   * message says nothing: no content words).
    */
   observe(
     message: InboundMessage,
@@ -165,6 +166,7 @@ export class Recommender {
         words,
         message.timestamp,
         halfLifeMs(retention),
+        message.reaction ? 'reaction' : 'message',
       );
       const catalog = await this.catalog(platform, workspaceId);
       const due =

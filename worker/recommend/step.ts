@@ -1,6 +1,8 @@
+import { flagIdOf } from '../../src/domain/decide.ts';
 import type { InboundMessage } from '../../src/domain/message.ts';
 import { mostlyLatin } from '../../src/domain/profile.ts';
 import type { WorkspaceSettings } from '../../src/domain/settings.ts';
+import type { Store } from '../../src/store/types.ts';
 import type { RecommendAnswer, Recommender } from './service.ts';
 
 // Note for the library owner (issue 10): src/worker/pipeline.ts calls this once per message, before the grounded
@@ -25,4 +27,20 @@ export async function recommendStep(
   // Addressed (or on a topic) as any reply; in `topics` mode a plain "where should I go on holiday?" counts too.
   if (settings.replyMode === 'off' || !(outcome.replying || settings.replyMode === 'topics')) return null;
   return recommender.answer(message, outcome.embedding);
+}
+
+/**
+ * A member's reaction to a message (InboundMessage.reaction): the reacted message's embedding goes into the
+ * reactor's profile, unless that message was flagged (reacting to an insult says nothing about interests) or the
+ * reactor opted out (the store refuses the write). Returns whether the profile was updated.
+ */
+export async function reactionStep(
+  recommender: Recommender,
+  message: InboundMessage,
+  deps: { embed: (texts: string[]) => Promise<Float32Array[]>; store: Pick<Store, 'getFlag'> },
+  settings: WorkspaceSettings,
+): Promise<boolean> {
+  if (await deps.store.getFlag(flagIdOf(message))) return false;
+  const [embedding] = await deps.embed([message.text]);
+  return (await recommender.observe(message, embedding!, settings)) !== null;
 }

@@ -169,6 +169,7 @@ function spyQueue(queue: QueueDriver, enqueues: Enqueued[], faults: { enqueue: n
     consumeOutbound: (platform, handler, opts) => queue.consumeOutbound(platform, handler, opts),
     counts: (name) => queue.counts(name),
     oldestWaiting: (name) => queue.oldestWaiting(name),
+    forgetMember: (platform, workspaceId, userId) => queue.forgetMember(platform, workspaceId, userId),
     failedJobs: (name, limit) => queue.failedJobs(name, limit),
     workersAlive: () => queue.workersAlive(),
   };

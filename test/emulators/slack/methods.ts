@@ -170,15 +170,18 @@ export const METHODS: Record<string, Handler> = {
     };
   },
 
-  // Top-level messages of a channel, newest first (one page; enough for the tests).
+  // Top-level messages of a channel, newest first (one page; enough for the tests); `latest` and `inclusive` as
+  // Slack reads them (a single message is history with latest = its ts, inclusive, limit 1).
   'conversations.history': (params, _caller, ws) => {
     const channel = channelOf(params, ws);
     const oldest = Number(params.oldest ?? 0);
     const latest = params.latest === undefined ? Number.POSITIVE_INFINITY : Number(params.latest);
+    const inclusive = params.inclusive === true || params.inclusive === 'true' || params.inclusive === '1';
     const limit = Number(params.limit ?? 100);
     const messages = ws.messages
       .filter((m) => m.channel === channel.id && !m.deleted && (!m.threadTs || m.threadTs === m.ts))
-      .filter((m) => Number(m.ts) >= oldest && Number(m.ts) <= latest)
+      .filter((m) => Number(m.ts) >= oldest)
+      .filter((m) => Number(m.ts) < latest || (inclusive && Number(m.ts) === latest))
       .sort((a, b) => Number(b.ts) - Number(a.ts));
     return {
       messages: messages.slice(0, limit).map((m) => messageJson(m, withMetadata(params))),
