@@ -79,13 +79,26 @@ export const SOMEONE_ELSE = '[someone else]';
  */
 export function memberView(flag: FlagRecord, userId: string): FlagRecord | null {
   const authored = flag.authorId === userId;
-  if (!authored && !flag.history.some((h) => h.actorId === userId)) return null;
+  const quoted = flag.context?.some((turn) => turn.authorId === userId) ?? false;
+  const decided = flag.appeal?.decidedById === userId;
+  if (!authored && !quoted && !decided && !flag.history.some((h) => h.actorId === userId)) return null;
   const view: FlagRecord = structuredClone(flag);
   if (!authored) {
     view.authorId = SOMEONE_ELSE;
     view.authorName = SOMEONE_ELSE;
     view.excerpt = SOMEONE_ELSE;
     view.reasons = Object.fromEntries(Object.keys(flag.reasons).map((label) => [label, []]));
+    if (view.appeal) view.appeal = { ...view.appeal, memberId: SOMEONE_ELSE, note: SOMEONE_ELSE };
+  }
+  if (view.context)
+    view.context = view.context.map((turn) =>
+      turn.authorId === userId || turn.fromBot
+        ? turn
+        : { authorId: SOMEONE_ELSE, text: SOMEONE_ELSE, fromBot: false },
+    );
+  if (view.appeal?.decidedById !== undefined && !decided) {
+    const { decidedByName: _name, ...appeal } = view.appeal;
+    view.appeal = { ...appeal, decidedById: SOMEONE_ELSE };
   }
   view.history = view.history.map((h) =>
     h.actorId === userId || h.actorId === STEWARD_ACTOR

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FlagRecord } from '../../src/domain/flag.ts';
-import { EXPIRED, expireExcerpt, FORGOTTEN, redactMember } from '../../src/store/members.ts';
+import { EXPIRED, expireExcerpt, FORGOTTEN, memberView, redactMember } from '../../src/store/members.ts';
 
 const flag = (over: Partial<FlagRecord> = {}): FlagRecord => ({
   id: 'flag:1',
@@ -63,5 +63,11 @@ describe('forget-me and expiry on flags with a reply chain and an appeal', () =>
   it('GIVEN expiry THEN the reply chain texts expire with the excerpt', () => {
     const next = expireExcerpt(flag())!;
     expect(next.context!.map((t) => t.text)).toEqual([EXPIRED, EXPIRED]);
+  });
+
+  it('GIVEN a data export for a member quoted in a flag’s reply chain THEN their turn shows, no one else’s words or names', () => {
+    const view = memberView(flag(), 'parent')!;
+    expect(view.context![0]).toMatchObject({ authorId: 'parent', text: 'you are an idiot' });
+    expect(JSON.stringify(view)).not.toMatch(/same to you|it was a joke|Ann|"Mo"|"mod"/);
   });
 });
