@@ -1,19 +1,31 @@
-/** Below this many vectors a scan of all of them is fast enough (well under a millisecond per thousand). */
+import { Index, MetricKind, ScalarKind } from 'usearch';
+
+/** Below this many vectors a scan of all of them is fast enough (about a millisecond per two thousand). */
 const EXACT_BELOW = 8_000;
-/** Lists probed per query once the index is clustered. */
-const PROBES = 12;
-const KMEANS_SAMPLE = 4_000;
-const KMEANS_ROUNDS = 6;
+
+/**
+ * The graph's settings (usearch defaults are 16 / 128 / 64). Measured on the bench's 100,000 vectors of 256
+ * dimensions, one thread, load ~9: f16 built in 26 s, searched in 0.3 ms (p50) with recall@40 0.90; f32 took
+ * 50 s for the same recall; the k-means inverted file this replaced built in 24 s and searched in 8 ms with
+ * recall@40 0.72.
+ */
+const GRAPH = Object.freeze({
+  metric: MetricKind.IP,
+  quantization: ScalarKind.F16,
+  connectivity: 16,
+  expansion_add: 64,
+  expansion_search: 64,
+  multi: false,
+});
 
 /**
  * Embeddings by id with nearest-neighbour search by inner product (cosine for L2-normalised vectors).
- * Small sets are scanned exactly; large ones are clustered (an inverted file: k-means centroids, each vector
- * in its nearest centroid's list) and only the lists nearest the query are scanned, so a query over 100,000
- * items reads a few thousand vectors. Centroids are rebuilt when the set has doubled since they were made.
+ * Small sets are scanned exactly; from EXACT_BELOW vectors on, an HNSW graph (usearch, native, SIMD) answers
+ * instead, so a query over 100,000 items takes a fraction of a millisecond.
  *
- * Vectors live in one Float32Array (a row per slot, freed slots reused) and lists hold slot numbers, so a
- * query walks contiguous memory and allocates nothing per vector scanned; per-vector objects and string-keyed
- * look-ups made the scan cost microseconds per vector instead of a fraction of one.
+ * The vectors themselves live in one Float32Array (a row per slot, freed slots reused): it serves get() and
+ * the exact scan without per-vector objects. Vectors set after the graph exists are added to it in one batch
+ * at the next query, so a bulk import does not pay one native call per vector.
  */
 export class VectorIndex {
   #dim = 0;
@@ -22,12 +34,13 @@ export class VectorIndex {
   #ids: Array<string | undefined> = [];
   readonly #slotOf = new Map<string, number>();
   readonly #free: number[] = [];
-  #centroids = new Float32Array(0);
-  #lists: SlotList[] = [];
-  /** Slot → its list (-1 when not clustered) and its position there, for O(1) removal. */
-  #listOf = new Int32Array(0);
-  #positionOf = new Int32Array(0);
-  #clusteredAt = 0;
+  #graph: Index | null = null;
+  /** Graph key of each slot's current vector (0 = not in the graph); keys are never reused. */
+  #keyOf = new Float64Array(0);
+  readonly #slotOfKey = new Map<number, number>();
+  #nextKey = 1;
+  /** Slots set since the graph was last brought up to date. */
+  readonly #pending = new Set<number>();
 
   get size(): number {
     return this.#slotOf.size;
@@ -44,7 +57,7 @@ export class VectorIndex {
     if (vector.length !== this.#dim)
       throw new Error(`vector of ${vector.length} dimensions; the index holds ${this.#dim}`);
     let slot = this.#slotOf.get(id);
-    if (slot !== undefined) this.#unlist(slot);
+    if (slot !== undefined) this.#unlink(slot);
     else {
       slot = this.#free.pop() ?? this.#ids.length;
       if (slot === this.#ids.length) this.#grow(slot + 1);
@@ -52,14 +65,14 @@ export class VectorIndex {
       this.#slotOf.set(id, slot);
     }
     this.#rows.set(vector, slot * this.#dim);
-    if (this.#lists.length > 0) this.#list(slot, nearestRow(this.#rows, slot * this.#dim, this.#centroids, this.#dim));
+    if (this.#graph) this.#pending.add(slot);
   }
 
   delete(id: string): void {
     const slot = this.#slotOf.get(id);
     if (slot === undefined) return;
     this.#slotOf.delete(id);
-    this.#unlist(slot);
+    this.#unlink(slot);
     this.#ids[slot] = undefined;
     this.#free.push(slot);
   }
@@ -69,25 +82,47 @@ export class VectorIndex {
     if (this.size === 0 || k <= 0) return [];
     if (query.length !== this.#dim)
       throw new Error(`query of ${query.length} dimensions; the index holds ${this.#dim}`);
-    if (this.size >= EXACT_BELOW && this.size >= 2 * this.#clusteredAt) this.#cluster();
+    if (this.#graph === null && this.size >= EXACT_BELOW) {
+      this.#graph = new Index({ dimensions: this.#dim, ...GRAPH });
+      for (const slot of this.#slotOf.values()) this.#pending.add(slot);
+    }
+    if (this.#graph) return this.#search(this.#graph, query, k);
     const best = new TopK(k);
     const rows = this.#rows;
     const dim = this.#dim;
-    if (this.#lists.length === 0) {
-      for (let slot = 0; slot < this.#ids.length; slot++)
-        if (this.#ids[slot] !== undefined) best.offer(slot, dotAt(rows, slot * dim, query, dim));
-    } else {
-      const probes = new TopK(Math.min(PROBES, this.#lists.length));
-      for (let c = 0; c < this.#lists.length; c++) probes.offer(c, dotAt(this.#centroids, c * dim, query, dim));
-      for (const c of probes.sorted()) {
-        const list = this.#lists[c]!;
-        for (let p = 0; p < list.length; p++) {
-          const slot = list.slots[p]!;
-          best.offer(slot, dotAt(rows, slot * dim, query, dim));
-        }
-      }
-    }
+    for (let slot = 0; slot < this.#ids.length; slot++)
+      if (this.#ids[slot] !== undefined) best.offer(slot, dotAt(rows, slot * dim, query, dim));
     return best.sorted().map((slot) => this.#ids[slot]!);
+  }
+
+  #search(graph: Index, query: Float32Array, k: number): string[] {
+    this.#flush(graph);
+    const found = graph.search(query, Math.min(k, this.#slotOfKey.size), 1);
+    const out: string[] = [];
+    for (const key of found.keys) {
+      const slot = this.#slotOfKey.get(Number(key));
+      if (slot !== undefined) out.push(this.#ids[slot]!);
+    }
+    return out;
+  }
+
+  /** Adds the pending slots' vectors to the graph in one native call. */
+  #flush(graph: Index): void {
+    if (this.#pending.size === 0) return;
+    const dim = this.#dim;
+    const keys = new BigUint64Array(this.#pending.size);
+    const vectors = new Float32Array(this.#pending.size * dim);
+    let i = 0;
+    for (const slot of this.#pending) {
+      const key = this.#nextKey++;
+      this.#keyOf[slot] = key;
+      this.#slotOfKey.set(key, slot);
+      keys[i] = BigInt(key);
+      vectors.set(this.#row(slot), i * dim);
+      i += 1;
+    }
+    this.#pending.clear();
+    graph.add(keys, vectors, 0);
   }
 
   #row(slot: number): Float32Array {
@@ -95,88 +130,25 @@ export class VectorIndex {
   }
 
   #grow(slots: number): void {
-    const capacity = this.#listOf.length;
+    const capacity = this.#keyOf.length;
     if (slots <= capacity) return;
     const next = Math.max(64, capacity * 2, slots);
     const rows = new Float32Array(next * this.#dim);
     rows.set(this.#rows);
     this.#rows = rows;
-    const listOf = new Int32Array(next).fill(-1);
-    listOf.set(this.#listOf);
-    this.#listOf = listOf;
-    const positionOf = new Int32Array(next);
-    positionOf.set(this.#positionOf);
-    this.#positionOf = positionOf;
+    const keyOf = new Float64Array(next);
+    keyOf.set(this.#keyOf);
+    this.#keyOf = keyOf;
   }
 
-  #list(slot: number, c: number): void {
-    const list = this.#lists[c]!;
-    this.#listOf[slot] = c;
-    this.#positionOf[slot] = list.length;
-    list.push(slot);
-  }
-
-  #unlist(slot: number): void {
-    const c = this.#listOf[slot]!;
-    if (c < 0) return;
-    const moved = this.#lists[c]!.removeAt(this.#positionOf[slot]!);
-    if (moved >= 0) this.#positionOf[moved] = this.#positionOf[slot]!;
-    this.#listOf[slot] = -1;
-  }
-
-  #cluster(): void {
-    const dim = this.#dim;
-    const live: number[] = [];
-    for (let slot = 0; slot < this.#ids.length; slot++) if (this.#ids[slot] !== undefined) live.push(slot);
-    const count = Math.round(Math.sqrt(live.length));
-    // Deterministic sample: every n-th vector.
-    const step = Math.max(1, Math.floor(live.length / KMEANS_SAMPLE));
-    const sampled = live.filter((_, i) => i % step === 0);
-    const sample = new Float32Array(sampled.length * dim);
-    sampled.forEach((slot, i) => sample.set(this.#row(slot), i * dim));
-    let centroids = new Float32Array(count * dim);
-    for (let c = 0; c < count; c++)
-      centroids.set(sample.subarray(Math.floor((c * sampled.length) / count) * dim).subarray(0, dim), c * dim);
-    for (let round = 0; round < KMEANS_ROUNDS; round++) {
-      const sums = new Float32Array(count * dim);
-      for (let i = 0; i < sampled.length; i++) {
-        const c = nearestRow(sample, i * dim, centroids, dim);
-        for (let d = 0; d < dim; d++) sums[c * dim + d]! += sample[i * dim + d]!;
-      }
-      // Spherical k-means: centroids are re-normalised; an empty cluster keeps its old centroid.
-      for (let c = 0; c < count; c++)
-        if (!normalise(sums, c * dim, dim)) sums.set(centroids.subarray(c * dim, (c + 1) * dim), c * dim);
-      centroids = sums;
-    }
-    this.#centroids = centroids;
-    this.#lists = Array.from({ length: count }, () => new SlotList());
-    this.#listOf.fill(-1);
-    for (const slot of live) this.#list(slot, nearestRow(this.#rows, slot * dim, centroids, dim));
-    this.#clusteredAt = live.length;
-  }
-}
-
-/** A growable list of slot numbers with swap-removal. */
-class SlotList {
-  slots = new Int32Array(16);
-  length = 0;
-
-  push(slot: number): void {
-    if (this.length === this.slots.length) {
-      const next = new Int32Array(this.slots.length * 2);
-      next.set(this.slots);
-      this.slots = next;
-    }
-    this.slots[this.length++] = slot;
-  }
-
-  /** Removes the entry at `position` by moving the last one there; returns the moved slot (-1 when none). */
-  removeAt(position: number): number {
-    this.length -= 1;
-    if (position === this.length) return -1;
-    const moved = this.slots[this.length]!;
-    this.slots[position] = moved;
-    return moved;
+  /** Takes the slot's current vector out of the graph (or out of the pending batch). */
+  #unlink(slot: number): void {
+    this.#pending.delete(slot);
+    const key = this.#keyOf[slot]!;
+    if (key === 0) return;
+    this.#keyOf[slot] = 0;
+    this.#slotOfKey.delete(key);
+    this.#graph?.remove(BigInt(key));
   }
 }
 
@@ -246,42 +218,4 @@ function dotAt(rows: Float32Array, offset: number, query: Float32Array, dim: num
   }
   for (; d < dim; d++) s0 += rows[offset + d]! * query[d]!;
   return s0 + s1 + s2 + s3;
-}
-
-/** Index of the centroid (a row of `centroids`) closest to the row of `rows` at `offset`. */
-function nearestRow(rows: Float32Array, offset: number, centroids: Float32Array, dim: number): number {
-  let best = 0;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  const count = centroids.length / dim;
-  for (let c = 0; c < count; c++) {
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    const base = c * dim;
-    let d = 0;
-    for (; d + 3 < dim; d += 4) {
-      s0 += rows[offset + d]! * centroids[base + d]!;
-      s1 += rows[offset + d + 1]! * centroids[base + d + 1]!;
-      s2 += rows[offset + d + 2]! * centroids[base + d + 2]!;
-      s3 += rows[offset + d + 3]! * centroids[base + d + 3]!;
-    }
-    for (; d < dim; d++) s0 += rows[offset + d]! * centroids[base + d]!;
-    const score = s0 + s1 + s2 + s3;
-    if (score > bestScore) {
-      bestScore = score;
-      best = c;
-    }
-  }
-  return best;
-}
-
-/** L2-normalises the row at `offset` in place; false when it is all zeros. */
-function normalise(v: Float32Array, offset: number, dim: number): boolean {
-  let norm = 0;
-  for (let d = 0; d < dim; d++) norm += v[offset + d]! * v[offset + d]!;
-  if (norm === 0) return false;
-  norm = Math.sqrt(norm);
-  for (let d = 0; d < dim; d++) v[offset + d]! /= norm;
-  return true;
 }
