@@ -58,7 +58,7 @@ describe('vector index', () => {
     return v.map((e) => e / n);
   };
 
-  it('GIVEN 20,000 vectors (clustered search) THEN the exact nearest neighbour is found for most queries', () => {
+  it('GIVEN 20,000 vectors (graph search) THEN the exact nearest neighbour is found for most queries', () => {
     const index = new VectorIndex();
     const all = Array.from({ length: 20_000 }, (_, i) => unit(i + 1));
     for (const [i, v] of all.entries()) index.set(`v${i}`, v);
@@ -74,8 +74,25 @@ describe('vector index', () => {
       });
       if (index.nearest(query, 10).includes(`v${best}`)) found += 1;
     }
-    // Random 32-d vectors are the hard case for clustering; real embeddings cluster far better.
+    // Random 32-d vectors are the hard case for an approximate index; real embeddings cluster far better.
     expect(found).toBeGreaterThanOrEqual(30);
+  });
+
+  it('GIVEN 10,000 vectors (graph search) WHEN some are deleted and others replaced THEN the index follows', () => {
+    const index = new VectorIndex();
+    for (let i = 0; i < 10_000; i++) index.set(`v${i}`, unit(i + 1));
+    expect(index.nearest(unit(5), 3)[0]).toBe('v4');
+    // After the graph exists: a deleted vector is gone, a replaced one is found at its new place, and a freed
+    // slot taken by a new id answers for that id.
+    index.delete('v4');
+    index.set('v7', unit(5));
+    index.set('fresh', unit(123_456));
+    expect(index.nearest(unit(5), 3)[0]).toBe('v7');
+    expect(index.nearest(unit(7), 10)).not.toContain('v7');
+    expect(index.nearest(unit(123_456), 3)[0]).toBe('fresh');
+    expect(index.nearest(unit(5), 10)).not.toContain('v4');
+    expect(index.size).toBe(10_000);
+    expect(index.get('v7')).toEqual(unit(5));
   });
 
   it('GIVEN a deleted vector THEN it is not returned', () => {
