@@ -163,6 +163,8 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     const where = { platform: 'discord' as const, workspaceId: grantA.workspaceId };
     await h.store.countSentiment({ ...where, channelId: 'general', label: 'positive', at: Date.now() }, 90);
     await h.store.countSentiment({ ...where, channelId: 'random', label: 'negative', at: Date.now() }, 90);
+    await h.store.countTopic({ ...where, topic: 'releases', at: Date.now() }, 90);
+    await h.store.countTopic({ ...where, topic: 'events', at: Date.now() - 86_400_000 }, 90);
     await page.goto(h.server.signInLink({ id: 'mod-1', name: 'Mod One' }, [grantA]));
     await expect.poll(() => page.locator('#chart-flags canvas').count()).toBe(1);
     await expect.poll(() => page.locator('#chart-skipped canvas').count()).toBe(1);
@@ -171,6 +173,11 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(await page.locator('#chart-sentiment .u-legend').textContent()).toMatch(
       /negative.*neutral.*positive/s,
     );
+    await expect.poll(() => page.locator('#chart-topics canvas').count()).toBe(1);
+    expect(await page.locator('#chart-topics .u-legend').textContent()).toMatch(
+      /events.*releases|releases.*events/s,
+    );
+    expect(await page.locator('#topics-empty').isHidden()).toBe(true);
     expect(await page.locator('#sentiment-channel option').allTextContents()).toEqual(['general', 'random']);
     await page.selectOption('#sentiment-channel', 'random');
     await expect.poll(() => page.locator('#chart-sentiment canvas').count()).toBe(1);

@@ -198,6 +198,10 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       await enqueueAll([inbound({ text: 'chess: openings endgames' })]);
       await settle(3);
       expect(engine.calls.embed).toBe(2);
+      // Each message counted under its best topic in the workspace's daily summary (the dashboard's trend).
+      const days = await store.topicSummary('discord', 'guild-1', Date.now() - 86_400_000);
+      const perTopic = Object.fromEntries(days.map((d) => [d.topic, d.count]));
+      expect(perTopic).toEqual({ chess: 1, gardening: 1, rust: 1 });
     });
 
     it('GIVEN an admin change WHEN the cache expires THEN new messages follow the new settings', async () => {
