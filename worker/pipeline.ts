@@ -360,6 +360,7 @@ function flagRecord(message: InboundMessage, analysis: Analysis, autoHidden: boo
     flagged: moderation.flagged,
     scores: moderation.scores,
     reasons: moderation.reasons,
+    ...(moderation.attributionWeights ? { attributionWeights: moderation.attributionWeights } : {}),
     createdAt: now,
     status: 'open',
     history: autoHidden ? [{ at: now, actorId: STEWARD_ACTOR, action: 'auto-hide' }] : [],
