@@ -52,8 +52,15 @@ afterEach(async () => {
 describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   it('signs in with the link, shows flags with highlighted words, script text as text, acts, and refuses another workspace', async () => {
     const f = flag({
-      excerpt: 'you are an idiot <script>alert("x")</script><img src=x onerror=alert(1)>',
+      excerpt: 'you are an idiot, a moron <script>alert("x")</script><img src=x onerror=alert(1)>',
       authorName: 'mallory<img src=y onerror=alert(3)>',
+      attributionWeights: {
+        offensive: [
+          { word: 'idiot', weight: 1 },
+          { word: 'moron', weight: 0.42 },
+        ],
+        insult: [{ word: 'idiot', weight: 1 }],
+      },
     });
     const other = flag({ workspaceId: 'guild-b', excerpt: 'guild b only' });
     await h.store.recordFlag(f);
@@ -63,7 +70,9 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await expect.poll(() => page.locator('#flag-list > li').count()).toBe(1);
     const item = page.locator('#flag-list > li').first();
     // The driving word is highlighted, the markup shows as characters and created no element.
-    await expect.poll(() => item.locator('mark.heat').allTextContents()).toEqual(['idiot']);
+    await expect.poll(() => item.locator('mark.heat').allTextContents()).toEqual(['idiot', 'moron']);
+    // Coloured by the model's stored weight (the rank alone would give moron 0.35).
+    expect(await item.locator('mark.heat').last().getAttribute('title')).toBe('weight 0.42');
     expect(await item.locator('.message').textContent()).toBe(f.excerpt);
     expect(await page.locator('#flag-list script, #flag-list img').count()).toBe(0);
     expect(await item.locator('h3').textContent()).toContain(f.authorName);
