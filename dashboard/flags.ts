@@ -103,15 +103,20 @@ export function matches(flag: FlagRecord, filter: FlagFilter): boolean {
 }
 
 /**
- * The words that drove each label, with a weight for the heat-map. The flag log keeps them strongest first
- * (the model's attribution order), so the weight falls with the rank: 1 for the strongest, down to 0.35.
+ * The words that drove each label, with a weight for the heat-map. The flag log keeps the words strongest first and,
+ * since weights are kept, the model's attribution of each relative to the label's strongest word: those are shown
+ * as they are. Words without one (flags written before, rule reasons) get a weight that falls with the rank: 1 for
+ * the strongest, down to 0.35. The reasons stay the list of words, so blanked reasons blank the heat-map too.
  */
 export function highlights(flag: FlagRecord): Record<string, Array<{ word: string; weight: number }>> {
   const out: Record<string, Array<{ word: string; weight: number }>> = {};
   for (const [label, words] of Object.entries(flag.reasons)) {
+    const stored = new Map((flag.attributionWeights?.[label] ?? []).map((w) => [w.word, w.weight]));
     out[label] = words.map((word, i) => ({
       word,
-      weight: words.length <= 1 ? 1 : Math.round((1 - (0.65 * i) / (words.length - 1)) * 100) / 100,
+      weight:
+        stored.get(word) ??
+        (words.length <= 1 ? 1 : Math.round((1 - (0.65 * i) / (words.length - 1)) * 100) / 100),
     }));
   }
   return out;

@@ -1,26 +1,32 @@
 import { SENTIMENT_LABELS, type SentimentLabel } from '../src/domain/analysis.ts';
 import type { Platform } from '../src/domain/message.ts';
-import { DAY_MS, type SentimentDay, sentimentKeepDays } from '../src/store/sentiment.ts';
+import { DAY_MS, type SentimentDay, sentimentKeepDays, type TopicDay } from '../src/store/sentiment.ts';
 import type { FlagRecord, Store, WorkerHeartbeat } from '../src/store/types.ts';
 
 /** Days the trend charts cover. */
 export const TREND_DAYS = 30;
+/** Topics the "topics coming up" chart draws: the most matched over the days shown. */
+export const TREND_TOPICS = 8;
 
 /**
  * GET /api/trends for one workspace: flags per label per day (flag log), messages not reviewed per language (worker
- * heartbeats), and messages per sentiment per channel per day (the daily summary), over TREND_DAYS, or fewer days of
- * sentiment when the workspace keeps less (a retention shortened since hides the older days at once).
+ * heartbeats), and messages per sentiment per channel per day and per best-matching topic per day (the daily summary),
+ * over TREND_DAYS, or fewer days of the summary when the workspace keeps less (a retention shortened since hides the
+ * older days at once).
  */
 export async function trends(store: Store, grant: { platform: Platform; workspaceId: string }, now: number) {
   const { platform, workspaceId } = grant;
   const flags = await store.listFlags(platform, workspaceId, { limit: 5_000 });
   const { retentionDays } = await store.getSettings(platform, workspaceId);
   const sentimentDays = Math.min(TREND_DAYS, sentimentKeepDays(retentionDays) + 1);
-  const sentiment = await store.sentimentSummary(platform, workspaceId, now - (sentimentDays - 1) * DAY_MS);
+  const since = now - (sentimentDays - 1) * DAY_MS;
+  const sentiment = await store.sentimentSummary(platform, workspaceId, since);
+  const topics = await store.topicSummary(platform, workspaceId, since);
   return {
     flagsPerDay: flagsPerLabelPerDay(flags, now, TREND_DAYS),
     skippedByLanguage: skippedByLanguage(await store.listWorkers()),
     sentimentPerDay: sentimentPerChannelPerDay(sentiment, now, TREND_DAYS),
+    topicsPerDay: topicsPerDay(topics, now, TREND_DAYS),
   };
 }
 
@@ -67,4 +73,25 @@ export function sentimentPerChannelPerDay(summary: readonly SentimentDay[], now:
     for (const label of SENTIMENT_LABELS) channels[entry.channelId]![label][index]! += entry[label];
   }
   return { x, channels };
+}
+
+/**
+ * Messages per best-matching topic per UTC day over the last `days` days, oldest first (x as for the flags chart):
+ * the `max` topics with the most messages over those days (ties by name), days with no message count 0.
+ */
+export function topicsPerDay(summary: readonly TopicDay[], now: number, days = 30, max = TREND_TOPICS) {
+  const first = Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
+  const x = Array.from({ length: days }, (_, i) => (first + i * DAY_MS) / 1000);
+  const all: Record<string, number[]> = {};
+  for (const entry of summary) {
+    const index = Math.floor((Date.parse(`${entry.day}T00:00:00Z`) - first) / DAY_MS);
+    if (index < 0 || index >= days) continue;
+    all[entry.topic] ??= new Array<number>(days).fill(0);
+    all[entry.topic]![index]! += entry.count;
+  }
+  const total = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
+  const top = Object.entries(all)
+    .sort(([a, ca], [b, cb]) => total(cb) - total(ca) || a.localeCompare(b))
+    .slice(0, max);
+  return { x, series: Object.fromEntries(top) };
 }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { createBatcher } from '../queue/batcher.ts';
 import type { Consumer, QueueDriver } from '../queue/types.ts';
 import type { ReplyAction } from '../src/domain/action.ts';
-import type { Analysis, SentimentLabel } from '../src/domain/analysis.ts';
+import type { Analysis } from '../src/domain/analysis.ts';
 import { type Decision, flagIdOf } from '../src/domain/decide.ts';
 import { FLAG_CONTEXT_CHARS, FLAG_CONTEXT_TURNS } from '../src/domain/flag.ts';
 import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
@@ -236,7 +236,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
           ]);
       }
       // Last, so a job retried after a failure above is counted once, when it finally succeeds.
-      if (analysis.sentiment) await countSentiment(message, analysis.sentiment.label);
+      await countDaily(message, analysis);
       stats.processed += 1;
     } catch (error) {
       noteError(error);
@@ -244,14 +244,22 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
     }
   };
 
-  /** The channel's daily sentiment summary (the dashboard's trend); a failure here does not retry the message. */
-  const countSentiment = async (message: InboundMessage, label: SentimentLabel) => {
+  /**
+   * The daily summary (the dashboard's trends): the channel's sentiment and the workspace's best-matching topic.
+   * A failure here does not retry the message.
+   */
+  const countDaily = async (message: InboundMessage, analysis: Analysis) => {
+    const topic = analysis.topics[0]?.topic;
+    if (!analysis.sentiment && topic === undefined) return;
     try {
       const { retentionDays } = await settings.get(message.platform, message.workspaceId);
+      const keepDays = sentimentKeepDays(retentionDays);
       const { platform, workspaceId, channelId, timestamp: at } = message;
-      await store.countSentiment({ platform, workspaceId, channelId, label, at }, sentimentKeepDays(retentionDays));
+      if (analysis.sentiment)
+        await store.countSentiment({ platform, workspaceId, channelId, label: analysis.sentiment.label, at }, keepDays);
+      if (topic !== undefined) await store.countTopic({ platform, workspaceId, topic, at }, keepDays);
     } catch (error) {
-      log.warn({ err: error, channelId: message.channelId }, 'could not count the message in the sentiment summary');
+      log.warn({ err: error, channelId: message.channelId }, 'could not count the message in the daily summary');
     }
   };
 
@@ -358,6 +366,7 @@ function flagRecord(message: InboundMessage, analysis: Analysis, autoHidden: boo
     flagged: moderation.flagged,
     scores: moderation.scores,
     reasons: moderation.reasons,
+    ...(moderation.attributionWeights ? { attributionWeights: moderation.attributionWeights } : {}),
     createdAt: now,
     status: 'open',
     history: autoHidden ? [{ at: now, actorId: STEWARD_ACTOR, action: 'auto-hide' }] : [],

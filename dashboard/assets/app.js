@@ -311,7 +311,8 @@ async function saveSetting(event) {
   await loadSettings();
 }
 
-const PALETTE = ['#c0392b', '#2471a3', '#b9770e', '#1e8449', '#7d3c98', '#566573'];
+// Eight colours: the topics chart draws up to eight series.
+const PALETTE = ['#c0392b', '#2471a3', '#b9770e', '#1e8449', '#7d3c98', '#566573', '#117a65', '#a04000'];
 
 /** Charts with uPlot, served by the dashboard itself (no CDN). */
 async function loadTrends() {
@@ -343,7 +344,28 @@ async function loadTrends() {
     },
     [languages.map((_, i) => i), languages.map((l) => body.skippedByLanguage[l])],
     skippedBox,
-  );  drawSentiment(body.sentimentPerDay);
+  );
+  drawSentiment(body.sentimentPerDay);
+  drawTopics(body.topicsPerDay);
+}
+
+/** Messages per best-matching topic per day; the server sends the most matched topics, most first. */
+function drawTopics({ x, series }) {
+  const topics = Object.keys(series);
+  const box = $('chart-topics');
+  box.replaceChildren();
+  $('topics-empty').hidden = topics.length > 0;
+  if (topics.length === 0) return;
+  new uPlot(
+    {
+      width: 640,
+      height: 220,
+      series: [{}, ...topics.map((label, i) => ({ label, stroke: PALETTE[i % PALETTE.length] }))],
+      axes: [{}, { label: 'messages' }],
+    },
+    [x, ...topics.map((topic) => series[topic])],
+    box,
+  );
 }
 
 const SENTIMENT_COLOURS = { negative: PALETTE[0], neutral: PALETTE[5], positive: PALETTE[3] };

@@ -4,7 +4,7 @@ import {
   type PreTrainedTokenizer,
   type Tensor,
 } from '@huggingface/transformers';
-import { SENTIMENT_LABELS, type SentimentLabel } from '../../src/domain/analysis.ts';
+import { SENTIMENT_LABELS, type SentimentLabel, type WordWeight } from '../../src/domain/analysis.ts';
 import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
 import { sigmoid, softmax } from '../../src/domain/vector.ts';
 import {
@@ -14,7 +14,7 @@ import {
   ROLE_SETTING,
   type RuntimeTuning,
 } from './settings.ts';
-import { encode, planBuckets, toBatch } from './tokens.ts';
+import { encode, planBuckets, relativeWeight, toBatch } from './tokens.ts';
 
 /** How a classifier's outputs become our labels: which logit feeds which label, and the activation. */
 export interface LabelMap {
@@ -179,13 +179,14 @@ export class HubClassifier {
   /**
    * Occlusion attributions: drop each word in turn and measure how much each label's score falls. Such
    * models have no attribution output, so this costs one extra (batched) run per word; only labels whose
-   * score reached `minScore` are explained, and only the first `maxOcclusionWords` words are tried.
+   * score reached `minScore` are explained, and only the first `maxOcclusionWords` words are tried. Each word's
+   * weight is its drop relative to the largest drop of that label.
    */
   async attribute(
     texts: string[],
     base: Array<Record<string, number>>,
     minScore: number,
-  ): Promise<Array<Record<string, string[]>>> {
+  ): Promise<Array<Record<string, WordWeight[]>>> {
     const variants: string[] = [];
     const plan = texts.map((text, i) => {
       const labels = Object.keys(base[i]!).filter((l) => base[i]![l]! >= minScore);
@@ -204,8 +205,13 @@ export class HubClassifier {
             .map((word, w) => ({ word, drop: base[i]![label]! - occluded[start + w]![label]! }))
             .filter((d) => d.drop > 0 && d.word.length > 0)
             .sort((a, b) => b.drop - a.drop);
-          const unique = [...new Map(drops.map((d) => [d.word.toLowerCase(), d.word])).values()];
-          return [label, unique.slice(0, 3)];
+          // Strongest first, so the first occurrence of a word (any case) is its largest drop.
+          const unique = new Map<string, WordWeight>();
+          const top = drops[0]?.drop ?? 0;
+          for (const d of drops)
+            if (!unique.has(d.word.toLowerCase()))
+              unique.set(d.word.toLowerCase(), { word: d.word, weight: relativeWeight(d.drop, top) });
+          return [label, [...unique.values()].slice(0, 3)];
         }),
       ),
     );

@@ -1,4 +1,9 @@
-import { SENTIMENT_LABELS, type SentimentLabel, type Signals } from '../../src/domain/analysis.ts';
+import {
+  SENTIMENT_LABELS,
+  type SentimentLabel,
+  type Signals,
+  type WordWeight,
+} from '../../src/domain/analysis.ts';
 import type { EngineDefaults, InferenceEngine, ModelInfo } from '../../src/engine.ts';
 import { LifecycleError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -151,7 +156,7 @@ export class LocalEngine implements InferenceEngine {
     const raw = await roles.signals.run(texts, !(roles.sentiment && roles.moderation));
     const sentiment = roles.sentiment ? await roles.sentiment.scores(texts) : undefined;
     let moderation: Array<Record<string, number>> | undefined;
-    let reasons: Array<Record<string, string[]>> | undefined;
+    let reasons: Array<Record<string, WordWeight[]>> | undefined;
     if (roles.moderation) {
       moderation = await roles.moderation.scores(texts);
       reasons = await roles.moderation.attribute(texts, moderation, ATTRIBUTION_MIN_SCORE);
@@ -162,7 +167,10 @@ export class LocalEngine implements InferenceEngine {
         language: detectLanguage(texts[i]!),
         sentiment: { label: argmaxLabel(scores), scores },
         moderation: moderation ? moderation[i]! : r.moderation,
-        attributions: reasons ? withAllLabels(reasons[i]!, moderation![i]!) : r.attributions,
+        attributions: reasons
+          ? mapLabels(withAllLabels(reasons[i]!, moderation![i]!), (ws) => ws.map((w) => w.word))
+          : r.attributions,
+        attributionWeights: reasons ? withAllLabels(reasons[i]!, moderation![i]!) : r.attributionWeights,
         embedding: r.embedding,
       };
     });
@@ -230,11 +238,12 @@ function argmaxLabel(scores: Record<SentimentLabel, number>): SentimentLabel {
   return SENTIMENT_LABELS.reduce((best, l) => (scores[l] > scores[best] ? l : best), SENTIMENT_LABELS[0]);
 }
 
-function withAllLabels(
-  reasons: Record<string, string[]>,
-  scores: Record<string, number>,
-): Record<string, string[]> {
+function withAllLabels<T>(reasons: Record<string, T[]>, scores: Record<string, number>): Record<string, T[]> {
   return Object.fromEntries(Object.keys(scores).map((l) => [l, reasons[l] ?? []]));
+}
+
+function mapLabels<T, U>(perLabel: Record<string, T>, f: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(perLabel).map(([label, value]) => [label, f(value)]));
 }
 
 /** What each loaded role is: source, version, dtype and device (for logs and `steward status`). */

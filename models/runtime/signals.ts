@@ -5,7 +5,7 @@ import {
   type Tensor,
 } from '@huggingface/transformers';
 import { z } from 'zod';
-import { SENTIMENT_LABELS, type SentimentLabel } from '../../src/domain/analysis.ts';
+import { SENTIMENT_LABELS, type SentimentLabel, type WordWeight } from '../../src/domain/analysis.ts';
 import type { Logger } from '../../src/logger.ts';
 import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
 import { l2normalize, sigmoid, softmax } from '../../src/domain/vector.ts';
@@ -16,7 +16,7 @@ import {
   ROLE_SETTING,
   type RuntimeTuning,
 } from './settings.ts';
-import { type Encoded, encode, planBuckets, toBatch, topWords, type Word, wordsOf } from './tokens.ts';
+import { type Encoded, encode, planBuckets, toBatch, topWordWeights, type Word, wordsOf } from './tokens.ts';
 
 /**
  * Below this score a moderation label gets no attribution words: no threshold anyone would flag at is that low,
@@ -57,6 +57,8 @@ export interface RawSignals {
   sentiment: Record<SentimentLabel, number>;
   moderation: Record<string, number>;
   attributions: Record<string, string[]>;
+  /** The same words with their attribution relative to the label's strongest word. */
+  attributionWeights: Record<string, WordWeight[]>;
   embedding: Float32Array;
 }
 
@@ -177,6 +179,7 @@ export class SignalsModel {
     const sentiment = {} as Record<SentimentLabel, number>;
     const moderation: Record<string, number> = {};
     const attributions: Record<string, string[]> = {};
+    const attributionWeights: Record<string, WordWeight[]> = {};
     if (withHeads) {
       const s = result.sentiment_logits!.data as Float32Array;
       const probs = softmax(s.subarray(row * 3, row * 3 + 3));
@@ -192,13 +195,16 @@ export class SignalsModel {
         // Most chat scores near zero on every label; finding words for those would be wasted work.
         if (score < ATTRIBUTION_FLOOR) {
           attributions[label] = [];
+          attributionWeights[label] = [];
           return;
         }
         words ??= wordsOf(this.#tokenizer, encoded);
-        attributions[label] = topWords(words, (t) => attr[(row * width + t) * L + l]!);
+        const weighted = topWordWeights(words, (t) => attr[(row * width + t) * L + l]!);
+        attributions[label] = weighted.map((w) => w.word);
+        attributionWeights[label] = weighted;
       });
     }
-    return { sentiment, moderation, attributions, embedding };
+    return { sentiment, moderation, attributions, attributionWeights, embedding };
   }
 
   async dispose(): Promise<void> {

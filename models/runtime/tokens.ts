@@ -1,4 +1,5 @@
 import { type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
+import type { WordWeight } from '../../src/domain/analysis.ts';
 
 /** One text as token ids, already cut to the model's limit. */
 export interface Encoded {
@@ -254,6 +255,18 @@ function splitClean(positions: number[], decode: (p: number[]) => string): Word[
  * contribution, strongest first. Words far weaker than the strongest (< 10 %) are noise and left out.
  */
 export function topWords(words: Word[], contribution: (position: number) => number, max = 3): string[] {
+  return topWordWeights(words, contribution, max).map((w) => w.word);
+}
+
+/**
+ * topWords with each word's contribution relative to the strongest word's (1 for it, at least 0.1 for the others,
+ * two decimals): the weights the dashboard's heat-map shows.
+ */
+export function topWordWeights(
+  words: Word[],
+  contribution: (position: number) => number,
+  max = 3,
+): WordWeight[] {
   const best = new Map<string, { text: string; score: number }>();
   for (const word of words) {
     const score = word.positions.reduce((sum, p) => sum + contribution(p), 0);
@@ -266,5 +279,11 @@ export function topWords(words: Word[], contribution: (position: number) => numb
   return ranked
     .filter((w) => w.score >= top * 0.1)
     .slice(0, max)
-    .map((w) => w.text);
+    .map((w) => ({ word: w.text, weight: relativeWeight(w.score, top) }));
+}
+
+/** A score divided by the strongest one, clamped to 0..1 and rounded to two decimals (what the flag log keeps). */
+export function relativeWeight(score: number, top: number): number {
+  if (!(top > 0)) return 0;
+  return Math.round(Math.min(1, Math.max(0, score / top)) * 100) / 100;
 }

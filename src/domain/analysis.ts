@@ -1,6 +1,13 @@
 export const SENTIMENT_LABELS = ['negative', 'neutral', 'positive'] as const;
 export type SentimentLabel = (typeof SENTIMENT_LABELS)[number];
 
+/** One word that drove a moderation label, with its attribution relative to the label's strongest word (1). */
+export interface WordWeight {
+  word: string;
+  /** 0..1: the word's attribution divided by that of the label's strongest word. */
+  weight: number;
+}
+
 /** What the signals model says about one text, before any workspace settings apply. */
 export interface Signals {
   /** ISO 639-1 code of the text's language, or "und" when it has no letters to tell by. */
@@ -10,6 +17,11 @@ export interface Signals {
   moderation: Record<string, number>;
   /** Per label, the words that drove its score, strongest first. Shown to moderators only. */
   attributions: Record<string, string[]>;
+  /**
+   * Per label, the same words with the model's attribution weights (same order). Absent when the model gives no
+   * scores for its words.
+   */
+  attributionWeights?: Record<string, WordWeight[]>;
   /** L2-normalised sentence embedding; internal, never sent to a platform. */
   embedding: Float32Array;
 }
@@ -41,6 +53,8 @@ export interface Analysis {
     flagged: string[];
     /** Words that drove each flagged label. */
     reasons: Record<string, string[]>;
+    /** The model's words of each flagged label with their attribution weights, when the model gave them. */
+    attributionWeights?: Record<string, WordWeight[]>;
     /** Set when the moderation model did not judge the message. */
     abstained?: Abstention;
     /** Rules (built-in or the workspace's) that matched; their labels are flagged whatever the model said. */

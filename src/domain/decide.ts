@@ -1,6 +1,6 @@
 import type { AlertAction, HideAction, ReactAction } from './action.ts';
 import { SENTIMENT_EMOJI } from './action.ts';
-import type { Analysis, Signals, SupportedLanguages, TopicMatch } from './analysis.ts';
+import type { Analysis, Signals, SupportedLanguages, TopicMatch, WordWeight } from './analysis.ts';
 import type { InboundMessage } from './message.ts';
 import type { RuleHit } from './rules.ts';
 import { inboundJobId, refOf } from './message.ts';
@@ -34,6 +34,7 @@ export function analyse(
   const readsModeration = defaults.languages.moderation.includes(language);
   const flagged: string[] = [];
   const reasons: Record<string, string[]> = {};
+  const weights: Record<string, WordWeight[]> = {};
   const rules = ruleHits.length > 0 ? { rules: [...ruleHits] } : {};
   if (!readsModeration) {
     // The model abstains; rules are patterns anyone can read, so they still apply.
@@ -54,6 +55,8 @@ export function analyse(
     if (score >= threshold) {
       flagged.push(label);
       reasons[label] = signals.attributions[label] ?? [];
+      const weighted = signals.attributionWeights?.[label];
+      if (weighted && weighted.length > 0) weights[label] = weighted;
     }
   }
   flagged.sort((a, b) => (signals.moderation[b] ?? 0) - (signals.moderation[a] ?? 0));
@@ -62,7 +65,13 @@ export function analyse(
   return {
     language,
     ...sentimentOf(signals, readsSentiment),
-    moderation: { scores: signals.moderation, flagged, reasons, ...rules },
+    moderation: {
+      scores: signals.moderation,
+      flagged,
+      reasons,
+      ...(Object.keys(weights).length > 0 ? { attributionWeights: weights } : {}),
+      ...rules,
+    },
     topics,
   };
 }

@@ -1,3 +1,4 @@
+import type { WordWeight } from './analysis.ts';
 import type { Platform } from './message.ts';
 
 export type FlagStatus = 'open' | 'dismissed' | 'actioned';
@@ -35,6 +36,12 @@ export interface FlagRecord {
   flagged: string[];
   scores: Record<string, number>;
   reasons: Record<string, string[]>;
+  /**
+   * Per label, the model's words with their attribution weights (0..1, relative to the label's strongest word), for
+   * the dashboard's heat-map. Absent on flags written before weights were kept and when the model gave none; rule
+   * reasons have none. Blanked with the reasons on forget-me and expiry.
+   */
+  attributionWeights?: Record<string, WordWeight[]>;
   createdAt: number;
   status: FlagStatus;
   /** Moderator actions in order: dismiss, delete, timeout, auto-hide… */

@@ -51,6 +51,7 @@ export function redactMember(flag: FlagRecord, userId: string): FlagRecord | nul
     next.excerpt = FORGOTTEN;
     // Attribution words are the member's own words too.
     next.reasons = Object.fromEntries(Object.keys(flag.reasons).map((label) => [label, []]));
+    if (flag.attributionWeights) next.attributionWeights = blankWeights(flag.attributionWeights);
     if (next.appeal) next.appeal = { ...next.appeal, memberId: FORGOTTEN, note: FORGOTTEN };
   }
   if (decided && next.appeal) {
@@ -116,8 +117,13 @@ export function expireExcerpt(flag: FlagRecord): FlagRecord | null {
     excerpt: EXPIRED,
     ...(flag.context ? { context: flag.context.map((turn) => ({ ...turn, text: EXPIRED })) } : {}),
     reasons: Object.fromEntries(Object.keys(flag.reasons).map((label) => [label, []])),
+    ...(flag.attributionWeights ? { attributionWeights: blankWeights(flag.attributionWeights) } : {}),
   };
 }
+
+/** The weights' labels with no words: the words are the member's own, like the reasons. */
+const blankWeights = (weights: NonNullable<FlagRecord['attributionWeights']>) =>
+  Object.fromEntries(Object.keys(weights).map((label) => [label, []]));
 
 const memberKey = (platform: Platform, workspaceId: string, userId: string) =>
   `${platform}:${workspaceId}:${userId}`;

@@ -15,7 +15,13 @@ import {
 } from './state.ts';
 import { MemoryLibrary } from './library.ts';
 import { type ForgetResult, MemoryMembers, type RetentionResult } from './members.ts';
-import { MemorySentiment, type SentimentCount, type SentimentDay } from './sentiment.ts';
+import {
+  MemorySentiment,
+  type SentimentCount,
+  type SentimentDay,
+  type TopicCount,
+  type TopicDay,
+} from './sentiment.ts';
 import type { FlagChange, FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
 
 export interface MemoryStoreOptions {
@@ -112,6 +118,16 @@ export class MemoryStore implements Store {
   async sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
     this.lifecycle.assertStarted();
     return this.sentiment.sentimentSummary(platform, workspaceId, since);
+  }
+
+  async countTopic(count: TopicCount, keepDays: number): Promise<void> {
+    this.lifecycle.assertStarted();
+    return this.sentiment.countTopic(count, keepDays);
+  }
+
+  async topicSummary(platform: Platform, workspaceId: string, since: number): Promise<TopicDay[]> {
+    this.lifecycle.assertStarted();
+    return this.sentiment.topicSummary(platform, workspaceId, since);
   }
 
   async start(): Promise<void> {

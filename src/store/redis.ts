@@ -7,7 +7,7 @@ import type { InterestProfile } from '../domain/profile.ts';
 import type { ForgetResult, RetentionResult } from './members.ts';
 import { RedisLibrary } from './library-redis.ts';
 import { RedisMembers } from './members-redis.ts';
-import type { SentimentCount, SentimentDay } from './sentiment.ts';
+import type { SentimentCount, SentimentDay, TopicCount, TopicDay } from './sentiment.ts';
 import { RedisSentiment } from './sentiment-redis.ts';
 import {
   applyFlagChange,
@@ -67,6 +67,14 @@ export class RedisStore implements Store {
 
   sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
     return this.#sentiment.sentimentSummary(platform, workspaceId, since);
+  }
+
+  countTopic(count: TopicCount, keepDays: number): Promise<void> {
+    return this.#sentiment.countTopic(count, keepDays);
+  }
+
+  topicSummary(platform: Platform, workspaceId: string, since: number): Promise<TopicDay[]> {
+    return this.#sentiment.topicSummary(platform, workspaceId, since);
   }
 
   getProfile(platform: Platform, workspaceId: string, userId: string): Promise<InterestProfile | null> {

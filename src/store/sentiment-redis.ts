@@ -9,15 +9,21 @@ import {
   type SentimentCount,
   type SentimentDay,
   type SentimentStore,
+  type TopicCount,
+  type TopicDay,
   utcDay,
 } from './sentiment.ts';
 
 /** How often a workspace's days beyond a shortened retention are deleted (they expire on their own otherwise). */
 const TRIM_EVERY_MS = 3_600_000;
 
+/** Field prefix of a topic's count in a day's hash (no sentiment label is called that). */
+const TOPIC_FIELD = 'topic:';
+
 /**
  * Daily counts in Redis, beside the store's keys (`<prefix>:store:`): one hash per workspace and UTC day,
- * `sentiment:<platform>:<ws>:<YYYY-MM-DD>`, field `<label>:<channelId>` → count, expiring `keepDays` after the day.
+ * `sentiment:<platform>:<ws>:<YYYY-MM-DD>`, field `<label>:<channelId>` → count and `topic:<topic>` → count,
+ * expiring `keepDays` after the day.
  */
 export class RedisSentiment implements SentimentStore {
   readonly #trimmed = new Map<string, number>();
@@ -33,12 +39,21 @@ export class RedisSentiment implements SentimentStore {
   }
 
   async countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
+    await this.#count(count, `${count.label}:${count.channelId}`, keepDays);
+  }
+
+  async countTopic(count: TopicCount, keepDays: number): Promise<void> {
+    await this.#count(count, `${TOPIC_FIELD}${count.topic}`, keepDays);
+  }
+
+  async #count(
+    count: { platform: Platform; workspaceId: string; at: number },
+    field: string,
+    keepDays: number,
+  ): Promise<void> {
     const { platform, workspaceId } = count;
     const key = this.#day(platform, workspaceId, utcDay(count.at));
-    const tx = this.db()
-      .multi()
-      .hincrby(key, `${count.label}:${count.channelId}`, 1)
-      .pexpireat(key, dayExpiresAt(count.at, keepDays));
+    const tx = this.db().multi().hincrby(key, field, 1).pexpireat(key, dayExpiresAt(count.at, keepDays));
     // A retention shortened since: the days it no longer covers go now, not when their longer expiry runs out.
     const workspace = `${platform}:${workspaceId}`;
     const now = this.now();
@@ -52,7 +67,8 @@ export class RedisSentiment implements SentimentStore {
     await tx.exec();
   }
 
-  async sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
+  /** Each kept day's hash from `since` on, oldest first. */
+  async #days(platform: Platform, workspaceId: string, since: number) {
     const today = dayStart(this.now());
     const first = Math.max(dayStart(since), today - SENTIMENT_RETENTION_DAYS * DAY_MS);
     const days: string[] = [];
@@ -61,24 +77,42 @@ export class RedisSentiment implements SentimentStore {
     const pipeline = this.db().pipeline();
     for (const day of days) pipeline.hgetall(this.#day(platform, workspaceId, day));
     const results = (await pipeline.exec()) ?? [];
-    const out: SentimentDay[] = [];
-    results.forEach(([error, value], i) => {
+    return results.map(([error, value], i) => {
       if (error) throw error;
+      return { day: days[i]!, fields: value as Record<string, string> };
+    });
+  }
+
+  async topicSummary(platform: Platform, workspaceId: string, since: number): Promise<TopicDay[]> {
+    const out: TopicDay[] = [];
+    for (const { day, fields } of await this.#days(platform, workspaceId, since)) {
+      const topics: TopicDay[] = [];
+      for (const [field, n] of Object.entries(fields))
+        if (field.startsWith(TOPIC_FIELD))
+          topics.push({ day, topic: field.slice(TOPIC_FIELD.length), count: Number(n) });
+      out.push(...topics.sort((a, b) => a.topic.localeCompare(b.topic)));
+    }
+    return out;
+  }
+
+  async sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
+    const out: SentimentDay[] = [];
+    for (const { day, fields } of await this.#days(platform, workspaceId, since)) {
       const perChannel = new Map<string, SentimentDay>();
-      for (const [field, n] of Object.entries(value as Record<string, string>)) {
+      for (const [field, n] of Object.entries(fields)) {
         const colon = field.indexOf(':');
         const label = field.slice(0, colon) as SentimentLabel;
         if (!SENTIMENT_LABELS.includes(label)) continue;
         const channelId = field.slice(colon + 1);
         let entry = perChannel.get(channelId);
         if (!entry) {
-          entry = { day: days[i]!, channelId, negative: 0, neutral: 0, positive: 0 };
+          entry = { day, channelId, negative: 0, neutral: 0, positive: 0 };
           perChannel.set(channelId, entry);
         }
         entry[label] = Number(n);
       }
       out.push(...[...perChannel.values()].sort((a, b) => a.channelId.localeCompare(b.channelId)));
-    });
+    }
     return out;
   }
 }

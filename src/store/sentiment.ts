@@ -24,12 +24,36 @@ export interface SentimentCount {
   at: number;
 }
 
-/** The sentiment part of the Store: a daily summary per channel, written by the worker, read by the dashboard. */
+/** Messages that matched one configured topic (best match) in a workspace on one UTC day: only the count. */
+export interface TopicDay {
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  topic: string;
+  count: number;
+}
+
+export interface TopicCount {
+  platform: Platform;
+  workspaceId: string;
+  /** The configured topic the message matched best. */
+  topic: string;
+  /** When the message was sent (epoch ms): it counts on that UTC day. */
+  at: number;
+}
+
+/**
+ * The daily summary part of the Store: sentiment per channel and best-matching topic per workspace, written by the
+ * worker, read by the dashboard. Both share a day's retention.
+ */
 export interface SentimentStore {
   /** Adds one message to its channel's counts for its day; the day is kept `keepDays` days after it ends. */
   countSentiment(count: SentimentCount, keepDays: number): Promise<void>;
   /** The workspace's daily counts per channel for the UTC days from `since` (epoch ms) on, oldest day first. */
   sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]>;
+  /** Adds one message to its topic's count for its day; kept like the sentiment counts of that day. */
+  countTopic(count: TopicCount, keepDays: number): Promise<void>;
+  /** The workspace's daily counts per topic for the UTC days from `since` on, oldest day first, then by topic. */
+  topicSummary(platform: Platform, workspaceId: string, since: number): Promise<TopicDay[]>;
 }
 
 /** Days to keep: the workspace's retention when it is shorter than the default. */
@@ -47,6 +71,8 @@ const workspaceKey = (platform: Platform, workspaceId: string) => `${platform}:$
 interface DayEntry {
   expiresAt: number;
   channels: Record<string, Record<SentimentLabel, number>>;
+  /** Messages per best-matching topic (absent in files written before topics were counted). */
+  topics?: Record<string, number>;
 }
 
 /** Daily counts in process memory (MemoryStore); the file store persists them through `persist`. */
@@ -60,21 +86,38 @@ export class MemorySentiment implements SentimentStore {
   ) {}
 
   async countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
-    const key = workspaceKey(count.platform, count.workspaceId);
+    const entry = this.#entry(count.platform, count.workspaceId, count.at, keepDays);
+    entry.channels[count.channelId] ??= { negative: 0, neutral: 0, positive: 0 };
+    entry.channels[count.channelId]![count.label] += 1;
+    this.#written();
+  }
+
+  async countTopic(count: TopicCount, keepDays: number): Promise<void> {
+    const entry = this.#entry(count.platform, count.workspaceId, count.at, keepDays);
+    entry.topics ??= {};
+    entry.topics[count.topic] = (entry.topics[count.topic] ?? 0) + 1;
+    this.#written();
+  }
+
+  /** The day's entry to add to, its expiry extended; drops the workspace's days a shortened retention no longer covers. */
+  #entry(platform: Platform, workspaceId: string, at: number, keepDays: number): DayEntry {
+    const key = workspaceKey(platform, workspaceId);
     let days = this.#days.get(key);
     if (!days) {
       days = new Map();
       this.#days.set(key, days);
     }
-    const day = utcDay(count.at);
+    const day = utcDay(at);
     const entry = days.get(day) ?? { expiresAt: 0, channels: {} };
-    entry.expiresAt = Math.max(entry.expiresAt, dayExpiresAt(count.at, keepDays));
-    entry.channels[count.channelId] ??= { negative: 0, neutral: 0, positive: 0 };
-    entry.channels[count.channelId]![count.label] += 1;
+    entry.expiresAt = Math.max(entry.expiresAt, dayExpiresAt(at, keepDays));
     days.set(day, entry);
     // A shorter retention set since applies to the workspace's older days at once.
     const cutoff = utcDay(this.now() - keepDays * DAY_MS);
     for (const old of days.keys()) if (old < cutoff) days.delete(old);
+    return entry;
+  }
+
+  #written(): void {
     this.#sweep();
     // Not awaited, like profiles: derived counts; a crash loses at most the last coalesced write.
     void this.persist().catch(() => {});
@@ -90,6 +133,17 @@ export class MemorySentiment implements SentimentStore {
         out.push({ day, channelId, ...counts });
     }
     return out.sort((a, b) => a.day.localeCompare(b.day) || a.channelId.localeCompare(b.channelId));
+  }
+
+  async topicSummary(platform: Platform, workspaceId: string, since: number): Promise<TopicDay[]> {
+    const from = utcDay(since);
+    const now = this.now();
+    const out: TopicDay[] = [];
+    for (const [day, entry] of this.#days.get(workspaceKey(platform, workspaceId)) ?? []) {
+      if (day < from || entry.expiresAt <= now) continue;
+      for (const [topic, count] of Object.entries(entry.topics ?? {})) out.push({ day, topic, count });
+    }
+    return out.sort((a, b) => a.day.localeCompare(b.day) || a.topic.localeCompare(b.topic));
   }
 
   #sweep(): void {
@@ -118,7 +172,10 @@ export class MemorySentiment implements SentimentStore {
             SENTIMENT_LABELS.map((label) => [label, Number(counts[label]) || 0]),
           ) as Record<SentimentLabel, number>;
         }
-        map.set(day, { expiresAt: Number(entry.expiresAt) || 0, channels });
+        const topics = Object.fromEntries(
+          Object.entries(entry.topics ?? {}).map(([topic, n]) => [topic, Number(n) || 0]),
+        );
+        map.set(day, { expiresAt: Number(entry.expiresAt) || 0, channels, topics });
       }
       this.#days.set(key, map);
     }

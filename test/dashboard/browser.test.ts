@@ -52,8 +52,15 @@ afterEach(async () => {
 describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   it('signs in with the link, shows flags with highlighted words, script text as text, acts, and refuses another workspace', async () => {
     const f = flag({
-      excerpt: 'you are an idiot <script>alert("x")</script><img src=x onerror=alert(1)>',
+      excerpt: 'you are an idiot, a moron <script>alert("x")</script><img src=x onerror=alert(1)>',
       authorName: 'mallory<img src=y onerror=alert(3)>',
+      attributionWeights: {
+        offensive: [
+          { word: 'idiot', weight: 1 },
+          { word: 'moron', weight: 0.42 },
+        ],
+        insult: [{ word: 'idiot', weight: 1 }],
+      },
     });
     const other = flag({ workspaceId: 'guild-b', excerpt: 'guild b only' });
     await h.store.recordFlag(f);
@@ -63,7 +70,9 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await expect.poll(() => page.locator('#flag-list > li').count()).toBe(1);
     const item = page.locator('#flag-list > li').first();
     // The driving word is highlighted, the markup shows as characters and created no element.
-    await expect.poll(() => item.locator('mark.heat').allTextContents()).toEqual(['idiot']);
+    await expect.poll(() => item.locator('mark.heat').allTextContents()).toEqual(['idiot', 'moron']);
+    // Coloured by the model's stored weight (the rank alone would give moron 0.35).
+    expect(await item.locator('mark.heat').last().getAttribute('title')).toBe('weight 0.42');
     expect(await item.locator('.message').textContent()).toBe(f.excerpt);
     expect(await page.locator('#flag-list script, #flag-list img').count()).toBe(0);
     expect(await item.locator('h3').textContent()).toContain(f.authorName);
@@ -163,6 +172,8 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     const where = { platform: 'discord' as const, workspaceId: grantA.workspaceId };
     await h.store.countSentiment({ ...where, channelId: 'general', label: 'positive', at: Date.now() }, 90);
     await h.store.countSentiment({ ...where, channelId: 'random', label: 'negative', at: Date.now() }, 90);
+    await h.store.countTopic({ ...where, topic: 'releases', at: Date.now() }, 90);
+    await h.store.countTopic({ ...where, topic: 'events', at: Date.now() - 86_400_000 }, 90);
     await page.goto(h.server.signInLink({ id: 'mod-1', name: 'Mod One' }, [grantA]));
     await expect.poll(() => page.locator('#chart-flags canvas').count()).toBe(1);
     await expect.poll(() => page.locator('#chart-skipped canvas').count()).toBe(1);
@@ -171,6 +182,11 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(await page.locator('#chart-sentiment .u-legend').textContent()).toMatch(
       /negative.*neutral.*positive/s,
     );
+    await expect.poll(() => page.locator('#chart-topics canvas').count()).toBe(1);
+    expect(await page.locator('#chart-topics .u-legend').textContent()).toMatch(
+      /events.*releases|releases.*events/s,
+    );
+    expect(await page.locator('#topics-empty').isHidden()).toBe(true);
     expect(await page.locator('#sentiment-channel option').allTextContents()).toEqual(['general', 'random']);
     await page.selectOption('#sentiment-channel', 'random');
     await expect.poll(() => page.locator('#chart-sentiment canvas').count()).toBe(1);

@@ -35,6 +35,28 @@ describe('flags API', () => {
     expect(view?.highlights.insult).toEqual([{ word: 'idiot', weight: 1 }]);
   });
 
+  it('GIVEN a flag with the model’s attribution weights THEN the heat-map shows them; a rule reason falls back to its rank', async () => {
+    const f = flag({
+      reasons: { offensive: ['rule “moron”', 'idiot', 'moron'], insult: ['idiot'] },
+      attributionWeights: {
+        offensive: [
+          { word: 'idiot', weight: 1 },
+          { word: 'moron', weight: 0.12 },
+        ],
+        insult: [{ word: 'idiot', weight: 1 }],
+      },
+    });
+    await h.store.recordFlag(f);
+    const c = await signIn(h, [grantA]);
+    const [view] = await flagsOf(await c.get(`/api/flags?${ws}`));
+    expect(view?.highlights.offensive).toEqual([
+      { word: 'rule “moron”', weight: 1 },
+      { word: 'idiot', weight: 1 },
+      { word: 'moron', weight: 0.12 },
+    ]);
+    expect(view?.highlights.insult).toEqual([{ word: 'idiot', weight: 1 }]);
+  });
+
   it('filters by label, status, channel, member and date', async () => {
     const a = flag({ channelId: 'general', authorId: 'u-1', authorName: 'mallory', flagged: ['offensive'] });
     const b = flag({

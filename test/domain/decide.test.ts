@@ -56,6 +56,22 @@ describe('analyse', () => {
     expect(analysis.moderation.reasons).toEqual({ offensive: ['idiot'] });
   });
 
+  it('GIVEN weighted words THEN the flagged labels keep their weights beside the reasons; unflagged labels none', () => {
+    const weighted = {
+      ...toxic,
+      attributionWeights: {
+        offensive: [{ word: 'idiot', weight: 1 }],
+        hate: [{ word: 'you', weight: 1 }],
+      },
+    };
+    const analysis = analyse(weighted, defaultSettings(), DEFAULTS, []);
+    expect(analysis.moderation.reasons).toEqual({ offensive: ['idiot'] });
+    expect(analysis.moderation.attributionWeights).toEqual({ offensive: [{ word: 'idiot', weight: 1 }] });
+    expect(analyse(toxic, defaultSettings(), DEFAULTS, []).moderation).not.toHaveProperty(
+      'attributionWeights',
+    );
+  });
+
   it('GIVEN a workspace threshold override THEN it wins over the model default', () => {
     const analysis = analyse(
       toxic,

@@ -200,6 +200,13 @@ describe.skipIf(!hasModel('signals'))('hub sequence classifiers in place of the 
   it('explains flagged labels by occlusion: the words whose removal lowers the score most, strongest first', async () => {
     const [rude, calm] = await engine.signals(['You are a totally stupid idiot!', 'nice bot']);
     expect(rude!.attributions.insult).toEqual(['idiot', 'stupid', 'totally']);
+    // Each word's drop relative to the largest: idiot 1, the others below it, in the same order.
+    const weights = rude!.attributionWeights!.insult!;
+    expect(weights.map((w) => w.word)).toEqual(['idiot', 'stupid', 'totally']);
+    expect(weights[0]!.weight).toBe(1);
+    expect(weights[1]!.weight).toBeLessThanOrEqual(1);
+    expect(weights[2]!.weight).toBeLessThan(weights[1]!.weight);
+    expect(calm!.attributionWeights).toEqual({ toxic: [], insult: [] });
     expect(rude!.attributions.toxic!.slice(0, 2).sort()).toEqual(['idiot', 'stupid']);
     // Nothing scored high enough to need an explanation.
     expect(calm!.attributions).toEqual({ toxic: [], insult: [] });

@@ -76,6 +76,16 @@ describe.skipIf(!hasModel('signals'))('signals on the bundled model', () => {
           .replace(/https?:\/\/\S+/g, 'http');
         for (const word of words) expect(seen).toContain(word.toLowerCase());
       }
+      // The same words with the model's weights: the strongest 1, the others relative to it (0.1..1).
+      for (const [label, words] of Object.entries(s.attributions)) {
+        const weighted = s.attributionWeights?.[label];
+        expect(weighted?.map((w) => w.word)).toEqual(words);
+        weighted?.forEach((w, rank) => {
+          expect(w.weight).toBeGreaterThanOrEqual(0.1);
+          expect(w.weight).toBeLessThanOrEqual(rank === 0 ? 1 : weighted[rank - 1]!.weight);
+          if (rank === 0) expect(w.weight).toBe(1);
+        });
+      }
       expect(s.embedding).toBeInstanceOf(Float32Array);
       expect(s.embedding.length).toBe(dim);
       expect(Math.sqrt(dot(s.embedding, s.embedding))).toBeCloseTo(1, 4);
@@ -93,6 +103,7 @@ describe.skipIf(!hasModel('signals'))('signals on the bundled model', () => {
         expectClose(vectorOf(candidate, labels), vectorOf(alone!, labels), 1e-4);
         expectClose(candidate.embedding, alone!.embedding, 1e-4);
         expect(candidate.attributions).toEqual(alone!.attributions);
+        expect(candidate.attributionWeights).toEqual(alone!.attributionWeights);
       }
     }
   });

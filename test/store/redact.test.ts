@@ -71,3 +71,38 @@ describe('forget-me and expiry on flags with a reply chain and an appeal', () =>
     expect(JSON.stringify(view)).not.toMatch(/same to you|it was a joke|Ann|"Mo"|"mod"/);
   });
 });
+
+describe('forget-me and expiry on the attribution weights', () => {
+  const weighted = () =>
+    flag({
+      reasons: { insult: ['same', 'you'] },
+      attributionWeights: {
+        insult: [
+          { word: 'same', weight: 1 },
+          { word: 'you', weight: 0.3 },
+        ],
+      },
+    });
+
+  it('GIVEN the flagged member forgotten THEN their weighted words go with the reasons', () => {
+    const next = redactMember(weighted(), 'author')!;
+    expect(next.reasons).toEqual({ insult: [] });
+    expect(next.attributionWeights).toEqual({ insult: [] });
+    expect(JSON.stringify(next)).not.toMatch(/"same"|"you"/);
+  });
+
+  it('GIVEN someone else forgotten THEN the weights stay', () => {
+    expect(redactMember(weighted(), 'mod')!.attributionWeights).toEqual(weighted().attributionWeights);
+  });
+
+  it('GIVEN the excerpt expires THEN the weights are blanked with it', () => {
+    const next = expireExcerpt(weighted())!;
+    expect(next.attributionWeights).toEqual({ insult: [] });
+    expect(JSON.stringify(next)).not.toMatch(/"same"|"you"/);
+  });
+
+  it('GIVEN an old flag without weights THEN redaction adds none', () => {
+    expect(redactMember(flag(), 'author')!).not.toHaveProperty('attributionWeights');
+    expect(expireExcerpt(flag())!).not.toHaveProperty('attributionWeights');
+  });
+});

@@ -71,5 +71,50 @@ export function sentimentContract(name: string, makeHarness: () => StoreHarness)
       const days = await store.sentimentSummary('discord', 'g1', now - 30 * DAY_MS);
       expect(days.map((d) => d.day)).toEqual([utcDay(now - 2 * DAY_MS), utcDay(now)]);
     });
+
+    it('GIVEN messages matching topics over two days THEN counts per topic per day, apart from sentiment, also after a restart', async () => {
+      const now = Date.now();
+      const yesterday = now - DAY_MS;
+      const topic = (name: string, at: number, workspaceId = 'g1') =>
+        store.countTopic({ platform: 'discord', workspaceId, topic: name, at }, 90);
+      await topic('releases', yesterday);
+      await topic('releases', yesterday);
+      await topic('help: setup', now);
+      await topic('releases', now);
+      await topic('releases', now, 'other');
+      await store.countSentiment(count({ label: 'negative' }), 90);
+      const expected = [
+        { day: utcDay(yesterday), topic: 'releases', count: 2 },
+        { day: utcDay(now), topic: 'help: setup', count: 1 },
+        { day: utcDay(now), topic: 'releases', count: 1 },
+      ];
+      expect(await store.topicSummary('discord', 'g1', now - 7 * DAY_MS)).toEqual(expected);
+      expect(await store.topicSummary('discord', 'g1', now)).toEqual(expected.slice(1));
+      expect(await store.topicSummary('slack', 'g1', now - 7 * DAY_MS)).toEqual([]);
+      // The topic counts do not show up as channels of the sentiment summary.
+      expect(await store.sentimentSummary('discord', 'g1', now - 7 * DAY_MS)).toEqual([
+        { day: utcDay(now), channelId: 'c1', negative: 1, neutral: 0, positive: 0 },
+      ]);
+      await store.stop();
+      const again = await open();
+      expect(await again.topicSummary('discord', 'g1', now - 7 * DAY_MS)).toEqual(expected);
+    });
+
+    it('GIVEN topic counts THEN they are kept like sentiment: not past the days to keep, dropped when retention shortens', async () => {
+      const now = Date.now();
+      const topic = (at: number, keepDays: number, workspaceId = 'g1') =>
+        store.countTopic({ platform: 'discord', workspaceId, topic: 'releases', at }, keepDays);
+      const days = async (workspaceId = 'g1') =>
+        (await store.topicSummary('discord', workspaceId, now - 30 * DAY_MS)).map((d) => d.day);
+      await topic(now - 10 * DAY_MS, 5, 'g2');
+      await topic(now - 3 * DAY_MS, 5, 'g2');
+      expect(await days('g2')).toEqual([utcDay(now - 3 * DAY_MS)]);
+      await topic(now - 20 * DAY_MS, 90);
+      await topic(now - 3 * DAY_MS, 90);
+      expect(await days()).toEqual([utcDay(now - 20 * DAY_MS), utcDay(now - 3 * DAY_MS)]);
+      // A shortened retention set since, applied by the next count of either kind.
+      await store.countSentiment(count({ at: now }), 7);
+      expect(await days()).toEqual([utcDay(now - 3 * DAY_MS)]);
+    });
   });
 }

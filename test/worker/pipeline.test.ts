@@ -128,6 +128,11 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       const flag = await store.getFlag(alert!.flagId);
       expect(flag).toMatchObject({ status: 'open', authorId: 'user-1', excerpt: text, flagged });
       expect(flag!.history.map((h) => h.action)).toEqual(['auto-hide']);
+      // The bundled model's attribution weights reach the flag log, for the same words as the reasons.
+      expect(flag!.attributionWeights).toEqual(expected.analysis.moderation.attributionWeights);
+      for (const [label, weighted] of Object.entries(flag!.attributionWeights ?? {}))
+        expect(weighted.map((w) => w.word)).toEqual(flag!.reasons[label]);
+      expect(Object.values(flag!.attributionWeights ?? {}).flat()[0]?.weight).toBe(1);
       // The moderator sees what it replied to (clipped).
       expect(flag!.context).toEqual([{ ...parent, text: parent.text.slice(0, 300) }]);
     });
@@ -198,6 +203,10 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       await enqueueAll([inbound({ text: 'chess: openings endgames' })]);
       await settle(3);
       expect(engine.calls.embed).toBe(2);
+      // Each message counted under its best topic in the workspace's daily summary (the dashboard's trend).
+      const days = await store.topicSummary('discord', 'guild-1', Date.now() - 86_400_000);
+      const perTopic = Object.fromEntries(days.map((d) => [d.topic, d.count]));
+      expect(perTopic).toEqual({ chess: 1, gardening: 1, rust: 1 });
     });
 
     it('GIVEN an admin change WHEN the cache expires THEN new messages follow the new settings', async () => {
