@@ -7,8 +7,10 @@
 // Sets: language — self_dialogue validation lines and tweeteval_sentiment val (en), cold_zh dev, tnews_zh and
 // chnsenticorp_zh samples (zh), fixtures/language_mixed.json (short lines in 14 languages, written for this).
 // Safety — fixtures/safety_eval.jsonl: threats, self-harm incitement, obfuscated insults and benign look-alikes,
-// written for evaluation only (never used for training). Its author also wrote the built-in rules, so it is a
-// check of coverage, not an independent benchmark.
+// written for evaluation only (never used for training). The built-in rules were developed against a separate set,
+// fixtures/safety_dev.jsonl; the same person wrote both sets and the rules (and had seen the first five lines of
+// this one), so it is a check of coverage, not an independent benchmark. `--model DIR` runs it with that signals
+// model.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +23,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const args = process.argv.slice(2);
 const data = args.includes('--data') ? args[args.indexOf('--data') + 1] : path.resolve(REPO, '..', 'shared', 'datasets');
+const model = args.includes('--model') ? path.resolve(args[args.indexOf('--model') + 1]) : null;
 const { detectLanguage } = await import('../runtime/language.ts');
 
 const pct = (x) => `${(100 * x).toFixed(1)}`;
@@ -97,7 +100,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-eval-'));
 const ran = spawnSync(process.execPath, ['bin/steward.js', 'analyze', '--json', '--format', 'text', '-'], {
   cwd: REPO,
   input: `${items.map((i) => i.text).join('\n')}\n`,
-  env: { ...process.env, STEWARD_DATA_DIR: dir, LOG_LEVEL: 'warn' },
+  env: { ...process.env, STEWARD_DATA_DIR: dir, LOG_LEVEL: 'warn', ...(model ? { STEWARD_MODEL_SIGNALS: model } : {}) },
   maxBuffer: 64 * 1024 * 1024,
 });
 fs.rmSync(dir, { recursive: true, force: true });

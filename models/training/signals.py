@@ -29,7 +29,7 @@ import common as C  # noqa: E402
 import signals_data as D  # noqa: E402
 from tokenizer import MASK_ID, SpTokenizer  # noqa: E402
 
-VERSION = "signals-0.3.0"
+VERSION = "signals-0.3.1"
 NG_PRIME = 1000003  # bigram hash: (prev_id * NG_PRIME + id) mod ng_buckets, computed inside the graph
 # Cosine cut-off for admin-written "name: description" topics against chat lines: calibrated per model on train
 # data (chat_topic_calibration: at most 5 % of unrelated clinc150 requests match); 0.6 only when calibration did not
