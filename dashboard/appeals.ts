@@ -6,9 +6,9 @@ import {
 } from '../src/domain/moderation-actions.ts';
 import { FlagConflictError } from '../src/errors.ts';
 import type { FlagRecord } from '../src/store/types.ts';
-import { ADMIN_CAPABILITIES, type ActionDeps, view, visibleFlag } from './flags.ts';
+import { type ActionDeps, actorScope, view, visibleFlag } from './flags.ts';
 import { HttpError } from './http.ts';
-import { grantFor, type Session } from './sessions.ts';
+import type { Session } from './sessions.ts';
 
 export function isAppealDecision(value: unknown): value is AppealDecision {
   return value === 'uphold' || value === 'reverse';
@@ -26,12 +26,7 @@ export async function decideAppeal(
   decision: AppealDecision,
 ): Promise<FlagRecord> {
   const flag = await visibleFlag(deps.store, session, id);
-  const grant = grantFor(session, flag.platform, flag.workspaceId);
-  const verdict = authoriseAppealDecision(flag, decision, {
-    platform: flag.platform,
-    workspaceId: grant?.workspaceId ?? '',
-    capabilities: grant?.isAdmin ? ADMIN_CAPABILITIES : new Set(),
-  });
+  const verdict = authoriseAppealDecision(flag, decision, actorScope(session, flag));
   if (!verdict.ok) {
     const status = { unknown_flag: 404, other_workspace: 404, unsupported_action: 400, not_permitted: 403, no_pending_appeal: 409 }[
       verdict.refusal

@@ -171,6 +171,16 @@ export interface ActionDeps {
   log: Logger;
 }
 
+/** Where the session's user acts on a flag and what they may do there, as the moderation-action rules take it. */
+export function actorScope(session: Session, flag: FlagRecord) {
+  const grant = grantFor(session, flag.platform, flag.workspaceId);
+  return {
+    platform: flag.platform,
+    workspaceId: grant?.workspaceId ?? '',
+    capabilities: grant?.isAdmin ? ADMIN_CAPABILITIES : new Set<never>(),
+  };
+}
+
 /**
  * A moderator's action from the dashboard: recorded in the flag log (only while the flag is still open, so the
  * first of two concurrent actions wins) and, for delete, handed to the platform's outbound queue like auto-hide.
@@ -182,12 +192,7 @@ export async function act(
   action: ModAction,
 ): Promise<FlagRecord> {
   const flag = await visibleFlag(deps.store, session, id);
-  const grant = grantFor(session, flag.platform, flag.workspaceId);
-  const verdict = authoriseModAction(flag, action, {
-    platform: flag.platform,
-    workspaceId: grant?.workspaceId ?? '',
-    capabilities: grant?.isAdmin ? ADMIN_CAPABILITIES : new Set(),
-  });
+  const verdict = authoriseModAction(flag, action, actorScope(session, flag));
   if (!verdict.ok) {
     const status = { unknown_flag: 404, other_workspace: 404, unsupported_action: 400, not_permitted: 403 }[verdict.refusal];
     throw new HttpError(status, verdict.refusal === 'unsupported_action' ? `${action} is not available on ${flag.platform}` : verdict.message);

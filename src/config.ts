@@ -3,6 +3,17 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
+/** A list given as an array or as one comma-separated string (environment variables). */
+const commaList = z.union([
+  z.array(z.string()),
+  z.string().transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  ),
+]);
+
 const optionalString = z
   .string()
   .trim()
@@ -95,17 +106,7 @@ export const ConfigSchema = z.object({
       clientId: optionalString,
       clientSecret: optionalString,
       /** Slack user ids allowed to run admin commands besides workspace admins. */
-      adminUsers: z
-        .union([
-          z.array(z.string()),
-          z.string().transform((s) =>
-            s
-              .split(',')
-              .map((x) => x.trim())
-              .filter(Boolean),
-          ),
-        ])
-        .default([]),
+      adminUsers: commaList.default([]),
     })
     .prefault({}),
   /** The web dashboard (`steward dashboard`, and inside `steward bot` / interactive local mode when a port is set). */
@@ -116,16 +117,7 @@ export const ConfigSchema = z.object({
       /** The address browsers reach the dashboard at (OAuth redirect URIs); default its own http://host:port/. */
       publicUrl: optionalString.pipe(z.url().optional()),
       /** Workspaces the printed one-time sign-in link grants, as platform:id (no OAuth: the operator's link). */
-      workspaces: z
-        .union([
-          z.array(z.string()),
-          z.string().transform((s) =>
-            s
-              .split(',')
-              .map((x) => x.trim())
-              .filter(Boolean),
-          ),
-        ])
+      workspaces: commaList
         .pipe(
           z.array(
             z.string().regex(/^(discord|slack|local):[^:\s]+$/, 'platform:workspace-id, comma-separated'),
@@ -136,16 +128,7 @@ export const ConfigSchema = z.object({
        * Deployment admins besides the operator's one-time link, as discord:userId / slack:userId: they may open Bull
        * Board (/admin/queues), which sees and changes every workspace's jobs.
        */
-      admins: z
-        .union([
-          z.array(z.string()),
-          z.string().transform((s) =>
-            s
-              .split(',')
-              .map((x) => x.trim())
-              .filter(Boolean),
-          ),
-        ])
+      admins: commaList
         .pipe(
           z.array(
             z
