@@ -2,7 +2,7 @@ import type { Analysis } from '../src/domain/analysis.ts';
 import { analyse, type Decision, decide } from '../src/domain/decide.ts';
 import { type InboundMessage, inboundJobId, refOf } from '../src/domain/message.ts';
 import { contextHits, echoPhrase, parentTurn } from '../src/domain/context.ts';
-import { deobfuscate, revealedWords } from '../src/domain/deobfuscate.ts';
+import { deobfuscateWithWords } from '../src/domain/deobfuscate.ts';
 import { effectiveRules, RuleSet } from '../src/domain/rules.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
 import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
@@ -45,12 +45,13 @@ export async function analyzeSignals(
 ): Promise<SignalOutcome[]> {
   if (inputs.length === 0) return [];
   // The model and the rules read the text with obfuscation undone ("1d10t", "k y s", homoglyphs).
-  const texts = inputs.map((input) => deobfuscate(input.message.text));
+  const read = inputs.map((input) => deobfuscateWithWords(input.message.text));
+  const texts = read.map((r) => r.text);
   // A reply that only echoes its parent ("same to you", "+1") is judged with the parent: its text joins the pass.
   const echoes = inputs.map(({ message }) => {
     const parent = parentTurn(message.context, message.author.id);
     const phrase = parent ? echoPhrase(message.text) : null;
-    return parent && phrase ? { phrase, text: deobfuscate(parent.text), revealed: revealedWords(parent.text) } : null;
+    return parent && phrase ? { phrase, ...deobfuscateWithWords(parent.text) } : null;
   });
   const parentTexts = echoes.flatMap((echo) => (echo ? [echo.text] : []));
   const signals = await engine.signals([...texts, ...parentTexts]);
@@ -62,7 +63,7 @@ export async function analyzeSignals(
   return inputs.map(({ message, settings, topics }, i) => {
     const s = signals[i]!;
     const rules = rulesOf(settings);
-    const hits = rules.match(texts[i]!, revealedWords(message.text));
+    const hits = rules.match(texts[i]!, read[i]!.revealed);
     const echo = echoes[i];
     if (echo) {
       const parent = analyse(signals[next++]!, settings, defaults, [], rules.match(echo.text, echo.revealed));

@@ -24,9 +24,14 @@ export interface RevealedWord {
  * so the rule layer treats it as evidence of its own (the built-in rule `builtin:obfuscated-word`).
  */
 export function revealedWords(input: string): RevealedWord[] {
-  const found: RevealedWord[] = [];
-  reveal(input, (written, word) => found.push({ written, word }));
-  return found;
+  return deobfuscateWithWords(input).revealed;
+}
+
+/** deobfuscate and revealedWords in one pass (the worker needs both for every message). */
+export function deobfuscateWithWords(input: string): { text: string; revealed: RevealedWord[] } {
+  const revealed: RevealedWord[] = [];
+  const text = reveal(input, (written, word) => revealed.push({ written, word }));
+  return { text, revealed };
 }
 
 function reveal(input: string, onReveal: (written: string, word: string) => void): string {
