@@ -1,3 +1,4 @@
+import { FlagConflictError } from '../src/errors.ts';
 import { type FlagStatus, STEWARD_ACTOR, type Store } from '../src/store/types.ts';
 
 /**
@@ -35,4 +36,30 @@ export async function recordHideFailure(
     action: 'auto-hide-failed',
     note: refusal,
   });
+}
+
+/**
+ * Where a member's appeal was posted in the moderators' channel. Read fresh and written only while the appeal is
+ * still pending: a moderator may decide it the moment the post appears, and a write from an older read would put
+ * the appeal back to pending and erase who decided it. When the decision came first, the post id is not needed.
+ */
+export async function recordAppealPosted(
+  store: Pick<Store, 'getFlag' | 'updateFlag'>,
+  flagId: string,
+  postId: string,
+): Promise<void> {
+  const flag = await store.getFlag(flagId);
+  const appeal = flag?.appeal;
+  if (!flag || appeal?.status !== 'pending' || appeal.postId === postId) return;
+  try {
+    await store.updateFlag(flagId, {
+      status: flag.status,
+      actorId: STEWARD_ACTOR,
+      action: 'appeal-posted',
+      appeal: { ...appeal, postId },
+      expectAppeal: 'pending',
+    });
+  } catch (error) {
+    if (!(error instanceof FlagConflictError)) throw error;
+  }
 }

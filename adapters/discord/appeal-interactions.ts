@@ -19,6 +19,7 @@ import {
   newAppeal,
 } from '../../src/domain/moderation-actions.ts';
 import { FlagConflictError } from '../../src/errors.ts';
+import { recordAppealPosted } from '../flag-log.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { FlagRecord, Store } from '../../src/store/types.ts';
 import {
@@ -126,12 +127,7 @@ async function postAppeal(deps: AppealDeps, flag: FlagRecord): Promise<void> {
     })) as { id: string };
     return `${channel}/${sent.id}`;
   });
-  await deps.store.updateFlag(flag.id, {
-    status: flag.status,
-    actorId: 'steward',
-    action: 'appeal-posted',
-    appeal: { ...flag.appeal!, postId: posted },
-  });
+  await recordAppealPosted(deps.store, flag.id, posted);
 }
 
 /** A moderator pressed Uphold / Reverse on an appeal post. */

@@ -9,6 +9,7 @@ import {
   newAppeal,
 } from '../../src/domain/moderation-actions.ts';
 import { FlagConflictError } from '../../src/errors.ts';
+import { recordAppealPosted } from '../flag-log.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { FlagRecord, Store } from '../../src/store/types.ts';
 import type { Block } from './blocks.ts';
@@ -242,12 +243,7 @@ export class SlackAppeals {
       });
       return `${res.channel ?? channel}/${res.ts}`;
     });
-    await this.deps.store.updateFlag(flag.id, {
-      status: flag.status,
-      actorId: 'steward',
-      action: 'appeal-posted',
-      appeal: { ...flag.appeal!, postId: posted },
-    });
+    await recordAppealPosted(this.deps.store, flag.id, posted);
   }
 
   /** A moderator pressed Uphold / Reverse on an appeal post. Returns a private answer for them, or null. */
