@@ -249,11 +249,10 @@ describe('appeals on Slack (emulator): warn → Appeal → modal → moderators 
       actionId: APPEAL_IDS.uphold,
       value: f.id,
     });
-    await h.emulator.waitFor(
-      async () => ((await h.stack.store.getFlag(f.id))?.appeal?.status === 'upheld' ? true : undefined),
-      10_000,
-      'the decision',
-    );
+    // The emulator's waitFor takes a synchronous predicate; the store is read asynchronously, so poll it.
+    await expect
+      .poll(async () => (await h.stack.store.getFlag(f.id))?.appeal?.status, { timeout: 10_000 })
+      .toBe('upheld');
     const decided = await h.stack.store.getFlag(f.id);
     expect(decided?.appeal?.decidedById).toBe(USERS.admin);
     expect(decided?.status).toBe('actioned');
