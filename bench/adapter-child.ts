@@ -7,7 +7,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BullMQDriver } from '../queue/bullmq.ts';
 import { type InboundMessageInput, inboundJobId } from '../src/domain/message.ts';
-import { type Breakdown, breakdown } from './breakdown.ts';
+import { type Breakdown, breakdown, type Received } from './breakdown.ts';
 import { createLogger } from '../src/logger.ts';
 import { percentile, poissonGapMs, seededRandom, sleep } from './stats.ts';
 
@@ -68,7 +68,7 @@ const logger = createLogger({ level: 'warn' });
 const driver = new BullMQDriver({ url: init.redisUrl, prefix: init.prefix, logger });
 const sentAt = new Map<string, number>();
 /** Wall clock (Date.now) when each own message's first action arrived, to compare with BullMQ's timestamps. */
-const receivedAt = new Map<string, number>();
+const receivedAt = new Map<string, Received>();
 const channelOf = (seq: number) => `c${seq % 7}`;
 const latencies = new Map<string, number>();
 /** Messages whose first outbound action has arrived, whoever enqueued them. */
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
       const t0 = sentAt.get(id);
       if (t0 !== undefined && !latencies.has(id)) {
         latencies.set(id, performance.now() - t0);
-        receivedAt.set(id, Date.now());
+        receivedAt.set(id, { at: Date.now(), actionKey: action.key });
       }
     },
     { concurrency: 256 },
@@ -200,8 +200,8 @@ void main().catch((error: unknown) => {
 });
 
 /** Inbound job id → action arrival time, for the measured messages of a phase. */
-function receivedWall(ids: Set<string>): Map<string, number> {
-  const out = new Map<string, number>();
+function receivedWall(ids: Set<string>): Map<string, Received> {
+  const out = new Map<string, Received>();
   for (const id of ids) {
     const at = receivedAt.get(id);
     if (at === undefined) continue;

@@ -2,12 +2,17 @@
 import { Queue } from 'bullmq';
 import { BullMQDriver } from '../queue/bullmq.ts';
 import { redisOptionsFromUrl } from '../queue/bullmq-ids.ts';
-import { INBOUND_QUEUE } from '../queue/types.ts';
+import { INBOUND_QUEUE, outboundQueueName } from '../queue/types.ts';
+import type { Platform } from '../src/domain/message.ts';
 import { createLogger } from '../src/logger.ts';
 import { sleep } from './stats.ts';
 
 export function inboundQueue(url: string, prefix: string): Queue {
   return new Queue(INBOUND_QUEUE, { connection: redisOptionsFromUrl(url), prefix });
+}
+
+export function outboundQueue(url: string, prefix: string, platform: Platform): Queue {
+  return new Queue(outboundQueueName(platform), { connection: redisOptionsFromUrl(url), prefix });
 }
 
 /**

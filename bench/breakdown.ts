@@ -1,56 +1,96 @@
 /**
- * Where enqueue → action time goes, from BullMQ's own job timestamps (all on this machine's clock): waiting in
- * the inbound queue (added → processedOn), inside the worker (processedOn → finishedOn: batch wait, models,
- * decisions, outbound enqueue), and the outbound hop to the adapter (finishedOn → action received).
+ * Where enqueue → first action time goes, from BullMQ's own job timestamps (all on this machine's clock), following
+ * each message to the outbound job of the action the adapter received first:
+ *   queue wait        inbound added → taken by a worker (processedOn)
+ *   to action         taken → the action's outbound job added (signals batch wait, models, decision, flag write)
+ *   outbound wait     outbound job added → taken by the adapter's outbound worker
+ *   delivery          taken by the adapter → its handler ran (the platform call; here, the bench's handler)
+ * and, off the path to the action, `after action`: outbound job added → inbound job completed (profile update,
+ * daily summary, reply), and `in_worker`: taken → completed (the two together).
  */
+import type { Queue } from 'bullmq';
 import { toBullId } from '../queue/bullmq-ids.ts';
-import { inboundQueue } from './backlog.ts';
+import { inboundQueue, outboundQueue } from './backlog.ts';
 import { percentile } from './stats.ts';
 
 export interface Breakdown {
   samples: number;
   queue_wait_p50_ms: number;
   queue_wait_p99_ms: number;
+  to_action_p50_ms: number;
+  to_action_p99_ms: number;
+  outbound_wait_p50_ms: number;
+  outbound_wait_p99_ms: number;
+  delivery_p50_ms: number;
+  delivery_p99_ms: number;
+  after_action_p50_ms: number;
+  after_action_p99_ms: number;
   in_worker_p50_ms: number;
   in_worker_p99_ms: number;
+  /** outbound job added → action received (outbound wait + delivery). */
   outbound_p50_ms: number;
   outbound_p99_ms: number;
 }
 
-/** `received`: inbound job id → Date.now() when the adapter got the message's first action. */
+/** What the adapter saw of one message: Date.now() when its first action arrived, and that action's key. */
+export interface Received {
+  at: number;
+  actionKey: string;
+}
+
+const STAGES = [
+  'queue_wait',
+  'to_action',
+  'outbound_wait',
+  'delivery',
+  'after_action',
+  'in_worker',
+  'outbound',
+];
+
+/** `received`: inbound job id → the first action the adapter got for it. */
 export async function breakdown(
   url: string,
   prefix: string,
-  received: Map<string, number>,
+  received: Map<string, Received>,
 ): Promise<Breakdown> {
-  const queue = inboundQueue(url, prefix);
-  const wait: number[] = [];
-  const inWorker: number[] = [];
-  const outbound: number[] = [];
+  const inbound = inboundQueue(url, prefix);
+  const outbound = outboundQueue(url, prefix, 'discord');
+  const values: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
+  const push = (stage: string, ms: number) => values[stage]!.push(Math.max(0, ms));
   try {
     // An even sample over the whole phase (the tail alone could miss a burst).
     const all = [...received.keys()];
     const step = Math.max(1, Math.ceil(all.length / 1000));
     const ids = all.filter((_, i) => i % step === 0);
     for (let i = 0; i < ids.length; i += 100) {
-      const jobs = await Promise.all(ids.slice(i, i + 100).map((id) => queue.getJob(toBullId(id))));
-      jobs.forEach((job, k) => {
-        if (!job?.processedOn || !job.finishedOn) return;
-        wait.push(job.processedOn - job.timestamp);
-        inWorker.push(job.finishedOn - job.processedOn);
-        outbound.push(Math.max(0, received.get(ids[i + k]!)! - job.finishedOn));
+      const slice = ids.slice(i, i + 100);
+      const get = (queue: Queue, id: string) => queue.getJob(toBullId(id));
+      const [ins, outs] = await Promise.all([
+        Promise.all(slice.map((id) => get(inbound, id))),
+        Promise.all(slice.map((id) => get(outbound, received.get(id)!.actionKey))),
+      ]);
+      slice.forEach((id, k) => {
+        const job = ins[k];
+        const action = outs[k];
+        const got = received.get(id)!.at;
+        if (!job?.processedOn || !job.finishedOn || !action?.processedOn) return;
+        push('queue_wait', job.processedOn - job.timestamp);
+        push('to_action', action.timestamp - job.processedOn);
+        push('outbound_wait', action.processedOn - action.timestamp);
+        push('delivery', got - action.processedOn);
+        push('after_action', job.finishedOn - action.timestamp);
+        push('in_worker', job.finishedOn - job.processedOn);
+        push('outbound', got - action.timestamp);
       });
     }
   } finally {
-    await queue.close();
+    await Promise.all([inbound.close(), outbound.close()]);
   }
-  return {
-    samples: wait.length,
-    queue_wait_p50_ms: percentile(wait, 50),
-    queue_wait_p99_ms: percentile(wait, 99),
-    in_worker_p50_ms: percentile(inWorker, 50),
-    in_worker_p99_ms: percentile(inWorker, 99),
-    outbound_p50_ms: percentile(outbound, 50),
-    outbound_p99_ms: percentile(outbound, 99),
-  };
+  const out: Record<string, number> = { samples: values.queue_wait!.length };
+  for (const stage of STAGES) {
+    out[`${stage}_p50_ms`] = percentile(values[stage]!, 50);
+    out[`${stage}_p99_ms`] = percentile(values[stage]!, 99);
+  }
+  return out as unknown as Breakdown;
 }

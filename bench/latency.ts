@@ -54,10 +54,18 @@ export interface QueueFigures {
 
 type Msg = { type: string; [key: string]: unknown };
 
+const ms = (p50: number, p99: number) => `${p50.toFixed(0)} / ${p99.toFixed(0)}`;
+
 function spawnChild(file: string, env: Record<string, string>): ChildProcess {
   return fork(join(HERE, file), [], {
     cwd: ROOT,
-    execArgv: ['--import', 'tsx'],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(file === 'worker-child.ts' && process.env.BENCH_CPU_PROF_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+        : []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -203,9 +211,9 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     const b = poisson.breakdown;
     if (b) {
       o.log(
-        `  Poisson latency by stage (BullMQ timestamps, ${b.samples} jobs): queue wait p50 ${b.queue_wait_p50_ms.toFixed(0)} / p99 ` +
-          `${b.queue_wait_p99_ms.toFixed(0)} ms, in worker ${b.in_worker_p50_ms.toFixed(0)} / ${b.in_worker_p99_ms.toFixed(0)} ms,` +
-          ` outbound hop ${b.outbound_p50_ms.toFixed(0)} / ${b.outbound_p99_ms.toFixed(0)} ms`,
+        `  Poisson latency by stage (BullMQ timestamps, ${b.samples} jobs, p50 / p99 ms): queue wait ${ms(b.queue_wait_p50_ms, b.queue_wait_p99_ms)},` +
+          ` worker to action ${ms(b.to_action_p50_ms, b.to_action_p99_ms)}, outbound wait ${ms(b.outbound_wait_p50_ms, b.outbound_wait_p99_ms)},` +
+          ` delivery ${ms(b.delivery_p50_ms, b.delivery_p99_ms)}; off the path: worker after the action ${ms(b.after_action_p50_ms, b.after_action_p99_ms)}`,
       );
     }
     o.log(`  worker while saturated: ${describeUse(satUse)}`);
