@@ -255,9 +255,11 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
       const { retentionDays } = await settings.get(message.platform, message.workspaceId);
       const keepDays = sentimentKeepDays(retentionDays);
       const { platform, workspaceId, channelId, timestamp: at } = message;
-      if (analysis.sentiment)
-        await store.countSentiment({ platform, workspaceId, channelId, label: analysis.sentiment.label, at }, keepDays);
-      if (topic !== undefined) await store.countTopic({ platform, workspaceId, topic, at }, keepDays);
+      const label = analysis.sentiment?.label;
+      await store.countMessage(
+        { platform, workspaceId, channelId, at, ...(label ? { label } : {}), ...(topic !== undefined ? { topic } : {}) },
+        keepDays,
+      );
     } catch (error) {
       log.warn({ err: error, channelId: message.channelId }, 'could not count the message in the daily summary');
     }

@@ -15,13 +15,7 @@ import {
 } from './state.ts';
 import { MemoryLibrary } from './library.ts';
 import { type ForgetResult, MemoryMembers, type RetentionResult } from './members.ts';
-import {
-  MemorySentiment,
-  type SentimentCount,
-  type SentimentDay,
-  type TopicCount,
-  type TopicDay,
-} from './sentiment.ts';
+import { MemorySentiment, type DailyCount, type SentimentDay, type TopicDay } from './sentiment.ts';
 import type { FlagChange, FlagRecord, FlagStatus, Store, WorkerHeartbeat } from './types.ts';
 
 export interface MemoryStoreOptions {
@@ -110,19 +104,14 @@ export class MemoryStore implements Store {
     return this.members.applyRetention(platform, workspaceId, before);
   }
 
-  async countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
+  async countMessage(count: DailyCount, keepDays: number): Promise<void> {
     this.lifecycle.assertStarted();
-    return this.sentiment.countSentiment(count, keepDays);
+    return this.sentiment.countMessage(count, keepDays);
   }
 
   async sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
     this.lifecycle.assertStarted();
     return this.sentiment.sentimentSummary(platform, workspaceId, since);
-  }
-
-  async countTopic(count: TopicCount, keepDays: number): Promise<void> {
-    this.lifecycle.assertStarted();
-    return this.sentiment.countTopic(count, keepDays);
   }
 
   async topicSummary(platform: Platform, workspaceId: string, since: number): Promise<TopicDay[]> {

@@ -7,7 +7,7 @@ import type { InterestProfile } from '../domain/profile.ts';
 import type { ForgetResult, RetentionResult } from './members.ts';
 import { RedisLibrary } from './library-redis.ts';
 import { RedisMembers } from './members-redis.ts';
-import type { SentimentCount, SentimentDay, TopicCount, TopicDay } from './sentiment.ts';
+import type { DailyCount, SentimentDay, TopicDay } from './sentiment.ts';
 import { RedisSentiment } from './sentiment-redis.ts';
 import {
   applyFlagChange,
@@ -61,16 +61,12 @@ export class RedisStore implements Store {
     this.#sentiment = new RedisSentiment(() => this.#db, this.#k);
   }
 
-  countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
-    return this.#sentiment.countSentiment(count, keepDays);
+  countMessage(count: DailyCount, keepDays: number): Promise<void> {
+    return this.#sentiment.countMessage(count, keepDays);
   }
 
   sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]> {
     return this.#sentiment.sentimentSummary(platform, workspaceId, since);
-  }
-
-  countTopic(count: TopicCount, keepDays: number): Promise<void> {
-    return this.#sentiment.countTopic(count, keepDays);
   }
 
   topicSummary(platform: Platform, workspaceId: string, since: number): Promise<TopicDay[]> {

@@ -6,10 +6,9 @@ import {
   dayExpiresAt,
   dayStart,
   SENTIMENT_RETENTION_DAYS,
-  type SentimentCount,
+  type DailyCount,
   type SentimentDay,
   type SentimentStore,
-  type TopicCount,
   type TopicDay,
   utcDay,
 } from './sentiment.ts';
@@ -38,22 +37,15 @@ export class RedisSentiment implements SentimentStore {
     return `${this.k}:sentiment:${platform}:${workspaceId}:${day}`;
   }
 
-  async countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
-    await this.#count(count, `${count.label}:${count.channelId}`, keepDays);
-  }
-
-  async countTopic(count: TopicCount, keepDays: number): Promise<void> {
-    await this.#count(count, `${TOPIC_FIELD}${count.topic}`, keepDays);
-  }
-
-  async #count(
-    count: { platform: Platform; workspaceId: string; at: number },
-    field: string,
-    keepDays: number,
-  ): Promise<void> {
+  /** One MULTI per message: its sentiment and topic fields of the day's hash, and the day's expiry. */
+  async countMessage(count: DailyCount, keepDays: number): Promise<void> {
+    if (count.label === undefined && count.topic === undefined) return;
     const { platform, workspaceId } = count;
     const key = this.#day(platform, workspaceId, utcDay(count.at));
-    const tx = this.db().multi().hincrby(key, field, 1).pexpireat(key, dayExpiresAt(count.at, keepDays));
+    const tx = this.db().multi();
+    if (count.label !== undefined) tx.hincrby(key, `${count.label}:${count.channelId}`, 1);
+    if (count.topic !== undefined) tx.hincrby(key, `${TOPIC_FIELD}${count.topic}`, 1);
+    tx.pexpireat(key, dayExpiresAt(count.at, keepDays));
     // A retention shortened since: the days it no longer covers go now, not when their longer expiry runs out.
     const workspace = `${platform}:${workspaceId}`;
     const now = this.now();

@@ -15,15 +15,6 @@ export interface SentimentDay {
   positive: number;
 }
 
-export interface SentimentCount {
-  platform: Platform;
-  workspaceId: string;
-  channelId: string;
-  label: SentimentLabel;
-  /** When the message was sent (epoch ms): it counts on that UTC day. */
-  at: number;
-}
-
 /** Messages that matched one configured topic (best match) in a workspace on one UTC day: only the count. */
 export interface TopicDay {
   /** YYYY-MM-DD, UTC. */
@@ -32,13 +23,17 @@ export interface TopicDay {
   count: number;
 }
 
-export interface TopicCount {
+/**
+ * One message in the daily summary: its sentiment in its channel (`label`, with `channelId`) and/or the configured
+ * topic it matched best (`topic`); counted on the UTC day of `at`.
+ */
+export interface DailyCount {
   platform: Platform;
   workspaceId: string;
-  /** The configured topic the message matched best. */
-  topic: string;
-  /** When the message was sent (epoch ms): it counts on that UTC day. */
+  channelId: string;
   at: number;
+  label?: SentimentLabel;
+  topic?: string;
 }
 
 /**
@@ -46,12 +41,13 @@ export interface TopicCount {
  * worker, read by the dashboard. Both share a day's retention.
  */
 export interface SentimentStore {
-  /** Adds one message to its channel's counts for its day; the day is kept `keepDays` days after it ends. */
-  countSentiment(count: SentimentCount, keepDays: number): Promise<void>;
+  /**
+   * Adds one message to its day's counts (its channel's sentiment, its topic) in one write; the day is kept
+   * `keepDays` days after it ends.
+   */
+  countMessage(count: DailyCount, keepDays: number): Promise<void>;
   /** The workspace's daily counts per channel for the UTC days from `since` (epoch ms) on, oldest day first. */
   sentimentSummary(platform: Platform, workspaceId: string, since: number): Promise<SentimentDay[]>;
-  /** Adds one message to its topic's count for its day; kept like the sentiment counts of that day. */
-  countTopic(count: TopicCount, keepDays: number): Promise<void>;
   /** The workspace's daily counts per topic for the UTC days from `since` on, oldest day first, then by topic. */
   topicSummary(platform: Platform, workspaceId: string, since: number): Promise<TopicDay[]>;
 }
@@ -85,17 +81,17 @@ export class MemorySentiment implements SentimentStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async countSentiment(count: SentimentCount, keepDays: number): Promise<void> {
+  async countMessage(count: DailyCount, keepDays: number): Promise<void> {
+    if (count.label === undefined && count.topic === undefined) return;
     const entry = this.#entry(count.platform, count.workspaceId, count.at, keepDays);
-    entry.channels[count.channelId] ??= { negative: 0, neutral: 0, positive: 0 };
-    entry.channels[count.channelId]![count.label] += 1;
-    this.#written();
-  }
-
-  async countTopic(count: TopicCount, keepDays: number): Promise<void> {
-    const entry = this.#entry(count.platform, count.workspaceId, count.at, keepDays);
-    entry.topics ??= {};
-    entry.topics[count.topic] = (entry.topics[count.topic] ?? 0) + 1;
+    if (count.label !== undefined) {
+      entry.channels[count.channelId] ??= { negative: 0, neutral: 0, positive: 0 };
+      entry.channels[count.channelId]![count.label] += 1;
+    }
+    if (count.topic !== undefined) {
+      entry.topics ??= {};
+      entry.topics[count.topic] = (entry.topics[count.topic] ?? 0) + 1;
+    }
     this.#written();
   }
 

@@ -170,10 +170,13 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       60_000,
     );
     const where = { platform: 'discord' as const, workspaceId: grantA.workspaceId };
-    await h.store.countSentiment({ ...where, channelId: 'general', label: 'positive', at: Date.now() }, 90);
-    await h.store.countSentiment({ ...where, channelId: 'random', label: 'negative', at: Date.now() }, 90);
-    await h.store.countTopic({ ...where, topic: 'releases', at: Date.now() }, 90);
-    await h.store.countTopic({ ...where, topic: 'events', at: Date.now() - 86_400_000 }, 90);
+    await h.store.countMessage({ ...where, channelId: 'general', label: 'positive', at: Date.now() }, 90);
+    await h.store.countMessage({ ...where, channelId: 'random', label: 'negative', at: Date.now() }, 90);
+    await h.store.countMessage({ ...where, channelId: 'general', topic: 'releases', at: Date.now() }, 90);
+    await h.store.countMessage(
+      { ...where, channelId: 'general', topic: 'events', at: Date.now() - 86_400_000 },
+      90,
+    );
     await page.goto(h.server.signInLink({ id: 'mod-1', name: 'Mod One' }, [grantA]));
     await expect.poll(() => page.locator('#chart-flags canvas').count()).toBe(1);
     await expect.poll(() => page.locator('#chart-skipped canvas').count()).toBe(1);

@@ -80,11 +80,11 @@ describe('GET /api/trends: sentiment per channel per day', () => {
 
   it('GIVEN counted messages THEN 30 days of counts per channel and label, today last; another workspace is 403', async () => {
     const now = Date.now();
-    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'negative', at: now }, 90);
-    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'negative', at: now }, 90);
-    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'positive', at: now - 2 * DAY_MS }, 90);
-    await h.store.countSentiment({ ...where, channelId: 'c2', label: 'neutral', at: now }, 90);
-    await h.store.countSentiment(
+    await h.store.countMessage({ ...where, channelId: 'c1', label: 'negative', at: now }, 90);
+    await h.store.countMessage({ ...where, channelId: 'c1', label: 'negative', at: now }, 90);
+    await h.store.countMessage({ ...where, channelId: 'c1', label: 'positive', at: now - 2 * DAY_MS }, 90);
+    await h.store.countMessage({ ...where, channelId: 'c2', label: 'neutral', at: now }, 90);
+    await h.store.countMessage(
       { ...where, workspaceId: 'guild-b', channelId: 'c9', label: 'neutral', at: now },
       90,
     );
@@ -105,8 +105,8 @@ describe('GET /api/trends: sentiment per channel per day', () => {
 
   it('GIVEN the workspace keeps 7 days THEN older days are not shown', async () => {
     const now = Date.now();
-    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'negative', at: now - 20 * DAY_MS }, 90);
-    await h.store.countSentiment({ ...where, channelId: 'c1', label: 'negative', at: now - 3 * DAY_MS }, 90);
+    await h.store.countMessage({ ...where, channelId: 'c1', label: 'negative', at: now - 20 * DAY_MS }, 90);
+    await h.store.countMessage({ ...where, channelId: 'c1', label: 'negative', at: now - 3 * DAY_MS }, 90);
     await h.store.updateSettings('discord', grantA.workspaceId, (s) => ({ ...s, retentionDays: 7 }));
     const c = await signIn(h, [grantA]);
     const { sentimentPerDay } = (await (
@@ -132,7 +132,7 @@ describe('GET /api/trends: topics coming up', () => {
     const count = (topic: string, at: number, n = 1, workspaceId = grantA.workspaceId) =>
       Promise.all(
         Array.from({ length: n }, () =>
-          h.store.countTopic({ platform: 'discord', workspaceId, topic, at }, 90),
+          h.store.countMessage({ platform: 'discord', workspaceId, channelId: 'c1', topic, at }, 90),
         ),
       );
     // Ten topics: t0 the most matched … t9 the least; t8 and t9 fall outside the top 8.
@@ -155,12 +155,12 @@ describe('GET /api/trends: topics coming up', () => {
   it('GIVEN the workspace keeps 7 days THEN older topic counts are not shown', async () => {
     const now = Date.now();
     const at = (daysAgo: number) => now - daysAgo * DAY_MS;
-    await h.store.countTopic(
-      { platform: 'discord', workspaceId: grantA.workspaceId, topic: 'a', at: at(20) },
+    await h.store.countMessage(
+      { platform: 'discord', workspaceId: grantA.workspaceId, channelId: 'c1', topic: 'a', at: at(20) },
       90,
     );
-    await h.store.countTopic(
-      { platform: 'discord', workspaceId: grantA.workspaceId, topic: 'a', at: at(3) },
+    await h.store.countMessage(
+      { platform: 'discord', workspaceId: grantA.workspaceId, channelId: 'c1', topic: 'a', at: at(3) },
       90,
     );
     await h.store.updateSettings('discord', grantA.workspaceId, (s) => ({ ...s, retentionDays: 7 }));

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DAY_MS, type SentimentCount, utcDay } from '../../src/store/sentiment.ts';
+import { DAY_MS, type DailyCount, utcDay } from '../../src/store/sentiment.ts';
 import type { Store } from '../../src/store/types.ts';
 import type { StoreHarness } from './contract.ts';
 
-const count = (over: Partial<SentimentCount> = {}): SentimentCount => ({
+const count = (over: Partial<DailyCount> = {}): DailyCount => ({
   platform: 'discord',
   workspaceId: 'g1',
   channelId: 'c1',
@@ -37,10 +37,10 @@ export function sentimentContract(name: string, makeHarness: () => StoreHarness)
       const now = Date.now();
       const yesterday = now - DAY_MS;
       for (const label of ['negative', 'negative', 'positive'] as const)
-        await store.countSentiment(count({ label, at: yesterday }), 90);
-      await store.countSentiment(count({ channelId: 'c2', label: 'neutral' }), 90);
-      await store.countSentiment(count({ label: 'positive' }), 90);
-      await store.countSentiment(count({ workspaceId: 'other', label: 'negative' }), 90);
+        await store.countMessage(count({ label, at: yesterday }), 90);
+      await store.countMessage(count({ channelId: 'c2', label: 'neutral' }), 90);
+      await store.countMessage(count({ label: 'positive' }), 90);
+      await store.countMessage(count({ workspaceId: 'other', label: 'negative' }), 90);
       const expected = [
         { day: utcDay(yesterday), channelId: 'c1', negative: 2, neutral: 0, positive: 1 },
         { day: utcDay(now), channelId: 'c1', negative: 0, neutral: 0, positive: 1 },
@@ -56,18 +56,18 @@ export function sentimentContract(name: string, makeHarness: () => StoreHarness)
 
     it('GIVEN a day older than the days to keep THEN it is not kept', async () => {
       const now = Date.now();
-      await store.countSentiment(count({ at: now - 10 * DAY_MS }), 5);
-      await store.countSentiment(count({ at: now - 3 * DAY_MS }), 5);
+      await store.countMessage(count({ at: now - 10 * DAY_MS }), 5);
+      await store.countMessage(count({ at: now - 3 * DAY_MS }), 5);
       const days = await store.sentimentSummary('discord', 'g1', now - 30 * DAY_MS);
       expect(days.map((d) => d.day)).toEqual([utcDay(now - 3 * DAY_MS)]);
     });
 
     it('GIVEN a retention shortened since THEN the days it no longer covers are dropped at the next count', async () => {
       const now = Date.now();
-      await store.countSentiment(count({ at: now - 20 * DAY_MS }), 90);
-      await store.countSentiment(count({ at: now - 2 * DAY_MS }), 90);
+      await store.countMessage(count({ at: now - 20 * DAY_MS }), 90);
+      await store.countMessage(count({ at: now - 2 * DAY_MS }), 90);
       expect(await store.sentimentSummary('discord', 'g1', now - 30 * DAY_MS)).toHaveLength(2);
-      await store.countSentiment(count({ at: now }), 7);
+      await store.countMessage(count({ at: now }), 7);
       const days = await store.sentimentSummary('discord', 'g1', now - 30 * DAY_MS);
       expect(days.map((d) => d.day)).toEqual([utcDay(now - 2 * DAY_MS), utcDay(now)]);
     });
@@ -76,13 +76,13 @@ export function sentimentContract(name: string, makeHarness: () => StoreHarness)
       const now = Date.now();
       const yesterday = now - DAY_MS;
       const topic = (name: string, at: number, workspaceId = 'g1') =>
-        store.countTopic({ platform: 'discord', workspaceId, topic: name, at }, 90);
+        store.countMessage({ platform: 'discord', workspaceId, channelId: 'c1', topic: name, at }, 90);
       await topic('releases', yesterday);
       await topic('releases', yesterday);
       await topic('help: setup', now);
       await topic('releases', now);
       await topic('releases', now, 'other');
-      await store.countSentiment(count({ label: 'negative' }), 90);
+      await store.countMessage(count({ label: 'negative' }), 90);
       const expected = [
         { day: utcDay(yesterday), topic: 'releases', count: 2 },
         { day: utcDay(now), topic: 'help: setup', count: 1 },
@@ -100,10 +100,25 @@ export function sentimentContract(name: string, makeHarness: () => StoreHarness)
       expect(await again.topicSummary('discord', 'g1', now - 7 * DAY_MS)).toEqual(expected);
     });
 
+    it('GIVEN one message with a sentiment and a topic THEN one count adds to both summaries; with neither THEN nothing', async () => {
+      const now = Date.now();
+      await store.countMessage(count({ label: 'positive', topic: 'releases', at: now }), 90);
+      await store.countMessage({ platform: 'discord', workspaceId: 'g1', channelId: 'c9', at: now }, 90);
+      expect(await store.sentimentSummary('discord', 'g1', now)).toEqual([
+        { day: utcDay(now), channelId: 'c1', negative: 0, neutral: 0, positive: 1 },
+      ]);
+      expect(await store.topicSummary('discord', 'g1', now)).toEqual([
+        { day: utcDay(now), topic: 'releases', count: 1 },
+      ]);
+    });
+
     it('GIVEN topic counts THEN they are kept like sentiment: not past the days to keep, dropped when retention shortens', async () => {
       const now = Date.now();
       const topic = (at: number, keepDays: number, workspaceId = 'g1') =>
-        store.countTopic({ platform: 'discord', workspaceId, topic: 'releases', at }, keepDays);
+        store.countMessage(
+          { platform: 'discord', workspaceId, channelId: 'c1', topic: 'releases', at },
+          keepDays,
+        );
       const days = async (workspaceId = 'g1') =>
         (await store.topicSummary('discord', workspaceId, now - 30 * DAY_MS)).map((d) => d.day);
       await topic(now - 10 * DAY_MS, 5, 'g2');
@@ -113,7 +128,7 @@ export function sentimentContract(name: string, makeHarness: () => StoreHarness)
       await topic(now - 3 * DAY_MS, 90);
       expect(await days()).toEqual([utcDay(now - 20 * DAY_MS), utcDay(now - 3 * DAY_MS)]);
       // A shortened retention set since, applied by the next count of either kind.
-      await store.countSentiment(count({ at: now }), 7);
+      await store.countMessage(count({ at: now }), 7);
       expect(await days()).toEqual([utcDay(now - 3 * DAY_MS)]);
     });
   });
