@@ -1,5 +1,5 @@
 import { parseLibraryText } from '../domain/library-import.ts';
-import { LIBRARY_KINDS, type LibraryItem, LibraryItemSchema, slugId } from '../domain/library.ts';
+import { LIBRARY_KINDS, LibraryItemSchema, slugId } from '../domain/library.ts';
 import { UserError } from '../errors.ts';
 import { ok } from './render.ts';
 import type { CommandSpec } from './spec-types.ts';

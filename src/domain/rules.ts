@@ -40,8 +40,9 @@ const WILL = String.raw`(?:i\s*${APOS}\s*ll|i\s+will|i\s*${APOS}\s*m\s+(?:going\
 /** Verbs of violence done to someone. */
 const HARM = String.raw`(?:kill|hurt|stab|shoot|murder|strangle|choke|beat(?=\s+\S+\s+(?:up|to\s+death|senseless|to\s+a\s+pulp|black\s+and\s+blue))|bash|smash|kick|punch|cut|burn|rape|torture|slaughter|butcher|stomp|end|harm|skin|gut)`;
 /** Who a threat is aimed at: you, or the people and things that are yours. */
-const KIN = String.raw`(?:family|kids?|children|wife|husband|mom|mum|mother|dad|father|sister|brother|daughter|son|parents|friends|dog|cat|house|home|car)`;
-const BODY = String.raw`(?:face|head|skull|jaw|teeth|legs?|arms?|neck|throat|ribs|nose|knees?|fingers|spine|brains?)`;
+const KIN =
+  '(?:family|kids?|children|wife|husband|mom|mum|mother|dad|father|sister|brother|daughter|son|parents|friends|dog|cat|house|home|car)';
+const BODY = '(?:face|head|skull|jaw|teeth|legs?|arms?|neck|throat|ribs|nose|knees?|fingers|spine|brains?)';
 const TARGET = String.raw`(?:${YOU}|your\s+(?:\w+\s+)?${KIN}|ur\s+${KIN})`;
 /** Objects that turn "I'll shoot you …" into something friendly: a message, a slice, a game. */
 const FRIENDLY = String.raw`(?!\s+(?:a|an|some|at|in|on|up\s+later|back|over|to\s+it)\b)`;

@@ -119,17 +119,25 @@ export class SlackEmulator {
     return this.calls.filter((c) => c.method === method && c.ok);
   }
 
-  /** Resolves once `predicate` holds (checked after every request and every 25 ms), or rejects after `timeoutMs`. */
+  /**
+   * Resolves once `predicate` holds (checked after every request and every 25 ms), or rejects after `timeoutMs`.
+   * The predicate is synchronous: an async one would "hold" at once (a promise is truthy), so it is refused.
+   */
   async waitFor<T>(
-    predicate: () => T | undefined | false,
+    predicate: () => (T extends PromiseLike<unknown> ? never : T) | undefined | false,
     timeoutMs = 20_000,
     what = 'condition',
   ): Promise<T> {
-    const hit = predicate();
+    const first = predicate();
+    if (isThenable(first))
+      throw new TypeError(
+        `Slack emulator: waitFor(${what}) got an async predicate; poll the store in the test instead`,
+      );
+    const hit = first as T | undefined | false;
     if (hit) return hit;
     return new Promise<T>((resolve, reject) => {
       const check = () => {
-        const value = predicate();
+        const value = predicate() as T | undefined | false;
         if (!value) return;
         cleanup();
         resolve(value);
@@ -264,4 +272,8 @@ function send(
 ): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
