@@ -37,37 +37,49 @@ export const FORGOTTEN = '[forgotten]';
 /** What replaces an excerpt older than the retention limit. */
 export const EXPIRED = '[expired]';
 
-/** The flag with every trace of the member removed, or null when the flag does not mention them. */
-export function redactMember(flag: FlagRecord, userId: string): FlagRecord | null {
-  const authored = flag.authorId === userId;
-  const acted = flag.history.some((h) => h.actorId === userId);
-  const quoted = flag.context?.some((turn) => turn.authorId === userId) ?? false;
-  const decided = flag.appeal?.decidedById === userId;
-  if (!authored && !acted && !quoted && !decided) return null;
+/** True when the flag mentions the member: wrote it, is quoted in its reply chain, acted on it or decided its appeal. */
+function mentions(flag: FlagRecord, userId: string): boolean {
+  return (
+    flag.authorId === userId ||
+    flag.history.some((h) => h.actorId === userId) ||
+    (flag.context?.some((turn) => turn.authorId === userId) ?? false) ||
+    flag.appeal?.decidedById === userId
+  );
+}
+
+/**
+ * The flag with the people `masked` picks replaced by `as`: the author's id, name, excerpt, appeal note and the
+ * words drawn from the excerpt (reasons, attribution weights); a reply-chain turn's author and text; an appeal
+ * decider's id and name; a moderator action's actor, name and note (what was done, and when, stays). Bot turns
+ * and Steward's own entries are never masked.
+ */
+function maskPeople(flag: FlagRecord, masked: (personId: string) => boolean, as: string): FlagRecord {
   const next: FlagRecord = structuredClone(flag);
-  if (authored) {
-    next.authorId = FORGOTTEN;
-    next.authorName = FORGOTTEN;
-    next.excerpt = FORGOTTEN;
-    // Attribution words are the member's own words too.
+  if (masked(flag.authorId)) {
+    next.authorId = as;
+    next.authorName = as;
+    next.excerpt = as;
     next.reasons = Object.fromEntries(Object.keys(flag.reasons).map((label) => [label, []]));
     if (flag.attributionWeights) next.attributionWeights = blankWeights(flag.attributionWeights);
-    if (next.appeal) next.appeal = { ...next.appeal, memberId: FORGOTTEN, note: FORGOTTEN };
+    if (next.appeal) next.appeal = { ...next.appeal, memberId: as, note: as };
   }
-  if (decided && next.appeal) {
+  if (next.appeal?.decidedById !== undefined && masked(next.appeal.decidedById)) {
     const { decidedByName: _name, ...appeal } = next.appeal;
-    next.appeal = { ...appeal, decidedById: FORGOTTEN };
+    next.appeal = { ...appeal, decidedById: as };
   }
-  if (quoted)
-    next.context = flag.context!.map((turn) =>
-      turn.authorId === userId ? { authorId: FORGOTTEN, text: FORGOTTEN, fromBot: turn.fromBot } : turn,
+  if (next.context)
+    next.context = next.context.map((turn) =>
+      !turn.fromBot && masked(turn.authorId) ? { authorId: as, text: as, fromBot: false } : turn,
     );
-  next.history = flag.history.map((h) => {
-    if (h.actorId !== userId) return h;
-    const { actorName: _name, note: _note, ...rest } = h;
-    return { ...rest, actorId: FORGOTTEN };
-  });
+  next.history = next.history.map((h) =>
+    h.actorId !== STEWARD_ACTOR && masked(h.actorId) ? { at: h.at, actorId: as, action: h.action } : h,
+  );
   return next;
+}
+
+/** The flag with every trace of the member removed, or null when the flag does not mention them. */
+export function redactMember(flag: FlagRecord, userId: string): FlagRecord | null {
+  return mentions(flag, userId) ? maskPeople(flag, (id) => id === userId, FORGOTTEN) : null;
 }
 
 /** What stands for anyone else in one member's data export. */
@@ -79,34 +91,7 @@ export const SOMEONE_ELSE = '[someone else]';
  * replaced by SOMEONE_ELSE (what was done, and when, stays). Steward's own entries stay as they are.
  */
 export function memberView(flag: FlagRecord, userId: string): FlagRecord | null {
-  const authored = flag.authorId === userId;
-  const quoted = flag.context?.some((turn) => turn.authorId === userId) ?? false;
-  const decided = flag.appeal?.decidedById === userId;
-  if (!authored && !quoted && !decided && !flag.history.some((h) => h.actorId === userId)) return null;
-  const view: FlagRecord = structuredClone(flag);
-  if (!authored) {
-    view.authorId = SOMEONE_ELSE;
-    view.authorName = SOMEONE_ELSE;
-    view.excerpt = SOMEONE_ELSE;
-    view.reasons = Object.fromEntries(Object.keys(flag.reasons).map((label) => [label, []]));
-    if (view.appeal) view.appeal = { ...view.appeal, memberId: SOMEONE_ELSE, note: SOMEONE_ELSE };
-  }
-  if (view.context)
-    view.context = view.context.map((turn) =>
-      turn.authorId === userId || turn.fromBot
-        ? turn
-        : { authorId: SOMEONE_ELSE, text: SOMEONE_ELSE, fromBot: false },
-    );
-  if (view.appeal?.decidedById !== undefined && !decided) {
-    const { decidedByName: _name, ...appeal } = view.appeal;
-    view.appeal = { ...appeal, decidedById: SOMEONE_ELSE };
-  }
-  view.history = view.history.map((h) =>
-    h.actorId === userId || h.actorId === STEWARD_ACTOR
-      ? h
-      : { at: h.at, actorId: SOMEONE_ELSE, action: h.action },
-  );
-  return view;
+  return mentions(flag, userId) ? maskPeople(flag, (id) => id !== userId, SOMEONE_ELSE) : null;
 }
 
 /** The flag with its excerpt (and the words drawn from it) blanked, or null when that was already done. */

@@ -101,6 +101,13 @@ describe('forget-me and expiry on the attribution weights', () => {
     expect(JSON.stringify(next)).not.toMatch(/"same"|"you"/);
   });
 
+  it('GIVEN the data export of the moderator who acted THEN the author’s weighted words are not in it', () => {
+    const view = memberView(weighted(), 'mod')!;
+    expect(view.history[0]).toMatchObject({ actorId: 'mod', actorName: 'Mo' });
+    expect(view.attributionWeights).toEqual({ insult: [] });
+    expect(JSON.stringify(view)).not.toMatch(/"same"|"you"|Ann/);
+  });
+
   it('GIVEN an old flag without weights THEN redaction adds none', () => {
     expect(redactMember(flag(), 'author')!).not.toHaveProperty('attributionWeights');
     expect(expireExcerpt(flag())!).not.toHaveProperty('attributionWeights');
