@@ -57,6 +57,12 @@ export const ConfigSchema = z.object({
       dtype: z.enum(['fp32', 'q8']).default('q8'),
       device: z.enum(['cpu', 'cuda']).default('cpu'),
       threads: int(1, 256).default(Math.max(1, availableParallelism())),
+      /**
+       * Scheduling niceness of the inference thread and its onnxruntime pool (Linux; 0 = as the process). Higher
+       * lets the worker's event loop (queue I/O, actions), Redis and an adapter on the same cores run first, so
+       * inference takes the CPU they leave instead of preempting them.
+       */
+      threadNice: int(0, 19).default(0),
       cacheDir: optionalString,
     })
     .prefault({}),
@@ -160,6 +166,7 @@ export const ENV_KEYS: Record<string, string> = {
   STEWARD_MODEL_DTYPE: 'models.dtype',
   STEWARD_DEVICE: 'models.device',
   STEWARD_THREADS: 'models.threads',
+  STEWARD_THREAD_NICE: 'models.threadNice',
   STEWARD_MODEL_CACHE: 'models.cacheDir',
   STEWARD_BATCH_SIZE: 'worker.batchSize',
   STEWARD_CONCURRENCY: 'worker.concurrency',

@@ -2,6 +2,8 @@
  * The inference thread: owns a LocalEngine and answers the main thread's requests one message at a time.
  * Loaded through engine-thread-boot.mjs (which registers tsx) by thread-engine.ts.
  */
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Signals } from '../../src/domain/analysis.ts';
@@ -38,6 +40,8 @@ async function handle(request: Request): Promise<{ value: unknown; transfer: Arr
   switch (request.method) {
     case 'start': {
       if (engine) throw new LifecycleError('inference thread already started');
+      // Before the sessions exist: onnxruntime's pool threads inherit this thread's priority.
+      lowerPriority(data.config.models.threadNice ?? 0);
       const next = createLocalEngine(data.config, logger, data.options);
       await next.start();
       engine = next;
@@ -61,6 +65,26 @@ async function handle(request: Request): Promise<{ value: unknown; transfer: Arr
       return { value: await started().reply(request.args[0] as never), transfer: [] };
     default:
       throw new Error(`unknown method ${String(request.method)}`);
+  }
+}
+
+/**
+ * Lowers this thread's scheduling priority (not the process's: on Linux a thread id given to setpriority names one
+ * thread). Where that is not possible, inference keeps the process's priority and says so.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    if (process.platform !== 'linux')
+      throw new Error(`per-thread priority needs Linux (${process.platform})`);
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0 || tid === process.pid) throw new Error('no thread id');
+    // Never raise it: a process started with `nice` already runs at that priority or lower.
+    if (getPriority(tid) >= nice) return;
+    setPriority(tid, nice);
+    logger.debug({ tid, nice }, 'inference thread priority lowered');
+  } catch (error) {
+    logger.warn({ nice, err: (error as Error).message }, 'could not lower the inference thread priority');
   }
 }
 

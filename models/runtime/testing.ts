@@ -34,6 +34,7 @@ export function testConfig(
       dtype: 'fp32',
       device: 'cpu',
       threads: 1,
+      threadNice: 0,
       cacheDir: undefined,
       ...models,
     },

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,3 +171,35 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))('thread engine repli
     expect(again).toEqual(replies);
   });
 });
+
+/** Niceness of each thread of this process, from /proc (Linux). */
+function threadNiceness(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3; nice is field 19.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+describe.skipIf(!hasModel('signals') || process.platform !== 'linux')(
+  'thread engine priority (models.threadNice)',
+  () => {
+    it('GIVEN threadNice 7 THEN the inference thread and its onnxruntime pool run at nice 7, the main thread as before', async () => {
+      const before = threadNiceness().filter((n) => n === 7).length;
+      const processNice = getPriority();
+      const engine = createThreadEngine(testConfig({ threads: 2, threadNice: 7 }), captureLogger().logger, {
+        reply: false,
+      });
+      await engine.start();
+      try {
+        // The thread itself and the intra-op pool's extra thread (threads: 2) at least.
+        expect(threadNiceness().filter((n) => n === 7).length - before).toBeGreaterThanOrEqual(2);
+        expect(getPriority()).toBe(processNice);
+        const [signals] = await engine.signals(['still answers at a lower priority']);
+        expect(signals?.embedding.length).toBeGreaterThan(0);
+      } finally {
+        await engine.stop();
+      }
+    });
+  },
+);
