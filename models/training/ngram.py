@@ -44,41 +44,48 @@ class Bag(nn.Module):
 
     def __init__(self, rows, dim, k):
         super().__init__()
-        self.emb = nn.EmbeddingBag(rows, dim, mode="mean", sparse=True)
+        self.emb = nn.EmbeddingBag(rows, dim, mode="sum", sparse=True)
         nn.init.uniform_(self.emb.weight, -1.0 / dim, 1.0 / dim)
         self.out = nn.Linear(dim, k)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, flat, offsets):
-        return self.out(self.emb(flat, offsets))
+    def forward(self, flat, weights, offsets):
+        return self.out(self.emb(flat, offsets, per_sample_weights=weights))
 
-    def table(self):
-        """Per-row logits (the head folded into the table: mean(E) W^T + b = mean(E W^T) + b)."""
+    def table(self, vocab, n_rows, subwords=None):
+        """Per-row logits of the graph's table (the head folded in: mean(E) W^T + b = mean(E W^T) + b), with each
+        token's row the mean of its own and its character n-grams' rows when trained with subwords."""
         with torch.no_grad():
-            return (self.emb.weight @ self.out.weight.t()).numpy(), self.out.bias.numpy().copy()
+            E = self.emb.weight[:n_rows].clone()
+            if subwords is not None:
+                full = self.emb.weight
+                for t, g in enumerate(subwords):
+                    if len(g):
+                        E[t] = (full[t] + full[torch.from_numpy(g)].sum(0)) / (1 + len(g))
+            return (E @ self.out.weight.t()).numpy(), self.out.bias.numpy().copy()
 
 
-def _batch(feats, lens, offs, idx):
+def _batch(feats, wts, lens, offs, idx):
     parts = [feats[offs[i]: offs[i] + lens[i]] for i in idx]
+    pw = [wts[offs[i]: offs[i] + lens[i]] for i in idx]
     o = np.cumsum([0] + [len(x) for x in parts[:-1]]).astype(np.int64)
-    return torch.from_numpy(np.concatenate(parts)), torch.from_numpy(o)
+    return torch.from_numpy(np.concatenate(parts)), torch.from_numpy(np.concatenate(pw)), torch.from_numpy(o)
 
 
-def _predict(model, feats, lens, offs, batch=1024):
+def _predict(model, feats, wts, lens, offs, batch=1024):
     model.eval()
     out = []
     with torch.no_grad():
         for s in range(0, len(lens), batch):
-            f, o = _batch(feats, lens, offs, range(s, min(s + batch, len(lens))))
-            out.append(model(f, o).numpy())
+            out.append(model(*_batch(feats, wts, lens, offs, range(s, min(s + batch, len(lens))))).numpy())
     model.train()
     return np.concatenate(out)
 
 
-def _feats(tok, texts, a):
-    flat, offs, lens = N.featurize(tok, texts, MAX_LEN, tok.vocab_size, a.b2, a.b3)
-    return flat, np.asarray(lens), offs
+def _feats(tok, texts, a, subwords):
+    flat, wts, offs, lens = N.featurize(tok, texts, MAX_LEN, tok.vocab_size, a.b2, a.b3, subwords)
+    return flat, wts, np.asarray(lens), offs
 
 
 def _sel_score(task, logits, sel):
@@ -94,16 +101,58 @@ def _sel_score(task, logits, sel):
             "cold_f1": D.best_f1_threshold(sel["cold"][1], sig(logits["cold"][:, 0]))[1]}
 
 
+def _fit(task, model, feats, wts, lens, offs, y, w, cw, sel_f, sel, a, seed, log):
+    """Trains one bag for `epochs` epochs (Adam, fastText's linear LR decay); keeps the epoch that scores best on the
+    selection slices. Returns (table, bias, history, chosen epoch)."""
+    opt_e = torch.optim.SparseAdam(list(model.emb.parameters()), lr=a.lr)
+    opt_o = torch.optim.Adam(list(model.out.parameters()), lr=a.lr)
+    rng = np.random.default_rng(seed)
+    n = len(lens)
+    total = ((n + a.batch - 1) // a.batch) * a.epochs
+    best, step, hist, t0 = None, 0, [], time.time()
+    keys = ["sent_en", "sent_zh"] if task == "sent" else ["olid", "hate", "cold"]
+    for ep in range(a.epochs):
+        perm = rng.permutation(n)
+        for s in range(0, n, a.batch):
+            idx = perm[s: s + a.batch]
+            lr = a.lr * max(0.0, 1.0 - step / total)
+            for o in (opt_e, opt_o):
+                for g in o.param_groups:
+                    g["lr"] = lr
+            out = model(*_batch(feats, wts, lens, offs, idx))
+            it = torch.from_numpy(idx)
+            if task == "sent":
+                ce = F.cross_entropy(out, y[it], weight=cw, reduction="none")
+                loss = (ce * w[it]).sum() / (w[it] * cw[y[it]]).sum().clamp(min=1e-6)
+            else:
+                bce = F.binary_cross_entropy_with_logits(out, y[it], reduction="none")
+                loss = (bce * w[it]).sum() / w[it].sum().clamp(min=1.0)
+            opt_e.zero_grad(), opt_o.zero_grad()
+            loss.backward()
+            opt_e.step(), opt_o.step()
+            step += 1
+        sc = _sel_score(task, {kk: _predict(model, *sel_f[kk]) for kk in keys}, sel)
+        hist.append({"epoch": ep + 1, **{kk: round(v, 4) for kk, v in sc.items()}})
+        log(f"  {task} seed {seed} epoch {ep + 1}/{a.epochs} selection {hist[-1]} ({time.time() - t0:.0f} s)")
+        if best is None or sum(sc.values()) > best[0]:
+            best = (sum(sc.values()), ep + 1, model.table(*a.table_args))
+    return best[2][0], best[2][1], hist, best[1]
+
+
 def train(a):
+    """Trains the channel per task; with --seeds K, K bags from different seeds are averaged (their folded tables
+    add, so the graph does not grow): bagging lowers the variance of a model that overfits within an epoch or two."""
     torch.set_num_threads(1)
-    torch.manual_seed(a.seed)
+    log = lambda m: print(m, flush=True)  # noqa: E731
     tok = load_tok(a.tokenizer)[0]
     d = N.build(a.data, seed=a.seed, noncommercial=a.noncommercial, log=lambda *x: None)
-    rows = tok.vocab_size + a.b2 + a.b3
-    sel_f = {k: _feats(tok, v[0], a) for k, v in d["sel"].items()}
+    n_rows = tok.vocab_size + a.b2 + a.b3
+    subwords = N.subword_rows(tok, n_rows, a.subword_buckets) if a.subword_buckets else None
+    rows = n_rows + a.subword_buckets
+    a.table_args = (tok.vocab_size, n_rows, subwords)
+    sel_f = {k: _feats(tok, v[0], a, subwords) for k, v in d["sel"].items()}
     tables, biases, report = [], [], {}
     for task in ["sent", "mod"]:
-        t0 = time.time()
         if task == "sent":
             texts = [t for t, _, _ in d["sent_train"]]
             y = torch.tensor([y for _, y, _ in d["sent_train"]])
@@ -115,49 +164,19 @@ def train(a):
             texts = [t for t, _, _ in d["mod_train"]]
             y = torch.tensor([y for _, y, _ in d["mod_train"]], dtype=torch.float32)
             w = torch.tensor([m for _, _, m in d["mod_train"]], dtype=torch.float32)
-            k = 4
-        feats, lens, offs = _feats(tok, texts, a)
-        model = Bag(rows, a.dim, k)
-        opt_e = torch.optim.SparseAdam(list(model.emb.parameters()), lr=a.lr)
-        opt_o = torch.optim.Adam(list(model.out.parameters()), lr=a.lr)
-        rng = np.random.default_rng(a.seed)
-        n = len(lens)
-        steps_per_epoch = (n + a.batch - 1) // a.batch
-        total = steps_per_epoch * a.epochs
-        best, step, hist = None, 0, []
-        for ep in range(a.epochs):
-            perm = rng.permutation(n)
-            for s in range(0, n, a.batch):
-                idx = perm[s: s + a.batch]
-                lr = a.lr * max(0.0, 1.0 - step / total)  # fastText's linear decay
-                for o in (opt_e, opt_o):
-                    for g in o.param_groups:
-                        g["lr"] = lr
-                f, o = _batch(feats, lens, offs, idx)
-                out = model(f, o)
-                it = torch.from_numpy(idx)
-                if task == "sent":
-                    ce = F.cross_entropy(out, y[it], weight=cw, reduction="none")
-                    loss = (ce * w[it]).sum() / (w[it] * cw[y[it]]).sum().clamp(min=1e-6)
-                else:
-                    bce = F.binary_cross_entropy_with_logits(out, y[it], reduction="none")
-                    loss = (bce * w[it]).sum() / w[it].sum().clamp(min=1.0)
-                opt_e.zero_grad(), opt_o.zero_grad()
-                loss.backward()
-                opt_e.step(), opt_o.step()
-                step += 1
-            keys = ["sent_en", "sent_zh"] if task == "sent" else ["olid", "hate", "cold"]
-            logits = {kk: _predict(model, *sel_f[kk]) for kk in keys}
-            sc = _sel_score(task, logits, d["sel"])
-            hist.append({"epoch": ep + 1, **{kk: round(v, 4) for kk, v in sc.items()}})
-            print(f"  {task} epoch {ep + 1}/{a.epochs} loss {float(loss):.3f} selection {hist[-1]} "
-                  f"({time.time() - t0:.0f} s)", flush=True)
-            if best is None or sum(sc.values()) > best[0]:
-                best = (sum(sc.values()), ep + 1, model.table())
-        tables.append(best[2][0])
-        biases.append(best[2][1])
-        report[task] = {"epochs": hist, "chosen_epoch": best[1], "train_rows": n}
-        print(f"{task}: chose epoch {best[1]} on the selection slices", flush=True)
+            cw, k = None, 4
+        feats, wts, lens, offs = _feats(tok, texts, a, subwords)
+        runs = []
+        for r in range(a.seeds):
+            torch.manual_seed(a.seed + r)
+            runs.append(_fit(task, Bag(rows, a.dim, k), feats, wts, lens, offs, y, w, cw, sel_f, d["sel"], a,
+                             a.seed + r, log))
+        T = np.mean([x[0] for x in runs], 0)
+        b = np.mean([x[1] for x in runs], 0)
+        tables.append(T)
+        biases.append(b)
+        report[task] = {"runs": [{"epochs": x[2], "chosen_epoch": x[3]} for x in runs], "train_rows": len(lens)}
+        log(f"{task}: chosen epochs {[x[3] for x in runs]} on the selection slices")
     os.makedirs(a.work, exist_ok=True)
     letter, cjk = N.script_tables(tok)
     np.savez(os.path.join(a.work, "channel.npz"), table=np.concatenate(tables, 1).astype(np.float32),
@@ -175,9 +194,17 @@ def prepare(a):
 
 
 def load_channel(work):
+    """The trained channel with its table quantized as it ships (int8 rows, one fp16 scale per row, in the fp32 and
+    the int8 graph alike: the size budget of the bundle); `table` is the dequantized table, what both graphs compute
+    with, so that selection, thresholds and parity use exactly the shipped numbers."""
     z = np.load(os.path.join(work, "channel.npz"))
     ch = {k: z[k] for k in ["table", "b_sent", "b_mod", "letter", "cjk"]}
     ch.update({k: int(z[k]) for k in ["vocab", "b2", "b3", "dim"]})
+    T = ch["table"].astype(np.float32)
+    scale = (np.maximum(np.abs(T).max(1, keepdims=True), 1e-8) / 127.0).astype(np.float16)
+    ch["table_q"] = np.clip(np.round(T / scale.astype(np.float32)), -127, 127).astype(np.int8)
+    ch["table_scale"] = scale
+    ch["table"] = ch["table_q"].astype(np.float32) * scale.astype(np.float32)
     return ch
 
 
@@ -273,7 +300,6 @@ def select(a):
 
 def export(a):
     from ngram_export import channel_graph, channel_numpy, merge
-    from quantize import quantize
 
     tok = load_tok(a.tokenizer)[0]
     ch = load_channel(a.work)
@@ -281,13 +307,12 @@ def export(a):
     ch.update(w_en=np.array(sel["w_en"], np.float32), w_zh=np.array(sel["w_zh"], np.float32))
     b = a.bundle
     os.makedirs(os.path.join(b, "onnx"), exist_ok=True)
-    chp, chq = os.path.join(a.work, "channel.onnx"), os.path.join(a.work, "channel_quantized.onnx")
+    chp = os.path.join(a.work, "channel.onnx")
     import onnx
 
     onnx.save(channel_graph(ch), chp)
-    quantize(chp, chq)
     merge(os.path.join(a.base, "onnx", "model.onnx"), chp, os.path.join(b, "onnx", "model.onnx"))
-    merge(os.path.join(a.base, "onnx", "model_quantized.onnx"), chq, os.path.join(b, "onnx", "model_quantized.onnx"))
+    merge(os.path.join(a.base, "onnx", "model_quantized.onnx"), chp, os.path.join(b, "onnx", "model_quantized.onnx"))
     for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer_parity.json"]:
         shutil.copy(os.path.join(a.base, f), os.path.join(b, f))
     cfg = json.load(open(os.path.join(a.base, "config.json")))
@@ -301,7 +326,7 @@ def export(a):
         "base": base_version, "rows": {"unigrams": ch["vocab"], "bigram_buckets": ch["b2"], "trigram_buckets": ch["b3"]},
         "dim": ch["dim"], "hash": "bigram (p1*1000003+id) mod B2, trigram ((p2*1000003+p1)*1000003+id) mod B3",
         "weights_en": sel["w_en"], "weights_zh": sel["w_zh"], "weight_order": st["sentiment_labels"] + st["moderation_labels"],
-        "epochs": {k: v["chosen_epoch"] for k, v in tr.items()},
+        "epochs": {k: [r["chosen_epoch"] for r in v["runs"]] for k, v in tr.items()},
         "note": ("fastText-style channel trained separately on the signals training rows; its logits, weighted per head "
                  "and language (CJK share of the letter tokens interpolates), are added to the base model's inside the "
                  "graph; weights and thresholds chosen on the train selection slices (ngram.py select)")}
@@ -330,13 +355,16 @@ def main():
                     help="the signals model folder the channel is added to")
     ap.add_argument("--bundle", default=os.path.join(C.WORK, "signals-0.3.2"))
     ap.add_argument("--no-noncommercial", dest="noncommercial", action="store_false")
-    ap.add_argument("--b2", type=int, default=1 << 17, help="bigram hash buckets")
-    ap.add_argument("--b3", type=int, default=1 << 17, help="trigram hash buckets")
+    ap.add_argument("--b2", type=int, default=1 << 16, help="bigram hash buckets")
+    ap.add_argument("--b3", type=int, default=1 << 16, help="trigram hash buckets")
     ap.add_argument("--dim", type=int, default=32)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--seeds", type=int, default=1, help="bags trained from different seeds and averaged")
+    ap.add_argument("--subword-buckets", type=int, default=0,
+                    help="hashed character 3-5-grams of each token's piece (folded into the token rows; 0 = off)")
     a = ap.parse_args()
     if a.cmd in ("prepare", "all"):
         prepare(a)

@@ -8,6 +8,7 @@ Chinese is one token per character with the signals tokenizer, so bigrams and tr
 from __future__ import annotations
 
 import unicodedata
+import zlib
 
 import numpy as np
 
@@ -29,12 +30,46 @@ def feature_ids(ids, vocab, b2, b3):
     return np.concatenate(out)
 
 
-def featurize(tok, texts, max_len, vocab, b2, b3):
-    """(flat feature ids, offsets) for torch.nn.EmbeddingBag; texts are cleaned as at run time."""
+def featurize(tok, texts, max_len, vocab, b2, b3, subwords=None):
+    """(flat feature ids, per-feature weights, offsets, lengths) for torch.nn.EmbeddingBag(mode="sum"); texts are
+    cleaned as at run time. The weights make the bag a mean over the message's n-grams; with `subwords` (token id ->
+    its character n-gram rows, see subword_rows) a token's vector is the mean of its own row and its character
+    n-grams' rows, fastText's subword model, which folds into one row per token after training."""
     seqs = D.encode_all(tok, [C.clean_tweet(t) for t in texts], max_len)
-    feats = [feature_ids(s, vocab, b2, b3) for s in seqs]
-    offsets = np.cumsum([0] + [len(f) for f in feats[:-1]]).astype(np.int64)
-    return np.concatenate(feats), offsets, [len(f) for f in feats]
+    flat, wts, lens = [], [], []
+    for s in seqs:
+        f = feature_ids(s, vocab, b2, b3)
+        n = float(max(len(f), 1))
+        if subwords is None:
+            flat.append(f)
+            wts.append(np.full(len(f), 1.0 / n, np.float32))
+        else:
+            parts, ws = [f[len(s):]], [np.full(len(f) - len(s), 1.0 / n, np.float32)]
+            for t in s:
+                g = subwords[t]
+                parts.append(np.concatenate([[t], g]).astype(np.int64))
+                ws.append(np.full(1 + len(g), 1.0 / (n * (1 + len(g))), np.float32))
+            flat.append(np.concatenate(parts))
+            wts.append(np.concatenate(ws))
+        lens.append(len(flat[-1]))
+    offsets = np.cumsum([0] + lens[:-1]).astype(np.int64)
+    return np.concatenate(flat), np.concatenate(wts), offsets, lens
+
+
+def subword_rows(tok, base, buckets, nmin=3, nmax=5):
+    """Token id -> rows (from `base`) of the hashed character n-grams of its piece ("▁", a word start, becomes
+    fastText's "<"; a piece does not know whether the word ends with it, so there is no end mark). Special and byte
+    tokens have none."""
+    out = []
+    for i in range(tok.vocab_size):
+        piece = tok.sp.id_to_piece(i)
+        if i < 5 or piece.startswith("<0x"):
+            out.append(np.zeros(0, np.int64))
+            continue
+        w = piece.replace("\u2581", "<")
+        grams = {w[k: k + n] for n in range(nmin, nmax + 1) for k in range(0, len(w) - n + 1)} - {w}
+        out.append(np.array(sorted(base + zlib.crc32(g.encode("utf-8")) % buckets for g in grams), np.int64))
+    return out
 
 
 def _is_cjk(ch):

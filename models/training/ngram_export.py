@@ -48,7 +48,7 @@ def channel_graph(ch, opset=14):
     p = PREFIX
     K, L = 3, len(ch["b_mod"])
     inits = {
-        "table": ch["table"].astype(np.float32), "letter": ch["letter"].astype(np.float32),
+        "table_q": ch["table_q"], "table_scale": ch["table_scale"], "letter": ch["letter"].astype(np.float32),
         "cjk": ch["cjk"].astype(np.float32), "w_en": ch["w_en"].astype(np.float32),
         "w_diff": (ch["w_zh"] - ch["w_en"]).astype(np.float32),
         "b_sent": ch["b_sent"].astype(np.float32), "b_mod_w": (ch["w_en"][K:] * ch["b_mod"]).astype(np.float32),
@@ -84,7 +84,10 @@ def channel_graph(ch, opset=14):
     node("Mul", ["h3b", "prime"], "h3c"), node("Add", ["h3c", "ids"], "h3d"), node("Mod", ["h3d", "b3"], "h3e", fmod=0)
     node("Add", ["h3e", "off3"], "h3")
     node("Concat", ["ids", "h2", "h3"], "rows", axis=1)  # [B,3T]: one Gather (one table, int8-quantizable)
-    node("Gather", ["table", "rows"], "g", axis=0)  # [B,3T,K+L]
+    # int8 rows with an fp16 scale per row (ngram.load_channel), dequantized after the Gather: [B,3T,K+L]
+    node("Gather", ["table_q", "rows"], "gq", axis=0), node("Cast", ["gq"], "gf", to=TensorProto.FLOAT)
+    node("Gather", ["table_scale", "rows"], "gs16", axis=0), node("Cast", ["gs16"], "gs", to=TensorProto.FLOAT)
+    node("Mul", ["gf", "gs"], "g")
     node("Concat", ["m", "mb", "mt"], "mm", axis=1)
     node("Unsqueeze", ["mm", "axm1"], "mm3")
     node("Mul", ["g", "mm3"], "gm")
