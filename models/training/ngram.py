@@ -305,7 +305,13 @@ def export(a):
     ch = load_channel(a.work)
     sel = json.load(open(os.path.join(a.work, "selection.json")))
     ch.update(w_en=np.array(sel["w_en"], np.float32), w_zh=np.array(sel["w_zh"], np.float32))
+    cfg = json.load(open(os.path.join(a.base, "config.json")))
+    st = cfg["steward"]
+    if "linear_ngram_channel" in st:
+        raise SystemExit(f"{a.base} already has the n-gram channel ({st['version']}): give the model it was added to")
     b = a.bundle
+    if os.path.abspath(b) == os.path.abspath(a.base):
+        raise SystemExit("--bundle must differ from --base (the base model's files are read while the bundle is written)")
     os.makedirs(os.path.join(b, "onnx"), exist_ok=True)
     chp = os.path.join(a.work, "channel.onnx")
     import onnx
@@ -315,8 +321,6 @@ def export(a):
     merge(os.path.join(a.base, "onnx", "model_quantized.onnx"), chp, os.path.join(b, "onnx", "model_quantized.onnx"))
     for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer_parity.json"]:
         shutil.copy(os.path.join(a.base, f), os.path.join(b, f))
-    cfg = json.load(open(os.path.join(a.base, "config.json")))
-    st = cfg["steward"]
     base_version = st["version"]
     st["version"] = VERSION
     st["default_thresholds"], st["f1_thresholds"] = sel["default_thresholds"], sel["f1_thresholds"]
@@ -358,12 +362,12 @@ def main():
     ap.add_argument("--b2", type=int, default=1 << 16, help="bigram hash buckets")
     ap.add_argument("--b3", type=int, default=1 << 16, help="trigram hash buckets")
     ap.add_argument("--dim", type=int, default=32)
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--seeds", type=int, default=1, help="bags trained from different seeds and averaged")
-    ap.add_argument("--subword-buckets", type=int, default=0,
+    ap.add_argument("--seeds", type=int, default=6, help="bags trained from different seeds and averaged")
+    ap.add_argument("--subword-buckets", type=int, default=1 << 17,
                     help="hashed character 3-5-grams of each token's piece (folded into the token rows; 0 = off)")
     a = ap.parse_args()
     if a.cmd in ("prepare", "all"):
