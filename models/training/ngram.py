@@ -263,6 +263,8 @@ def select(a):
         yc, sig(bs["cold"][1][:, 0] + w * ft["cold"][1][:, 0]))[1])
     w_en = np.array([w_sent_en] * 3 + w_mod_en, np.float32)
     w_zh = np.array([w_sent_zh] * 3 + [w_off_zh] + w_mod_en[1:], np.float32)
+    if a.heads == "sentiment":  # the channel on the sentiment head only: moderation is the base model's, unchanged
+        w_en[3:], w_zh[3:] = 0.0, 0.0
     # the ensemble on the selection slices at the chosen weights (the graph's own computation)
     ens = {}
     for k in texts:
@@ -287,6 +289,11 @@ def select(a):
                              "cold_cal_recall_at_default": round(recz, 4)}
     zh = {"f1_thresholds": dict(f1_thr, offensive=round(tz, 3)),
           "default_thresholds": dict(default_thr, offensive=round(tzp, 3))}
+    if a.heads == "sentiment":
+        st = json.load(open(os.path.join(a.base, "config.json")))["steward"]
+        f1_thr, default_thr = st["f1_thresholds"], st["default_thresholds"]
+        zh = st["thresholds_by_language"]["zh"]
+        notes = {"note": f"moderation logits are {st['version']}'s: its thresholds are kept"}
     base_vs = {"sent_en_macro_recall": [D.macro_recall(ys, bs["sent_en"][0].argmax(1)),
                                         D.macro_recall(ys, ens["sent_en"][0].argmax(1))]}
     sel = {"w_en": w_en.tolist(), "w_zh": w_zh.tolist(), "curves": {"grid": grid.tolist(), **curves},
@@ -358,6 +365,8 @@ def main():
     ap.add_argument("--base", default=os.path.join(C.REPO, "models", "bundled", "signals"),
                     help="the signals model folder the channel is added to")
     ap.add_argument("--bundle", default=os.path.join(C.WORK, "signals-0.3.2"))
+    ap.add_argument("--heads", choices=["both", "sentiment"], default="both",
+                    help="heads the channel is added to (sentiment: moderation stays the base model's)")
     ap.add_argument("--no-noncommercial", dest="noncommercial", action="store_false")
     ap.add_argument("--b2", type=int, default=1 << 17, help="bigram hash buckets")
     ap.add_argument("--b3", type=int, default=1 << 16, help="trigram hash buckets")
