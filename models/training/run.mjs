@@ -4,6 +4,7 @@
 //   npm run train -- tokenizer [tokenizer.py args]      shared sentencepiece BPE -> models/training/work/tokenizer
 //   npm run train -- tokenizer --profile signals         16k en+zh BPE of signals-0.3 -> work/tokenizer_signals
 //   npm run train -- signals [train|export|eval|all] [signals.py args]   (default: all = train + export)
+//   npm run train -- ngram [--base DIR] [--bundle DIR]    n-gram channel added to a signals model (ngram.py)
 //   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
 //   npm run train -- smoke                               tiny end-to-end run for CI (< ~5 min)
 //   npm run eval [-- --model models/bundled/signals] [--no-reply] [--limit N] [--no-extra] [--dtype fp32|q8]
@@ -467,6 +468,15 @@ async function main() {
       }
       break;
     }
+    case 'ngram': {
+      // signals-0.3.2: a separately trained n-gram channel merged into an existing signals model (ngram.py). The
+      // default base is signals-0.3.1 as committed (its PyTorch checkpoint is not kept), taken from git.
+      const args = argVal(rest, '--base') ? rest : ['--base', gitBundle(SIGNALS_031, path.join(WORK, 'signals-0.3.1')), ...rest];
+      py('ngram.py', ['all', ...args]);
+      const bundle = argVal(rest, '--bundle') || path.join(WORK, 'signals-0.3.2');
+      run(process.execPath, [path.join(HERE, 'parity_signals.mjs'), bundle]);
+      break;
+    }
     case 'reply': {
       if (['train', 'export', 'eval', 'smoke'].includes(rest[0])) py('reply.py', rest);
       else {
@@ -482,9 +492,25 @@ async function main() {
       await evaluate(rest);
       break;
     default:
-      console.log('usage: node models/training/run.mjs [tokenizer|signals|reply|smoke|eval] [args]');
+      console.log('usage: node models/training/run.mjs [tokenizer|signals|ngram|reply|smoke|eval] [args]');
       process.exit(name ? 2 : 0);
   }
+}
+/** The commit whose models/bundled/signals is signals-0.3.1, the base of 0.3.2. */
+const SIGNALS_031 = '0ebc91b';
+/** Writes models/bundled/signals as of `commit` to `dest` (binary-safe) and returns `dest`. */
+function gitBundle(commit, dest) {
+  const git = (a) => spawnSync('git', a, { cwd: REPO, maxBuffer: 256 * 2 ** 20 });
+  const ls = git(['ls-tree', '-r', '--name-only', commit, 'models/bundled/signals/']);
+  if (ls.status !== 0) throw new Error(`git ls-tree ${commit} failed: ${ls.stderr}`);
+  for (const f of ls.stdout.toString().split('\n').filter(Boolean)) {
+    const out = path.join(dest, path.relative('models/bundled/signals', f));
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    const r = git(['show', `${commit}:${f}`]);
+    if (r.status !== 0) throw new Error(`git show ${commit}:${f} failed: ${r.stderr}`);
+    fs.writeFileSync(out, r.stdout);
+  }
+  return dest;
 }
 function argVal(a, k) {
   const i = a.indexOf(k);
