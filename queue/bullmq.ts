@@ -133,7 +133,7 @@ export class BullMQDriver implements QueueDriver {
     );
     await this.#settle(
       'queue',
-      [...this.#queues.values()].map((q) => q.close()),
+      [...this.#queues.values()].map((q) => closeQueue(q)),
     );
   }
 
@@ -409,6 +409,22 @@ export class BullMQDriver implements QueueDriver {
 
 function jobInfo(job: Job): JobInfo {
   return { id: fromBullId(job.id ?? ''), attemptsMade: job.attemptsMade };
+}
+
+/** How long stop() lets a queue that is still connecting finish its handshake before closing it anyway. */
+const CLOSE_HANDSHAKE_MS = 1_000;
+
+/**
+ * Closes a queue once its connection handshake is over: bullmq 5.81 closing a Queue mid-handshake leaves the
+ * handshake's command rejected with "Connection is closed" and nothing handling it (an unhandled rejection; a
+ * queue created just before stop(), such as the dashboard's board queues, hits it). Redis being away does not
+ * hold stop() up past CLOSE_HANDSHAKE_MS.
+ */
+async function closeQueue(queue: Queue): Promise<void> {
+  await withTimeout(queue.waitUntilReady(), CLOSE_HANDSHAKE_MS, () => new Error('handshake timed out')).catch(
+    () => undefined,
+  );
+  await queue.close();
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

@@ -9,21 +9,6 @@ let h: Harness;
 let driver: BullMQDriver;
 let prefix: string;
 
-beforeEach(async () => {
-  prefix = randomPrefix('board');
-  driver = new BullMQDriver({ url: REDIS_URL, prefix, logger: testLogger() });
-  await driver.start();
-  h = await startDashboard({
-    bullQueues: () => driver.queues([INBOUND_QUEUE, outboundQueueName('discord')]),
-    admins: ['discord:42'],
-  });
-});
-afterEach(async () => {
-  await h.close();
-  await driver.stop();
-  await deletePrefix(REDIS_URL, prefix);
-});
-
 /** A session as Sign in with Discord would open it (not the operator's one-time link). */
 function discordSession(id: string): string {
   const { cookie } = h.server.sessions.create({ id, name: `user ${id}` }, [grantA], 'discord');
@@ -31,6 +16,24 @@ function discordSession(id: string): string {
 }
 
 describe('Bull Board at /admin/queues', () => {
+  beforeEach(async () => {
+    prefix = randomPrefix('board');
+    driver = new BullMQDriver({ url: REDIS_URL, prefix, logger: testLogger() });
+    await driver.start();
+    h = await startDashboard({
+      bullQueues: () => driver.queues([INBOUND_QUEUE, outboundQueueName('discord')]),
+      admins: ['discord:42'],
+    });
+    // Every queue the board holds is connected before a test starts, so none is closed mid-handshake afterwards
+    // (bullmq's ioredis otherwise rejects the handshake's command with "Connection is closed", unhandled).
+    await Promise.all(driver.queues([INBOUND_QUEUE, outboundQueueName('discord')]).map((q) => q.waitUntilReady()));
+  });
+  afterEach(async () => {
+    await h.close();
+    await driver.stop();
+    await deletePrefix(REDIS_URL, prefix);
+  });
+
   it('GIVEN no session THEN 401, page and API alike', async () => {
     for (const path of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/static/favicon.ico']) {
       expect((await fetch(`${h.base}${path}`)).status, path).toBe(401);

@@ -32,4 +32,27 @@ describe('BullMQDriver start', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     await driver.stop();
   });
+
+  it('GIVEN queues created just before stop THEN stop closes them with no unhandled rejection', async () => {
+    // bullmq closing a Queue mid-handshake left "Connection is closed" unhandled (the dashboard's board queues).
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      for (let round = 0; round < 40; round++) {
+        const prefix = randomPrefix('close');
+        const driver = new BullMQDriver({ url: REDIS_URL, prefix, logger: testLogger() });
+        await driver.start();
+        driver.queues(['board-a', 'board-b', 'board-c']);
+        // The window is the first few milliseconds of the handshake.
+        await new Promise((resolve) => setTimeout(resolve, round % 4));
+        await driver.stop();
+        await deletePrefix(REDIS_URL, prefix);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
 });
