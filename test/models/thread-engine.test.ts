@@ -184,16 +184,19 @@ function threadNiceness(): number[] {
 describe.skipIf(!hasModel('signals') || process.platform !== 'linux')(
   'thread engine priority (models.threadNice)',
   () => {
-    it('GIVEN threadNice 7 THEN the inference thread and its onnxruntime pool run at nice 7, the main thread as before', async () => {
-      const before = threadNiceness().filter((n) => n === 7).length;
+    it('GIVEN a threadNice above the process\'s THEN the inference thread and its onnxruntime pool run at it, the main thread as before', async (ctx) => {
       const processNice = getPriority();
-      const engine = createThreadEngine(testConfig({ threads: 2, threadNice: 7 }), captureLogger().logger, {
+      // Above the process's own niceness (the suite may itself run under `nice`): the engine never raises priority.
+      const target = Math.max(7, processNice + 3);
+      if (target > 19) ctx.skip();
+      const before = threadNiceness().filter((n) => n === target).length;
+      const engine = createThreadEngine(testConfig({ threads: 2, threadNice: target }), captureLogger().logger, {
         reply: false,
       });
       await engine.start();
       try {
         // The thread itself and the intra-op pool's extra thread (threads: 2) at least.
-        expect(threadNiceness().filter((n) => n === 7).length - before).toBeGreaterThanOrEqual(2);
+        expect(threadNiceness().filter((n) => n === target).length - before).toBeGreaterThanOrEqual(2);
         expect(getPriority()).toBe(processNice);
         const [signals] = await engine.signals(['still answers at a lower priority']);
         expect(signals?.embedding.length).toBeGreaterThan(0);
