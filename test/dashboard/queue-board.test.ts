@@ -26,7 +26,9 @@ describe('Bull Board at /admin/queues', () => {
     });
     // Every queue the board holds is connected before a test starts, so none is closed mid-handshake afterwards
     // (bullmq's ioredis otherwise rejects the handshake's command with "Connection is closed", unhandled).
-    await Promise.all(driver.queues([INBOUND_QUEUE, outboundQueueName('discord')]).map((q) => q.waitUntilReady()));
+    await Promise.all(
+      driver.queues([INBOUND_QUEUE, outboundQueueName('discord')]).map((q) => q.waitUntilReady()),
+    );
   });
   afterEach(async () => {
     await h.close();

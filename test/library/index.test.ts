@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEngine } from '../../models/runtime/local-engine.ts';
-import { itemText, LibraryIndex } from '../../worker/library/index.ts';
+import { DefaultGroundingOptions, planReply } from '../../worker/library/answer.ts';
+import { itemText, LibraryIndex, passagesOf } from '../../worker/library/index.ts';
 import { VectorIndex } from '../../worker/library/vectors.ts';
 import { LIBRARY, signalsEngine, signalsPresent } from './fixtures.ts';
 
@@ -101,5 +102,48 @@ describe('vector index', () => {
     index.set('b', unit(2));
     index.delete('a');
     expect(index.nearest(unit(1), 5)).toEqual(['b']);
+  });
+});
+
+describe.skipIf(!signalsPresent)('library index size and the background lines', () => {
+  let engine: LocalEngine;
+  beforeAll(async () => {
+    engine = await signalsEngine();
+  }, 120_000);
+  afterAll(() => engine?.stop());
+
+  it('GIVEN a one-item library THEN questions about it are answered from it, an unrelated one is not', async () => {
+    // BM25 over the library alone gives a one-item library's words the lowest idf (every word is in every item),
+    // so no question reached the threshold; the background lines keep a word's weight as rare as it is in chat.
+    const one = new LibraryIndex();
+    const [meetup] = LIBRARY;
+    one.upsert(meetup!, await engine.embed(passagesOf(meetup!)));
+    const plan = async (text: string) =>
+      planReply(
+        { text, context: [] },
+        one.search(text, (await engine.embed([text]))[0]!, 3),
+        DefaultGroundingOptions,
+      );
+    for (const text of [
+      'when is the monthly meetup?',
+      'when is the meetup?',
+      'what time does the meetup start?',
+    ]) {
+      const answered = await plan(text);
+      expect(answered.kind, text).toBe('library');
+      expect(answered.sources[0]?.id).toBe('meetup');
+    }
+    expect((await plan('what is the boiling point of mercury in kelvin?')).kind).toBe('unknown');
+  });
+
+  it('GIVEN background lines THEN they are never returned, and the library size counts items only', async () => {
+    const lonely = new LibraryIndex({
+      background: ['the monthly meetup was great fun', 'see you at the meetup'],
+    });
+    const [meetup] = LIBRARY;
+    lonely.upsert(meetup!, await engine.embed(passagesOf(meetup!)));
+    const hits = lonely.search('monthly meetup', (await engine.embed(['monthly meetup']))[0]!, 5);
+    expect(hits.map((h) => h.item.id)).toEqual(['meetup']);
+    expect(lonely.size).toBe(1);
   });
 });

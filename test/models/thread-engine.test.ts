@@ -184,15 +184,19 @@ function threadNiceness(): number[] {
 describe.skipIf(!hasModel('signals') || process.platform !== 'linux')(
   'thread engine priority (models.threadNice)',
   () => {
-    it('GIVEN a threadNice above the process\'s THEN the inference thread and its onnxruntime pool run at it, the main thread as before', async (ctx) => {
+    it("GIVEN a threadNice above the process's THEN the inference thread and its onnxruntime pool run at it, the main thread as before", async (ctx) => {
       const processNice = getPriority();
       // Above the process's own niceness (the suite may itself run under `nice`): the engine never raises priority.
       const target = Math.max(7, processNice + 3);
       if (target > 19) ctx.skip();
       const before = threadNiceness().filter((n) => n === target).length;
-      const engine = createThreadEngine(testConfig({ threads: 2, threadNice: target }), captureLogger().logger, {
-        reply: false,
-      });
+      const engine = createThreadEngine(
+        testConfig({ threads: 2, threadNice: target }),
+        captureLogger().logger,
+        {
+          reply: false,
+        },
+      );
       await engine.start();
       try {
         // The thread itself and the intra-op pool's extra thread (threads: 2) at least.

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import MiniSearch from 'minisearch';
 import { dot } from '../../src/domain/vector.ts';
 import type { LibraryHit, LibraryItem } from '../../src/domain/library.ts';
@@ -12,13 +13,36 @@ export interface HybridOptions {
   lexicalHalf: number;
   /** Candidates taken from each side before they are combined. */
   candidates: number;
+  /**
+   * Ordinary chat lines the lexical index also holds, never returned: BM25's idf then says how rare a word is in
+   * chat, not in this library alone (in a one-item library every word would be "common" and nothing would match).
+   */
+  background: readonly string[];
 }
+
+/** The bundled background lines (models/bundled/library, built by models/training/library_background.py). */
+export function bundledBackground(): readonly string[] {
+  bundled ??= readFileSync(
+    [
+      new URL('../../models/bundled/library/background.txt', import.meta.url),
+      new URL('../../../models/bundled/library/background.txt', import.meta.url), // from dist/
+    ].find((url) => existsSync(url)) ?? new URL('../../models/bundled/library/background.txt', import.meta.url),
+    'utf8',
+  )
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  return bundled;
+}
+let bundled: readonly string[] | undefined;
 
 export const DefaultHybridOptions = Object.freeze({
   semanticWeight: 0.5,
   lexicalHalf: 8,
   candidates: 40,
-}) satisfies Readonly<HybridOptions>;
+}) satisfies Readonly<Omit<HybridOptions, 'background'>>;
+
+/** Ids of background documents: never a library item's (ids are trimmed, printable). */
+const BACKGROUND_ID = '\u0001background:';
 
 /** The text embedded for an item: its title carries as much meaning as its text. */
 export function itemText(item: Pick<LibraryItem, 'title' | 'text'>): string {
@@ -81,7 +105,7 @@ export class LibraryIndex {
   readonly #df = new Map<string, number>();
 
   constructor(options: Partial<HybridOptions> = {}) {
-    this.#options = { ...DefaultHybridOptions, ...options };
+    this.#options = { ...DefaultHybridOptions, background: bundledBackground(), ...options };
     this.#lexical = new MiniSearch<LibraryItem>({
       fields: ['title', 'text'],
       storeFields: [],
@@ -89,6 +113,14 @@ export class LibraryIndex {
       processTerm: (term) => analyzeTerms(term),
       searchOptions: { boost: { title: 2 }, combineWith: 'OR' },
     });
+  }
+
+  /** The background lines join the lexical index with the first item: an empty library costs nothing. */
+  #addBackground(): void {
+    if (this.#lexical.documentCount > 0) return;
+    this.#lexical.addAll(
+      this.#options.background.map((text, i) => ({ id: `${BACKGROUND_ID}${i}`, title: '', text, kind: 'faq' })),
+    );
   }
 
   get size(): number {
@@ -120,6 +152,7 @@ export class LibraryIndex {
     if (this.#items.has(item.id)) this.remove(item.id);
     const list = Array.isArray(vectors) ? vectors : [vectors];
     this.#items.set(item.id, { item, signature: signature(item), passages: list.length });
+    this.#addBackground();
     this.#lexical.add(item);
     this.#count(item, 1);
     list.forEach((vector, k) => {
@@ -151,8 +184,10 @@ export class LibraryIndex {
     const lexical = new Map<string, number>();
     const terms = queryTerms(text, this.#df, this.#items.size);
     const found = terms === '' ? [] : this.#lexical.search(terms);
-    for (const result of found.slice(0, candidates)) {
+    for (const result of found) {
+      if ((result.id as string).startsWith(BACKGROUND_ID)) continue;
       lexical.set(result.id as string, result.score / (result.score + lexicalHalf));
+      if (lexical.size === candidates) break;
     }
     const ids = new Set<string>(lexical.keys());
     for (const key of this.#vectors.nearest(embedding, candidates))
