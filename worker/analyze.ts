@@ -6,7 +6,7 @@ import { deobfuscateWithWords } from '../src/domain/deobfuscate.ts';
 import { effectiveRules, RuleSet } from '../src/domain/rules.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
 import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
-import type { GroundedReplies } from './library/replies.ts';
+import type { ChatInfo, GroundedReplies } from './library/replies.ts';
 import type { LibrarySource } from '../src/domain/library.ts';
 import { matchTopics, TopicIndex, type TopicVectors } from './topics.ts';
 
@@ -26,6 +26,8 @@ export interface MessageOutcome {
   sources?: LibrarySource[];
   /** Words of the source the reply drew on (grounded replies only). */
   evidence?: string[];
+  /** Small talk answered from the chit-chat bank: where from, how many candidates. */
+  chat?: ChatInfo;
 }
 
 export interface AnalyzeOptions {
@@ -85,6 +87,11 @@ function rulesOf(settings: WorkspaceSettings): RuleSet {
     ruleSets.set(settings, set);
   }
   return set;
+}
+
+/** The key of a message's channel (the chit-chat no-repeat memory is per channel). */
+export function channelKey(message: InboundMessage): string {
+  return `${message.platform}:${message.workspaceId}:${message.channelId}`;
 }
 
 /** The reply request for a message; its id seeds sampling in the bundled runtime, so a retry says the same. */
@@ -149,6 +156,7 @@ export async function analyzeMessages(
           request: requests[j]!,
           reason: outcomes[i]!.decision.reply!.reason,
           embedding: signalled[i]!.embedding,
+          channel: channelKey(inputs[i]!.message),
         })),
       );
       chunk.forEach((i, j) => {
@@ -156,6 +164,7 @@ export async function analyzeMessages(
         outcomes[i]!.reply = reply.text;
         outcomes[i]!.sources = reply.sources;
         if (reply.evidence) outcomes[i]!.evidence = reply.evidence;
+        if (reply.chat) outcomes[i]!.chat = reply.chat;
       });
       continue;
     }

@@ -1,0 +1,103 @@
+import type { ChitchatBank } from './bank.ts';
+import { replyWords } from './bank.ts';
+import { analyzeTerms } from '../library/terms.ts';
+
+/** How the retrieved replies are scored; weights chosen on the train slice held out from the bank (README). */
+export interface RankWeights {
+  /** BM25 of the bank context against the message, over the best hit's (0..1). */
+  bm25: number;
+  /** Mean TF-IDF cosine of a reply to the other retrieved replies: what most people would answer. */
+  consensus: number;
+  /** Share of the message's content words the reply repeats (stays on its subject). */
+  topic: number;
+  /** −|log(words / typical words)|: human replies have a typical length. */
+  length: number;
+  /** Reply model: mean log-probability per token of the reply given the conversation. */
+  lm: number;
+  /** Reply model: per-token log-probability given the conversation minus given nothing (PMI: specific, not bland). */
+  pmi: number;
+}
+
+export const DefaultRankWeights = Object.freeze({
+  bm25: 1,
+  consensus: 2,
+  topic: 0.5,
+  length: 0.3,
+  lm: 0.3,
+  pmi: 0.3,
+}) satisfies Readonly<RankWeights>;
+
+/** What is known about one retrieved reply before the model reads it. */
+export interface CandidateFeatures {
+  index: number;
+  bm25: number;
+  consensus: number;
+  topic: number;
+  length: number;
+}
+
+/** Retrieval-side features of each hit (best BM25 first), all computed from the bank and the message. */
+export function candidateFeatures(
+  bank: ChitchatBank,
+  message: string,
+  hits: Array<{ index: number; score: number }>,
+  typicalWords: number,
+): CandidateFeatures[] {
+  if (hits.length === 0) return [];
+  const top = hits[0]!.score || 1;
+  const vectors = hits.map((h) => tfidf(bank, bank.pairs[h.index]!.reply));
+  const wanted = new Set(analyzeTerms(message));
+  const centroid = new Map<string, number>();
+  for (const v of vectors) for (const [w, x] of v) centroid.set(w, (centroid.get(w) ?? 0) + x);
+  return hits.map((hit, i) => {
+    const reply = bank.pairs[hit.index]!.reply;
+    const v = vectors[i]!;
+    // Mean cosine to the others = (v · Σ others) / (n − 1), the vectors being unit length.
+    let dot = 0;
+    for (const [w, x] of v) dot += x * ((centroid.get(w) ?? 0) - x);
+    const said = new Set(analyzeTerms(reply));
+    const shared = [...wanted].filter((w) => said.has(w)).length;
+    const n = Math.max(1, replyWords(reply).length);
+    return {
+      index: hit.index,
+      bm25: hit.score / top,
+      consensus: hits.length > 1 ? dot / (hits.length - 1) : 0,
+      topic: wanted.size > 0 ? shared / wanted.size : 0,
+      length: -Math.abs(Math.log(n / typicalWords)),
+    };
+  });
+}
+
+/** The retrieval-side score (before the model reads anything). */
+export function firstStage(f: CandidateFeatures, w: RankWeights): number {
+  return w.bm25 * f.bm25 + w.consensus * f.consensus + w.topic * f.topic + w.length * f.length;
+}
+
+/** The model-side score: mean log-probability given the conversation, and its gain over no conversation. */
+export function modelScore(
+  given: { logProb: number; tokens: number },
+  alone: { logProb: number; tokens: number },
+  w: RankWeights,
+): number {
+  const lm = given.logProb / given.tokens;
+  const pmi = (given.logProb - alone.logProb) / given.tokens;
+  return w.lm * lm + w.pmi * pmi;
+}
+
+/** Unit-length TF-IDF vector of a reply's words. */
+function tfidf(bank: ChitchatBank, text: string): Map<string, number> {
+  const v = new Map<string, number>();
+  for (const w of replyWords(text)) v.set(w, (v.get(w) ?? 0) + bank.idf(w));
+  const norm = Math.hypot(...v.values()) || 1;
+  for (const [w, x] of v) v.set(w, x / norm);
+  return v;
+}
+
+/** The median reply length of the bank, in words (sampled): the length the length feature pulls toward. */
+export function typicalReplyWords(bank: ChitchatBank): number {
+  const step = Math.max(1, Math.floor(bank.pairs.length / 2000));
+  const lengths: number[] = [];
+  for (let i = 0; i < bank.pairs.length; i += step) lengths.push(replyWords(bank.pairs[i]!.reply).length);
+  lengths.sort((a, b) => a - b);
+  return Math.max(1, lengths[Math.floor(lengths.length / 2)] ?? 1);
+}
