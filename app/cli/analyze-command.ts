@@ -58,6 +58,19 @@ export async function runAnalyzeCommand(
   const settings = { ...stored, replyMode: flags.reply ? ('mention' as const) : ('off' as const) };
 
   const engine = buildEngine(config, logger);
+  // The bank is read before the models load: a wrong STEWARD_CHITCHAT_BANK fails at once.
+  let chitchat: ChitchatReplies | null = null;
+  if (flags.reply) {
+    try {
+      chitchat = await loadChitchat(config.chitchat.bank, (requests, candidates) =>
+        engine.scoreReplies(requests, candidates),
+      );
+    } catch (error) {
+      await store.stop();
+      io.stderr.write(`steward: could not load the chit-chat bank: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   const abort = new AbortController();
   const release = onShutdownSignal(async () => abort.abort(), logger);
   // A closed pipe (`| head`) ends the run quietly instead of crashing on EPIPE.
@@ -73,20 +86,6 @@ export async function runAnalyzeCommand(
     if (flags.reply) await store.stop();
     io.stderr.write(`steward: could not load the models: ${(error as Error).message}\n`);
     return 1;
-  }
-  let chitchat: ChitchatReplies | null = null;
-  if (flags.reply) {
-    try {
-      chitchat = await loadChitchat(config.chitchat.bank, (requests, candidates) =>
-        engine.scoreReplies(requests, candidates),
-      );
-    } catch (error) {
-      release();
-      await engine.stop();
-      await store.stop();
-      io.stderr.write(`steward: could not load the chit-chat bank: ${(error as Error).message}\n`);
-      return 1;
-    }
   }
   try {
     const input = flags.file === '-' ? io.stdin : createReadStream(flags.file);
