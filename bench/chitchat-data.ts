@@ -10,7 +10,8 @@ import type { ChitchatBank } from '../worker/chitchat/bank.ts';
 import { parseCsv } from './samples.ts';
 import { seededRandom, shuffle } from './stats.ts';
 
-export const DATA = process.env.STEWARD_DATASETS ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets');
+export const DATA =
+  process.env.STEWARD_DATASETS ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets');
 
 /** Band below which a train conversation is held out of the bank (models/training/chitchat_bank.py). */
 const HELDOUT_BAND = 5;
@@ -143,8 +144,8 @@ export class TfidfNearest {
     docs.forEach((d, doc) => {
       const v = this.#vector(d);
       for (const [t, w] of v) {
-        let list = this.#postings.get(t);
-        if (!list) this.#postings.set(t, (list = []));
+        const list = this.#postings.get(t) ?? [];
+        if (list.length === 0) this.#postings.set(t, list);
         list.push({ doc, w });
       }
     });

@@ -49,13 +49,17 @@ async function main() {
       'no-generation': { type: 'boolean', default: false },
     },
   });
-  const split = (values.split ?? (values.tune ? 'train-heldout' : 'validation')) as 'validation' | 'train-heldout';
+  const split = (values.split ?? (values.tune ? 'train-heldout' : 'validation')) as
+    | 'validation'
+    | 'train-heldout';
   const n = Number(values.n);
   const seed = Number(values.seed);
   const samples = loadSamples(split, n, seed);
   const t0 = performance.now();
   const bank = await ChitchatBank.load(BANK);
-  console.error(`bank: ${bank.pairs.length} pairs, loaded and indexed in ${Math.round(performance.now() - t0)} ms`);
+  console.error(
+    `bank: ${bank.pairs.length} pairs, loaded and indexed in ${Math.round(performance.now() - t0)} ms`,
+  );
   const config = loadConfig({ env: { ...process.env, LOG_LEVEL: 'silent' } });
   const engine = new LocalEngine(config, createLogger({ level: 'warn' }));
   await engine.start();
@@ -81,7 +85,13 @@ async function main() {
       out.systemF1 = round(systemF1, 4);
       out.vsBaseline = round(systemF1 / baselineF1, 3);
       out.distinct2 = round(distinctN(replies, 2), 3);
-      out.humanDistinct2 = round(distinctN(samples.map((s) => s.human), 2), 3);
+      out.humanDistinct2 = round(
+        distinctN(
+          samples.map((s) => s.human),
+          2,
+        ),
+        3,
+      );
       out.latencyP50Ms = round(percentile(ms, 50), 1);
       out.latencyP90Ms = round(percentile(ms, 90), 1);
       if (!values['no-generation']) {
@@ -90,7 +100,12 @@ async function main() {
         out.generationDistinct2 = round(distinctN(generated, 2), 3);
       }
       const picked = shuffle(
-        samples.map((s, i) => ({ context: s.context, message: s.message, reply: replies[i], human: s.human })),
+        samples.map((s, i) => ({
+          context: s.context,
+          message: s.message,
+          reply: replies[i],
+          human: s.human,
+        })),
         seededRandom(seed + 1),
       ).slice(0, 50);
       mkdirSync(dirname(values.dump!), { recursive: true });
@@ -136,8 +151,16 @@ async function tune(
       missing.map(() => ({ text: '', context: [] })),
       missing.map((f) => bank.pairs[f.index]!.reply),
     );
-    missing.forEach((f, k) => aloneCache.set(f.index, alone[k]!));
-    scored.push({ human: s.human, replies, features, given, alone: features.map((f) => aloneCache.get(f.index)!) });
+    missing.forEach((f, k) => {
+      aloneCache.set(f.index, alone[k]!);
+    });
+    scored.push({
+      human: s.human,
+      replies,
+      features,
+      given,
+      alone: features.map((f) => aloneCache.get(f.index)!),
+    });
   }
   const f1Of = (w: RankWeights) =>
     mean(

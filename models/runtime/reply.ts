@@ -245,12 +245,12 @@ export class ReplyModel {
    */
   async score(requests: ReplyRequest[], candidates: string[], batchSize: number): Promise<ReplyScore[]> {
     if (requests.length !== candidates.length)
-      throw new ModelRunError(`score needs one candidate per request (${requests.length} ≠ ${candidates.length})`);
+      throw new ModelRunError(
+        `score needs one candidate per request (${requests.length} ≠ ${candidates.length})`,
+      );
     const inputs = requests.map((r) => this.encodeRequest(r).ids);
     const maxTarget = this.meta.max_target_length ?? SCORE_TARGET_TOKENS;
-    const targets = candidates.map(
-      (c) => encode(this.#tokenizer, cleanTurn(c), maxTarget, 'start').ids,
-    );
+    const targets = candidates.map((c) => encode(this.#tokenizer, cleanTurn(c), maxTarget, 'start').ids);
     const pad = this.#tokenizer.pad_token_id ?? 0;
     const start = this.#decoderStart();
     const out: ReplyScore[] = new Array(requests.length);
@@ -280,7 +280,10 @@ export class ReplyModel {
         })) as Record<string, Tensor>;
         logits = result.logits!;
       } catch (error) {
-        throw new ModelRunError(`reply model failed to score a batch of ${bucket.length}: ${message(error)}`, error);
+        throw new ModelRunError(
+          `reply model failed to score a batch of ${bucket.length}: ${message(error)}`,
+          error,
+        );
       }
       const data = logits.data as Float32Array;
       const vocab = logits.dims[2]!;

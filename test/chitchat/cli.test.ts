@@ -17,7 +17,11 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))('steward analyze --r
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('GIVEN a chat line THEN the reply is a human line from the bank and "chat" says where from', async () => {
-    const ran = await runSteward(['analyze', '--json', '--reply'], 'steward, do you like the beatles?\n', env);
+    const ran = await runSteward(
+      ['analyze', '--json', '--reply'],
+      'steward, do you like the beatles?\n',
+      env,
+    );
     expect(ran.code, ran.stderr).toBe(0);
     const result = JSON.parse(ran.stdout.trim());
     expect(result.reply).toMatch(/[a-z]{2,}/i);
@@ -45,7 +49,9 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))('steward analyze --r
     });
     expect(ran.code).toBe(1);
     expect(ran.stdout).toBe('');
-    expect(ran.stderr).toMatch(/could not load the chit-chat bank: .*missing\.jsonl\.gz cannot be read \(ENOENT\)/);
+    expect(ran.stderr).toMatch(
+      /could not load the chit-chat bank: .*missing\.jsonl\.gz cannot be read \(ENOENT\)/,
+    );
     expect(ran.stderr).toContain('STEWARD_CHITCHAT_BANK');
   }, 60_000);
 });
