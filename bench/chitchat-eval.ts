@@ -12,7 +12,7 @@
  * every retrieved candidate scored once by the model, then a coordinate search over the rank weights. The shipped
  * weights (worker/chitchat/rank.ts) come from there, never from validation.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalEngine } from '../models/runtime/local-engine.ts';
@@ -33,6 +33,7 @@ import { ChitchatReplies, DefaultChitchatOptions } from '../worker/chitchat/repl
 import { distinctN, loadSamples, type Sample, TfidfNearest, turnsOf, unigramF1 } from './chitchat-data.ts';
 import { percentile, round, seededRandom, shuffle } from './stats.ts';
 
+const WORK = join(import.meta.dirname, '..', 'models', 'training', 'work', 'chitchat');
 const BANK = join(import.meta.dirname, '..', 'models', 'bundled', 'chitchat', 'bank.jsonl.gz');
 
 const requestOf = (s: Sample): ReplyRequest => ({ text: s.message, context: turnsOf(s) });
@@ -134,14 +135,31 @@ async function tune(
 ): Promise<Record<string, unknown>> {
   const typical = typicalReplyWords(bank);
   const aloneCache = new Map<number, ReplyScore>();
+  // Model scores are the slow part and do not depend on the weights: kept between runs (same split, n, seed, bank).
+  const cacheFile = join(WORK, `tune-scores-${samples.length}.json`);
+  const cached = existsSync(cacheFile)
+    ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as Array<Record<string, [ReplyScore, ReplyScore]>>)
+    : [];
   const scored: Scored[] = [];
-  for (const s of samples) {
+  for (const [n, s] of samples.entries()) {
     const echo = replyWords(s.message).join(' ');
     const hits = bank
       .search(s.message, DefaultChitchatOptions.retrieve)
       .filter((h) => replyWords(bank.pairs[h.index]!.reply).join(' ') !== echo);
     const features = candidateFeatures(bank, s.message, hits, typical);
     const replies = features.map((f) => bank.pairs[f.index]!.reply);
+    const hit = cached[n];
+    if (hit && features.every((f) => hit[f.index])) {
+      const rows = features.map((f) => hit[f.index]!);
+      scored.push({
+        human: s.human,
+        replies,
+        features,
+        given: rows.map((r) => r[0]),
+        alone: rows.map((r) => r[1]),
+      });
+      continue;
+    }
     const given = await score(
       replies.map(() => requestOf(s)),
       replies,
@@ -162,6 +180,13 @@ async function tune(
       alone: features.map((f) => aloneCache.get(f.index)!),
     });
   }
+  mkdirSync(WORK, { recursive: true });
+  writeFileSync(
+    cacheFile,
+    JSON.stringify(
+      scored.map((s) => Object.fromEntries(s.features.map((f, i) => [f.index, [s.given[i], s.alone[i]]]))),
+    ),
+  );
   const f1Of = (w: RankWeights) =>
     mean(
       scored.map((s) => {
@@ -183,8 +208,9 @@ async function tune(
       }),
     );
   const grid: Record<keyof RankWeights, number[]> = {
-    bm25: [0, 0.25, 0.5, 1, 2],
-    consensus: [0, 1, 2, 4, 8, 16],
+    bm25: [0, 0.25, 0.5, 1, 2, 4],
+    consensus: [0, 1, 2, 4, 8, 16, 32, 64],
+    centroid: [0, 1, 2, 4, 8, 16, 32],
     topic: [0, 0.25, 0.5, 1, 2],
     length: [0, 0.1, 0.3, 1],
     lm: [0, 0.1, 0.3, 1, 3],
@@ -193,7 +219,7 @@ async function tune(
   let best: RankWeights = { ...DefaultRankWeights };
   let bestF1 = f1Of(best);
   const start = bestF1;
-  for (let pass = 0; pass < 3; pass++) {
+  for (let pass = 0; pass < 4; pass++) {
     let moved = false;
     for (const key of Object.keys(grid) as Array<keyof RankWeights>) {
       for (const value of grid[key]) {
@@ -210,8 +236,8 @@ async function tune(
   }
   const ablations = {
     retrievalOnly: f1Of({ ...best, lm: 0, pmi: 0 }),
-    noConsensus: f1Of({ ...best, consensus: 0 }),
-    bm25Only: f1Of({ bm25: 1, consensus: 0, topic: 0, length: 0, lm: 0, pmi: 0 }),
+    noConsensus: f1Of({ ...best, consensus: 0, centroid: 0 }),
+    bm25Only: f1Of({ bm25: 1, consensus: 0, centroid: 0, topic: 0, length: 0, lm: 0, pmi: 0 }),
   };
   return {
     defaultWeightsF1: round(start, 4),

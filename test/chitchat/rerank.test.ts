@@ -27,7 +27,7 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
       await engine?.stop();
     });
 
-    it('GIVEN small talk THEN the model reads the shortlist, with and without the conversation, and the reply is one of them', async () => {
+    it('GIVEN small talk THEN the model reads the shortlist, with and without the conversation (once per line), and the reply is one of them', async () => {
       calls.length = 0;
       const chitchat = new ChitchatReplies(bank, score);
       const request = { text: 'I just watched Toy Story again, such a great movie', context: [] };
@@ -45,7 +45,7 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
 
     it('GIVEN model weights only THEN the reply is the shortlisted one the model likes best per token', async () => {
       calls.length = 0;
-      const weights = { bm25: 0, consensus: 0, topic: 0, length: 0, lm: 1, pmi: 0 };
+      const weights = { bm25: 0, consensus: 0, centroid: 0, topic: 0, length: 0, lm: 1, pmi: 0 };
       const chitchat = new ChitchatReplies(bank, score, { weights });
       const [answer] = await chitchat.reply([
         { request: { text: 'who is your favorite hockey player?', context: [] } },

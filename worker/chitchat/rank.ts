@@ -6,8 +6,13 @@ import { analyzeTerms } from '../library/terms.ts';
 export interface RankWeights {
   /** BM25 of the bank context against the message, over the best hit's (0..1). */
   bm25: number;
-  /** Mean TF-IDF cosine of a reply to the other retrieved replies: what most people would answer. */
+  /**
+   * Expected word overlap with the unknown right answer, estimated from the other retrieved replies: the mean
+   * unigram F1 of a reply to them, each weighted by its BM25 (minimum Bayes risk selection).
+   */
   consensus: number;
+  /** Mean TF-IDF cosine of a reply to the other retrieved replies (the same idea, rare words weighing more). */
+  centroid: number;
   /** Share of the message's content words the reply repeats (stays on its subject). */
   topic: number;
   /** −|log(words / typical words)|: human replies have a typical length. */
@@ -21,6 +26,7 @@ export interface RankWeights {
 export const DefaultRankWeights = Object.freeze({
   bm25: 1,
   consensus: 2,
+  centroid: 2,
   topic: 0.5,
   length: 0.3,
   lm: 0.3,
@@ -32,6 +38,7 @@ export interface CandidateFeatures {
   index: number;
   bm25: number;
   consensus: number;
+  centroid: number;
   topic: number;
   length: number;
 }
@@ -47,6 +54,10 @@ export function candidateFeatures(
   const top = hits[0]!.score || 1;
   const vectors = hits.map((h) => tfidf(bank, bank.pairs[h.index]!.reply));
   const wanted = new Set(analyzeTerms(message));
+  const consensus = overlapConsensus(
+    hits.map((h) => overlapTokens(bank.pairs[h.index]!.reply)),
+    hits.map((h) => h.score / top),
+  );
   const centroid = new Map<string, number>();
   for (const v of vectors) for (const [w, x] of v) centroid.set(w, (centroid.get(w) ?? 0) + x);
   return hits.map((hit, i) => {
@@ -61,7 +72,8 @@ export function candidateFeatures(
     return {
       index: hit.index,
       bm25: hit.score / top,
-      consensus: hits.length > 1 ? dot / (hits.length - 1) : 0,
+      consensus: consensus[i]!,
+      centroid: hits.length > 1 ? dot / (hits.length - 1) : 0,
       topic: wanted.size > 0 ? shared / wanted.size : 0,
       length: -Math.abs(Math.log(n / typicalWords)),
     };
@@ -70,7 +82,13 @@ export function candidateFeatures(
 
 /** The retrieval-side score (before the model reads anything). */
 export function firstStage(f: CandidateFeatures, w: RankWeights): number {
-  return w.bm25 * f.bm25 + w.consensus * f.consensus + w.topic * f.topic + w.length * f.length;
+  return (
+    w.bm25 * f.bm25 +
+    w.consensus * f.consensus +
+    w.centroid * f.centroid +
+    w.topic * f.topic +
+    w.length * f.length
+  );
 }
 
 /** The model-side score: mean log-probability given the conversation, and its gain over no conversation. */
@@ -100,4 +118,30 @@ export function typicalReplyWords(bank: ChitchatBank): number {
   for (let i = 0; i < bank.pairs.length; i += step) lengths.push(replyWords(bank.pairs[i]!.reply).length);
   lengths.sort((a, b) => a - b);
   return Math.max(1, lengths[Math.floor(lengths.length / 2)] ?? 1);
+}
+
+/** Words as unigram F1 counts them (lower case, no punctuation, no articles). */
+function overlapTokens(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, ' ').split(/\s+/))
+    if (t !== '' && t !== 'a' && t !== 'an' && t !== 'the') counts.set(t, (counts.get(t) ?? 0) + 1);
+  return counts;
+}
+
+/** For each reply, the weighted mean unigram F1 against every other reply. */
+function overlapConsensus(bags: Array<Map<string, number>>, weights: number[]): number[] {
+  const sizes = bags.map((b) => [...b.values()].reduce((a, x) => a + x, 0));
+  const total = weights.reduce((a, x) => a + x, 0);
+  const out = new Array<number>(bags.length).fill(0);
+  for (let i = 0; i < bags.length; i++) {
+    for (let j = i + 1; j < bags.length; j++) {
+      let common = 0;
+      const [small, large] = bags[i]!.size < bags[j]!.size ? [bags[i]!, bags[j]!] : [bags[j]!, bags[i]!];
+      for (const [t, c] of small) common += Math.min(c, large.get(t) ?? 0);
+      const f1 = common === 0 ? 0 : (2 * common) / (sizes[i]! + sizes[j]!);
+      out[i]! += weights[j]! * f1;
+      out[j]! += weights[i]! * f1;
+    }
+  }
+  return out.map((x, i) => (total - weights[i]! > 0 ? x / (total - weights[i]!) : 0));
 }

@@ -78,6 +78,8 @@ export class ChitchatReplies {
   readonly #options: ChitchatOptions;
   readonly #typicalWords: number;
   readonly #recent: LRUCache<string, string[]>;
+  /** The reply model's score of bank lines after an empty conversation (for the PMI feature). */
+  readonly #alone = new LRUCache<number, ReplyScore>({ max: 100_000 });
 
   constructor(bank: ChitchatBank, score: ScoreReplies, options: Partial<ChitchatOptions> = {}) {
     this.#bank = bank;
@@ -95,19 +97,27 @@ export class ChitchatReplies {
       for (const candidate of r.shortlist) rows.push({ job, candidate });
     });
     const candidates = rows.map((row) => this.#reply(ranked[row.job]!, row.candidate));
-    const alone: ReplyRequest = { text: '', context: [] };
+    const { weights } = this.#options;
+    // A reply's score after nothing does not depend on the message: each bank line is scored once.
+    const lines = rows.map((row) => ranked[row.job]!.features[row.candidate]!.index);
+    const unseen = weights.pmi === 0 ? [] : [...new Set(lines.filter((i) => !this.#alone.has(i)))];
+    const nothing: ReplyRequest = { text: '', context: [] };
     const scores =
       rows.length > 0
         ? await this.#score(
-            [...rows.map((row) => jobs[row.job]!.request), ...rows.map(() => alone)],
-            [...candidates, ...candidates],
+            [...rows.map((row) => jobs[row.job]!.request), ...unseen.map(() => nothing)],
+            [...candidates, ...unseen.map((i) => this.#bank.pairs[i]!.reply)],
           )
         : [];
+    unseen.forEach((line, k) => {
+      this.#alone.set(line, scores[rows.length + k]!);
+    });
     const best = new Array<{ candidate: number; score: number } | null>(jobs.length).fill(null);
-    const { weights } = this.#options;
     rows.forEach((row, k) => {
       const features = ranked[row.job]!.features[row.candidate]!;
-      const score = firstStage(features, weights) + modelScore(scores[k]!, scores[k + rows.length]!, weights);
+      const given = scores[k]!;
+      const alone = this.#alone.get(lines[k]!) ?? given;
+      const score = firstStage(features, weights) + modelScore(given, alone, weights);
       const current = best[row.job];
       if (!current || score > current.score) best[row.job] = { candidate: row.candidate, score };
     });
