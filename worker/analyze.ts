@@ -35,6 +35,8 @@ export interface AnalyzeOptions {
   replyBatchSize: number;
   /** Answer from this library (issue 10) instead of chatting only. */
   grounded?: GroundedReplies;
+  /** Whether small talk counts toward its channel's no-repeat memory (default true; dry runs say false). */
+  remember?: boolean;
 }
 
 /** Analysis and decision of one message, before any reply is generated. */
@@ -156,7 +158,7 @@ export async function analyzeMessages(
           request: requests[j]!,
           reason: outcomes[i]!.decision.reply!.reason,
           embedding: signalled[i]!.embedding,
-          channel: channelKey(inputs[i]!.message),
+          ...(options.remember === false ? {} : { channel: channelKey(inputs[i]!.message) }),
         })),
       );
       chunk.forEach((i, j) => {

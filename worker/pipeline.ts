@@ -137,7 +137,12 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   };
 
   const analyzeOnly = async (messages: InboundMessage[]) =>
-    analyzeMessages(engine, await prepare(messages), { replyBatchSize: config.worker.replyBatchSize });
+    // The replies the pipeline would give, without touching a channel's no-repeat memory.
+    analyzeMessages(engine, await prepare(messages), {
+      replyBatchSize: config.worker.replyBatchSize,
+      grounded,
+      remember: false,
+    });
 
   const retryable = (error: unknown) =>
     new StewardError(ErrorCode.ModelRun, `analysis failed: ${(error as Error)?.message ?? error}`, {
