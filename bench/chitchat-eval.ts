@@ -48,6 +48,7 @@ async function main() {
       tune: { type: 'boolean', default: false },
       dump: { type: 'string', default: join(dirname(BANK), 'eval-samples.jsonl') },
       'no-generation': { type: 'boolean', default: false },
+      'min-distinct2': { type: 'string', default: '0' },
     },
   });
   const split = (values.split ?? (values.tune ? 'train-heldout' : 'validation')) as
@@ -71,7 +72,7 @@ async function main() {
     const out: Record<string, unknown> = { split, n: samples.length, seed, bankPairs: bank.pairs.length };
     out.baselineF1 = round(baselineF1, 4);
     if (values.tune) {
-      Object.assign(out, await tune(bank, samples, score));
+      Object.assign(out, await tune(bank, samples, score, Number(values['min-distinct2'])));
     } else {
       const chitchat = new ChitchatReplies(bank, score);
       const replies: string[] = [];
@@ -132,6 +133,7 @@ async function tune(
   bank: ChitchatBank,
   samples: Sample[],
   score: (requests: ReplyRequest[], candidates: string[]) => Promise<ReplyScore[]>,
+  minDistinct2: number,
 ): Promise<Record<string, unknown>> {
   const typical = typicalReplyWords(bank);
   const aloneCache = new Map<number, ReplyScore>();
@@ -187,38 +189,48 @@ async function tune(
       scored.map((s) => Object.fromEntries(s.features.map((f, i) => [f.index, [s.given[i], s.alone[i]]]))),
     ),
   );
-  const f1Of = (w: RankWeights) =>
-    mean(
-      scored.map((s) => {
-        if (s.features.length === 0) return 0;
-        const shortlist = s.features
-          .map((f, i) => ({ i, v: firstStage(f, w) }))
-          .sort((a, b) => b.v - a.v)
-          .slice(0, DefaultChitchatOptions.rerank);
-        let best = shortlist[0]!.i;
-        let bestScore = Number.NEGATIVE_INFINITY;
-        for (const { i, v } of shortlist) {
-          const total = v + modelScore(s.given[i]!, s.alone[i]!, w);
-          if (total > bestScore) {
-            bestScore = total;
-            best = i;
-          }
+  /** Unigram F1 of the replies chosen under `w`, and their distinct-2. */
+  const measure = (w: RankWeights) => {
+    const chosen = scored.map((s) => {
+      if (s.features.length === 0) return '';
+      const shortlist = s.features
+        .map((f, i) => ({ i, v: firstStage(f, w) }))
+        .sort((a, b) => b.v - a.v)
+        .slice(0, DefaultChitchatOptions.rerank);
+      let best = shortlist[0]!.i;
+      let bestScore = Number.NEGATIVE_INFINITY;
+      for (const { i, v } of shortlist) {
+        const total = v + modelScore(s.given[i]!, s.alone[i]!, w);
+        if (total > bestScore) {
+          bestScore = total;
+          best = i;
         }
-        return unigramF1(s.replies[best]!, s.human);
-      }),
-    );
+      }
+      return s.replies[best]!;
+    });
+    return {
+      f1: mean(chosen.map((reply, i) => unigramF1(reply, scored[i]!.human))),
+      distinct2: distinctN(chosen, 2),
+    };
+  };
+  // The objective: F1, with replies at least as varied as `minDistinct2` (a bank of human lines can reach a high
+  // F1 by always choosing the same safe line; a member would see that).
+  const f1Of = (w: RankWeights) => {
+    const m = measure(w);
+    return m.f1 - Math.max(0, minDistinct2 - m.distinct2);
+  };
   const grid: Record<keyof RankWeights, number[]> = {
     bm25: [0, 0.25, 0.5, 1, 2, 4],
-    consensus: [0, 1, 2, 4, 8, 16, 32, 64],
-    centroid: [0, 1, 2, 4, 8, 16, 32],
+    consensus: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256],
+    centroid: [0, 1, 2, 4, 8, 16, 32, 64],
     topic: [0, 0.25, 0.5, 1, 2],
     length: [0, 0.1, 0.3, 1],
-    lm: [0, 0.1, 0.3, 1, 3],
-    pmi: [0, 0.1, 0.3, 1, 3],
+    lm: [0, 0.1, 0.3, 1, 3, 10],
+    pmi: [0, 0.1, 0.3, 1, 3, 10],
   };
   let best: RankWeights = { ...DefaultRankWeights };
   let bestF1 = f1Of(best);
-  const start = bestF1;
+  const start = measure(best).f1;
   for (let pass = 0; pass < 4; pass++) {
     let moved = false;
     for (const key of Object.keys(grid) as Array<keyof RankWeights>) {
@@ -235,15 +247,23 @@ async function tune(
     if (!moved) break;
   }
   const ablations = {
-    retrievalOnly: f1Of({ ...best, lm: 0, pmi: 0 }),
-    noConsensus: f1Of({ ...best, consensus: 0, centroid: 0 }),
-    bm25Only: f1Of({ bm25: 1, consensus: 0, centroid: 0, topic: 0, length: 0, lm: 0, pmi: 0 }),
+    retrievalOnly: measure({ ...best, lm: 0, pmi: 0 }),
+    noConsensus: measure({ ...best, consensus: 0, centroid: 0 }),
+    bm25Only: measure({ bm25: 1, consensus: 0, centroid: 0, topic: 0, length: 0, lm: 0, pmi: 0 }),
   };
+  const tuned = measure(best);
   return {
+    minDistinct2,
     defaultWeightsF1: round(start, 4),
-    tunedF1: round(bestF1, 4),
+    tunedF1: round(tuned.f1, 4),
+    tunedDistinct2: round(tuned.distinct2, 3),
     tunedWeights: best,
-    ablations: Object.fromEntries(Object.entries(ablations).map(([k, v]) => [k, round(v, 4)])),
+    ablations: Object.fromEntries(
+      Object.entries(ablations).map(([k, v]) => [
+        k,
+        { f1: round(v.f1, 4), distinct2: round(v.distinct2, 3) },
+      ]),
+    ),
   };
 }
 
