@@ -49,6 +49,7 @@ async function main() {
       dump: { type: 'string', default: join(dirname(BANK), 'eval-samples.jsonl') },
       'no-generation': { type: 'boolean', default: false },
       'min-distinct2': { type: 'string', default: '0' },
+      rerank: { type: 'string', default: String(DefaultChitchatOptions.rerank) },
     },
   });
   const split = (values.split ?? (values.tune ? 'train-heldout' : 'validation')) as
@@ -72,7 +73,7 @@ async function main() {
     const out: Record<string, unknown> = { split, n: samples.length, seed, bankPairs: bank.pairs.length };
     out.baselineF1 = round(baselineF1, 4);
     if (values.tune) {
-      Object.assign(out, await tune(bank, samples, score, Number(values['min-distinct2'])));
+      Object.assign(out, await tune(bank, samples, score, Number(values['min-distinct2']), Number(values.rerank)));
     } else {
       const chitchat = new ChitchatReplies(bank, score);
       const replies: string[] = [];
@@ -134,6 +135,7 @@ async function tune(
   samples: Sample[],
   score: (requests: ReplyRequest[], candidates: string[]) => Promise<ReplyScore[]>,
   minDistinct2: number,
+  rerank: number,
 ): Promise<Record<string, unknown>> {
   const typical = typicalReplyWords(bank);
   const aloneCache = new Map<number, ReplyScore>();
@@ -196,7 +198,7 @@ async function tune(
       const shortlist = s.features
         .map((f, i) => ({ i, v: firstStage(f, w) }))
         .sort((a, b) => b.v - a.v)
-        .slice(0, DefaultChitchatOptions.rerank);
+        .slice(0, rerank);
       let best = shortlist[0]!.i;
       let bestScore = Number.NEGATIVE_INFINITY;
       for (const { i, v } of shortlist) {
@@ -217,11 +219,12 @@ async function tune(
   // F1 by always choosing the same safe line; a member would see that).
   const f1Of = (w: RankWeights) => {
     const m = measure(w);
-    return m.f1 - Math.max(0, minDistinct2 - m.distinct2);
+    return m.f1 - 10 * Math.max(0, minDistinct2 - m.distinct2);
   };
   const grid: Record<keyof RankWeights, number[]> = {
     bm25: [0, 0.25, 0.5, 1, 2, 4],
     consensus: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256],
+    agreement: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256],
     centroid: [0, 1, 2, 4, 8, 16, 32, 64],
     topic: [0, 0.25, 0.5, 1, 2],
     length: [0, 0.1, 0.3, 1],
@@ -248,12 +251,13 @@ async function tune(
   }
   const ablations = {
     retrievalOnly: measure({ ...best, lm: 0, pmi: 0 }),
-    noConsensus: measure({ ...best, consensus: 0, centroid: 0 }),
-    bm25Only: measure({ bm25: 1, consensus: 0, centroid: 0, topic: 0, length: 0, lm: 0, pmi: 0 }),
+    noConsensus: measure({ ...best, consensus: 0, agreement: 0, centroid: 0 }),
+    bm25Only: measure({ bm25: 1, consensus: 0, agreement: 0, centroid: 0, topic: 0, length: 0, lm: 0, pmi: 0 }),
   };
   const tuned = measure(best);
   return {
     minDistinct2,
+    rerank,
     defaultWeightsF1: round(start, 4),
     tunedF1: round(tuned.f1, 4),
     tunedDistinct2: round(tuned.distinct2, 3),

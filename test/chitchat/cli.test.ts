@@ -27,7 +27,7 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))('steward analyze --r
     expect(result.reply).toMatch(/[a-z]{2,}/i);
     expect(result.reply.split(/\s+/).length).toBeGreaterThanOrEqual(3);
     expect(result.sources).toEqual([]);
-    expect(result.chat).toMatchObject({ source: 'self_dialogue', candidates: 100, reranked: 10 });
+    expect(result.chat).toMatchObject({ source: 'self_dialogue', candidates: 100, reranked: 20 });
     expect(result.chat.matched.toLowerCase()).toContain('beatles');
   }, 120_000);
 

@@ -31,7 +31,7 @@ export interface ChitchatOptions {
 
 export const DefaultChitchatOptions = Object.freeze({
   retrieve: 100,
-  rerank: 10,
+  rerank: 20,
   weights: DefaultRankWeights,
   remember: 20,
   channels: 10_000,
