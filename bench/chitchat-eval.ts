@@ -73,7 +73,10 @@ async function main() {
     const out: Record<string, unknown> = { split, n: samples.length, seed, bankPairs: bank.pairs.length };
     out.baselineF1 = round(baselineF1, 4);
     if (values.tune) {
-      Object.assign(out, await tune(bank, samples, score, Number(values['min-distinct2']), Number(values.rerank)));
+      Object.assign(
+        out,
+        await tune(bank, samples, score, Number(values['min-distinct2']), Number(values.rerank)),
+      );
     } else {
       const chitchat = new ChitchatReplies(bank, score);
       const replies: string[] = [];
@@ -252,7 +255,16 @@ async function tune(
   const ablations = {
     retrievalOnly: measure({ ...best, lm: 0, pmi: 0 }),
     noConsensus: measure({ ...best, consensus: 0, agreement: 0, centroid: 0 }),
-    bm25Only: measure({ bm25: 1, consensus: 0, agreement: 0, centroid: 0, topic: 0, length: 0, lm: 0, pmi: 0 }),
+    bm25Only: measure({
+      bm25: 1,
+      consensus: 0,
+      agreement: 0,
+      centroid: 0,
+      topic: 0,
+      length: 0,
+      lm: 0,
+      pmi: 0,
+    }),
   };
   const tuned = measure(best);
   return {

@@ -45,7 +45,16 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
 
     it('GIVEN model weights only THEN the reply is the shortlisted one the model likes best per token', async () => {
       calls.length = 0;
-      const weights = { bm25: 0, consensus: 0, agreement: 0, centroid: 0, topic: 0, length: 0, lm: 1, pmi: 0 };
+      const weights = {
+        bm25: 0,
+        consensus: 0,
+        agreement: 0,
+        centroid: 0,
+        topic: 0,
+        length: 0,
+        lm: 1,
+        pmi: 0,
+      };
       const chitchat = new ChitchatReplies(bank, score, { weights });
       const [answer] = await chitchat.reply([
         { request: { text: 'who is your favorite hockey player?', context: [] } },
