@@ -27,7 +27,7 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
       await engine?.stop();
     });
 
-    it('GIVEN small talk THEN the model reads the shortlist, with and without the conversation (once per line), and the reply is one of them', async () => {
+    it('GIVEN small talk THEN the model reads the shortlist, with and without the conversation, and the reply is one of them', async () => {
       calls.length = 0;
       const chitchat = new ChitchatReplies(bank, score);
       const request = { text: 'I just watched Toy Story again, such a great movie', context: [] };
@@ -77,19 +77,25 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
       expect(elsewhere!.text).toBe(first!.text);
     });
 
-    it('GIVEN a batch THEN one scoring call answers every job, in order', async () => {
+    it('GIVEN a batch THEN every job is answered in order, each as it would be alone', async () => {
       calls.length = 0;
       const chitchat = new ChitchatReplies(bank, score);
-      const answers = await chitchat.reply([
-        { request: { text: 'what is your favorite disney movie?', context: [] } },
-        { request: { text: 'zzqx', context: [] } },
-        { request: { text: 'the rangers played so well last night', context: [] } },
-      ]);
-      expect(calls).toHaveLength(1);
+      const requests = [
+        { text: 'what is your favorite disney movie?', context: [] },
+        { text: 'zzqx', context: [] },
+        { text: 'the rangers played so well last night', context: [] },
+      ];
+      const answers = await chitchat.reply(requests.map((request) => ({ request })));
+      // One scoring call per job with candidates: its rows never share a batch with another message's.
+      expect(calls).toHaveLength(2);
       expect(answers[0]!.chat.matched?.toLowerCase()).toMatch(/disney|movie/);
       // Nothing in the bank matches a made-up word: no reply, so the caller generates one.
       expect(answers[1]).toMatchObject({ text: null, chat: { candidates: 0 } });
       expect(answers[2]!.text).toBeTruthy();
+      for (const [i, request] of requests.entries()) {
+        const [alone] = await chitchat.reply([{ request }]);
+        expect(alone!.text).toBe(answers[i]!.text);
+      }
     });
   },
 );

@@ -78,8 +78,6 @@ export class ChitchatReplies {
   readonly #options: ChitchatOptions;
   readonly #typicalWords: number;
   readonly #recent: LRUCache<string, string[]>;
-  /** The reply model's score of bank lines after an empty conversation (for the PMI feature). */
-  readonly #alone = new LRUCache<number, ReplyScore>({ max: 100_000 });
 
   constructor(bank: ChitchatBank, score: ScoreReplies, options: Partial<ChitchatOptions> = {}) {
     this.#bank = bank;
@@ -89,38 +87,33 @@ export class ChitchatReplies {
     this.#recent = new LRUCache({ max: this.#options.channels });
   }
 
-  /** Answers in input order; one scoring call for the whole batch. */
+  /**
+   * Answers in input order. Each job's shortlist is scored in a call of its own, always the same rows (after the
+   * conversation, then after nothing): int8 activations are quantized per batch, so rows sharing a batch with other
+   * messages' rows would score slightly differently, and a near-tie could then flip between a retry and the first try.
+   */
   async reply(jobs: ChatJob[]): Promise<ChatAnswer[]> {
     const ranked = jobs.map((job) => this.#rank(job));
-    const rows: Array<{ job: number; candidate: number }> = [];
-    ranked.forEach((r, job) => {
-      for (const candidate of r.shortlist) rows.push({ job, candidate });
-    });
-    const candidates = rows.map((row) => this.#reply(ranked[row.job]!, row.candidate));
     const { weights } = this.#options;
-    // A reply's score after nothing does not depend on the message: each bank line is scored once.
-    const lines = rows.map((row) => ranked[row.job]!.features[row.candidate]!.index);
-    const unseen = weights.pmi === 0 ? [] : [...new Set(lines.filter((i) => !this.#alone.has(i)))];
     const nothing: ReplyRequest = { text: '', context: [] };
-    const scores =
-      rows.length > 0
-        ? await this.#score(
-            [...rows.map((row) => jobs[row.job]!.request), ...unseen.map(() => nothing)],
-            [...candidates, ...unseen.map((i) => this.#bank.pairs[i]!.reply)],
-          )
-        : [];
-    unseen.forEach((line, k) => {
-      this.#alone.set(line, scores[rows.length + k]!);
-    });
     const best = new Array<{ candidate: number; score: number } | null>(jobs.length).fill(null);
-    rows.forEach((row, k) => {
-      const features = ranked[row.job]!.features[row.candidate]!;
-      const given = scores[k]!;
-      const alone = this.#alone.get(lines[k]!) ?? given;
-      const score = firstStage(features, weights) + modelScore(given, alone, weights);
-      const current = best[row.job];
-      if (!current || score > current.score) best[row.job] = { candidate: row.candidate, score };
-    });
+    for (const [i, r] of ranked.entries()) {
+      if (r.shortlist.length === 0) continue;
+      const candidates = r.shortlist.map((c) => this.#reply(r, c));
+      const alone = weights.pmi === 0 ? [] : candidates;
+      const scores = await this.#score(
+        [...candidates.map(() => jobs[i]!.request), ...alone.map(() => nothing)],
+        [...candidates, ...alone],
+      );
+      r.shortlist.forEach((candidate, k) => {
+        const given = scores[k]!;
+        const score =
+          firstStage(r.features[candidate]!, weights) +
+          modelScore(given, scores[candidates.length + k] ?? given, weights);
+        const current = best[i];
+        if (!current || score > current.score) best[i] = { candidate, score };
+      });
+    }
     return jobs.map((job, i) => {
       const r = ranked[i]!;
       const chat: ChatExplanation = {
