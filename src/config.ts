@@ -83,6 +83,13 @@ export const ConfigSchema = z.object({
       maxStalledCount: int(0, 100).default(3),
     })
     .prefault({}),
+  /** Small talk answered from a bank of human replies (issue 10 part 3). */
+  chitchat: z
+    .object({
+      /** The bank (JSONL, gzipped or not); "off" chats by free generation from the reply model instead. */
+      bank: z.string().trim().min(1).default('models/bundled/chitchat/bank.jsonl.gz'),
+    })
+    .prefault({}),
   discord: z
     .object({
       token: optionalString,
@@ -175,6 +182,7 @@ export const ENV_KEYS: Record<string, string> = {
   STEWARD_LOCK_DURATION_MS: 'worker.lockDurationMs',
   STEWARD_STALLED_INTERVAL_MS: 'worker.stalledIntervalMs',
   STEWARD_MAX_STALLED_COUNT: 'worker.maxStalledCount',
+  STEWARD_CHITCHAT_BANK: 'chitchat.bank',
   DISCORD_TOKEN: 'discord.token',
   DISCORD_APPLICATION_ID: 'discord.applicationId',
   DISCORD_API_URL: 'discord.apiUrl',

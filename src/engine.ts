@@ -21,6 +21,14 @@ export interface ReplyRequest {
   source?: { title: string; text: string };
 }
 
+/** How likely the reply model finds a candidate reply to a request (teacher-forced, summed over its tokens). */
+export interface ReplyScore {
+  /** Summed natural-log probability of the candidate's tokens and its end-of-sequence token. */
+  logProb: number;
+  /** Tokens scored (the candidate's plus the end-of-sequence token). */
+  tokens: number;
+}
+
 export interface ModelInfo {
   role: 'signals' | 'sentiment' | 'moderation' | 'reply';
   source: string;
@@ -39,6 +47,8 @@ export interface InferenceEngine {
   embed(texts: string[]): Promise<Float32Array[]>;
   /** Replies for a batch of requests, in input order. */
   reply(requests: ReplyRequest[]): Promise<string[]>;
+  /** The reply model's score of `candidates[i]` as the reply to `requests[i]`, in input order (chit-chat rerank). */
+  scoreReplies(requests: ReplyRequest[], candidates: string[]): Promise<ReplyScore[]>;
   /** Default per-label moderation thresholds and the topic-match threshold of the loaded models. */
   defaults(): EngineDefaults;
   info(): ModelInfo[];

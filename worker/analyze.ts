@@ -6,7 +6,7 @@ import { deobfuscateWithWords } from '../src/domain/deobfuscate.ts';
 import { effectiveRules, RuleSet } from '../src/domain/rules.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
 import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
-import type { GroundedReplies } from './library/replies.ts';
+import type { ChatInfo, GroundedReplies } from './library/replies.ts';
 import type { LibrarySource } from '../src/domain/library.ts';
 import { matchTopics, TopicIndex, type TopicVectors } from './topics.ts';
 
@@ -26,6 +26,8 @@ export interface MessageOutcome {
   sources?: LibrarySource[];
   /** Words of the source the reply drew on (grounded replies only). */
   evidence?: string[];
+  /** Small talk answered from the chit-chat bank: where from, how many candidates. */
+  chat?: ChatInfo;
 }
 
 export interface AnalyzeOptions {
@@ -33,6 +35,8 @@ export interface AnalyzeOptions {
   replyBatchSize: number;
   /** Answer from this library (issue 10) instead of chatting only. */
   grounded?: GroundedReplies;
+  /** Whether small talk counts toward its channel's no-repeat memory (default true; dry runs say false). */
+  remember?: boolean;
 }
 
 /** Analysis and decision of one message, before any reply is generated. */
@@ -85,6 +89,11 @@ function rulesOf(settings: WorkspaceSettings): RuleSet {
     ruleSets.set(settings, set);
   }
   return set;
+}
+
+/** The key of a message's channel (the chit-chat no-repeat memory is per channel). */
+export function channelKey(message: InboundMessage): string {
+  return `${message.platform}:${message.workspaceId}:${message.channelId}`;
 }
 
 /** The reply request for a message; its id seeds sampling in the bundled runtime, so a retry says the same. */
@@ -149,6 +158,7 @@ export async function analyzeMessages(
           request: requests[j]!,
           reason: outcomes[i]!.decision.reply!.reason,
           embedding: signalled[i]!.embedding,
+          ...(options.remember === false ? {} : { channel: channelKey(inputs[i]!.message) }),
         })),
       );
       chunk.forEach((i, j) => {
@@ -156,6 +166,7 @@ export async function analyzeMessages(
         outcomes[i]!.reply = reply.text;
         outcomes[i]!.sources = reply.sources;
         if (reply.evidence) outcomes[i]!.evidence = reply.evidence;
+        if (reply.chat) outcomes[i]!.chat = reply.chat;
       });
       continue;
     }

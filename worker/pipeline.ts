@@ -19,6 +19,7 @@ import {
   type AnalyzeInput,
   analyzeMessages,
   analyzeSignals,
+  channelKey,
   generateReplies,
   type MessageOutcome,
   replyRequestFor,
@@ -28,6 +29,7 @@ import { Recommender } from './recommend/service.ts';
 import { reactionStep, recommendStep } from './recommend/step.ts';
 import { GroundedReplies, type ReplyJob } from './library/replies.ts';
 import { LibraryIndexes } from './library/sync.ts';
+import { type ChitchatReplies, chatRepliesOf, loadChitchat } from './chitchat/replies.ts';
 import { SettingsCache } from '../src/store/settings-cache.ts';
 import { TopicIndex, type TopicVectors } from './topics.ts';
 
@@ -38,6 +40,8 @@ export interface WorkerDeps {
   logger: Logger;
   config: {
     worker: Pick<Config['worker'], 'batchSize' | 'concurrency' | 'replyBatchSize' | 'maxReplyTokens'>;
+    /** Small talk from the chit-chat bank (loaded at start); absent = free generation, as with `bank: off`. */
+    chitchat?: Pick<Config['chitchat'], 'bank'>;
   };
   options?: Partial<WorkerOptions>;
   /** Told about each inference batch (the process's metrics); the worker itself keeps no metrics. */
@@ -91,8 +95,14 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   const topics = new TopicIndex(engine);
   // Issue 10: replies grounded in the workspace's library (index kept in sync with the store), citing it.
   const embed = (texts: string[]) => engine.embed(texts);
-  const grounded = new GroundedReplies(new LibraryIndexes(store, embed), embed, (requests) =>
-    generateReplies(engine, requests),
+  // Issue 10 part 3: small talk answered with human replies from the chit-chat bank, loaded at start.
+  let chitchat: ChitchatReplies | null = null;
+  const grounded = new GroundedReplies(
+    new LibraryIndexes(store, embed),
+    embed,
+    (requests) => generateReplies(engine, requests),
+    {},
+    () => (chitchat ? chatRepliesOf(chitchat) : null),
   );
   const recommender = new Recommender({ store, embed: (texts) => engine.embed(texts), logger: log });
   const stats: WorkerStats = { processed: 0, batches: 0, largestBatch: 0, lastError: null, skipped: {} };
@@ -127,7 +137,12 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   };
 
   const analyzeOnly = async (messages: InboundMessage[]) =>
-    analyzeMessages(engine, await prepare(messages), { replyBatchSize: config.worker.replyBatchSize });
+    // The replies the pipeline would give, without touching a channel's no-repeat memory.
+    analyzeMessages(engine, await prepare(messages), {
+      replyBatchSize: config.worker.replyBatchSize,
+      grounded,
+      remember: false,
+    });
 
   const retryable = (error: unknown) =>
     new StewardError(ErrorCode.ModelRun, `analysis failed: ${(error as Error)?.message ?? error}`, {
@@ -229,6 +244,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
           request: replyRequestFor(message, decision.reply.topic),
           reason: decision.reply.reason,
           embedding: outcome.embedding,
+          channel: channelKey(message),
         });
         if (reply.text !== null)
           await queue.enqueueOutbound(message.platform, [
@@ -295,6 +311,10 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
     async start() {
       if (state !== 'new') throw new LifecycleError(`worker cannot start: it is ${state}`);
       state = 'started';
+      if (config.chitchat)
+        chitchat = await loadChitchat(config.chitchat.bank, (requests, candidates) =>
+          engine.scoreReplies(requests, candidates),
+        );
       await beat();
       heartbeat = setInterval(() => void beat(), options.heartbeatMs);
       heartbeat.unref();

@@ -11,6 +11,7 @@ import type { InferenceEngine } from '../../src/engine.ts';
 import type { Store } from '../../src/store/types.ts';
 import { generateReplies } from '../../worker/analyze.ts';
 import { runAnalyze } from './analyze.ts';
+import { type ChitchatReplies, chatRepliesOf, loadChitchat } from '../../worker/chitchat/replies.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 interface Io {
@@ -57,6 +58,19 @@ export async function runAnalyzeCommand(
   const settings = { ...stored, replyMode: flags.reply ? ('mention' as const) : ('off' as const) };
 
   const engine = buildEngine(config, logger);
+  // The bank is read before the models load: a wrong STEWARD_CHITCHAT_BANK fails at once.
+  let chitchat: ChitchatReplies | null = null;
+  if (flags.reply) {
+    try {
+      chitchat = await loadChitchat(config.chitchat.bank, (requests, candidates) =>
+        engine.scoreReplies(requests, candidates),
+      );
+    } catch (error) {
+      await store.stop();
+      io.stderr.write(`steward: could not load the chit-chat bank: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   const abort = new AbortController();
   const release = onShutdownSignal(async () => abort.abort(), logger);
   // A closed pipe (`| head`) ends the run quietly instead of crashing on EPIPE.
@@ -88,7 +102,7 @@ export async function runAnalyzeCommand(
       signal: abort.signal,
       ...(io.stderr.isTTY ? { progress: io.stderr } : {}),
       ...(totalBytes !== undefined ? { totalBytes } : {}),
-      ...(flags.reply ? { grounded: localLibraryReplies(store, engine) } : {}),
+      ...(flags.reply ? { grounded: localLibraryReplies(store, engine, chitchat) } : {}),
     });
     if (io.stderr.isTTY) {
       const skipped = Object.entries(summary.skipped)
@@ -111,10 +125,14 @@ export async function runAnalyzeCommand(
   }
 }
 
-function localLibraryReplies(store: Store, engine: InferenceEngine) {
+function localLibraryReplies(store: Store, engine: InferenceEngine, chitchat: ChitchatReplies | null) {
   const embed = (texts: string[]) => engine.embed(texts);
-  const replies = new GroundedReplies(new LibraryIndexes(store, embed), embed, (requests) =>
-    generateReplies(engine, requests),
+  const replies = new GroundedReplies(
+    new LibraryIndexes(store, embed),
+    embed,
+    (requests) => generateReplies(engine, requests),
+    {},
+    () => (chitchat ? chatRepliesOf(chitchat) : null),
   );
   return { replies, platform: 'local' as const, workspaceId: 'local' };
 }

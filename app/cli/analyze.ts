@@ -162,6 +162,8 @@ export interface AnalyzeResult {
   sources?: Array<{ id: string; title: string; url?: string }>;
   /** Under --reply, for library answers: the source words the reply drew on (for highlighting). */
   evidence?: string[];
+  /** Under --reply, for small talk answered from the chit-chat bank: where from, how many candidates. */
+  chat?: { source: string; candidates: number; reranked: number; matched?: string };
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -190,6 +192,7 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
   if (withReply && outcome.sources)
     result.sources = outcome.sources.map(({ id, title, url }) => ({ id, title, ...(url ? { url } : {}) }));
   if (withReply && outcome.evidence) result.evidence = outcome.evidence;
+  if (withReply && outcome.chat) result.chat = outcome.chat;
   return result;
 }
 

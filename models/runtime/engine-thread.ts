@@ -63,6 +63,11 @@ async function handle(request: Request): Promise<{ value: unknown; transfer: Arr
     }
     case 'reply':
       return { value: await started().reply(request.args[0] as never), transfer: [] };
+    case 'scoreReplies':
+      return {
+        value: await started().scoreReplies(request.args[0] as never, request.args[1] as string[]),
+        transfer: [],
+      };
     default:
       throw new Error(`unknown method ${String(request.method)}`);
   }

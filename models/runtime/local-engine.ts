@@ -4,7 +4,13 @@ import {
   type Signals,
   type WordWeight,
 } from '../../src/domain/analysis.ts';
-import type { EngineDefaults, InferenceEngine, ModelInfo } from '../../src/engine.ts';
+import type {
+  EngineDefaults,
+  InferenceEngine,
+  ModelInfo,
+  ReplyRequest,
+  ReplyScore,
+} from '../../src/engine.ts';
 import { LifecycleError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { HubClassifier } from './classifier.ts';
@@ -23,6 +29,9 @@ import { detectLanguage } from './language.ts';
 
 /** Below this score a hub moderation label is not explained (occlusion costs a run per word). */
 const ATTRIBUTION_MIN_SCORE = 0.3;
+
+/** Scoring batches are this many times the reply batch size (no sampling loop, one pass per row). */
+const SCORE_BATCH_FACTOR = 4;
 
 export interface LocalEngineOptions {
   tuning?: Partial<RuntimeTuning>;
@@ -133,6 +142,15 @@ export class LocalEngine implements InferenceEngine {
       if (requests.length === 0) return [];
       const { replyBatchSize, maxReplyTokens } = this.#config.worker;
       return roles.reply.generate(requests, replyBatchSize, maxReplyTokens);
+    });
+  }
+
+  scoreReplies(requests: ReplyRequest[], candidates: string[]): Promise<ReplyScore[]> {
+    return this.#track(async (roles) => {
+      if (!roles.reply) throw new LifecycleError('this engine was started without the reply model');
+      if (requests.length === 0) return [];
+      // Scoring is one decoder pass per row, far cheaper than generating: bigger batches than replies.
+      return roles.reply.score(requests, candidates, this.#config.worker.replyBatchSize * SCORE_BATCH_FACTOR);
     });
   }
 

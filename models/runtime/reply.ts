@@ -2,10 +2,10 @@ import {
   AutoModelForSeq2SeqLM,
   type PreTrainedModel,
   type PreTrainedTokenizer,
-  type Tensor,
+  Tensor,
 } from '@huggingface/transformers';
 import { z } from 'zod';
-import type { ReplyRequest } from '../../src/engine.ts';
+import type { ReplyRequest, ReplyScore } from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
@@ -24,6 +24,8 @@ const ReplyMetaSchema = z.object({
   topic_prefix: z.string().optional(),
   /** Prefix of the source turn of passage-conditioned models ("source: "); absent = the model ignores sources. */
   source_prefix: z.string().optional(),
+  /** Longest reply the model was trained to write, in tokens (bounds the candidates score() reads). */
+  max_target_length: z.number().int().positive().optional(),
 });
 
 /** Tokens of the question kept in a passage-conditioned input (as in models/training/reply_grounded.py). */
@@ -236,9 +238,87 @@ export class ReplyModel {
     return out;
   }
 
+  /**
+   * How likely the model finds each candidate as the reply to its request (teacher forcing: one decoder pass
+   * over the candidate, no sampling): the summed log-probability of the candidate's tokens and its closing </s>,
+   * and how many tokens that is. `requests[i]` is scored with `candidates[i]`; batches of at most `batchSize`.
+   */
+  async score(requests: ReplyRequest[], candidates: string[], batchSize: number): Promise<ReplyScore[]> {
+    if (requests.length !== candidates.length)
+      throw new ModelRunError(
+        `score needs one candidate per request (${requests.length} ≠ ${candidates.length})`,
+      );
+    const inputs = requests.map((r) => this.encodeRequest(r).ids);
+    const maxTarget = this.meta.max_target_length ?? SCORE_TARGET_TOKENS;
+    const targets = candidates.map((c) => encode(this.#tokenizer, cleanTurn(c), maxTarget, 'start').ids);
+    const pad = this.#tokenizer.pad_token_id ?? 0;
+    const start = this.#decoderStart();
+    const out: ReplyScore[] = new Array(requests.length);
+    for (const bucket of planBuckets(
+      inputs.map((ids, i) => ids.length + targets[i]!.length),
+      batchSize,
+      Number.POSITIVE_INFINITY,
+    )) {
+      const batch = toBatch(
+        bucket.map((i) => inputs[i]!),
+        pad,
+      );
+      // Right-padded decoder inputs: the decoder is causal, so padding after a row's end changes nothing before it.
+      const width = Math.max(...bucket.map((i) => targets[i]!.length));
+      const decoderIds = new BigInt64Array(bucket.length * width).fill(BigInt(pad));
+      bucket.forEach((index, row) => {
+        [start, ...targets[index]!.slice(0, -1)].forEach((id, t) => {
+          decoderIds[row * width + t] = BigInt(id);
+        });
+      });
+      let logits: Tensor;
+      try {
+        const result = (await this.#model({
+          input_ids: batch.input_ids,
+          attention_mask: batch.attention_mask,
+          decoder_input_ids: new Tensor('int64', decoderIds, [bucket.length, width]),
+        })) as Record<string, Tensor>;
+        logits = result.logits!;
+      } catch (error) {
+        throw new ModelRunError(
+          `reply model failed to score a batch of ${bucket.length}: ${message(error)}`,
+          error,
+        );
+      }
+      const data = logits.data as Float32Array;
+      const vocab = logits.dims[2]!;
+      bucket.forEach((index, row) => {
+        const target = targets[index]!;
+        let total = 0;
+        target.forEach((id, t) => {
+          total += logProbAt(data, (row * width + t) * vocab, vocab, id);
+        });
+        out[index] = { logProb: total, tokens: target.length };
+      });
+    }
+    return out;
+  }
+
+  #decoderStart(): number {
+    const start = (this.#model.config as { decoder_start_token_id?: number }).decoder_start_token_id;
+    return typeof start === 'number' ? start : (this.#tokenizer.pad_token_id ?? 0);
+  }
+
   async dispose(): Promise<void> {
     await this.#model.dispose();
   }
+}
+
+/** Longest candidate scored, in tokens, when the model's config does not say what it was trained on. */
+const SCORE_TARGET_TOKENS = 40;
+
+/** log softmax of one row of logits at `id`. */
+function logProbAt(data: Float32Array, offset: number, vocab: number, id: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let v = 0; v < vocab; v++) if (data[offset + v]! > max) max = data[offset + v]!;
+  let sum = 0;
+  for (let v = 0; v < vocab; v++) sum += Math.exp(data[offset + v]! - max);
+  return data[offset + id]! - max - Math.log(sum);
 }
 
 function cleanTurn(text: string): string {

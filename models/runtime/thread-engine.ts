@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo } from '../../src/engine.ts';
+import type { InferenceEngine, ModelInfo, ReplyRequest, ReplyScore } from '../../src/engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { ThreadData } from './engine-thread.ts';
@@ -75,6 +75,10 @@ export class ThreadEngine implements InferenceEngine {
 
   async reply(requests: SeededReplyRequest[]): Promise<string[]> {
     return (await this.#call('reply', [requests])) as string[];
+  }
+
+  async scoreReplies(requests: ReplyRequest[], candidates: string[]): Promise<ReplyScore[]> {
+    return (await this.#call('scoreReplies', [requests, candidates])) as ReplyScore[];
   }
 
   defaults(): Defaults {

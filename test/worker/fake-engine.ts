@@ -1,5 +1,5 @@
 import type { SentimentLabel, Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo, ReplyRequest } from '../../src/engine.ts';
+import type { InferenceEngine, ModelInfo, ReplyRequest, ReplyScore } from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 import { detectLanguage } from '../../models/runtime/language.ts';
 
@@ -72,6 +72,16 @@ export class FakeEngine implements InferenceEngine {
     this.calls.reply.push(requests.length);
     if (this.replyDelayMs > 0) await new Promise((r) => setTimeout(r, this.replyDelayMs));
     return requests.map((r) => `re: ${r.text.slice(0, 40)}${r.topic ? ` [${r.topic}]` : ''}`);
+  }
+
+  /** Shared words score higher: enough for tests that only need a ranking. */
+  async scoreReplies(requests: ReplyRequest[], candidates: string[]): Promise<ReplyScore[]> {
+    return candidates.map((c, i) => {
+      const asked = new Set(requests[i]!.text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+      const words = c.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+      const shared = words.filter((w) => asked.has(w)).length;
+      return { logProb: shared - words.length - 1, tokens: words.length + 1 };
+    });
   }
 
   defaults() {

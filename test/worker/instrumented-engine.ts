@@ -1,5 +1,5 @@
 import type { Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo, ReplyRequest } from '../../src/engine.ts';
+import type { InferenceEngine, ModelInfo, ReplyRequest, ReplyScore } from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 
 /**
@@ -46,6 +46,10 @@ export class InstrumentedEngine implements InferenceEngine {
     this.calls.reply.push(requests.length);
     if (this.replyDelayMs > 0) await new Promise((r) => setTimeout(r, this.replyDelayMs));
     return this.inner.reply(requests);
+  }
+
+  scoreReplies(requests: ReplyRequest[], candidates: string[]): Promise<ReplyScore[]> {
+    return this.inner.scoreReplies(requests, candidates);
   }
 
   defaults() {

@@ -18,12 +18,33 @@ export interface ReplyJob {
   request: ReplyRequest;
   reason: 'mention' | 'topic' | 'direct';
   embedding?: Float32Array;
+  /** platform:workspace:channel, so small talk is not repeated in one channel. */
+  channel?: string;
 }
+
+/** Where a small-talk reply came from (the chit-chat bank), for explanations and `analyze --reply`. */
+export interface ChatInfo {
+  source: string;
+  /** Human replies retrieved. */
+  candidates: number;
+  /** Of those, how many the reply model re-ranked. */
+  reranked: number;
+  /** The line the chosen reply originally answered. */
+  matched?: string;
+}
+
+/**
+ * Answers small talk (plans of kind chat) other than by free generation, in input order; a null text means
+ * "nothing fits: generate as before".
+ */
+export type ChatReplies = (jobs: ReplyJob[]) => Promise<Array<{ text: string | null; chat: ChatInfo }>>;
 
 /** A finished reply with the plan behind it (for explanations). */
 export interface GroundedReply extends FinishedReply {
   kind: ReplyPlan['kind'];
   sources: LibrarySource[];
+  /** Set when small talk was answered from the chit-chat bank rather than generated. */
+  chat?: ChatInfo;
 }
 
 /** Generates replies (the engine's reply call with empty replies as null), in input order. */
@@ -39,17 +60,21 @@ export class GroundedReplies {
   readonly #embed: Embed;
   readonly #generate: Generate;
   readonly #options: GroundingOptions;
+  readonly #chat: (() => ChatReplies | null) | undefined;
 
+  /** `chat`, when it returns a function, answers small talk instead of `generate` (issue 10 part 3). */
   constructor(
     indexes: LibraryIndexes,
     embed: Embed,
     generate: Generate,
     options: Partial<GroundingOptions> = {},
+    chat?: () => ChatReplies | null,
   ) {
     this.#indexes = indexes;
     this.#embed = embed;
     this.#generate = generate;
     this.#options = { ...DefaultGroundingOptions, ...options };
+    this.#chat = chat;
   }
 
   /** The plan for each job (retrieval only; nothing generated). */
@@ -76,15 +101,34 @@ export class GroundedReplies {
 
   async reply(jobs: ReplyJob[]): Promise<GroundedReply[]> {
     const plans = await this.plan(jobs);
-    const wanted = plans.flatMap((plan, i) => (plan.kind === 'unknown' ? [] : [i]));
+    const chats = await this.#chatReplies(jobs, plans);
+    const wanted = plans.flatMap((plan, i) => (plan.kind === 'unknown' || chats[i]?.text ? [] : [i]));
     const generated = wanted.length > 0 ? await this.#generate(wanted.map((i) => plans[i]!.request)) : [];
     const texts = new Array<string | null>(jobs.length).fill(null);
     wanted.forEach((i, k) => {
       texts[i] = generated[k] ?? null;
     });
-    return plans.map((plan, i) => ({
-      ...finishReply(plan, texts[i]!, jobs[i]!.reason, this.#options),
-      kind: plan.kind,
-    }));
+    return plans.map((plan, i) => {
+      const chat = chats[i];
+      if (chat?.text) return { text: chat.text, sources: [], kind: plan.kind, chat: chat.chat };
+      return { ...finishReply(plan, texts[i]!, jobs[i]!.reason, this.#options), kind: plan.kind };
+    });
+  }
+
+  /** Small talk answered from the chit-chat bank, per job (undefined where the plan is not chat). */
+  async #chatReplies(
+    jobs: ReplyJob[],
+    plans: ReplyPlan[],
+  ): Promise<Array<{ text: string | null; chat: ChatInfo } | undefined>> {
+    const chat = this.#chat?.();
+    const out = new Array<{ text: string | null; chat: ChatInfo } | undefined>(jobs.length);
+    if (!chat) return out;
+    const asked = plans.flatMap((plan, i) => (plan.kind === 'chat' ? [i] : []));
+    if (asked.length === 0) return out;
+    const answers = await chat(asked.map((i) => ({ ...jobs[i]!, request: plans[i]!.request })));
+    asked.forEach((i, k) => {
+      out[i] = answers[k];
+    });
+    return out;
   }
 }

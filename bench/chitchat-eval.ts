@@ -1,0 +1,286 @@
+/**
+ * `npm run eval:chitchat` (= `npx tsx bench/chitchat-eval.ts [--n 1000] [--seed 7] [--dump FILE]`)
+ *
+ * Issue 10 part 3: small talk answered from the chit-chat bank (worker/chitchat) versus free generation and a
+ * TF-IDF nearest-context baseline, all in one run, on self_dialogue **validation** (N samples drawn with a fixed
+ * seed; the message is a line, the 2 lines before it are the context, the human reply is the line after it).
+ * Reports unigram F1 against the human reply for each system, distinct-2 of the system's replies, and the
+ * chit-chat latency (one message at a time, retrieval + rerank) p50/p90. Writes 50 random
+ * (context, message, reply, human) samples to --dump for reading.
+ *
+ * `--tune`: the same measures on the train conversations held out from the bank (`--split train-heldout`), with
+ * every retrieved candidate scored once by the model, then a coordinate search over the rank weights. The shipped
+ * weights (worker/chitchat/rank.ts) come from there, never from validation.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalEngine } from '../models/runtime/local-engine.ts';
+import { loadConfig } from '../src/config.ts';
+import type { ReplyRequest, ReplyScore } from '../src/engine.ts';
+import { createLogger } from '../src/logger.ts';
+import { ChitchatBank, replyWords } from '../worker/chitchat/bank.ts';
+import {
+  type CandidateFeatures,
+  candidateFeatures,
+  DefaultRankWeights,
+  firstStage,
+  modelScore,
+  type RankWeights,
+  typicalReplyWords,
+} from '../worker/chitchat/rank.ts';
+import { ChitchatReplies, DefaultChitchatOptions } from '../worker/chitchat/replies.ts';
+import { distinctN, loadSamples, type Sample, TfidfNearest, turnsOf, unigramF1 } from './chitchat-data.ts';
+import { percentile, round, seededRandom, shuffle } from './stats.ts';
+
+const WORK = join(import.meta.dirname, '..', 'models', 'training', 'work', 'chitchat');
+const BANK = join(import.meta.dirname, '..', 'models', 'bundled', 'chitchat', 'bank.jsonl.gz');
+
+const requestOf = (s: Sample): ReplyRequest => ({ text: s.message, context: turnsOf(s) });
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '1000' },
+      seed: { type: 'string', default: '7' },
+      split: { type: 'string' },
+      tune: { type: 'boolean', default: false },
+      dump: { type: 'string', default: join(dirname(BANK), 'eval-samples.jsonl') },
+      'no-generation': { type: 'boolean', default: false },
+      'min-distinct2': { type: 'string', default: '0' },
+      rerank: { type: 'string', default: String(DefaultChitchatOptions.rerank) },
+    },
+  });
+  const split = (values.split ?? (values.tune ? 'train-heldout' : 'validation')) as
+    | 'validation'
+    | 'train-heldout';
+  const n = Number(values.n);
+  const seed = Number(values.seed);
+  const samples = loadSamples(split, n, seed);
+  const t0 = performance.now();
+  const bank = await ChitchatBank.load(BANK);
+  console.error(
+    `bank: ${bank.pairs.length} pairs, loaded and indexed in ${Math.round(performance.now() - t0)} ms`,
+  );
+  const config = loadConfig({ env: { ...process.env, LOG_LEVEL: 'silent' } });
+  const engine = new LocalEngine(config, createLogger({ level: 'warn' }));
+  await engine.start();
+  const score = (requests: ReplyRequest[], candidates: string[]) => engine.scoreReplies(requests, candidates);
+  try {
+    const baseline = new TfidfNearest(bank);
+    const baselineF1 = mean(samples.map((s) => unigramF1(baseline.reply(s.message), s.human)));
+    const out: Record<string, unknown> = { split, n: samples.length, seed, bankPairs: bank.pairs.length };
+    out.baselineF1 = round(baselineF1, 4);
+    if (values.tune) {
+      Object.assign(
+        out,
+        await tune(bank, samples, score, Number(values['min-distinct2']), Number(values.rerank)),
+      );
+    } else {
+      const chitchat = new ChitchatReplies(bank, score);
+      const replies: string[] = [];
+      const ms: number[] = [];
+      for (const s of samples) {
+        const started = performance.now();
+        const [answer] = await chitchat.reply([{ request: requestOf(s) }]);
+        ms.push(performance.now() - started);
+        replies.push(answer!.text ?? '');
+      }
+      const systemF1 = mean(samples.map((s, i) => unigramF1(replies[i]!, s.human)));
+      out.systemF1 = round(systemF1, 4);
+      out.vsBaseline = round(systemF1 / baselineF1, 3);
+      out.distinct2 = round(distinctN(replies, 2), 3);
+      out.humanDistinct2 = round(
+        distinctN(
+          samples.map((s) => s.human),
+          2,
+        ),
+        3,
+      );
+      out.latencyP50Ms = round(percentile(ms, 50), 1);
+      out.latencyP90Ms = round(percentile(ms, 90), 1);
+      if (!values['no-generation']) {
+        const generated = await engine.reply(samples.map(requestOf));
+        out.generationF1 = round(mean(samples.map((s, i) => unigramF1(generated[i]!, s.human))), 4);
+        out.generationDistinct2 = round(distinctN(generated, 2), 3);
+      }
+      const picked = shuffle(
+        samples.map((s, i) => ({
+          context: s.context,
+          message: s.message,
+          reply: replies[i],
+          human: s.human,
+        })),
+        seededRandom(seed + 1),
+      ).slice(0, 50);
+      mkdirSync(dirname(values.dump!), { recursive: true });
+      writeFileSync(values.dump!, `${picked.map((p) => JSON.stringify(p)).join('\n')}\n`);
+      out.dump = values.dump;
+    }
+    console.log(JSON.stringify(out));
+  } finally {
+    await engine.stop();
+  }
+}
+
+interface Scored {
+  human: string;
+  replies: string[];
+  features: CandidateFeatures[];
+  given: ReplyScore[];
+  alone: ReplyScore[];
+}
+
+/** Scores every candidate of every sample once, then searches the weights coordinate by coordinate. */
+async function tune(
+  bank: ChitchatBank,
+  samples: Sample[],
+  score: (requests: ReplyRequest[], candidates: string[]) => Promise<ReplyScore[]>,
+  minDistinct2: number,
+  rerank: number,
+): Promise<Record<string, unknown>> {
+  const typical = typicalReplyWords(bank);
+  const aloneCache = new Map<number, ReplyScore>();
+  // Model scores are the slow part and do not depend on the weights: kept between runs (same split, n, seed, bank).
+  const cacheFile = join(WORK, `tune-scores-${samples.length}.json`);
+  const cached = existsSync(cacheFile)
+    ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as Array<Record<string, [ReplyScore, ReplyScore]>>)
+    : [];
+  const scored: Scored[] = [];
+  for (const [n, s] of samples.entries()) {
+    const echo = replyWords(s.message).join(' ');
+    const hits = bank
+      .search(s.message, DefaultChitchatOptions.retrieve)
+      .filter((h) => replyWords(bank.pairs[h.index]!.reply).join(' ') !== echo);
+    const features = candidateFeatures(bank, s.message, hits, typical);
+    const replies = features.map((f) => bank.pairs[f.index]!.reply);
+    const hit = cached[n];
+    if (hit && features.every((f) => hit[f.index])) {
+      const rows = features.map((f) => hit[f.index]!);
+      scored.push({
+        human: s.human,
+        replies,
+        features,
+        given: rows.map((r) => r[0]),
+        alone: rows.map((r) => r[1]),
+      });
+      continue;
+    }
+    const given = await score(
+      replies.map(() => requestOf(s)),
+      replies,
+    );
+    const missing = features.filter((f) => !aloneCache.has(f.index));
+    const alone = await score(
+      missing.map(() => ({ text: '', context: [] })),
+      missing.map((f) => bank.pairs[f.index]!.reply),
+    );
+    missing.forEach((f, k) => {
+      aloneCache.set(f.index, alone[k]!);
+    });
+    scored.push({
+      human: s.human,
+      replies,
+      features,
+      given,
+      alone: features.map((f) => aloneCache.get(f.index)!),
+    });
+  }
+  mkdirSync(WORK, { recursive: true });
+  writeFileSync(
+    cacheFile,
+    JSON.stringify(
+      scored.map((s) => Object.fromEntries(s.features.map((f, i) => [f.index, [s.given[i], s.alone[i]]]))),
+    ),
+  );
+  /** Unigram F1 of the replies chosen under `w`, and their distinct-2. */
+  const measure = (w: RankWeights) => {
+    const chosen = scored.map((s) => {
+      if (s.features.length === 0) return '';
+      const shortlist = s.features
+        .map((f, i) => ({ i, v: firstStage(f, w) }))
+        .sort((a, b) => b.v - a.v)
+        .slice(0, rerank);
+      let best = shortlist[0]!.i;
+      let bestScore = Number.NEGATIVE_INFINITY;
+      for (const { i, v } of shortlist) {
+        const total = v + modelScore(s.given[i]!, s.alone[i]!, w);
+        if (total > bestScore) {
+          bestScore = total;
+          best = i;
+        }
+      }
+      return s.replies[best]!;
+    });
+    return {
+      f1: mean(chosen.map((reply, i) => unigramF1(reply, scored[i]!.human))),
+      distinct2: distinctN(chosen, 2),
+    };
+  };
+  // The objective: F1, with replies at least as varied as `minDistinct2` (a bank of human lines can reach a high
+  // F1 by always choosing the same safe line; a member would see that).
+  const f1Of = (w: RankWeights) => {
+    const m = measure(w);
+    return m.f1 - 10 * Math.max(0, minDistinct2 - m.distinct2);
+  };
+  const grid: Record<keyof RankWeights, number[]> = {
+    bm25: [0, 0.25, 0.5, 1, 2, 4],
+    consensus: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256],
+    agreement: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256],
+    centroid: [0, 1, 2, 4, 8, 16, 32, 64],
+    topic: [0, 0.25, 0.5, 1, 2],
+    length: [0, 0.1, 0.3, 1],
+    lm: [0, 0.1, 0.3, 1, 3, 10],
+    pmi: [0, 0.1, 0.3, 1, 3, 10],
+  };
+  let best: RankWeights = { ...DefaultRankWeights };
+  let bestF1 = f1Of(best);
+  const start = measure(best).f1;
+  for (let pass = 0; pass < 4; pass++) {
+    let moved = false;
+    for (const key of Object.keys(grid) as Array<keyof RankWeights>) {
+      for (const value of grid[key]) {
+        const f1 = f1Of({ ...best, [key]: value });
+        if (f1 > bestF1 + 1e-9) {
+          best = { ...best, [key]: value };
+          bestF1 = f1;
+          moved = true;
+        }
+      }
+    }
+    console.error(`pass ${pass + 1}: F1 ${bestF1.toFixed(4)} with ${JSON.stringify(best)}`);
+    if (!moved) break;
+  }
+  const ablations = {
+    retrievalOnly: measure({ ...best, lm: 0, pmi: 0 }),
+    noConsensus: measure({ ...best, consensus: 0, agreement: 0, centroid: 0 }),
+    bm25Only: measure({
+      bm25: 1,
+      consensus: 0,
+      agreement: 0,
+      centroid: 0,
+      topic: 0,
+      length: 0,
+      lm: 0,
+      pmi: 0,
+    }),
+  };
+  const tuned = measure(best);
+  return {
+    minDistinct2,
+    rerank,
+    defaultWeightsF1: round(start, 4),
+    tunedF1: round(tuned.f1, 4),
+    tunedDistinct2: round(tuned.distinct2, 3),
+    tunedWeights: best,
+    ablations: Object.fromEntries(
+      Object.entries(ablations).map(([k, v]) => [
+        k,
+        { f1: round(v.f1, 4), distinct2: round(v.distinct2, 3) },
+      ]),
+    ),
+  };
+}
+
+await main();

@@ -1,0 +1,170 @@
+import type { ChitchatBank } from './bank.ts';
+import { replyWords } from './bank.ts';
+import { analyzeTerms } from '../library/terms.ts';
+
+/** How the retrieved replies are scored; weights chosen on the train slice held out from the bank (README). */
+export interface RankWeights {
+  /** BM25 of the bank context against the message, over the best hit's (0..1). */
+  bm25: number;
+  /**
+   * Expected word overlap with the unknown right answer, estimated from the other retrieved replies: the mean
+   * unigram F1 of a reply to them, each weighted by its BM25 (minimum Bayes risk selection).
+   */
+  consensus: number;
+  /** The same over content words only (stopwords out): agreement on what is talked about, not on filler. */
+  agreement: number;
+  /** Mean TF-IDF cosine of a reply to the other retrieved replies (the same idea, rare words weighing more). */
+  centroid: number;
+  /** Share of the message's content words the reply repeats (stays on its subject). */
+  topic: number;
+  /** −|log(words / typical words)|: human replies have a typical length. */
+  length: number;
+  /** Reply model: mean log-probability per token of the reply given the conversation. */
+  lm: number;
+  /** Reply model: per-token log-probability given the conversation minus given nothing (PMI: specific, not bland). */
+  pmi: number;
+}
+
+/**
+ * Chosen by `npx tsx bench/chitchat-eval.ts --tune --n 1000 --min-distinct2 0.62 --rerank 20` (coordinate search
+ * for unigram F1 against the human reply, with the chosen replies' distinct-2 held at or above 0.62) on train
+ * conversations held out from the bank; only their ratios matter. Without the distinct-2 floor consensus takes
+ * over (weight 256: F1 0.118 there) and the same safe lines come back for every message (distinct-2 about 0.4).
+ */
+export const DefaultRankWeights = Object.freeze({
+  bm25: 4,
+  consensus: 4,
+  agreement: 4,
+  centroid: 4,
+  topic: 2,
+  length: 0,
+  lm: 0.3,
+  pmi: 1,
+}) satisfies Readonly<RankWeights>;
+
+/** What is known about one retrieved reply before the model reads it. */
+export interface CandidateFeatures {
+  index: number;
+  bm25: number;
+  consensus: number;
+  agreement: number;
+  centroid: number;
+  topic: number;
+  length: number;
+}
+
+/** Retrieval-side features of each hit (best BM25 first), all computed from the bank and the message. */
+export function candidateFeatures(
+  bank: ChitchatBank,
+  message: string,
+  hits: Array<{ index: number; score: number }>,
+  typicalWords: number,
+): CandidateFeatures[] {
+  if (hits.length === 0) return [];
+  const top = hits[0]!.score || 1;
+  const vectors = hits.map((h) => tfidf(bank, bank.pairs[h.index]!.reply));
+  const wanted = new Set(analyzeTerms(message));
+  const consensus = overlapConsensus(
+    hits.map((h) => overlapTokens(bank.pairs[h.index]!.reply)),
+    hits.map((h) => h.score / top),
+  );
+  const agreement = overlapConsensus(
+    hits.map((h) => contentBag(bank.pairs[h.index]!.reply)),
+    hits.map((h) => h.score / top),
+  );
+  const centroid = new Map<string, number>();
+  for (const v of vectors) for (const [w, x] of v) centroid.set(w, (centroid.get(w) ?? 0) + x);
+  return hits.map((hit, i) => {
+    const reply = bank.pairs[hit.index]!.reply;
+    const v = vectors[i]!;
+    // Mean cosine to the others = (v · Σ others) / (n − 1), the vectors being unit length.
+    let dot = 0;
+    for (const [w, x] of v) dot += x * ((centroid.get(w) ?? 0) - x);
+    const said = new Set(analyzeTerms(reply));
+    const shared = [...wanted].filter((w) => said.has(w)).length;
+    const n = Math.max(1, replyWords(reply).length);
+    return {
+      index: hit.index,
+      bm25: hit.score / top,
+      consensus: consensus[i]!,
+      agreement: agreement[i]!,
+      centroid: hits.length > 1 ? dot / (hits.length - 1) : 0,
+      topic: wanted.size > 0 ? shared / wanted.size : 0,
+      length: -Math.abs(Math.log(n / typicalWords)),
+    };
+  });
+}
+
+/** The retrieval-side score (before the model reads anything). */
+export function firstStage(f: CandidateFeatures, w: RankWeights): number {
+  return (
+    w.bm25 * f.bm25 +
+    w.consensus * f.consensus +
+    w.agreement * f.agreement +
+    w.centroid * f.centroid +
+    w.topic * f.topic +
+    w.length * f.length
+  );
+}
+
+/** The model-side score: mean log-probability given the conversation, and its gain over no conversation. */
+export function modelScore(
+  given: { logProb: number; tokens: number },
+  alone: { logProb: number; tokens: number },
+  w: RankWeights,
+): number {
+  const lm = given.logProb / given.tokens;
+  const pmi = (given.logProb - alone.logProb) / given.tokens;
+  return w.lm * lm + w.pmi * pmi;
+}
+
+/** Unit-length TF-IDF vector of a reply's words. */
+function tfidf(bank: ChitchatBank, text: string): Map<string, number> {
+  const v = new Map<string, number>();
+  for (const w of replyWords(text)) v.set(w, (v.get(w) ?? 0) + bank.idf(w));
+  const norm = Math.hypot(...v.values()) || 1;
+  for (const [w, x] of v) v.set(w, x / norm);
+  return v;
+}
+
+/** The median reply length of the bank, in words (sampled): the length the length feature pulls toward. */
+export function typicalReplyWords(bank: ChitchatBank): number {
+  const step = Math.max(1, Math.floor(bank.pairs.length / 2000));
+  const lengths: number[] = [];
+  for (let i = 0; i < bank.pairs.length; i += step) lengths.push(replyWords(bank.pairs[i]!.reply).length);
+  lengths.sort((a, b) => a - b);
+  return Math.max(1, lengths[Math.floor(lengths.length / 2)] ?? 1);
+}
+
+/** Words as unigram F1 counts them (lower case, no punctuation, no articles). */
+function overlapTokens(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, ' ').split(/\s+/))
+    if (t !== '' && t !== 'a' && t !== 'an' && t !== 'the') counts.set(t, (counts.get(t) ?? 0) + 1);
+  return counts;
+}
+
+/** Content words of a reply (the lexical index's analyser), counted. */
+function contentBag(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of analyzeTerms(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return counts;
+}
+
+/** For each reply, the weighted mean unigram F1 against every other reply. */
+function overlapConsensus(bags: Array<Map<string, number>>, weights: number[]): number[] {
+  const sizes = bags.map((b) => [...b.values()].reduce((a, x) => a + x, 0));
+  const total = weights.reduce((a, x) => a + x, 0);
+  const out = new Array<number>(bags.length).fill(0);
+  for (let i = 0; i < bags.length; i++) {
+    for (let j = i + 1; j < bags.length; j++) {
+      let common = 0;
+      const [small, large] = bags[i]!.size < bags[j]!.size ? [bags[i]!, bags[j]!] : [bags[j]!, bags[i]!];
+      for (const [t, c] of small) common += Math.min(c, large.get(t) ?? 0);
+      const f1 = common === 0 ? 0 : (2 * common) / (sizes[i]! + sizes[j]!);
+      out[i]! += weights[j]! * f1;
+      out[j]! += weights[i]! * f1;
+    }
+  }
+  return out.map((x, i) => (total - weights[i]! > 0 ? x / (total - weights[i]!) : 0));
+}
