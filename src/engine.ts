@@ -21,6 +21,19 @@ export interface ReplyRequest {
   source?: { title: string; text: string };
 }
 
+/** A word of a source passage and the share of the reply model's cross-attention it received (0..1). */
+export interface AttendedWord {
+  word: string;
+  weight: number;
+}
+
+/** A reply written for a request, to be explained by the cross-attention over the request's source. */
+export interface AttentionRequest {
+  request: ReplyRequest;
+  /** The reply text shown (the model's own words or a quote of the source), without the citation. */
+  answer: string;
+}
+
 export interface ModelInfo {
   role: 'signals' | 'sentiment' | 'moderation' | 'reply';
   source: string;
@@ -39,6 +52,11 @@ export interface InferenceEngine {
   embed(texts: string[]): Promise<Float32Array[]>;
   /** Replies for a batch of requests, in input order. */
   reply(requests: ReplyRequest[]): Promise<string[]>;
+  /**
+   * For each request with a source, the passage's words weighted by the reply model's cross-attention while it
+   * reads the answer (one teacher-forced pass); null when the model does not read sources or there is none.
+   */
+  attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>>;
   /** Default per-label moderation thresholds and the topic-match threshold of the loaded models. */
   defaults(): EngineDefaults;
   info(): ModelInfo[];

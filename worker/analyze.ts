@@ -5,7 +5,7 @@ import { contextHits, echoPhrase, parentTurn } from '../src/domain/context.ts';
 import { deobfuscateWithWords } from '../src/domain/deobfuscate.ts';
 import { effectiveRules, RuleSet } from '../src/domain/rules.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
-import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
+import type { AttendedWord, InferenceEngine, ReplyRequest } from '../src/engine.ts';
 import type { GroundedReplies } from './library/replies.ts';
 import type { LibrarySource } from '../src/domain/library.ts';
 import { matchTopics, TopicIndex, type TopicVectors } from './topics.ts';
@@ -26,6 +26,8 @@ export interface MessageOutcome {
   sources?: LibrarySource[];
   /** Words of the source the reply drew on (grounded replies only). */
   evidence?: string[];
+  /** Source words weighted by the reply model's cross-attention (grounded replies with explanations only). */
+  attention?: AttendedWord[];
 }
 
 export interface AnalyzeOptions {
@@ -156,6 +158,7 @@ export async function analyzeMessages(
         outcomes[i]!.reply = reply.text;
         outcomes[i]!.sources = reply.sources;
         if (reply.evidence) outcomes[i]!.evidence = reply.evidence;
+        if (reply.attention) outcomes[i]!.attention = reply.attention;
       });
       continue;
     }

@@ -113,8 +113,13 @@ export async function runAnalyzeCommand(
 
 function localLibraryReplies(store: Store, engine: InferenceEngine) {
   const embed = (texts: string[]) => engine.embed(texts);
-  const replies = new GroundedReplies(new LibraryIndexes(store, embed), embed, (requests) =>
-    generateReplies(engine, requests),
+  // An audit explains its library answers (cross-attention over the source); the worker's platform replies do not.
+  const replies = new GroundedReplies(
+    new LibraryIndexes(store, embed),
+    embed,
+    (requests) => generateReplies(engine, requests),
+    {},
+    (items) => engine.attend(items),
   );
   return { replies, platform: 'local' as const, workspaceId: 'local' };
 }

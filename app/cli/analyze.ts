@@ -162,6 +162,11 @@ export interface AnalyzeResult {
   sources?: Array<{ id: string; title: string; url?: string }>;
   /** Under --reply, for library answers: the source words the reply drew on (for highlighting). */
   evidence?: string[];
+  /**
+   * Under --reply, for library answers when the reply model reads sources: the passage's words weighted by the
+   * model's cross-attention while reading the answer (shares of 1, strongest first, at most 12).
+   */
+  attention?: Array<{ word: string; weight: number }>;
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -190,6 +195,7 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
   if (withReply && outcome.sources)
     result.sources = outcome.sources.map(({ id, title, url }) => ({ id, title, ...(url ? { url } : {}) }));
   if (withReply && outcome.evidence) result.evidence = outcome.evidence;
+  if (withReply && outcome.attention) result.attention = outcome.attention;
   return result;
 }
 

@@ -63,6 +63,8 @@ async function handle(request: Request): Promise<{ value: unknown; transfer: Arr
     }
     case 'reply':
       return { value: await started().reply(request.args[0] as never), transfer: [] };
+    case 'attend':
+      return { value: await started().attend(request.args[0] as never), transfer: [] };
     default:
       throw new Error(`unknown method ${String(request.method)}`);
   }

@@ -4,7 +4,13 @@ import {
   type Signals,
   type WordWeight,
 } from '../../src/domain/analysis.ts';
-import type { EngineDefaults, InferenceEngine, ModelInfo } from '../../src/engine.ts';
+import type {
+  AttendedWord,
+  AttentionRequest,
+  EngineDefaults,
+  InferenceEngine,
+  ModelInfo,
+} from '../../src/engine.ts';
 import { LifecycleError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { HubClassifier } from './classifier.ts';
@@ -133,6 +139,16 @@ export class LocalEngine implements InferenceEngine {
       if (requests.length === 0) return [];
       const { replyBatchSize, maxReplyTokens } = this.#config.worker;
       return roles.reply.generate(requests, replyBatchSize, maxReplyTokens);
+    });
+  }
+
+  attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>> {
+    return this.#track(async (roles) => {
+      if (!roles.reply) throw new LifecycleError('this engine was started without the reply model');
+      const out: Array<AttendedWord[] | null> = [];
+      // One pass each: only explanations ask (analyze --reply), a few answers per batch.
+      for (const { request, answer } of items) out.push(await roles.reply.attend(request, answer));
+      return out;
     });
   }
 

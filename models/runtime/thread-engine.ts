@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo } from '../../src/engine.ts';
+import type { AttendedWord, AttentionRequest, InferenceEngine, ModelInfo } from '../../src/engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { ThreadData } from './engine-thread.ts';
@@ -75,6 +75,10 @@ export class ThreadEngine implements InferenceEngine {
 
   async reply(requests: SeededReplyRequest[]): Promise<string[]> {
     return (await this.#call('reply', [requests])) as string[];
+  }
+
+  async attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>> {
+    return (await this.#call('attend', [items])) as Array<AttendedWord[] | null>;
   }
 
   defaults(): Defaults {

@@ -1,5 +1,11 @@
 import type { SentimentLabel, Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo, ReplyRequest } from '../../src/engine.ts';
+import type {
+  AttendedWord,
+  AttentionRequest,
+  InferenceEngine,
+  ModelInfo,
+  ReplyRequest,
+} from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 import { detectLanguage } from '../../models/runtime/language.ts';
 
@@ -72,6 +78,11 @@ export class FakeEngine implements InferenceEngine {
     this.calls.reply.push(requests.length);
     if (this.replyDelayMs > 0) await new Promise((r) => setTimeout(r, this.replyDelayMs));
     return requests.map((r) => `re: ${r.text.slice(0, 40)}${r.topic ? ` [${r.topic}]` : ''}`);
+  }
+
+  /** The fake reply model reads no sources, as the bundled one does not: no attention. */
+  async attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>> {
+    return items.map(() => null);
   }
 
   defaults() {

@@ -1,5 +1,11 @@
 import type { Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo, ReplyRequest } from '../../src/engine.ts';
+import type {
+  AttendedWord,
+  AttentionRequest,
+  InferenceEngine,
+  ModelInfo,
+  ReplyRequest,
+} from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 
 /**
@@ -46,6 +52,10 @@ export class InstrumentedEngine implements InferenceEngine {
     this.calls.reply.push(requests.length);
     if (this.replyDelayMs > 0) await new Promise((r) => setTimeout(r, this.replyDelayMs));
     return this.inner.reply(requests);
+  }
+
+  attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>> {
+    return this.inner.attend(items);
   }
 
   defaults() {

@@ -1,7 +1,8 @@
 import type { LibrarySource } from '../../src/domain/library.ts';
 import type { Platform } from '../../src/domain/message.ts';
-import type { ReplyRequest } from '../../src/engine.ts';
+import type { AttendedWord, AttentionRequest, ReplyRequest } from '../../src/engine.ts';
 import {
+  citation,
   DefaultGroundingOptions,
   type FinishedReply,
   finishReply,
@@ -24,10 +25,15 @@ export interface ReplyJob {
 export interface GroundedReply extends FinishedReply {
   kind: ReplyPlan['kind'];
   sources: LibrarySource[];
+  /** Library answers, when asked for and the reply model reads sources: the passage words it attended to. */
+  attention?: AttendedWord[];
 }
 
 /** Generates replies (the engine's reply call with empty replies as null), in input order. */
 export type Generate = (requests: ReplyRequest[]) => Promise<Array<string | null>>;
+
+/** The reply model's cross-attention over each request's source while it reads the answer (engine.attend). */
+export type Attend = (items: AttentionRequest[]) => Promise<Array<AttendedWord[] | null>>;
 
 /**
  * Replies grounded in the workspace's library: retrieve (hybrid index, kept in sync with the store), plan
@@ -39,17 +45,21 @@ export class GroundedReplies {
   readonly #embed: Embed;
   readonly #generate: Generate;
   readonly #options: GroundingOptions;
+  readonly #attend: Attend | undefined;
 
+  /** With `attend`, library answers carry `attention` (one more model pass each: explanations only). */
   constructor(
     indexes: LibraryIndexes,
     embed: Embed,
     generate: Generate,
     options: Partial<GroundingOptions> = {},
+    attend?: Attend,
   ) {
     this.#indexes = indexes;
     this.#embed = embed;
     this.#generate = generate;
     this.#options = { ...DefaultGroundingOptions, ...options };
+    this.#attend = attend;
   }
 
   /** The plan for each job (retrieval only; nothing generated). */
@@ -82,9 +92,31 @@ export class GroundedReplies {
     wanted.forEach((i, k) => {
       texts[i] = generated[k] ?? null;
     });
-    return plans.map((plan, i) => ({
+    const replies: GroundedReply[] = plans.map((plan, i) => ({
       ...finishReply(plan, texts[i]!, jobs[i]!.reason, this.#options),
       kind: plan.kind,
     }));
+    if (this.#attend) await this.#explain(plans, replies, this.#attend);
+    return replies;
+  }
+
+  /** Adds the cross-attention over the source to each library answer (the text shown, without its citation). */
+  async #explain(plans: ReplyPlan[], replies: GroundedReply[], attend: Attend): Promise<void> {
+    const answered = replies.flatMap((reply, i) =>
+      plans[i]!.kind === 'library' && reply.text !== null && reply.sources[0] ? [i] : [],
+    );
+    if (answered.length === 0) return;
+    const weights = await attend(
+      answered.map((i) => {
+        const { text, sources } = replies[i]!;
+        const cited = ` ${citation(sources[0]!)}`;
+        const answer = text!.endsWith(cited) ? text!.slice(0, -cited.length) : text!;
+        return { request: plans[i]!.request, answer };
+      }),
+    );
+    answered.forEach((i, k) => {
+      const words = weights[k];
+      if (words && words.length > 0) replies[i]!.attention = words;
+    });
   }
 }
