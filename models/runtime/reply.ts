@@ -187,9 +187,9 @@ export class ReplyModel {
    * The passage's words weighted by the cross-attention while the decoder reads `answer` (teacher-forced, one
    * pass, mean over layers, heads and the answer's tokens). For an answer the model generated this is the
    * attention of its generation; for a quote of the source, what the model attends to reading it. Null when
-   * the model does not read sources or the request has none.
+   * the model does not read sources or the request has none. `max`: how many words (default 12).
    */
-  async attend(request: ReplyRequest, answer: string): Promise<AttendedWord[] | null> {
+  async attend(request: ReplyRequest, answer: string, max?: number): Promise<AttendedWord[] | null> {
     const input = this.encodeRequest(request);
     if (input.passageFrom === undefined) return null;
     const target = encode(this.#tokenizer, cleanTurn(answer), this.meta.max_input_length, 'start').ids;
@@ -214,7 +214,7 @@ export class ReplyModel {
     const layers = crossAttentionsOf(outputs);
     if (layers.length === 0) return null;
     const weights = meanCrossAttention([layers], 0, (_, length) => [...Array(length).keys()]);
-    return passageAttention(this.#tokenizer, input, weights);
+    return passageAttention(this.#tokenizer, input, weights, max);
   }
 
   async #generate(
