@@ -65,12 +65,15 @@ async function load(dir: string): Promise<ReplyModel> {
 
 const dir = sourceReadingReplyFolder();
 const model = await load(dir);
-const old = before ? await load(sourceReadingCopy(before)) : undefined;
+const oldDir = before ? sourceReadingCopy(before) : undefined;
+const old = oldDir ? await load(oldDir) : undefined;
 const times: Record<string, number[]> = {};
 const time = async (name: string, run: () => Promise<unknown>) => {
   const t0 = performance.now();
   await run();
-  (times[name] ??= []).push(performance.now() - t0);
+  const list = times[name] ?? [];
+  list.push(performance.now() - t0);
+  times[name] = list;
 };
 
 // Warm-up: first runs allocate the sessions' buffers.
@@ -101,6 +104,7 @@ for (const [name, xs] of Object.entries(times))
 await model.dispose();
 await old?.dispose();
 rmSync(dir, { recursive: true, force: true });
+if (oldDir) rmSync(oldDir, { recursive: true, force: true });
 
 /** A folder's files under a source-reading config, like sourceReadingReplyFolder does for the bundled one. */
 function sourceReadingCopy(folder: string): string {
