@@ -29,6 +29,19 @@ export interface ReplyScore {
   tokens: number;
 }
 
+/** A word of a source passage and the share of the reply model's cross-attention it received (0..1). */
+export interface AttendedWord {
+  word: string;
+  weight: number;
+}
+
+/** A reply written for a request, to be explained by the cross-attention over the request's source. */
+export interface AttentionRequest {
+  request: ReplyRequest;
+  /** The reply text shown (the model's own words or a quote of the source), without the citation. */
+  answer: string;
+}
+
 export interface ModelInfo {
   role: 'signals' | 'sentiment' | 'moderation' | 'reply';
   source: string;
@@ -49,6 +62,11 @@ export interface InferenceEngine {
   reply(requests: ReplyRequest[]): Promise<string[]>;
   /** The reply model's score of `candidates[i]` as the reply to `requests[i]`, in input order (chit-chat rerank). */
   scoreReplies(requests: ReplyRequest[], candidates: string[]): Promise<ReplyScore[]>;
+  /**
+   * For each request with a source, the passage's words weighted by the reply model's cross-attention while it
+   * reads the answer (one teacher-forced pass); null when the model does not read sources or there is none.
+   */
+  attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>>;
   /** Default per-label moderation thresholds and the topic-match threshold of the loaded models. */
   defaults(): EngineDefaults;
   info(): ModelInfo[];

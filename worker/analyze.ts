@@ -5,7 +5,7 @@ import { contextHits, echoPhrase, parentTurn } from '../src/domain/context.ts';
 import { deobfuscateWithWords } from '../src/domain/deobfuscate.ts';
 import { effectiveRules, RuleSet } from '../src/domain/rules.ts';
 import type { WorkspaceSettings } from '../src/domain/settings.ts';
-import type { InferenceEngine, ReplyRequest } from '../src/engine.ts';
+import type { AttendedWord, InferenceEngine, ReplyRequest } from '../src/engine.ts';
 import type { ChatInfo, GroundedReplies } from './library/replies.ts';
 import type { LibrarySource } from '../src/domain/library.ts';
 import { matchTopics, TopicIndex, type TopicVectors } from './topics.ts';
@@ -28,6 +28,8 @@ export interface MessageOutcome {
   evidence?: string[];
   /** Small talk answered from the chit-chat bank: where from, how many candidates. */
   chat?: ChatInfo;
+  /** Source words weighted by the reply model's cross-attention (grounded replies with explanations only). */
+  attention?: AttendedWord[];
 }
 
 export interface AnalyzeOptions {
@@ -167,6 +169,7 @@ export async function analyzeMessages(
         outcomes[i]!.sources = reply.sources;
         if (reply.evidence) outcomes[i]!.evidence = reply.evidence;
         if (reply.chat) outcomes[i]!.chat = reply.chat;
+        if (reply.attention) outcomes[i]!.attention = reply.attention;
       });
       continue;
     }

@@ -127,12 +127,14 @@ export async function runAnalyzeCommand(
 
 function localLibraryReplies(store: Store, engine: InferenceEngine, chitchat: ChitchatReplies | null) {
   const embed = (texts: string[]) => engine.embed(texts);
+  // An audit explains its library answers (cross-attention over the source); the worker's platform replies do not.
   const replies = new GroundedReplies(
     new LibraryIndexes(store, embed),
     embed,
     (requests) => generateReplies(engine, requests),
     {},
     () => (chitchat ? chatRepliesOf(chitchat) : null),
+    (items) => engine.attend(items),
   );
   return { replies, platform: 'local' as const, workspaceId: 'local' };
 }

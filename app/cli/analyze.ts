@@ -164,6 +164,11 @@ export interface AnalyzeResult {
   evidence?: string[];
   /** Under --reply, for small talk answered from the chit-chat bank: where from, how many candidates. */
   chat?: { source: string; candidates: number; reranked: number; matched?: string };
+  /**
+   * Under --reply, for library answers when the reply model reads sources: the passage's words weighted by the
+   * model's cross-attention while reading the answer (shares of 1, strongest first, at most 12).
+   */
+  attention?: Array<{ word: string; weight: number }>;
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -193,6 +198,7 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
     result.sources = outcome.sources.map(({ id, title, url }) => ({ id, title, ...(url ? { url } : {}) }));
   if (withReply && outcome.evidence) result.evidence = outcome.evidence;
   if (withReply && outcome.chat) result.chat = outcome.chat;
+  if (withReply && outcome.attention) result.attention = outcome.attention;
   return result;
 }
 

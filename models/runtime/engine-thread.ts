@@ -68,6 +68,8 @@ async function handle(request: Request): Promise<{ value: unknown; transfer: Arr
         value: await started().scoreReplies(request.args[0] as never, request.args[1] as string[]),
         transfer: [],
       };
+    case 'attend':
+      return { value: await started().attend(request.args[0] as never), transfer: [] };
     default:
       throw new Error(`unknown method ${String(request.method)}`);
   }

@@ -5,6 +5,8 @@ import {
   type WordWeight,
 } from '../../src/domain/analysis.ts';
 import type {
+  AttendedWord,
+  AttentionRequest,
   EngineDefaults,
   InferenceEngine,
   ModelInfo,
@@ -151,6 +153,16 @@ export class LocalEngine implements InferenceEngine {
       if (requests.length === 0) return [];
       // Scoring is one decoder pass per row, far cheaper than generating: bigger batches than replies.
       return roles.reply.score(requests, candidates, this.#config.worker.replyBatchSize * SCORE_BATCH_FACTOR);
+    });
+  }
+
+  attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>> {
+    return this.#track(async (roles) => {
+      if (!roles.reply) throw new LifecycleError('this engine was started without the reply model');
+      const out: Array<AttendedWord[] | null> = [];
+      // One pass each: only explanations ask (analyze --reply), a few answers per batch.
+      for (const { request, answer } of items) out.push(await roles.reply.attend(request, answer));
+      return out;
     });
   }
 

@@ -5,14 +5,15 @@ import {
   Tensor,
 } from '@huggingface/transformers';
 import { z } from 'zod';
-import type { ReplyRequest, ReplyScore } from '../../src/engine.ts';
+import type { AttendedWord, ReplyRequest, ReplyScore } from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
 import { fnv1a } from '../../src/domain/vector.ts';
+import { meanCrossAttention, passageAttention, type SourcedInput } from './reply-attention.ts';
 import { SeededSampler, type SamplingSettings } from './sampling.ts';
 import { ModelLoadError, ModelRunError, type ModelSource, ROLE_SETTING } from './settings.ts';
-import { type Encoded, encode, planBuckets, precut, toBatch } from './tokens.ts';
+import { encode, planBuckets, precut, toBatch } from './tokens.ts';
 
 /** The `steward` block of the reply model's config.json, written by models/training. */
 const ReplyMetaSchema = z.object({
@@ -50,6 +51,12 @@ export class EmptyReplyError extends StewardError {
     );
     this.replies = replies;
   }
+}
+
+/** A generated reply with the passage words its generation attended to (null without a passage). */
+export interface AttendedReply {
+  text: string;
+  attention: AttendedWord[] | null;
 }
 
 /** Something a reader would take as a reply: at least one letter, digit or emoji. */
@@ -120,7 +127,7 @@ export class ReplyModel {
   }
 
   /** Drops the oldest turns until the input fits; a single over-long turn keeps its most recent tokens. */
-  encodeRequest(request: ReplyRequest): Encoded {
+  encodeRequest(request: ReplyRequest): SourcedInput {
     if (request.source && this.meta.source_prefix !== undefined) return this.#encodeWithSource(request);
     const turns = this.turnsOf(request);
     const max = this.meta.max_input_length;
@@ -136,7 +143,7 @@ export class ReplyModel {
    * A passage-conditioned input, built as models/training/reply_grounded.py built its examples: the message
    * (its last 40 tokens), the separator, then `source: <title>. <passage>` cut to fit, then </s>.
    */
-  #encodeWithSource(request: ReplyRequest): Encoded {
+  #encodeWithSource(request: ReplyRequest): SourcedInput {
     const source = request.source!;
     let question = cleanTurn(request.text);
     const asked = encode(this.#tokenizer, question, Number.POSITIVE_INFINITY);
@@ -146,16 +153,82 @@ export class ReplyModel {
         skip_special_tokens: true,
       });
     const title = cleanTurn(source.title).replace(/\.+$/, '');
-    const joined = `${question}${this.meta.context_separator}${this.meta.source_prefix}${title}. ${cleanTurn(source.text)}`;
-    return encode(this.#tokenizer, joined, this.meta.max_input_length, 'start');
+    const head = `${question}${this.meta.context_separator}${this.meta.source_prefix}${title}.`;
+    const encoded = encode(
+      this.#tokenizer,
+      `${head} ${cleanTurn(source.text)}`,
+      this.meta.max_input_length,
+      'start',
+    );
+    // The passage starts where the head's tokens end: a space starts a new piece, so the head tokenizes alone as
+    // it does in the whole input (checked; a tokenizer that merges across it gets no passage and no attention).
+    const own = encode(this.#tokenizer, head, Number.POSITIVE_INFINITY).ids.slice(0, -1);
+    const aligned = own.every((id, i) => encoded.ids[i] === id);
+    return aligned && own.length < encoded.ids.length - 1 ? { ...encoded, passageFrom: own.length } : encoded;
   }
 
   /** Replies in input order; batches of at most `batchSize`, grouped by input length. */
   async generate(requests: SeededReplyRequest[], batchSize: number, maxNewTokens: number): Promise<string[]> {
+    return (await this.#generate(requests, batchSize, maxNewTokens, false)).map((r) => r.text);
+  }
+
+  /**
+   * generate() that also returns, per reply, the source passage's words weighted by the decoder's cross-attention
+   * (mean over layers, heads and the generated tokens; see reply-attention.ts). Same text as generate(): the
+   * attention is read from outputs the decoder computes anyway. Null attention when the input has no passage.
+   */
+  generateWithAttention(
+    requests: SeededReplyRequest[],
+    batchSize: number,
+    maxNewTokens: number,
+  ): Promise<AttendedReply[]> {
+    return this.#generate(requests, batchSize, maxNewTokens, true);
+  }
+
+  /**
+   * The passage's words weighted by the cross-attention while the decoder reads `answer` (teacher-forced, one
+   * pass, mean over layers, heads and the answer's tokens). For an answer the model generated this is the
+   * attention of its generation; for a quote of the source, what the model attends to reading it. Null when
+   * the model does not read sources or the request has none. `max`: how many words (default 12).
+   */
+  async attend(request: ReplyRequest, answer: string, max?: number): Promise<AttendedWord[] | null> {
+    const input = this.encodeRequest(request);
+    if (input.passageFrom === undefined) return null;
+    const target = encode(this.#tokenizer, cleanTurn(answer), this.meta.max_input_length, 'start').ids;
+    // Decoder input: the start token then the answer; position t reads answer[0..t) and predicts answer[t].
+    const answerIds = target.slice(0, -1);
+    if (answerIds.length === 0) return null;
+    const start = Number(
+      (this.#model.config as { decoder_start_token_id?: number }).decoder_start_token_id ?? 0,
+    );
+    const batch = toBatch([input.ids], this.#tokenizer.pad_token_id ?? 0);
+    const decoder = toBatch([[start, ...answerIds.slice(0, -1)]], 0);
+    let outputs: Record<string, Tensor>;
+    try {
+      outputs = (await this.#model({
+        input_ids: batch.input_ids,
+        attention_mask: batch.attention_mask,
+        decoder_input_ids: decoder.input_ids,
+      })) as Record<string, Tensor>;
+    } catch (error) {
+      throw new ModelRunError(`reply model failed reading an answer for attention: ${message(error)}`, error);
+    }
+    const layers = crossAttentionsOf(outputs);
+    if (layers.length === 0) return null;
+    const weights = meanCrossAttention([layers], 0, (_, length) => [...Array(length).keys()]);
+    return passageAttention(this.#tokenizer, input, weights, max);
+  }
+
+  async #generate(
+    requests: SeededReplyRequest[],
+    batchSize: number,
+    maxNewTokens: number,
+    attention: boolean,
+  ): Promise<AttendedReply[]> {
     const seeds = requests.map(seedOf);
-    const first = await this.#run(requests, seeds, this.#sampling, batchSize, maxNewTokens);
+    const first = await this.#run(requests, seeds, this.#sampling, batchSize, maxNewTokens, attention);
     const empty = first.flatMap((r, i) => (r === null ? [i] : []));
-    if (empty.length === 0) return first as string[];
+    if (empty.length === 0) return first as AttendedReply[];
     // One retry with a different seed and a hotter, always-sampling distribution.
     this.#logger.debug(
       { role: 'reply', empty: empty.length },
@@ -172,12 +245,13 @@ export class ReplyModel {
       retrySampling,
       batchSize,
       maxNewTokens,
+      attention,
     );
     empty.forEach((index, k) => {
       first[index] = second[k]!;
     });
-    if (first.some((r) => r === null)) throw new EmptyReplyError(first);
-    return first as string[];
+    if (first.some((r) => r === null)) throw new EmptyReplyError(first.map((r) => r?.text ?? null));
+    return first as AttendedReply[];
   }
 
   async #run(
@@ -186,9 +260,10 @@ export class ReplyModel {
     sampling: SamplingSettings,
     batchSize: number,
     maxNewTokens: number,
-  ): Promise<Array<string | null>> {
+    attention: boolean,
+  ): Promise<Array<AttendedReply | null>> {
     const encoded = requests.map((r) => this.encodeRequest(r));
-    const out = new Array<string | null>(requests.length).fill(null);
+    const out = new Array<AttendedReply | null>(requests.length).fill(null);
     const eos = this.#tokenizer.eos_token_id;
     for (const bucket of planBuckets(
       encoded.map((e) => e.ids.length),
@@ -206,8 +281,9 @@ export class ReplyModel {
         1,
       );
       let sequences: Tensor;
+      let steps: Tensor[][] = [];
       try {
-        sequences = (await this.#model.generate({
+        const result = await this.#model.generate({
           input_ids: batch.input_ids,
           attention_mask: batch.attention_mask,
           max_new_tokens: maxNewTokens,
@@ -216,7 +292,15 @@ export class ReplyModel {
           num_beams: 1,
           // biome-ignore lint/suspicious/noExplicitAny: generate's typing wants a LogitsProcessorList; an array is what it extends with.
           logits_processor: [sampler] as any,
-        })) as Tensor;
+          // The decoder always outputs its cross-attention (models/training/reply_attention.py); it is only kept when asked.
+          ...(attention ? { output_attentions: true, return_dict_in_generate: true } : {}),
+        });
+        if (attention) {
+          const dict = result as unknown as GenerateDict;
+          sequences = dict.sequences;
+          steps = dict.cross_attentions ?? [];
+          await dict.past_key_values?.dispose?.();
+        } else sequences = result as Tensor;
       } catch (error) {
         throw new ModelRunError(
           `reply model failed on a batch of ${bucket.length}: ${message(error)}`,
@@ -232,7 +316,16 @@ export class ReplyModel {
         const decoded = kept.length > 0 ? this.#tokenizer.decode(kept, { skip_special_tokens: true }) : '';
         // A reply cut mid-character (byte-fallback pieces) leaves U+FFFD; nobody should see that.
         const text = decoded.replaceAll('\uFFFD', '').trim();
-        out[index] = USABLE.test(text) ? text : null;
+        if (!USABLE.test(text)) return;
+        // The steps that produced the kept tokens (a finished row keeps generating until the batch ends).
+        const weights =
+          attention && steps.length > 0
+            ? meanCrossAttention(steps.slice(0, Math.max(1, kept.length)), row, () => [0])
+            : null;
+        out[index] = {
+          text,
+          attention: weights ? passageAttention(this.#tokenizer, encoded[index]!, weights) : null,
+        };
       });
     }
     return out;
@@ -319,6 +412,21 @@ function logProbAt(data: Float32Array, offset: number, vocab: number, id: number
   let sum = 0;
   for (let v = 0; v < vocab; v++) sum += Math.exp(data[offset + v]! - max);
   return data[offset + id]! - max - Math.log(sum);
+}
+
+/** What generate() returns with return_dict_in_generate: per step, the decoder's cross_attentions.{layer}. */
+interface GenerateDict {
+  sequences: Tensor;
+  cross_attentions?: Tensor[][];
+  past_key_values?: { dispose?: () => Promise<void> };
+}
+
+/** The decoder's cross_attentions.{layer} outputs in layer order (empty for a model exported without them). */
+function crossAttentionsOf(outputs: Record<string, Tensor>): Tensor[] {
+  return Object.keys(outputs)
+    .filter((name) => /^cross_attentions\.\d+$/.test(name))
+    .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]))
+    .map((name) => outputs[name]!);
 }
 
 function cleanTurn(text: string): string {

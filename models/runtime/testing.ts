@@ -1,5 +1,6 @@
 /** Helpers shared by the runtime's tests (test/models/runtime*.test.ts, thread-engine*.test.ts); not used at run time. */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -57,4 +58,21 @@ export function captureLogger(level = 'debug'): CapturedLogger {
     },
   });
   return { logger: pino({ level }, stream), records };
+}
+
+/**
+ * The bundled reply model with `steward.source_prefix` declared, in a temporary folder (its files linked, not
+ * copied): the same ONNX weights fed `question<sep>source: <title>. <passage>` as a passage-reading model is. The
+ * bundled model was not trained on that layout (worker/library/README.md), so its replies are no better for it;
+ * tests use it to exercise the passage and cross-attention paths with real weights.
+ */
+export function sourceReadingReplyFolder(): string {
+  const from = modelFolder('reply');
+  const dir = mkdtempSync(path.join(tmpdir(), 'steward-reply-sourced-'));
+  for (const name of readdirSync(from))
+    if (name !== 'config.json') symlinkSync(path.join(from, name), path.join(dir, name));
+  const config = JSON.parse(readFileSync(path.join(from, 'config.json'), 'utf8'));
+  config.steward = { ...config.steward, source_prefix: 'source: ', max_input_length: 128 };
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  return dir;
 }

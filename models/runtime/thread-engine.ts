@@ -1,6 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import type { Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo, ReplyRequest, ReplyScore } from '../../src/engine.ts';
+import type {
+  AttendedWord,
+  AttentionRequest,
+  InferenceEngine,
+  ModelInfo,
+  ReplyRequest,
+  ReplyScore,
+} from '../../src/engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { ThreadData } from './engine-thread.ts';
@@ -79,6 +86,10 @@ export class ThreadEngine implements InferenceEngine {
 
   async scoreReplies(requests: ReplyRequest[], candidates: string[]): Promise<ReplyScore[]> {
     return (await this.#call('scoreReplies', [requests, candidates])) as ReplyScore[];
+  }
+
+  async attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>> {
+    return (await this.#call('attend', [items])) as Array<AttendedWord[] | null>;
   }
 
   defaults(): Defaults {

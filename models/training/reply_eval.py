@@ -187,6 +187,15 @@ def write_card(args, res):
       "self-attention concatenates the past with the new K/V and the relative position bias uses absolute "
       "positions past_len..past_len+t-1.")
     A("")
+    A("**Cross-attention outputs (since 0.1.1).** The merged decoder also outputs `cross_attentions.{layer}`: each "
+      "decoder layer's cross-attention weights after the softmax, `[batch, heads, decoder_len, encoder_len]`, the "
+      "names @huggingface/transformers collects with `generate({ output_attentions: true, return_dict_in_generate: "
+      "true })`. `reply_attention.py` (run by `reply.py export`, or `npm run train -- attention` on an existing "
+      "folder) passes each layer's cross-attention Softmax output to a graph output; no weight or node changes, "
+      "and `parity_attention.mjs` checks ids and logits are identical before and after. Steward uses them to "
+      "explain library answers (`steward analyze --json --reply` -> `\"attention\"`) when the model reads passages "
+      "(`steward.source_prefix`).")
+    A("")
     if fp32_bundled:
         A("Both fp32 (`*.onnx`) and dynamic int8 (`*_quantized.onnx`, MatMulInteger + int8 embedding rows) files are "
           "bundled; fp32 is the default dtype, pass `dtype: 'q8'` for int8.")

@@ -35,6 +35,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import common as C  # noqa: E402
+import reply_attention  # noqa: E402
 import reply_train as R  # noqa: E402
 
 OPSET = 14
@@ -296,6 +297,8 @@ def write_configs(dest, cfg, fp32_bundled, meta):
             "trained_steps": meta.get("steps"),
             **({"source_prefix": "source: ", "source_note": "grounded replies: the last turn is `source: <title>. <passage>`"}
                if meta.get("grounded") else {}),
+            "cross_attentions": "decoder outputs cross_attentions.{layer}, [batch, heads, decoder_len, encoder_len], "
+                                "added by models/training/reply_attention.py",
             "version": R.VERSION,
         },
     }
@@ -367,6 +370,8 @@ def export(args):
     dec = os.path.join(onnx_dir, "decoder_model_merged.onnx")
     add_cross_if(model, cfg, tmp, dec)
     os.remove(tmp)
+    # cross_attentions.{i} outputs for explanations (reply_attention.py); quantizing keeps them.
+    reply_attention.add_outputs(dec, cfg.num_decoder_layers)
     quantize_file(enc, os.path.join(onnx_dir, "encoder_model_quantized.onnx"))
     quantize_file(dec, os.path.join(onnx_dir, "decoder_model_merged_quantized.onnx"))
     log(f"onnx export + quantize {time.time() - t0:.0f}s")

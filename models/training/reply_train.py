@@ -22,7 +22,7 @@ SEP_TEXT = "<sep>"
 MAX_CONTEXT_TURNS = 3
 MAX_INPUT_LEN = 64
 MAX_TARGET_LEN = 40
-VERSION = "0.1.0"
+VERSION = "0.1.1"  # 0.1.1: the decoder also outputs cross_attentions.{i} (reply_attention.py)
 
 
 def log(*a):

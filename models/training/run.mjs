@@ -6,6 +6,7 @@
 //   npm run train -- signals [train|export|eval|all] [signals.py args]   (default: all = train + export)
 //   npm run train -- ngram [--base DIR] [--bundle DIR]    n-gram channel added to a signals model (ngram.py)
 //   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
+//   npm run train -- attention [DIR]                     cross_attentions.* decoder outputs (reply_attention.py) + parity
 //   npm run train -- smoke                               tiny end-to-end run for CI (< ~5 min)
 //   npm run eval [-- --model models/bundled/signals] [--no-reply] [--limit N] [--no-extra] [--dtype fp32|q8]
 //       validation metrics for fp32 and int8 (signals) + reply.py eval when models/bundled/reply exists
@@ -485,6 +486,16 @@ async function main() {
       }
       break;
     }
+    case 'attention': {
+      // reply_attention.py on a reply folder (default: the bundled one), then parity against a copy of it taken before.
+      const dir = path.resolve(rest.find((a) => !a.startsWith('--')) || path.join(REPO, 'models', 'bundled', 'reply'));
+      const before = path.join(WORK, 'attention', 'before');
+      fs.rmSync(before, { recursive: true, force: true });
+      fs.cpSync(dir, before, { recursive: true });
+      py('reply_attention.py', [dir]);
+      run(process.execPath, [path.join(HERE, 'parity_attention.mjs'), before, dir]);
+      break;
+    }
     case 'smoke':
       smoke();
       break;
@@ -492,7 +503,7 @@ async function main() {
       await evaluate(rest);
       break;
     default:
-      console.log('usage: node models/training/run.mjs [tokenizer|signals|ngram|reply|smoke|eval] [args]');
+      console.log('usage: node models/training/run.mjs [tokenizer|signals|ngram|reply|attention|smoke|eval] [args]');
       process.exit(name ? 2 : 0);
   }
 }

@@ -1,8 +1,9 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasModel } from '../../models/runtime/testing.ts';
+import { hasModel, sourceReadingReplyFolder } from '../../models/runtime/testing.ts';
 import { runSteward } from '../cli/spawn.ts';
 import { LIBRARY } from './fixtures.ts';
 
@@ -55,6 +56,37 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       expect(covered.reply).toContain('(source: Monthly meetup — https://example.org/meetup)');
       expect(uncovered.sources).toEqual([]);
       expect(uncovered.reply).toMatch(/don't know/);
+      // The bundled reply model reads no passage (no source_prefix), so there is no attention over one.
+      expect(covered.attention).toBeUndefined();
+      expect(uncovered.attention).toBeUndefined();
+    }, 180_000);
+
+    it('GIVEN a reply model that reads sources THEN analyze --json --reply weighs the passage words of a covered answer, and nothing for an uncovered one', async () => {
+      const model = sourceReadingReplyFolder();
+      try {
+        const input = 'when is the next monthly meetup?\nwhat is the boiling point of mercury in kelvin?\n';
+        const ran = await runSteward(['analyze', '--json', '--reply'], input, {
+          ...env,
+          STEWARD_MODEL_REPLY: model,
+        });
+        expect(ran.code, ran.stderr).toBe(0);
+        const [covered, uncovered] = ran.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
+        expect(covered.sources.map((s: { id: string }) => s.id)).toEqual(['meetup']);
+        const passage = new Set(LIBRARY[0]!.text.split(/\s+/).map((w) => w.replace(/^\W+|\W+$/gu, '')));
+        expect(covered.attention.length).toBeGreaterThan(0);
+        expect(covered.attention.length).toBeLessThanOrEqual(12);
+        for (const { word, weight } of covered.attention) {
+          expect(passage.has(word), word).toBe(true);
+          expect(weight).toBeGreaterThan(0);
+          expect(weight).toBeLessThanOrEqual(1);
+        }
+        expect(uncovered.attention).toBeUndefined();
+      } finally {
+        rmSync(model, { recursive: true, force: true });
+      }
     }, 180_000);
   },
 );

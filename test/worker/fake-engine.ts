@@ -1,5 +1,12 @@
 import type { SentimentLabel, Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo, ReplyRequest, ReplyScore } from '../../src/engine.ts';
+import type {
+  AttendedWord,
+  AttentionRequest,
+  InferenceEngine,
+  ModelInfo,
+  ReplyRequest,
+  ReplyScore,
+} from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 import { detectLanguage } from '../../models/runtime/language.ts';
 
@@ -82,6 +89,11 @@ export class FakeEngine implements InferenceEngine {
       const shared = words.filter((w) => asked.has(w)).length;
       return { logProb: shared - words.length - 1, tokens: words.length + 1 };
     });
+  }
+
+  /** The fake reply model reads no sources, as the bundled one does not: no attention. */
+  async attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>> {
+    return items.map(() => null);
   }
 
   defaults() {

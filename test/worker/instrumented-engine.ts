@@ -1,5 +1,12 @@
 import type { Signals } from '../../src/domain/analysis.ts';
-import type { InferenceEngine, ModelInfo, ReplyRequest, ReplyScore } from '../../src/engine.ts';
+import type {
+  AttendedWord,
+  AttentionRequest,
+  InferenceEngine,
+  ModelInfo,
+  ReplyRequest,
+  ReplyScore,
+} from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 
 /**
@@ -50,6 +57,10 @@ export class InstrumentedEngine implements InferenceEngine {
 
   scoreReplies(requests: ReplyRequest[], candidates: string[]): Promise<ReplyScore[]> {
     return this.inner.scoreReplies(requests, candidates);
+  }
+
+  attend(items: AttentionRequest[]): Promise<Array<AttendedWord[] | null>> {
+    return this.inner.attend(items);
   }
 
   defaults() {

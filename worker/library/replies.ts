@@ -1,7 +1,8 @@
 import type { LibrarySource } from '../../src/domain/library.ts';
 import type { Platform } from '../../src/domain/message.ts';
-import type { ReplyRequest } from '../../src/engine.ts';
+import type { AttendedWord, AttentionRequest, ReplyRequest } from '../../src/engine.ts';
 import {
+  citation,
   DefaultGroundingOptions,
   type FinishedReply,
   finishReply,
@@ -45,10 +46,15 @@ export interface GroundedReply extends FinishedReply {
   sources: LibrarySource[];
   /** Set when small talk was answered from the chit-chat bank rather than generated. */
   chat?: ChatInfo;
+  /** Library answers, when asked for and the reply model reads sources: the passage words it attended to. */
+  attention?: AttendedWord[];
 }
 
 /** Generates replies (the engine's reply call with empty replies as null), in input order. */
 export type Generate = (requests: ReplyRequest[]) => Promise<Array<string | null>>;
+
+/** The reply model's cross-attention over each request's source while it reads the answer (engine.attend). */
+export type Attend = (items: AttentionRequest[]) => Promise<Array<AttendedWord[] | null>>;
 
 /**
  * Replies grounded in the workspace's library: retrieve (hybrid index, kept in sync with the store), plan
@@ -63,18 +69,23 @@ export class GroundedReplies {
   readonly #chat: (() => ChatReplies | null) | undefined;
 
   /** `chat`, when it returns a function, answers small talk instead of `generate` (issue 10 part 3). */
+  readonly #attend: Attend | undefined;
+
+  /** With `attend`, library answers carry `attention` (one more model pass each: explanations only). */
   constructor(
     indexes: LibraryIndexes,
     embed: Embed,
     generate: Generate,
     options: Partial<GroundingOptions> = {},
     chat?: () => ChatReplies | null,
+    attend?: Attend,
   ) {
     this.#indexes = indexes;
     this.#embed = embed;
     this.#generate = generate;
     this.#options = { ...DefaultGroundingOptions, ...options };
     this.#chat = chat;
+    this.#attend = attend;
   }
 
   /** The plan for each job (retrieval only; nothing generated). */
@@ -108,10 +119,32 @@ export class GroundedReplies {
     wanted.forEach((i, k) => {
       texts[i] = generated[k] ?? null;
     });
-    return plans.map((plan, i) => {
+    const replies: GroundedReply[] = plans.map((plan, i) => {
       const chat = chats[i];
       if (chat?.text) return { text: chat.text, sources: [], kind: plan.kind, chat: chat.chat };
       return { ...finishReply(plan, texts[i]!, jobs[i]!.reason, this.#options), kind: plan.kind };
+    });
+    if (this.#attend) await this.#explain(plans, replies, this.#attend);
+    return replies;
+  }
+
+  /** Adds the cross-attention over the source to each library answer (the text shown, without its citation). */
+  async #explain(plans: ReplyPlan[], replies: GroundedReply[], attend: Attend): Promise<void> {
+    const answered = replies.flatMap((reply, i) =>
+      plans[i]!.kind === 'library' && reply.text !== null && reply.sources[0] ? [i] : [],
+    );
+    if (answered.length === 0) return;
+    const weights = await attend(
+      answered.map((i) => {
+        const { text, sources } = replies[i]!;
+        const cited = ` ${citation(sources[0]!)}`;
+        const answer = text!.endsWith(cited) ? text!.slice(0, -cited.length) : text!;
+        return { request: plans[i]!.request, answer };
+      }),
+    );
+    answered.forEach((i, k) => {
+      const words = weights[k];
+      if (words && words.length > 0) replies[i]!.attention = words;
     });
   }
 
