@@ -65,6 +65,7 @@ function spawnChild(file: string, env: Record<string, string>): ChildProcess {
       ...(file === 'worker-child.ts' && process.env.BENCH_CPU_PROF_DIR
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
         : []),
+      ...(file === 'worker-child.ts' && process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []),
     ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
