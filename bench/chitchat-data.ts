@@ -3,11 +3,10 @@
  * distinct-n and the TF-IDF nearest-context baseline.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContextTurn } from '../src/domain/message.ts';
 import type { ChitchatBank } from '../worker/chitchat/bank.ts';
-import { parseCsv } from './samples.ts';
+import { selfDialogueConversations } from './samples.ts';
 import { seededRandom, shuffle } from './stats.ts';
 
 export const DATA =
@@ -25,35 +24,7 @@ export interface Sample {
 
 /** Every conversation of a split, with the upstream filtering rule (as models/training/common.py). */
 function conversations(split: string): string[][] {
-  const root = join(DATA, 'self_dialogue');
-  const blocked = new Set(
-    readFileSync(join(root, 'blocked_workers.txt'), 'utf8')
-      .split('\n')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
-  const out: string[][] = [];
-  const corpus = join(root, split, 'corpus');
-  for (const topic of readdirSync(corpus).sort()) {
-    for (const file of readdirSync(join(corpus, topic))
-      .filter((f) => f.endsWith('.csv'))
-      .sort()) {
-      const [header, ...rows] = parseCsv(readFileSync(join(corpus, topic, file), 'utf8'));
-      const cols = header!
-        .map((name, index) => ({ name, index }))
-        .filter((c) => c.name.startsWith('Answer.sentence'))
-        .sort((a, b) => Number(a.name.slice(15)) - Number(b.name.slice(15)));
-      const reject = header!.indexOf('Reject');
-      const worker = header!.indexOf('WorkerId');
-      for (const row of rows) {
-        if (row.length < header!.length) continue;
-        if ((row[reject] ?? '').trim() !== '' || blocked.has(row[worker] ?? '')) continue;
-        const lines = cols.map((c) => (row[c.index] ?? '').trim()).filter((l) => l !== '' && l !== '{}');
-        if (lines.length > 1) out.push(lines);
-      }
-    }
-  }
-  return out;
+  return selfDialogueConversations(join(DATA, 'self_dialogue'), split).map((c) => c.lines);
 }
 
 /** common.carve_band: a fixed number in [0, 100) per text (md5). */

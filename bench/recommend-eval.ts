@@ -10,7 +10,6 @@
  * train conversation of each topic), never on validation. `--keywords N` appends N words per topic drawn from
  * the rest of train (bench/recommend-keywords.ts) to the items' one-line descriptions.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -23,7 +22,7 @@ import { createLogger } from '../src/logger.ts';
 import { Catalog } from '../worker/recommend/catalog.ts';
 import { DefaultRankOptions, recommend } from '../worker/recommend/rank.ts';
 import { withKeywords } from './recommend-keywords.ts';
-import { parseCsv } from './samples.ts';
+import { selfDialogueConversations } from './samples.ts';
 
 const DATA = process.env.STEWARD_DATASETS ?? join(import.meta.dirname, '..', '..', 'shared', 'datasets');
 
@@ -42,35 +41,11 @@ export const TOPIC_LIBRARY: LibraryItem[] = [
 
 /** Conversations of the split's five library topics, with the upstream filtering rule (models/training/common.py). */
 function conversations(split: string): Array<{ topic: string; lines: string[] }> {
-  const root = join(DATA, 'self_dialogue');
-  const blocked = new Set(
-    readFileSync(join(root, 'blocked_workers.txt'), 'utf8')
-      .split('\n')
-      .map((s) => s.trim())
-      .filter(Boolean),
+  return selfDialogueConversations(
+    join(DATA, 'self_dialogue'),
+    split,
+    TOPIC_LIBRARY.map((i) => i.id),
   );
-  const out: Array<{ topic: string; lines: string[] }> = [];
-  for (const topic of TOPIC_LIBRARY.map((i) => i.id)) {
-    const dir = join(root, split, 'corpus', topic);
-    for (const file of readdirSync(dir)
-      .filter((f) => f.endsWith('.csv'))
-      .sort()) {
-      const [header, ...rows] = parseCsv(readFileSync(join(dir, file), 'utf8'));
-      const cols = header!
-        .map((name, index) => ({ name, index }))
-        .filter((c) => c.name.startsWith('Answer.sentence'))
-        .sort((a, b) => Number(a.name.slice(15)) - Number(b.name.slice(15)));
-      const reject = header!.indexOf('Reject');
-      const worker = header!.indexOf('WorkerId');
-      for (const row of rows) {
-        if (row.length < header!.length) continue;
-        if ((row[reject] ?? '').trim() !== '' || blocked.has(row[worker] ?? '')) continue;
-        const lines = cols.map((c) => (row[c.index] ?? '').trim()).filter((l) => l !== '' && l !== '{}');
-        if (lines.length > 1) out.push({ topic, lines });
-      }
-    }
-  }
-  return out;
 }
 
 async function main() {

@@ -127,3 +127,43 @@ export function describeLengths(texts: string[]): string {
   const mean = lengths.reduce((a, b) => a + b, 0) / Math.max(1, lengths.length);
   return `chars: mean ${mean.toFixed(0)}, p10 ${at(0.1)}, p50 ${at(0.5)}, p90 ${at(0.9)}, max ${lengths.at(-1)}`;
 }
+
+/**
+ * The conversations of a self_dialogue split (`root` = its dataset folder), lines in order, with the upstream
+ * filtering rule (Reject, blocked workers, empty and `{}` lines; as models/training/common.py); `topics` limits the
+ * topic folders read (all, sorted, by default). Conversations of one line are left out.
+ */
+export function selfDialogueConversations(
+  root: string,
+  split: string,
+  topics?: readonly string[],
+): Array<{ topic: string; lines: string[] }> {
+  const blocked = new Set(
+    readFileSync(join(root, 'blocked_workers.txt'), 'utf8')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  const corpus = join(root, split, 'corpus');
+  const out: Array<{ topic: string; lines: string[] }> = [];
+  for (const topic of topics ?? readdirSync(corpus).sort()) {
+    for (const file of readdirSync(join(corpus, topic))
+      .filter((f) => f.endsWith('.csv'))
+      .sort()) {
+      const [header, ...rows] = parseCsv(readFileSync(join(corpus, topic, file), 'utf8'));
+      const cols = header!
+        .map((name, index) => ({ name, index }))
+        .filter((c) => c.name.startsWith('Answer.sentence'))
+        .sort((a, b) => Number(a.name.slice(15)) - Number(b.name.slice(15)));
+      const reject = header!.indexOf('Reject');
+      const worker = header!.indexOf('WorkerId');
+      for (const row of rows) {
+        if (row.length < header!.length) continue;
+        if ((row[reject] ?? '').trim() !== '' || blocked.has(row[worker] ?? '')) continue;
+        const lines = cols.map((c) => (row[c.index] ?? '').trim()).filter((l) => l !== '' && l !== '{}');
+        if (lines.length > 1) out.push({ topic, lines });
+      }
+    }
+  }
+  return out;
+}
