@@ -1,0 +1,51 @@
+/**
+ * `npx tsx bench/queue-latency.ts [--capacity-guess 1200] [--flood 5] [--poisson 20] [--threads 2]` — the queue
+ * half of `npm run bench` alone (worker process + adapter process around BullMQ on Redis: capacity, then Poisson at
+ * 50 % of it with the latency breakdown), for comparing settings side by side in interleaved runs, e.g.
+ * `STEWARD_THREAD_NICE=0` vs `STEWARD_THREAD_NICE=10` (the worker process inherits the environment). The last line
+ * is JSON.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runQueueBench } from './latency.ts';
+import { ensureRedis } from './redis.ts';
+import { loadSamples } from './samples.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    'capacity-guess': { type: 'string', default: '1200' },
+    flood: { type: 'string', default: '5' },
+    poisson: { type: 'string', default: '20' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+process.chdir(join(import.meta.dirname, '..'));
+const redis = await ensureRedis();
+try {
+  const q = await runQueueBench({
+    redis,
+    texts: loadSamples(2000).texts,
+    dtype: 'q8',
+    device: 'cpu',
+    threads: Number(args.threads),
+    // Sizes the pre-filled backlog: too low and the backlog runs out (capacity is then a lower bound).
+    capacityGuess: Number(args['capacity-guess']),
+    floodS: Number(args.flood),
+    poissonS: Number(args.poisson),
+    quick: false,
+    log: (line) => console.log(line),
+  });
+  console.log(
+    JSON.stringify({
+      capacity: q.capacity,
+      poisson_rate: q.poissonRate,
+      p50_ms: q.poisson.p50Ms,
+      p90_ms: q.poisson.p90Ms,
+      p99_ms: q.poisson.p99Ms,
+      breakdown: q.poisson.breakdown,
+    }),
+  );
+} finally {
+  await redis.cleanup();
+}
+process.exit(0);
