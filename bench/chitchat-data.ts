@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ContextTurn } from '../src/domain/message.ts';
 import type { ChitchatBank } from '../worker/chitchat/bank.ts';
+import { f1Words } from '../worker/chitchat/rank.ts';
 import { selfDialogueConversations } from './samples.ts';
 import { seededRandom, shuffle } from './stats.ts';
 
@@ -56,14 +57,8 @@ export function turnsOf(sample: Sample): ContextTurn[] {
   }));
 }
 
-/** SQuAD/ParlAI normalisation: lower case, no punctuation, no articles, whitespace tokens. */
-export function normTokens(text: string): string[] {
-  return text
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-    .split(/\s+/)
-    .filter((t) => t !== '' && t !== 'a' && t !== 'an' && t !== 'the');
-}
+/** SQuAD/ParlAI normalisation (the words the chit-chat consensus feature counts too). */
+export const normTokens = f1Words;
 
 /** Unigram F1 between a reply and the human reply (token multisets). */
 export function unigramF1(reply: string, human: string): number {

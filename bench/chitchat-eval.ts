@@ -27,6 +27,7 @@ import {
   firstStage,
   modelScore,
   type RankWeights,
+  shortlistOf,
   typicalReplyWords,
 } from '../worker/chitchat/rank.ts';
 import { ChitchatReplies, DefaultChitchatOptions } from '../worker/chitchat/replies.ts';
@@ -198,14 +199,11 @@ async function tune(
   const measure = (w: RankWeights) => {
     const chosen = scored.map((s) => {
       if (s.features.length === 0) return '';
-      const shortlist = s.features
-        .map((f, i) => ({ i, v: firstStage(f, w) }))
-        .sort((a, b) => b.v - a.v)
-        .slice(0, rerank);
-      let best = shortlist[0]!.i;
+      const shortlist = shortlistOf(s.features, w, rerank);
+      let best = shortlist[0]!;
       let bestScore = Number.NEGATIVE_INFINITY;
-      for (const { i, v } of shortlist) {
-        const total = v + modelScore(s.given[i]!, s.alone[i]!, w);
+      for (const i of shortlist) {
+        const total = firstStage(s.features[i]!, w) + modelScore(s.given[i]!, s.alone[i]!, w);
         if (total > bestScore) {
           bestScore = total;
           best = i;

@@ -42,16 +42,11 @@ export const DefaultRankWeights = Object.freeze({
   pmi: 1,
 }) satisfies Readonly<RankWeights>;
 
+/** The features scored before the model reads anything (the weights of the same names apply to them). */
+const FIRST_STAGE = ['bm25', 'consensus', 'agreement', 'centroid', 'topic', 'length'] as const;
+
 /** What is known about one retrieved reply before the model reads it. */
-export interface CandidateFeatures {
-  index: number;
-  bm25: number;
-  consensus: number;
-  agreement: number;
-  centroid: number;
-  topic: number;
-  length: number;
-}
+export type CandidateFeatures = { index: number } & Record<(typeof FIRST_STAGE)[number], number>;
 
 /** Retrieval-side features of each hit (best BM25 first), all computed from the bank and the message. */
 export function candidateFeatures(
@@ -97,14 +92,16 @@ export function candidateFeatures(
 
 /** The retrieval-side score (before the model reads anything). */
 export function firstStage(f: CandidateFeatures, w: RankWeights): number {
-  return (
-    w.bm25 * f.bm25 +
-    w.consensus * f.consensus +
-    w.agreement * f.agreement +
-    w.centroid * f.centroid +
-    w.topic * f.topic +
-    w.length * f.length
-  );
+  return FIRST_STAGE.reduce((sum, name) => sum + w[name] * f[name], 0);
+}
+
+/** Indices of the `size` best features by the retrieval-side score, best first: what the model re-ranks. */
+export function shortlistOf(features: CandidateFeatures[], w: RankWeights, size: number): number[] {
+  return features
+    .map((f, i) => ({ i, s: firstStage(f, w) }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, size)
+    .map((x) => x.i);
 }
 
 /** The model-side score: mean log-probability given the conversation, and its gain over no conversation. */
@@ -136,11 +133,19 @@ export function typicalReplyWords(bank: ChitchatBank): number {
   return Math.max(1, lengths[Math.floor(lengths.length / 2)] ?? 1);
 }
 
-/** Words as unigram F1 counts them (lower case, no punctuation, no articles). */
+/** Words as unigram F1 counts them (SQuAD/ParlAI normalisation: lower case, no punctuation, no articles). */
+export function f1Words(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .split(/\s+/)
+    .filter((t) => t !== '' && t !== 'a' && t !== 'an' && t !== 'the');
+}
+
+/** f1Words, counted. */
 function overlapTokens(text: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const t of text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, ' ').split(/\s+/))
-    if (t !== '' && t !== 'a' && t !== 'an' && t !== 'the') counts.set(t, (counts.get(t) ?? 0) + 1);
+  for (const t of f1Words(text)) counts.set(t, (counts.get(t) ?? 0) + 1);
   return counts;
 }
 

@@ -9,6 +9,7 @@ import {
   firstStage,
   modelScore,
   type RankWeights,
+  shortlistOf,
   typicalReplyWords,
 } from './rank.ts';
 
@@ -142,12 +143,7 @@ export class ChitchatReplies {
         return reply !== echo && !said.has(reply);
       });
     const features = candidateFeatures(this.#bank, text, hits, this.#typicalWords);
-    const shortlist = features
-      .map((f, i) => ({ i, s: firstStage(f, weights) }))
-      .sort((a, b) => b.s - a.s)
-      .slice(0, rerank)
-      .map((x) => x.i);
-    return { features, shortlist };
+    return { features, shortlist: shortlistOf(features, weights, rerank) };
   }
 
   #reply(ranked: Ranked, candidate: number): string {
@@ -178,12 +174,7 @@ export async function loadChitchat(
   return new ChitchatReplies(await ChitchatBank.load(path.resolve(setting)), score, options);
 }
 
-/** Adapts the chit-chat replies to GroundedReplies' chat hook (a reply job's request and channel). */
-export function chatRepliesOf(
-  chitchat: ChitchatReplies,
-): (jobs: Array<{ request: ReplyRequest; channel?: string }>) => Promise<ChatAnswer[]> {
-  return (jobs) =>
-    chitchat.reply(
-      jobs.map((job) => ({ request: job.request, ...(job.channel !== undefined ? { channel: job.channel } : {}) })),
-    );
+/** Adapts the chit-chat replies to GroundedReplies' chat hook (a reply job carries the request and channel). */
+export function chatRepliesOf(chitchat: ChitchatReplies): (jobs: ChatJob[]) => Promise<ChatAnswer[]> {
+  return (jobs) => chitchat.reply(jobs);
 }

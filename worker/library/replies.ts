@@ -10,6 +10,7 @@ import {
   planReply,
   type ReplyPlan,
 } from './answer.ts';
+import type { ChatAnswer, ChatExplanation } from '../chitchat/replies.ts';
 import type { Embed, LibraryIndexes } from './sync.ts';
 
 /** One reply to write: the request, where it comes from, why, and the message's embedding when known. */
@@ -24,21 +25,13 @@ export interface ReplyJob {
 }
 
 /** Where a small-talk reply came from (the chit-chat bank), for explanations and `analyze --reply`. */
-export interface ChatInfo {
-  source: string;
-  /** Human replies retrieved. */
-  candidates: number;
-  /** Of those, how many the reply model re-ranked. */
-  reranked: number;
-  /** The line the chosen reply originally answered. */
-  matched?: string;
-}
+export type ChatInfo = ChatExplanation;
 
 /**
  * Answers small talk (plans of kind chat) other than by free generation, in input order; a null text means
  * "nothing fits: generate as before".
  */
-export type ChatReplies = (jobs: ReplyJob[]) => Promise<Array<{ text: string | null; chat: ChatInfo }>>;
+export type ChatReplies = (jobs: ReplyJob[]) => Promise<ChatAnswer[]>;
 
 /** A finished reply with the plan behind it (for explanations). */
 export interface GroundedReply extends FinishedReply {
@@ -152,9 +145,9 @@ export class GroundedReplies {
   async #chatReplies(
     jobs: ReplyJob[],
     plans: ReplyPlan[],
-  ): Promise<Array<{ text: string | null; chat: ChatInfo } | undefined>> {
+  ): Promise<Array<ChatAnswer | undefined>> {
     const chat = this.#chat?.();
-    const out = new Array<{ text: string | null; chat: ChatInfo } | undefined>(jobs.length);
+    const out = new Array<ChatAnswer | undefined>(jobs.length);
     if (!chat) return out;
     const asked = plans.flatMap((plan, i) => (plan.kind === 'chat' ? [i] : []));
     if (asked.length === 0) return out;
