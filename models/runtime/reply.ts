@@ -198,11 +198,8 @@ export class ReplyModel {
     // Decoder input: the start token then the answer; position t reads answer[0..t) and predicts answer[t].
     const answerIds = target.slice(0, -1);
     if (answerIds.length === 0) return null;
-    const start = Number(
-      (this.#model.config as { decoder_start_token_id?: number }).decoder_start_token_id ?? 0,
-    );
     const batch = toBatch([input.ids], this.#tokenizer.pad_token_id ?? 0);
-    const decoder = toBatch([[start, ...answerIds.slice(0, -1)]], 0);
+    const decoder = toBatch([[this.#decoderStart(), ...answerIds.slice(0, -1)]], 0);
     let outputs: Record<string, Tensor>;
     try {
       outputs = (await this.#model({
