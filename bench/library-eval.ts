@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   await engine.start();
   const embedAll = async (texts: string[]) => {
     const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += 64) out.push(...(await engine.embed(texts.slice(i, i + 64))));
+    for (let i = 0; i < texts.length; i += 64) out.push(...(await engine.embedSearch(texts.slice(i, i + 64))));
     return out;
   };
   const t0 = performance.now();

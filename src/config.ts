@@ -49,6 +49,11 @@ export const ConfigSchema = z.object({
       /** Local folder or (with allowRemote) a hub id of the signals model (sentiment + moderation + embedding). */
       signals: z.string().default('models/bundled/signals'),
       reply: z.string().default('models/bundled/reply'),
+      /**
+       * Local folder or hub id of the sentence encoder the library is searched with (issue 10); "off" searches
+       * with the signals model's embeddings instead.
+       */
+      embed: z.string().trim().min(1).default('models/bundled/embed'),
       /** Optional separate hub sequence-classification models that replace the signals heads. */
       sentiment: optionalString,
       moderation: optionalString,
@@ -167,6 +172,7 @@ export const ENV_KEYS: Record<string, string> = {
   STEWARD_PREFIX: 'redis.prefix',
   STEWARD_MODEL_SIGNALS: 'models.signals',
   STEWARD_MODEL_REPLY: 'models.reply',
+  STEWARD_MODEL_EMBED: 'models.embed',
   STEWARD_MODEL_SENTIMENT: 'models.sentiment',
   STEWARD_MODEL_MODERATION: 'models.moderation',
   STEWARD_ALLOW_REMOTE_MODELS: 'models.allowRemote',

@@ -43,7 +43,7 @@ export interface AttentionRequest {
 }
 
 export interface ModelInfo {
-  role: 'signals' | 'sentiment' | 'moderation' | 'reply';
+  role: 'signals' | 'sentiment' | 'moderation' | 'reply' | 'embed';
   source: string;
   version: string;
   dtype: string;
@@ -56,8 +56,13 @@ export interface InferenceEngine {
   stop(): Promise<void>;
   /** Sentiment, moderation and embedding for a batch of texts, in input order. */
   signals(texts: string[]): Promise<Signals[]>;
-  /** Embeddings only (topic descriptions), L2-normalised. */
+  /** Embeddings only (topic descriptions), L2-normalised, in the space of `signals(…).embedding`. */
   embed(texts: string[]): Promise<Float32Array[]>;
+  /**
+   * Embeddings for library search (questions and library passages), L2-normalised: the sentence encoder's
+   * (models.embed) when one is loaded, else the same as `embed`. Not comparable with `embed`'s vectors.
+   */
+  embedSearch(texts: string[]): Promise<Float32Array[]>;
   /** Replies for a batch of requests, in input order. */
   reply(requests: ReplyRequest[]): Promise<string[]>;
   /** The reply model's score of `candidates[i]` as the reply to `requests[i]`, in input order (chit-chat rerank). */

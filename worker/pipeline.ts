@@ -94,7 +94,8 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   const settings = new SettingsCache(store, options.settingsTtlMs);
   const topics = new TopicIndex(engine);
   // Issue 10: replies grounded in the workspace's library (index kept in sync with the store), citing it.
-  const embed = (texts: string[]) => engine.embed(texts);
+  // Library search has its own space (models.embed); recommendations stay in the signals space.
+  const embed = (texts: string[]) => engine.embedSearch(texts);
   // Issue 10 part 3: small talk answered with human replies from the chit-chat bank, loaded at start.
   let chitchat: ChitchatReplies | null = null;
   const grounded = new GroundedReplies(
@@ -243,7 +244,6 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
           workspaceId: message.workspaceId,
           request: replyRequestFor(message, decision.reply.topic),
           reason: decision.reply.reason,
-          embedding: outcome.embedding,
           channel: channelKey(message),
         });
         if (reply.text !== null)

@@ -126,7 +126,8 @@ export async function runAnalyzeCommand(
 }
 
 function localLibraryReplies(store: Store, engine: InferenceEngine, chitchat: ChitchatReplies | null) {
-  const embed = (texts: string[]) => engine.embed(texts);
+  // Library search has its own space (models.embed); recommendations stay in the signals space.
+  const embed = (texts: string[]) => engine.embedSearch(texts);
   // An audit explains its library answers (cross-attention over the source); the worker's platform replies do not.
   const replies = new GroundedReplies(
     new LibraryIndexes(store, embed),

@@ -61,6 +61,10 @@ async function handle(request: Request): Promise<{ value: unknown; transfer: Arr
       const value = await started().embed(request.args[0] as string[]);
       return { value, transfer: buffersOf(value) };
     }
+    case 'embedSearch': {
+      const value = await started().embedSearch(request.args[0] as string[]);
+      return { value, transfer: buffersOf(value) };
+    }
     case 'reply':
       return { value: await started().reply(request.args[0] as never), transfer: [] };
     case 'scoreReplies':

@@ -16,6 +16,7 @@ import type {
 import { LifecycleError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { HubClassifier } from './classifier.ts';
+import { Embedder } from './embedder.ts';
 import { EngineLifecycle } from './lifecycle.ts';
 import { configureTransformersEnv, DeviceChoice, disposeQuietly, type LoadContext } from './load.ts';
 import { ReplyModel, type SeededReplyRequest } from './reply.ts';
@@ -39,11 +40,17 @@ export interface LocalEngineOptions {
   tuning?: Partial<RuntimeTuning>;
   /** Load the reply model (default true); benchmarks and signals-only tools turn it off. */
   reply?: boolean;
+  /** Load the library's sentence encoder when models.embed names one (default true). */
+  embed?: boolean;
 }
+
+/** models.embed value that searches the library with the signals model's embeddings. */
+export const EMBED_OFF = 'off';
 
 interface Roles {
   signals: SignalsModel;
   reply?: ReplyModel;
+  embed?: Embedder;
   sentiment?: HubClassifier;
   moderation?: HubClassifier;
   sources: Record<string, ModelSource>;
@@ -55,6 +62,7 @@ export class LocalEngine implements InferenceEngine {
   readonly #logger: Logger;
   readonly #tuning: RuntimeTuning;
   readonly #withReply: boolean;
+  readonly #withEmbed: boolean;
   #roles: Roles | undefined;
   readonly #life = new EngineLifecycle();
   readonly #inflight = new Set<Promise<unknown>>();
@@ -64,6 +72,7 @@ export class LocalEngine implements InferenceEngine {
     this.#logger = logger.child({ component: 'models' });
     this.#tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.#withReply = options.reply ?? true;
+    this.#withEmbed = options.embed ?? true;
   }
 
   start(): Promise<void> {
@@ -98,6 +107,8 @@ export class LocalEngine implements InferenceEngine {
       signals: resolveSource('signals', models.signals, models.allowRemote),
     };
     if (this.#withReply) sources.reply = resolveSource('reply', models.reply, models.allowRemote);
+    if (this.#withEmbed && models.embed !== EMBED_OFF)
+      sources.embed = resolveSource('embed', models.embed, models.allowRemote);
     if (models.sentiment)
       sources.sentiment = resolveSource('sentiment', models.sentiment, models.allowRemote);
     if (models.moderation)
@@ -114,6 +125,7 @@ export class LocalEngine implements InferenceEngine {
       loaded.moderation = await HubClassifier.load('moderation', sources.moderation, ctx, this.#tuning);
     }
     if (sources.reply) loaded.reply = await ReplyModel.load(sources.reply, ctx);
+    if (sources.embed) loaded.embed = await Embedder.load(sources.embed, ctx, this.#tuning);
   }
 
   /** Idempotent: a second call returns the first call's promise. During start() it waits for the start, then stops. */
@@ -132,10 +144,13 @@ export class LocalEngine implements InferenceEngine {
   }
 
   embed(texts: string[]): Promise<Float32Array[]> {
-    return this.#track(async (roles) => {
-      if (texts.length === 0) return [];
-      return (await roles.signals.run(texts, false)).map((r) => r.embedding);
-    });
+    return this.#track((roles) => signalsEmbeddings(roles, texts));
+  }
+
+  embedSearch(texts: string[]): Promise<Float32Array[]> {
+    return this.#track((roles) =>
+      roles.embed && texts.length > 0 ? roles.embed.embed(texts) : signalsEmbeddings(roles, texts),
+    );
   }
 
   reply(requests: SeededReplyRequest[]): Promise<string[]> {
@@ -240,7 +255,7 @@ export class LocalEngine implements InferenceEngine {
   }
 
   async #dispose(roles: Partial<Roles>): Promise<void> {
-    for (const role of ['signals', 'sentiment', 'moderation', 'reply'] as const) {
+    for (const role of ['signals', 'sentiment', 'moderation', 'reply', 'embed'] as const) {
       const model = roles[role];
       await disposeQuietly(model, this.#logger, role);
     }
@@ -254,6 +269,12 @@ export function createLocalEngine(
   options: LocalEngineOptions = {},
 ): LocalEngine {
   return new LocalEngine(config, logger, options);
+}
+
+/** The signals model's embeddings alone (no heads read). */
+async function signalsEmbeddings(roles: Roles, texts: string[]): Promise<Float32Array[]> {
+  if (texts.length === 0) return [];
+  return (await roles.signals.run(texts, false)).map((r) => r.embedding);
 }
 
 /** A hub sentiment model may lack a class (binary models have no neutral); missing classes score 0. */
@@ -298,15 +319,16 @@ function infoOf(roles: Roles): ModelInfo[] {
         device: model.device,
       });
   }
-  if (roles.reply) {
-    const { meta, dtype, device } = roles.reply;
-    out.push({
-      role: 'reply',
-      source: roles.sources.reply!.location,
-      version: meta.version,
-      dtype,
-      device,
-    });
+  for (const role of ['reply', 'embed'] as const) {
+    const model = roles[role];
+    if (model)
+      out.push({
+        role,
+        source: roles.sources[role]!.location,
+        version: model.meta.version,
+        dtype: model.dtype,
+        device: model.device,
+      });
   }
   return out;
 }

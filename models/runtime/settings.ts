@@ -33,7 +33,7 @@ export const DEFAULT_TUNING: Readonly<RuntimeTuning> = Object.freeze({
   maxOcclusionWords: 48,
 }) satisfies Required<RuntimeTuning>;
 
-export type Role = 'signals' | 'sentiment' | 'moderation' | 'reply';
+export type Role = 'signals' | 'sentiment' | 'moderation' | 'reply' | 'embed';
 
 /** The env variable that names each role's model, so load errors tell the user what to change. */
 export const ROLE_SETTING: Record<Role, string> = {
@@ -41,6 +41,7 @@ export const ROLE_SETTING: Record<Role, string> = {
   sentiment: 'STEWARD_MODEL_SENTIMENT (models.sentiment)',
   moderation: 'STEWARD_MODEL_MODERATION (models.moderation)',
   reply: 'STEWARD_MODEL_REPLY (models.reply)',
+  embed: 'STEWARD_MODEL_EMBED (models.embed)',
 };
 
 /** Where a role's model comes from: an absolute local folder, or a hub id when remote loading is allowed. */

@@ -80,6 +80,10 @@ export class ThreadEngine implements InferenceEngine {
     return (await this.#call('embed', [texts])) as Float32Array[];
   }
 
+  async embedSearch(texts: string[]): Promise<Float32Array[]> {
+    return (await this.#call('embedSearch', [texts])) as Float32Array[];
+  }
+
   async reply(requests: SeededReplyRequest[]): Promise<string[]> {
     return (await this.#call('reply', [requests])) as string[];
   }

@@ -75,6 +75,11 @@ export class FakeEngine implements InferenceEngine {
     return texts.map(hashEmbed);
   }
 
+  /** The same hashed vectors: with the fake, library search shares the signals space. */
+  async embedSearch(texts: string[]): Promise<Float32Array[]> {
+    return this.embed(texts);
+  }
+
   async reply(requests: ReplyRequest[]): Promise<string[]> {
     this.calls.reply.push(requests.length);
     if (this.replyDelayMs > 0) await new Promise((r) => setTimeout(r, this.replyDelayMs));

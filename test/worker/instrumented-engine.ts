@@ -49,6 +49,11 @@ export class InstrumentedEngine implements InferenceEngine {
     return this.inner.embed(texts);
   }
 
+  async embedSearch(texts: string[]): Promise<Float32Array[]> {
+    this.calls.embed += 1;
+    return this.inner.embedSearch(texts);
+  }
+
   async reply(requests: ReplyRequest[]): Promise<string[]> {
     this.calls.reply.push(requests.length);
     if (this.replyDelayMs > 0) await new Promise((r) => setTimeout(r, this.replyDelayMs));

@@ -94,7 +94,7 @@ const signature = (item: LibraryItem) =>
 
 /**
  * One workspace's library, searchable two ways at once: BM25 over title and text (minisearch) and the
- * signals model's sentence embeddings (cosine), combined into one score per item.
+ * library sentence encoder's embeddings (engine.embedSearch, cosine), combined into one score per item.
  */
 export class LibraryIndex {
   readonly #options: HybridOptions;

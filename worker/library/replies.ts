@@ -13,13 +13,12 @@ import {
 import type { ChatAnswer, ChatExplanation } from '../chitchat/replies.ts';
 import type { Embed, LibraryIndexes } from './sync.ts';
 
-/** One reply to write: the request, where it comes from, why, and the message's embedding when known. */
+/** One reply to write: the request, where it comes from and why. */
 export interface ReplyJob {
   platform: Platform;
   workspaceId: string;
   request: ReplyRequest;
   reason: 'mention' | 'topic' | 'direct';
-  embedding?: Float32Array;
   /** platform:workspace:channel, so small talk is not repeated in one channel. */
   channel?: string;
 }
@@ -83,12 +82,8 @@ export class GroundedReplies {
 
   /** The plan for each job (retrieval only; nothing generated). */
   async plan(jobs: ReplyJob[]): Promise<ReplyPlan[]> {
-    const missing = jobs.flatMap((job, i) => (job.embedding ? [] : [i]));
-    const embedded = missing.length > 0 ? await this.#embed(missing.map((i) => jobs[i]!.request.text)) : [];
-    const embeddings = jobs.map((job) => job.embedding);
-    missing.forEach((i, k) => {
-      embeddings[i] = embedded[k];
-    });
+    // The library's own space (engine.embedSearch): the message's signals embedding is not comparable.
+    const embeddings = await this.#embed(jobs.map((job) => job.request.text));
     return Promise.all(
       jobs.map(async (job, i) => {
         const hits = await this.#indexes.search(

@@ -3,7 +3,7 @@ import type { Platform } from '../../src/domain/message.ts';
 import type { LibraryStore } from '../../src/store/library.ts';
 import { type HybridOptions, LibraryIndex, passagesOf } from './index.ts';
 
-/** Embeds texts with the signals model (InferenceEngine.embed): L2-normalised, in input order. */
+/** Embeds texts for library search (InferenceEngine.embedSearch): L2-normalised, in input order. */
 export type Embed = (texts: string[]) => Promise<Float32Array[]>;
 
 export interface LibrarySyncOptions {
