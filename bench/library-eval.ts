@@ -7,7 +7,8 @@
  * (3,000 in-scope requests, 100 out-of-scope) that neither the items nor the calibration saw:
  * - in-scope: the right item is the cited (top) source;
  * - out-of-scope: Steward says it does not know (no source cited).
- * The whole reply plan runs (retrieval → planReply), with the bundled signals model's embeddings.
+ * The whole reply plan runs (retrieval → planReply), with the library's sentence encoder (models.embed;
+ * `STEWARD_MODEL_EMBED=off` for the signals model's embeddings, as before it existed).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +65,9 @@ async function main(): Promise<void> {
   const config = loadConfig({ overrides: { 'models.threads': 1 } });
   const engine = new LocalEngine(config, createLogger({ level: 'warn' }), { reply: false });
   await engine.start();
+  const embedModel = engine.info().find((m) => m.role === 'embed');
+  const searchedWith = embedModel ? `${embedModel.version} (${embedModel.dtype})` : 'signals embeddings';
+  say(`library search embeddings: ${searchedWith}`);
   const embedAll = async (texts: string[]) => {
     const out: Float32Array[] = [];
     for (let i = 0; i < texts.length; i += 64) out.push(...(await engine.embedSearch(texts.slice(i, i + 64))));
@@ -131,7 +135,7 @@ async function main(): Promise<void> {
 
   // Calibrate: the weight by top-1 on calibration requests, then the threshold that best balances the two rates.
   let best = { weight: 0.5, threshold: 0.5, score: -1 };
-  for (const weight of [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
+  for (const weight of [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]) {
     for (let threshold = 0.2; threshold <= 0.9; threshold += 0.01) {
       const r = evaluate(weight, threshold, calibration, calibrationOos);
       const score = Math.min(r.in_scope_cited_right / 0.85, r.oos_unknown / 0.8);
@@ -158,6 +162,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       eval: 'library-clinc150',
+      embeddings: searchedWith,
       items: items.length,
       examples_per_item: perItem,
       calibrated: { semantic_weight: best.weight, threshold: best.threshold },

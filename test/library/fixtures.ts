@@ -3,10 +3,10 @@ import { hasModel, testConfig } from '../../models/runtime/testing.ts';
 import type { LibraryItem } from '../../src/domain/library.ts';
 import { testLogger } from '../queue/fixtures.ts';
 
-export const signalsPresent = hasModel('signals');
+export const modelsPresent = hasModel('signals') && hasModel('embed');
 
-/** The bundled signals model in this thread (no reply model): real embeddings for the library index. */
-export async function signalsEngine(): Promise<LocalEngine> {
+/** The bundled signals model and library sentence encoder in this thread (no reply model): real search vectors. */
+export async function libraryEngine(): Promise<LocalEngine> {
   const engine = new LocalEngine(testConfig({ dtype: 'q8' }), testLogger(), { reply: false });
   await engine.start();
   return engine;

@@ -3,17 +3,17 @@ import type { LocalEngine } from '../../models/runtime/local-engine.ts';
 import { DefaultGroundingOptions, planReply } from '../../worker/library/answer.ts';
 import { itemText, LibraryIndex, passagesOf } from '../../worker/library/index.ts';
 import { VectorIndex } from '../../worker/library/vectors.ts';
-import { LIBRARY, signalsEngine, signalsPresent } from './fixtures.ts';
+import { LIBRARY, libraryEngine, modelsPresent } from './fixtures.ts';
 
-describe.skipIf(!signalsPresent)('library index with the bundled signals model', () => {
+describe.skipIf(!modelsPresent)('library index with the bundled sentence encoder', () => {
   let engine: LocalEngine;
   let index: LibraryIndex;
-  const query = async (text: string) => index.search(text, (await engine.embed([text]))[0]!, 3);
+  const query = async (text: string) => index.search(text, (await engine.embedSearch([text]))[0]!, 3);
 
   beforeAll(async () => {
-    engine = await signalsEngine();
+    engine = await libraryEngine();
     index = new LibraryIndex();
-    const vectors = await engine.embed(LIBRARY.map(itemText));
+    const vectors = await engine.embedSearch(LIBRARY.map(itemText));
     index.replaceAll(LIBRARY, new Map(LIBRARY.map((item, i) => [item.id, vectors[i]!])));
   }, 120_000);
   afterAll(() => engine?.stop());
@@ -105,10 +105,10 @@ describe('vector index', () => {
   });
 });
 
-describe.skipIf(!signalsPresent)('library index size and the background lines', () => {
+describe.skipIf(!modelsPresent)('library index size and the background lines', () => {
   let engine: LocalEngine;
   beforeAll(async () => {
-    engine = await signalsEngine();
+    engine = await libraryEngine();
   }, 120_000);
   afterAll(() => engine?.stop());
 
@@ -117,11 +117,11 @@ describe.skipIf(!signalsPresent)('library index size and the background lines', 
     // so no question reached the threshold; the background lines keep a word's weight as rare as it is in chat.
     const one = new LibraryIndex();
     const [meetup] = LIBRARY;
-    one.upsert(meetup!, await engine.embed(passagesOf(meetup!)));
+    one.upsert(meetup!, await engine.embedSearch(passagesOf(meetup!)));
     const plan = async (text: string) =>
       planReply(
         { text, context: [] },
-        one.search(text, (await engine.embed([text]))[0]!, 3),
+        one.search(text, (await engine.embedSearch([text]))[0]!, 3),
         DefaultGroundingOptions,
       );
     for (const text of [
@@ -141,8 +141,8 @@ describe.skipIf(!signalsPresent)('library index size and the background lines', 
       background: ['the monthly meetup was great fun', 'see you at the meetup'],
     });
     const [meetup] = LIBRARY;
-    lonely.upsert(meetup!, await engine.embed(passagesOf(meetup!)));
-    const hits = lonely.search('monthly meetup', (await engine.embed(['monthly meetup']))[0]!, 5);
+    lonely.upsert(meetup!, await engine.embedSearch(passagesOf(meetup!)));
+    const hits = lonely.search('monthly meetup', (await engine.embedSearch(['monthly meetup']))[0]!, 5);
     expect(hits.map((h) => h.item.id)).toEqual(['meetup']);
     expect(lonely.size).toBe(1);
   });

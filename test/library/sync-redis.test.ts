@@ -4,19 +4,19 @@ import { executeCommand } from '../../src/commands/run.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { LibraryIndexes } from '../../worker/library/sync.ts';
 import { deletePrefix, randomPrefix, REDIS_URL, waitFor } from '../queue/fixtures.ts';
-import { LIBRARY, signalsEngine, signalsPresent } from './fixtures.ts';
+import { LIBRARY, libraryEngine, modelsPresent } from './fixtures.ts';
 
 /**
  * Two workers (each its own Redis connection and index) and an adapter writing through `/steward library`:
  * the admin's change is searchable on both workers within seconds, and a restarted worker rebuilds from Redis.
  */
-describe.skipIf(!signalsPresent)('library index sync across two workers on Redis', () => {
+describe.skipIf(!modelsPresent)('library index sync across two workers on Redis', () => {
   const prefix = randomPrefix('libsync');
   const stores: RedisStore[] = [];
   let engine: LocalEngine;
   let admin: RedisStore;
   let workers: LibraryIndexes[];
-  const embed = (texts: string[]) => engine.embed(texts);
+  const embed = (texts: string[]) => engine.embedSearch(texts);
   const open = async () => {
     const store = new RedisStore({ url: REDIS_URL, prefix });
     await store.start();
@@ -35,7 +35,7 @@ describe.skipIf(!signalsPresent)('library index sync across two workers on Redis
   };
 
   beforeAll(async () => {
-    engine = await signalsEngine();
+    engine = await libraryEngine();
     admin = await open();
     workers = [
       new LibraryIndexes(await open(), embed, { checkMs: 500 }),

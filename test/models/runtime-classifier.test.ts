@@ -161,6 +161,7 @@ describe.skipIf(!hasModel('signals'))('hub sequence classifiers in place of the 
     );
     engine = createLocalEngine(testConfig({ sentiment, moderation, threads: 1 }), captureLogger().logger, {
       reply: false,
+      embed: false,
     });
     await engine.start();
   });

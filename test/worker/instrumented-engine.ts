@@ -15,7 +15,7 @@ import { ErrorCode, StewardError } from '../../src/errors.ts';
  * score, label and reply comes from the model itself.
  */
 export class InstrumentedEngine implements InferenceEngine {
-  calls = { signals: [] as number[], embed: 0, reply: [] as number[] };
+  calls = { signals: [] as number[], embed: 0, embedSearch: 0, reply: [] as number[] };
   /** The next N signals() calls fail (retryable). */
   failSignals = 0;
   /** Extra milliseconds each signals() call takes, to make batches overlap. */
@@ -50,7 +50,7 @@ export class InstrumentedEngine implements InferenceEngine {
   }
 
   async embedSearch(texts: string[]): Promise<Float32Array[]> {
-    this.calls.embed += 1;
+    this.calls.embedSearch += 1;
     return this.inner.embedSearch(texts);
   }
 
