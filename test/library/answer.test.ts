@@ -16,7 +16,7 @@ const hit = (score: number, i = 0): LibraryHit => ({
   semantic: score,
 });
 const request = { text: 'when is the meetup?', context: [] };
-const options = { threshold: 0.5, unknownText: "I don't know." };
+const options = { threshold: 0.5, quantile: 0.9, unknownText: "I don't know." };
 
 it('GIVEN a hit above the threshold THEN the reply answers from it, citing title and link', () => {
   const plan = planReply(request, [hit(0.8)], options);
@@ -64,6 +64,11 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     'is there a ban appeal?',
     'flights to paris next week',
     'a show on broadway',
+    // Yes/no questions without their question mark.
+    'is the server down right now',
+    'are the meetups recorded',
+    'does the bot keep logs',
+    'can anyone join the tournament',
   ])
     expect(asksForInformation(t), t).toBe(true);
   for (const t of [
@@ -72,6 +77,9 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     'I love that movie',
     'what do you think of pizza?',
     'the new batman movie was awesome',
+    'are you a bot',
+    'do you watch anime',
+    'is great',
   ])
     expect(asksForInformation(t), t).toBe(false);
 });

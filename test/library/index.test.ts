@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEngine } from '../../models/runtime/local-engine.ts';
-import { DefaultGroundingOptions, planReply } from '../../worker/library/answer.ts';
+import { DefaultGroundingOptions, planReply, thresholdFor } from '../../worker/library/answer.ts';
 import { itemText, LibraryIndex, passagesOf } from '../../worker/library/index.ts';
 import { VectorIndex } from '../../worker/library/vectors.ts';
 import { LIBRARY, libraryEngine, modelsPresent } from './fixtures.ts';
@@ -145,5 +145,62 @@ describe.skipIf(!modelsPresent)('library index size and the background lines', (
     const hits = lonely.search('monthly meetup', (await engine.embedSearch(['monthly meetup']))[0]!, 5);
     expect(hits.map((h) => h.item.id)).toEqual(['meetup']);
     expect(lonely.size).toBe(1);
+  });
+});
+
+describe('the library-relative threshold and question passages', () => {
+  /** A unit vector along axis `i` (orthogonal for different i). */
+  const axis = (i: number, dim = 8) => Float32Array.from({ length: dim }, (_, d) => (d === i ? 1 : 0));
+  /** A unit vector between two axes: cosine `c` with axis a. */
+  const between = (a: number, b: number, c: number, dim = 8) => {
+    const v = new Float32Array(dim);
+    v[a] = c;
+    v[b] = Math.sqrt(1 - c * c);
+    return v;
+  };
+  const item = { id: 'rules', title: 'Server rules', text: 'Be kind.', kind: 'resource' as const };
+
+  it('GIVEN null queries WHEN the library changes THEN cutoff() follows what they score in it', () => {
+    const index = new LibraryIndex({ background: [] });
+    expect(index.cutoff(0.9)).toBeNull();
+    index.useNullQueries(
+      ['zz one', 'zz two', 'zz three', 'zz four'],
+      [between(0, 1, 0.2), between(0, 1, 0.4), between(0, 1, 0.6), between(0, 1, 0.8)],
+    );
+    expect(index.cutoff(0.9)).toBeNull(); // nothing to search yet
+    index.upsert(item, axis(0));
+    // Scores are 0.5 × cosine (statement passage, nothing lexical): 0.1, 0.2, 0.3, 0.4.
+    expect(index.cutoff(0.5)).toBeCloseTo(0.3, 5);
+    expect(index.cutoff(0.99)).toBeCloseTo(0.4, 5);
+    // An item the null queries do not resemble: the cutoff drops.
+    index.upsert(item, axis(5));
+    expect(index.cutoff(0.99)).toBeCloseTo(0, 5);
+  });
+
+  it('GIVEN the threshold in effect THEN it is the floor or the library cutoff, whichever is higher', () => {
+    const options = { ...DefaultGroundingOptions, threshold: 0.3, quantile: 0.9 };
+    expect(thresholdFor({ cutoff: () => 0.7 }, options).threshold).toBe(0.7);
+    expect(thresholdFor({ cutoff: () => 0.1 }, options).threshold).toBe(0.3);
+    expect(thresholdFor({ cutoff: () => null }, options).threshold).toBe(0.3);
+  });
+
+  it('GIVEN an FAQ item with its question THEN a request matching the question gets the question weight', () => {
+    const faq = {
+      id: 'password',
+      title: 'Passwords',
+      text: 'How do I reset my password? Open settings and choose reset.',
+      kind: 'faq' as const,
+    };
+    expect(passagesOf(faq)).toEqual([
+      'Passwords. How do I reset my password? Open settings and choose reset.',
+      'How do I reset my password?',
+      'Open settings and choose reset.',
+    ]);
+    const index = new LibraryIndex({ background: [], semanticWeight: 0.5, questionWeight: 0.9 });
+    index.upsert(faq, [axis(1), axis(2), axis(3)]);
+    // Same direction as the question passage, no shared words: 0.9 × 1.
+    expect(index.search('zz', axis(2), 1)[0]!.score).toBeCloseTo(0.9, 5);
+    // Same direction as a statement passage: 0.5 × 1.
+    expect(index.search('zz', axis(3), 1)[0]!.score).toBeCloseTo(0.5, 5);
   });
 });

@@ -6,16 +6,23 @@ import { STOPWORDS, words } from './terms.ts';
 /** How replies use the library. */
 export interface GroundingOptions {
   /**
-   * Hybrid score at or above which the best item answers the request. Calibrated on clinc150's *train* split
-   * used as an FAQ (`npm run eval -- library`); below it Steward says it does not know.
+   * Lowest hybrid score at which the best item may answer the request, whatever the library; below the
+   * threshold in effect Steward says it does not know.
    */
   threshold: number;
+  /**
+   * The threshold in effect for a library is the larger of `threshold` and this quantile of the scores ordinary chat
+   * lines reach in that library (LibraryIndex.cutoff): a request must look more relevant than nearly all chat does.
+   * Calibrated with `threshold` on clinc150's *train* split used as an FAQ (`npm run eval:library`).
+   */
+  quantile: number;
   /** What Steward says when the library has nothing relevant for a request for information. */
   unknownText: string;
 }
 
 export const DefaultGroundingOptions = Object.freeze({
-  threshold: 0.45,
+  threshold: 0.3,
+  quantile: 0.925,
   unknownText: "I don't know — nothing in this community's library covers that.",
 }) satisfies Readonly<GroundingOptions>;
 
@@ -50,11 +57,21 @@ export function asksForInformation(text: string): boolean {
     .replace(/^@\S+\s*/, '');
   if (SMALL_TALK.test(t)) return false;
   if (ASKING.test(t)) return true;
-  if (/\?\s*$/.test(t)) return !/^(do|did|have|are|were|would) you\b/i.test(t);
+  // Questions about Steward itself ("do you watch anime", "are you a bot"), with or without "?", are small talk.
+  if (/^(do|did|have|are|were|would) (you|u|ya)\b/i.test(t)) return false;
+  if (YES_NO.test(t) || /\?\s*$/.test(t)) return true;
   // Not a question: statements about oneself or reactions are chat; anything else (a bare request such as
   // "flights to paris next week", "set a reminder") asks for something.
   return !STATEMENT.test(t) && !CLAIM.test(t) && !/!\s*$/.test(t);
 }
+
+/**
+ * A yes/no question, with or without its question mark ("is the server down", "are meetups recorded"): chat often
+ * drops the "?", and the verb first is what makes it a question. Questions to Steward itself ("are you …", "do you
+ * …") are left to the small-talk rules.
+ */
+const YES_NO =
+  /^(is|are|was|were|does|do|did|can|could|will|would|should|shall|has|have|may|might)\s+(?!you\b|u\b|ya\b|ye\b)[\w'’]+\s+\S/i;
 
 /** A verb that makes a line a remark ("the new movie was awesome") rather than a bare request. */
 const CLAIM =
@@ -62,6 +79,15 @@ const CLAIM =
 
 const STATEMENT =
   /^(i|i'm|im|i've|i'd|i'll|my|me|we|we're|our|you|you're|your|that|that's|thats|this|it|it's|its|he|she|they|there's|lol|haha|yes|yeah|yep|no|nope|thanks|thank you|cool|nice|wow|great|oh|ah|well|sure|same|true|agreed|definitely|totally|awesome|sorry|good|bad)\b/i;
+
+/** The options with the threshold in effect for one library: the floor, or what its chat lines score if higher. */
+export function thresholdFor(
+  index: { cutoff(quantile: number): number | null },
+  options: GroundingOptions,
+): GroundingOptions {
+  const cutoff = index.cutoff(options.quantile);
+  return cutoff === null || cutoff <= options.threshold ? options : { ...options, threshold: cutoff };
+}
 
 /** Decides how to answer a request from the library's hits (best first). */
 export function planReply(

@@ -7,8 +7,13 @@ import { analyzeTerms } from './terms.ts';
 
 /** How lexical and embedding scores combine into one 0..1 relevance. */
 export interface HybridOptions {
-  /** Weight of the embedding cosine; the lexical part gets the rest. */
+  /** Weight of the embedding cosine for passages that state something; the lexical part gets the rest. */
   semanticWeight: number;
+  /**
+   * Weight of the embedding cosine for passages that are questions ("How do I reset my password?"): the library
+   * encoder was trained on question-to-question pairs, so there its cosine deserves more trust than lexical overlap.
+   */
+  questionWeight: number;
   /** BM25 score that counts as half relevant: lexical = bm25 / (bm25 + lexicalHalf). */
   lexicalHalf: number;
   /** Candidates taken from each side before they are combined. */
@@ -37,6 +42,7 @@ let bundled: readonly string[] | undefined;
 
 export const DefaultHybridOptions = Object.freeze({
   semanticWeight: 0.5,
+  questionWeight: 0.9,
   lexicalHalf: 8,
   candidates: 40,
 }) satisfies Readonly<Omit<HybridOptions, 'background'>>;
@@ -73,6 +79,14 @@ export function queryTerms(
     .join(' ');
 }
 
+/** A passage that asks something (it ends with a question mark). */
+function isQuestion(text: string): boolean {
+  return /\?["'”’)\]]*\s*$/u.test(text);
+}
+
+/** Background lines each index searches to learn its own "irrelevant" score (LibraryIndex.cutoff). */
+export const NULL_LINES = 200;
+
 /** Most passages embedded per item besides the whole item. */
 export const MAX_PASSAGES = 16;
 
@@ -98,11 +112,18 @@ const signature = (item: LibraryItem) =>
  */
 export class LibraryIndex {
   readonly #options: HybridOptions;
-  readonly #items = new Map<string, { item: LibraryItem; signature: string; passages: number }>();
+  readonly #items = new Map<
+    string,
+    { item: LibraryItem; signature: string; passages: number; questions: ReadonlySet<number> }
+  >();
   readonly #lexical: MiniSearch<LibraryItem>;
   readonly #vectors = new VectorIndex();
   /** Items holding each lexical term (for queryTerms). */
   readonly #df = new Map<string, number>();
+  /** Ordinary chat lines with their embeddings, searched to learn what an irrelevant request scores here. */
+  #nullQueries: ReadonlyArray<{ text: string; vector: Float32Array }> = [];
+  /** Their best-hit scores, ascending; recomputed after the library changes. */
+  #nullScores: number[] | null = null;
 
   constructor(options: Partial<HybridOptions> = {}) {
     this.#options = { ...DefaultHybridOptions, background: bundledBackground(), ...options };
@@ -148,10 +169,39 @@ export class LibraryIndex {
     }
   }
 
+  /**
+   * Chat lines (and their search embeddings) that stand for requests this library should not answer: see cutoff().
+   * LibraryIndexes gives every index the first NULL_LINES background lines.
+   */
+  useNullQueries(texts: readonly string[], vectors: readonly Float32Array[]): void {
+    this.#nullQueries = texts.map((text, i) => ({ text, vector: vectors[i]! }));
+    this.#nullScores = null;
+  }
+
+  /**
+   * The score an irrelevant request reaches in *this* library: the `quantile` of the best-hit scores of the null
+   * queries (ordinary chat lines). Scores depend on the library (a 150-item FAQ of example questions puts any
+   * request near something; three event notes do not), so one fixed threshold cannot serve both; this one moves with
+   * the library. Null when no null queries were given or the library is empty. Costs one search per null query after
+   * each change (≈ 60 ms for 150 items and 200 lines), then nothing.
+   */
+  cutoff(quantile: number): number | null {
+    if (this.#nullQueries.length === 0 || this.#items.size === 0) return null;
+    this.#nullScores ??= this.#nullQueries
+      .map((q) => this.search(q.text, q.vector, 1)[0]?.score ?? 0)
+      .sort((a, b) => a - b);
+    const scores = this.#nullScores;
+    return scores[Math.min(scores.length - 1, Math.floor(quantile * scores.length))]!;
+  }
+
   upsert(item: LibraryItem, vectors: Float32Array | Float32Array[]): void {
+    this.#nullScores = null;
     if (this.#items.has(item.id)) this.remove(item.id);
     const list = Array.isArray(vectors) ? vectors : [vectors];
-    this.#items.set(item.id, { item, signature: signature(item), passages: list.length });
+    // Which embedded passages are questions (passagesOf order); with one vector for the item, only the item counts.
+    const texts = list.length === 1 ? [itemText(item)] : passagesOf(item);
+    const questions = new Set(texts.flatMap((text, k) => (isQuestion(text) ? [k] : [])));
+    this.#items.set(item.id, { item, signature: signature(item), passages: list.length, questions });
     this.#addBackground();
     this.#lexical.add(item);
     this.#count(item, 1);
@@ -163,6 +213,7 @@ export class LibraryIndex {
   remove(id: string): void {
     const entry = this.#items.get(id);
     if (!entry) return;
+    this.#nullScores = null;
     this.#items.delete(id);
     this.#lexical.discard(id);
     this.#count(entry.item, -1);
@@ -180,7 +231,7 @@ export class LibraryIndex {
   /** The most relevant items for a request, best first; `embedding` is the request's L2-normalised embedding. */
   search(text: string, embedding: Float32Array, limit = 3): LibraryHit[] {
     if (this.#items.size === 0) return [];
-    const { candidates, lexicalHalf, semanticWeight } = this.#options;
+    const { candidates, lexicalHalf, semanticWeight, questionWeight } = this.#options;
     const lexical = new Map<string, number>();
     const terms = queryTerms(text, this.#df, this.#items.size);
     const found = terms === '' ? [] : this.#lexical.search(terms);
@@ -196,17 +247,23 @@ export class LibraryIndex {
     for (const id of ids) {
       const entry = this.#items.get(id);
       if (!entry) continue;
-      let semantic = 0;
+      // The closest statement and the closest question, each weighed as its kind deserves (HybridOptions).
+      let statement = -1;
+      let question = -1;
       for (let k = 0; k < entry.passages; k++) {
         const vector = this.#vectors.get(`${id}\u0000${k}`);
-        if (vector) semantic = Math.max(semantic, dot(embedding, vector));
+        if (!vector) continue;
+        const cosine = Math.max(0, dot(embedding, vector));
+        if (entry.questions.has(k)) question = Math.max(question, cosine);
+        else statement = Math.max(statement, cosine);
       }
       const lex = lexical.get(id) ?? 0;
+      const mix = (weight: number, cosine: number) => (cosine < 0 ? 0 : weight * cosine + (1 - weight) * lex);
       hits.push({
         item: entry.item,
-        score: semanticWeight * semantic + (1 - semanticWeight) * lex,
+        score: Math.max(mix(semanticWeight, statement), mix(questionWeight, question), (1 - semanticWeight) * lex),
         lexical: lex,
-        semantic,
+        semantic: Math.max(0, statement, question),
       });
     }
     return hits.sort((a, b) => b.score - a.score).slice(0, limit);

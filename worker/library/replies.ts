@@ -3,6 +3,7 @@ import type { Platform } from '../../src/domain/message.ts';
 import type { AttendedWord, AttentionRequest, ReplyRequest } from '../../src/engine.ts';
 import {
   citation,
+  thresholdFor,
   DefaultGroundingOptions,
   type FinishedReply,
   finishReply,
@@ -86,14 +87,9 @@ export class GroundedReplies {
     const embeddings = await this.#embed(jobs.map((job) => job.request.text));
     return Promise.all(
       jobs.map(async (job, i) => {
-        const hits = await this.#indexes.search(
-          job.platform,
-          job.workspaceId,
-          job.request.text,
-          embeddings[i]!,
-          3,
-        );
-        return planReply(job.request, hits, this.#options);
+        const index = await this.#indexes.index(job.platform, job.workspaceId);
+        const hits = index.search(job.request.text, embeddings[i]!, 3);
+        return planReply(job.request, hits, thresholdFor(index, this.#options));
       }),
     );
   }

@@ -1,7 +1,7 @@
 import type { LibraryHit } from '../../src/domain/library.ts';
 import type { Platform } from '../../src/domain/message.ts';
 import type { LibraryStore } from '../../src/store/library.ts';
-import { type HybridOptions, LibraryIndex, passagesOf } from './index.ts';
+import { bundledBackground, type HybridOptions, LibraryIndex, NULL_LINES, passagesOf } from './index.ts';
 
 /** Embeds texts for library search (InferenceEngine.embedSearch): L2-normalised, in input order. */
 export type Embed = (texts: string[]) => Promise<Float32Array[]>;
@@ -38,6 +38,8 @@ export class LibraryIndexes {
   readonly #embed: Embed;
   readonly #options: LibrarySyncOptions;
   readonly #entries = new Map<string, Entry>();
+  /** The null queries' embeddings (LibraryIndex.cutoff), computed once per worker, on the first sync. */
+  #nullVectors: Promise<Float32Array[]> | null = null;
 
   constructor(
     store: Pick<LibraryStore, 'listLibrary' | 'libraryVersion'>,
@@ -83,6 +85,7 @@ export class LibraryIndexes {
     if (version !== entry.version || entry.checkedAt === 0) {
       // Read the items after the version: they are at least as new as it, so nothing is missed.
       const items = await this.#store.listLibrary(platform, workspaceId);
+      if (entry.checkedAt === 0) entry.index.useNullQueries(nullLines(this.#options.hybrid.background), await this.#nullQueryVectors());
       const changed = entry.index.changed(items);
       const vectors = new Map<string, Float32Array[]>();
       const texts = changed.flatMap((item) => passagesOf(item).map((text) => ({ id: item.id, text })));
@@ -101,4 +104,24 @@ export class LibraryIndexes {
     entry.checkedAt = checkedAt;
     return entry.index;
   }
+
+  #nullQueryVectors(): Promise<Float32Array[]> {
+    this.#nullVectors ??= (async () => {
+      const lines = nullLines(this.#options.hybrid.background);
+      const out: Float32Array[] = [];
+      for (let i = 0; i < lines.length; i += this.#options.embedBatch)
+        out.push(...(await this.#embed(lines.slice(i, i + this.#options.embedBatch))));
+      return out;
+    })();
+    // A failed embed is retried at the next sync rather than remembered.
+    this.#nullVectors.catch(() => {
+      this.#nullVectors = null;
+    });
+    return this.#nullVectors;
+  }
+}
+
+/** The background lines every index searches as its null queries. */
+function nullLines(background: readonly string[] = bundledBackground()): readonly string[] {
+  return background.slice(0, NULL_LINES);
 }
