@@ -6,6 +6,8 @@
 //   npm run train -- signals [train|export|eval|all] [signals.py args]   (default: all = train + export)
 //   npm run train -- ngram [--base DIR] [--bundle DIR]    n-gram channel added to a signals model (ngram.py)
 //   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
+//   npm run train -- embed [prepare|train|eval|export|all] [embed.py args]   sentence encoder for library retrieval
+//                                                        -> models/bundled/embed (default: all), then parity_embed.mjs
 //   npm run train -- attention [DIR]                     cross_attentions.* decoder outputs (reply_attention.py) + parity
 //   npm run train -- smoke                               tiny end-to-end run for CI (< ~5 min)
 //   npm run eval [-- --model models/bundled/signals] [--no-reply] [--limit N] [--no-extra] [--dtype fp32|q8]
@@ -486,6 +488,15 @@ async function main() {
       }
       break;
     }
+    case 'embed': {
+      const sub = ['prepare', 'train', 'eval', 'export', 'all'].includes(rest[0]) ? rest : ['all', ...rest];
+      py('embed.py', sub);
+      if (sub[0] === 'all' || sub[0] === 'export') {
+        const bundle = argVal(sub, '--bundle') || path.join(REPO, 'models', 'bundled', 'embed');
+        run(process.execPath, [path.join(HERE, 'parity_embed.mjs'), bundle]);
+      }
+      break;
+    }
     case 'attention': {
       // reply_attention.py on a reply folder (default: the bundled one), then parity against a copy of it taken before.
       const dir = path.resolve(rest.find((a) => !a.startsWith('--')) || path.join(REPO, 'models', 'bundled', 'reply'));
@@ -503,7 +514,7 @@ async function main() {
       await evaluate(rest);
       break;
     default:
-      console.log('usage: node models/training/run.mjs [tokenizer|signals|ngram|reply|attention|smoke|eval] [args]');
+      console.log('usage: node models/training/run.mjs [tokenizer|signals|ngram|reply|embed|attention|smoke|eval] [args]');
       process.exit(name ? 2 : 0);
   }
 }
