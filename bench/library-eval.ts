@@ -78,7 +78,8 @@ async function main(): Promise<void> {
   say(`library search embeddings: ${searchedWith}`);
   const embedAll = async (texts: string[]) => {
     const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += 64) out.push(...(await engine.embedSearch(texts.slice(i, i + 64))));
+    for (let i = 0; i < texts.length; i += 64)
+      out.push(...(await engine.embedSearch(texts.slice(i, i + 64))));
     return out;
   };
   const t0 = performance.now();

@@ -98,7 +98,8 @@ export async function runLibraryBench(options: {
     const base = lines.slice(0, 2_000);
     const queries = lines.slice(2_000, 2_200);
     const vectors: Float32Array[] = [];
-    for (let i = 0; i < base.length; i += 64) vectors.push(...(await engine.embedSearch(base.slice(i, i + 64))));
+    for (let i = 0; i < base.length; i += 64)
+      vectors.push(...(await engine.embedSearch(base.slice(i, i + 64))));
     const queryVectors: Float32Array[] = [];
     for (let i = 0; i < queries.length; i += 64)
       queryVectors.push(...(await engine.embedSearch(queries.slice(i, i + 64))));

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { Logger } from '../../src/logger.ts';
 import { l2normalize } from '../../src/domain/vector.ts';
 import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
-import { ModelLoadError, ModelRunError, type ModelSource, ROLE_SETTING, type RuntimeTuning } from './settings.ts';
+import {
+  ModelLoadError,
+  ModelRunError,
+  type ModelSource,
+  ROLE_SETTING,
+  type RuntimeTuning,
+} from './settings.ts';
 import { encode, planBuckets, toBatch } from './tokens.ts';
 
 /**
@@ -35,7 +41,12 @@ export class Embedder {
   readonly #tuning: RuntimeTuning;
   readonly #logger: Logger;
 
-  private constructor(loaded: Loaded<PreTrainedModel>, meta: EmbedMeta, tuning: RuntimeTuning, logger: Logger) {
+  private constructor(
+    loaded: Loaded<PreTrainedModel>,
+    meta: EmbedMeta,
+    tuning: RuntimeTuning,
+    logger: Logger,
+  ) {
     this.#loaded = loaded;
     this.#model = loaded.model;
     this.dtype = loaded.dtype;
@@ -73,7 +84,10 @@ export class Embedder {
     const encoded = texts.map((t) => encode(tokenizer, t, this.meta.max_length));
     const cut = encoded.filter((e) => e.dropped > 0).length;
     if (cut > 0)
-      this.#logger.debug({ role: 'embed', truncated: cut, maxLength: this.meta.max_length }, 'texts truncated');
+      this.#logger.debug(
+        { role: 'embed', truncated: cut, maxLength: this.meta.max_length },
+        'texts truncated',
+      );
     const out = new Array<Float32Array>(texts.length);
     const buckets = planBuckets(
       encoded.map((e) => e.ids.length),
@@ -94,7 +108,10 @@ export class Embedder {
         })) as Record<string, Tensor>;
         hidden = result.last_hidden_state!;
       } catch (error) {
-        throw new ModelRunError(`embed model failed on a batch of ${bucket.length}: ${message(error)}`, error);
+        throw new ModelRunError(
+          `embed model failed on a batch of ${bucket.length}: ${message(error)}`,
+          error,
+        );
       }
       const data = hidden.data as Float32Array;
       const D = hidden.dims.at(-1)!;

@@ -3,7 +3,15 @@ import { EmptyReplyError } from './reply.ts';
 import { ModelLoadError, ModelRunError } from './settings.ts';
 
 /** Calls the main thread makes into the inference thread. */
-export type Method = 'start' | 'stop' | 'signals' | 'embed' | 'embedSearch' | 'reply' | 'scoreReplies' | 'attend';
+export type Method =
+  | 'start'
+  | 'stop'
+  | 'signals'
+  | 'embed'
+  | 'embedSearch'
+  | 'reply'
+  | 'scoreReplies'
+  | 'attend';
 
 export interface Request {
   id: number;
