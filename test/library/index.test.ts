@@ -177,6 +177,30 @@ describe('the library-relative threshold and question passages', () => {
     expect(index.cutoff(0.99)).toBeCloseTo(0, 5);
   });
 
+  it("GIVEN prepareCutoff WHEN the library changes during it THEN the cutoff is the changed library's", async () => {
+    const index = new LibraryIndex({ background: [] });
+    const lines = Array.from({ length: 40 }, (_, i) => `zz line ${i}`);
+    index.useNullQueries(
+      lines,
+      lines.map((_, i) => between(0, 1, (i + 1) / 41)),
+    );
+    index.upsert(item, axis(0));
+    const preparing = index.prepareCutoff();
+    index.upsert(item, axis(5)); // overtakes the pass above: its scores are thrown away
+    await preparing;
+    expect(index.cutoff(0.99)).toBeCloseTo(0, 5);
+    index.upsert(item, axis(0));
+    await index.prepareCutoff();
+    const prepared = index.cutoff(0.5);
+    const fresh = new LibraryIndex({ background: [] });
+    fresh.useNullQueries(
+      lines,
+      lines.map((_, i) => between(0, 1, (i + 1) / 41)),
+    );
+    fresh.upsert(item, axis(0));
+    expect(prepared).toBeCloseTo(fresh.cutoff(0.5)!, 10);
+  });
+
   it('GIVEN the threshold in effect THEN it is the floor or the library cutoff, whichever is higher', () => {
     const options = { ...DefaultGroundingOptions, threshold: 0.3, quantile: 0.9 };
     expect(thresholdFor({ cutoff: () => 0.7 }, options).threshold).toBe(0.7);

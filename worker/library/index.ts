@@ -124,6 +124,8 @@ export class LibraryIndex {
   #nullQueries: ReadonlyArray<{ text: string; vector: Float32Array }> = [];
   /** Their best-hit scores, ascending; recomputed after the library changes. */
   #nullScores: number[] | null = null;
+  /** Bumped by every change, so a null-score pass that a change overtook is thrown away. */
+  #changes = 0;
 
   constructor(options: Partial<HybridOptions> = {}) {
     this.#options = { ...DefaultHybridOptions, background: bundledBackground(), ...options };
@@ -176,6 +178,7 @@ export class LibraryIndex {
   useNullQueries(texts: readonly string[], vectors: readonly Float32Array[]): void {
     this.#nullQueries = texts.map((text, i) => ({ text, vector: vectors[i]! }));
     this.#nullScores = null;
+    this.#changes += 1;
   }
 
   /**
@@ -183,19 +186,40 @@ export class LibraryIndex {
    * queries (ordinary chat lines). Scores depend on the library (a 150-item FAQ of example questions puts any
    * request near something; three event notes do not), so one fixed threshold cannot serve both; this one moves with
    * the library. Null when no null queries were given or the library is empty. Costs one search per null query after
-   * each change (≈ 60 ms for 150 items and 200 lines), then nothing.
+   * each change (≈ 60 ms for 150 items and 200 lines, 1.4 s for 100,000 items), then nothing: computed here when
+   * needed, or beforehand by prepareCutoff().
    */
   cutoff(quantile: number): number | null {
     if (this.#nullQueries.length === 0 || this.#items.size === 0) return null;
-    this.#nullScores ??= this.#nullQueries
-      .map((q) => this.search(q.text, q.vector, 1)[0]?.score ?? 0)
-      .sort((a, b) => a - b);
+    this.#nullScores ??= this.#nullQueries.map((q) => this.#nullScore(q)).sort((a, b) => a - b);
     const scores = this.#nullScores;
     return scores[Math.min(scores.length - 1, Math.floor(quantile * scores.length))]!;
   }
 
+  /**
+   * Computes what cutoff() needs without holding the event loop: it yields after every few searches (a 100,000-item
+   * library takes over a second in all, `npx tsx bench/library.ts`). LibraryIndexes calls it after each sync.
+   */
+  async prepareCutoff(): Promise<void> {
+    while (this.#nullScores === null && this.#nullQueries.length > 0 && this.#items.size > 0) {
+      const changes = this.#changes;
+      const scores: number[] = [];
+      for (const [i, q] of this.#nullQueries.entries()) {
+        scores.push(this.#nullScore(q));
+        if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
+        if (this.#changes !== changes) break;
+      }
+      if (this.#changes === changes) this.#nullScores = scores.sort((a, b) => a - b);
+    }
+  }
+
+  #nullScore(query: { text: string; vector: Float32Array }): number {
+    return this.search(query.text, query.vector, 1)[0]?.score ?? 0;
+  }
+
   upsert(item: LibraryItem, vectors: Float32Array | Float32Array[]): void {
     this.#nullScores = null;
+    this.#changes += 1;
     if (this.#items.has(item.id)) this.remove(item.id);
     const list = Array.isArray(vectors) ? vectors : [vectors];
     // Which embedded passages are questions (passagesOf order); with one vector for the item, only the item counts.
@@ -214,6 +238,7 @@ export class LibraryIndex {
     const entry = this.#items.get(id);
     if (!entry) return;
     this.#nullScores = null;
+    this.#changes += 1;
     this.#items.delete(id);
     this.#lexical.discard(id);
     this.#count(entry.item, -1);

@@ -99,6 +99,7 @@ export class LibraryIndexes {
         });
       }
       entry.index.replaceAll(items, vectors);
+      await entry.index.prepareCutoff();
       entry.version = version;
     }
     entry.checkedAt = checkedAt;
