@@ -137,6 +137,20 @@ def topical_pairs(data):
     return out
 
 
+def qa_pairs(data, split="train", limit=None):
+    """(question, answer) from self_dialogue (BSD-3): a line of 4+ words ending in "?" and the next line, 5-30 words,
+    not itself a question. Teaches question -> statement matching (a member's question vs a library note)."""
+    out = []
+    for lines in C.load_self_dialogue(data, split):
+        for q, r in zip(lines, lines[1:]):
+            q, r = C.norm_ws(q), C.norm_ws(r)
+            if q.endswith("?") and len(q.split()) >= 4 and not r.endswith("?") and 5 <= len(r.split()) <= 30:
+                out.append((q, r))
+    rng = random.Random(1234)
+    rng.shuffle(out)
+    return out[:limit] if limit else out
+
+
 def prepare(a):
     d = os.path.join(WORK, "embed_data")
     os.makedirs(d, exist_ok=True)
@@ -152,6 +166,10 @@ def prepare(a):
     tp = topical_pairs(a.data)
     for m, lead, _ in tp:
         texts += [m, lead]
+    qa = qa_pairs(a.data, "train", 60000)
+    qa_val = qa_pairs(a.data, "validation", 2000)
+    for q, r in qa + qa_val:
+        texts += [q, r]
     texts = sorted(set(texts))
     tf = os.path.join(d, "texts.json")
     with open(tf, "w", encoding="utf-8") as f:
@@ -161,6 +179,8 @@ def prepare(a):
                     str(a.max_len)], check=True, cwd=REPO)
     with open(os.path.join(d, "topical_pairs.json"), "w", encoding="utf-8") as f:
         json.dump(tp, f, ensure_ascii=False)
+    with open(os.path.join(d, "qa_pairs.json"), "w", encoding="utf-8") as f:
+        json.dump({"train": qa, "validation": qa_val}, f, ensure_ascii=False)
     print(f"prepared {len(texts)} texts, {len(tp)} topical pairs -> {d}", flush=True)
 
 
@@ -345,6 +365,9 @@ def train(a):
     for m, lead, key in tp:
         tgroups.setdefault(key, []).append((m, lead))
     tkeys = sorted(tgroups)
+    qa = []
+    if a.qa_frac > 0:
+        qa = json.load(open(os.path.join(WORK, "embed_data", "qa_pairs.json"), encoding="utf-8"))["train"]
     say(f"train: {len(intents)} intents ({sum(len(v) for v in groups.values())} requests), held-out domains "
         f"{a.holdout_domains or '-'} ({len(held)} intents), topical pairs {len(tp)} over {len(tkeys)} leads, "
         f"general_frac {a.general_frac}")
@@ -378,7 +401,13 @@ def train(a):
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
-        if rng.random() < a.general_frac:
+        roll = rng.random()
+        if roll < a.qa_frac:
+            pairs = rng.sample(qa, a.batch)
+            A = [tok_ids[q] for q, _ in pairs]
+            B = [tok_ids[r] for _, r in pairs]
+            L = a.max_len
+        elif roll < a.qa_frac + a.general_frac:
             keys = rng.sample(tkeys, min(a.batch, len(tkeys)))
             pairs = [rng.choice(tgroups[k]) for k in keys]
             A = [tok_ids[m] for m, _ in pairs]
@@ -474,6 +503,26 @@ def node_embed(model_dir, dtype="fp32", output="last_hidden_state"):
                         "--output", output], check=True, cwd=REPO)
         return np.fromfile(of, dtype=np.float32).reshape(len(texts), -1)
     return fn
+
+
+def qa_eval(a):
+    """Question -> statement retrieval on self_dialogue *validation* (never trained on): each of 2,000 questions
+    against the pool of their 2,000 answers; recall@1 / @5 and MRR, for each --bundles folder (q8, through Node) and,
+    with --before, signals-0.3.1's embeddings."""
+    pairs = qa_pairs(a.data, "validation", 2000)
+    qs, rs = [q for q, _ in pairs], [r for _, r in pairs]
+    runs = [(b, node_embed(b, "q8")) for b in (a.bundles or [a.bundle])]
+    if a.before:
+        runs.insert(0, ("signals-0.3.1 q8", node_embed(SIGNALS, "q8", "embeddings")))
+    for name, fn in runs:
+        E = fn(qs + rs)
+        Q, R = E[: len(qs)], E[len(qs):]
+        Q = Q / np.linalg.norm(Q, axis=1, keepdims=True)
+        R = R / np.linalg.norm(R, axis=1, keepdims=True)
+        S = Q @ R.T
+        rank = (S > S[np.arange(len(qs)), np.arange(len(qs))][:, None]).sum(axis=1)
+        print(f"[qa self_dialogue val, {len(qs)} questions, {name}] recall@1 {100 * (rank == 0).mean():.1f} "
+              f"recall@5 {100 * (rank < 5).mean():.1f} MRR {(1 / (rank + 1)).mean():.3f}", flush=True)
 
 
 def evaluate(a):
@@ -617,7 +666,8 @@ def export(a):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("cmd", choices=["prepare", "train", "eval", "export", "all"])
+    p.add_argument("cmd", choices=["prepare", "train", "eval", "qa", "export", "all"])
+    p.add_argument("--bundles", nargs="*", default=None, help="qa: model folders to compare (default --bundle)")
     p.add_argument("--data", default=os.path.join(REPO, "..", "shared", "datasets"))
     p.add_argument("--out", default=None, help="run dir (default work/embed, or work/embed_holdout with --holdout-domains; "
                    "pass --out work/embed to evaluate the shipped run on the held-out domains' subset too)")
@@ -630,6 +680,7 @@ def main():
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--temp", type=float, default=0.05)
     p.add_argument("--general-frac", type=float, default=0.25, help="share of batches of Topical-Chat pairs")
+    p.add_argument("--qa-frac", type=float, default=0.0, help="share of batches of self_dialogue question -> answer pairs")
     p.add_argument("--init", choices=["signals", "scratch"], default="signals")
     p.add_argument("--max-len", type=int, default=64)
     p.add_argument("--max-len-clinc", type=int, default=32)
@@ -652,6 +703,8 @@ def main():
         res = evaluate(a)
         if a.threshold is None and "pytorch fp32" in res:
             a.threshold = res["pytorch fp32"]["full"]["max"]["threshold"]
+    if a.cmd == "qa":
+        qa_eval(a)
     if a.cmd in ("export", "all"):
         if a.threshold is None:
             ep = os.path.join(a.out, "eval_pytorch.json")
