@@ -41,6 +41,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 WORK = os.path.join(HERE, "work")
 SIGNALS = os.path.join(REPO, "models", "bundled", "signals")
 VERSION = "embed-0.1.0"
+VERSION_QA = "embed-0.2.0"   # the same recipe plus self_dialogue question -> answer pairs (--qa-frac)
 ITEM_EXAMPLES = 16          # library item = first 16 train requests of an intent (bench/library-eval.ts)
 CALIB = (16, 21)            # train requests [16, 21) per intent: threshold calibration, never trained on
 EOS = 1
@@ -615,7 +616,7 @@ def export(a):
         "max_position_embeddings": model.cfg["max_len"], "pad_token_id": 0, "eos_token_id": 1,
         "transformers.js_config": {"dtype": "fp32"},
         "steward": {
-            "task": "embed", "version": VERSION, "pooling": "mean", "normalize": True, "max_length": 64,
+            "task": "embed", "version": VERSION if not targs.get("qa_frac") else VERSION_QA, "pooling": "mean", "normalize": True, "max_length": 64,
             "embedding_dim": model.cfg["d"],
             "truncation": "cut to max_length keeping the final </s> (as the signals runtime does)",
             "trained_on": {
@@ -627,6 +628,9 @@ def export(a):
                 "topical_chat": "message <-> grounding Wikipedia lead pairs from valid_freq, valid_rare, test_freq "
                                 "(CDLA-Sharing-1.0 conversations, CC BY-SA 3.0 Wikipedia text)"
                                 if targs.get("general_frac", 0) > 0 else "not used",
+                "self_dialogue": f"question -> next-line answer pairs from the train split (BSD-3-Clause), "
+                                 f"{targs['qa_frac']:.0%} of batches; validation kept for `embed.py qa`"
+                                 if targs.get("qa_frac") else "not used",
                 "init": "signals-0.3.1 encoder (en + zh)" if targs.get("init") == "signals" else "from scratch",
                 "steps": ck["step"], "seconds": run.get("seconds"),
             },
@@ -638,10 +642,8 @@ def export(a):
                             "research/teaching only) and HatEval (academic use): treat as research / non-commercial "
                             "use only; `embed.py all --init scratch` avoids that inheritance"
                             if targs.get("init") == "signals" else "no non-commercial data",
-            "library_threshold": a.threshold,
-            "library_threshold_note": "cosine cut-off for 'I don't know' with max-over-passages scoring, calibrated "
-                                      "on clinc150 train requests [16,21) + oos_train (embed.py eval, max score); "
-                                      "recalibrate for the hybrid BM25 mix with npm run eval:library",
+            "library_threshold_note": "the runtime's threshold is relative to each library (worker/library: quantile "
+                                      "0.925 of 200 chat lines' scores, floor 0.3), calibrated with npm run eval:library",
         },
     }
     C.atomic_write_json(os.path.join(dest, "config.json"), cfg)
@@ -673,14 +675,14 @@ def main():
                    "pass --out work/embed to evaluate the shipped run on the held-out domains' subset too)")
     p.add_argument("--bundle", default=os.path.join(REPO, "models", "bundled", "embed"))
     p.add_argument("--holdout-domains", default=None, help="comma list of clinc150 domains left out of every pair")
-    p.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget; cosine LR follows max(step/steps, time/budget)")
+    p.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget; cosine LR follows max(step/steps, time/budget)")
     p.add_argument("--steps", type=int, default=100000)
     p.add_argument("--batch", type=int, default=96, help="pairs per batch (<= intents: one pair per intent)")
-    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--temp", type=float, default=0.05)
-    p.add_argument("--general-frac", type=float, default=0.25, help="share of batches of Topical-Chat pairs")
-    p.add_argument("--qa-frac", type=float, default=0.0, help="share of batches of self_dialogue question -> answer pairs")
+    p.add_argument("--general-frac", type=float, default=0.2, help="share of batches of Topical-Chat pairs")
+    p.add_argument("--qa-frac", type=float, default=0.25, help="share of batches of self_dialogue question -> answer pairs")
     p.add_argument("--init", choices=["signals", "scratch"], default="signals")
     p.add_argument("--max-len", type=int, default=64)
     p.add_argument("--max-len-clinc", type=int, default=32)
