@@ -2,14 +2,15 @@ import { AutoModel, type PreTrainedModel, type Tensor } from '@huggingface/trans
 import { z } from 'zod';
 import type { Logger } from '../../src/logger.ts';
 import { l2normalize } from '../../src/domain/vector.ts';
-import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
 import {
-  ModelLoadError,
-  ModelRunError,
-  type ModelSource,
-  ROLE_SETTING,
-  type RuntimeTuning,
-} from './settings.ts';
+  type LoadContext,
+  type Loaded,
+  loadPretrained,
+  message,
+  requireOutputs,
+  stewardMeta,
+} from './load.ts';
+import { ModelRunError, type ModelSource, type RuntimeTuning } from './settings.ts';
 import { encode, planBuckets, toBatch } from './tokens.ts';
 
 /**
@@ -58,23 +59,12 @@ export class Embedder {
 
   static async load(source: ModelSource, ctx: LoadContext, tuning: RuntimeTuning): Promise<Embedder> {
     const loaded = await loadPretrained<PreTrainedModel>(AutoModel, source, ['model'], ctx);
-    const config = loaded.model.config as { steward?: unknown; max_position_embeddings?: number };
-    const parsed = EmbedMetaSchema.safeParse(config.steward);
-    const outputs: string[] = loaded.model.sessions.model?.outputNames ?? [];
-    const problem = !parsed.success
-      ? parsed.error.issues.map((i) => `steward.${i.path.join('.')}: ${i.message}`).join('; ')
-      : !outputs.includes('last_hidden_state')
-        ? `its graph has no last_hidden_state output (has ${outputs.join(', ') || 'none'})`
-        : null;
-    if (problem !== null || !parsed.success) {
-      await loaded.model.dispose();
-      throw new ModelLoadError(
-        `${ROLE_SETTING.embed}: ${source.location} is not a sentence encoder Steward can use: ${problem}`,
-      );
-    }
+    const parsed = await stewardMeta(loaded, EmbedMetaSchema, source, 'sentence encoder');
+    await requireOutputs(loaded, ['last_hidden_state'], source);
     // Hub encoders without our metadata: never past their position table.
-    const limit = (config.max_position_embeddings ?? 514) - 2;
-    const meta = { ...parsed.data, max_length: Math.min(parsed.data.max_length, limit) };
+    const limit =
+      ((loaded.model.config as { max_position_embeddings?: number }).max_position_embeddings ?? 514) - 2;
+    const meta = { ...parsed, max_length: Math.min(parsed.max_length, limit) };
     return new Embedder(loaded, meta, tuning, ctx.logger);
   }
 

@@ -6,6 +6,7 @@ import {
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
+import type { z } from 'zod';
 import type { Logger } from '../../src/logger.ts';
 import {
   availableDtype,
@@ -157,6 +158,40 @@ export function sessionOptions(threads: number): Record<string, unknown> {
     interOpNumThreads: 1,
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
+}
+
+/**
+ * The `steward` block of a loaded model's config.json, parsed by `schema`. When it does not parse, the model's sessions
+ * are disposed and the error names the role's setting and every problem ("not a Steward `kind` model").
+ */
+export async function stewardMeta<T>(
+  loaded: Loaded<PreTrainedModel>,
+  schema: z.ZodType<T, unknown>,
+  source: ModelSource,
+  kind: string,
+): Promise<T> {
+  const parsed = schema.safeParse((loaded.model.config as { steward?: unknown }).steward);
+  if (parsed.success) return parsed.data;
+  await loaded.model.dispose();
+  const issues = parsed.error.issues.map((i) => `steward.${i.path.join('.')}: ${i.message}`).join('; ');
+  throw new ModelLoadError(
+    `${ROLE_SETTING[source.role]}: ${source.location}/config.json is not a Steward ${kind} model (${issues})`,
+  );
+}
+
+/** When the model's graph lacks one of `names` as an output, disposes its sessions and says which are missing. */
+export async function requireOutputs(
+  loaded: Loaded<PreTrainedModel>,
+  names: readonly string[],
+  source: ModelSource,
+): Promise<void> {
+  const outputs: string[] = loaded.model.sessions.model?.outputNames ?? [];
+  const missing = names.filter((name) => !outputs.includes(name));
+  if (missing.length === 0) return;
+  await loaded.model.dispose();
+  throw new ModelLoadError(
+    `${ROLE_SETTING[source.role]}: ${source.location} graph lacks outputs ${missing.join(', ')}`,
+  );
 }
 
 function other(dtype: Dtype): Dtype {

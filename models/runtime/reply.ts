@@ -8,11 +8,11 @@ import { z } from 'zod';
 import type { AttendedWord, ReplyRequest, ReplyScore } from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
+import { type LoadContext, type Loaded, loadPretrained, message, stewardMeta } from './load.ts';
 import { fnv1a } from '../../src/domain/vector.ts';
 import { meanCrossAttention, passageAttention, type SourcedInput } from './reply-attention.ts';
 import { SeededSampler, type SamplingSettings } from './sampling.ts';
-import { ModelLoadError, ModelRunError, type ModelSource, ROLE_SETTING } from './settings.ts';
+import { ModelRunError, type ModelSource } from './settings.ts';
 import { encode, planBuckets, precut, toBatch } from './tokens.ts';
 
 /** The `steward` block of the reply model's config.json, written by models/training. */
@@ -97,15 +97,8 @@ export class ReplyModel {
       ['encoder_model', 'decoder_model_merged'],
       ctx,
     );
-    const parsed = ReplyMetaSchema.safeParse((loaded.model.config as { steward?: unknown }).steward);
-    if (!parsed.success) {
-      await loaded.model.dispose();
-      const issues = parsed.error.issues.map((i) => `steward.${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new ModelLoadError(
-        `${ROLE_SETTING.reply}: ${source.location}/config.json is not a Steward reply model (${issues})`,
-      );
-    }
-    return new ReplyModel(loaded, parsed.data, ctx.logger);
+    const meta = await stewardMeta(loaded, ReplyMetaSchema, source, 'reply');
+    return new ReplyModel(loaded, meta, ctx.logger);
   }
 
   /**

@@ -7,15 +7,16 @@ import {
 import { z } from 'zod';
 import { SENTIMENT_LABELS, type SentimentLabel, type WordWeight } from '../../src/domain/analysis.ts';
 import type { Logger } from '../../src/logger.ts';
-import { type LoadContext, type Loaded, loadPretrained, message } from './load.ts';
-import { l2normalize, sigmoid, softmax } from '../../src/domain/vector.ts';
 import {
-  ModelLoadError,
-  ModelRunError,
-  type ModelSource,
-  ROLE_SETTING,
-  type RuntimeTuning,
-} from './settings.ts';
+  type LoadContext,
+  type Loaded,
+  loadPretrained,
+  message,
+  requireOutputs,
+  stewardMeta,
+} from './load.ts';
+import { l2normalize, sigmoid, softmax } from '../../src/domain/vector.ts';
+import { ModelRunError, type ModelSource, type RuntimeTuning } from './settings.ts';
 import { type Encoded, encode, planBuckets, toBatch, topWordWeights, type Word, wordsOf } from './tokens.ts';
 
 /**
@@ -88,25 +89,13 @@ export class SignalsModel {
 
   static async load(source: ModelSource, ctx: LoadContext, tuning: RuntimeTuning): Promise<SignalsModel> {
     const loaded = await loadPretrained<PreTrainedModel>(AutoModel, source, ['model'], ctx);
-    const parsed = SignalsMetaSchema.safeParse((loaded.model.config as { steward?: unknown }).steward);
-    if (!parsed.success) {
-      await loaded.model.dispose();
-      const issues = parsed.error.issues.map((i) => `steward.${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new ModelLoadError(
-        `${ROLE_SETTING.signals}: ${source.location}/config.json is not a Steward signals model (${issues})`,
-      );
-    }
-    const outputs: string[] = loaded.model.sessions.model?.outputNames ?? [];
-    const missing = ['sentiment_logits', 'moderation_logits', 'moderation_attribution', 'embeddings'].filter(
-      (name) => !outputs.includes(name),
+    const meta = await stewardMeta(loaded, SignalsMetaSchema, source, 'signals');
+    await requireOutputs(
+      loaded,
+      ['sentiment_logits', 'moderation_logits', 'moderation_attribution', 'embeddings'],
+      source,
     );
-    if (missing.length > 0) {
-      await loaded.model.dispose();
-      throw new ModelLoadError(
-        `${ROLE_SETTING.signals}: ${source.location} graph lacks outputs ${missing.join(', ')}`,
-      );
-    }
-    return new SignalsModel(loaded, parsed.data, tuning, ctx.logger);
+    return new SignalsModel(loaded, meta, tuning, ctx.logger);
   }
 
   get labels(): string[] {
