@@ -104,26 +104,28 @@ async function main(): Promise<void> {
   const vectorOf = new Map(queries.map((pair, i) => [pair, queryVectors[i]!]));
   const searches = new Map<string, ReturnType<LibraryIndex['search']>>();
   const indexes = new Map<number, LibraryIndex>();
+  const indexFor = (weight: number) => {
+    let index = indexes.get(weight);
+    if (!index) {
+      index = new LibraryIndex({ questionWeight: weight });
+      index.replaceAll(items, vectors);
+      index.useNullQueries(nullLines, nullVectors);
+      indexes.set(weight, index);
+    }
+    return index;
+  };
   const hitsFor = (weight: number, pair: Pair) => {
     const key = `${weight}\u0000${pair[0]}\u0000${pair[1]}`;
     let hits = searches.get(key);
     if (!hits) {
-      let index = indexes.get(weight);
-      if (!index) {
-        index = new LibraryIndex({ questionWeight: weight });
-        index.replaceAll(items, vectors);
-        index.useNullQueries(nullLines, nullVectors);
-        indexes.set(weight, index);
-      }
-      hits = index.search(pair[0], vectorOf.get(pair)!, 3);
+      hits = indexFor(weight).search(pair[0], vectorOf.get(pair)!, 3);
       searches.set(key, hits);
     }
     return hits;
   };
 
   const evaluate = (weight: number, quantile: number, inScope: Pair[], oos: Pair[]) => {
-    hitsFor(weight, inScope[0]!);
-    const options = thresholdFor(indexes.get(weight)!, { ...DefaultGroundingOptions, quantile });
+    const options = thresholdFor(indexFor(weight), { ...DefaultGroundingOptions, quantile });
     let right = 0;
     let topRight = 0;
     for (const pair of inScope) {

@@ -37,7 +37,6 @@ export class Embedder {
   readonly meta: EmbedMeta;
   readonly dtype: string;
   readonly device: string;
-  readonly #model: PreTrainedModel;
   readonly #loaded: Loaded<PreTrainedModel>;
   readonly #tuning: RuntimeTuning;
   readonly #logger: Logger;
@@ -49,7 +48,6 @@ export class Embedder {
     logger: Logger,
   ) {
     this.#loaded = loaded;
-    this.#model = loaded.model;
     this.dtype = loaded.dtype;
     this.device = loaded.device;
     this.meta = meta;
@@ -92,7 +90,7 @@ export class Embedder {
       );
       let hidden: Tensor;
       try {
-        const result = (await this.#model({
+        const result = (await this.#loaded.model({
           input_ids: batch.input_ids,
           attention_mask: batch.attention_mask,
         })) as Record<string, Tensor>;
@@ -125,6 +123,6 @@ export class Embedder {
   }
 
   async dispose(): Promise<void> {
-    await this.#model.dispose();
+    await this.#loaded.model.dispose();
   }
 }
