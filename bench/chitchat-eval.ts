@@ -5,7 +5,9 @@
  * TF-IDF nearest-context baseline, all in one run, on self_dialogue **validation** (N samples drawn with a fixed
  * seed; the message is a line, the 2 lines before it are the context, the human reply is the line after it).
  * Reports unigram F1 against the human reply for each system, distinct-2 of the system's replies, and the
- * chit-chat latency (one message at a time, retrieval + rerank) p50/p90. Writes 50 random
+ * chit-chat latency (one message at a time, retrieval + rerank) p50/p90. The messages are answered in order as one
+ * channel, so the per-channel memory (a remembered reply is not said again, its word pairs count against a
+ * candidate) is at work as in a busy channel; `--no-memory` answers each in a channel of its own. Writes 50 random
  * (context, message, reply, human) samples to --dump for reading.
  *
  * `--tune`: the same measures on the train conversations held out from the bank (`--split train-heldout`), with
@@ -29,6 +31,7 @@ import {
   type RankWeights,
   shortlistOf,
   typicalReplyWords,
+  wordPairs,
 } from '../worker/chitchat/rank.ts';
 import { ChitchatReplies, DefaultChitchatOptions } from '../worker/chitchat/replies.ts';
 import { distinctN, loadSamples, type Sample, TfidfNearest, turnsOf, unigramF1 } from './chitchat-data.ts';
@@ -51,6 +54,8 @@ async function main() {
       'no-generation': { type: 'boolean', default: false },
       'min-distinct2': { type: 'string', default: '0' },
       rerank: { type: 'string', default: String(DefaultChitchatOptions.rerank) },
+      'no-model': { type: 'boolean', default: false },
+      'no-memory': { type: 'boolean', default: false },
     },
   });
   const split = (values.split ?? (values.tune ? 'train-heldout' : 'validation')) as
@@ -76,15 +81,24 @@ async function main() {
     if (values.tune) {
       Object.assign(
         out,
-        await tune(bank, samples, score, Number(values['min-distinct2']), Number(values.rerank)),
+        await tune(
+          bank,
+          samples,
+          values['no-model'] ? null : score,
+          Number(values['min-distinct2']),
+          Number(values.rerank),
+          values['no-memory'] ? 0 : DefaultChitchatOptions.remember,
+        ),
       );
     } else {
       const chitchat = new ChitchatReplies(bank, score);
       const replies: string[] = [];
       const ms: number[] = [];
-      for (const s of samples) {
+      // One channel, messages in order (the per-channel memory at work); --no-memory: each its own channel.
+      for (const [k, s] of samples.entries()) {
         const started = performance.now();
-        const [answer] = await chitchat.reply([{ request: requestOf(s) }]);
+        const channel = values['no-memory'] ? `eval:${k}` : 'eval';
+        const [answer] = await chitchat.reply([{ request: requestOf(s), channel }]);
         ms.push(performance.now() - started);
         replies.push(answer!.text ?? '');
       }
@@ -137,9 +151,11 @@ interface Scored {
 async function tune(
   bank: ChitchatBank,
   samples: Sample[],
-  score: (requests: ReplyRequest[], candidates: string[]) => Promise<ReplyScore[]>,
+  /** null: the retrieval-side features only (lm and pmi held at 0; no model call). */
+  score: ((requests: ReplyRequest[], candidates: string[]) => Promise<ReplyScore[]>) | null,
   minDistinct2: number,
   rerank: number,
+  remember: number,
 ): Promise<Record<string, unknown>> {
   const typical = typicalReplyWords(bank);
   const aloneCache = new Map<number, ReplyScore>();
@@ -157,6 +173,11 @@ async function tune(
     const features = candidateFeatures(bank, s.message, hits, typical);
     const replies = features.map((f) => bank.pairs[f.index]!.reply);
     const hit = cached[n];
+    if (score === null) {
+      const none = features.map(() => ({ logProb: 0, tokens: 1 }));
+      scored.push({ human: s.human, replies, features, given: none, alone: none });
+      continue;
+    }
     if (hit && features.every((f) => hit[f.index])) {
       const rows = features.map((f) => hit[f.index]!);
       scored.push({
@@ -189,31 +210,74 @@ async function tune(
     });
   }
   mkdirSync(WORK, { recursive: true });
-  writeFileSync(
-    cacheFile,
-    JSON.stringify(
-      scored.map((s) => Object.fromEntries(s.features.map((f, i) => [f.index, [s.given[i], s.alone[i]]]))),
-    ),
-  );
-  /** Unigram F1 of the replies chosen under `w`, and their distinct-2. */
+  if (score !== null)
+    writeFileSync(
+      cacheFile,
+      JSON.stringify(
+        scored.map((s) => Object.fromEntries(s.features.map((f, i) => [f.index, [s.given[i], s.alone[i]]]))),
+      ),
+    );
+  // Word pairs and normalised text of every candidate, once (measure runs hundreds of times).
+  const pairsOf = scored.map((s) => s.replies.map((r) => wordPairs(r)));
+  const keysOf = scored.map((s) => s.replies.map((r) => replyWords(r).join(' ')));
+  /**
+   * Unigram F1 of the replies chosen under `w`, and their distinct-2 (per 1,000 replies, averaged). The samples
+   * are answered in order as one channel, as ChitchatReplies does: the last `remember` replies are never said
+   * again and their word pairs count against a candidate (`repeat`).
+   */
   const measure = (w: RankWeights) => {
-    const chosen = scored.map((s) => {
-      if (s.features.length === 0) return '';
-      const shortlist = shortlistOf(s.features, w, rerank);
+    const recent: Array<{ key: string; pairs: string[] }> = [];
+    const heard = new Map<string, number>();
+    const said = new Map<string, number>();
+    const bump = (map: Map<string, number>, key: string, by: number) => {
+      const n = (map.get(key) ?? 0) + by;
+      if (n === 0) map.delete(key);
+      else map.set(key, n);
+    };
+    const chosen = scored.map((s, n) => {
+      const open = s.features.flatMap((f, i) => {
+        if (said.has(keysOf[n]![i]!)) return [];
+        const pairs = pairsOf[n]![i]!;
+        const share = pairs.length === 0 ? 0 : pairs.filter((p) => heard.has(p)).length / pairs.length;
+        return [{ i, f: { ...f, repeat: -share } }];
+      });
+      if (open.length === 0) return '';
+      const shortlist = shortlistOf(
+        open.map((o) => o.f),
+        w,
+        rerank,
+      );
       let best = shortlist[0]!;
       let bestScore = Number.NEGATIVE_INFINITY;
-      for (const i of shortlist) {
-        const total = firstStage(s.features[i]!, w) + modelScore(s.given[i]!, s.alone[i]!, w);
+      for (const k of shortlist) {
+        const i = open[k]!.i;
+        const total = firstStage(open[k]!.f, w) + modelScore(s.given[i]!, s.alone[i]!, w);
         if (total > bestScore) {
           bestScore = total;
-          best = i;
+          best = k;
         }
       }
-      return s.replies[best]!;
+      const i = open[best]!.i;
+      if (remember > 0) {
+        const entry = { key: keysOf[n]![i]!, pairs: [...new Set(pairsOf[n]![i]!)] };
+        recent.push(entry);
+        bump(said, entry.key, 1);
+        for (const p of entry.pairs) bump(heard, p, 1);
+        if (recent.length > remember) {
+          const gone = recent.shift()!;
+          bump(said, gone.key, -1);
+          for (const p of gone.pairs) bump(heard, p, -1);
+        }
+      }
+      return s.replies[i]!;
     });
     return {
       f1: mean(chosen.map((reply, i) => unigramF1(reply, scored[i]!.human))),
-      distinct2: distinctN(chosen, 2),
+      distinct2: mean(
+        Array.from({ length: Math.ceil(chosen.length / 1000) }, (_, k) =>
+          distinctN(chosen.slice(k * 1000, (k + 1) * 1000), 2),
+        ),
+      ),
     };
   };
   // The objective: F1, with replies at least as varied as `minDistinct2` (a bank of human lines can reach a high
@@ -224,15 +288,17 @@ async function tune(
   };
   const grid: Record<keyof RankWeights, number[]> = {
     bm25: [0, 0.25, 0.5, 1, 2, 4],
-    consensus: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256],
+    consensus: [0, 2, 4, 8, 16, 32, 64, 128, 256],
     agreement: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256],
     centroid: [0, 1, 2, 4, 8, 16, 32, 64],
-    topic: [0, 0.25, 0.5, 1, 2],
+    topic: [0, 0.25, 0.5, 1, 2, 4, 8],
     length: [0, 0.1, 0.3, 1],
-    lm: [0, 0.1, 0.3, 1, 3, 10],
-    pmi: [0, 0.1, 0.3, 1, 3, 10],
+    rare: [0, 1, 2, 4, 8, 16],
+    repeat: remember === 0 ? [0] : [0, 2, 4, 8, 12, 16, 24, 32],
+    lm: score === null ? [0] : [0, 0.1, 0.3, 1, 3, 10],
+    pmi: score === null ? [0] : [0, 0.1, 0.3, 1, 3, 10],
   };
-  let best: RankWeights = { ...DefaultRankWeights };
+  let best: RankWeights = { ...DefaultRankWeights, ...(score === null ? { lm: 0, pmi: 0 } : {}) };
   let bestF1 = f1Of(best);
   const start = measure(best).f1;
   for (let pass = 0; pass < 4; pass++) {
@@ -260,6 +326,8 @@ async function tune(
       centroid: 0,
       topic: 0,
       length: 0,
+      rare: 0,
+      repeat: 0,
       lm: 0,
       pmi: 0,
     }),
@@ -268,6 +336,7 @@ async function tune(
   return {
     minDistinct2,
     rerank,
+    remember,
     defaultWeightsF1: round(start, 4),
     tunedF1: round(tuned.f1, 4),
     tunedDistinct2: round(tuned.distinct2, 3),

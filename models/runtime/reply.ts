@@ -216,7 +216,33 @@ export class ReplyModel {
     attention: boolean,
   ): Promise<AttendedReply[]> {
     const seeds = requests.map(seedOf);
-    const first = await this.#run(requests, seeds, this.#sampling, batchSize, maxNewTokens, attention);
+    const reads = this.meta.source_prefix !== undefined;
+    const first = new Array<AttendedReply | null>(requests.length).fill(null);
+    // A request to answer from a passage, to a model that reads none, gets no text (''): what it would write
+    // ignores the passage, so it is no answer from it (a generic line could even pass the worker's support
+    // check); the caller quotes the source instead.
+    requests.forEach((r, i) => {
+      if (r.source !== undefined && !reads) first[i] = { text: '', attention: null };
+    });
+    // An answer from a passage is decoded greedily (the model's most likely wording, which copies the passage);
+    // small talk is sampled for variety. Each group runs with its own settings.
+    for (const greedy of [false, true]) {
+      const group = requests.flatMap((r, i) =>
+        first[i] === null && (r.source !== undefined) === greedy ? [i] : [],
+      );
+      if (group.length === 0) continue;
+      const done = await this.#run(
+        group.map((i) => requests[i]!),
+        group.map((i) => seeds[i]!),
+        greedy ? { ...this.#sampling, doSample: false } : this.#sampling,
+        batchSize,
+        maxNewTokens,
+        attention,
+      );
+      group.forEach((index, k) => {
+        first[index] = done[k]!;
+      });
+    }
     const empty = first.flatMap((r, i) => (r === null ? [i] : []));
     if (empty.length === 0) return first as AttendedReply[];
     // One retry with a different seed and a hotter, always-sampling distribution.

@@ -50,6 +50,10 @@ def main():
     ap.add_argument("--eval-every", type=float, default=10.0, help="minutes")
     ap.add_argument("--eval-pairs", type=int, default=3000, help="validation pairs for the ONNX perplexity")
     ap.add_argument("--no-node", action="store_true", help="skip the Node parity/eval steps")
+    ap.add_argument("--init-from", default=None,
+                    help="start from the weights of a bundled reply folder (its int8 ONNX, reply_warmstart.py)")
+    ap.add_argument("--grounded-only", action="store_true",
+                    help="with --grounded: the sentence-picking and copy drills only (no chat, no Topical-Chat turns)")
     ap.add_argument("--grounded", action="store_true",
                     help="also train passage-conditioned replies (reply_grounded.py); input length 128")
     args = ap.parse_args()

@@ -295,6 +295,8 @@ def write_configs(dest, cfg, fp32_bundled, meta):
             "onnx_files": ["encoder_model" + ("" if fp32_bundled else "_quantized"),
                            "decoder_model_merged" + ("" if fp32_bundled else "_quantized")],
             "trained_steps": meta.get("steps"),
+            **({"fine_tuned_from": f"reply {meta['init_from_version']} (its int8 ONNX, reply_warmstart.py)"}
+               if meta.get("init_from_version") else {}),
             **({"source_prefix": "source: ", "source_note": "grounded replies: the last turn is `source: <title>. <passage>`"}
                if meta.get("grounded") else {}),
             "cross_attentions": "decoder outputs cross_attentions.{layer}, [batch, heads, decoder_len, encoder_len], "

@@ -9,6 +9,11 @@ reply that draws on the passage. Two sources, both from ../shared/datasets:
 - copy drills from the same Wikipedia leads: "what is <entity>?" / "tell me about <entity>" with the lead as
   the source, target = the lead's first sentence. They teach the decoder to copy names and facts from the
   source through cross-attention instead of making them up.
+- sentence-picking drills (`pick_drills`): a question naming a word that only one sentence of the source holds
+  ("anything about <word>?", "what about the <word>", ...), target = that sentence. Sources: the same Wikipedia
+  leads, and short made-up "library items" of 2-4 self_dialogue train lines from different conversations (chat
+  register, the length of a community FAQ entry). They teach the answer to come from the sentence the question
+  is about, which is what a library answer and its cross-attention need (bench/attention-validity.ts).
 """
 from __future__ import annotations
 
@@ -87,12 +92,77 @@ def copy_drills(pairs, rng, per_entity=len(QUESTIONS)):
     return out
 
 
-def build(data, tok, build_input_ids, clean_turn, eos_id, max_target_len, rng=None, splits=TOPICAL_SPLITS):
+PICK_QUESTIONS = ("anything about {w}?", "what about the {w}?", "tell me about {w}", "what does it say about {w}?",
+                  "{w}?", "any info on {w}?", "what's the deal with {w}?", "do you know anything about {w}")
+_STOP = frozenset("""a an the and or but if then than that this these those there here what which who whom whose
+when where why how is are was were be been being have has had do does did not no yes of in on at to for from by
+with about as into over after before under again further once all any both each few more most other some such
+only own same so too very can will just should now also its it's his her their our your my they them he she we
+you i me him us it one two many much well like really know think would could""".split())
+
+
+def sentences(text: str) -> list[str]:
+    return [x.strip() for x in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if len(x.strip()) > 0]
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]{3,}|\d[\d:.,]*\w*", text)]
+
+
+def pick_drills(items, rng, per_sentence=2, max_words=35, passage_words=70):
+    """(question, title, passage, sentence) where the question names a word found in that sentence only. The
+    passage is cut to its first sentences within `passage_words` words, so it fits the 128-token input whole."""
+    out = []
+    for title, passage in items:
+        sents, total = [], 0
+        for x in sentences(passage):
+            total += len(x.split())
+            if total > passage_words and sents:
+                break
+            sents.append(x)
+        passage = " ".join(sents)
+        if len(sents) < 2:
+            continue
+        cased = {w.lower(): w for x in sents for w in re.findall(r"[A-Za-z][A-Za-z'-]{3,}|\d[\d:.,]*\w*", x)}
+        bags = [set(_words(x)) - _STOP for x in sents]
+        skip = set(_words(title))
+        for k, sent in enumerate(sents):
+            if len(sent.split()) > max_words:
+                continue
+            others = set().union(*(b for j, b in enumerate(bags) if j != k))
+            keys = sorted(bags[k] - others - skip)
+            if not keys:
+                continue
+            for _ in range(per_sentence):
+                q = rng.choice(PICK_QUESTIONS).format(w=cased.get(k := rng.choice(keys), k))
+                out.append((q, title, passage, sent))
+    return out
+
+
+def chat_items(data, rng, n, lines_per_item=(2, 4)):
+    """Made-up library items: 2-4 self_dialogue train lines from different conversations, titled by a word."""
+    import common as C
+
+    pool = [line for conv in C.load_self_dialogue(data, "train") for line in conv
+            if 5 <= len(line.split()) <= 30 and "{" not in line]
+    items = []
+    for _ in range(n):
+        lines = rng.sample(pool, rng.randint(*lines_per_item))
+        lines = [x if x.rstrip()[-1:] in ".!?" else x.rstrip() + "." for x in lines]
+        words = [w for w in _words(" ".join(lines)) if w not in _STOP]
+        items.append(((rng.choice(words) if words else "note").capitalize(), " ".join(lines)))
+    return items
+
+
+def build(data, tok, build_input_ids, clean_turn, eos_id, max_target_len, rng=None, splits=TOPICAL_SPLITS,
+          chat_item_count=6000, drills_only=False):
     """Tokenised (src, tgt) pairs: the turn, then the source as the last turn (build_input_ids keeps the end
     when too long, so the passage is cut from its end instead: it is cut to fit before joining)."""
     rng = rng or random.Random(7)
     pairs = topical_pairs(data, splits)
-    examples = pairs + copy_drills(pairs, rng)
+    leads = sorted({(entity, passage) for _, entity, passage, _ in pairs})
+    examples = (([] if drills_only else pairs) + copy_drills(pairs, rng) + pick_drills(leads, rng, per_sentence=3)
+                + pick_drills(chat_items(data, rng, chat_item_count), rng, per_sentence=1))
     out = []
     for turn, title, passage, reply in examples:
         q = tok.encode(clean_turn(turn), add_eos=False)[-40:]

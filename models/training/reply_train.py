@@ -22,7 +22,9 @@ SEP_TEXT = "<sep>"
 MAX_CONTEXT_TURNS = 3
 MAX_INPUT_LEN = 64
 MAX_TARGET_LEN = 40
-VERSION = "0.1.1"  # 0.1.1: the decoder also outputs cross_attentions.{i} (reply_attention.py)
+# 0.1.1: the decoder also outputs cross_attentions.{i} (reply_attention.py). A model that learns to answer from
+# passages (train --grounded) should be exported as 0.2.0; none has yet (worker/library/README.md).
+VERSION = "0.1.1"
 
 
 def log(*a):
@@ -215,13 +217,23 @@ def train(args):
 
     ckpt_path = os.path.join(args.out, "ckpt.pt")
     state = None
+    init_version = None
     if args.resume and os.path.exists(ckpt_path):
         state = torch.load(ckpt_path)
         cfg = ReplyConfig(**state["cfg"])
         log(f"resuming from step {state['step']}")
+    elif getattr(args, "init_from", None):
+        import reply_warmstart
+
+        with open(os.path.join(args.init_from, "config.json"), encoding="utf-8") as f:
+            init_version = json.load(f).get("steward", {}).get("version")
+        cfg, init_state = reply_warmstart.load_state(args.init_from)
+        log(f"starting from the weights of {args.init_from} (dequantized int8)")
     else:
         cfg = model_config(args, tok.vocab_size)
     model = ReplyModel(cfg)
+    if not state and getattr(args, "init_from", None):
+        model.load_state_dict(init_state)
     log(f"model: {count_params(model) / 1e6:.2f}M params {cfg.to_dict()}")
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "bias.emb" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "bias.emb" not in n)]
@@ -249,12 +261,15 @@ def train(args):
     if getattr(args, "grounded", False):
         import reply_grounded
 
-        grounded = reply_grounded.build(args.data, tok, build_input_ids, clean_turn, EOS_ID, MAX_TARGET_LEN)
+        grounded = reply_grounded.build(args.data, tok, build_input_ids, clean_turn, EOS_ID, MAX_TARGET_LEN,
+                                        drills_only=getattr(args, "grounded_only", False))
         log(f"grounded: {len(grounded)} passage-conditioned pairs (topical_chat + copy drills)")
 
     def epoch_batches(ep):
         rng = random.Random(args.seed * 1000 + ep)
         ex = make_examples(train_convs, rng)
+        if grounded and getattr(args, "grounded_only", False):
+            return grounded, batches(grounded, args.batch, rng)
         if grounded:  # half chat, half passage-conditioned, so neither skill crowds out the other
             ex = rng.sample(ex, min(len(ex), int(1.5 * len(grounded)))) + grounded
         return ex, batches(ex, args.batch, rng)
@@ -311,7 +326,8 @@ def train(args):
     meta = {"steps": step, "epochs_seen": epoch + bidx / max(1, len(bl)), "batch": args.batch,
             "train_conversations": len(train_convs), "val_loss": vl, "val_ppl": math.exp(vl),
             "tokenizer": tdir, "seconds": elapsed, "seed": args.seed, "lr": args.lr, "warmup": warmup,
-            "budget_minutes": budget_s / 60, "grounded": bool(getattr(args, "grounded", False))}
+            "budget_minutes": budget_s / 60, "grounded": bool(getattr(args, "grounded", False)),
+            "init_from": getattr(args, "init_from", None), "init_from_version": init_version}
     torch.save({"cfg": cfg.to_dict(), "model": model.state_dict(), "meta": meta}, os.path.join(args.out, "model.pt"))
     C.atomic_write_json(os.path.join(args.out, "train_meta.json"), meta)
     log("wrote", os.path.join(args.out, "model.pt"))

@@ -3,6 +3,7 @@ import type { ReplyRequest, ReplyScore } from '../../src/engine.ts';
 import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
 import { captureLogger, hasModel, testConfig } from '../../models/runtime/testing.ts';
 import { ChitchatBank } from '../../worker/chitchat/bank.ts';
+import { candidateFeatures, firstStage, wordPairs } from '../../worker/chitchat/rank.ts';
 import { ChitchatReplies, DefaultChitchatOptions } from '../../worker/chitchat/replies.ts';
 import { BANK } from './fixtures.ts';
 
@@ -40,7 +41,8 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
       expect(requests.slice(k).every((r) => r.text === '' && r.context.length === 0)).toBe(true);
       expect(candidates.slice(0, k)).toContain(answer!.text);
       expect(answer!.chat).toMatchObject({ source: 'self_dialogue', candidates: 100, reranked: k });
-      expect(answer!.chat.matched?.toLowerCase()).toMatch(/toy story|movie/);
+      // The line it answered shares words of the message (consensus may prefer another film's line to Toy Story's).
+      expect(answer!.chat.matched?.toLowerCase()).toMatch(/toy story|movie|watched|again/);
     });
 
     it('GIVEN model weights only THEN the reply is the shortlisted one the model likes best per token', async () => {
@@ -52,6 +54,8 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
         centroid: 0,
         topic: 0,
         length: 0,
+        rare: 0,
+        repeat: 0,
         lm: 1,
         pmi: 0,
       };
@@ -74,6 +78,33 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
       expect(first!.text).toBeTruthy();
       expect(second!.text).toBeTruthy();
       expect(second!.text).not.toBe(first!.text);
+      expect(elsewhere!.text).toBe(first!.text);
+    });
+
+    it("GIVEN a channel that heard a reply's phrasing THEN candidates sharing its word pairs score lower there only", async () => {
+      const weights = { ...DefaultChitchatOptions.weights, lm: 0, pmi: 0 };
+      const chitchat = new ChitchatReplies(bank, score, { weights });
+      const request = { text: 'what did you think of the new star wars movie?', context: [] };
+      const [first] = await chitchat.reply([{ request, channel: 'local:w:films' }]);
+      const heard = new Set(wordPairs(first!.text!));
+      const hits = bank.search(request.text, DefaultChitchatOptions.retrieve);
+      const fresh = candidateFeatures(bank, request.text, hits, 9);
+      const after = candidateFeatures(bank, request.text, hits, 9, heard);
+      const echoing = after.findIndex((f) => f.repeat < 0);
+      expect(echoing).toBeGreaterThanOrEqual(0);
+      expect(fresh[echoing]!.repeat).toBe(0);
+      expect(firstStage(after[echoing]!, weights)).toBeLessThan(firstStage(fresh[echoing]!, weights));
+      // The reply itself shares all its pairs: −1, the most a candidate can lose.
+      const self = after.find((f) => bank.pairs[f.index]!.reply === first!.text);
+      if (self && wordPairs(first!.text!).length > 0) expect(self.repeat).toBe(-1);
+      // Ten more of the same message in that channel: no line is said twice.
+      const said = [first!.text!];
+      for (let k = 0; k < 10; k++) {
+        const [next] = await chitchat.reply([{ request, channel: 'local:w:films' }]);
+        expect(said).not.toContain(next!.text);
+        said.push(next!.text!);
+      }
+      const [elsewhere] = await chitchat.reply([{ request, channel: 'local:w:other' }]);
       expect(elsewhere!.text).toBe(first!.text);
     });
 

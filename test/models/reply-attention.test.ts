@@ -134,6 +134,18 @@ describe.skipIf(!hasModel('reply'))('cross-attention of the bundled reply model'
     for (const { word } of quoted) expect(wordsOf(MEETUP).has(word)).toBe(true);
   });
 
+  it('GIVEN the bundled config (no source_prefix) WHEN asked to answer from a passage THEN nothing is written for it, and small talk in the same call still is', async () => {
+    // Its words would ignore the passage (a generic line could pass the support check): the worker quotes instead.
+    const replies = await bundled.generate(REQUESTS, 4, 16);
+    expect(replies[0]).toBe('');
+    expect(replies[1]).toBe('');
+    expect(replies[2]!.trim().length).toBeGreaterThan(0);
+    // A model that reads passages answers them greedily: the same text every time.
+    const again = await sourced.generate([REQUESTS[0]!, REQUESTS[0]!], 2, 16);
+    expect(again[0]!.length).toBeGreaterThan(0);
+    expect(again[1]).toBe(again[0]);
+  });
+
   it('GIVEN the bundled config (no source_prefix) WHEN asked to attend THEN there is no passage and no attention', async () => {
     expect(await bundled.attend(REQUESTS[0]!, 'We meet on the first Friday.')).toBeNull();
     const [reply] = await bundled.generateWithAttention([REQUESTS[0]!], 1, 12);

@@ -19,6 +19,16 @@ export interface RankWeights {
   topic: number;
   /** −|log(words / typical words)|: human replies have a typical length. */
   length: number;
+  /**
+   * How rare the reply's word pairs are among the bank's replies (mean of log(N / (1 + pairs seen)) / log N, in
+   * 0..1): stock phrasing ("i think", "do you") scores low, so consensus alone does not pick the same safe line.
+   */
+  rare: number;
+  /**
+   * −(share of the reply's word pairs this channel heard in Steward's recent replies): a bot that keeps saying
+   * "i love that" in one channel sounds canned even when each line is new.
+   */
+  repeat: number;
   /** Reply model: mean log-probability per token of the reply given the conversation. */
   lm: number;
   /** Reply model: per-token log-probability given the conversation minus given nothing (PMI: specific, not bland). */
@@ -26,24 +36,29 @@ export interface RankWeights {
 }
 
 /**
- * Chosen by `npx tsx bench/chitchat-eval.ts --tune --n 1000 --min-distinct2 0.62 --rerank 20` (coordinate search
- * for unigram F1 against the human reply, with the chosen replies' distinct-2 held at or above 0.62) on train
- * conversations held out from the bank; only their ratios matter. Without the distinct-2 floor consensus takes
- * over (weight 256: F1 0.118 there) and the same safe lines come back for every message (distinct-2 about 0.4).
+ * The retrieval-side weights were chosen by `npx tsx bench/chitchat-eval.ts --tune --no-model --n 4000
+ * --min-distinct2 0.62 --rerank 20` (coordinate search for unigram F1 against the human reply, with the chosen
+ * replies' distinct-2 per 1,000 held at or above 0.62, the messages answered in order as one channel so the
+ * per-channel memory acts) on train conversations held out from the bank; only their ratios matter. The model's
+ * weights (lm, pmi) were held at 0 there and are the ones the previous search chose with the model's scores.
+ * Consensus alone wins on F1 by saying the same safe lines to everyone (distinct-2 about 0.4); `rare` and
+ * `repeat` are what let it stay high with varied replies.
  */
 export const DefaultRankWeights = Object.freeze({
-  bm25: 4,
-  consensus: 4,
-  agreement: 4,
-  centroid: 4,
+  bm25: 0.5,
+  consensus: 128,
+  agreement: 16,
+  centroid: 2,
   topic: 2,
-  length: 0,
+  length: 1,
+  rare: 8,
+  repeat: 16,
   lm: 0.3,
   pmi: 1,
 }) satisfies Readonly<RankWeights>;
 
 /** The features scored before the model reads anything (the weights of the same names apply to them). */
-const FIRST_STAGE = ['bm25', 'consensus', 'agreement', 'centroid', 'topic', 'length'] as const;
+const FIRST_STAGE = ['bm25', 'consensus', 'agreement', 'centroid', 'topic', 'length', 'rare', 'repeat'] as const;
 
 /** What is known about one retrieved reply before the model reads it. */
 export type CandidateFeatures = { index: number } & Record<(typeof FIRST_STAGE)[number], number>;
@@ -54,6 +69,8 @@ export function candidateFeatures(
   message: string,
   hits: Array<{ index: number; score: number }>,
   typicalWords: number,
+  /** Word pairs of the replies this channel heard recently (wordPairs). */
+  heard: ReadonlySet<string> = new Set(),
 ): CandidateFeatures[] {
   if (hits.length === 0) return [];
   const top = hits[0]!.score || 1;
@@ -67,6 +84,7 @@ export function candidateFeatures(
     hits.map((h) => contentBag(bank.pairs[h.index]!.reply)),
     hits.map((h) => h.score / top),
   );
+  const pairs = pairCounts(bank);
   const centroid = new Map<string, number>();
   for (const v of vectors) for (const [w, x] of v) centroid.set(w, (centroid.get(w) ?? 0) + x);
   return hits.map((hit, i) => {
@@ -86,6 +104,8 @@ export function candidateFeatures(
       centroid: hits.length > 1 ? dot / (hits.length - 1) : 0,
       topic: wanted.size > 0 ? shared / wanted.size : 0,
       length: -Math.abs(Math.log(n / typicalWords)),
+      rare: rarity(pairs, reply),
+      repeat: 0 - heardShare(heard, reply), // 0 − 0 is +0, not −0
     };
   });
 }
@@ -113,6 +133,50 @@ export function modelScore(
   const lm = given.logProb / given.tokens;
   const pmi = (given.logProb - alone.logProb) / given.tokens;
   return w.lm * lm + w.pmi * pmi;
+}
+
+/** Word pairs of a reply as distinct-2 counts them (lower case, whitespace split, punctuation kept). */
+export function wordPairs(text: string): string[] {
+  const t = text.toLowerCase().split(/\s+/).filter(Boolean);
+  const out: string[] = [];
+  for (let i = 0; i + 1 < t.length; i++) out.push(`${t[i]} ${t[i + 1]}`);
+  return out;
+}
+
+interface PairCounts {
+  replies: number;
+  counts: Map<string, number>;
+}
+
+const pairCountsOf = new WeakMap<ChitchatBank, PairCounts>();
+
+/** How many of the bank's replies hold each word pair (computed once per bank). */
+function pairCounts(bank: ChitchatBank): PairCounts {
+  let stats = pairCountsOf.get(bank);
+  if (!stats) {
+    const counts = new Map<string, number>();
+    for (const p of bank.pairs)
+      for (const pair of new Set(wordPairs(p.reply))) counts.set(pair, (counts.get(pair) ?? 0) + 1);
+    stats = { replies: bank.pairs.length, counts };
+    pairCountsOf.set(bank, stats);
+  }
+  return stats;
+}
+
+/** Share of a reply's word pairs found in `heard` (0 when nothing was heard). */
+export function heardShare(heard: ReadonlySet<string>, reply: string): number {
+  if (heard.size === 0) return 0;
+  const pairs = wordPairs(reply);
+  return pairs.length === 0 ? 0 : pairs.filter((p) => heard.has(p)).length / pairs.length;
+}
+
+function rarity(stats: PairCounts, reply: string): number {
+  const pairs = wordPairs(reply);
+  if (pairs.length === 0) return 0;
+  const top = Math.log(stats.replies);
+  let sum = 0;
+  for (const p of pairs) sum += Math.log(stats.replies / (1 + (stats.counts.get(p) ?? 0)));
+  return sum / pairs.length / top;
 }
 
 /** Unit-length TF-IDF vector of a reply's words. */

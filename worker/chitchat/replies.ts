@@ -11,6 +11,7 @@ import {
   type RankWeights,
   shortlistOf,
   typicalReplyWords,
+  wordPairs,
 } from './rank.ts';
 
 /** The reply model's teacher-forced score of `candidates[i]` as the reply to `requests[i]` (engine.scoreReplies). */
@@ -22,7 +23,10 @@ export interface ChitchatOptions {
   /** Best of them (by the retrieval-side score) that the reply model reads. */
   rerank: number;
   weights: RankWeights;
-  /** Replies remembered per channel, never said again while remembered. */
+  /**
+   * Replies remembered per channel: never said again while remembered, and their word pairs count against a
+   * candidate (the `repeat` feature), so one channel does not hear the same phrasing over and over.
+   */
   remember: number;
   /** Channels remembered (least recently used forgotten first). */
   channels: number;
@@ -34,8 +38,8 @@ export const DefaultChitchatOptions = Object.freeze({
   retrieve: 100,
   rerank: 20,
   weights: DefaultRankWeights,
-  remember: 20,
-  channels: 10_000,
+  remember: 100,
+  channels: 5_000,
 }) satisfies Readonly<ChitchatOptions>;
 
 /** One small-talk message to answer; `channel` (platform:workspace:channel) keys the no-repeat memory. */
@@ -134,7 +138,8 @@ export class ChitchatReplies {
   #rank(job: ChatJob): Ranked {
     const { retrieve, rerank, weights } = this.#options;
     const text = job.request.text;
-    const said = new Set(job.channel === undefined ? [] : (this.#recent.get(job.channel) ?? []));
+    const recent = job.channel === undefined ? [] : (this.#recent.get(job.channel) ?? []);
+    const said = new Set(recent.map(normalise));
     const echo = normalise(text);
     const hits = this.#bank
       .search(text, retrieve)
@@ -142,7 +147,8 @@ export class ChitchatReplies {
         const reply = normalise(this.#bank.pairs[h.index]!.reply);
         return reply !== echo && !said.has(reply);
       });
-    const features = candidateFeatures(this.#bank, text, hits, this.#typicalWords);
+    const heard = new Set(recent.flatMap((reply) => wordPairs(reply)));
+    const features = candidateFeatures(this.#bank, text, hits, this.#typicalWords, heard);
     return { features, shortlist: shortlistOf(features, weights, rerank) };
   }
 
@@ -151,7 +157,7 @@ export class ChitchatReplies {
   }
 
   #remember(channel: string, reply: string): void {
-    const list = [...(this.#recent.get(channel) ?? []), normalise(reply)];
+    const list = [...(this.#recent.get(channel) ?? []), reply];
     this.#recent.set(channel, list.slice(-this.#options.remember));
   }
 }
