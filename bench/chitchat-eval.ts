@@ -56,6 +56,7 @@ async function main() {
       rerank: { type: 'string', default: String(DefaultChitchatOptions.rerank) },
       'no-model': { type: 'boolean', default: false },
       'no-memory': { type: 'boolean', default: false },
+      'score-shortlist': { type: 'string', default: '0' },
     },
   });
   const split = (values.split ?? (values.tune ? 'train-heldout' : 'validation')) as
@@ -88,6 +89,7 @@ async function main() {
           Number(values['min-distinct2']),
           Number(values.rerank),
           values['no-memory'] ? 0 : DefaultChitchatOptions.remember,
+          Number(values['score-shortlist']),
         ),
       );
     } else {
@@ -156,11 +158,16 @@ async function tune(
   minDistinct2: number,
   rerank: number,
   remember: number,
+  /**
+   * > 0: only the best `scoreShortlist` candidates by the shipped retrieval-side weights are kept and scored by
+   * the model, and only lm and pmi are searched (the rest stay as shipped): a quick look at the model's weight.
+   */
+  scoreShortlist = 0,
 ): Promise<Record<string, unknown>> {
   const typical = typicalReplyWords(bank);
   const aloneCache = new Map<number, ReplyScore>();
   // Model scores are the slow part and do not depend on the weights: kept between runs (same split, n, seed, bank).
-  const cacheFile = join(WORK, `tune-scores-${samples.length}.json`);
+  const cacheFile = join(WORK, `tune-scores-${samples.length}${scoreShortlist > 0 ? `-top${scoreShortlist}` : ''}.json`);
   const cached = existsSync(cacheFile)
     ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as Array<Record<string, [ReplyScore, ReplyScore]>>)
     : [];
@@ -170,7 +177,11 @@ async function tune(
     const hits = bank
       .search(s.message, DefaultChitchatOptions.retrieve)
       .filter((h) => replyWords(bank.pairs[h.index]!.reply).join(' ') !== echo);
-    const features = candidateFeatures(bank, s.message, hits, typical);
+    const all = candidateFeatures(bank, s.message, hits, typical);
+    const features =
+      scoreShortlist > 0
+        ? shortlistOf(all, DefaultRankWeights, scoreShortlist).map((i) => all[i]!)
+        : all;
     const replies = features.map((f) => bank.pairs[f.index]!.reply);
     const hit = cached[n];
     if (score === null) {
@@ -286,17 +297,19 @@ async function tune(
     const m = measure(w);
     return m.f1 - 10 * Math.max(0, minDistinct2 - m.distinct2);
   };
+  const only = (key: keyof RankWeights, values: number[]) =>
+    scoreShortlist > 0 && key !== 'lm' && key !== 'pmi' ? [DefaultRankWeights[key]] : values;
   const grid: Record<keyof RankWeights, number[]> = {
-    bm25: [0, 0.25, 0.5, 1, 2, 4],
-    consensus: [0, 2, 4, 8, 16, 32, 64, 128, 256],
-    agreement: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256],
-    centroid: [0, 1, 2, 4, 8, 16, 32, 64],
-    topic: [0, 0.25, 0.5, 1, 2, 4, 8],
-    length: [0, 0.1, 0.3, 1],
-    rare: [0, 1, 2, 4, 8, 16],
-    repeat: remember === 0 ? [0] : [0, 2, 4, 8, 12, 16, 24, 32],
-    lm: score === null ? [0] : [0, 0.1, 0.3, 1, 3, 10],
-    pmi: score === null ? [0] : [0, 0.1, 0.3, 1, 3, 10],
+    bm25: only('bm25', [0, 0.25, 0.5, 1, 2, 4]),
+    consensus: only('consensus', [0, 2, 4, 8, 16, 32, 64, 128, 256]),
+    agreement: only('agreement', [0, 1, 2, 4, 8, 16, 32, 64, 128, 256]),
+    centroid: only('centroid', [0, 1, 2, 4, 8, 16, 32, 64]),
+    topic: only('topic', [0, 0.25, 0.5, 1, 2, 4, 8]),
+    length: only('length', [0, 0.1, 0.3, 1]),
+    rare: only('rare', [0, 1, 2, 4, 8, 16]),
+    repeat: only('repeat', remember === 0 ? [0] : [0, 2, 4, 8, 12, 16, 24, 32]),
+    lm: only('lm', score === null ? [0] : [0, 0.1, 0.3, 1, 3, 10, 30]),
+    pmi: only('pmi', score === null ? [0] : [0, 0.1, 0.3, 1, 3, 10, 30]),
   };
   let best: RankWeights = { ...DefaultRankWeights, ...(score === null ? { lm: 0, pmi: 0 } : {}) };
   let bestF1 = f1Of(best);
