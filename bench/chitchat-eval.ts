@@ -167,7 +167,10 @@ async function tune(
   const typical = typicalReplyWords(bank);
   const aloneCache = new Map<number, ReplyScore>();
   // Model scores are the slow part and do not depend on the weights: kept between runs (same split, n, seed, bank).
-  const cacheFile = join(WORK, `tune-scores-${samples.length}${scoreShortlist > 0 ? `-top${scoreShortlist}` : ''}.json`);
+  const cacheFile = join(
+    WORK,
+    `tune-scores-${samples.length}${scoreShortlist > 0 ? `-top${scoreShortlist}` : ''}.json`,
+  );
   const cached = existsSync(cacheFile)
     ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as Array<Record<string, [ReplyScore, ReplyScore]>>)
     : [];
@@ -179,9 +182,7 @@ async function tune(
       .filter((h) => replyWords(bank.pairs[h.index]!.reply).join(' ') !== echo);
     const all = candidateFeatures(bank, s.message, hits, typical);
     const features =
-      scoreShortlist > 0
-        ? shortlistOf(all, DefaultRankWeights, scoreShortlist).map((i) => all[i]!)
-        : all;
+      scoreShortlist > 0 ? shortlistOf(all, DefaultRankWeights, scoreShortlist).map((i) => all[i]!) : all;
     const replies = features.map((f) => bank.pairs[f.index]!.reply);
     const hit = cached[n];
     if (score === null) {
