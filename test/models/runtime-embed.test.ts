@@ -23,9 +23,10 @@ describe.skipIf(!hasModel('embed'))('library sentence encoder (models/bundled/em
       expect(v.length).toBeGreaterThan(0);
       expect(Math.abs(dot(v, v) - 1)).toBeLessThan(1e-4);
     }
-    // Batching (length buckets) must not change a text's vector.
+    // Batching (length buckets) must not change a text's vector beyond int8 rounding: q8 quantizes activations
+    // with one scale per batch, so batchmates move it slightly (CI saw cosine 1 − 1.6e-4).
     const [alone] = await engine.embedSearch([texts[2]!]);
-    expect(Math.abs(dot(alone!, vectors[2]!) - 1)).toBeLessThan(1e-4);
+    expect(Math.abs(dot(alone!, vectors[2]!) - 1)).toBeLessThan(1e-3);
   });
 
   it('GIVEN a question WHEN compared THEN a rewording of it is nearer than an unrelated FAQ entry', async () => {
