@@ -73,6 +73,11 @@ def main():
     args.out = os.path.abspath(args.out)
     args.dest = os.path.abspath(args.dest)
     os.makedirs(args.out, exist_ok=True)
+    args.init_state = None
+    if args.init_from and args.cmd in ("train", "smoke") and not args.resume:
+        import reply_warmstart
+
+        args.init_state = reply_warmstart.load_state(args.init_from)
     if args.cmd == "train":
         if args.smoke and not args.resume and os.path.exists(os.path.join(args.out, "ckpt.pt")):
             os.remove(os.path.join(args.out, "ckpt.pt"))

@@ -222,17 +222,13 @@ def train(args):
         state = torch.load(ckpt_path)
         cfg = ReplyConfig(**state["cfg"])
         log(f"resuming from step {state['step']}")
-    elif getattr(args, "init_from", None):
-        import reply_warmstart
-
-        with open(os.path.join(args.init_from, "config.json"), encoding="utf-8") as f:
-            init_version = json.load(f).get("steward", {}).get("version")
-        cfg, init_state = reply_warmstart.load_state(args.init_from)
+    elif getattr(args, "init_state", None):  # reply.py --init-from: (cfg, state, version) from reply_warmstart
+        cfg, init_state, init_version = args.init_state
         log(f"starting from the weights of {args.init_from} (dequantized int8)")
     else:
         cfg = model_config(args, tok.vocab_size)
     model = ReplyModel(cfg)
-    if not state and getattr(args, "init_from", None):
+    if not state and getattr(args, "init_state", None):
         model.load_state_dict(init_state)
     log(f"model: {count_params(model) / 1e6:.2f}M params {cfg.to_dict()}")
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "bias.emb" not in n]

@@ -106,7 +106,8 @@ def _dequantized(tensors, name):
 
 
 def load_state(folder):
-    """(ReplyConfig, state_dict) rebuilt from the int8 ONNX files of a bundled reply folder."""
+    """(ReplyConfig, state_dict, the folder's steward.version) rebuilt from the int8 ONNX files of a bundled reply
+    folder."""
     import torch
     from reply_model import ReplyModel
 
@@ -134,7 +135,9 @@ def load_state(folder):
     missing = [n for n, _ in model.named_parameters() if n not in state]
     if missing:
         raise SystemExit(f"reply_warmstart: {folder}: no weights found for {missing}")
-    return cfg, state
+    with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+        version = json.load(f).get("steward", {}).get("version")
+    return cfg, state, version
 
 
 def check(folder):
@@ -142,7 +145,7 @@ def check(folder):
     import torch
     from reply_model import ReplyModel
 
-    cfg, state = load_state(folder)
+    cfg, state, _ = load_state(folder)
     model = ReplyModel(cfg)
     model.load_state_dict(state)
     model.eval()
