@@ -9,10 +9,7 @@
  * so this measures the floor); a model from `reply.py train --grounded` is what it is meant to judge.
  */
 import { rmSync } from 'node:fs';
-import { configureTransformersEnv, DeviceChoice } from '../models/runtime/load.ts';
-import { ReplyModel } from '../models/runtime/reply.ts';
-import { resolveSource } from '../models/runtime/settings.ts';
-import { captureLogger, sourceReadingReplyFolder, testConfig } from '../models/runtime/testing.ts';
+import { loadReplyModel, sourceReadingReplyFolder } from '../models/runtime/testing.ts';
 
 const ITEMS: Array<[string, string, string]> = [
   [
@@ -60,14 +57,7 @@ const ITEMS: Array<[string, string, string]> = [
 const i = process.argv.indexOf('--model');
 const given = i >= 0 ? process.argv[i + 1] : undefined;
 const dir = given ?? sourceReadingReplyFolder();
-const config = testConfig({ reply: dir, dtype: 'q8', threads: 1 });
-configureTransformersEnv(config.models);
-const { logger } = captureLogger('warn');
-const model = await ReplyModel.load(resolveSource('reply', dir, false), {
-  config,
-  logger,
-  device: new DeviceChoice('cpu', logger),
-});
+const model = await loadReplyModel(dir, 1);
 const words = (s: string) => new Set(s.split(/\s+/).map((w) => w.replace(/^\W+|\W+$/gu, '').toLowerCase()));
 
 let followed = 0;

@@ -16,10 +16,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { configureTransformersEnv, DeviceChoice } from '../models/runtime/load.ts';
-import { ReplyModel } from '../models/runtime/reply.ts';
-import { resolveSource } from '../models/runtime/settings.ts';
-import { captureLogger, sourceReadingReplyFolder, testConfig } from '../models/runtime/testing.ts';
+import { loadReplyModel, sourceReadingReplyFolder } from '../models/runtime/testing.ts';
 import { bestSentence, isSupported } from '../worker/library/answer.ts';
 import { DATA, normTokens, unigramF1 } from './chitchat-data.ts';
 import { selfDialogueConversations } from './samples.ts';
@@ -100,14 +97,7 @@ function judge(answer: string, sentences: string[], asked: number) {
   return { right, exact };
 }
 
-const config = testConfig({ reply: dir, dtype: 'q8', threads: 2 });
-configureTransformersEnv(config.models);
-const { logger } = captureLogger('warn');
-const model = await ReplyModel.load(resolveSource('reply', dir, false), {
-  config,
-  logger,
-  device: new DeviceChoice('cpu', logger),
-});
+const model = await loadReplyModel(dir, 2);
 try {
   const items = cases();
   const answers = await model.generate(

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../src/logger.ts';
-import type { RuntimeConfig } from './settings.ts';
+import { configureTransformersEnv, DeviceChoice } from './load.ts';
+import { ReplyModel } from './reply.ts';
+import { resolveSource, type RuntimeConfig } from './settings.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -76,4 +78,16 @@ export function sourceReadingReplyFolder(): string {
   config.steward = { ...config.steward, source_prefix: 'source: ', max_input_length: 128 };
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
   return dir;
+}
+
+/** A reply model folder loaded on the CPU, int8, as the benches that judge reply models read it (logs: warnings). */
+export async function loadReplyModel(dir: string, threads: number): Promise<ReplyModel> {
+  const config = testConfig({ reply: dir, dtype: 'q8', threads });
+  configureTransformersEnv(config.models);
+  const { logger } = captureLogger('warn');
+  return ReplyModel.load(resolveSource('reply', dir, false), {
+    config,
+    logger,
+    device: new DeviceChoice('cpu', logger),
+  });
 }
