@@ -46,6 +46,10 @@ export interface PhaseResult {
   /** Mean time inside enqueueInbound (adapter-side cost of one message). */
   enqueueMeanMs: number;
   breakdown?: Breakdown;
+  /** The 20 slowest measured messages: sent this many seconds after the phase began (wall clock `startedAt`); ms is
+   * null (Infinity over IPC) for one never answered. */
+  slowest: Array<{ atS: number; ms: number | null }>;
+  startedAt: number;
 }
 
 export interface AdapterInit {
@@ -156,6 +160,14 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     loopLagP99Ms: ns(lag.percentile(99)),
     loopLagMaxMs: ns(lag.max),
     enqueueMeanMs: enqueueMs / Math.max(1, ids.length),
+    slowest: [...measured]
+      .map((id) => ({
+        atS: (sentAt.get(id)! - start) / 1000,
+        ms: latencies.get(id) ?? Number.POSITIVE_INFINITY,
+      }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 20),
+    startedAt: Date.now() - (performance.now() - start),
     ...(req.breakdown
       ? { breakdown: await breakdown(init.redisUrl, init.prefix, receivedWall(measured)) }
       : {}),

@@ -8,7 +8,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { detectLanguage } from '../models/runtime/language.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import type { AdapterInit, PhaseRequest, PhaseResult } from './adapter-child.ts';
 import { discardBacklog, prefill } from './backlog.ts';
@@ -33,6 +35,8 @@ export interface QueueBenchOptions {
   capacityGuess: number;
   floodS: number;
   poissonS: number;
+  /** Poisson arrivals at this rate instead of half the measured capacity (side-by-side runs of two settings). */
+  poissonRate?: number;
   /** Shorter warm-up and baseline phases (smoke test). */
   quick: boolean;
   log: (line: string) => void;
@@ -109,8 +113,24 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
   if ((await Promise.race([exited, timeout])) === 'timeout') child.kill('SIGKILL');
 }
 
+/**
+ * The texts that get a sentiment tag: a line in a language the sentiment signal does not read gets none (it
+ * abstains, by design), so it has no action to time and would count as never answered. 7 of the 2,000 samples are
+ * such lines (short English read as another language, e.g. "I like Pocahontas." as Norwegian: issue 14's language
+ * step); they are left out and counted.
+ */
+function taggable(texts: string[]): { texts: string[]; left: number } {
+  const config = JSON.parse(readFileSync(join(ROOT, 'models', 'bundled', 'signals', 'config.json'), 'utf8'));
+  const read = new Set<string>(config.steward?.languages?.sentiment ?? ['en']);
+  const kept = texts.filter((t) => read.has(detectLanguage(t)));
+  return { texts: kept, left: texts.length - kept.length };
+}
+
 export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures> {
   const { url, prefix } = o.redis;
+  const { texts, left } = taggable(o.texts);
+  if (left > 0)
+    o.log(`  ${left} of ${o.texts.length} sample lines left out: their language gets no sentiment tag`);
   const workspaceId = 'bench';
   // Every message gets a sentiment tag (so each one has an observable outbound action); flagged ones also alert.
   const store = new RedisStore({ url, prefix });
@@ -138,7 +158,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     });
     await next(worker, 'ready', 240_000);
     o.log(`  worker process ${worker.pid} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const init: AdapterInit = { redisUrl: url, prefix, workspaceId, texts: o.texts };
+    const init: AdapterInit = { redisUrl: url, prefix, workspaceId, texts };
     adapter = spawnChild('adapter-child.ts', {});
     adapter.send({ type: 'init', ...init });
     await next(adapter, 'ready', 60_000);
@@ -168,7 +188,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     const workerRssMb = warmed.rss / 2 ** 20;
 
     const backlog = Math.min(60_000, Math.ceil(2 * o.capacityGuess * (o.floodS + 3)));
-    const filled = await prefill(url, prefix, workspaceId, o.texts, backlog);
+    const filled = await prefill(url, prefix, workspaceId, texts, backlog);
     const satStart = await snap();
     // A busy community's message rate; the adapter's own work stays small so its loop delay shows blocking.
     const adapterRate = Math.min(ADAPTER_RATE, o.capacityGuess / 2);
@@ -192,7 +212,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
         ` max ${flood.loopLagMaxMs.toFixed(1)} ms, enqueue ${flood.enqueueMeanMs.toFixed(2)} ms`,
     );
 
-    const poissonRate = Math.max(1, capacity * 0.5);
+    const poissonRate = o.poissonRate ?? Math.max(1, capacity * 0.5);
     const poisson = await phase(adapter, {
       name: 'poisson',
       rate: poissonRate,
@@ -203,7 +223,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
       breakdown: true,
     });
     o.log(
-      `  Poisson @ ${poissonRate.toFixed(0)}/s (50 % of capacity) for ${o.poissonS} s: ${poisson.received}/${poisson.sent} actions,` +
+      `  Poisson @ ${poissonRate.toFixed(0)}/s (${((100 * poissonRate) / capacity).toFixed(0)} % of capacity) for ${o.poissonS} s: ${poisson.received}/${poisson.sent} actions,` +
         ` p50 ${poisson.p50Ms.toFixed(1)} ms, p90 ${poisson.p90Ms.toFixed(1)} ms, p99 ${poisson.p99Ms.toFixed(1)} ms;` +
         ` adapter loop lag p99 ${poisson.loopLagP99Ms.toFixed(1)} ms`,
     );

@@ -1,9 +1,10 @@
 /**
- * `npx tsx bench/queue-latency.ts [--capacity-guess 1200] [--flood 5] [--poisson 20] [--threads 2]` — the queue
+ * `npx tsx bench/queue-latency.ts [--capacity-guess 1200] [--flood 5] [--poisson 20] [--threads 2] [--rate R] [--slowest]` — the queue
  * half of `npm run bench` alone (worker process + adapter process around BullMQ on Redis: capacity, then Poisson at
  * 50 % of it with the latency breakdown), for comparing settings side by side in interleaved runs, e.g.
  * `STEWARD_THREAD_NICE=0` vs `STEWARD_THREAD_NICE=10` (the worker process inherits the environment). The last line
- * is JSON.
+ * is JSON. `--rate R` fixes the Poisson rate (msg/s) instead of half the measured capacity, so that two settings are
+ * compared at one load.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,8 @@ const { values: args } = parseArgs({
     flood: { type: 'string', default: '5' },
     poisson: { type: 'string', default: '20' },
     threads: { type: 'string', default: '2' },
+    rate: { type: 'string' },
+    slowest: { type: 'boolean', default: false },
   },
 });
 process.chdir(join(import.meta.dirname, '..'));
@@ -32,9 +35,18 @@ try {
     capacityGuess: Number(args['capacity-guess']),
     floodS: Number(args.flood),
     poissonS: Number(args.poisson),
+    ...(args.rate !== undefined ? { poissonRate: Number(args.rate) } : {}),
     quick: false,
     log: (line) => console.log(line),
   });
+  if (args.slowest) {
+    // When the tail happened (to line up with `vmstat -t 1` or a worker log): the 20 slowest, by send time.
+    const began = new Date(q.poisson.startedAt).toISOString();
+    const worst = [...q.poisson.slowest].sort((a, b) => a.atS - b.atS);
+    console.log(
+      `  slowest 20 (phase began ${began}): ${worst.map((w) => `+${w.atS.toFixed(2)}s ${w.ms === null ? 'lost' : `${w.ms.toFixed(0)}ms`}`).join(', ')}`,
+    );
+  }
   console.log(
     JSON.stringify({
       capacity: q.capacity,

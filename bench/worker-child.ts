@@ -25,7 +25,20 @@ async function main(): Promise<void> {
       void running.stop().finally(() => process.exit(0));
     }
   });
+  if (process.env.BENCH_STALLS) watchStalls(Number(process.env.BENCH_STALLS) || 25);
   process.send?.({ type: 'ready' });
+}
+
+/** BENCH_STALLS=MS: prints each time the worker's main thread was blocked for MS or more, with the wall time. */
+function watchStalls(thresholdMs: number): void {
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    const late = now - last - 5;
+    if (late >= thresholdMs)
+      console.error(`  worker loop blocked ${late.toFixed(0)} ms at ${new Date().toISOString()}`);
+    last = now;
+  }, 5).unref();
 }
 
 void main().catch((error: unknown) => {

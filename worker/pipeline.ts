@@ -25,8 +25,9 @@ import {
   replyRequestFor,
   type SignalOutcome,
 } from './analyze.ts';
+import { BackgroundLane, DefaultBackgroundLane } from './background.ts';
 import { Recommender } from './recommend/service.ts';
-import { reactionStep, recommendStep } from './recommend/step.ts';
+import { mayRecommend, reactionStep, recommendStep } from './recommend/step.ts';
 import { GroundedReplies, type ReplyJob } from './library/replies.ts';
 import { LibraryIndexes } from './library/sync.ts';
 import { type ChitchatReplies, chatRepliesOf, loadChitchat } from './chitchat/replies.ts';
@@ -59,11 +60,14 @@ export interface WorkerOptions {
   heartbeatMs: number;
   /** Stable id for this worker in `steward status`; random when unset. */
   id: string;
+  /** The longest a profile update or daily count waits for messages on their way to their actions (BackgroundLane). */
+  backgroundMaxDeferMs: number;
 }
 
 export const DefaultWorkerOptions = Object.freeze({
   settingsTtlMs: 2_000,
   heartbeatMs: 5_000,
+  backgroundMaxDeferMs: DefaultBackgroundLane.maxDeferMs,
 }) satisfies Readonly<Partial<WorkerOptions>>;
 
 export interface WorkerStats {
@@ -106,6 +110,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
     () => (chitchat ? chatRepliesOf(chitchat) : null),
   );
   const recommender = new Recommender({ store, embed: (texts) => engine.embed(texts), logger: log });
+  const background = new BackgroundLane({ maxDeferMs: options.backgroundMaxDeferMs });
   const stats: WorkerStats = { processed: 0, batches: 0, largestBatch: 0, lastError: null, skipped: {} };
   const startedAt = Date.now();
   let state: 'new' | 'started' | 'stopped' = 'new';
@@ -206,27 +211,37 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
         stats.processed += 1;
         return;
       }
-      const outcome = await signalsBatcher.submit(message);
-      if (outcome instanceof StewardError) throw outcome;
+      // From here to its tags and alerts the message is on the critical path; work nobody waits for yields to it.
+      const leave = background.enter();
+      let outcome: SignalOutcome;
+      try {
+        const result = await signalsBatcher.submit(message);
+        if (result instanceof StewardError) throw result;
+        outcome = result;
+        const alert = outcome.decision.actions.find((a) => a.kind === 'alert');
+        // Logged even without a moderation channel, so `/steward flags` and status still show it.
+        if (outcome.decision.flag)
+          await store.recordFlag(flagRecord(message, outcome.analysis, alert?.autoHidden ?? false));
+        await queue.enqueueOutbound(message.platform, outcome.decision.actions);
+      } finally {
+        leave();
+      }
       const { decision, analysis } = outcome;
       if (analysis.moderation.abstained)
         stats.skipped[analysis.language] = (stats.skipped[analysis.language] ?? 0) + 1;
-      const alert = decision.actions.find((a) => a.kind === 'alert');
-      // Logged even without a moderation channel, so `/steward flags` and status still show it.
-      if (decision.flag)
-        await store.recordFlag(flagRecord(message, outcome.analysis, alert?.autoHidden ?? false));
-      await queue.enqueueOutbound(message.platform, decision.actions);
       // Issue 11: the author's interest profile; a request for a recommendation is answered from the library.
-      const recommendation = await recommendStep(
-        recommender,
-        message,
-        {
-          embedding: outcome.embedding,
-          flagged: outcome.analysis.moderation.flagged.length > 0,
-          replying: decision.reply !== null || message.mentionsBot || message.direct,
-        },
-        await settings.get(message.platform, message.workspaceId),
-      );
+      const workspace = await settings.get(message.platform, message.workspaceId);
+      const replying = decision.reply !== null || message.mentionsBot || message.direct;
+      const step = () =>
+        recommendStep(
+          recommender,
+          message,
+          { embedding: outcome.embedding, flagged: outcome.analysis.moderation.flagged.length > 0, replying },
+          workspace,
+        );
+      // Only a message that may get a recommendation as its reply is waited for; for the rest the profile update
+      // is background work.
+      const recommendation = mayRecommend(workspace, replying) ? await step() : await background.run(step);
       if (recommendation !== null) {
         const intent = { ...decision, reply: decision.reply ?? { reason: 'topic' as const } };
         const sources = recommendation.recommendations.map(({ id, title, url, score }) => ({
@@ -252,7 +267,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
           ]);
       }
       // Last, so a job retried after a failure above is counted once, when it finally succeeds.
-      await countDaily(message, analysis);
+      await background.run(() => countDaily(message, analysis));
       stats.processed += 1;
     } catch (error) {
       noteError(error);

@@ -178,6 +178,47 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       await waitFor(() => ofKind('reply').length === 1, 30_000);
     });
 
+    it("GIVEN a message on its way to its tags THEN an earlier message's profile update waits for it, and still ends before its job", async () => {
+      await configure({ sentimentTags: 'all' });
+      // Deferred for as long as any message is between arrival and actions (the test's bound, not the default 50 ms).
+      await worker.stop();
+      worker = createWorker({
+        queue,
+        store,
+        engine,
+        logger: testLogger(),
+        config: WORKER_CONFIG,
+        options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test', backgroundMaxDeferMs: 10_000 },
+      });
+      const events: string[] = [];
+      const put = store.putProfile.bind(store);
+      store.putProfile = async (profile) => {
+        events.push(`profile ${profile.userId}`);
+        return put(profile);
+      };
+      const signals = engine.signals.bind(engine);
+      engine.signals = async (texts) => {
+        const out = await signals(texts);
+        events.push(...texts.map((t) => `analysed ${t}`));
+        return out;
+      };
+      engine.delayMs = 400; // each signals batch; the second message arrives while the first one's runs
+      await worker.start();
+      const first = inbound({ text: 'I love hiking in the mountains', author: { id: 'ann', name: 'Ann' } });
+      const second = inbound({ text: 'the mountain trail was muddy', author: { id: 'bo', name: 'Bo' } });
+      await enqueueAll([first]);
+      await sleep(150);
+      await enqueueAll([second]);
+      await settle(2);
+      const at = (event: string) => events.indexOf(event);
+      expect(at(`analysed ${first.text}`)).toBeGreaterThanOrEqual(0);
+      // Ann's profile was written after Bo's message was analysed, not in the 400 ms between the two batches.
+      expect(at('profile ann')).toBeGreaterThan(at(`analysed ${second.text}`));
+      await waitFor(() => ofKind('react').length === 2);
+      // Both profiles were written before the jobs completed: deferred, never skipped.
+      expect(events.filter((e) => e.startsWith('profile')).sort()).toEqual(['profile ann', 'profile bo']);
+    });
+
     it('GIVEN workspace topics THEN a matching message gets a topic reply, and topics are embedded once per change', async () => {
       const topics = [
         { name: 'gardening', description: 'tomato plants soil compost' },

@@ -24,9 +24,16 @@ export async function recommendStep(
   // Chinese text), so they do not stop a recommendation. Moderators still get the alert.
   if (outcome.flagged && mostlyLatin(message.text)) return null;
   await recommender.observe(message, outcome.embedding, settings);
-  // Addressed (or on a topic) as any reply; in `topics` mode a plain "where should I go on holiday?" counts too.
-  if (settings.replyMode === 'off' || !(outcome.replying || settings.replyMode === 'topics')) return null;
+  if (!mayRecommend(settings, outcome.replying)) return null;
   return recommender.answer(message, outcome.embedding);
+}
+
+/**
+ * Whether a message may get a recommendation as its reply: addressed (or on a topic) as any reply; in `topics`
+ * mode a plain "where should I go on holiday?" counts too. For the others recommendStep only updates the profile.
+ */
+export function mayRecommend(settings: WorkspaceSettings, replying: boolean): boolean {
+  return settings.replyMode !== 'off' && (replying || settings.replyMode === 'topics');
 }
 
 /**
