@@ -1,5 +1,5 @@
 /**
- * Work no member is waiting for (the author's interest profile, the daily counts) yields to work someone is
+ * Work no member is waiting for (the author's interest profile, the daily counts, a reaction's profile update) yields to work someone is
  * waiting for (a message between its arrival and its outbound tags and alerts). On 2 cores the worker's main
  * thread is busy 60–90 % at half its capacity, and a profile update (read, fold, write: about 0.6 ms of main
  * thread) interleaved with a burst of messages delays their tags; here it waits until no message is on the way to

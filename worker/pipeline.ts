@@ -206,8 +206,9 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   const handle = async (message: InboundMessage) => {
     try {
       if (message.reaction) {
+        // A reaction only updates the reactor's profile (one embedding, one store write): nobody waits for it.
         const workspace = await settings.get(message.platform, message.workspaceId);
-        await reactionStep(recommender, message, { embed, store }, workspace);
+        await background.run(() => reactionStep(recommender, message, { embed, store }, workspace));
         stats.processed += 1;
         return;
       }
