@@ -61,13 +61,7 @@ export const ConfigSchema = z.object({
       /** fp32 or int8 (q8) weights. */
       dtype: z.enum(['fp32', 'q8']).default('q8'),
       device: z.enum(['cpu', 'cuda']).default('cpu'),
-      /**
-       * Intra-op threads of each onnxruntime session. The default leaves one core to the worker's event loop (BullMQ,
-       * the pipeline), Redis and an adapter. On 2 cores, one thread against two at 200 msg/s (about half the
-       * capacity), four interleaved pairs of `npx tsx bench/queue-latency.ts --rate 200 --threads 1|2`: worker CPU
-       * 3.9–4.6 vs 4.6–4.8 ms/msg (lower in every pair), p50 10–24 vs 16–26 ms, capacity about the same.
-       */
-      threads: int(1, 256).default(Math.max(1, availableParallelism() - 1)),
+      threads: int(1, 256).default(Math.max(1, availableParallelism())),
       /**
        * Scheduling niceness of the inference thread and its onnxruntime pool (Linux; 0 = as the process). Higher
        * lets the worker's event loop (queue I/O, actions), Redis and an adapter on the same cores run first, so
