@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { meteredQueue, type StewardMetrics } from '../queue/metrics.ts';
 import { buildEngine, buildRedisQueue, buildStore, type RedisQueueTiming } from './app.ts';
-import type { Config } from '../src/config.ts';
+import { type Config, inferenceThreads } from '../src/config.ts';
 import type { InferenceEngine } from '../src/engine.ts';
 import { ConfigError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
@@ -49,8 +49,10 @@ export async function runWorkerProcess(
     );
   }
   const log = logger.child({ component: 'worker-process', host: hostname(), pid: process.pid });
-  // The inference thread keeps this event loop free, so BullMQ's lock renewals stay on time during a batch.
-  const engine = options.engine ?? buildEngine(config, logger);
+  // The inference thread keeps this event loop free, so BullMQ's lock renewals stay on time during a batch; its
+  // onnxruntime pool leaves this loop a core unless STEWARD_THREADS says otherwise (inferenceThreads).
+  const threads = inferenceThreads(config.models, 'worker');
+  const engine = options.engine ?? buildEngine({ ...config, models: { ...config.models, threads } }, logger);
   const store = options.store ?? buildStore(config);
   const { lockDurationMs, stalledIntervalMs, maxStalledCount } = config.worker;
   const redisQueue = buildRedisQueue(config, logger, {

@@ -30,7 +30,8 @@ export interface QueueBenchOptions {
   texts: string[];
   dtype: string;
   device: string;
-  threads: number;
+  /** STEWARD_THREADS for the worker process; unset: the worker's own default (inferenceThreads). */
+  threads?: number | undefined;
   /** Engine msg/s measured earlier: sizes the backlog (it must outlast the saturated phase). */
   capacityGuess: number;
   floodS: number;
@@ -153,7 +154,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
       STEWARD_PREFIX: prefix,
       STEWARD_MODEL_DTYPE: o.dtype,
       STEWARD_DEVICE: o.device,
-      STEWARD_THREADS: String(o.threads),
+      ...(o.threads !== undefined ? { STEWARD_THREADS: String(o.threads) } : {}),
       LOG_LEVEL: 'warn',
     });
     await next(worker, 'ready', 240_000);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLocalEngine, createThreadEngine } from '../models/runtime/index.ts';
-import type { Config } from '../src/config.ts';
+import { type Config, inferenceThreads } from '../src/config.ts';
 import type { ModelInfo } from '../src/engine.ts';
 import type { Logger } from '../src/logger.ts';
 import { encoderShape, meanFlops } from './flops.ts';
@@ -41,7 +41,7 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
   const { config, logger, samples, quick, say } = o;
   const dtype = config.models.dtype;
   const otherDtype = o.otherConfig.models.dtype;
-  const threads = config.models.threads;
+  const threads = inferenceThreads(config.models, 'engine');
   const batchSize = config.worker.batchSize;
   say('loading models…');
   // The worker's path: the engine in an inference thread. The local engine (same thread) shows the hop's cost.

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/queue-latency.ts [--capacity-guess 1200] [--flood 5] [--poisson 20] [--threads 2] [--rate R] [--slowest]` — the queue
+ * `npx tsx bench/queue-latency.ts [--capacity-guess 1200] [--flood 5] [--poisson 20] [--threads N] [--rate R] [--slowest]` — the queue
  * half of `npm run bench` alone (worker process + adapter process around BullMQ on Redis: capacity, then Poisson at
  * 50 % of it with the latency breakdown), for comparing settings side by side in interleaved runs, e.g.
  * `STEWARD_THREAD_NICE=0` vs `STEWARD_THREAD_NICE=10` (the worker process inherits the environment). The last line
@@ -17,7 +17,7 @@ const { values: args } = parseArgs({
     'capacity-guess': { type: 'string', default: '1200' },
     flood: { type: 'string', default: '5' },
     poisson: { type: 'string', default: '20' },
-    threads: { type: 'string', default: '2' },
+    threads: { type: 'string' },
     rate: { type: 'string' },
     slowest: { type: 'boolean', default: false },
   },
@@ -30,7 +30,8 @@ try {
     texts: loadSamples(2000).texts,
     dtype: 'q8',
     device: 'cpu',
-    threads: Number(args.threads),
+    // Unset: the worker process's own default (the core count − 1), as `steward worker` uses.
+    threads: args.threads === undefined ? undefined : Number(args.threads),
     // Sizes the pre-filled backlog: too low and the backlog runs out (capacity is then a lower bound).
     capacityGuess: Number(args['capacity-guess']),
     floodS: Number(args.flood),

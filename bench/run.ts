@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.ts';
+import { inferenceThreads, loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { runRecommendBench } from './recommend.ts';
 import { type QueueFigures, runQueueBench } from './latency.ts';
@@ -51,7 +51,9 @@ async function main(): Promise<void> {
     'worker.maxReplyTokens': 20,
   });
   const config = loadConfig({ overrides: overrides(dtype) });
-  const threads = config.models.threads;
+  const threads = inferenceThreads(config.models, 'engine');
+  // The queue part's worker process: STEWARD_THREADS / --threads if given, else its own default (one core less).
+  const workerThreads = inferenceThreads(config.models, 'worker');
   const batchSize = config.worker.batchSize;
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   const m = machine();
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
     `steward bench · ${startedAt.toISOString()} · ${m.cpu} × ${m.cores} · node ${m.node} · load ${m.loadavg_1m}`,
   );
   say(
-    `  device ${args.device}, dtype ${dtype}, threads ${threads}, batch ${batchSize}${quick ? ', QUICK' : ''}`,
+    `  device ${args.device}, dtype ${dtype}, threads ${threads} (worker process ${workerThreads}), batch ${batchSize}${quick ? ', QUICK' : ''}`,
   );
   say(
     '  (shared machine: absolute figures are noisy; ratios are measured side by side in interleaved rounds)',
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
         texts: samples.texts,
         dtype,
         device: args.device!,
-        threads,
+        threads: config.models.threads,
         capacityGuess: Math.max(50, analyze),
         floodS: quick ? 3 : 8,
         poissonS: quick ? 4 : 25,
@@ -138,6 +140,7 @@ async function main(): Promise<void> {
     device: args.device,
     device_used: signalsInfo.device,
     threads,
+    worker_threads: workerThreads,
     dtype: signalsInfo.dtype,
     batch_size: batchSize,
     models: info.map(({ role, version, dtype: d, source }) => ({ role, version, dtype: d, source })),

@@ -61,7 +61,8 @@ export const ConfigSchema = z.object({
       /** fp32 or int8 (q8) weights. */
       dtype: z.enum(['fp32', 'q8']).default('q8'),
       device: z.enum(['cpu', 'cuda']).default('cpu'),
-      threads: int(1, 256).default(Math.max(1, availableParallelism())),
+      /** Intra-op threads of each onnxruntime session; unset: see inferenceThreads. */
+      threads: int(1, 256).optional(),
       /**
        * Scheduling niceness of the inference thread and its onnxruntime pool (Linux; 0 = as the process). Higher
        * lets the worker's event loop (queue I/O, actions), Redis and an adapter on the same cores run first, so
@@ -247,6 +248,23 @@ export interface LoadConfigOptions {
   file?: string | undefined;
   /** Final overrides (command-line flags). */
   overrides?: Record<string, unknown>;
+}
+
+/**
+ * The onnxruntime intra-op threads to use: `models.threads` when set (STEWARD_THREADS); otherwise every core, except
+ * in a worker process, which leaves one core to its event loop (BullMQ, the pipeline: busy about 70 % of a core at
+ * half load in `npm run bench`), Redis and often an adapter. On 2 cores one thread against two, four interleaved pairs
+ * of `npx tsx bench/queue-latency.ts --rate 200 --threads 1|2`: worker CPU 3.9–4.6 vs 4.6–4.8 ms/msg (lower in every
+ * pair), p50 10–24 vs 16–26 ms, capacity about the same; while `steward analyze` alone (the bench's analyze figure)
+ * does 888 vs 1,143 msg/s with one thread against two, so it keeps every core.
+ */
+export function inferenceThreads(
+  models: { threads?: number | undefined },
+  role: 'worker' | 'engine',
+): number {
+  if (models.threads !== undefined) return models.threads;
+  const cores = availableParallelism();
+  return role === 'worker' ? Math.max(1, cores - 1) : Math.max(1, cores);
 }
 
 /** Reads env + optional file once, validates, and returns a frozen config or throws a ConfigError naming the key. */

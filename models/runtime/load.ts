@@ -7,6 +7,7 @@ import {
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import type { z } from 'zod';
+import { inferenceThreads } from '../../src/config.ts';
 import type { Logger } from '../../src/logger.ts';
 import {
   availableDtype,
@@ -114,7 +115,7 @@ export async function loadPretrained<M extends PreTrainedModel>(
       ...common,
       device,
       dtype: d,
-      session_options: sessionOptions(models.threads),
+      session_options: sessionOptions(inferenceThreads(models, 'engine')),
     }) as Promise<M>;
   let lastError: unknown;
   for (const d of dtype === models.dtype && !source.local ? [dtype, other(dtype)] : [dtype]) {

@@ -13,6 +13,7 @@ import type {
   ReplyRequest,
   ReplyScore,
 } from '../../src/engine.ts';
+import { inferenceThreads } from '../../src/config.ts';
 import { LifecycleError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { HubClassifier } from './classifier.ts';
@@ -93,7 +94,7 @@ export class LocalEngine implements InferenceEngine {
     this.#logger.info(
       {
         models: infoOf(this.#roles),
-        threads: this.#config.models.threads,
+        threads: inferenceThreads(this.#config.models, 'engine'),
         ms: Math.round(performance.now() - started),
       },
       'models loaded',

@@ -1,6 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { App, platformsConfigured } from '../../app/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { inferenceThreads, loadConfig } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createLogger } from '../../src/logger.ts';
 
@@ -97,5 +98,20 @@ describe('platformsConfigured', () => {
   it('GIVEN nothing THEN a ConfigError that names the variables of both platforms', () => {
     expect(() => platformsConfigured(config({}))).toThrow(ConfigError);
     expect(() => platformsConfigured(config({}))).toThrow(/DISCORD_TOKEN[\s\S]*SLACK_BOT_TOKEN/);
+  });
+});
+
+describe('inferenceThreads', () => {
+  const cores = availableParallelism();
+  it('GIVEN STEWARD_THREADS THEN every process uses it', () => {
+    const { models } = loadConfig({ env: { STEWARD_THREADS: '3' } });
+    expect(inferenceThreads(models, 'worker')).toBe(3);
+    expect(inferenceThreads(models, 'engine')).toBe(3);
+  });
+  it('GIVEN no setting THEN a worker process leaves its event loop a core, other engines use them all', () => {
+    const { models } = loadConfig({ env: {} });
+    expect(models.threads).toBeUndefined();
+    expect(inferenceThreads(models, 'worker')).toBe(Math.max(1, cores - 1));
+    expect(inferenceThreads(models, 'engine')).toBe(cores);
   });
 });
