@@ -202,17 +202,17 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
         events.push(...texts.map((t) => `analysed ${t}`));
         return out;
       };
-      engine.delayMs = 400; // each signals batch; the second message arrives while the first one's runs
+      engine.delayMs = 1_000; // each signals batch; the second message arrives while the first one's runs
       await worker.start();
       const first = inbound({ text: 'I love hiking in the mountains', author: { id: 'ann', name: 'Ann' } });
       const second = inbound({ text: 'the mountain trail was muddy', author: { id: 'bo', name: 'Bo' } });
       await enqueueAll([first]);
-      await sleep(150);
+      await sleep(100);
       await enqueueAll([second]);
       await settle(2);
       const at = (event: string) => events.indexOf(event);
       expect(at(`analysed ${first.text}`)).toBeGreaterThanOrEqual(0);
-      // Ann's profile was written after Bo's message was analysed, not in the 400 ms between the two batches.
+      // Ann's profile was written after Bo's message was analysed, not in the second between the two batches.
       expect(at('profile ann')).toBeGreaterThan(at(`analysed ${second.text}`));
       await waitFor(() => ofKind('react').length === 2);
       // Both profiles were written before the jobs completed: deferred, never skipped.
