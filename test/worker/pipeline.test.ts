@@ -5,7 +5,7 @@ import type { Action, AlertAction, ReplyAction } from '../../src/domain/action.t
 import { InboundMessageSchema, inboundJobId, type InboundMessageInput } from '../../src/domain/message.ts';
 import type { WorkspaceSettings } from '../../src/domain/settings.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
-import { createWorker, type StewardWorker } from '../../worker/pipeline.ts';
+import { createWorker, type StewardWorker, type WorkerOptions } from '../../worker/pipeline.ts';
 import { TEST_POLICY } from '../queue/contract.ts';
 import { inbound, sleep, testLogger, waitFor } from '../queue/fixtures.ts';
 import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
@@ -51,6 +51,16 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
         thresholds: { [best.label]: Math.max(0.001, best.score - 0.01) },
       };
     };
+    /** A worker over this test's queue, store and engine. */
+    const newWorker = (options: Partial<WorkerOptions> = {}) =>
+      createWorker({
+        queue,
+        store,
+        engine,
+        logger: testLogger(),
+        config: WORKER_CONFIG,
+        options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test', ...options },
+      });
     /** What the pipeline should do with a message, asked of the same models and settings directly. */
     const expectedFor = async (message: InboundMessageInput) =>
       (await worker.analyzeOnly([InboundMessageSchema.parse(message)]))[0]!;
@@ -70,14 +80,7 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       await queue.consumeOutbound('discord', async (action) => void delivered.push(action), {
         concurrency: 8,
       });
-      worker = createWorker({
-        queue,
-        store,
-        engine,
-        logger: testLogger(),
-        config: WORKER_CONFIG,
-        options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test' },
-      });
+      worker = newWorker();
     });
     afterEach(async () => {
       await worker.stop();
@@ -182,14 +185,7 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       await configure({ sentimentTags: 'all' });
       // Deferred for as long as any message is between arrival and actions (the test's bound, not the default 50 ms).
       await worker.stop();
-      worker = createWorker({
-        queue,
-        store,
-        engine,
-        logger: testLogger(),
-        config: WORKER_CONFIG,
-        options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test', backgroundMaxDeferMs: 10_000 },
-      });
+      worker = newWorker({ backgroundMaxDeferMs: 10_000 });
       const events: string[] = [];
       const put = store.putProfile.bind(store);
       store.putProfile = async (profile) => {
