@@ -10,10 +10,7 @@
  * The reply model is the bundled one with source_prefix declared (models/runtime/testing.ts), so passages are read.
  */
 import { rmSync } from 'node:fs';
-import { configureTransformersEnv, DeviceChoice } from '../models/runtime/load.ts';
-import { ReplyModel } from '../models/runtime/reply.ts';
-import { resolveSource } from '../models/runtime/settings.ts';
-import { captureLogger, sourceReadingReplyFolder, testConfig } from '../models/runtime/testing.ts';
+import { loadReplyModel, sourceReadingReplyFolder } from '../models/runtime/testing.ts';
 import type { ReplyRequest } from '../src/engine.ts';
 
 const arg = (name: string) => {
@@ -52,21 +49,10 @@ const requests: ReplyRequest[] = LIBRARY.map(([text, title, passage]) => ({
   source: { title, text: passage },
 }));
 
-async function load(dir: string): Promise<ReplyModel> {
-  const config = testConfig({ reply: dir, dtype: 'q8', threads: 1 });
-  configureTransformersEnv(config.models);
-  const { logger } = captureLogger('warn');
-  return ReplyModel.load(resolveSource('reply', dir, false), {
-    config,
-    logger,
-    device: new DeviceChoice('cpu', logger),
-  });
-}
-
 const dir = sourceReadingReplyFolder();
-const model = await load(dir);
+const model = await loadReplyModel(dir, 1);
 const oldDir = before ? sourceReadingCopy(before) : undefined;
-const old = oldDir ? await load(oldDir) : undefined;
+const old = oldDir ? await loadReplyModel(oldDir, 1) : undefined;
 const times: Record<string, number[]> = {};
 const time = async (name: string, run: () => Promise<unknown>) => {
   const t0 = performance.now();
