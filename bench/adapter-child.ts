@@ -7,7 +7,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BullMQDriver } from '../queue/bullmq.ts';
 import { type InboundMessageInput, inboundJobId } from '../src/domain/message.ts';
-import { type Breakdown, breakdown, type Received } from './breakdown.ts';
+import { type Breakdown, breakdown, type Received, type Stages, stagesOf } from './breakdown.ts';
 import { createLogger } from '../src/logger.ts';
 import { percentile, poissonGapMs, seededRandom, sleep } from './stats.ts';
 
@@ -48,7 +48,7 @@ export interface PhaseResult {
   breakdown?: Breakdown;
   /** The 20 slowest measured messages: sent this many seconds after the phase began (wall clock `startedAt`); ms is
    * null (Infinity over IPC) for one never answered. */
-  slowest: Array<{ atS: number; ms: number | null }>;
+  slowest: Array<{ atS: number; ms: number | null; stages?: Stages }>;
   startedAt: number;
 }
 
@@ -160,13 +160,7 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     loopLagP99Ms: ns(lag.percentile(99)),
     loopLagMaxMs: ns(lag.max),
     enqueueMeanMs: enqueueMs / Math.max(1, ids.length),
-    slowest: [...measured]
-      .map((id) => ({
-        atS: (sentAt.get(id)! - start) / 1000,
-        ms: latencies.get(id) ?? Number.POSITIVE_INFINITY,
-      }))
-      .sort((a, b) => b.ms - a.ms)
-      .slice(0, 20),
+    slowest: await slowest(measured, start),
     startedAt: Date.now() - (performance.now() - start),
     ...(req.breakdown
       ? { breakdown: await breakdown(init.redisUrl, init.prefix, receivedWall(measured)) }
@@ -211,19 +205,39 @@ void main().catch((error: unknown) => {
   process.exit(1);
 });
 
+/** The 20 slowest of `ids`, with their stages where the jobs tell them. */
+async function slowest(ids: Set<string>, start: number): Promise<PhaseResult['slowest']> {
+  const worst = [...ids]
+    .map((id) => ({
+      id,
+      atS: (sentAt.get(id)! - start) / 1000,
+      ms: latencies.get(id) ?? Number.POSITIVE_INFINITY,
+    }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 20);
+  const received = receivedWall(new Set(worst.map((w) => w.id)));
+  const stages = await stagesOf(init.redisUrl, init.prefix, received);
+  return worst.map(({ id, atS, ms }) => {
+    const s = stages.get(inboundJobId(refOf(id)));
+    return { atS, ms, ...(s ? { stages: s } : {}) };
+  });
+}
+
 /** Inbound job id → action arrival time, for the measured messages of a phase. */
 function receivedWall(ids: Set<string>): Map<string, Received> {
   const out = new Map<string, Received>();
   for (const id of ids) {
     const at = receivedAt.get(id);
-    if (at === undefined) continue;
-    const ref = {
-      platform: 'discord' as const,
-      workspaceId: init.workspaceId,
-      channelId: channelOf(Number(id.slice(1))),
-      messageId: id,
-    };
-    out.set(inboundJobId(ref), at);
+    if (at !== undefined) out.set(inboundJobId(refOf(id)), at);
   }
   return out;
+}
+
+function refOf(messageId: string) {
+  return {
+    platform: 'discord' as const,
+    workspaceId: init.workspaceId,
+    channelId: channelOf(Number(messageId.slice(1))),
+    messageId,
+  };
 }

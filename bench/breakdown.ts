@@ -46,7 +46,10 @@ const STAGES = [
   'after_action',
   'in_worker',
   'outbound',
-];
+] as const;
+
+/** One message's stages in ms (the names above), from its inbound job and its first action's outbound job. */
+export type Stages = Record<(typeof STAGES)[number], number>;
 
 /** `received`: inbound job id → the first action the adapter got for it. */
 export async function breakdown(
@@ -54,15 +57,32 @@ export async function breakdown(
   prefix: string,
   received: Map<string, Received>,
 ): Promise<Breakdown> {
+  // An even sample over the whole phase (the tail alone could miss a burst).
+  const all = [...received.keys()];
+  const step = Math.max(1, Math.ceil(all.length / 1000));
+  const sample = new Map(all.filter((_, i) => i % step === 0).map((id) => [id, received.get(id)!]));
+  const stages = [...(await stagesOf(url, prefix, sample)).values()];
+  const out: Record<string, number> = { samples: stages.length };
+  for (const stage of STAGES) {
+    const values = stages.map((s) => s[stage]);
+    out[`${stage}_p50_ms`] = percentile(values, 50);
+    out[`${stage}_p99_ms`] = percentile(values, 99);
+  }
+  return out as unknown as Breakdown;
+}
+
+/** Each message's stages (left out: one whose jobs are gone or unfinished). */
+export async function stagesOf(
+  url: string,
+  prefix: string,
+  received: Map<string, Received>,
+): Promise<Map<string, Stages>> {
   const inbound = inboundQueue(url, prefix);
   const outbound = outboundQueue(url, prefix, 'discord');
-  const values: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
-  const push = (stage: string, ms: number) => values[stage]!.push(Math.max(0, ms));
+  const out = new Map<string, Stages>();
+  const ms = (v: number) => Math.max(0, v);
   try {
-    // An even sample over the whole phase (the tail alone could miss a burst).
-    const all = [...received.keys()];
-    const step = Math.max(1, Math.ceil(all.length / 1000));
-    const ids = all.filter((_, i) => i % step === 0);
+    const ids = [...received.keys()];
     for (let i = 0; i < ids.length; i += 100) {
       const slice = ids.slice(i, i + 100);
       const get = (queue: Queue, id: string) => queue.getJob(toBullId(id));
@@ -75,22 +95,19 @@ export async function breakdown(
         const action = outs[k];
         const got = received.get(id)!.at;
         if (!job?.processedOn || !job.finishedOn || !action?.processedOn) return;
-        push('queue_wait', job.processedOn - job.timestamp);
-        push('to_action', action.timestamp - job.processedOn);
-        push('outbound_wait', action.processedOn - action.timestamp);
-        push('delivery', got - action.processedOn);
-        push('after_action', job.finishedOn - action.timestamp);
-        push('in_worker', job.finishedOn - job.processedOn);
-        push('outbound', got - action.timestamp);
+        out.set(id, {
+          queue_wait: ms(job.processedOn - job.timestamp),
+          to_action: ms(action.timestamp - job.processedOn),
+          outbound_wait: ms(action.processedOn - action.timestamp),
+          delivery: ms(got - action.processedOn),
+          after_action: ms(job.finishedOn - action.timestamp),
+          in_worker: ms(job.finishedOn - job.processedOn),
+          outbound: ms(got - action.timestamp),
+        });
       });
     }
   } finally {
     await Promise.all([inbound.close(), outbound.close()]);
   }
-  const out: Record<string, number> = { samples: values.queue_wait!.length };
-  for (const stage of STAGES) {
-    out[`${stage}_p50_ms`] = percentile(values[stage]!, 50);
-    out[`${stage}_p99_ms`] = percentile(values[stage]!, 99);
-  }
-  return out as unknown as Breakdown;
+  return out;
 }

@@ -71,6 +71,9 @@ function spawnChild(file: string, env: Record<string, string>): ChildProcess {
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
         : []),
       ...(file === 'worker-child.ts' && process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []),
+      ...(file === 'worker-child.ts' && process.env.BENCH_WORKER_NODE_FLAGS
+        ? process.env.BENCH_WORKER_NODE_FLAGS.split(' ')
+        : []),
     ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

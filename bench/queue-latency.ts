@@ -45,8 +45,13 @@ try {
     const began = new Date(q.poisson.startedAt).toISOString();
     const worst = [...q.poisson.slowest].sort((a, b) => a.atS - b.atS);
     console.log(
-      `  slowest 20 (phase began ${began}): ${worst.map((w) => `+${w.atS.toFixed(2)}s ${w.ms === null ? 'lost' : `${w.ms.toFixed(0)}ms`}`).join(', ')}`,
+      `  slowest 20 (phase began ${began}; stages in ms: queue wait / to action / outbound wait / delivery):`,
     );
+    for (const w of worst) {
+      const s = w.stages;
+      const split = s ? ` (${s.queue_wait} / ${s.to_action} / ${s.outbound_wait} / ${s.delivery})` : '';
+      console.log(`    +${w.atS.toFixed(2)}s ${w.ms === null ? 'lost' : `${w.ms.toFixed(0)} ms${split}`}`);
+    }
   }
   console.log(
     JSON.stringify({

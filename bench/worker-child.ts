@@ -2,6 +2,9 @@
  * The worker side of the queue bench, in its own process: exactly `steward worker` (runWorkerProcess: BullMQ
  * driver, Redis store, inference thread, pipeline), configured from env. Reports its RSS over IPC.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { runWorkerProcess } from '../app/worker-process.ts';
@@ -10,6 +13,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
   const running = await runWorkerProcess(config, logger);
+  const heapDir = process.env.BENCH_HEAP_PROF_DIR;
+  const stopSampling = heapDir ? await sampleAllocations(heapDir) : async () => {};
   let stopping = false;
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'rss') {
@@ -22,11 +27,32 @@ async function main(): Promise<void> {
       });
     } else if (msg.type === 'stop' && !stopping) {
       stopping = true;
-      void running.stop().finally(() => process.exit(0));
+      void stopSampling()
+        .then(() => running.stop())
+        .finally(() => process.exit(0));
     }
   });
   if (process.env.BENCH_STALLS) watchStalls(Number(process.env.BENCH_STALLS) || 25);
   process.send?.({ type: 'ready' });
+}
+
+/**
+ * BENCH_HEAP_PROF_DIR=DIR: samples every allocation of the main thread, including what the young-generation GC
+ * collects (unlike `--heap-prof`, which keeps only what is still alive), and writes a `.heapprofile` (Chrome
+ * DevTools) to DIR at exit. Shows what drives the GC (scavenge rate, promotion) under load.
+ */
+async function sampleAllocations(dir: string): Promise<() => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  } as object);
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(join(dir, `worker-${process.pid}.heapprofile`), JSON.stringify(profile));
+  };
 }
 
 /** BENCH_STALLS=MS: prints each time the worker's main thread was blocked for MS or more, with the wall time. */

@@ -76,13 +76,13 @@ export function foldMessage(
   // Five decimals are far below what the ranking can tell apart, and keep the stored profile small.
   for (let i = 0; i < embedding.length; i++)
     vector[i] = Math.round(((profile?.vector[i] ?? 0) * decay + add * embedding[i]!) * 1e5) / 1e5;
-  const terms: Record<string, number> = {};
-  if (profile) for (const [term, tw] of Object.entries(profile.terms)) terms[term] = tw * decay;
-  for (const word of new Set(words)) terms[word] = (terms[word] ?? 0) + add;
-  const kept = Object.entries(terms)
-    .filter(([, w]) => w > 0.01)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, MAX_PROFILE_TERMS);
+  // A Map, not an object: a member's 40 terms plus new words would make a dictionary-mode object per update.
+  const terms = new Map<string, number>();
+  if (profile) for (const term in profile.terms) terms.set(term, profile.terms[term]! * decay);
+  for (const word of new Set(words)) terms.set(word, (terms.get(word) ?? 0) + add);
+  const kept = [...terms].filter(([, w]) => w > 0.01);
+  kept.sort((a, b) => b[1] - a[1]);
+  kept.length = Math.min(kept.length, MAX_PROFILE_TERMS);
   const next: InterestProfile = {
     ...who,
     vector,

@@ -40,6 +40,16 @@ export function membersContract(name: string, makeHarness: () => StoreHarness): 
       expect(await again.getProfile('discord', 'g2', 'u1')).toBeNull();
     });
 
+    it('GIVEN a profile folded from 256-dimension embeddings THEN every field reads back exactly', async () => {
+      const embedding = (seed: number) =>
+        Float32Array.from({ length: 256 }, (_, i) => Math.sin(seed * 31 + i) / 16);
+      let folded = foldMessage(null, who, embedding(1), ['hockey', 'goalie'], 1_000);
+      for (let k = 2; k < 30; k++)
+        folded = foldMessage(folded, who, embedding(k), [`w${k}`, 'hockey'], k * 3_600_000);
+      await store.putProfile(folded);
+      expect(await store.getProfile('discord', 'g1', 'u1')).toEqual(folded);
+    });
+
     it('GIVEN a member who opted out THEN their profile is deleted and no new one is written until opt-in', async () => {
       await store.putProfile(profile(1_000));
       await store.setOptOut('discord', 'g1', 'u1', true);
