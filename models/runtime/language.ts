@@ -41,8 +41,23 @@ export function detectLanguage(text: string): string {
   const guess = result.language || 'und';
   if (latin < letters / 2) return guess;
   if (guess === 'en' || guess === 'und') return 'en';
+  // A plain-ASCII line that ELD finds nearly as English as its best guess is English ("I like Pocahontas." scores
+  // Norwegian 0.68, English 0.66): a close call on a short line is noise, and English is what it most likely is.
+  if (latin === letters && accented === 0 && nearlyEnglish(result.getScores())) return 'en';
   const confident = result.isReliable() && latin >= MIN_RELIABLE_LETTERS;
   return confident || accented > 0 ? guess : 'en';
+}
+
+/**
+ * How close to ELD's best score English must come on a plain-ASCII line to be read as English. Chosen on the bench's
+ * 2,000 sample lines, TweetEval validation and the 14-language fixture (0.8–0.97 all kept the fixture's 127/136; 0.9
+ * took the English lines read as another language from 7 to 3 of 2,000 and from 1 to 0 of 2,000 tweets).
+ */
+const ENGLISH_MARGIN = 0.9;
+
+function nearlyEnglish(scores: Record<string, number>): boolean {
+  const english = scores.en ?? 0;
+  return english > 0 && english >= ENGLISH_MARGIN * Math.max(...Object.values(scores));
 }
 
 const ENGLISH = new Set(

@@ -18,6 +18,16 @@ describe('detectLanguage', () => {
     }
   });
 
+  it('GIVEN a short English line that ELD scores nearly as English as another language THEN English', () => {
+    // ELD alone: Norwegian 0.68 vs English 0.66, Tagalog 0.64 vs English 0.63 (both "reliable").
+    expect(detectLanguage('I like Pocahontas.')).toBe('en');
+    expect(detectLanguage('Feeling nostalgic?')).toBe('en');
+    // Plain-ASCII foreign lines that English is not close to stay foreign.
+    expect(detectLanguage('Das ist sehr gut so')).toBe('de');
+    expect(detectLanguage('ik ben heel erg moe vandaag')).toBe('nl');
+    expect(detectLanguage('aku mau makan dulu')).toBe('ms');
+  });
+
   it('GIVEN other scripts or clearly foreign Latin text THEN not English', () => {
     expect(detectLanguage('Привет, как дела? Сегодня хорошая погода')).toBe('ru');
     expect(detectLanguage('Hola, ¿cómo estás? Hoy hace muy buen tiempo')).toBe('es');
