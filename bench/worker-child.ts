@@ -44,10 +44,13 @@ async function main(): Promise<void> {
 async function sampleAllocations(dir: string): Promise<() => Promise<void>> {
   const session = new Session();
   session.connect();
+  // BENCH_HEAP_PROF_KEEP=survivors: only what no GC has collected by the end, i.e. what is live plus what was
+  // promoted to the old generation and awaits a major GC (what makes the major GCs come).
+  const all = process.env.BENCH_HEAP_PROF_KEEP !== 'survivors';
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 16_384,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMajorGC: all,
+    includeObjectsCollectedByMinorGC: all,
   } as object);
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling');
