@@ -16,7 +16,12 @@ const hit = (score: number, i = 0): LibraryHit => ({
   semantic: score,
 });
 const request = { text: 'when is the meetup?', context: [] };
-const options = { threshold: 0.5, quantile: 0.9, unknownText: "I don't know." };
+const options = {
+  threshold: 0.5,
+  quantile: 0.9,
+  unknownText: "I don't know.",
+  emptyText: 'The library is empty.',
+};
 
 it('GIVEN a hit above the threshold THEN the reply answers from it, citing title and link', () => {
   const plan = planReply(request, [hit(0.8)], options);
@@ -51,9 +56,17 @@ it('GIVEN a question below the threshold THEN "I don\'t know" when addressed, si
   expect(finishReply(plan, null, 'topic', options).text).toBeNull();
 });
 
-it('GIVEN small talk, or an empty library THEN the reply model chats as before', () => {
+it('GIVEN small talk THEN the reply chats, whatever the library', () => {
   expect(planReply({ text: 'how are you today?', context: [] }, [hit(0.1)], options).kind).toBe('chat');
-  expect(planReply({ text: 'what is the capital of Peru?', context: [] }, [], options).kind).toBe('chat');
+  expect(planReply({ text: 'how was your weekend?', context: [] }, [], options).kind).toBe('chat');
+});
+
+it('GIVEN a request for information and an empty library THEN "I don\'t know", saying the library is empty', () => {
+  // Before: small talk from the chit-chat bank ("where should I go on holiday?" → "I would love that!").
+  const plan = planReply({ text: 'where should I go on holiday?', context: [] }, [], options);
+  expect(plan.kind).toBe('unknown');
+  expect(finishReply(plan, null, 'mention', options)).toEqual({ text: 'The library is empty.', sources: [] });
+  expect(finishReply(plan, null, 'topic', options).text).toBeNull();
 });
 
 it('GIVEN requests and small talk THEN asksForInformation tells them apart', () => {
@@ -69,6 +82,11 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     'are the meetups recorded',
     'does the bot keep logs',
     'can anyone join the tournament',
+    // Asking Steward to find or recommend something.
+    'can you recommend a book?',
+    'do you know when the meetup starts',
+    'what do you suggest for a first build?',
+    'where should I go on holiday?',
   ])
     expect(asksForInformation(t), t).toBe(true);
   for (const t of [
@@ -80,6 +98,14 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     'are you a bot',
     'do you watch anime',
     'is great',
+    // Questions about the one addressed are small talk, not library questions.
+    "what's your favorite movie?",
+    'how was your weekend?',
+    'how old are you?',
+    'what are you up to?',
+    'tell me a joke',
+    'hello bot, how are you?',
+    'hey there, what are you up to?',
   ])
     expect(asksForInformation(t), t).toBe(false);
 });

@@ -119,14 +119,15 @@ describe.skipIf(!present)('local chat (bundled models)', () => {
   });
 
   it('GIVEN /topics add before a message on that topic THEN the message gets a topic reply', async () => {
-    // The message is the topic's own text, so it matches (cosine 1) whatever the model's threshold.
+    // The message is the topic's own text, so it matches (cosine 1) whatever the model's threshold. It is a remark,
+    // not a request for information: with nothing in the library, a request on a topic gets no reply.
     const out = await chat([
       '/config replies topics',
-      '/topics add movies films cinema',
-      'movies: films cinema',
+      '/topics add movies I love films and cinema',
+      'movies: I love films and cinema',
     ]);
-    expect(out).toContain('  Added topic `movies`: films cinema');
-    const [isFlagged] = await flagged(['movies: films cinema']);
+    expect(out).toContain('  Added topic `movies`: I love films and cinema');
+    const [isFlagged] = await flagged(['movies: I love films and cinema']);
     expect(out.filter((l) => l.startsWith('steward: '))).toHaveLength(isFlagged ? 0 : 1);
   });
 

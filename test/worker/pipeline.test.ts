@@ -145,7 +145,7 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       await configure({ thresholds: Object.fromEntries(models.defaults().labels.map((l) => [l, 1])) });
       await worker.start();
       const messages = Array.from({ length: 30 }, (_, i) =>
-        inbound({ text: `what about question ${i}?`, mentionsBot: i % 3 === 0 }),
+        inbound({ text: `how was your day ${i}?`, mentionsBot: i % 3 === 0 }),
       );
       await enqueueAll(messages);
       await settle(30);
@@ -217,16 +217,17 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
 
     it('GIVEN workspace topics THEN a matching message gets a topic reply, and topics are embedded once per change', async () => {
       const topics = [
-        { name: 'gardening', description: 'tomato plants soil compost' },
-        { name: 'rust', description: 'borrow checker lifetimes cargo' },
+        // Remarks, not requests: a request for information on a topic gets a reply only from the library.
+        { name: 'gardening', description: 'my tomato plants love the compost' },
+        { name: 'rust', description: 'the borrow checker hates my lifetimes' },
       ];
       const never = Object.fromEntries(models.defaults().labels.map((l) => [l, 1]));
       await configure({ replyMode: 'topics', topics, thresholds: never });
       await worker.start();
       // A message that is a topic's own text has cosine 1 with it: a match whatever the model's threshold.
       const messages = [
-        inbound({ text: 'gardening: tomato plants soil compost' }),
-        inbound({ text: 'rust: borrow checker lifetimes cargo' }),
+        inbound({ text: 'gardening: my tomato plants love the compost' }),
+        inbound({ text: 'rust: the borrow checker hates my lifetimes' }),
       ];
       await enqueueAll([messages[0]!]);
       await settle(1);
@@ -235,9 +236,11 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       await waitFor(() => ofKind('reply').length === 2, 60_000);
       expect((ofKind('reply') as ReplyAction[]).map((r) => r.topic).sort()).toEqual(['gardening', 'rust']);
       expect(engine.calls.embed).toBe(1);
-      await configure({ topics: [{ name: 'chess', description: 'openings endgames' }] });
+      await configure({
+        topics: [{ name: 'chess', description: 'my openings are better than my endgames' }],
+      });
       await sleep(80); // past the settings cache
-      await enqueueAll([inbound({ text: 'chess: openings endgames' })]);
+      await enqueueAll([inbound({ text: 'chess: my openings are better than my endgames' })]);
       await settle(3);
       expect(engine.calls.embed).toBe(2);
       // Each message counted under its best topic in the workspace's daily summary (the dashboard's trend).

@@ -18,12 +18,15 @@ export interface GroundingOptions {
   quantile: number;
   /** What Steward says when the library has nothing relevant for a request for information. */
   unknownText: string;
+  /** The same when the workspace's library is still empty (says how to fill it). */
+  emptyText: string;
 }
 
 export const DefaultGroundingOptions = Object.freeze({
   threshold: 0.3,
   quantile: 0.925,
   unknownText: "I don't know — nothing in this community's library covers that.",
+  emptyText: "I don't know — this community's library is empty so far (admins add to it with /steward library add).",
 }) satisfies Readonly<GroundingOptions>;
 
 /**
@@ -43,7 +46,17 @@ export interface ReplyPlan {
 const ASKING =
   /^(what|whats|what's|where|when|which|who|whom|whose|how|why|is there|are there|can i|can you|could you|could i|do i|do we|does|should i|tell me|i need|i want|i'd like|help|show me|find|list|give me|explain|remind me|set|book|please)\b/i;
 const SMALL_TALK =
-  /^(how are you|how's it going|how is it going|what's up|whats up|how have you been|how do you do|who are you|what do you (like|think|love|prefer)|do you (like|love|enjoy|think|prefer|know any))/i;
+  /^(how are you|how's it going|how is it going|what's up|whats up|what's new|whats new|how have you been|how do you do|who are you|what do you (like|think|love|prefer)|do you (like|love|enjoy|think|prefer|know any)|tell me a joke|got any plans)/i;
+
+const ASKED_TO =
+  /^(can|could|would|will|do|did) (you|u|ya) (please )?(tell|recommend|suggest|show|find|help|remind|book|list|give|explain|send|link|point|know (where|when|what|who|how|if|whether|which|anything|about|of))\b|\b(recommend|suggest|recommendations?|suggestions?)\b/i;
+/**
+ * A question about the one addressed: "what's your …", "how was your …", "how old are you", "what are you up to",
+ * "which one do you prefer", "you like …?". Not the impersonal "you" of a how-to ("how do you learn the violin",
+ * "how do you know when your dog is ill"), which asks for information.
+ */
+const ABOUT_YOU =
+  /^(?:(?:what|who|which|where|when|why|how)(?:'s|s|'re| is| are| was| were| did| have| has| would| will)? (?:you|your|u|ur)\b|how (?:old|tall|big) are (?:you|u)\b|(?:what|how) about (?:you|u)\b|(?:what|where|when|who|which|how) (?:\w+ ){0,3}(?:are|were|did|do|have|would|will) (?:you|u) (?:up to|doing|do|like|love|prefer|think|feel|been|watch|play|read|listen)\b|(?:you|your|u|ur)\b)/i;
 
 /**
  * Whether a message asks for information (a question or a request) rather than making small talk. Opinion and
@@ -53,9 +66,15 @@ const SMALL_TALK =
 export function asksForInformation(text: string): boolean {
   const t = text
     .trim()
-    .replace(/^(hey|hi|hello|ok|okay|so|um|steward)[,!.]?\s+/i, '')
+    // Greetings and the names Steward is called by, however many ("hello bot, how are you?").
+    .replace(/^(?:(?:hey|hi|hello|yo|ok|okay|so|um|there|steward|bot)\b[,!.]?\s*)+/i, '')
     .replace(/^@\S+\s*/, '');
   if (SMALL_TALK.test(t)) return false;
+  // Asking Steward to do or find something ("can you recommend a book", "do you know when the meetup is").
+  if (ASKED_TO.test(t)) return true;
+  // Any other question about the one addressed ("what's your favourite movie", "how was your weekend", "how old
+  // are you") is small talk: the library is the community's, not Steward's life.
+  if (ABOUT_YOU.test(t)) return false;
   if (ASKING.test(t)) return true;
   // Questions about Steward itself ("do you watch anime", "are you a bot"), with or without "?", are small talk.
   if (/^(do|did|have|are|were|would) (you|u|ya)\b/i.test(t)) return false;
@@ -104,9 +123,9 @@ export function planReply(
       hits,
     };
   }
-  // An empty library changes nothing: Steward chats as it always did.
-  if (hits.length > 0 && asksForInformation(request.text))
-    return { kind: 'unknown', request, sources: [], hits };
+  // A request for information gets a plain "I don't know", also from an empty library: small talk from the
+  // chit-chat bank would answer "where should I go on holiday?" with some stranger's line ("I would love that!").
+  if (asksForInformation(request.text)) return { kind: 'unknown', request, sources: [], hits };
   return { kind: 'chat', request, sources: [], hits };
 }
 
@@ -181,7 +200,10 @@ export function finishReply(
   options: GroundingOptions = DefaultGroundingOptions,
 ): FinishedReply {
   if (plan.kind === 'chat') return { text: generated, sources: [] };
-  if (plan.kind === 'unknown') return { text: reason === 'topic' ? null : options.unknownText, sources: [] };
+  if (plan.kind === 'unknown') {
+    const text = plan.hits.length === 0 ? options.emptyText : options.unknownText;
+    return { text: reason === 'topic' ? null : text, sources: [] };
+  }
   const source = plan.request.source!;
   const useModel = generated !== null && isSupported(generated, plan.request.text, source.title, source.text);
   const answer = useModel ? generated! : bestSentence(source.text, plan.request.text);
