@@ -26,7 +26,7 @@ export const DefaultGroundingOptions = Object.freeze({
   threshold: 0.3,
   quantile: 0.925,
   unknownText: "I don't know — nothing in this community's library covers that.",
-  emptyText: "I don't know — this community's library is empty so far (admins add to it with /steward library add).",
+  emptyText: "I don't know — this community's library is empty so far (admins fill it with the `library add` command).",
 }) satisfies Readonly<GroundingOptions>;
 
 /**
