@@ -159,6 +159,7 @@ export async function analyzeMessages(
           workspaceId: inputs[i]!.message.workspaceId,
           request: requests[j]!,
           reason: outcomes[i]!.decision.reply!.reason,
+          language: outcomes[i]!.analysis.language,
           embedding: signalled[i]!.embedding,
           ...(options.remember === false ? {} : { channel: channelKey(inputs[i]!.message) }),
         })),

@@ -261,6 +261,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
           request: replyRequestFor(message, decision.reply.topic),
           reason: decision.reply.reason,
           channel: channelKey(message),
+          language: analysis.language,
         });
         if (reply.text !== null)
           await queue.enqueueOutbound(message.platform, [

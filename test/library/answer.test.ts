@@ -21,6 +21,7 @@ const options = {
   quantile: 0.9,
   unknownText: "I don't know.",
   emptyText: 'The library is empty.',
+  otherLanguageText: 'English only.',
 };
 
 it('GIVEN a hit above the threshold THEN the reply answers from it, citing title and link', () => {
@@ -87,6 +88,9 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     'do you know when the meetup starts',
     'what do you suggest for a first build?',
     'where should I go on holiday?',
+    '周末去哪里玩比较好？',
+    '聚会几点开始',
+    '请推荐一本书',
   ])
     expect(asksForInformation(t), t).toBe(true);
   for (const t of [
@@ -106,6 +110,8 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     'tell me a joke',
     'hello bot, how are you?',
     'hey there, what are you up to?',
+    '你好',
+    '今天好累啊',
   ])
     expect(asksForInformation(t), t).toBe(false);
 });

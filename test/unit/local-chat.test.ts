@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
 import { hasModel, testConfig } from '../../models/runtime/testing.ts';
+import { DefaultGroundingOptions } from '../../worker/library/answer.ts';
 import { InstrumentedEngine } from '../worker/instrumented-engine.ts';
 
 const dirs: string[] = [];
@@ -70,6 +71,19 @@ describe.skipIf(!present)('local chat (bundled models)', () => {
     expect(out.filter((l) => l.startsWith('steward: ') && l.length > 'steward: '.length)).toHaveLength(
       isFlagged ? 0 : 1,
     );
+  });
+
+  it('GIVEN an empty library THEN a request gets "I don\'t know", English small talk a human line, Chinese small talk a notice', async () => {
+    const texts = ['where should I go on holiday?', 'how was your weekend?', '你好'];
+    expect(await flagged(texts)).toEqual([false, false, false]);
+    const out = await chat(texts.map((t) => `steward, ${t}`));
+    // The line printed after "you: …" that is a reply (tags come between).
+    const replyTo = (text: string) =>
+      out.slice(out.indexOf(`you: steward, ${text}`) + 1).find((l) => /^(steward|you): /.test(l));
+    expect(replyTo(texts[0]!)).toBe(`steward: ${DefaultGroundingOptions.emptyText}`);
+    expect(replyTo(texts[1]!)).toMatch(/^steward: /);
+    expect(replyTo(texts[1]!)).not.toContain("I don't know");
+    expect(replyTo(texts[2]!)).toBe(`steward: ${DefaultGroundingOptions.otherLanguageText}`);
   });
 
   it('GIVEN "@steward" or "Steward:" THEN it counts as addressed too', async () => {

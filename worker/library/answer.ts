@@ -20,6 +20,8 @@ export interface GroundingOptions {
   unknownText: string;
   /** The same when the workspace's library is still empty (says how to fill it). */
   emptyText: string;
+  /** Small talk in a language Steward does not chat in (replies.ts CHAT_LANGUAGES). */
+  otherLanguageText: string;
 }
 
 export const DefaultGroundingOptions = Object.freeze({
@@ -27,6 +29,7 @@ export const DefaultGroundingOptions = Object.freeze({
   quantile: 0.925,
   unknownText: "I don't know — nothing in this community's library covers that.",
   emptyText: "I don't know — this community's library is empty so far (admins fill it with the `library add` command).",
+  otherLanguageText: 'Sorry, I can only chat in English for now.',
 }) satisfies Readonly<GroundingOptions>;
 
 /**
@@ -70,6 +73,10 @@ export function asksForInformation(text: string): boolean {
     .replace(/^(?:(?:hey|hi|hello|yo|ok|okay|so|um|there|steward|bot)\b[,!.]?\s*)+/i, '')
     .replace(/^@\S+\s*/, '');
   if (SMALL_TALK.test(t)) return false;
+  // Chinese: a question word, a question particle or a question mark asks; greetings and remarks ("你好",
+  // "今天好累") are small talk.
+  if (/\p{Script=Han}/u.test(t) && !/[A-Za-z]{3,}/.test(t))
+    return /[?？]|吗|什么|哪|怎么|怎样|如何|为什么|几|谁|多少|有没有|能不能|可不可以|请问|推荐|介绍/.test(t);
   // Asking Steward to do or find something ("can you recommend a book", "do you know when the meetup is").
   if (ASKED_TO.test(t)) return true;
   // Any other question about the one addressed ("what's your favourite movie", "how was your weekend", "how old

@@ -22,7 +22,16 @@ export interface ReplyJob {
   reason: 'mention' | 'topic' | 'direct';
   /** platform:workspace:channel, so small talk is not repeated in one channel. */
   channel?: string;
+  /** The message's language (its analysis); small talk is answered only in CHAT_LANGUAGES. */
+  language?: string;
 }
+
+/**
+ * Languages small talk is answered in: the chit-chat bank (self_dialogue) and the bundled reply model are English.
+ * Small talk in another language gets GroundingOptions.otherLanguageText, not a stranger's English line matched on
+ * a name ("steward, 你好" was answered "He's the poop character, if you can believe it."). `und` (no letters) chats.
+ */
+export const CHAT_LANGUAGES: ReadonlySet<string> = new Set(['en', 'und']);
 
 /** Where a small-talk reply came from (the chit-chat bank), for explanations and `analyze --reply`. */
 export type ChatInfo = ChatExplanation;
@@ -96,14 +105,23 @@ export class GroundedReplies {
 
   async reply(jobs: ReplyJob[]): Promise<GroundedReply[]> {
     const plans = await this.plan(jobs);
-    const chats = await this.#chatReplies(jobs, plans);
-    const wanted = plans.flatMap((plan, i) => (plan.kind === 'unknown' || chats[i]?.text ? [] : [i]));
+    const foreign = jobs.map(
+      (job, i) => plans[i]!.kind === 'chat' && job.language !== undefined && !CHAT_LANGUAGES.has(job.language),
+    );
+    const chats = await this.#chatReplies(jobs, plans, foreign);
+    const wanted = plans.flatMap((plan, i) =>
+      plan.kind === 'unknown' || foreign[i] || chats[i]?.text ? [] : [i],
+    );
     const generated = wanted.length > 0 ? await this.#generate(wanted.map((i) => plans[i]!.request)) : [];
     const texts = new Array<string | null>(jobs.length).fill(null);
     wanted.forEach((i, k) => {
       texts[i] = generated[k] ?? null;
     });
     const replies: GroundedReply[] = plans.map((plan, i) => {
+      if (foreign[i]) {
+        const text = jobs[i]!.reason === 'topic' ? null : this.#options.otherLanguageText;
+        return { text, sources: [], kind: plan.kind };
+      }
       const chat = chats[i];
       if (chat?.text) return { text: chat.text, sources: [], kind: plan.kind, chat: chat.chat };
       return { ...finishReply(plan, texts[i]!, jobs[i]!.reason, this.#options), kind: plan.kind };
@@ -136,11 +154,12 @@ export class GroundedReplies {
   async #chatReplies(
     jobs: ReplyJob[],
     plans: ReplyPlan[],
+    foreign: boolean[],
   ): Promise<Array<ChatAnswer | undefined>> {
     const chat = this.#chat?.();
     const out = new Array<ChatAnswer | undefined>(jobs.length);
     if (!chat) return out;
-    const asked = plans.flatMap((plan, i) => (plan.kind === 'chat' ? [i] : []));
+    const asked = plans.flatMap((plan, i) => (plan.kind === 'chat' && !foreign[i] ? [i] : []));
     if (asked.length === 0) return out;
     const answers = await chat(asked.map((i) => ({ ...jobs[i]!, request: plans[i]!.request })));
     asked.forEach((i, k) => {
