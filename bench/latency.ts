@@ -119,9 +119,9 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
 
 /**
  * The texts that get a sentiment tag: a line in a language the sentiment signal does not read gets none (it
- * abstains, by design), so it has no action to time and would count as never answered. 7 of the 2,000 samples are
- * such lines (short English read as another language, e.g. "I like Pocahontas." as Norwegian: issue 14's language
- * step); they are left out and counted.
+ * abstains, by design), so it has no action to time and would count as never answered. 3 of the 2,000 samples are
+ * such lines ("110", which has no letters, a name, and "Yeah. Hakuna Matata!" read as Estonian); they are left out
+ * and counted.
  */
 function taggable(texts: string[]): { texts: string[]; left: number } {
   const config = JSON.parse(readFileSync(join(ROOT, 'models', 'bundled', 'signals', 'config.json'), 'utf8'));
