@@ -72,10 +72,12 @@ export function foldMessage(
 ): InterestProfile {
   const add = kind === 'reaction' ? REACTION_WEIGHT : 1;
   const decay = profile ? 0.5 ** (Math.max(0, at - profile.updatedAt) / halfLife) : 0;
-  const vector = new Array<number>(embedding.length);
-  // Five decimals are far below what the ranking can tell apart, and keep the stored profile small.
+  // Five decimals are far below what the ranking can tell apart, and keep the stored profile small. Pushed, not
+  // written into new Array(n): a packed array of doubles from the start.
+  const vector: number[] = [];
+  const before = profile?.vector;
   for (let i = 0; i < embedding.length; i++)
-    vector[i] = Math.round(((profile?.vector[i] ?? 0) * decay + add * embedding[i]!) * 1e5) / 1e5;
+    vector.push(Math.round(((before?.[i] ?? 0) * decay + add * embedding[i]!) * 1e5) / 1e5);
   // A Map, not an object: a member's 40 terms plus new words would make a dictionary-mode object per update.
   const terms = new Map<string, number>();
   if (profile) for (const term in profile.terms) terms.set(term, profile.terms[term]! * decay);

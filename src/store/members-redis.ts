@@ -41,8 +41,11 @@ export function decodeProfile(raw: string): InterestProfile {
     bytes.byteOffset % 4 === 0
       ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2)
       : new Float32Array(Uint8Array.from(bytes).buffer);
-  // Back to the five decimals foldMessage keeps (float32 holds them to about 1e-7).
-  return { ...stored, vector: Array.from(f32, (v) => Math.round(v * 1e5) / 1e5) };
+  // Back to the five decimals foldMessage keeps (float32 holds them to about 1e-7). A loop, not Array.from(f32, fn),
+  // which goes through the iterator protocol: an object per element, the largest allocation under load.
+  const out: number[] = [];
+  for (let i = 0; i < f32.length; i++) out.push(Math.round(f32[i]! * 1e5) / 1e5);
+  return { ...stored, vector: out };
 }
 
 /**
