@@ -218,7 +218,7 @@ async function slowest(ids: Set<string>, start: number): Promise<PhaseResult['sl
   const received = receivedWall(new Set(worst.map((w) => w.id)));
   const stages = await stagesOf(init.redisUrl, init.prefix, received);
   return worst.map(({ id, atS, ms }) => {
-    const s = stages.get(inboundJobId(refOf(id)));
+    const s = stages.get(inboundJobId(benchRef(id)));
     return { atS, ms, ...(s ? { stages: s } : {}) };
   });
 }
@@ -228,12 +228,13 @@ function receivedWall(ids: Set<string>): Map<string, Received> {
   const out = new Map<string, Received>();
   for (const id of ids) {
     const at = receivedAt.get(id);
-    if (at !== undefined) out.set(inboundJobId(refOf(id)), at);
+    if (at !== undefined) out.set(inboundJobId(benchRef(id)), at);
   }
   return out;
 }
 
-function refOf(messageId: string) {
+/** The message ref of one of this process's messages, from its id (the channel follows from the sequence number). */
+function benchRef(messageId: string) {
   return {
     platform: 'discord' as const,
     workspaceId: init.workspaceId,

@@ -72,7 +72,7 @@ function spawnChild(file: string, env: Record<string, string>): ChildProcess {
         : []),
       ...(file === 'worker-child.ts' && process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []),
       ...(file === 'worker-child.ts' && process.env.BENCH_WORKER_NODE_FLAGS
-        ? process.env.BENCH_WORKER_NODE_FLAGS.split(' ')
+        ? process.env.BENCH_WORKER_NODE_FLAGS.split(/\s+/).filter(Boolean)
         : []),
     ],
     env: { ...process.env, ...env },
