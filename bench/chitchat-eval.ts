@@ -93,7 +93,7 @@ async function main() {
         ),
       );
     } else {
-      const chitchat = new ChitchatReplies(bank, score);
+      const chitchat = ChitchatReplies.of(bank, score);
       const replies: string[] = [];
       const ms: number[] = [];
       // One channel, messages in order (the per-channel memory at work); --no-memory: each its own channel.

@@ -329,8 +329,11 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
       if (state !== 'new') throw new LifecycleError(`worker cannot start: it is ${state}`);
       state = 'started';
       if (config.chitchat)
-        chitchat = await loadChitchat(config.chitchat.bank, (requests, candidates) =>
-          engine.scoreReplies(requests, candidates),
+        // In a thread of its own: the bank is about half of a worker's live heap, which every major GC marks.
+        chitchat = await loadChitchat(
+          config.chitchat.bank,
+          (requests, candidates) => engine.scoreReplies(requests, candidates),
+          { thread: true, logger: log },
         );
       await beat();
       heartbeat = setInterval(() => void beat(), options.heartbeatMs);
@@ -339,6 +342,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
         consumer = await queue.consumeInbound(handle, { concurrency: config.worker.concurrency });
       } catch (error) {
         clearInterval(heartbeat);
+        await chitchat?.close();
         throw error;
       }
       log.info(
@@ -354,6 +358,7 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
         if (heartbeat) clearInterval(heartbeat);
         await consumer?.close();
         await Promise.all([signalsBatcher.idle(), replyBatcher.idle()]);
+        await chitchat?.close();
         await beat();
         log.info({ processed: stats.processed }, 'worker stopped');
       })();

@@ -1,6 +1,6 @@
 /**
  * The inference thread: owns a LocalEngine and answers the main thread's requests one message at a time.
- * Loaded through engine-thread-boot.mjs (which registers tsx) by thread-engine.ts.
+ * Started by thread-engine.ts (spawnThread: from source, through src/thread-boot.mjs, which registers tsx).
  */
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Signals } from '../../src/domain/analysis.ts';
 import type {
   AttendedWord,
@@ -10,6 +10,7 @@ import type {
 } from '../../src/engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
+import { spawnThread } from '../../src/threads.ts';
 import type { ThreadData } from './engine-thread.ts';
 import { deserializeError, type Method, type Response } from './protocol.ts';
 import type { SeededReplyRequest } from './reply.ts';
@@ -31,12 +32,6 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
-
-// Compiled (dist/…/thread-engine.js): the thread runs the compiled engine-thread.js directly. From source
-// (tsx, vitest): a small .mjs boot registers tsx in the thread first, since a thread inherits no transform.
-const ENTRY = import.meta.url.endsWith('.ts')
-  ? new URL('./engine-thread-boot.mjs', import.meta.url)
-  : new URL('./engine-thread.js', import.meta.url);
 
 /**
  * Runs the local engine in a worker thread, so onnxruntime's blocking run() never stalls the event loop
@@ -140,7 +135,7 @@ export class ThreadEngine implements InferenceEngine {
       options: { tuning: this.#options.tuning ?? {}, reply: this.#options.reply ?? true },
       logLevel: this.#logger.level,
     };
-    const worker = new Worker(ENTRY, { workerData, name: 'steward-inference' });
+    const worker = spawnThread(import.meta.url, 'engine-thread', { workerData, name: 'steward-inference' });
     this.#worker = worker;
     worker.on('message', (message: Response) => this.#onMessage(message));
     worker.on('error', (error) => this.#onExit(worker, `inference thread crashed: ${error.message}`));

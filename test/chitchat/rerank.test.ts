@@ -30,7 +30,7 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
 
     it('GIVEN small talk THEN the model reads the shortlist, with and without the conversation, and the reply is one of them', async () => {
       calls.length = 0;
-      const chitchat = new ChitchatReplies(bank, score);
+      const chitchat = ChitchatReplies.of(bank, score);
       const request = { text: 'I just watched Toy Story again, such a great movie', context: [] };
       const [answer] = await chitchat.reply([{ request }]);
       expect(calls).toHaveLength(1);
@@ -59,7 +59,7 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
         lm: 1,
         pmi: 0,
       };
-      const chitchat = new ChitchatReplies(bank, score, { weights });
+      const chitchat = ChitchatReplies.of(bank, score, { weights });
       const [answer] = await chitchat.reply([
         { request: { text: 'who is your favorite hockey player?', context: [] } },
       ]);
@@ -70,7 +70,7 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
     });
 
     it('GIVEN the same line twice in one channel THEN the second reply is a different line; another channel is not affected', async () => {
-      const chitchat = new ChitchatReplies(bank, score);
+      const chitchat = ChitchatReplies.of(bank, score);
       const request = { text: 'do you like the beatles?', context: [] };
       const [first] = await chitchat.reply([{ request, channel: 'local:w:general' }]);
       const [second] = await chitchat.reply([{ request, channel: 'local:w:general' }]);
@@ -83,7 +83,7 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
 
     it("GIVEN a channel that heard a reply's phrasing THEN candidates sharing its word pairs score lower there only", async () => {
       const weights = { ...DefaultChitchatOptions.weights, lm: 0, pmi: 0 };
-      const chitchat = new ChitchatReplies(bank, score, { weights });
+      const chitchat = ChitchatReplies.of(bank, score, { weights });
       const request = { text: 'what did you think of the new star wars movie?', context: [] };
       const [first] = await chitchat.reply([{ request, channel: 'local:w:films' }]);
       const heard = new Set(wordPairs(first!.text!));
@@ -110,7 +110,7 @@ describe.skipIf(!hasModel('reply') || !hasModel('signals'))(
 
     it('GIVEN a batch THEN every job is answered in order, each as it would be alone', async () => {
       calls.length = 0;
-      const chitchat = new ChitchatReplies(bank, score);
+      const chitchat = ChitchatReplies.of(bank, score);
       const requests = [
         { text: 'what is your favorite disney movie?', context: [] },
         { text: 'zzqx', context: [] },

@@ -1,28 +1,22 @@
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { ReplyRequest, ReplyScore } from '../../src/engine.ts';
-import { ChitchatBank, replyWords } from './bank.ts';
+import type { Logger } from '../../src/logger.ts';
+import { ChitchatBank } from './bank.ts';
+import { firstStage, modelScore } from './rank.ts';
 import {
-  type CandidateFeatures,
-  candidateFeatures,
-  DefaultRankWeights,
-  firstStage,
-  modelScore,
-  type RankWeights,
-  shortlistOf,
-  typicalReplyWords,
-  wordPairs,
-} from './rank.ts';
+  BankShortlister,
+  type ChitchatShortlister,
+  DefaultShortlistOptions,
+  type Shortlist,
+  type ShortlistOptions,
+} from './shortlist.ts';
+import { ThreadShortlister } from './thread.ts';
 
 /** The reply model's teacher-forced score of `candidates[i]` as the reply to `requests[i]` (engine.scoreReplies). */
 export type ScoreReplies = (requests: ReplyRequest[], candidates: string[]) => Promise<ReplyScore[]>;
 
-export interface ChitchatOptions {
-  /** Pairs retrieved by BM25 over the bank's contexts. */
-  retrieve: number;
-  /** Best of them (by the retrieval-side score) that the reply model reads. */
-  rerank: number;
-  weights: RankWeights;
+export interface ChitchatOptions extends ShortlistOptions {
   /**
    * Replies remembered per channel: never said again while remembered, and their word pairs count against a
    * candidate (the `repeat` feature), so one channel does not hear the same phrasing over and over.
@@ -35,9 +29,7 @@ export interface ChitchatOptions {
 }
 
 export const DefaultChitchatOptions = Object.freeze({
-  retrieve: 100,
-  rerank: 20,
-  weights: DefaultRankWeights,
+  ...DefaultShortlistOptions,
   remember: 100,
   channels: 5_000,
 }) satisfies Readonly<ChitchatOptions>;
@@ -65,12 +57,6 @@ export interface ChatAnswer {
   chat: ChatExplanation;
 }
 
-interface Ranked {
-  features: CandidateFeatures[];
-  /** Indices into features, best first by the retrieval-side score, at most `rerank`. */
-  shortlist: number[];
-}
-
 /**
  * Small talk answered with a human reply: BM25 over the bank's contexts finds what people answered to similar
  * lines, retrieval-side features (BM25, consensus among the candidates, topic overlap, length) shortlist them, and
@@ -78,18 +64,22 @@ interface Ranked {
  * more likely than after nothing). A channel never hears a remembered reply again.
  */
 export class ChitchatReplies {
-  readonly #bank: ChitchatBank;
+  readonly #shortlister: ChitchatShortlister;
   readonly #score: ScoreReplies;
   readonly #options: ChitchatOptions;
-  readonly #typicalWords: number;
   readonly #recent: LRUCache<string, string[]>;
 
-  constructor(bank: ChitchatBank, score: ScoreReplies, options: Partial<ChitchatOptions> = {}) {
-    this.#bank = bank;
+  /** `shortlister` reads the bank (in this thread or its own); the options' retrieval part is the shortlister's. */
+  constructor(shortlister: ChitchatShortlister, score: ScoreReplies, options: Partial<ChitchatOptions> = {}) {
+    this.#shortlister = shortlister;
     this.#score = score;
     this.#options = { ...DefaultChitchatOptions, ...options };
-    this.#typicalWords = typicalReplyWords(bank);
     this.#recent = new LRUCache({ max: this.#options.channels });
+  }
+
+  /** Chit-chat over a bank read in this thread. */
+  static of(bank: ChitchatBank, score: ScoreReplies, options: Partial<ChitchatOptions> = {}): ChitchatReplies {
+    return new ChitchatReplies(new BankShortlister(bank, options), score, options);
   }
 
   /**
@@ -98,62 +88,51 @@ export class ChitchatReplies {
    * messages' rows would score slightly differently, and a near-tie could then flip between a retry and the first try.
    */
   async reply(jobs: ChatJob[]): Promise<ChatAnswer[]> {
-    const ranked = jobs.map((job) => this.#rank(job));
+    const lists = await Promise.all(
+      jobs.map((job) =>
+        this.#shortlister.shortlist(
+          job.request.text,
+          job.channel === undefined ? [] : (this.#recent.get(job.channel) ?? []),
+        ),
+      ),
+    );
     const { weights } = this.#options;
     const nothing: ReplyRequest = { text: '', context: [] };
     const best = new Array<{ candidate: number; score: number } | null>(jobs.length).fill(null);
-    for (const [i, r] of ranked.entries()) {
-      if (r.shortlist.length === 0) continue;
-      const candidates = r.shortlist.map((c) => this.#reply(r, c));
+    for (const [i, list] of lists.entries()) {
+      if (list.candidates.length === 0) continue;
+      const candidates = list.candidates.map((c) => c.reply);
       const alone = weights.pmi === 0 ? [] : candidates;
       const scores = await this.#score(
         [...candidates.map(() => jobs[i]!.request), ...alone.map(() => nothing)],
         [...candidates, ...alone],
       );
-      r.shortlist.forEach((candidate, k) => {
+      list.candidates.forEach((c, k) => {
         const given = scores[k]!;
         const score =
-          firstStage(r.features[candidate]!, weights) +
-          modelScore(given, scores[candidates.length + k] ?? given, weights);
+          firstStage(c.features, weights) + modelScore(given, scores[candidates.length + k] ?? given, weights);
         const current = best[i];
-        if (!current || score > current.score) best[i] = { candidate, score };
+        if (!current || score > current.score) best[i] = { candidate: k, score };
       });
     }
     return jobs.map((job, i) => {
-      const r = ranked[i]!;
+      const list: Shortlist = lists[i]!;
       const chat: ChatExplanation = {
-        source: this.#options.source ?? this.#bank.source ?? 'bank',
-        candidates: r.features.length,
-        reranked: r.shortlist.length,
+        source: this.#options.source ?? this.#shortlister.source ?? 'bank',
+        candidates: list.retrieved,
+        reranked: list.candidates.length,
       };
       const chosen = best[i];
       if (!chosen) return { text: null, chat };
-      const pair = this.#bank.pairs[r.features[chosen.candidate]!.index]!;
-      if (job.channel !== undefined) this.#remember(job.channel, pair.reply);
-      return { text: pair.reply, chat: { ...chat, matched: pair.context } };
+      const { reply, context } = list.candidates[chosen.candidate]!;
+      if (job.channel !== undefined) this.#remember(job.channel, reply);
+      return { text: reply, chat: { ...chat, matched: context } };
     });
   }
 
-  /** Retrieval and the retrieval-side shortlist of one job (no model call). */
-  #rank(job: ChatJob): Ranked {
-    const { retrieve, rerank, weights } = this.#options;
-    const text = job.request.text;
-    const recent = job.channel === undefined ? [] : (this.#recent.get(job.channel) ?? []);
-    const said = new Set(recent.map(normalise));
-    const echo = normalise(text);
-    const hits = this.#bank
-      .search(text, retrieve)
-      .filter((h) => {
-        const reply = normalise(this.#bank.pairs[h.index]!.reply);
-        return reply !== echo && !said.has(reply);
-      });
-    const heard = new Set(recent.flatMap((reply) => wordPairs(reply)));
-    const features = candidateFeatures(this.#bank, text, hits, this.#typicalWords, heard);
-    return { features, shortlist: shortlistOf(features, weights, rerank) };
-  }
-
-  #reply(ranked: Ranked, candidate: number): string {
-    return this.#bank.pairs[ranked.features[candidate]!.index]!.reply;
+  /** Ends the shortlister's thread, if it has one. */
+  close(): Promise<void> {
+    return this.#shortlister.close();
   }
 
   #remember(channel: string, reply: string): void {
@@ -162,22 +141,25 @@ export class ChitchatReplies {
   }
 }
 
-function normalise(text: string): string {
-  return replyWords(text).join(' ');
-}
-
 /**
  * The chit-chat replies of a bank setting (a path, or "off" for none), scoring with `score`. Paths are read
  * relative to the working directory, like model folders. A bank that cannot be read or is malformed throws a
- * ChitchatBankError naming it: the process should not start and silently chat worse.
+ * ChitchatBankError naming it: the process should not start and silently chat worse. `thread: true` reads the
+ * bank in a worker thread of its own (what a long-running worker wants: its main heap, and every major GC of it,
+ * then does without the bank's ~90 MB of pairs and index); close() ends it.
  */
 export async function loadChitchat(
   setting: string,
   score: ScoreReplies,
-  options: Partial<ChitchatOptions> = {},
+  options: Partial<ChitchatOptions> & { thread?: boolean; logger?: Logger } = {},
 ): Promise<ChitchatReplies | null> {
   if (setting.trim().toLowerCase() === 'off') return null;
-  return new ChitchatReplies(await ChitchatBank.load(path.resolve(setting)), score, options);
+  const { thread, logger, ...rest } = options;
+  const file = path.resolve(setting);
+  const shortlister = thread
+    ? await ThreadShortlister.start(file, rest, logger)
+    : new BankShortlister(await ChitchatBank.load(file), rest);
+  return new ChitchatReplies(shortlister, score, rest);
 }
 
 /** Adapts the chit-chat replies to GroundedReplies' chat hook (a reply job carries the request and channel). */
