@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { detectLanguage } from '../models/runtime/language.ts';
+import { detectLanguage, loadLanguageDetector } from '../models/runtime/language.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import type { AdapterInit, PhaseRequest, PhaseResult } from './adapter-child.ts';
 import { discardBacklog, prefill } from './backlog.ts';
@@ -132,6 +132,7 @@ function taggable(texts: string[]): { texts: string[]; left: number } {
 
 export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures> {
   const { url, prefix } = o.redis;
+  await loadLanguageDetector();
   const { texts, left } = taggable(o.texts);
   if (left > 0)
     o.log(`  ${left} of ${o.texts.length} sample lines left out: their language gets no sentiment tag`);

@@ -1,4 +1,16 @@
-import { eld } from 'eld/medium';
+import type { eld as Eld } from 'eld/medium';
+import { LifecycleError } from '../../src/errors.ts';
+
+let eld: typeof Eld | undefined;
+
+/**
+ * Loads ELD's n-gram tables. They are about 40 MB and 120,000 objects of heap, so they are loaded only where
+ * languages are detected (an engine's start: the inference thread), never at import: a worker's main thread,
+ * which imports the runtime only to start its thread, would otherwise carry them through every major GC.
+ */
+export async function loadLanguageDetector(): Promise<void> {
+  eld ??= (await import('eld/medium')).eld;
+}
 
 /**
  * Language identification for short chat lines: the writing system first (it decides Chinese, Japanese and
@@ -12,6 +24,8 @@ import { eld } from 'eld/medium';
  * or when it carries letters English does not use (ç, ã, ı, ơ…).
  */
 export function detectLanguage(text: string): string {
+  // Checked on every call, not only when ELD is asked: a missing load must not pass most lines and fail on some.
+  if (!eld) throw new LifecycleError('language detector not loaded: await loadLanguageDetector() first');
   let letters = 0;
   let han = 0;
   let kana = 0;

@@ -29,7 +29,7 @@ import {
   type RuntimeTuning,
 } from './settings.ts';
 import { SignalsModel } from './signals.ts';
-import { detectLanguage } from './language.ts';
+import { detectLanguage, loadLanguageDetector } from './language.ts';
 
 /** Below this score a hub moderation label is not explained (occlusion costs a run per word). */
 const ATTRIBUTION_MIN_SCORE = 0.3;
@@ -116,6 +116,7 @@ export class LocalEngine implements InferenceEngine {
       sources.moderation = resolveSource('moderation', models.moderation, models.allowRemote);
     loaded.sources = sources;
     configureTransformersEnv(models);
+    await loadLanguageDetector();
     const device = new DeviceChoice(models.device, this.#logger);
     const ctx: LoadContext = { config: this.#config, logger: this.#logger, device };
     // Sequential: loads compete for the same cores, and the CUDA fallback is decided by the first one.

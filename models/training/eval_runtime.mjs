@@ -24,7 +24,8 @@ const REPO = path.resolve(HERE, '..', '..');
 const args = process.argv.slice(2);
 const data = args.includes('--data') ? args[args.indexOf('--data') + 1] : path.resolve(REPO, '..', 'shared', 'datasets');
 const model = args.includes('--model') ? path.resolve(args[args.indexOf('--model') + 1]) : null;
-const { detectLanguage } = await import('../runtime/language.ts');
+const { detectLanguage, loadLanguageDetector } = await import('../runtime/language.ts');
+await loadLanguageDetector();
 
 const pct = (x) => `${(100 * x).toFixed(1)}`;
 const row = (set, metric, value) => console.log(`${set.padEnd(44)} ${metric.padEnd(36)} ${value}`);

@@ -1,9 +1,20 @@
-import { describe, expect, it } from 'vitest';
-import { detectLanguage } from '../../models/runtime/language.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LifecycleError } from '../../src/errors.ts';
+import { detectLanguage, loadLanguageDetector } from '../../models/runtime/language.ts';
+
+describe('the language detector before it is loaded', () => {
+  it('GIVEN no loadLanguageDetector() yet THEN every line fails clearly, not only those that need ELD', () => {
+    // ELD's tables (~40 MB of heap) load only where languages are detected, never at import.
+    expect(() => detectLanguage('hello there')).toThrow(LifecycleError);
+    expect(() => detectLanguage('Dziękuję bardzo za pomoc')).toThrow(/loadLanguageDetector/);
+  });
+});
 
 // Short chat lines, the hard case for n-gram identifiers. The figures on whole validation sets are in
 // `npm run eval` (language rows); these pin the policy, not the library.
 describe('detectLanguage', () => {
+  beforeAll(() => loadLanguageDetector());
+
   it('GIVEN Chinese, Japanese or Korean text THEN the script decides, whatever the length', () => {
     expect(detectLanguage('我想去一个风景优美、美食丰富的地方度假')).toBe('zh');
     expect(detectLanguage('好的')).toBe('zh');

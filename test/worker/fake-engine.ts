@@ -8,7 +8,7 @@ import type {
   ReplyScore,
 } from '../../src/engine.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
-import { detectLanguage } from '../../models/runtime/language.ts';
+import { detectLanguage, loadLanguageDetector } from '../../models/runtime/language.ts';
 
 const DIM = 64;
 
@@ -38,11 +38,15 @@ export class FakeEngine implements InferenceEngine {
   /** A batch containing this word fails as the runtime fails on bad input: unrecoverable. */
   poisonWord: string | null = null;
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    await loadLanguageDetector();
+  }
   async stop(): Promise<void> {}
 
   async signals(texts: string[]): Promise<Signals[]> {
     this.calls.signals.push(texts.length);
+    // Tests may skip start(): the detector is loaded here too (once).
+    await loadLanguageDetector();
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failSignals > 0) {
       this.failSignals -= 1;
