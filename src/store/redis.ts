@@ -115,7 +115,16 @@ export class RedisStore implements Store {
 
   async start(): Promise<void> {
     this.#lifecycle.begin();
-    this.#redis = new Redis(this.#options.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    // Auto-pipelining: the commands of every job issued in one event-loop turn go out in one write. Under load a
+    // worker's store commands (profile read and write, daily counts, flags, delivery claims) were one socket
+    // write each, and on 2 cores each write is a syscall that can lose the CPU to Redis; queue-latency at 330
+    // msg/s, 3 interleaved pairs: p50 19/28/15 -> 16/23/12 ms, p90 55/64/40 -> 37/53/26 ms. The store uses no
+    // blocking or subscriber commands (which must not share a pipeline); BullMQ's connections stay as they are.
+    this.#redis = new Redis(this.#options.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 3,
+      enableAutoPipelining: true,
+    });
     // Errors surface on the commands that fail; without a listener ioredis would also print them itself. The last
     // one is kept: a refused password shows up only here, and connect() then just says "Connection is closed".
     let last: Error | null = null;
