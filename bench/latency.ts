@@ -6,11 +6,12 @@
  *   2. Poisson arrivals at 50 % of that capacity → enqueue → first outbound action p50 / p99.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { detectLanguage, loadLanguageDetector } from '../models/runtime/language.ts';
+import { loadConfig } from '../src/config.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import type { AdapterInit, PhaseRequest, PhaseResult } from './adapter-child.ts';
 import { discardBacklog, prefill } from './backlog.ts';
@@ -124,7 +125,10 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
  * and counted.
  */
 function taggable(texts: string[]): { texts: string[]; left: number } {
-  const config = JSON.parse(readFileSync(join(ROOT, 'models', 'bundled', 'signals', 'config.json'), 'utf8'));
+  // The signals model the worker process loads (STEWARD_MODEL_SIGNALS, read from the bench's root as it is there);
+  // a hub id, or a folder that does not list languages, reads English only.
+  const file = join(resolve(ROOT, loadConfig().models.signals), 'config.json');
+  const config = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const read = new Set<string>(config.steward?.languages?.sentiment ?? ['en']);
   const kept = texts.filter((t) => read.has(detectLanguage(t)));
   return { texts: kept, left: texts.length - kept.length };

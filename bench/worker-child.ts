@@ -45,12 +45,15 @@ async function sampleAllocations(dir: string): Promise<() => Promise<void>> {
   const session = new Session();
   session.connect();
   // BENCH_HEAP_PROF_KEEP=survivors: only what no GC has collected by the end, i.e. what is live plus what was
-  // promoted to the old generation and awaits a major GC (what makes the major GCs come).
-  const all = process.env.BENCH_HEAP_PROF_KEEP !== 'survivors';
+  // promoted to the old generation and awaits a major GC. BENCH_HEAP_PROF_KEEP=promoted: what no scavenge
+  // collected, i.e. everything promoted to the old generation over the run (what makes the major GCs come).
+  const keep = process.env.BENCH_HEAP_PROF_KEEP ?? 'all';
+  if (!['all', 'survivors', 'promoted'].includes(keep))
+    throw new Error(`BENCH_HEAP_PROF_KEEP must be all, survivors or promoted, not ${keep}`);
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 16_384,
-    includeObjectsCollectedByMajorGC: all,
-    includeObjectsCollectedByMinorGC: all,
+    includeObjectsCollectedByMajorGC: keep !== 'survivors',
+    includeObjectsCollectedByMinorGC: keep === 'all',
   } as object);
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling');
