@@ -8,7 +8,6 @@ import {
   BankShortlister,
   type ChitchatShortlister,
   DefaultShortlistOptions,
-  type Shortlist,
   type ShortlistOptions,
 } from './shortlist.ts';
 import { ThreadShortlister } from './thread.ts';
@@ -116,7 +115,7 @@ export class ChitchatReplies {
       });
     }
     return jobs.map((job, i) => {
-      const list: Shortlist = lists[i]!;
+      const list = lists[i]!;
       const chat: ChatExplanation = {
         source: this.#options.source ?? this.#shortlister.source ?? 'bank',
         candidates: list.retrieved,
