@@ -10,7 +10,7 @@ import type {
 } from '../../src/engine.ts';
 import { ErrorCode, LifecycleError, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import { spawnThread } from '../../src/threads.ts';
+import { spawnThread, ThreadCalls } from '../../src/threads.ts';
 import type { ThreadData } from './engine-thread.ts';
 import { deserializeError, type Method, type Response } from './protocol.ts';
 import type { SeededReplyRequest } from './reply.ts';
@@ -27,12 +27,6 @@ export interface ThreadEngineOptions extends LocalEngineOptions {
 
 type Defaults = ReturnType<InferenceEngine['defaults']>;
 
-interface Pending {
-  worker: Worker;
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-}
-
 /**
  * Runs the local engine in a worker thread, so onnxruntime's blocking run() never stalls the event loop
  * that holds platform connections (gateway heartbeats, 3-second acks). A crashed thread fails its in-flight
@@ -44,8 +38,7 @@ export class ThreadEngine implements InferenceEngine {
   /** The caller's logger, for relaying: thread lines already carry the engine's bindings. */
   readonly #relay: Logger;
   readonly #options: ThreadEngineOptions;
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
+  readonly #calls = new ThreadCalls();
   #worker: Worker | undefined;
   readonly #life = new EngineLifecycle();
   #respawning: Promise<void> | undefined;
@@ -122,11 +115,7 @@ export class ThreadEngine implements InferenceEngine {
   }
 
   #send(worker: Worker, method: Method, args: unknown[]): Promise<unknown> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { worker, resolve, reject });
-      worker.postMessage({ id, method, args });
-    });
+    return this.#calls.send(worker, (id) => ({ id, method, args }));
   }
 
   async #spawn(): Promise<void> {
@@ -155,11 +144,10 @@ export class ThreadEngine implements InferenceEngine {
       this.#relayLog(message.line);
       return;
     }
-    const pending = this.#pending.get(message.id);
-    if (!pending) return;
-    this.#pending.delete(message.id);
-    if (message.kind === 'result') pending.resolve(message.value);
-    else pending.reject(deserializeError(message.error));
+    this.#calls.settle(
+      message.id,
+      message.kind === 'result' ? { value: message.value } : { error: deserializeError(message.error) },
+    );
   }
 
   /** Both 'error' and 'exit' fire for a crash; only the first one for the current thread counts. */
@@ -172,11 +160,7 @@ export class ThreadEngine implements InferenceEngine {
     const error = expected
       ? new LifecycleError('model engine stopped while the call was in flight')
       : new StewardError(ErrorCode.ModelRun, reason);
-    for (const [id, pending] of this.#pending) {
-      if (pending.worker !== worker) continue;
-      this.#pending.delete(id);
-      pending.reject(error);
-    }
+    this.#calls.fail(worker, error);
   }
 
   async #shutdown(): Promise<void> {

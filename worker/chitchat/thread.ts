@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import { spawnThread } from '../../src/threads.ts';
+import { spawnThread, ThreadCalls } from '../../src/threads.ts';
 import { ChitchatBankError } from './bank.ts';
 import type { ChitchatShortlister, Shortlist, ShortlistOptions } from './shortlist.ts';
 
@@ -20,12 +20,6 @@ export type FromBankThread =
   | { kind: 'result'; id: number; value: Shortlist }
   | { kind: 'error'; id: number; message: string };
 
-interface Pending {
-  worker: Worker;
-  resolve: (value: Shortlist) => void;
-  reject: (error: Error) => void;
-}
-
 /**
  * The chit-chat shortlist from a bank read in a worker thread of its own. The bank (pairs, BM25 index, word
  * statistics: about half of a worker's live heap) then never sits in the main thread's heap, whose major GCs would
@@ -36,8 +30,7 @@ export class ThreadShortlister implements ChitchatShortlister {
   readonly #data: BankThreadData;
   readonly #logger: Logger | undefined;
   readonly #onThread: ((worker: Worker) => void) | undefined;
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
+  readonly #calls = new ThreadCalls();
   #worker: Worker | undefined;
   #respawning: Promise<void> | undefined;
   #closed = false;
@@ -80,11 +73,7 @@ export class ThreadShortlister implements ChitchatShortlister {
     }
     const worker = this.#worker;
     if (this.#closed || !worker) throw new StewardError(ErrorCode.ModelRun, 'chit-chat bank thread is closed');
-    const id = this.#nextId++;
-    return new Promise<Shortlist>((resolve, reject) => {
-      this.#pending.set(id, { worker, resolve, reject });
-      worker.postMessage({ id, text, recent } satisfies ToBankThread);
-    });
+    return this.#calls.send(worker, (id) => ({ id, text, recent }) satisfies ToBankThread) as Promise<Shortlist>;
   }
 
   async close(): Promise<void> {
@@ -131,11 +120,12 @@ export class ThreadShortlister implements ChitchatShortlister {
   }
 
   #settle(message: Extract<FromBankThread, { id: number }>): void {
-    const pending = this.#pending.get(message.id);
-    if (!pending) return;
-    this.#pending.delete(message.id);
-    if (message.kind === 'result') pending.resolve(message.value);
-    else pending.reject(new StewardError(ErrorCode.ModelRun, `chit-chat shortlist failed: ${message.message}`));
+    this.#calls.settle(
+      message.id,
+      message.kind === 'result'
+        ? { value: message.value }
+        : { error: new StewardError(ErrorCode.ModelRun, `chit-chat shortlist failed: ${message.message}`) },
+    );
   }
 
   /** Both 'error' and 'exit' fire for a crash; the first one fails that thread's calls. */
@@ -147,10 +137,6 @@ export class ThreadShortlister implements ChitchatShortlister {
     const error = this.#closed
       ? new StewardError(ErrorCode.ModelRun, 'chit-chat bank thread closed while the call was in flight')
       : new StewardError(ErrorCode.ModelRun, reason);
-    for (const [id, pending] of this.#pending) {
-      if (pending.worker !== worker) continue;
-      this.#pending.delete(id);
-      pending.reject(error);
-    }
+    this.#calls.fail(worker, error);
   }
 }
