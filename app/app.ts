@@ -20,7 +20,7 @@ import { FileStore } from '../src/store/file.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import { SettingsCache } from '../src/store/settings-cache.ts';
 import type { Store } from '../src/store/types.ts';
-import { createWorker, type WorkerOptions } from '../worker/pipeline.ts';
+import { createWorker, type StewardWorker, type WorkerOptions } from '../worker/pipeline.ts';
 
 /** Something with the start/stop lifecycle every Steward part shares. */
 export interface Part {
@@ -133,7 +133,7 @@ export function createLocalApp(
   const app = new App(logger);
   const store = app.add('store', parts.store ?? buildStore(config));
   const queue = app.add('queue', buildQueue(config, logger, LOCAL_POLICY));
-  const engine = app.add('models', parts.engine ?? buildEngine(config, logger));
+  const engine = parts.engine ?? buildEngine(config, logger);
   const chat = new LocalChatAdapter({
     ...io,
     queue,
@@ -145,17 +145,17 @@ export function createLocalApp(
   // Settings are read fresh per batch: a "/topics add" typed just before a message must apply to it.
   // Heartbeats every second: `/status` reads them, and someone at the terminal expects what they just typed to count.
   const options: Partial<WorkerOptions> = { settingsTtlMs: 0, heartbeatMs: 1_000 };
-  app.add(
-    'worker',
-    createWorker({
-      queue: trackingQueue(queue, chat.ordered, LOCAL_POLICY.attempts),
-      store,
-      engine,
-      logger,
-      config,
-      options,
-    }),
-  );
+  const worker = createWorker({
+    queue: trackingQueue(queue, chat.ordered, LOCAL_POLICY.attempts),
+    store,
+    engine,
+    logger,
+    config,
+    options,
+  });
+  app.add('chit-chat bank', chitchatBankPart(worker));
+  app.add('models', engine);
+  app.add('worker', worker);
   // Someone at a terminal gets the dashboard too; a piped run stays a plain filter that exits at end of input.
   if (io.interactive) {
     const labels = () => engine.defaults().labels;
@@ -167,6 +167,14 @@ export function createLocalApp(
   }
   app.add('local chat', chat);
   return { app, chat };
+}
+
+/**
+ * Starts reading the chit-chat bank (in its own thread) before the models, so that the two load together; stopping
+ * it stops the worker, which closes the bank's thread even when the models never started (stopping twice is one stop).
+ */
+function chitchatBankPart(worker: StewardWorker): Part {
+  return { start: async () => worker.prepare(), stop: () => worker.stop() };
 }
 
 /**
@@ -190,12 +198,15 @@ export async function createBotApp(
     logger.info(
       'REDIS_URL is not set: running an embedded worker in this process (models in a worker thread)',
     );
-    const engine = app.add('models', buildEngine(config, logger));
+    const engine = buildEngine(config, logger);
+    const worker = createWorker({ queue, store, engine, logger, config, observer: metrics });
+    app.add('chit-chat bank', chitchatBankPart(worker));
+    app.add('models', engine);
     app.add('model labels', {
       start: async () => void labels.push(...engine.defaults().labels),
       stop: async () => {},
     });
-    app.add('worker', createWorker({ queue, store, engine, logger, config, observer: metrics }));
+    app.add('worker', worker);
   } else {
     app.add('model labels', workerLabels(store, labels, logger));
   }

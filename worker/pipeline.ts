@@ -82,6 +82,11 @@ export interface WorkerStats {
 /** The inference side of Steward: inbound jobs in, outbound actions and flags out. */
 export interface StewardWorker {
   readonly id: string;
+  /**
+   * Begins reading the chit-chat bank (in its own thread), which needs neither the models nor Redis, so that it loads
+   * while they start; start() does it anyway when nobody called this. A bad bank fails start(), not this.
+   */
+  prepare(): void;
   start(): Promise<void>;
   /** Stops intake, finishes in-flight jobs; the queue, store and engine stay open (their owner closes them). */
   stop(): Promise<void>;
@@ -100,8 +105,18 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
   // Issue 10: replies grounded in the workspace's library (index kept in sync with the store), citing it.
   // Library search has its own space (models.embed); recommendations stay in the signals space.
   const embed = (texts: string[]) => engine.embedSearch(texts);
-  // Issue 10 part 3: small talk answered with human replies from the chit-chat bank, loaded at start.
+  // Issue 10 part 3: small talk answered with human replies from the chit-chat bank, loaded at start (or from
+  // prepare()) in a thread of its own: the bank is about half of a worker's live heap, which every major GC marks.
   let chitchat: ChitchatReplies | null = null;
+  let bankLoad: Promise<ChitchatReplies | null> | null = null;
+  const loadBank = () =>
+    (bankLoad ??= config.chitchat
+      ? loadChitchat(
+          config.chitchat.bank,
+          (requests, candidates) => engine.scoreReplies(requests, candidates),
+          { thread: true, logger: log },
+        )
+      : Promise.resolve(null));
   const grounded = new GroundedReplies(
     new LibraryIndexes(store, embed),
     embed,
@@ -323,18 +338,16 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
 
   return {
     id,
+    prepare() {
+      // Settled here so that a failure waits, unreported, for start() to throw it.
+      loadBank().catch(() => undefined);
+    },
     analyzeOnly,
     stats: () => ({ ...stats }),
     async start() {
       if (state !== 'new') throw new LifecycleError(`worker cannot start: it is ${state}`);
       state = 'started';
-      if (config.chitchat)
-        // In a thread of its own: the bank is about half of a worker's live heap, which every major GC marks.
-        chitchat = await loadChitchat(
-          config.chitchat.bank,
-          (requests, candidates) => engine.scoreReplies(requests, candidates),
-          { thread: true, logger: log },
-        );
+      chitchat = await loadBank();
       await beat();
       heartbeat = setInterval(() => void beat(), options.heartbeatMs);
       heartbeat.unref();
@@ -354,11 +367,15 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
       stopping ??= (async () => {
         const wasStarted = state === 'started';
         state = 'stopped';
+        if (wasStarted) {
+          if (heartbeat) clearInterval(heartbeat);
+          await consumer?.close();
+          await Promise.all([signalsBatcher.idle(), replyBatcher.idle()]);
+        }
+        // The bank's thread: also when only prepare() ran (the models then failed to start), or start() is still
+        // reading the bank.
+        await (await bankLoad?.catch(() => null))?.close();
         if (!wasStarted) return;
-        if (heartbeat) clearInterval(heartbeat);
-        await consumer?.close();
-        await Promise.all([signalsBatcher.idle(), replyBatcher.idle()]);
-        await chitchat?.close();
         await beat();
         log.info({ processed: stats.processed }, 'worker stopped');
       })();

@@ -78,5 +78,22 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       worker = build(join(tmpdir(), 'no-such-bank.jsonl.gz'));
       await expect(worker.start()).rejects.toThrow(/no-such-bank\.jsonl\.gz cannot be read/);
     });
+
+    it('GIVEN prepare() with a missing bank THEN nothing is thrown or left unhandled until start(), which names the file', async () => {
+      worker = build(join(tmpdir(), 'no-such-bank.jsonl.gz'));
+      worker.prepare();
+      worker.prepare();
+      await new Promise((r) => setTimeout(r, 500));
+      await expect(worker.start()).rejects.toThrow(/no-such-bank\.jsonl\.gz cannot be read/);
+    });
+
+    it('GIVEN prepare() and then a stop before start (the models failed to start) THEN the stop closes the bank and resolves', async () => {
+      worker = build(BANK);
+      worker.prepare();
+      await expect(worker.stop()).resolves.toBeUndefined();
+      // A second stop is the same stop.
+      await expect(worker.stop()).resolves.toBeUndefined();
+      worker = undefined;
+    });
   },
 );
