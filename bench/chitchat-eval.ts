@@ -21,7 +21,7 @@ import { LocalEngine } from '../models/runtime/local-engine.ts';
 import { loadConfig } from '../src/config.ts';
 import type { ReplyRequest, ReplyScore } from '../src/engine.ts';
 import { createLogger } from '../src/logger.ts';
-import { ChitchatBank, replyWords } from '../worker/chitchat/bank.ts';
+import { ChitchatBank } from '../worker/chitchat/bank.ts';
 import {
   type CandidateFeatures,
   candidateFeatures,
@@ -34,6 +34,7 @@ import {
   wordPairs,
 } from '../worker/chitchat/rank.ts';
 import { ChitchatReplies, DefaultChitchatOptions } from '../worker/chitchat/replies.ts';
+import { normaliseReply } from '../worker/chitchat/shortlist.ts';
 import { distinctN, loadSamples, type Sample, TfidfNearest, turnsOf, unigramF1 } from './chitchat-data.ts';
 import { percentile, round, seededRandom, shuffle } from './stats.ts';
 
@@ -176,10 +177,10 @@ async function tune(
     : [];
   const scored: Scored[] = [];
   for (const [n, s] of samples.entries()) {
-    const echo = replyWords(s.message).join(' ');
+    const echo = normaliseReply(s.message);
     const hits = bank
       .search(s.message, DefaultChitchatOptions.retrieve)
-      .filter((h) => replyWords(bank.pairs[h.index]!.reply).join(' ') !== echo);
+      .filter((h) => normaliseReply(bank.pairs[h.index]!.reply) !== echo);
     const all = candidateFeatures(bank, s.message, hits, typical);
     const features =
       scoreShortlist > 0 ? shortlistOf(all, DefaultRankWeights, scoreShortlist).map((i) => all[i]!) : all;
@@ -231,7 +232,7 @@ async function tune(
     );
   // Word pairs and normalised text of every candidate, once (measure runs hundreds of times).
   const pairsOf = scored.map((s) => s.replies.map((r) => wordPairs(r)));
-  const keysOf = scored.map((s) => s.replies.map((r) => replyWords(r).join(' ')));
+  const keysOf = scored.map((s) => s.replies.map((r) => normaliseReply(r)));
   /**
    * Unigram F1 of the replies chosen under `w`, and their distinct-2 (per 1,000 replies, averaged). The samples
    * are answered in order as one channel, as ChitchatReplies does: the last `remember` replies are never said
