@@ -209,9 +209,12 @@ export class LocalEngine implements InferenceEngine {
       reasons = await roles.moderation.attribute(texts, moderation, ATTRIBUTION_MIN_SCORE);
     }
     return raw.map((r, i) => {
-      const scores = sentiment ? completeSentiment(sentiment[i]!) : r.sentiment;
+      const language = detectLanguage(texts[i]!);
+      const scores = sentiment
+        ? completeSentiment(sentiment[i]!)
+        : roles.signals.sentimentIn(language, r.sentiment);
       return {
-        language: detectLanguage(texts[i]!),
+        language,
         sentiment: { label: argmaxLabel(scores), scores },
         moderation: moderation ? moderation[i]! : r.moderation,
         attributions: reasons

@@ -41,6 +41,12 @@ const SignalsMetaSchema = z.object({
   thresholds_by_language: z
     .record(z.string(), z.object({ default_thresholds: z.record(z.string(), z.number().min(0).max(1)) }))
     .default({}),
+  /**
+   * Per-language offsets added to the sentiment logits (in sentiment_labels order) before the softmax: they turn the
+   * head's prior into a balanced one, which is what macro-recall rewards (models/training/signals.py
+   * sentiment_logit_adjustment). Languages not listed are read as the graph gives them.
+   */
+  sentiment_logit_adjustment: z.record(z.string(), z.array(z.number()).length(3)).default({}),
   version: z.union([z.string(), z.number()]).transform(String).default('unversioned'),
   /** Map @handles and links the way the training data wrote them (models/training/common.py clean_tweet). */
   preprocess: z
@@ -196,6 +202,12 @@ export class SignalsModel {
     return { sentiment, moderation, attributions, attributionWeights, embedding };
   }
 
+  /** The sentiment scores for a text in `language`: the graph's, with that language's logit offsets applied. */
+  sentimentIn(language: string, scores: Record<SentimentLabel, number>): Record<SentimentLabel, number> {
+    const offsets = this.meta.sentiment_logit_adjustment[language];
+    return offsets ? shiftLogits(this.meta.sentiment_labels, scores, offsets) : scores;
+  }
+
   async dispose(): Promise<void> {
     await this.#model.dispose();
   }
@@ -212,4 +224,14 @@ export function preprocess(text: string, mode: SignalsMeta['preprocess']): strin
   if (mode.mentions !== undefined) out = out.replace(MENTION_RE, mode.mentions);
   if (mode.collapse_whitespace) out = out.replace(/\s+/gu, ' ').trim();
   return out;
+}
+
+/** softmax(log p + b): the probabilities the logits plus `offsets` give (offsets in `labels` order). */
+export function shiftLogits(
+  labels: readonly SentimentLabel[],
+  scores: Record<SentimentLabel, number>,
+  offsets: readonly number[],
+): Record<SentimentLabel, number> {
+  const shifted = softmax(labels.map((label, i) => Math.log(scores[label]) + offsets[i]!));
+  return Object.fromEntries(labels.map((label, i) => [label, shifted[i]!])) as Record<SentimentLabel, number>;
 }

@@ -264,8 +264,7 @@ def train(a):
     mlm_x = D.encode_all(tok, data["mlm"], L)
     print(f"train sizes: sentiment {len(sent_x)}, moderation {len(mod_x)}, clinc {len(cl_x)}, mlm {len(mlm_x)}", flush=True)
 
-    counts = np.bincount(sent_y, minlength=3).astype(np.float32)
-    cw = torch.tensor((counts.sum() / (3 * counts)) ** 0.5, dtype=torch.float32)  # sqrt-balanced class weights
+    cw = torch.tensor(sentiment_class_weights(sent_y), dtype=torch.float32)
     model = Signals(tok.vocab_size, d=a.d, layers=a.layers, heads=a.heads, ff=a.ff, max_len=a.max_len,
                     emb_dim=a.emb_dim, drop=a.dropout, ng_buckets=a.ngram_buckets, ng_dim=a.ngram_dim)
     nparam = sum(p.numel() for p in model.parameters())
@@ -472,6 +471,30 @@ def dev_eval_moderation_sentiment(model, tok, data, L):
 
 
 @torch.no_grad()
+def sentiment_class_weights(labels):
+    """The sentiment loss's class weights: sqrt-balanced over every training row."""
+    counts = np.bincount(labels, minlength=3).astype(np.float64)
+    return (counts.sum() / (3 * counts)) ** 0.5
+
+
+def sentiment_logit_adjustment(data):
+    """Offsets added to the sentiment logits, per language, that make the head's argmax a balanced-prior decision.
+
+    Trained with class weights w_c on rows whose class prior is pi_c, the head's softmax estimates
+    q(c|x) ∝ w_c * pi_c * p(x|c). Macro-recall (the metric sentiment is judged by) is best served by argmax p(x|c),
+    i.e. by adding b_c = -log(w_c) - log(pi_c) to the logits (logit adjustment, Menon et al. 2021). Nothing here is
+    tuned on validation: w comes from the training counts, pi from the language's own training rows. Only English
+    gets offsets; the Chinese neutral class is a weak proxy (news headlines at reduced loss weight), so a balanced
+    prior over it would mean nothing. Offsets are relative to neutral (b_neutral = 0)."""
+    y = np.array([lab for _, lab, _ in data["sent_train"]])
+    n_en = min(data["report"]["sentiment_train_en"], len(y))
+    prior = np.bincount(y[:n_en], minlength=3).astype(np.float64)
+    prior /= prior.sum()
+    b = -np.log(sentiment_class_weights(y)) - np.log(prior)
+    b -= b[D.SENTIMENT_LABELS.index("neutral")]
+    return {"en": [round(float(v), 4) for v in b]}
+
+
 def calibrate(a, model_file, tok=None, data=None):
     """Chooses thresholds on the held-out slices of TRAIN data (never on validation) -> calibration.json."""
     tok = tok or load_tok(a.tokenizer)[0]
@@ -524,6 +547,7 @@ def calibrate(a, model_file, tok=None, data=None):
            "topic_calibration": {"examples": {"threshold": ex[0], "in_scope_acc": ex[2], "oos_recall": ex[3]},
                                  "name_only": {"threshold": nm[0], "in_scope_acc": nm[2], "oos_recall": nm[3]}}}
     cal["noncommercial_data"] = bool(a.noncommercial)
+    cal["sentiment_logit_adjustment"] = sentiment_logit_adjustment(data)
     C.atomic_write_json(os.path.join(a.out, "calibration.json"), cal)
     print("calibration:", json.dumps(cal, indent=1), flush=True)
     return cal
@@ -621,6 +645,8 @@ def export(a):
             "f1_thresholds": cal["f1_thresholds"],
             # per-language overrides (full label maps); for languages not listed use the top-level thresholds
             "thresholds_by_language": cal.get("thresholds_by_language", {}),
+            # added to the sentiment logits per language before the softmax (see sentiment_logit_adjustment)
+            "sentiment_logit_adjustment": cal.get("sentiment_logit_adjustment", {}),
             "ngram_channel": {"buckets": model.cfg.get("ng_buckets", 0), "dim": model.cfg.get("ng_dim", 0),
                               "gate_sentiment_moderation": model.ng_gate.tolist(),
                               "note": "unigram + hashed token-bigram embedding bag inside the graph, logits added to the transformer's; a gate of 0 means the channel lost on the selection slices and is switched off"},
@@ -699,7 +725,7 @@ def evaluate(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["train", "export", "eval", "calibrate", "all"])
+    ap.add_argument("cmd", choices=["train", "export", "eval", "calibrate", "logit-adjustment", "all"])
     ap.add_argument("--data", default=C.DEFAULT_DATA)
     ap.add_argument("--out", default=None, help="run dir (default models/training/work/signals)")
     ap.add_argument("--bundle", default=None, help="model folder (default models/bundled/signals)")
@@ -760,6 +786,14 @@ def main():
         evaluate(a)
     if a.cmd == "calibrate":
         calibrate(a, a.checkpoint or os.path.join(a.out, "best.pt"))
+    if a.cmd == "logit-adjustment":
+        # For a bundle exported before the offsets existed: they depend only on the training data, not the weights.
+        data = D.prepare(a.data, seed=a.seed, smoke=a.smoke, log=lambda *x: None, noncommercial=a.noncommercial)
+        cfg_path = os.path.join(a.bundle, "config.json")
+        cfg = json.load(open(cfg_path))
+        cfg["steward"]["sentiment_logit_adjustment"] = sentiment_logit_adjustment(data)
+        C.atomic_write_json(cfg_path, cfg)
+        print("sentiment_logit_adjustment:", cfg["steward"]["sentiment_logit_adjustment"], flush=True)
 
 
 if __name__ == "__main__":

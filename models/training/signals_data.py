@@ -133,6 +133,9 @@ def prepare(data, seed=1234, smoke=False, log=print, weak_negatives=0, weak_weig
     rep["semeval_removed_duplicates"] = dups
     rep["semeval_kept"] = len(kept)
     sent_train, sent_dev = _split(kept, 0.06, rng)
+    # English rows come first in sent_train (Chinese ones are appended below): the balanced-prior correction
+    # (signals.sentiment_logit_adjustment) needs each language's own class prior.
+    rep["sentiment_train_en"] = len(sent_train)
 
     # ---- moderation: OLID (A/B/C) minus TweetEval offensive val; TweetEval hate train -------------
     olid = C.load_olid(data)

@@ -1,8 +1,12 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SENTIMENT_LABELS, type Signals } from '../../src/domain/analysis.ts';
 import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
 import { dot } from '../../src/domain/vector.ts';
-import { captureLogger, hasModel, testConfig } from '../../models/runtime/testing.ts';
+import { shiftLogits } from '../../models/runtime/signals.ts';
+import { captureLogger, hasModel, modelFolder, testConfig } from '../../models/runtime/testing.ts';
 
 const TEXTS = [
   'I love this community, everyone is so helpful!',
@@ -188,5 +192,88 @@ describe.skipIf(!hasModel('signals'))('q8 weights', () => {
       expectClose(vectorOf(b[i]!, q8.defaults().labels), vectorOf(alone!, q8.defaults().labels), 2e-2);
     }
     await Promise.all([fp32.stop(), q8.stop()]);
+  });
+});
+
+describe.skipIf(!hasModel('signals'))('the English sentiment logit offsets (balanced prior)', () => {
+  const bundled = modelFolder('signals');
+  const meta = JSON.parse(readFileSync(path.join(bundled, 'config.json'), 'utf8'));
+  const offsets: number[] | undefined = meta.steward.sentiment_logit_adjustment?.en;
+  // Ordinary English lines that sit between negative and neutral: what the offsets move.
+  const ENGLISH = [
+    'the update is out, not sure how I feel about it',
+    'ugh, the update broke everything again',
+    'the meeting is moved to 3pm tomorrow.',
+    'I guess the new layout is fine',
+    'my train was late again this morning',
+    'What a terrible, awful, horrible day.',
+  ];
+  const CHINESE = ['这个人真是个傻瓜', '今天天气不错，我们去公园吧'];
+  let withOffsets: LocalEngine;
+  let without: LocalEngine;
+  let plainFolder: string;
+
+  beforeAll(async () => {
+    // The same graph and tokenizer, its config without the offsets.
+    plainFolder = mkdtempSync(path.join(tmpdir(), 'steward-signals-plain-'));
+    for (const entry of readdirSync(bundled))
+      if (entry !== 'config.json') symlinkSync(path.join(bundled, entry), path.join(plainFolder, entry));
+    const { sentiment_logit_adjustment: _, ...steward } = meta.steward;
+    writeFileSync(path.join(plainFolder, 'config.json'), JSON.stringify({ ...meta, steward }));
+    withOffsets = createLocalEngine(testConfig({ dtype: 'fp32', threads: 2 }), captureLogger().logger, {
+      reply: false,
+    });
+    without = createLocalEngine(
+      testConfig({ dtype: 'fp32', threads: 2, signals: plainFolder }),
+      captureLogger().logger,
+      {
+        reply: false,
+      },
+    );
+    await Promise.all([withOffsets.start(), without.start()]);
+  });
+  afterAll(async () => {
+    await Promise.all([withOffsets?.stop(), without?.stop()]);
+    if (plainFolder) rmSync(plainFolder, { recursive: true, force: true });
+  });
+
+  it('the bundled card has English offsets that favour the minority negative class', () => {
+    expect(offsets).toHaveLength(3);
+    expect(offsets![1]).toBe(0);
+    expect(offsets![0]).toBeGreaterThan(offsets![2]!);
+  });
+
+  it('English scores are the graph softmax with the offsets added to its logits; Chinese scores are untouched', async () => {
+    const texts = [...ENGLISH, ...CHINESE];
+    const [a, b] = await Promise.all([withOffsets.signals(texts), without.signals(texts)]);
+    let moved = 0;
+    texts.forEach((_, i) => {
+      const adjusted = a[i]!.sentiment.scores;
+      const raw = b[i]!.sentiment.scores;
+      expect(a[i]!.language).toBe(b[i]!.language);
+      const expected = a[i]!.language === 'en' ? shiftLogits(SENTIMENT_LABELS, raw, offsets!) : raw;
+      expectClose(
+        SENTIMENT_LABELS.map((l) => adjusted[l]),
+        SENTIMENT_LABELS.map((l) => expected[l]),
+        1e-5,
+      );
+      if (a[i]!.language === 'en') moved += Number(adjusted.negative > raw.negative + 1e-3);
+      // The moderation side is not affected.
+      expect(a[i]!.moderation).toEqual(b[i]!.moderation);
+    });
+    expect(a.slice(ENGLISH.length).every((s) => s.language === 'zh')).toBe(true);
+    expect(moved).toBe(ENGLISH.length);
+  });
+});
+
+describe('shiftLogits', () => {
+  it('is the identity with zero offsets and renormalises otherwise', () => {
+    const scores = { negative: 0.2, neutral: 0.5, positive: 0.3 };
+    const same = shiftLogits(SENTIMENT_LABELS, scores, [0, 0, 0]);
+    for (const l of SENTIMENT_LABELS) expect(same[l]).toBeCloseTo(scores[l], 6);
+    const shifted = shiftLogits(SENTIMENT_LABELS, scores, [Math.log(2), 0, 0]);
+    // negative's odds against each other class double
+    expect(shifted.negative / shifted.neutral).toBeCloseTo(0.8, 6);
+    expect(shifted.negative + shifted.neutral + shifted.positive).toBeCloseTo(1, 6);
   });
 });
