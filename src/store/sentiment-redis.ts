@@ -20,6 +20,18 @@ const TRIM_EVERY_MS = 3_600_000;
 const TOPIC_FIELD = 'topic:';
 
 /**
+ * One message's counts in its day's hash and the day's expiry, atomically. A script, not a MULTI: it is one
+ * command, so the store client's auto-pipelining sends it in the same write as the other store commands of that
+ * event-loop turn (a MULTI always goes out as a write of its own, and builds a pipeline object per message).
+ * KEYS[1] the day's hash; ARGV: the label field or '', the topic field or '', the expiry (ms since the epoch).
+ */
+const COUNT_MESSAGE = `
+if ARGV[1] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[1], 1) end
+if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[2], 1) end
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return 1`;
+
+/**
  * Daily counts in Redis, beside the store's keys (`<prefix>:store:`): one hash per workspace and UTC day,
  * `sentiment:<platform>:<ws>:<YYYY-MM-DD>`, field `<label>:<channelId>` → count and `topic:<topic>` → count,
  * expiring `keepDays` after the day.
@@ -37,26 +49,32 @@ export class RedisSentiment implements SentimentStore {
     return `${this.k}:sentiment:${platform}:${workspaceId}:${day}`;
   }
 
-  /** One MULTI per message: its sentiment and topic fields of the day's hash, and the day's expiry. */
+  /** One script call per message: its sentiment and topic fields of the day's hash, and the day's expiry. */
   async countMessage(count: DailyCount, keepDays: number): Promise<void> {
     if (count.label === undefined && count.topic === undefined) return;
     const { platform, workspaceId } = count;
     const key = this.#day(platform, workspaceId, utcDay(count.at));
-    const tx = this.db().multi();
-    if (count.label !== undefined) tx.hincrby(key, `${count.label}:${count.channelId}`, 1);
-    if (count.topic !== undefined) tx.hincrby(key, `${TOPIC_FIELD}${count.topic}`, 1);
-    tx.pexpireat(key, dayExpiresAt(count.at, keepDays));
+    const counted = this.db().eval(
+      COUNT_MESSAGE,
+      1,
+      key,
+      count.label !== undefined ? `${count.label}:${count.channelId}` : '',
+      count.topic !== undefined ? `${TOPIC_FIELD}${count.topic}` : '',
+      dayExpiresAt(count.at, keepDays),
+    );
     // A retention shortened since: the days it no longer covers go now, not when their longer expiry runs out.
     const workspace = `${platform}:${workspaceId}`;
     const now = this.now();
     if (keepDays < SENTIMENT_RETENTION_DAYS && now - (this.#trimmed.get(workspace) ?? 0) >= TRIM_EVERY_MS) {
       this.#trimmed.set(workspace, now);
       const today = dayStart(now);
-      for (let back = keepDays + 1; back <= SENTIMENT_RETENTION_DAYS + 1; back++) {
-        tx.del(this.#day(platform, workspaceId, utcDay(today - back * DAY_MS)));
-      }
+      const stale: string[] = [];
+      for (let back = keepDays + 1; back <= SENTIMENT_RETENTION_DAYS + 1; back++)
+        stale.push(this.#day(platform, workspaceId, utcDay(today - back * DAY_MS)));
+      await Promise.all([counted, this.db().del(...stale)]);
+      return;
     }
-    await tx.exec();
+    await counted;
   }
 
   /** Each kept day's hash from `since` on, oldest first. */
