@@ -32,25 +32,41 @@ export function detectLanguage(text: string): string {
   let hangul = 0;
   let latin = 0;
   let accented = 0;
+  // Words of alphabetic scripts (runs of their letters), weighed against CJK characters one for one.
+  let alphabeticWords = 0;
+  let inWord = false;
   for (const ch of text) {
-    if (!LETTER.test(ch)) continue;
+    if (!LETTER.test(ch)) {
+      inWord = false;
+      continue;
+    }
     letters += 1;
+    let cjk = true;
     if (HAN.test(ch)) han += 1;
     else if (KANA.test(ch)) kana += 1;
     else if (HANGUL.test(ch)) hangul += 1;
-    else if (LATIN.test(ch)) {
-      latin += 1;
-      if (ch > '\u007f') accented += 1;
+    else {
+      cjk = false;
+      if (LATIN.test(ch)) {
+        latin += 1;
+        if (ch > '\u007f') accented += 1;
+      }
     }
+    if (!cjk && !inWord) alphabeticWords += 1;
+    inWord = !cjk;
   }
   if (letters === 0) return 'und';
   // Plain-ASCII lines that are short, or that use English function words, are English without asking ELD: that
   // is most chat, and ELD costs ~150 µs a line (half the engine's per-message budget at 1,000 msg/s).
   if (latin === letters && accented === 0 && (latin < MIN_RELIABLE_LETTERS || englishWords(text) >= 2))
     return 'en';
-  if (kana > 0 && kana + han >= letters / 2) return 'ja';
-  if (hangul >= letters / 2) return 'ko';
-  if (han >= letters / 2) return 'zh';
+  // The writing system decides Chinese, Japanese and Korean, counting a CJK character against a whole word of an
+  // alphabetic script: a character carries about a word's meaning, so a Latin name or address in a Chinese line
+  // ("steward, 明天会下雨吗？", "我用 Python 写代码") does not outweigh it, as counting letters did.
+  const units = han + kana + hangul + alphabeticWords;
+  if (kana > 0 && kana + han > units / 2) return 'ja';
+  if (hangul > units / 2) return 'ko';
+  if (han > units / 2) return 'zh';
   const result = eld.detect(text);
   const guess = result.language || 'und';
   if (latin < letters / 2) return guess;

@@ -23,6 +23,19 @@ describe('detectLanguage', () => {
     expect(detectLanguage('안녕하세요')).toBe('ko');
   });
 
+  it('GIVEN a CJK line that names the bot or a thing in Latin letters THEN the CJK language: a character weighs as a word', () => {
+    // Counted by letters, "steward," (7) outweighed 明天会下雨吗 (6) and the question got an English answer.
+    expect(detectLanguage('steward, 明天会下雨吗？')).toBe('zh');
+    expect(detectLanguage('steward, 你好')).toBe('zh');
+    expect(detectLanguage('我用 Python 写代码')).toBe('zh');
+    expect(detectLanguage('@Alice Smith 你说得对')).toBe('zh');
+    expect(detectLanguage('steward, こんにちは')).toBe('ja');
+    expect(detectLanguage('steward, 안녕하세요')).toBe('ko');
+    // English lines that name a place in Chinese stay English.
+    expect(detectLanguage('I went to 北京 last summer')).toBe('en');
+    expect(detectLanguage('I love 北京')).toBe('en');
+  });
+
   it('GIVEN short English chat slang that identifiers misread THEN it is English (moderation must not abstain)', () => {
     for (const line of ['lol', 'kys', 'u suck', 'idk man', 's t u p i d', 'sh1t', 'gg', 'wtf', 'hello']) {
       expect(detectLanguage(line), line).toBe('en');
