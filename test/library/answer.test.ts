@@ -3,9 +3,12 @@ import type { LibraryHit } from '../../src/domain/library.ts';
 import {
   asksForInformation,
   bestSentence,
+  DefaultGroundingOptions,
+  evidence,
   finishReply,
   isSupported,
   planReply,
+  textsFor,
 } from '../../worker/library/answer.ts';
 import { LIBRARY } from './fixtures.ts';
 
@@ -91,6 +94,10 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     '周末去哪里玩比较好？',
     '聚会几点开始',
     '请推荐一本书',
+    // Asking Steward to recommend or tell something is a request, also with 你 first.
+    '你能推荐一本书吗？',
+    '你知道聚会在哪里吗',
+    '你好，请问聚会在哪？',
   ])
     expect(asksForInformation(t), t).toBe(true);
   for (const t of [
@@ -112,8 +119,24 @@ it('GIVEN requests and small talk THEN asksForInformation tells them apart', () 
     'hey there, what are you up to?',
     '你好',
     '今天好累啊',
+    // Questions about the one addressed, in Chinese too.
+    '你喜欢什么电影？',
+    '你是谁？',
+    '你多大了？',
+    '你好吗',
+    '你平时听什么音乐？',
   ])
     expect(asksForInformation(t), t).toBe(false);
+});
+
+it('GIVEN a Chinese passage THEN its sentences and words are told apart, and the one the question is about is quoted', () => {
+  const passage =
+    '每月聚会在第一个星期六下午三点举行。停车场在图书馆后面，可以免费停车。会后大家一起吃晚饭。';
+  expect(bestSentence(passage, '停车免费吗？')).toBe('停车场在图书馆后面，可以免费停车。');
+  expect(bestSentence(passage, '聚会几点开始？')).toBe('每月聚会在第一个星期六下午三点举行。');
+  expect(evidence('停车场在图书馆后面，可以免费停车。', passage)).toEqual(
+    expect.arrayContaining(['停车', '后面', '免费']),
+  );
 });
 
 it('GIVEN a passage THEN the sentence sharing most words with the request is picked', () => {
@@ -126,4 +149,29 @@ it('GIVEN a passage THEN the sentence sharing most words with the request is pic
   expect(isSupported('Parking costs five euros.', 'is parking free?', 'Meetup', 'Parking is free.')).toBe(
     false,
   );
+});
+
+it('GIVEN a Chinese message THEN the fixed texts and the citation are in Chinese; other languages get English', () => {
+  const plan = planReply({ text: '明天会下雨吗？', context: [] }, [], DefaultGroundingOptions);
+  expect(finishReply(plan, null, 'mention', DefaultGroundingOptions, 'zh').text).toBe(
+    DefaultGroundingOptions.translations.zh.emptyText,
+  );
+  expect(finishReply(plan, null, 'mention', DefaultGroundingOptions, 'de').text).toBe(
+    DefaultGroundingOptions.emptyText,
+  );
+  expect(textsFor(DefaultGroundingOptions, 'zh').otherLanguageText).toMatch(/英文/);
+  const hit = {
+    item: { id: 'p', title: '停车', text: '可以免费停车。' },
+    score: 0.9,
+    lexical: 0,
+    semantic: 0.9,
+  } as LibraryHit;
+  const answered = finishReply(
+    planReply({ text: '停车免费吗？', context: [] }, [hit], DefaultGroundingOptions),
+    null,
+    'mention',
+    DefaultGroundingOptions,
+    'zh',
+  );
+  expect(answered.text).toBe('可以免费停车。 (来源: 停车)');
 });

@@ -73,9 +73,9 @@ describe.skipIf(!present)('local chat (bundled models)', () => {
     );
   });
 
-  it('GIVEN an empty library THEN a request gets "I don\'t know", English small talk a human line, Chinese small talk a notice', async () => {
-    const texts = ['where should I go on holiday?', 'how was your weekend?', '你好'];
-    expect(await flagged(texts)).toEqual([false, false, false]);
+  it('GIVEN an empty library THEN a request gets "I don\'t know", English small talk a human line, Chinese small talk a notice, all in the member\'s language', async () => {
+    const texts = ['where should I go on holiday?', 'how was your weekend?', '你好', '明天会下雨吗？'];
+    expect(await flagged(texts)).toEqual([false, false, false, false]);
     const out = await chat(texts.map((t) => `steward, ${t}`));
     // The line printed after "you: …" that is a reply (tags come between).
     const replyTo = (text: string) =>
@@ -83,7 +83,9 @@ describe.skipIf(!present)('local chat (bundled models)', () => {
     expect(replyTo(texts[0]!)).toBe(`steward: ${DefaultGroundingOptions.emptyText}`);
     expect(replyTo(texts[1]!)).toMatch(/^steward: /);
     expect(replyTo(texts[1]!)).not.toContain("I don't know");
-    expect(replyTo(texts[2]!)).toBe(`steward: ${DefaultGroundingOptions.otherLanguageText}`);
+    // In Chinese: "steward, 明天会下雨吗？" was read as English (more Latin letters than Han) and answered in English.
+    expect(replyTo(texts[2]!)).toBe(`steward: ${DefaultGroundingOptions.translations.zh.otherLanguageText}`);
+    expect(replyTo(texts[3]!)).toBe(`steward: ${DefaultGroundingOptions.translations.zh.emptyText}`);
   });
 
   it('GIVEN "@steward" or "Steward:" THEN it counts as addressed too', async () => {

@@ -22,6 +22,19 @@ export interface GroundingOptions {
   emptyText: string;
   /** Small talk in a language Steward does not chat in (replies.ts CHAT_LANGUAGES). */
   otherLanguageText: string;
+  /**
+   * The same three texts and the citation's words in other languages, by ISO 639-1 code: a member who asks in
+   * Chinese is told in Chinese. Languages not listed get the texts above.
+   */
+  translations?: Readonly<Record<string, ReplyTexts>>;
+}
+
+/** The fixed texts of a reply in one language (`source` is the citation's word for "source"). */
+export interface ReplyTexts {
+  unknownText: string;
+  emptyText: string;
+  otherLanguageText: string;
+  source: string;
 }
 
 export const DefaultGroundingOptions = Object.freeze({
@@ -30,7 +43,27 @@ export const DefaultGroundingOptions = Object.freeze({
   unknownText: "I don't know — nothing in this community's library covers that.",
   emptyText: "I don't know — this community's library is empty so far (admins fill it with the `library add` command).",
   otherLanguageText: 'Sorry, I can only chat in English for now.',
+  translations: Object.freeze({
+    zh: Object.freeze({
+      unknownText: '我不知道——社区资料库里没有相关内容。',
+      emptyText: '我不知道——社区资料库目前还是空的（管理员可以用 `library add` 命令添加内容）。',
+      otherLanguageText: '抱歉，我目前只能用英文闲聊；不过社区资料库里的问题可以用中文问我。',
+      source: '来源',
+    }),
+  }),
 }) satisfies Readonly<GroundingOptions>;
+
+/** The fixed texts for a message in `language` (the options' own, English, when it has no translation). */
+export function textsFor(options: GroundingOptions, language: string | undefined): ReplyTexts {
+  return (
+    (language !== undefined ? options.translations?.[language] : undefined) ?? {
+      unknownText: options.unknownText,
+      emptyText: options.emptyText,
+      otherLanguageText: options.otherLanguageText,
+      source: 'source',
+    }
+  );
+}
 
 /**
  * What a reply will be, decided before any text is generated:
@@ -75,8 +108,12 @@ export function asksForInformation(text: string): boolean {
   if (SMALL_TALK.test(t)) return false;
   // Chinese: a question word, a question particle or a question mark asks; greetings and remarks ("你好",
   // "今天好累") are small talk.
-  if (/\p{Script=Han}/u.test(t) && !/[A-Za-z]{3,}/.test(t))
+  if (/\p{Script=Han}/u.test(t) && !/[A-Za-z]{3,}/.test(t)) {
+    // A question about the one addressed ("你喜欢什么电影？", "你是谁", "你好吗") is small talk, as in English;
+    // asking Steward to recommend, introduce or tell something is a request.
+    if (ZH_ABOUT_YOU.test(t) && !/推荐|介绍|告诉|知道/.test(t)) return false;
     return /[?？]|吗|什么|哪|怎么|怎样|如何|为什么|几|谁|多少|有没有|能不能|可不可以|请问|推荐|介绍/.test(t);
+  }
   // Asking Steward to do or find something ("can you recommend a book", "do you know when the meetup is").
   if (ASKED_TO.test(t)) return true;
   // Any other question about the one addressed ("what's your favourite movie", "how was your weekend", "how old
@@ -90,6 +127,10 @@ export function asksForInformation(text: string): boolean {
   // "flights to paris next week", "set a reminder") asks for something.
   return !STATEMENT.test(t) && !CLAIM.test(t) && !/!\s*$/.test(t);
 }
+
+/** A Chinese question whose subject is the one addressed: "你喜欢…", "你觉得…", "你是谁", "你多大了", "你好吗". */
+const ZH_ABOUT_YOU =
+  /^(?:你|您)(?:最|平时|一般|今天|现在|也|还)?(?:喜欢|爱|觉得|认为|是|叫|多大|几岁|好吗|好不好|怎么样|在干|在做|在忙|开心|累|吃|看|听|玩|去过|会不会)/;
 
 /**
  * A yes/no question, with or without its question mark ("is the server down", "are meetups recorded"): chat often
@@ -136,7 +177,7 @@ export function planReply(
   return { kind: 'chat', request, sources: [], hits };
 }
 
-const SENTENCE = /[^.!?\n]+(?:[.!?]+|$)/g;
+const SENTENCE = /[^.!?。！？；\n]+(?:[.!?。！？；]+|$)/g;
 
 /** The sentence of a passage that shares the most content words with the request (the first one on a tie). */
 export function bestSentence(passage: string, request: string): string {
@@ -172,9 +213,9 @@ const FILLER = new Set(
   ),
 );
 
-/** How the answer cites its source, in text every platform shows as is. */
-export function citation(source: LibrarySource): string {
-  return source.url ? `(source: ${source.title} — ${source.url})` : `(source: ${source.title})`;
+/** How the answer cites its source, in text every platform shows as is (`word`: "source" in the member's language). */
+export function citation(source: LibrarySource, word = 'source'): string {
+  return source.url ? `(${word}: ${source.title} — ${source.url})` : `(${word}: ${source.title})`;
 }
 
 /** The passage words an answer drew on (shared with it, content words only, in passage order). */
@@ -205,17 +246,19 @@ export function finishReply(
   generated: string | null,
   reason: 'mention' | 'topic' | 'direct',
   options: GroundingOptions = DefaultGroundingOptions,
+  language?: string,
 ): FinishedReply {
   if (plan.kind === 'chat') return { text: generated, sources: [] };
+  const texts = textsFor(options, language);
   if (plan.kind === 'unknown') {
-    const text = plan.hits.length === 0 ? options.emptyText : options.unknownText;
+    const text = plan.hits.length === 0 ? texts.emptyText : texts.unknownText;
     return { text: reason === 'topic' ? null : text, sources: [] };
   }
   const source = plan.request.source!;
   const useModel = generated !== null && isSupported(generated, plan.request.text, source.title, source.text);
   const answer = useModel ? generated! : bestSentence(source.text, plan.request.text);
   return {
-    text: `${answer} ${citation(plan.sources[0]!)}`,
+    text: `${answer} ${citation(plan.sources[0]!, texts.source)}`,
     sources: plan.sources,
     generated: useModel,
     evidence: evidence(answer, source.text),

@@ -7,6 +7,7 @@ import {
   DefaultGroundingOptions,
   type FinishedReply,
   finishReply,
+  textsFor,
   type GroundingOptions,
   planReply,
   type ReplyPlan,
@@ -119,19 +120,19 @@ export class GroundedReplies {
     });
     const replies: GroundedReply[] = plans.map((plan, i) => {
       if (foreign[i]) {
-        const text = jobs[i]!.reason === 'topic' ? null : this.#options.otherLanguageText;
+        const text = jobs[i]!.reason === 'topic' ? null : textsFor(this.#options, jobs[i]!.language).otherLanguageText;
         return { text, sources: [], kind: plan.kind };
       }
       const chat = chats[i];
       if (chat?.text) return { text: chat.text, sources: [], kind: plan.kind, chat: chat.chat };
-      return { ...finishReply(plan, texts[i]!, jobs[i]!.reason, this.#options), kind: plan.kind };
+      return { ...finishReply(plan, texts[i]!, jobs[i]!.reason, this.#options, jobs[i]!.language), kind: plan.kind };
     });
-    if (this.#attend) await this.#explain(plans, replies, this.#attend);
+    if (this.#attend) await this.#explain(jobs, plans, replies, this.#attend);
     return replies;
   }
 
   /** Adds the cross-attention over the source to each library answer (the text shown, without its citation). */
-  async #explain(plans: ReplyPlan[], replies: GroundedReply[], attend: Attend): Promise<void> {
+  async #explain(jobs: ReplyJob[], plans: ReplyPlan[], replies: GroundedReply[], attend: Attend): Promise<void> {
     const answered = replies.flatMap((reply, i) =>
       plans[i]!.kind === 'library' && reply.text !== null && reply.sources[0] ? [i] : [],
     );
@@ -139,7 +140,7 @@ export class GroundedReplies {
     const weights = await attend(
       answered.map((i) => {
         const { text, sources } = replies[i]!;
-        const cited = ` ${citation(sources[0]!)}`;
+        const cited = ` ${citation(sources[0]!, textsFor(this.#options, jobs[i]!.language).source)}`;
         const answer = text!.endsWith(cited) ? text!.slice(0, -cited.length) : text!;
         return { request: plans[i]!.request, answer };
       }),
