@@ -10,6 +10,7 @@ import {
   planReply,
   textsFor,
 } from '../../worker/library/answer.ts';
+import { analyzeTerms } from '../../worker/library/terms.ts';
 import { LIBRARY } from './fixtures.ts';
 
 const hit = (score: number, i = 0): LibraryHit => ({
@@ -174,4 +175,12 @@ it('GIVEN a Chinese message THEN the fixed texts and the citation are in Chinese
     'zh',
   );
   expect(answered.text).toBe('可以免费停车。 (来源: 停车)');
+});
+
+it('GIVEN Chinese text THEN the lexical analyser splits it into words without function words; English is as before', () => {
+  expect(analyzeTerms('聚会需要报名吗？')).toEqual(['聚会', '需要', '报名']);
+  expect(analyzeTerms('黑客马拉松什么时候举行？')).toContain('举行');
+  expect(analyzeTerms('黑客马拉松什么时候举行？')).not.toContain('什么时候');
+  expect(analyzeTerms('我用 Python 写代码')).toEqual(expect.arrayContaining(['python', '代码']));
+  expect(analyzeTerms("Where's the meetup? It's at the library")).toEqual(['meetup', 'library']);
 });

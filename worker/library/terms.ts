@@ -9,18 +9,21 @@ const STOPWORDS = new Set(
     "which who why will with would you your im i'm it's is there any some about just " +
     // Chinese function and question words, as Intl.Segmenter splits them (words() below)
     '的 了 是 在 吗 呢 吧 啊 我 你 您 他 她 它 我们 你们 他们 这 那 这个 那个 有 和 与 也 就 都 会 要 请问 什么 ' +
-    '怎么 哪里 哪儿 哪 几 谁 一个 可以 能 被 把 给 到 去 来 说 吗'
+    '怎么 哪里 哪儿 哪 几 谁 一个 可以 能 被 把 给 到 去 来 说 什么时候 为什么 如何 多少 哪些 哪个 是不是 没有 ' +
+    '可不可以 应该 样'
   ).split(' '),
 );
 
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
 
-/** Lower-cased words of a text without stopwords (the lexical index's analyser). */
+/** Lower-cased words of a text without stopwords (the lexical index's analyser); Chinese split as in words(). */
 export function analyzeTerms(text: string): string[] {
   const out: string[] = [];
-  for (const match of text.toLowerCase().matchAll(WORD)) {
-    const word = match[0].replace(/['’]s$/u, '');
-    if (!STOPWORDS.has(word)) out.push(word);
+  const all = HAN.test(text) ? words(text) : null;
+  // Without Chinese, straight off the regex: this runs over every item and every chit-chat bank line at load.
+  for (const word of all ?? text.toLowerCase().matchAll(WORD)) {
+    const term = (typeof word === 'string' ? word : word[0]).replace(/['’]s$/u, '');
+    if (!STOPWORDS.has(term)) out.push(term);
   }
   return out;
 }
@@ -33,8 +36,10 @@ let zhWords: Intl.Segmenter | undefined;
  * split into words by Intl.Segmenter, so "停车免费吗" shares 停车 and 免费 with a passage, not nothing.
  */
 export function words(text: string): string[] {
+  const lower = text.toLowerCase();
+  if (!HAN.test(lower)) return Array.from(lower.matchAll(WORD), (m) => m[0]);
   const out: string[] = [];
-  for (const match of text.toLowerCase().matchAll(WORD)) {
+  for (const match of lower.matchAll(WORD)) {
     const word = match[0];
     if (!HAN.test(word)) {
       out.push(word);
