@@ -7,6 +7,11 @@ rare it is in chat, whatever the library's size.
 
 Source: self_dialogue *train* split (BSD 3-Clause), the upstream filter (Reject / blocked workers), one line drawn per
 conversation from a fixed seed; lines of 6-30 words, deduplicated. Run: /usr/bin/python3 models/training/library_background.py
+
+It also writes background_zh.txt: 200 ordinary Chinese lines that stand for Chinese chat a library should not answer
+(the Chinese null queries of LibraryIndex.cutoff): COLD *train* comments labelled safe (Apache-2.0), 6-40 characters,
+drawn with a fixed seed, deduplicated. They are social-media comments, often on the topics COLD was collected on
+(race, gender, region), not community chat: the nearest ordinary Chinese text here with a licence that allows it.
 """
 import csv
 import random
@@ -36,6 +41,29 @@ def conversations():
                     yield lines
 
 
+COLD = ROOT.parent / 'shared' / 'datasets' / 'cold_zh' / 'train.csv'
+OUT_ZH = ROOT / 'models' / 'bundled' / 'library' / 'background_zh.txt'
+COUNT_ZH = 200
+
+
+def chinese_lines():
+    with COLD.open(newline='', encoding='utf-8-sig') as f:
+        rows = [r for r in csv.DictReader(f) if r['label'] == '0' and r['split'] == 'train']
+    rng = random.Random(SEED)
+    rng.shuffle(rows)
+    seen, out = set(), []
+    for r in rows:
+        line = ' '.join(r['TEXT'].split())
+        if not 6 <= len(line) <= 40 or line in seen:
+            continue
+        seen.add(line)
+        out.append(line)
+        if len(out) == COUNT_ZH:
+            break
+    OUT_ZH.write_text('\n'.join(out) + '\n', encoding='utf-8')
+    print(f'{len(out)} Chinese lines from {len(rows)} safe COLD train comments -> {OUT_ZH.relative_to(ROOT)}')
+
+
 def main():
     rng = random.Random(SEED)
     pool = list(conversations())
@@ -53,6 +81,7 @@ def main():
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text('\n'.join(out) + '\n', encoding='utf-8')
     print(f'{len(out)} lines from {len(pool)} conversations -> {OUT.relative_to(ROOT)}')
+    chinese_lines()
 
 
 if __name__ == '__main__':

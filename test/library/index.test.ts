@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEngine } from '../../models/runtime/local-engine.ts';
 import { DefaultGroundingOptions, planReply, thresholdFor } from '../../worker/library/answer.ts';
-import { itemText, LibraryIndex, passagesOf } from '../../worker/library/index.ts';
+import {
+  bundledBackground,
+  bundledChineseNullLines,
+  itemText,
+  LibraryIndex,
+  NULL_LINES,
+  passagesOf,
+} from '../../worker/library/index.ts';
 import { VectorIndex } from '../../worker/library/vectors.ts';
 import { LIBRARY, libraryEngine, modelsPresent } from './fixtures.ts';
 
@@ -177,6 +184,25 @@ describe('the library-relative threshold and question passages', () => {
     expect(index.cutoff(0.99)).toBeCloseTo(0, 5);
   });
 
+  it("GIVEN null queries in two languages THEN a request is held to its own language's, other languages to English", async () => {
+    const index = new LibraryIndex({ background: [] });
+    index.useNullQueries(
+      ['zz en one', 'zz en two', 'zz zh one', 'zz zh two'],
+      [between(0, 1, 0.2), between(0, 1, 0.4), between(0, 1, 0.8), between(0, 1, 0.9)],
+      ['en', 'en', 'zh', 'zh'],
+    );
+    index.upsert(item, axis(0));
+    // Scores are 0.5 × cosine: English 0.1 and 0.2, Chinese 0.4 and 0.45.
+    expect(index.cutoff(0.99)).toBeCloseTo(0.2, 5);
+    expect(index.cutoff(0.99, 'zh')).toBeCloseTo(0.45, 5);
+    expect(index.cutoff(0.99, 'fr')).toBeCloseTo(0.2, 5);
+    await index.prepareCutoff();
+    expect(index.cutoff(0.0, 'zh')).toBeCloseTo(0.4, 5);
+    const options = { ...DefaultGroundingOptions, threshold: 0.1, quantile: 0.99 };
+    expect(thresholdFor(index, options, 'zh').threshold).toBeCloseTo(0.45, 5);
+    expect(thresholdFor(index, options).threshold).toBeCloseTo(0.2, 5);
+  });
+
   it("GIVEN prepareCutoff WHEN the library changes during it THEN the cutoff is the changed library's", async () => {
     const index = new LibraryIndex({ background: [] });
     const lines = Array.from({ length: 40 }, (_, i) => `zz line ${i}`);
@@ -265,6 +291,28 @@ describe.skipIf(!modelsPresent)('a Chinese library', () => {
     index.replaceAll(ZH, new Map(ZH.map((item, i) => [item.id, vectors[i]!])));
   }, 120_000);
   afterAll(() => engine?.stop());
+
+  it('GIVEN unrelated Chinese questions THEN the Chinese null lines keep them below the cutoff, asked ones above', async () => {
+    const zhNull = bundledChineseNullLines();
+    const enNull = bundledBackground().slice(0, NULL_LINES);
+    const vectors = await engine.embedSearch([...enNull, ...zhNull]);
+    const held = new LibraryIndex();
+    const items = await engine.embedSearch(ZH.map(itemText));
+    held.replaceAll(ZH, new Map(ZH.map((item, i) => [item.id, items[i]!])));
+    held.useNullQueries([...enNull, ...zhNull], vectors, [
+      ...enNull.map(() => 'en'),
+      ...zhNull.map(() => 'zh'),
+    ]);
+    const threshold = thresholdFor(held, DefaultGroundingOptions, 'zh').threshold;
+    // English chat does not resemble Chinese items: against its lines a Chinese request met only the floor.
+    expect(threshold).toBeGreaterThan(thresholdFor(held, DefaultGroundingOptions, 'en').threshold);
+    const best = async (text: string) =>
+      held.search(text, (await engine.embedSearch([text]))[0]!, 1)[0]?.score ?? 0;
+    for (const text of ['北京到上海的高铁票多少钱？', '附近有什么好吃的餐厅？', '怎么做红烧肉？'])
+      expect(await best(text), text).toBeLessThan(threshold);
+    for (const text of ['黑客马拉松什么时候举行？', '招聘广告应该发在哪里？', '哪里可以练习英语口语？'])
+      expect(await best(text), text).toBeGreaterThanOrEqual(threshold);
+  });
 
   it('GIVEN questions in Chinese THEN the item they are about is the best hit, found by its words too', async () => {
     const asked: Array<[string, string]> = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLibrary } from '../../src/store/library.ts';
-import { NULL_LINES } from '../../worker/library/index.ts';
+import { bundledChineseNullLines, NULL_LINES } from '../../worker/library/index.ts';
 import { LibraryIndexes } from '../../worker/library/sync.ts';
 import { hashEmbed } from '../worker/fake-engine.ts';
 import { LIBRARY } from './fixtures.ts';
@@ -19,11 +19,13 @@ describe('LibraryIndexes and the library-relative threshold', () => {
     const big = await indexes.index('discord', 'big');
     const small = await indexes.index('discord', 'small');
     const total = embedded.reduce((a, b) => a + b, 0);
-    // The null lines once, plus at least one passage per item of both workspaces.
-    expect(total - NULL_LINES).toBeGreaterThanOrEqual(LIBRARY.length + 1);
-    expect(total - NULL_LINES).toBeLessThan(NULL_LINES);
+    // The null lines (English and Chinese) once, plus at least one passage per item of both workspaces.
+    const nullLines = NULL_LINES + bundledChineseNullLines().length;
+    expect(total - nullLines).toBeGreaterThanOrEqual(LIBRARY.length + 1);
+    expect(total - nullLines).toBeLessThan(NULL_LINES);
     expect(big.cutoff(0.9)).not.toBeNull();
     expect(small.cutoff(0.9)).not.toBeNull();
+    expect(big.cutoff(0.9, 'zh')).not.toBeNull();
     // An empty workspace has nothing to answer from and no cutoff.
     expect((await indexes.index('discord', 'empty')).cutoff(0.9)).toBeNull();
   });

@@ -147,12 +147,13 @@ const CLAIM =
 const STATEMENT =
   /^(i|i'm|im|i've|i'd|i'll|my|me|we|we're|our|you|you're|your|that|that's|thats|this|it|it's|its|he|she|they|there's|lol|haha|yes|yeah|yep|no|nope|thanks|thank you|cool|nice|wow|great|oh|ah|well|sure|same|true|agreed|definitely|totally|awesome|sorry|good|bad)\b/i;
 
-/** The options with the threshold in effect for one library: the floor, or what its chat lines score if higher. */
+/** The options with the threshold in effect for one library and a request's language: the floor, or what chat lines in that language score there if higher. */
 export function thresholdFor(
-  index: { cutoff(quantile: number): number | null },
+  index: { cutoff(quantile: number, language?: string): number | null },
   options: GroundingOptions,
+  language?: string,
 ): GroundingOptions {
-  const cutoff = index.cutoff(options.quantile);
+  const cutoff = index.cutoff(options.quantile, language);
   return cutoff === null || cutoff <= options.threshold ? options : { ...options, threshold: cutoff };
 }
 

@@ -27,18 +27,28 @@ export interface HybridOptions {
 
 /** The bundled background lines (models/bundled/library, built by models/training/library_background.py). */
 export function bundledBackground(): readonly string[] {
-  bundled ??= readFileSync(
-    [
-      new URL('../../models/bundled/library/background.txt', import.meta.url),
-      new URL('../../../models/bundled/library/background.txt', import.meta.url), // from dist/
-    ].find((url) => existsSync(url)) ?? new URL('../../models/bundled/library/background.txt', import.meta.url),
-    'utf8',
-  )
-    .split('\n')
-    .filter((line) => line.trim() !== '');
+  bundled ??= bundledLines('background.txt');
   return bundled;
 }
 let bundled: readonly string[] | undefined;
+
+/**
+ * Ordinary Chinese lines (models/bundled/library/background_zh.txt, card beside it): the null queries that give a
+ * library its cutoff for Chinese requests. The English lines score low against Chinese items whatever they hold,
+ * so without these a Chinese request met only the floor and unrelated ones were answered from the nearest item.
+ */
+export function bundledChineseNullLines(): readonly string[] {
+  bundledZh ??= bundledLines('background_zh.txt');
+  return bundledZh;
+}
+let bundledZh: readonly string[] | undefined;
+
+function bundledLines(file: string): readonly string[] {
+  const at = (base: string) => new URL(`${base}models/bundled/library/${file}`, import.meta.url);
+  return readFileSync([at('../../'), at('../../../')].find((url) => existsSync(url)) ?? at('../../'), 'utf8') // ../../../: from dist/
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+}
 
 export const DefaultHybridOptions = Object.freeze({
   semanticWeight: 0.5,
@@ -87,6 +97,21 @@ function isQuestion(text: string): boolean {
 /** Background lines each index searches to learn its own "irrelevant" score (LibraryIndex.cutoff). */
 export const NULL_LINES = 200;
 
+/** The language of null queries given without one, and the cutoff of requests in a language that has none. */
+const NULL_LANGUAGE = 'en';
+
+/** Each language's null-query scores, ascending (`scores` in `queries` order). */
+function byLanguage(queries: ReadonlyArray<{ language: string }>, scores: readonly number[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  queries.forEach((q, i) => {
+    const list = out.get(q.language) ?? [];
+    list.push(scores[i]!);
+    out.set(q.language, list);
+  });
+  for (const list of out.values()) list.sort((a, b) => a - b);
+  return out;
+}
+
 /** Most passages embedded per item besides the whole item. */
 export const MAX_PASSAGES = 16;
 
@@ -120,10 +145,10 @@ export class LibraryIndex {
   readonly #vectors = new VectorIndex();
   /** Items holding each lexical term (for queryTerms). */
   readonly #df = new Map<string, number>();
-  /** Ordinary chat lines with their embeddings, searched to learn what an irrelevant request scores here. */
-  #nullQueries: ReadonlyArray<{ text: string; vector: Float32Array }> = [];
-  /** Their best-hit scores, ascending; recomputed after the library changes. */
-  #nullScores: number[] | null = null;
+  /** Ordinary chat lines with their embeddings and language, searched to learn what an irrelevant request scores here. */
+  #nullQueries: ReadonlyArray<{ text: string; vector: Float32Array; language: string }> = [];
+  /** Their best-hit scores per language, ascending; recomputed after the library changes. */
+  #nullScores: Map<string, number[]> | null = null;
   /** Bumped by every change, so a null-score pass that a change overtook is thrown away. */
   #changes = 0;
 
@@ -175,8 +200,12 @@ export class LibraryIndex {
    * Chat lines (and their search embeddings) that stand for requests this library should not answer: see cutoff().
    * LibraryIndexes gives every index the first NULL_LINES background lines.
    */
-  useNullQueries(texts: readonly string[], vectors: readonly Float32Array[]): void {
-    this.#nullQueries = texts.map((text, i) => ({ text, vector: vectors[i]! }));
+  useNullQueries(
+    texts: readonly string[],
+    vectors: readonly Float32Array[],
+    languages: readonly string[] = texts.map(() => NULL_LANGUAGE),
+  ): void {
+    this.#nullQueries = texts.map((text, i) => ({ text, vector: vectors[i]!, language: languages[i]! }));
     this.#nullScores = null;
     this.#changes += 1;
   }
@@ -189,10 +218,12 @@ export class LibraryIndex {
    * each change (≈ 60 ms for 150 items and 200 lines, 1.4 s for 100,000 items), then nothing: computed here when
    * needed, or beforehand by prepareCutoff().
    */
-  cutoff(quantile: number): number | null {
+  cutoff(quantile: number, language = NULL_LANGUAGE): number | null {
     if (this.#nullQueries.length === 0 || this.#items.size === 0) return null;
-    this.#nullScores ??= this.#nullQueries.map((q) => this.#nullScore(q)).sort((a, b) => a - b);
-    const scores = this.#nullScores;
+    this.#nullScores ??= byLanguage(this.#nullQueries, this.#nullQueries.map((q) => this.#nullScore(q)));
+    // A request is held to the null lines of its own language; English ones stand for the languages without any.
+    const scores = this.#nullScores.get(language) ?? this.#nullScores.get(NULL_LANGUAGE) ?? [];
+    if (scores.length === 0) return null;
     return scores[Math.min(scores.length - 1, Math.floor(quantile * scores.length))]!;
   }
 
@@ -209,7 +240,7 @@ export class LibraryIndex {
         if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
         if (this.#changes !== changes) break;
       }
-      if (this.#changes === changes) this.#nullScores = scores.sort((a, b) => a - b);
+      if (this.#changes === changes) this.#nullScores = byLanguage(this.#nullQueries, scores);
     }
   }
 

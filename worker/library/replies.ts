@@ -99,7 +99,7 @@ export class GroundedReplies {
       jobs.map(async (job, i) => {
         const index = await this.#indexes.index(job.platform, job.workspaceId);
         const hits = index.search(job.request.text, embeddings[i]!, 3);
-        return planReply(job.request, hits, thresholdFor(index, this.#options));
+        return planReply(job.request, hits, thresholdFor(index, this.#options, job.language));
       }),
     );
   }

@@ -1,7 +1,14 @@
 import type { LibraryHit } from '../../src/domain/library.ts';
 import type { Platform } from '../../src/domain/message.ts';
 import type { LibraryStore } from '../../src/store/library.ts';
-import { bundledBackground, type HybridOptions, LibraryIndex, NULL_LINES, passagesOf } from './index.ts';
+import {
+  bundledBackground,
+  bundledChineseNullLines,
+  type HybridOptions,
+  LibraryIndex,
+  NULL_LINES,
+  passagesOf,
+} from './index.ts';
 
 /** Embeds texts for library search (InferenceEngine.embedSearch): L2-normalised, in input order. */
 export type Embed = (texts: string[]) => Promise<Float32Array[]>;
@@ -85,7 +92,10 @@ export class LibraryIndexes {
     if (version !== entry.version || entry.checkedAt === 0) {
       // Read the items after the version: they are at least as new as it, so nothing is missed.
       const items = await this.#store.listLibrary(platform, workspaceId);
-      if (entry.checkedAt === 0) entry.index.useNullQueries(nullLines(this.#options.hybrid.background), await this.#nullQueryVectors());
+      if (entry.checkedAt === 0) {
+        const { texts, languages } = nullLines(this.#options.hybrid.background);
+        entry.index.useNullQueries(texts, await this.#nullQueryVectors(), languages);
+      }
       const changed = entry.index.changed(items);
       const vectors = new Map<string, Float32Array[]>();
       const texts = changed.flatMap((item) => passagesOf(item).map((text) => ({ id: item.id, text })));
@@ -108,7 +118,7 @@ export class LibraryIndexes {
 
   #nullQueryVectors(): Promise<Float32Array[]> {
     this.#nullVectors ??= (async () => {
-      const lines = nullLines(this.#options.hybrid.background);
+      const lines = nullLines(this.#options.hybrid.background).texts;
       const out: Float32Array[] = [];
       for (let i = 0; i < lines.length; i += this.#options.embedBatch)
         out.push(...(await this.#embed(lines.slice(i, i + this.#options.embedBatch))));
@@ -122,7 +132,12 @@ export class LibraryIndexes {
   }
 }
 
-/** The background lines every index searches as its null queries. */
-function nullLines(background: readonly string[] = bundledBackground()): readonly string[] {
-  return background.slice(0, NULL_LINES);
+/** The lines every index searches as its null queries: English background lines, then the Chinese ones. */
+function nullLines(background: readonly string[] = bundledBackground()): { texts: string[]; languages: string[] } {
+  const english = background.slice(0, NULL_LINES);
+  const chinese = bundledChineseNullLines();
+  return {
+    texts: [...english, ...chinese],
+    languages: [...english.map(() => 'en'), ...chinese.map(() => 'zh')],
+  };
 }
