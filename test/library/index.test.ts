@@ -253,6 +253,26 @@ describe('the library-relative threshold and question passages', () => {
     // Same direction as a statement passage: 0.5 × 1.
     expect(index.search('zz', axis(3), 1)[0]!.score).toBeCloseTo(0.5, 5);
   });
+
+  it('GIVEN a Chinese item THEN its sentences end at Chinese punctuation, with no space after it, and ？ asks', () => {
+    const faq = {
+      id: 'pw',
+      title: '密码',
+      text: '怎么重置密码？打开设置，选择重置。需要邮箱验证！',
+      kind: 'faq' as const,
+    };
+    expect(passagesOf(faq)).toEqual([
+      '密码. 怎么重置密码？打开设置，选择重置。需要邮箱验证！',
+      '怎么重置密码？',
+      '打开设置，选择重置。',
+      '需要邮箱验证！',
+    ]);
+    // A passage ending in a full-width question mark is a question passage: the question weight applies.
+    const index = new LibraryIndex({ background: [], semanticWeight: 0.5, questionWeight: 0.9 });
+    index.upsert(faq, [axis(1), axis(2), axis(3), axis(4)]);
+    expect(index.search('zz', axis(2), 1)[0]!.score).toBeCloseTo(0.9, 5);
+    expect(index.search('zz', axis(3), 1)[0]!.score).toBeCloseTo(0.5, 5);
+  });
 });
 
 describe.skipIf(!modelsPresent)('a Chinese library', () => {

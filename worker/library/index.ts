@@ -91,7 +91,7 @@ export function queryTerms(
 
 /** A passage that asks something (it ends with a question mark). */
 function isQuestion(text: string): boolean {
-  return /\?["'”’)\]]*\s*$/u.test(text);
+  return /[?？]["'”’)\]」』]*\s*$/u.test(text);
 }
 
 /** Background lines each index searches to learn its own "irrelevant" score (LibraryIndex.cutoff). */
@@ -122,7 +122,7 @@ export const MAX_PASSAGES = 16;
  */
 export function passagesOf(item: Pick<LibraryItem, 'title' | 'text'>): string[] {
   const sentences = item.text
-    .split(/(?<=[.?!])\s+/u)
+    .split(/(?<=[.?!])\s+|(?<=[。！？；])/u)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
   return [itemText(item), ...(sentences.length > 1 ? sentences.slice(0, MAX_PASSAGES) : [])];
