@@ -252,7 +252,12 @@ export function createWorker(deps: WorkerDeps): StewardWorker {
         recommendStep(
           recommender,
           message,
-          { embedding: outcome.embedding, flagged: outcome.analysis.moderation.flagged.length > 0, replying },
+          {
+            embedding: outcome.embedding,
+            flagged: outcome.analysis.moderation.flagged.length > 0,
+            replying,
+            language: outcome.analysis.language,
+          },
           workspace,
         );
       // Only a message that may get a recommendation as its reply is waited for; for the rest the profile update

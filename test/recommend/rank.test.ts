@@ -93,3 +93,40 @@ describe('explanations', () => {
     expect(joinPairs(['优美', '风景', '景优'])).toEqual(['优美', '风景']);
   });
 });
+
+describe('the answer a member reads', () => {
+  const catalog = new Catalog(
+    [
+      item(
+        'Thailand',
+        '海滩、寺庙和街头美食。Beaches, temples and street food. 关键词: 海滩, 美食, 风景',
+        'resource',
+      ),
+      item('Japan', 'Temples, trains and food. 关键词: 寺庙, 美食'),
+      item('#travel', 'Trips and holidays', 'channel'),
+    ],
+    [axis(0), axis(1), axis(2)],
+  );
+
+  it('GIVEN a request in Chinese THEN the recommendation is written in Chinese, with why in Chinese words', async () => {
+    const { answerText } = await import('../../worker/recommend/service.ts');
+    const recs = recommend(
+      catalog,
+      { request: { words: contentWords('我想去有海滩和美食的地方度假'), embedding: null } },
+      { kinds: ['resource'] },
+    );
+    const channel = recommend(
+      catalog,
+      { request: { words: contentWords('旅行'), embedding: null } },
+      { kinds: ['channel'] },
+    )[0];
+    const zh = answerText(catalog.items[0]!, recs, channel, 'zh');
+    expect(zh).toMatch(/^推荐你看看 \*Thailand\*：海滩、寺庙和街头美食。（理由：你问到了.*(海滩|美食).*。）/);
+    expect(zh).toContain('另外还有：Japan。');
+    expect(zh).not.toMatch(/How about|why:|Also:/);
+    // The same ranking for an English request reads as before.
+    expect(answerText(catalog.items[0]!, recs, undefined, 'en')).toMatch(
+      /^How about \*Thailand\*\? .*\(why: you asked about /,
+    );
+  });
+});

@@ -102,11 +102,15 @@ export function recommend(
 }
 
 /** The member-facing reason: request words first, then profile terms; the embedding alone when nothing matched. */
-export function explain(matched: Recommendation['matched']): string {
+export function explain(matched: Recommendation['matched'], language?: string): string {
+  const zh = language === 'zh';
   const parts: string[] = [];
-  if (matched.request.length > 0) parts.push(`you asked about ${joinPairs(matched.request).join(', ')}`);
-  if (matched.profile.length > 0) parts.push(`you talked about ${joinPairs(matched.profile).join(', ')}`);
-  return parts.length > 0 ? parts.join('; ') : 'close in meaning to what you talk about';
+  if (matched.request.length > 0)
+    parts.push(zh ? `你问到了${joinPairs(matched.request).join('、')}` : `you asked about ${joinPairs(matched.request).join(', ')}`);
+  if (matched.profile.length > 0)
+    parts.push(zh ? `你聊过${joinPairs(matched.profile).join('、')}` : `you talked about ${joinPairs(matched.profile).join(', ')}`);
+  if (parts.length === 0) return zh ? '和你平时聊的内容相近' : 'close in meaning to what you talk about';
+  return parts.join(zh ? '；' : '; ');
 }
 
 const HAN_PAIR = /^\p{Script=Han}{2}$/u;

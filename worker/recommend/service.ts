@@ -13,7 +13,7 @@ import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
 import { Catalog } from './catalog.ts';
 import { isRecommendationRequest } from './intent.ts';
-import { recommend } from './rank.ts';
+import { explain, recommend } from './rank.ts';
 
 /** Embeds texts with the signals model (InferenceEngine.embed): L2-normalised, in input order. */
 export type Embed = (texts: string[]) => Promise<Float32Array[]>;
@@ -203,7 +203,7 @@ export class Recommender {
    * Answers a chat request for a recommendation ("where should I go on holiday?") from the library, using the
    * request and the member's profile; null when the message is not such a request or nothing fits.
    */
-  async answer(message: InboundMessage, embedding: Float32Array): Promise<RecommendAnswer | null> {
+  async answer(message: InboundMessage, embedding: Float32Array, language?: string): Promise<RecommendAnswer | null> {
     if (!isRecommendationRequest(message.text)) return null;
     const catalog = await this.catalog(message.platform, message.workspaceId);
     if (catalog.size === 0) return null;
@@ -222,7 +222,7 @@ export class Recommender {
       kinds.length > 0 ? recommend(catalog, input, { kinds: ['channel'], limit: 1 })[0] : undefined;
     const useful = channel && channel.score >= best.score / 2 ? channel : undefined;
     return {
-      text: answerText(item, recommendations, useful),
+      text: answerText(item, recommendations, useful, language),
       recommendations: useful ? [...recommendations, useful] : recommendations,
     };
   }
@@ -253,17 +253,27 @@ export function requestOf(text: string, embedding: ArrayLike<number> | null) {
   return { words: contentWords(text), embedding: embedding && mostlyLatin(text) ? embedding : null };
 }
 
-/** "How about *Thailand*? Beaches, … Why: you asked about scenery, food. Also: Japan, Italy." */
+/**
+ * "How about *Thailand*? Beaches, … (why: you asked about scenery, food.) Also: Japan, Italy." — in Chinese for a
+ * request in Chinese: "推荐你看看 *泰国*：… （理由：你问到了风景、美食。）另外还有：日本、意大利。"
+ */
 export function answerText(
   item: LibraryItem,
   recommendations: Recommendation[],
   channel?: Recommendation,
+  language?: string,
 ): string {
   // The first sentence, without the admin's keyword list (it is for matching, not for reading).
   const body = item.text.split(/\s*(?:关键词|keywords)\s*[:：]/iu)[0]!.trim();
-  const first = body.split(/(?<=[.!?。！？])\s+/u)[0] ?? body;
+  const first = body.split(/(?<=[.!?])\s+|(?<=[。！？])/u)[0] ?? body;
   const link = item.url ? ` ${item.url}` : '';
   const others = recommendations.slice(1).map((r) => r.title);
+  if (language === 'zh') {
+    const why = explain(recommendations[0]!.matched, 'zh');
+    const also = others.length > 0 ? `另外还有：${others.join('、')}。` : '';
+    const see = channel ? `可以在 ${channel.title} 里聊聊。` : '';
+    return `推荐你看看 *${item.title}*：${first}${link}（理由：${why}。）${also}${see}`;
+  }
   const also = others.length > 0 ? ` Also: ${others.join(', ')}.` : '';
   const see = channel ? ` Talk about it in ${channel.title}.` : '';
   return `How about *${item.title}*? ${first}${link} (why: ${recommendations[0]!.why}.)${also}${see}`;

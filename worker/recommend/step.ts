@@ -17,7 +17,7 @@ import type { RecommendAnswer, Recommender } from './service.ts';
 export async function recommendStep(
   recommender: Recommender,
   message: InboundMessage,
-  outcome: { embedding: Float32Array; flagged: boolean; replying: boolean },
+  outcome: { embedding: Float32Array; flagged: boolean; replying: boolean; language?: string },
   settings: WorkspaceSettings,
 ): Promise<RecommendAnswer | null> {
   // The bundled moderation model reads English only; its flags on other scripts are noise (it flags most
@@ -25,7 +25,7 @@ export async function recommendStep(
   if (outcome.flagged && mostlyLatin(message.text)) return null;
   await recommender.observe(message, outcome.embedding, settings);
   if (!mayRecommend(settings, outcome.replying)) return null;
-  return recommender.answer(message, outcome.embedding);
+  return recommender.answer(message, outcome.embedding, outcome.language);
 }
 
 /**
