@@ -43,9 +43,11 @@ export function bundledChineseNullLines(): readonly string[] {
 }
 let bundledZh: readonly string[] | undefined;
 
+/** A file of models/bundled/library, one line each, from the source tree or from dist/ (one level deeper). */
 function bundledLines(file: string): readonly string[] {
   const at = (base: string) => new URL(`${base}models/bundled/library/${file}`, import.meta.url);
-  return readFileSync([at('../../'), at('../../../')].find((url) => existsSync(url)) ?? at('../../'), 'utf8') // ../../../: from dist/
+  const url = [at('../../'), at('../../../')].find((candidate) => existsSync(candidate)) ?? at('../../');
+  return readFileSync(url, 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '');
 }

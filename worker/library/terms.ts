@@ -19,10 +19,8 @@ const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
 /** Lower-cased words of a text without stopwords (the lexical index's analyser); Chinese split as in words(). */
 export function analyzeTerms(text: string): string[] {
   const out: string[] = [];
-  const all = HAN.test(text) ? words(text) : null;
-  // Without Chinese, straight off the regex: this runs over every item and every chit-chat bank line at load.
-  for (const word of all ?? text.toLowerCase().matchAll(WORD)) {
-    const term = (typeof word === 'string' ? word : word[0]).replace(/['’]s$/u, '');
+  for (const word of words(text)) {
+    const term = word.replace(/['’]s$/u, '');
     if (!STOPWORDS.has(term)) out.push(term);
   }
   return out;
