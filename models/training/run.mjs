@@ -234,7 +234,20 @@ async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
   // music, sport; never trained on) flagged at the shipped default thresholds. Nearly all of it is benign, so
   // this is close to the false-alarm rate a moderators' channel would see.
   const chat = chatSet.lines;
-  const chatMod = (await infer(chat)).mod;
+  const chatOut = await infer(chat);
+  const chatMod = chatOut.mod;
+  // What members see on ordinary chat: the share of lines tagged negative / neutral / positive (English offsets
+  // applied as the runtime does, and without them).
+  const tagShares = (labels) => [0, 1, 2].map((c) => labels.filter((l) => l === c).length / Math.max(labels.length, 1));
+  rows.chat_tags = tagShares(chatOut.sent.map(enSentiment));
+  rows.chat_tags_unadjusted = tagShares(chatOut.sent.map(argmax));
+  // `sentimentTags strong` tags only scores ≥ 0.8 (src/domain/decide.ts STRONG_SENTIMENT): the share tagged negative.
+  const strongNegative = (logits, offsets) =>
+    logits.filter((v) => {
+      const e = v.map((x, c) => Math.exp(x + offsets[c]));
+      return e[0] / (e[0] + e[1] + e[2]) >= 0.8;
+    }).length / Math.max(logits.length, 1);
+  rows.chat_strong_negative = [strongNegative(chatOut.sent, enOffsets), strongNegative(chatOut.sent, [0, 0, 0])];
   const over = (m, l) => sigmoid(m[l]) >= cfg.default_thresholds[cfg.moderation_labels[l]];
   rows.chat_lines = chat.length;
   rows.chat_flagged = chatMod.filter((m) => m.some((_, l) => over(m, l))).length / chat.length;
@@ -411,6 +424,16 @@ async function evaluate(args) {
       `self_dialogue val chat (${res[cols[0]].chat_lines} lines)`,
       'flagged at default thresholds (any label / offensive)',
       (r) => `${pct(r.chat_flagged)} / ${pct(r.chat_offensive)}`,
+    );
+    line(
+      'self_dialogue val chat',
+      'tagged negative / neutral / positive (without the English logit offsets)',
+      (r) => `${r.chat_tags.map(pct).join(' / ')} (${r.chat_tags_unadjusted.map(pct).join(' / ')})`,
+    );
+    line(
+      'self_dialogue val chat',
+      'tagged negative with `sentimentTags strong` (score ≥ 0.8; without the offsets)',
+      (r) => `${pct(r.chat_strong_negative[0])} (${pct(r.chat_strong_negative[1])})`,
     );
     const topicRow = (thr, label) =>
       line(
