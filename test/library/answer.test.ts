@@ -184,3 +184,8 @@ it('GIVEN Chinese text THEN the lexical analyser splits it into words without fu
   expect(analyzeTerms('我用 Python 写代码')).toEqual(expect.arrayContaining(['python', '代码']));
   expect(analyzeTerms("Where's the meetup? It's at the library")).toEqual(['meetup', 'library']);
 });
+
+it('GIVEN Chinese lines that start with 你 but ask about something else THEN they still ask', () => {
+  for (const t of ['你看，这个报错怎么办？', '你听说过黑客马拉松吗？', '你看一下聚会在哪里？'])
+    expect(asksForInformation(t), t).toBe(true);
+});

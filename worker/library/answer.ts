@@ -128,9 +128,12 @@ export function asksForInformation(text: string): boolean {
   return !STATEMENT.test(t) && !CLAIM.test(t) && !/!\s*$/.test(t);
 }
 
-/** A Chinese question whose subject is the one addressed: "你喜欢…", "你觉得…", "你是谁", "你多大了", "你好吗". */
+/**
+ * A Chinese question whose subject is the one addressed: "你喜欢…", "你觉得…", "你是谁", "你多大了", "你好吗". Not the
+ * "look" of "你看，这个报错怎么办？" or the "heard" of "你听说过…吗", which ask about something else.
+ */
 const ZH_ABOUT_YOU =
-  /^(?:你|您)(?:最|平时|一般|今天|现在|也|还)?(?:喜欢|爱|觉得|认为|是|叫|多大|几岁|好吗|好不好|怎么样|在干|在做|在忙|开心|累|吃|看|听|玩|去过|会不会)/;
+  /^(?:你|您)(?:最|平时|一般|今天|现在|也|还)?(?:喜欢|爱|觉得|认为|是|叫|多大|几岁|好吗|好不好|怎么样|在干|在做|在忙|开心|累|吃|看(?![，,]|一下|看)|听(?!说)|玩|去过|会不会)/;
 
 /**
  * A yes/no question, with or without its question mark ("is the server down", "are meetups recorded"): chat often
@@ -234,6 +237,8 @@ export interface FinishedReply {
   generated?: boolean;
   /** For library answers: the source words the answer drew on. */
   evidence?: string[];
+  /** For library answers: the answer without its citation (what the reply model's attention is read over). */
+  answer?: string;
 }
 
 /**
@@ -263,5 +268,6 @@ export function finishReply(
     sources: plan.sources,
     generated: useModel,
     evidence: evidence(answer, source.text),
+    answer,
   };
 }

@@ -2,7 +2,6 @@ import type { LibrarySource } from '../../src/domain/library.ts';
 import type { Platform } from '../../src/domain/message.ts';
 import type { AttendedWord, AttentionRequest, ReplyRequest } from '../../src/engine.ts';
 import {
-  citation,
   thresholdFor,
   DefaultGroundingOptions,
   type FinishedReply,
@@ -127,24 +126,17 @@ export class GroundedReplies {
       if (chat?.text) return { text: chat.text, sources: [], kind: plan.kind, chat: chat.chat };
       return { ...finishReply(plan, texts[i]!, jobs[i]!.reason, this.#options, jobs[i]!.language), kind: plan.kind };
     });
-    if (this.#attend) await this.#explain(jobs, plans, replies, this.#attend);
+    if (this.#attend) await this.#explain(plans, replies, this.#attend);
     return replies;
   }
 
   /** Adds the cross-attention over the source to each library answer (the text shown, without its citation). */
-  async #explain(jobs: ReplyJob[], plans: ReplyPlan[], replies: GroundedReply[], attend: Attend): Promise<void> {
+  async #explain(plans: ReplyPlan[], replies: GroundedReply[], attend: Attend): Promise<void> {
     const answered = replies.flatMap((reply, i) =>
-      plans[i]!.kind === 'library' && reply.text !== null && reply.sources[0] ? [i] : [],
+      plans[i]!.kind === 'library' && reply.answer !== undefined ? [i] : [],
     );
     if (answered.length === 0) return;
-    const weights = await attend(
-      answered.map((i) => {
-        const { text, sources } = replies[i]!;
-        const cited = ` ${citation(sources[0]!, textsFor(this.#options, jobs[i]!.language).source)}`;
-        const answer = text!.endsWith(cited) ? text!.slice(0, -cited.length) : text!;
-        return { request: plans[i]!.request, answer };
-      }),
-    );
+    const weights = await attend(answered.map((i) => ({ request: plans[i]!.request, answer: replies[i]!.answer! })));
     answered.forEach((i, k) => {
       const words = weights[k];
       if (words && words.length > 0) replies[i]!.attention = words;
