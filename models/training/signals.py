@@ -470,7 +470,6 @@ def dev_eval_moderation_sentiment(model, tok, data, L):
     return {k: round(v, 4) for k, v in out.items()}
 
 
-@torch.no_grad()
 def sentiment_class_weights(labels):
     """The sentiment loss's class weights: sqrt-balanced over every training row."""
     counts = np.bincount(labels, minlength=3).astype(np.float64)
@@ -495,6 +494,7 @@ def sentiment_logit_adjustment(data):
     return {"en": [round(float(v), 4) for v in b]}
 
 
+@torch.no_grad()
 def calibrate(a, model_file, tok=None, data=None):
     """Chooses thresholds on the held-out slices of TRAIN data (never on validation) -> calibration.json."""
     tok = tok or load_tok(a.tokenizer)[0]
