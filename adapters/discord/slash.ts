@@ -120,9 +120,9 @@ export async function handleSlash(interaction: ChatInputCommandInteraction, deps
 /** AutoMod sync for this server; the moderation channel (for AutoMod's own alerts) is read only when it runs. */
 function lazyAutoMod(deps: SlashDeps, guildId: string): AutoModSync {
   return {
-    async sync(keywords) {
+    async sync(keywords, allowed) {
       const settings = await deps.store.getSettings('discord', guildId);
-      return discordAutoMod(deps.rest, guildId, settings.moderationChannelId).sync(keywords);
+      return discordAutoMod(deps.rest, guildId, settings.moderationChannelId).sync(keywords, allowed);
     },
   };
 }

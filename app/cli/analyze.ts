@@ -155,6 +155,8 @@ export interface AnalyzeResult {
     reasons: string[];
     /** Set when the moderation model did not judge the message ("language": it cannot read it). */
     abstained?: Abstention;
+    /** Allow rules that matched: the model's labels were not raised (`rules add allow …`). */
+    allowedBy?: string[];
   };
   topics: Array<{ name: string; score: number }>;
   reply?: string;
@@ -190,6 +192,7 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
       flaggedLabels: moderation.flagged,
       reasons,
       ...(moderation.abstained ? { abstained: moderation.abstained } : {}),
+      ...(moderation.allowedBy ? { allowedBy: moderation.allowedBy } : {}),
     },
     topics: topics.map((t) => ({ name: t.topic, score: round(t.score) })),
   };

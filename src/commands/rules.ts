@@ -1,5 +1,6 @@
 import { deobfuscate, revealedWords } from '../domain/deobfuscate.ts';
 import {
+  ALLOW_LABEL,
   BUILTIN_RULES,
   compileRule,
   effectiveRules,
@@ -87,10 +88,10 @@ export async function runRulesCommand(command: RulesCommand, ctx: CommandContext
     case 'rules.sync': {
       if (!ctx.automod)
         return refuse('`rules sync` mirrors rules into Discord AutoMod; it is only available on Discord.');
-      const keywords = effectiveRules(await settings())
-        .filter((r) => r.kind === 'phrase')
-        .map((r) => r.value.toLowerCase());
-      return ok(await ctx.automod.sync(keywords));
+      const phrases = effectiveRules(await settings()).filter((r) => r.kind === 'phrase');
+      const words = (allow: boolean) =>
+        phrases.filter((r) => (r.label === ALLOW_LABEL) === allow).map((r) => r.value.toLowerCase());
+      return ok(await ctx.automod.sync(words(false), words(true)));
     }
   }
 }

@@ -100,5 +100,5 @@ export interface CommandReply {
 /** Mirrors keyword rules into a platform's native filter: one Steward-managed rule, created or updated in place. */
 export interface AutoModSync {
   /** Returns what was done, for the admin ("updated AutoMod rule … with 12 keywords"). */
-  sync(keywords: readonly string[]): Promise<string>;
+  sync(keywords: readonly string[], allowed?: readonly string[]): Promise<string>;
 }

@@ -59,6 +59,8 @@ export interface Analysis {
     abstained?: Abstention;
     /** Rules (built-in or the workspace's) that matched; their labels are flagged whatever the model said. */
     rules?: Array<{ id: string; label: string; match: string; why?: string }>;
+    /** Allow rules that matched: the model's labels were not raised for this message (the scores stay). */
+    allowedBy?: string[];
   };
   /** Topics whose similarity passed the threshold, best first. */
   topics: TopicMatch[];

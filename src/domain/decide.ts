@@ -2,7 +2,7 @@ import type { AlertAction, HideAction, ReactAction } from './action.ts';
 import { SENTIMENT_EMOJI } from './action.ts';
 import type { Analysis, Signals, SupportedLanguages, TopicMatch, WordWeight } from './analysis.ts';
 import type { InboundMessage } from './message.ts';
-import type { RuleHit } from './rules.ts';
+import { ALLOW_LABEL, type RuleHit } from './rules.ts';
 import { inboundJobId, refOf } from './message.ts';
 import type { WorkspaceSettings } from './settings.ts';
 
@@ -36,13 +36,15 @@ export function analyse(
   const reasons: Record<string, string[]> = {};
   const weights: Record<string, WordWeight[]> = {};
   const rules = ruleHits.length > 0 ? { rules: [...ruleHits] } : {};
+  const allowedBy = ruleHits.filter((hit) => hit.label === ALLOW_LABEL).map((hit) => hit.id);
+  const allowed = allowedBy.length > 0 ? { allowedBy } : {};
   if (!readsModeration) {
     // The model abstains; rules are patterns anyone can read, so they still apply.
     addRuleHits(ruleHits, flagged, reasons);
     return {
       language,
       ...sentimentOf(signals, readsSentiment),
-      moderation: { scores: {}, flagged, reasons, abstained: 'language', ...rules },
+      moderation: { scores: {}, flagged, reasons, abstained: 'language', ...rules, ...allowed },
       topics,
     };
   }
@@ -52,7 +54,8 @@ export function analyse(
       defaults.thresholdsByLanguage?.[language]?.[label] ??
       defaults.thresholds[label] ??
       0.5;
-    if (score >= threshold) {
+    // An allow rule matched: the workspace vouches for this wording, so no model label is raised.
+    if (score >= threshold && allowedBy.length === 0) {
       flagged.push(label);
       reasons[label] = signals.attributions[label] ?? [];
       const weighted = signals.attributionWeights?.[label];
@@ -71,6 +74,7 @@ export function analyse(
       reasons,
       ...(Object.keys(weights).length > 0 ? { attributionWeights: weights } : {}),
       ...rules,
+      ...allowed,
     },
     topics,
   };
@@ -78,6 +82,7 @@ export function analyse(
 
 function addRuleHits(hits: readonly RuleHit[], flagged: string[], reasons: Record<string, string[]>): void {
   for (const hit of [...hits].reverse()) {
+    if (hit.label === ALLOW_LABEL) continue;
     if (!flagged.includes(hit.label)) flagged.unshift(hit.label);
     const why = hit.why ?? `rule “${hit.match}”`;
     reasons[hit.label] = [why, ...(reasons[hit.label] ?? []).filter((w) => w !== why)];

@@ -24,6 +24,13 @@ export const RuleSchema = z.object({
 });
 export type Rule = z.infer<typeof RuleSchema>;
 
+/**
+ * The label of an allow rule: a message it matches raises no *model* flag (the phrase is one the workspace knows
+ * to be fine, e.g. "在群里骂人会怎么样" asks about the rules); flags from the other rules still apply. On Discord,
+ * `rules sync` puts allow phrases in the AutoMod rule's allow list.
+ */
+export const ALLOW_LABEL = 'allow';
+
 /** One rule that matched a message, and the words it matched. */
 export interface RuleHit {
   id: string;
@@ -252,12 +259,20 @@ export class RuleSet {
   }
 }
 
+/** Characters of scripts written without spaces between words (Han, kana). */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+
 /** A rule's regular expression; throws a RangeError with the reason for an invalid or unsafe pattern. */
 export function compileRule(rule: Pick<Rule, 'kind' | 'value'>): RegExp {
   if (rule.kind === 'obfuscated') throw new RangeError('an obfuscated-word rule has no expression');
   if (rule.kind === 'phrase') {
-    const words = rule.value.trim().split(/\s+/).map(escapeRegExp);
-    return new RegExp(String.raw`(?<![\p{L}\p{N}])${words.join(String.raw`\s+`)}(?![\p{L}\p{N}])`, 'iu');
+    const value = rule.value.trim();
+    const words = value.split(/\s+/).map(escapeRegExp);
+    // Whole words: no letter or digit may touch the phrase. Chinese and Japanese write no spaces between words,
+    // so a phrase that starts or ends with one of their characters is matched inside a run of them.
+    const before = UNSPACED.test(value[0]!) ? '' : String.raw`(?<![\p{L}\p{N}])`;
+    const after = UNSPACED.test(value.at(-1)!) ? '' : String.raw`(?![\p{L}\p{N}])`;
+    return new RegExp(`${before}${words.join(String.raw`\s+`)}${after}`, 'iu');
   }
   // Nested quantifiers are how a pattern takes exponential time on a crafted message; refuse them outright.
   if (/\([^)]*[+*][^)]*\)\s*[+*{]/.test(rule.value))

@@ -55,5 +55,17 @@ describe('Discord adapter: /steward rules sync mirrors phrase rules into AutoMod
     expect(after).toContain('meet me outside');
     expect(after).toContain('sleep with one eye open'); // the other built-in phrase rule, still on
     expect(after).not.toContain('watch your back');
+
+    // An allow phrase is no keyword: it goes to the rule's allow list, so AutoMod lets it through too.
+    await run('rules', 'add', [
+      { name: 'label', type: 'string', value: 'allow' },
+      { name: 'value', type: 'string', value: 'Meet me outside the venue' },
+    ]);
+    await run('rules', 'sync', []);
+    const third = emulator.state.autoModRules.get(community.guildId) ?? [];
+    const metadata = third[0]!.trigger_metadata as { keyword_filter: string[]; allow_list: string[] };
+    expect(metadata.allow_list).toEqual(['meet me outside the venue']);
+    expect(metadata.keyword_filter).not.toContain('meet me outside the venue');
+    expect(metadata.keyword_filter).toContain('meet me outside');
   });
 });

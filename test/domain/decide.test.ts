@@ -83,6 +83,25 @@ describe('analyse', () => {
   });
 });
 
+describe('analyse: allow rules', () => {
+  const allow = { id: 'r1', label: 'allow', match: '在群里骂人会怎么样' };
+  it('GIVEN an allow rule matched THEN no model label is raised, the scores stay and the rule is named', () => {
+    const analysis = analyse(toxic, defaultSettings(), DEFAULTS, [], [allow]);
+    expect(analysis.moderation.flagged).toEqual([]);
+    expect(analysis.moderation.scores).toEqual(toxic.moderation);
+    expect(analysis.moderation.allowedBy).toEqual(['r1']);
+    expect(run(toxic, defaultSettings({ moderationChannelId: 'mod' })).flag).toBe(true);
+    expect(decide(message(), analysis, defaultSettings({ moderationChannelId: 'mod' })).flag).toBe(false);
+  });
+
+  it('GIVEN an allow rule and a threat rule both matched THEN the threat is still flagged, allow is no label', () => {
+    const threat = { id: 'builtin:threat-where-you-live', label: 'threat', match: 'find where you live' };
+    const analysis = analyse(toxic, defaultSettings(), DEFAULTS, [], [allow, threat]);
+    expect(analysis.moderation.flagged).toEqual(['threat']);
+    expect(analysis.moderation.reasons).toEqual({ threat: ['rule “find where you live”'] });
+  });
+});
+
 describe('analyse: languages the models cannot read', () => {
   it('GIVEN a toxic-scoring message in a language moderation does not support THEN no flag, no scores, abstained', () => {
     const analysis = analyse({ ...toxic, language: 'zh' }, defaultSettings(), DEFAULTS, []);

@@ -148,6 +148,19 @@ describe('rule lists', () => {
     expect(set.match('meet me outsides')).toEqual([]);
   });
 
+  it('GIVEN a Chinese phrase THEN it matches inside a line (no spaces between words), an English one only whole', () => {
+    const set = new RuleSet([
+      { id: 'r1', label: 'allow', kind: 'phrase', value: '骂人会怎么样' },
+      { id: 'r2', label: 'threat', kind: 'phrase', value: 'meet me outside' },
+      { id: 'r3', label: 'offensive', kind: 'phrase', value: 'noob 垃圾' },
+    ]);
+    expect(set.match('在群里骂人会怎么样？')).toEqual([{ id: 'r1', label: 'allow', match: '骂人会怎么样' }]);
+    expect(set.match('骂人')).toEqual([]);
+    expect(set.match('xmeet me outside')).toEqual([]);
+    expect(set.match('你这个noob 垃圾东西')).toEqual([]); // starts with a Latin word: "你这个noob" is one run
+    expect(set.match('你这个 noob 垃圾东西')).toEqual([{ id: 'r3', label: 'offensive', match: 'noob 垃圾' }]);
+  });
+
   it('GIVEN a pattern with nested repetition or invalid syntax THEN it is refused with the reason', () => {
     expect(() => compileRule({ kind: 'pattern', value: '(a+)+b' })).toThrow(/nested repetition/);
     expect(() => compileRule({ kind: 'pattern', value: '(unclosed' })).toThrow(
