@@ -146,10 +146,16 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     group: 'rules',
     sub: 'add',
     usage: 'rules add <label> <phrase|/pattern/>',
-    description: 'Flag messages with a phrase (whole words) or a /regular expression/ under a label',
+    description:
+      'Flag a phrase (whole words) or /regular expression/ under a label; label allow clears the model',
     adminOnly: true,
     options: [
-      { name: 'label', type: 'string', description: 'Label to raise, e.g. threat', required: true },
+      {
+        name: 'label',
+        type: 'string',
+        description: 'Label to raise, e.g. threat; allow clears the model',
+        required: true,
+      },
       {
         name: 'value',
         type: 'string',
