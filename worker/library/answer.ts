@@ -1,7 +1,7 @@
 import type { LibraryHit, LibrarySource } from '../../src/domain/library.ts';
 import { sourceOf } from '../../src/domain/library.ts';
 import type { ReplyRequest } from '../../src/engine.ts';
-import { STOPWORDS, words } from './terms.ts';
+import { STOPWORDS, sentences, words } from './terms.ts';
 
 /** How replies use the library. */
 export interface GroundingOptions {
@@ -181,16 +181,12 @@ export function planReply(
   return { kind: 'chat', request, sources: [], hits };
 }
 
-const SENTENCE = /[^.!?。！？；\n]+(?:[.!?。！？；]+|$)/g;
-
 /** The sentence of a passage that shares the most content words with the request (the first one on a tie). */
 export function bestSentence(passage: string, request: string): string {
   const wanted = new Set(words(request).filter((w) => !STOPWORDS.has(w)));
   let best = '';
   let bestScore = -1;
-  for (const match of passage.matchAll(SENTENCE)) {
-    const sentence = match[0].trim();
-    if (sentence === '') continue;
+  for (const sentence of sentences(passage)) {
     const score = new Set(words(sentence).filter((w) => wanted.has(w))).size;
     if (score > bestScore) {
       best = sentence;

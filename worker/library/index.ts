@@ -3,7 +3,7 @@ import MiniSearch from 'minisearch';
 import { dot } from '../../src/domain/vector.ts';
 import type { LibraryHit, LibraryItem } from '../../src/domain/library.ts';
 import { VectorIndex } from './vectors.ts';
-import { analyzeTerms } from './terms.ts';
+import { analyzeTerms, sentences } from './terms.ts';
 
 /** How lexical and embedding scores combine into one 0..1 relevance. */
 export interface HybridOptions {
@@ -123,11 +123,8 @@ export const MAX_PASSAGES = 16;
  * ask a question matches each of them, not only their blurred average.
  */
 export function passagesOf(item: Pick<LibraryItem, 'title' | 'text'>): string[] {
-  const sentences = item.text
-    .split(/(?<=[.?!])\s+|(?<=[。！？；])/u)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  return [itemText(item), ...(sentences.length > 1 ? sentences.slice(0, MAX_PASSAGES) : [])];
+  const parts = sentences(item.text);
+  return [itemText(item), ...(parts.length > 1 ? parts.slice(0, MAX_PASSAGES) : [])];
 }
 
 const signature = (item: LibraryItem) =>

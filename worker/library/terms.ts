@@ -29,6 +29,17 @@ export function analyzeTerms(text: string): string[] {
 const HAN = /\p{Script=Han}/u;
 let zhWords: Intl.Segmenter | undefined;
 
+/** Where a sentence ends: . ? ! before whitespace (not "3.5" or "e.g."), 。！？； anywhere, or a line break. */
+const SENTENCE_END = /(?<=[.?!])\s+|(?<=[。！？；])|\n+/u;
+
+/** The non-empty sentences of a text, trimmed, in order (library passages, quotes, recommendation blurbs). */
+export function sentences(text: string): string[] {
+  return text
+    .split(SENTENCE_END)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
 /**
  * Every lower-cased word of a text, stopwords included (for overlap checks). Chinese has no spaces: its runs are
  * split into words by Intl.Segmenter, so "停车免费吗" shares 停车 and 免费 with a passage, not nothing.

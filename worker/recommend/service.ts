@@ -11,6 +11,7 @@ import {
 import type { WorkspaceSettings } from '../../src/domain/settings.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { Store } from '../../src/store/types.ts';
+import { sentences } from '../library/terms.ts';
 import { Catalog } from './catalog.ts';
 import { isRecommendationRequest } from './intent.ts';
 import { explain, recommend } from './rank.ts';
@@ -265,7 +266,7 @@ export function answerText(
 ): string {
   // The first sentence, without the admin's keyword list (it is for matching, not for reading).
   const body = item.text.split(/\s*(?:关键词|keywords)\s*[:：]/iu)[0]!.trim();
-  const first = body.split(/(?<=[.!?])\s+|(?<=[。！？])/u)[0] ?? body;
+  const first = sentences(body)[0] ?? body;
   const link = item.url ? ` ${item.url}` : '';
   const others = recommendations.slice(1).map((r) => r.title);
   if (language === 'zh') {
