@@ -1,5 +1,5 @@
 /**
- * Does the reply model answer from the library passage? `npx tsx bench/grounded-eval.ts [--model DIR] [--n 300]`.
+ * Does the answer model answer from the library passage? `npx tsx bench/grounded-eval.ts [--model DIR] [--n 300]`.
  *
  * Issue 10 part 2, on data no reply model trained on: library items made of 2-4 lines of self_dialogue
  * **validation** conversations (one line each from different conversations, drawn with a fixed seed), each asked
@@ -8,16 +8,16 @@
  * `source: <title>. <passage>` into the encoder, greedy), then judged:
  *   - right sentence: the answer's unigram F1 with the asked sentence is ≥ 0.6 and higher than with any other;
  *   - exact: the answer is the asked sentence (case and spacing aside);
- *   - supported: every content word is in the question or the source (answer.ts isSupported: what the worker
- *     requires before it shows a generated answer instead of quoting the source's best sentence).
+ *   - supported: every content word is in the question or the source (answer.ts isSupported);
+ *   - accepted: supported and drawn from a sentence the question is about (answer.ts acceptsAnswer: what the
+ *     worker requires before it shows a generated answer instead of quoting the source's best sentence).
  * Also for the quote fallback alone (bestSentence, no model) on the same questions.
- * Without --model: the bundled reply model, with source_prefix declared when it lacks one (the floor).
+ * Without --model: the bundled answer model (models/bundled/answer).
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadReplyModel, sourceReadingReplyFolder } from '../models/runtime/testing.ts';
-import { bestSentence, isSupported } from '../worker/library/answer.ts';
+import { loadReplyModel, modelFolder } from '../models/runtime/testing.ts';
+import { acceptsAnswer, bestSentence, isSupported } from '../worker/library/answer.ts';
 import { DATA, normTokens, unigramF1 } from './chitchat-data.ts';
 import { selfDialogueConversations } from './samples.ts';
 import { round, seededRandom, shuffle } from './stats.ts';
@@ -44,7 +44,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '11' },
   },
 });
-const dir = values.model ?? sourceReadingReplyFolder();
+const dir = values.model ?? modelFolder('answer');
 const n = Number(values.n);
 const rng = seededRandom(Number(values.seed));
 
@@ -110,6 +110,7 @@ try {
   let supported = 0;
   let shown = 0;
   let quoteRight = 0;
+  let accepted = 0;
   const examples: unknown[] = [];
   items.forEach((c, i) => {
     const answer = answers[i]!;
@@ -118,8 +119,10 @@ try {
     right += Number(j.right);
     exact += Number(j.exact);
     supported += Number(ok);
-    // What the member sees: the answer when supported, else the quote of the best sentence.
-    const seen = ok ? answer : bestSentence(c.passage, c.question);
+    // What the member sees: the answer when the worker accepts it (supported, about what was asked), else the quote.
+    const shownModel = acceptsAnswer(answer, c.question, { title: c.title, text: c.passage });
+    accepted += Number(shownModel);
+    const seen = shownModel ? answer : bestSentence(c.passage, c.question);
     shown += Number(judge(seen, c.sentences, c.asked).right);
     quoteRight += Number(judge(bestSentence(c.passage, c.question), c.sentences, c.asked).right);
     if (examples.length < 6) examples.push({ question: c.question, passage: c.passage, answer });
@@ -127,11 +130,12 @@ try {
   const pct = (x: number) => round((100 * x) / items.length, 1);
   console.log(
     JSON.stringify({
-      model: values.model ?? 'bundled reply weights, source_prefix declared',
+      model: dir,
       items: items.length,
       right_sentence_pct: pct(right),
       exact_pct: pct(exact),
       supported_pct: pct(supported),
+      accepted_pct: pct(accepted),
       shown_right_pct: pct(shown),
       quote_only_right_pct: pct(quoteRight),
       examples,
@@ -139,5 +143,4 @@ try {
   );
 } finally {
   await model.dispose();
-  if (!values.model) rmSync(dir, { recursive: true, force: true });
 }

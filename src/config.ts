@@ -50,6 +50,11 @@ export const ConfigSchema = z.object({
       signals: z.string().default('models/bundled/signals'),
       reply: z.string().default('models/bundled/reply'),
       /**
+       * Local folder or hub id of the encoder-decoder that writes library answers from the retrieved passage (issue
+       * 10); "off" leaves them to the reply model (which quotes the source when it reads no passages).
+       */
+      answer: z.string().trim().min(1).default('models/bundled/answer'),
+      /**
        * Local folder or hub id of the sentence encoder the library is searched with (issue 10); "off" searches
        * with the signals model's embeddings instead.
        */
@@ -173,6 +178,7 @@ export const ENV_KEYS: Record<string, string> = {
   STEWARD_PREFIX: 'redis.prefix',
   STEWARD_MODEL_SIGNALS: 'models.signals',
   STEWARD_MODEL_REPLY: 'models.reply',
+  STEWARD_MODEL_ANSWER: 'models.answer',
   STEWARD_MODEL_EMBED: 'models.embed',
   STEWARD_MODEL_SENTIMENT: 'models.sentiment',
   STEWARD_MODEL_MODERATION: 'models.moderation',

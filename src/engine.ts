@@ -43,7 +43,7 @@ export interface AttentionRequest {
 }
 
 export interface ModelInfo {
-  role: 'signals' | 'sentiment' | 'moderation' | 'reply' | 'embed';
+  role: 'signals' | 'sentiment' | 'moderation' | 'reply' | 'answer' | 'embed';
   source: string;
   version: string;
   dtype: string;

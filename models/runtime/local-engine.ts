@@ -48,9 +48,14 @@ export interface LocalEngineOptions {
 /** models.embed value that searches the library with the signals model's embeddings. */
 export const EMBED_OFF = 'off';
 
+/** models.answer value that leaves library answers to the reply model. */
+export const ANSWER_OFF = 'off';
+
 interface Roles {
   signals: SignalsModel;
   reply?: ReplyModel;
+  /** Writes library answers from their passage (requests with a source); without it the reply model does. */
+  answer?: ReplyModel;
   embed?: Embedder;
   sentiment?: HubClassifier;
   moderation?: HubClassifier;
@@ -108,6 +113,8 @@ export class LocalEngine implements InferenceEngine {
       signals: resolveSource('signals', models.signals, models.allowRemote),
     };
     if (this.#withReply) sources.reply = resolveSource('reply', models.reply, models.allowRemote);
+    if (this.#withReply && models.answer !== ANSWER_OFF)
+      sources.answer = resolveSource('answer', models.answer, models.allowRemote);
     if (this.#withEmbed && models.embed !== EMBED_OFF)
       sources.embed = resolveSource('embed', models.embed, models.allowRemote);
     if (models.sentiment)
@@ -127,6 +134,7 @@ export class LocalEngine implements InferenceEngine {
       loaded.moderation = await HubClassifier.load('moderation', sources.moderation, ctx, this.#tuning);
     }
     if (sources.reply) loaded.reply = await ReplyModel.load(sources.reply, ctx);
+    if (sources.answer) loaded.answer = await ReplyModel.load(sources.answer, ctx);
     if (sources.embed) loaded.embed = await Embedder.load(sources.embed, ctx, this.#tuning);
   }
 
@@ -160,7 +168,18 @@ export class LocalEngine implements InferenceEngine {
       if (!roles.reply) throw new LifecycleError('this engine was started without the reply model');
       if (requests.length === 0) return [];
       const { replyBatchSize, maxReplyTokens } = this.#config.worker;
-      return roles.reply.generate(requests, replyBatchSize, maxReplyTokens);
+      const out = new Array<string>(requests.length);
+      for (const [model, at] of byModel(roles, requests)) {
+        const texts = await model.generate(
+          at.map((i) => requests[i]!),
+          replyBatchSize,
+          maxReplyTokens,
+        );
+        at.forEach((i, k) => {
+          out[i] = texts[k]!;
+        });
+      }
+      return out;
     });
   }
 
@@ -178,7 +197,8 @@ export class LocalEngine implements InferenceEngine {
       if (!roles.reply) throw new LifecycleError('this engine was started without the reply model');
       const out: Array<AttendedWord[] | null> = [];
       // One pass each: only explanations ask (analyze --reply), a few answers per batch.
-      for (const { request, answer } of items) out.push(await roles.reply.attend(request, answer));
+      for (const { request, answer } of items)
+        out.push(await modelFor(roles, request).attend(request, answer));
       return out;
     });
   }
@@ -260,7 +280,7 @@ export class LocalEngine implements InferenceEngine {
   }
 
   async #dispose(roles: Partial<Roles>): Promise<void> {
-    for (const role of ['signals', 'sentiment', 'moderation', 'reply', 'embed'] as const) {
+    for (const role of ['signals', 'sentiment', 'moderation', 'reply', 'answer', 'embed'] as const) {
       const model = roles[role];
       await disposeQuietly(model, this.#logger, role);
     }
@@ -274,6 +294,21 @@ export function createLocalEngine(
   options: LocalEngineOptions = {},
 ): LocalEngine {
   return new LocalEngine(config, logger, options);
+}
+
+/** The model that writes a request's reply: the answer model for a library answer when one is loaded. */
+function modelFor(roles: Roles, request: ReplyRequest): ReplyModel {
+  return request.source !== undefined && roles.answer ? roles.answer : roles.reply!;
+}
+
+/** Request indexes grouped by the model that writes them, in order. */
+function byModel(roles: Roles, requests: ReplyRequest[]): Map<ReplyModel, number[]> {
+  const groups = new Map<ReplyModel, number[]>();
+  requests.forEach((request, i) => {
+    const model = modelFor(roles, request);
+    groups.set(model, [...(groups.get(model) ?? []), i]);
+  });
+  return groups;
 }
 
 /** The signals model's embeddings alone (no heads read). */
@@ -324,7 +359,7 @@ function infoOf(roles: Roles): ModelInfo[] {
         device: model.device,
       });
   }
-  for (const role of ['reply', 'embed'] as const) {
+  for (const role of ['reply', 'answer', 'embed'] as const) {
     const model = roles[role];
     if (model)
       out.push({

@@ -33,7 +33,7 @@ export const DEFAULT_TUNING: Readonly<RuntimeTuning> = Object.freeze({
   maxOcclusionWords: 48,
 }) satisfies Required<RuntimeTuning>;
 
-export type Role = 'signals' | 'sentiment' | 'moderation' | 'reply' | 'embed';
+export type Role = 'signals' | 'sentiment' | 'moderation' | 'reply' | 'answer' | 'embed';
 
 /** The env variable that names each role's model, so load errors tell the user what to change. */
 export const ROLE_SETTING: Record<Role, string> = {
@@ -41,6 +41,7 @@ export const ROLE_SETTING: Record<Role, string> = {
   sentiment: 'STEWARD_MODEL_SENTIMENT (models.sentiment)',
   moderation: 'STEWARD_MODEL_MODERATION (models.moderation)',
   reply: 'STEWARD_MODEL_REPLY (models.reply)',
+  answer: 'STEWARD_MODEL_ANSWER (models.answer)',
   embed: 'STEWARD_MODEL_EMBED (models.embed)',
 };
 

@@ -12,13 +12,13 @@ import { resolveSource, type RuntimeConfig } from './settings.ts';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /** The bundled model folder of a role; STEWARD_TEST_MODEL_<ROLE> points tests at another export (e.g. a smoke run). */
-export function modelFolder(role: 'signals' | 'reply' | 'embed'): string {
+export function modelFolder(role: 'signals' | 'reply' | 'answer' | 'embed'): string {
   const override = process.env[`STEWARD_TEST_MODEL_${role.toUpperCase()}`];
   return override ? path.resolve(override) : path.join(ROOT, 'models', 'bundled', role);
 }
 
 /** Whether the role's folder holds an exported model yet (the models are trained separately). */
-export function hasModel(role: 'signals' | 'reply' | 'embed'): boolean {
+export function hasModel(role: 'signals' | 'reply' | 'answer' | 'embed'): boolean {
   const folder = modelFolder(role);
   return existsSync(path.join(folder, 'config.json')) && existsSync(path.join(folder, 'onnx'));
 }
@@ -31,6 +31,7 @@ export function testConfig(
     models: {
       signals: modelFolder('signals'),
       reply: modelFolder('reply'),
+      answer: hasModel('answer') ? modelFolder('answer') : 'off',
       embed: modelFolder('embed'),
       sentiment: undefined,
       moderation: undefined,

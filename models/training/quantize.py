@@ -71,11 +71,22 @@ def quantize(in_path, out_path, per_channel=True, quantize_gather=True, min_matm
             dql_cache[x] = (q, s, z)
         return dql_cache[x]
 
+    quantized_uses = {}  # weight name -> uses replaced so far; a weight used by several nodes is stored once
+
+    def replaced(wname):
+        """Counts one more quantized use of a weight; True when it was already stored (and drops the float weight
+        once every use is quantized)."""
+        quantized_uses[wname] = quantized_uses.get(wname, 0) + 1
+        if quantized_uses[wname] == uses.get(wname, 0):
+            drop.add(wname)
+        return quantized_uses[wname] > 1
+
     def qmatmul(x, W, wname, out, node_name):
-        qw, sw, zw = _quant_weight(W, per_channel)
         wq, ws, wz = f"{wname}_quantized", f"{wname}_scale", f"{wname}_zero_point"
-        new_inits.extend([numpy_helper.from_array(qw, wq), numpy_helper.from_array(sw, ws),
-                          numpy_helper.from_array(zw, wz)])
+        if not replaced(wname):
+            qw, sw, zw = _quant_weight(W, per_channel)
+            new_inits.extend([numpy_helper.from_array(qw, wq), numpy_helper.from_array(sw, ws),
+                              numpy_helper.from_array(zw, wz)])
         xq, xs, xz = dql(x)
         mi = name(f"{node_name}_MatMulInteger")
         new_nodes.append(helper.make_node("MatMulInteger", [xq, wq, xz, wz], [mi + "_out"], name=mi))
@@ -90,8 +101,6 @@ def quantize(in_path, out_path, per_channel=True, quantize_gather=True, min_matm
             W = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)
             if W.ndim == 2 and W.size >= min_matmul_elements:
                 qmatmul(node.input[0], W, node.input[1], node.output[0], node.name or "MatMul")
-                if uses.get(node.input[1], 0) == 1:
-                    drop.add(node.input[1])
                 stats["matmul"] += 1
                 continue
             stats["skipped"] += 1
@@ -113,27 +122,24 @@ def quantize(in_path, out_path, per_channel=True, quantize_gather=True, min_matm
                     new_nodes.append(helper.make_node("Add", [mm_out, bias], [node.output[0]], name=name(f"{base}_bias_add")))
                 else:
                     qmatmul(node.input[0], W, node.input[1], node.output[0], base)
-                if uses.get(node.input[1], 0) == 1:
-                    drop.add(node.input[1])
                 stats["gemm"] += 1
                 continue
             stats["skipped"] += 1
         if (quantize_gather and node.op_type == "Gather" and node.input[0] in inits and _attr(node, "axis", 0) == 0):
             W = numpy_helper.to_array(inits[node.input[0]]).astype(np.float32)
             if W.ndim == 2 and W.size >= min_gather_elements:
-                amax = np.maximum(np.abs(W).max(axis=1, keepdims=True), 1e-8)
-                scale = (amax / 127.0).astype(np.float32)  # [V,1]
-                qw = np.clip(np.round(W / scale), -127, 127).astype(np.int8)
                 wq, ws = f"{node.input[0]}_quantized", f"{node.input[0]}_row_scale"
-                new_inits += [numpy_helper.from_array(qw, wq), numpy_helper.from_array(scale, ws)]
+                if not replaced(node.input[0]):
+                    amax = np.maximum(np.abs(W).max(axis=1, keepdims=True), 1e-8)
+                    scale = (amax / 127.0).astype(np.float32)  # [V,1]
+                    qw = np.clip(np.round(W / scale), -127, 127).astype(np.int8)
+                    new_inits += [numpy_helper.from_array(qw, wq), numpy_helper.from_array(scale, ws)]
                 base = node.name or "Gather"
                 g1, g2, c = name(base + "_rows"), name(base + "_scales"), name(base + "_cast")
                 new_nodes.append(helper.make_node("Gather", [wq, node.input[1]], [g1 + "_out"], axis=0, name=g1))
                 new_nodes.append(helper.make_node("Cast", [g1 + "_out"], [c + "_out"], to=TensorProto.FLOAT, name=c))
                 new_nodes.append(helper.make_node("Gather", [ws, node.input[1]], [g2 + "_out"], axis=0, name=g2))
                 new_nodes.append(helper.make_node("Mul", [c + "_out", g2 + "_out"], [node.output[0]], name=name(base + "_dequant")))
-                if uses.get(node.input[0], 0) == 1:
-                    drop.add(node.input[0])
                 stats["gather"] += 1
                 continue
         new_nodes.append(node)

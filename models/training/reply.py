@@ -54,6 +54,14 @@ def main():
                     help="start from the weights of a bundled reply folder (its int8 ONNX, reply_warmstart.py)")
     ap.add_argument("--grounded-only", action="store_true",
                     help="with --grounded: the sentence-picking and copy drills only (no chat, no Topical-Chat turns)")
+    ap.add_argument("--prev-token", action="store_true",
+                    help="encoder adds the previous token's embedding at each position (reply_model.py; copying)")
+    ap.add_argument("--match-feature", action="store_true",
+                    help="encoder adds an exact-match vector to passage tokens found in the question (reply_model.py)")
+    ap.add_argument("--answer", action="store_true",
+                    help="export: write the answer model's config (as a --grounded-only run records by itself)")
+    ap.add_argument("--grounded-items", type=int, default=6000,
+                    help="with --grounded: made-up library items of self_dialogue train lines to drill on")
     ap.add_argument("--grounded", action="store_true",
                     help="also train passage-conditioned replies (reply_grounded.py); input length 128")
     args = ap.parse_args()

@@ -257,6 +257,8 @@ def quantize_file(src, dst):
 # --------------------------------------------------------------------------------------------
 
 def write_configs(dest, cfg, fp32_bundled, meta):
+    # An answer model (train --grounded-only) writes library answers only: one input layout, greedy decoding.
+    answer = bool(meta.get("grounded_only"))
     conf = {
         "architectures": ["T5ForConditionalGeneration"],
         "model_type": "t5",
@@ -281,7 +283,7 @@ def write_configs(dest, cfg, fp32_bundled, meta):
         "eos_token_id": cfg.eos_id,
         "torch_dtype": "float32",
         "steward": {
-            "task": "reply",
+            "task": "answer" if answer else "reply",
             "context_separator": R.SEP_TEXT,
             "context_separator_id": R.SEP_ID,
             "max_context_turns": R.MAX_CONTEXT_TURNS,
@@ -301,7 +303,7 @@ def write_configs(dest, cfg, fp32_bundled, meta):
                if meta.get("grounded") else {}),
             "cross_attentions": "decoder outputs cross_attentions.{layer}, [batch, heads, decoder_len, encoder_len], "
                                 "added by models/training/reply_attention.py",
-            "version": R.VERSION,
+            "version": R.ANSWER_VERSION if answer else R.VERSION,
         },
     }
     if not fp32_bundled:
@@ -310,12 +312,16 @@ def write_configs(dest, cfg, fp32_bundled, meta):
         "decoder_start_token_id": cfg.decoder_start_id,
         "pad_token_id": cfg.pad_id,
         "eos_token_id": cfg.eos_id,
-        "do_sample": True,
-        "top_k": 40,
-        "top_p": 0.9,
-        "temperature": 0.8,
-        "repetition_penalty": 1.2,
-        "no_repeat_ngram_size": 3,
+        # Greedy copying loops back when a phrase occurs twice in the sentence ("and people prefer and …"): the
+        # previous-token channel points at both places. Blocking repeated trigrams ends the loop.
+        **({"do_sample": False, "no_repeat_ngram_size": 3} if answer else {
+            "do_sample": True,
+            "top_k": 40,
+            "top_p": 0.9,
+            "temperature": 0.8,
+            "repetition_penalty": 1.2,
+            "no_repeat_ngram_size": 3,
+        }),
         "max_new_tokens": 32,
         "min_new_tokens": 2,
     }
@@ -358,6 +364,8 @@ def export(args):
 
     torch.set_num_threads(max(1, args.threads))
     model, cfg, meta = load_model(args.out)
+    if getattr(args, "answer", False):  # a run from before train recorded grounded_only
+        meta = {**meta, "grounded": True, "grounded_only": True}
     tdir = R.tokenizer_dir(args)
     tok = R.load_tokenizer(tdir)
     exp = os.path.join(args.out, "export")

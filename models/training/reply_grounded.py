@@ -154,6 +154,21 @@ def chat_items(data, rng, n, lines_per_item=(2, 4)):
     return items
 
 
+COPY_QUESTIONS = ("what does it say?", "what's the {t} one?", "tell me about {t}", "anything on {t}?", "{t}?",
+                  "what do we have on {t}?")
+
+
+def copy_line_drills(items, rng):
+    """(question, title, line, line): a one-sentence item asked about by its title, answered with the sentence
+    itself. The plainest copy through cross-attention, which the sentence-picking drills build on."""
+    out = []
+    for title, passage in items:
+        line = sentences(passage)[0]
+        if 4 <= len(line.split()) <= 35:
+            out.append((rng.choice(COPY_QUESTIONS).format(t=title.lower()), title, line, line))
+    return out
+
+
 def build(data, tok, build_input_ids, clean_turn, eos_id, max_target_len, rng=None, splits=TOPICAL_SPLITS,
           chat_item_count=6000, drills_only=False):
     """Tokenised (src, tgt) pairs: the turn, then the source as the last turn (build_input_ids keeps the end
@@ -163,6 +178,8 @@ def build(data, tok, build_input_ids, clean_turn, eos_id, max_target_len, rng=No
     leads = sorted({(entity, passage) for _, entity, passage, _ in pairs})
     examples = (([] if drills_only else pairs) + copy_drills(pairs, rng) + pick_drills(leads, rng, per_sentence=3)
                 + pick_drills(chat_items(data, rng, chat_item_count), rng, per_sentence=1))
+    if drills_only:  # many fresh made-up items, so the drills are learnt as copying, not remembered
+        examples += copy_line_drills(chat_items(data, rng, chat_item_count // 2, lines_per_item=(1, 1)), rng)
     out = []
     for turn, title, passage, reply in examples:
         q = tok.encode(clean_turn(turn), add_eos=False)[-40:]

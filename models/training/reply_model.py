@@ -39,6 +39,15 @@ class ReplyConfig:
     pad_id: int = 0
     eos_id: int = 1
     decoder_start_id: int = 0
+    # The encoder adds a projection of the previous token's embedding to each position (the answer model): the
+    # decoder then finds "the token after the one I just copied" in one cross-attention step, instead of waiting
+    # for an induction circuit to form in the encoder (which a small model trained on 2 cores did not grow).
+    prev_token: bool = False
+    # Exact-match channel (as DrQA's exact-match feature): each passage token that also occurs in the question
+    # (the tokens before the first separator) gets a learned vector added, the question's own tokens another. The
+    # decoder then finds the sentence a question is about without learning word matching from scratch.
+    match_feature: bool = False
+    sep_id: int = 3
 
     def to_dict(self):
         return asdict(self)
@@ -184,6 +193,10 @@ class ReplyModel(nn.Module):
         self.cfg = cfg
         self.shared = nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.enc_bias = RelPosBias(cfg, bidirectional=True)
+        if cfg.prev_token:
+            self.prev_proj = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
+        if cfg.match_feature:
+            self.match_emb = nn.Parameter(torch.zeros(2, cfg.d_model))  # [passage token in question, question token]
         self.dec_bias = RelPosBias(cfg, bidirectional=False)
         self.enc_layers = nn.ModuleList([EncoderLayer(cfg) for _ in range(cfg.num_layers)])
         self.enc_ln = RMSNorm(cfg.d_model, cfg.layer_norm_epsilon)
@@ -212,12 +225,26 @@ class ReplyModel(nn.Module):
     # ---------------------------------------------------------------- encoder
     def encode(self, input_ids, attention_mask):
         x = self.shared(input_ids)
+        if self.cfg.prev_token:
+            prev = F.pad(input_ids[:, :-1], (1, 0), value=self.cfg.pad_id)
+            x = x + self.prev_proj(self.shared(prev))
+        if self.cfg.match_feature:
+            x = x + self.match_features(input_ids, attention_mask) @ self.match_emb
         s = input_ids.shape[1]
         mask = (1.0 - attention_mask.to(x.dtype))[:, None, None, :] * NEG  # [b,1,1,s]
         bias = self.enc_bias(s, s) + mask
         for layer in self.enc_layers:
             x = layer(x, bias)
         return self.enc_ln(x)
+
+    def match_features(self, input_ids, attention_mask):
+        """[b, s, 2] floats: (passage token that occurs in the question, question token)."""
+        real = attention_mask > 0
+        question = (torch.cumsum((input_ids == self.cfg.sep_id).to(torch.int64), dim=1) == 0) & real
+        passage = real & ~question & (input_ids != self.cfg.sep_id)
+        same = input_ids[:, :, None] == input_ids[:, None, :]  # [b, s (token), s (question token)]
+        in_question = (same & question[:, None, :]).to(torch.float32).amax(dim=2) > 0
+        return torch.stack([(in_question & passage).to(torch.float32), question.to(torch.float32)], dim=-1)
 
     # ---------------------------------------------------------------- decoder
     def cross_kv(self, enc_h):

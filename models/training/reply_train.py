@@ -25,6 +25,8 @@ MAX_TARGET_LEN = 40
 # 0.1.1: the decoder also outputs cross_attentions.{i} (reply_attention.py). A model that learns to answer from
 # passages (train --grounded) should be exported as 0.2.0; none has yet (worker/library/README.md).
 VERSION = "0.1.1"
+# The answer model (train --grounded --grounded-only, exported to models/bundled/answer): library answers only.
+ANSWER_VERSION = "answer-0.1.0"
 
 
 def log(*a):
@@ -163,7 +165,9 @@ def model_config(args, vocab):
         return ReplyConfig(vocab_size=vocab, d_model=64, d_kv=16, d_ff=128, num_heads=4, num_layers=2,
                            num_decoder_layers=2)
     return ReplyConfig(vocab_size=vocab, d_model=args.d_model, d_kv=args.d_model // args.heads, d_ff=args.d_ff,
-                       num_heads=args.heads, num_layers=args.layers, num_decoder_layers=args.layers)
+                       num_heads=args.heads, num_layers=args.layers, num_decoder_layers=args.layers,
+                       prev_token=getattr(args, "prev_token", False),
+                       match_feature=getattr(args, "match_feature", False))
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,7 +262,8 @@ def train(args):
         import reply_grounded
 
         grounded = reply_grounded.build(args.data, tok, build_input_ids, clean_turn, EOS_ID, MAX_TARGET_LEN,
-                                        drills_only=getattr(args, "grounded_only", False))
+                                        drills_only=getattr(args, "grounded_only", False),
+                                        chat_item_count=getattr(args, "grounded_items", 6000))
         log(f"grounded: {len(grounded)} passage-conditioned pairs (topical_chat + copy drills)")
 
     def epoch_batches(ep):
@@ -323,6 +328,7 @@ def train(args):
             "train_conversations": len(train_convs), "val_loss": vl, "val_ppl": math.exp(vl),
             "tokenizer": tdir, "seconds": elapsed, "seed": args.seed, "lr": args.lr, "warmup": warmup,
             "budget_minutes": budget_s / 60, "grounded": bool(getattr(args, "grounded", False)),
+            "grounded_only": bool(getattr(args, "grounded_only", False)),
             "init_from": getattr(args, "init_from", None), "init_from_version": init_version}
     torch.save({"cfg": cfg.to_dict(), "model": model.state_dict(), "meta": meta}, os.path.join(args.out, "model.pt"))
     C.atomic_write_json(os.path.join(args.out, "train_meta.json"), meta)

@@ -6,12 +6,14 @@
 //   npm run train -- signals [train|export|eval|all] [signals.py args]   (default: all = train + export)
 //   npm run train -- ngram [--base DIR] [--bundle DIR]    n-gram channel added to a signals model (ngram.py)
 //   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
+//   npm run train -- answer [reply.py args]             the answer model (library answers) -> models/bundled/answer
 //   npm run train -- embed [prepare|train|eval|export|all] [embed.py args]   sentence encoder for library retrieval
 //                                                        -> models/bundled/embed (default: all), then parity_embed.mjs
 //   npm run train -- attention [DIR]                     cross_attentions.* decoder outputs (reply_attention.py) + parity
 //   npm run train -- smoke                               tiny end-to-end run for CI (< ~5 min)
 //   npm run eval [-- --model models/bundled/signals] [--no-reply] [--limit N] [--no-extra] [--dtype fp32|q8]
 //       validation metrics for fp32 and int8 (signals) + reply.py eval when models/bundled/reply exists
+//       + bench/grounded-eval.ts when models/bundled/answer exists
 //
 // Python is always /usr/bin/python3 (Debian torch/onnx/sentencepiece), overridable with STEWARD_PYTHON.
 import { spawnSync } from 'node:child_process';
@@ -479,6 +481,14 @@ async function evaluate(args) {
   if (!args.includes('--no-reply') && fs.existsSync(reply) && fs.existsSync(path.join(HERE, 'reply.py'))) {
     py('reply.py', ['eval', '--dest', reply], { allowFail: true });
   }
+  const answer = path.join(REPO, 'models', 'bundled', 'answer');
+  if (!args.includes('--no-reply') && fs.existsSync(answer)) {
+    console.log('\n== answer model: library answers on self_dialogue validation items (bench/grounded-eval.ts)');
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'bench', 'grounded-eval.ts')], {
+      stdio: 'inherit',
+      cwd: REPO,
+    });
+  }
 }
 
 async function main() {
@@ -518,6 +528,20 @@ async function main() {
       }
       break;
     }
+    case 'answer': {
+      // The answer model (issue 10): the reply architecture plus the previous-token and exact-match channels
+      // (reply_model.py prev_token, match_feature), trained on the copy and sentence-picking drills only
+      // (reply_grounded.py), with the reply model's tokenizer. 30 minutes on 1 thread; export runs the Node parity.
+      const recipe = [
+        '--grounded', '--grounded-only', '--grounded-items', '60000', '--prev-token', '--match-feature',
+        '--d-model', '192', '--d-ff', '768', '--heads', '4', '--layers', '2', '--batch', '32', '--lr', '2e-3',
+        '--minutes', '30', '--tokenizer', path.join(REPO, 'models', 'bundled', 'reply'),
+        '--out', path.join(WORK, 'answer'), '--dest', path.join(REPO, 'models', 'bundled', 'answer'),
+      ];
+      py('reply.py', ['train', ...recipe, ...rest]);
+      py('reply.py', ['export', ...recipe, ...rest.filter((a) => a !== '--resume')]);
+      break;
+    }
     case 'embed': {
       const sub = ['prepare', 'train', 'eval', 'export', 'all'].includes(rest[0]) ? rest : ['all', ...rest];
       py('embed.py', sub);
@@ -544,7 +568,7 @@ async function main() {
       await evaluate(rest);
       break;
     default:
-      console.log('usage: node models/training/run.mjs [tokenizer|signals|ngram|reply|embed|attention|smoke|eval] [args]');
+      console.log('usage: node models/training/run.mjs [tokenizer|signals|ngram|reply|answer|embed|attention|smoke|eval] [args]');
       process.exit(name ? 2 : 0);
   }
 }

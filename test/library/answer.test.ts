@@ -4,6 +4,7 @@ import {
   asksForInformation,
   bestSentence,
   DefaultGroundingOptions,
+  drawsOnAsked,
   evidence,
   finishReply,
   isSupported,
@@ -150,6 +151,30 @@ it('GIVEN a passage THEN the sentence sharing most words with the request is pic
   expect(isSupported('Parking costs five euros.', 'is parking free?', 'Meetup', 'Parking is free.')).toBe(
     false,
   );
+});
+
+it('GIVEN an answer copied from the wrong sentence of the right item THEN the worker quotes the asked one instead', () => {
+  const passage = 'We meet on Fridays in the hall. Parking is free behind the hall.';
+  const request = 'is parking free?';
+  expect(drawsOnAsked('Parking is free behind the hall.', request, passage)).toBe(true);
+  expect(drawsOnAsked('We meet on Fridays in the hall.', request, passage)).toBe(false);
+  // Stitched from both sentences: every word is in the passage, but no one sentence says it.
+  expect(drawsOnAsked('We meet behind the hall.', 'where do we meet?', passage)).toBe(false);
+  // Supported (every word is in the passage) but not what was asked: quoted instead.
+  const hitOf = {
+    item: { id: 'm', title: 'Meetup', text: passage },
+    score: 0.9,
+    lexical: 0.9,
+    semantic: 0.9,
+  };
+  const plan = planReply({ text: request, context: [] }, [hitOf as LibraryHit], DefaultGroundingOptions);
+  const wrong = finishReply(plan, 'We meet on Fridays in the hall.', 'mention');
+  expect(wrong.generated).toBe(false);
+  expect(wrong.answer).toBe('Parking is free behind the hall.');
+  const right = finishReply(plan, 'Parking is free behind the hall.', 'mention');
+  expect(right.generated).toBe(true);
+  // A question sharing no content word with any sentence leaves the choice to the model.
+  expect(drawsOnAsked('We meet on Fridays in the hall.', 'when do we get together?', passage)).toBe(true);
 });
 
 it('GIVEN a Chinese message THEN the fixed texts and the citation are in Chinese; other languages get English', () => {

@@ -56,17 +56,20 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       expect(covered.reply).toContain('(source: Monthly meetup — https://example.org/meetup)');
       expect(uncovered.sources).toEqual([]);
       expect(uncovered.reply).toMatch(/don't know/);
-      // The bundled reply model reads no passage (no source_prefix), so there is no attention over one.
-      expect(covered.attention).toBeUndefined();
+      // The bundled answer model wrote it and read the passage: its attention is reported, over the passage only.
+      const passage = new Set(LIBRARY[0]!.text.split(/\s+/).map((w) => w.replace(/^\W+|\W+$/gu, '')));
+      expect(covered.attention.length).toBeGreaterThan(0);
+      for (const { word } of covered.attention) expect(passage.has(word), word).toBe(true);
       expect(uncovered.attention).toBeUndefined();
     }, 180_000);
 
-    it('GIVEN a reply model that reads sources THEN analyze --json --reply weighs the passage words of a covered answer, and nothing for an uncovered one', async () => {
+    it('GIVEN no answer model and a reply model that reads sources THEN analyze --json --reply weighs the passage words of a covered answer, and nothing for an uncovered one', async () => {
       const model = sourceReadingReplyFolder();
       try {
         const input = 'when is the next monthly meetup?\nwhat is the boiling point of mercury in kelvin?\n';
         const ran = await runSteward(['analyze', '--json', '--reply'], input, {
           ...env,
+          STEWARD_MODEL_ANSWER: 'off',
           STEWARD_MODEL_REPLY: model,
         });
         expect(ran.code, ran.stderr).toBe(0);

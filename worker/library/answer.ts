@@ -206,6 +206,34 @@ export function isSupported(answer: string, request: string, title: string, pass
   return content.length > 0 && content.every((w) => allowed.has(w) || FILLER.has(w));
 }
 
+/**
+ * True when a generated answer draws on one sentence of the passage, and that sentence is one the request is about
+ * (it shares the most content words with the request; any sentence when none shares one). The answer's content
+ * words, apart from the request's own, must all be in that sentence, and cover at least half of its content words:
+ * an answer copied faithfully from the wrong sentence, stitched from two ("We meet on the station.") or cut to a
+ * fragment ("I know there are more.") passes isSupported but not this.
+ */
+export function drawsOnAsked(answer: string, request: string, passage: string): boolean {
+  const parts = sentences(passage);
+  if (parts.length < 2) return true;
+  const contentOf = (text: string) => new Set(words(text).filter((w) => !STOPWORDS.has(w)));
+  const wanted = contentOf(request);
+  const asked = parts.map((part) => [...contentOf(part)].filter((w) => wanted.has(w)).length);
+  const most = Math.max(...asked);
+  const said = contentOf(answer);
+  const needed = [...said].filter((w) => !wanted.has(w) && !FILLER.has(w));
+  return parts.some((part, i) => {
+    const holds = contentOf(part);
+    const covered = [...holds].filter((w) => said.has(w)).length;
+    return asked[i] === most && needed.every((w) => holds.has(w)) && covered >= holds.size / 2;
+  });
+}
+
+/** Whether the worker shows a generated library answer: supported by the source and about what was asked. */
+export function acceptsAnswer(answer: string, request: string, source: { title: string; text: string }): boolean {
+  return isSupported(answer, request, source.title, source.text) && drawsOnAsked(answer, request, source.text);
+}
+
 /** Conversational words a grounded answer may add without asserting anything. */
 const FILLER = new Set(
   'yes yeah sure well think know sounds great good nice really also here check out says said see more info information find about'.split(
@@ -239,8 +267,8 @@ export interface FinishedReply {
 
 /**
  * The reply text for a plan and what the model generated (null when nothing was generated). Library answers
- * keep the model's answer only when it is supported by the source (isSupported); otherwise the source's most
- * relevant sentence is quoted. Every library answer ends with its citation. `unknown` plans say so briefly, or
+ * keep the model's answer only when it is supported by the source and about what was asked (acceptsAnswer);
+ * otherwise the source's most relevant sentence is quoted. Every library answer ends with its citation. `unknown` plans say so briefly, or
  * nothing when the reply was not asked for (a topic match rather than a mention).
  */
 export function finishReply(
@@ -257,7 +285,7 @@ export function finishReply(
     return { text: reason === 'topic' ? null : text, sources: [] };
   }
   const source = plan.request.source!;
-  const useModel = generated !== null && isSupported(generated, plan.request.text, source.title, source.text);
+  const useModel = generated !== null && acceptsAnswer(generated, plan.request.text, source);
   const answer = useModel ? generated! : bestSentence(source.text, plan.request.text);
   return {
     text: `${answer} ${citation(plan.sources[0]!, texts.source)}`,
