@@ -306,7 +306,9 @@ function byModel(roles: Roles, requests: ReplyRequest[]): Map<ReplyModel, number
   const groups = new Map<ReplyModel, number[]>();
   requests.forEach((request, i) => {
     const model = modelFor(roles, request);
-    groups.set(model, [...(groups.get(model) ?? []), i]);
+    const group = groups.get(model);
+    if (group) group.push(i);
+    else groups.set(model, [i]);
   });
   return groups;
 }
