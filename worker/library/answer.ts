@@ -181,9 +181,14 @@ export function planReply(
   return { kind: 'chat', request, sources: [], hits };
 }
 
+/** The distinct lower-cased words of a text that are not stopwords. */
+function contentWords(text: string): Set<string> {
+  return new Set(words(text).filter((w) => !STOPWORDS.has(w)));
+}
+
 /** The sentence of a passage that shares the most content words with the request (the first one on a tie). */
 export function bestSentence(passage: string, request: string): string {
-  const wanted = new Set(words(request).filter((w) => !STOPWORDS.has(w)));
+  const wanted = contentWords(request);
   let best = '';
   let bestScore = -1;
   for (const sentence of sentences(passage)) {
@@ -214,16 +219,14 @@ export function isSupported(answer: string, request: string, title: string, pass
  * fragment ("I know there are more.") passes isSupported but not this.
  */
 export function drawsOnAsked(answer: string, request: string, passage: string): boolean {
-  const parts = sentences(passage);
+  const parts = sentences(passage).map(contentWords);
   if (parts.length < 2) return true;
-  const contentOf = (text: string) => new Set(words(text).filter((w) => !STOPWORDS.has(w)));
-  const wanted = contentOf(request);
-  const asked = parts.map((part) => [...contentOf(part)].filter((w) => wanted.has(w)).length);
+  const wanted = contentWords(request);
+  const asked = parts.map((holds) => [...holds].filter((w) => wanted.has(w)).length);
   const most = Math.max(...asked);
-  const said = contentOf(answer);
+  const said = contentWords(answer);
   const needed = [...said].filter((w) => !wanted.has(w) && !FILLER.has(w));
-  return parts.some((part, i) => {
-    const holds = contentOf(part);
+  return parts.some((holds, i) => {
     const covered = [...holds].filter((w) => said.has(w)).length;
     return asked[i] === most && needed.every((w) => holds.has(w)) && covered >= holds.size / 2;
   });
@@ -248,7 +251,7 @@ export function citation(source: LibrarySource, word = 'source'): string {
 
 /** The passage words an answer drew on (shared with it, content words only, in passage order). */
 export function evidence(answer: string, passage: string): string[] {
-  const used = new Set(words(answer).filter((w) => !STOPWORDS.has(w)));
+  const used = contentWords(answer);
   const out: string[] = [];
   for (const w of words(passage)) if (used.has(w) && !out.includes(w)) out.push(w);
   return out;
