@@ -230,17 +230,16 @@ export class LocalEngine implements InferenceEngine {
     }
     return raw.map((r, i) => {
       const language = detectLanguage(texts[i]!);
-      const scores = sentiment
-        ? completeSentiment(sentiment[i]!)
-        : roles.signals.sentimentIn(language, r.sentiment);
+      const own = roles.signals.scoresIn(language, texts[i]!, r);
+      const scores = sentiment ? completeSentiment(sentiment[i]!) : own.sentiment;
       return {
         language,
         sentiment: { label: argmaxLabel(scores), scores },
-        moderation: moderation ? moderation[i]! : r.moderation,
+        moderation: moderation ? moderation[i]! : own.moderation,
         attributions: reasons
           ? mapLabels(withAllLabels(reasons[i]!, moderation![i]!), (ws) => ws.map((w) => w.word))
-          : r.attributions,
-        attributionWeights: reasons ? withAllLabels(reasons[i]!, moderation![i]!) : r.attributionWeights,
+          : own.attributions,
+        attributionWeights: reasons ? withAllLabels(reasons[i]!, moderation![i]!) : own.attributionWeights,
         embedding: r.embedding,
       };
     });

@@ -18,6 +18,7 @@ import {
 import { l2normalize, sigmoid, softmax } from '../../src/domain/vector.ts';
 import { ModelRunError, type ModelSource, type RuntimeTuning } from './settings.ts';
 import { type Encoded, encode, planBuckets, toBatch, topWordWeights, type Word, wordsOf } from './tokens.ts';
+import { LexicalChannel, LexicalMetaSchema, mixLogit } from './lexical.ts';
 
 /**
  * Below this score a moderation label gets no attribution words: no threshold anyone would flag at is that low,
@@ -48,6 +49,8 @@ const SignalsMetaSchema = z.object({
    */
   sentiment_logit_adjustment: z.record(z.string(), z.array(z.number()).length(3)).default({}),
   version: z.union([z.string(), z.number()]).transform(String).default('unversioned'),
+  /** signals 0.3.3: a TF-IDF regression in the same folder, mixed with the graph's logits (models/runtime/lexical.ts). */
+  lexical_channel: LexicalMetaSchema.optional(),
   /** Map @handles and links the way the training data wrote them (models/training/common.py clean_tweet). */
   preprocess: z
     .object({
@@ -77,13 +80,16 @@ export class SignalsModel {
   readonly #tokenizer: PreTrainedTokenizer;
   readonly #tuning: RuntimeTuning;
   readonly #logger: Logger;
+  readonly #lexical: LexicalChannel | undefined;
 
   private constructor(
     loaded: Loaded<PreTrainedModel>,
     meta: SignalsMeta,
     tuning: RuntimeTuning,
     logger: Logger,
+    lexical: LexicalChannel | undefined,
   ) {
+    this.#lexical = lexical;
     this.#model = loaded.model;
     this.#tokenizer = loaded.tokenizer;
     this.dtype = loaded.dtype;
@@ -101,7 +107,23 @@ export class SignalsModel {
       ['sentiment_logits', 'moderation_logits', 'moderation_attribution', 'embeddings'],
       source,
     );
-    return new SignalsModel(loaded, meta, tuning, ctx.logger);
+    let lexical: LexicalChannel | undefined;
+    if (meta.lexical_channel) {
+      if (source.local) {
+        try {
+          lexical = await LexicalChannel.load(source, meta.lexical_channel);
+        } catch (error) {
+          await loaded.model.dispose();
+          throw error;
+        }
+      } else {
+        ctx.logger.warn(
+          { role: 'signals', source: source.location, file: meta.lexical_channel.file },
+          'the lexical channel is read from local model folders only; running the graph alone',
+        );
+      }
+    }
+    return new SignalsModel(loaded, meta, tuning, ctx.logger, lexical);
   }
 
   get labels(): string[] {
@@ -206,6 +228,61 @@ export class SignalsModel {
   sentimentIn(language: string, scores: Record<SentimentLabel, number>): Record<SentimentLabel, number> {
     const offsets = this.meta.sentiment_logit_adjustment[language];
     return offsets ? shiftLogits(this.meta.sentiment_labels, scores, offsets) : scores;
+  }
+
+  /**
+   * The heads' scores for `text` (as given to `run`) in `language`: sentiment with that language's logit offsets and,
+   * where the lexical channel supports the language, sentiment and `offensive` mixed with its logits (the words of
+   * `offensive` fall back to the channel's when the graph alone scored it below the attribution floor).
+   */
+  scoresIn(
+    language: string,
+    text: string,
+    raw: RawSignals,
+  ): Pick<RawSignals, 'sentiment' | 'moderation' | 'attributions' | 'attributionWeights'> {
+    const sentiment = this.sentimentIn(language, raw.sentiment);
+    const lexical = this.#lexical;
+    if (!lexical?.supports(language) || Object.keys(raw.sentiment).length === 0) {
+      return {
+        sentiment,
+        moderation: raw.moderation,
+        attributions: raw.attributions,
+        attributionWeights: raw.attributionWeights,
+      };
+    }
+    const { mix, outputs } = lexical.meta;
+    const clean = preprocess(text, this.meta.preprocess);
+    const lex = lexical.logits(clean);
+    const labels = this.meta.sentiment_labels;
+    const mixed = softmax(
+      labels.map((label, i) => {
+        const at = outputs.indexOf(label);
+        const own = Math.log(sentiment[label]);
+        return at < 0 ? own : mixLogit(own, lex[at]!, mix.sentiment);
+      }),
+    );
+    const out = {
+      sentiment: Object.fromEntries(labels.map((label, i) => [label, mixed[i]!])) as Record<
+        SentimentLabel,
+        number
+      >,
+      moderation: { ...raw.moderation },
+      attributions: raw.attributions,
+      attributionWeights: raw.attributionWeights,
+    };
+    const at = outputs.indexOf('offensive');
+    const own = raw.moderation.offensive;
+    if (at >= 0 && own !== undefined) {
+      const p = Math.min(Math.max(own, 1e-7), 1 - 1e-7);
+      const score = sigmoid(mixLogit(Math.log(p / (1 - p)), lex[at]!, mix.offensive));
+      out.moderation.offensive = score;
+      if (score >= ATTRIBUTION_FLOOR && (raw.attributions.offensive?.length ?? 0) === 0) {
+        const weighted = lexical.topWords(clean, at);
+        out.attributions = { ...raw.attributions, offensive: weighted.map((w) => w.word) };
+        out.attributionWeights = { ...raw.attributionWeights, offensive: weighted };
+      }
+    }
+    return out;
   }
 
   async dispose(): Promise<void> {

@@ -5,6 +5,7 @@
 //   npm run train -- tokenizer --profile signals         16k en+zh BPE of signals-0.3 -> work/tokenizer_signals
 //   npm run train -- signals [train|export|eval|all] [signals.py args]   (default: all = train + export)
 //   npm run train -- ngram [--base DIR] [--bundle DIR]    n-gram channel added to a signals model (ngram.py)
+//   npm run train -- lexical [--bundle DIR]              TF-IDF lexical channel written into a signals folder (lexical.py)
 //   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
 //   npm run train -- answer [reply.py args]             the answer model (library answers) -> models/bundled/answer
 //   npm run train -- embed [prepare|train|eval|export|all] [embed.py args]   sentence encoder for library retrieval
@@ -179,6 +180,19 @@ print(json.dumps(out))
   return JSON.parse(r.stdout.toString());
 }
 
+/** The model folder's lexical channel and the runtime's language step, or null when the config names none. */
+async function loadLexical(dir, cfg) {
+  if (!cfg.lexical_channel) return null;
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { LexicalChannel, LexicalMetaSchema } = await import('../runtime/lexical.ts');
+  const { detectLanguage, loadLanguageDetector } = await import('../runtime/language.ts');
+  await loadLanguageDetector();
+  const meta = LexicalMetaSchema.parse(cfg.lexical_channel);
+  const channel = await LexicalChannel.load({ role: 'signals', location: path.resolve(dir), local: true }, meta);
+  return { channel, detectLanguage };
+}
+
 async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
   const { AutoTokenizer, AutoModel, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
@@ -190,6 +204,23 @@ async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
     session_options: { intraOpNumThreads: 2, interOpNumThreads: 1 },
   });
   const L = cfg.moderation_labels.length;
+  // The lexical channel (signals 0.3.3), mixed in exactly as the runtime does (SignalsModel.scoresIn): for text the
+  // language step reads as a language the channel supports. The sentiment logits returned below are such that adding
+  // the English offsets (enSentiment) gives the runtime's scores.
+  const lexical = await loadLexical(dir, cfg);
+  const lexMix = (text, sent, mod) => {
+    if (!lexical || !lexical.channel.supports(lexical.detectLanguage(text))) return;
+    const { mix, outputs } = lexical.channel.meta;
+    const lex = lexical.channel.logits(text);
+    const adj = cfg.sentiment_logit_adjustment?.[lexical.detectLanguage(text)] ?? [0, 0, 0];
+    cfg.sentiment_labels.forEach((label, c) => {
+      const at = outputs.indexOf(label);
+      if (at >= 0) sent[c] = (1 - mix.sentiment) * (sent[c] + adj[c]) + mix.sentiment * lex[at] - adj[c];
+    });
+    const at = outputs.indexOf('offensive');
+    const j = cfg.moderation_labels.indexOf('offensive');
+    if (at >= 0 && j >= 0) mod[j] = (1 - mix.offensive) * mod[j] + mix.offensive * lex[at];
+  };
   async function infer(texts, batch = 64) {
     const order = texts.map((t, i) => [cleanText(t), i]).sort((a, b) => a[0].length - b[0].length);
     const sent = new Array(texts.length);
@@ -206,6 +237,7 @@ async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
       chunk.forEach(([, i], j) => {
         sent[i] = Array.from(out.sentiment_logits.data.slice(j * 3, j * 3 + 3));
         mod[i] = Array.from(out.moderation_logits.data.slice(j * L, j * L + L));
+        lexMix(chunk[j][0], sent[i], mod[i]);
         emb[i] = out.embeddings.data.slice(j * D, j * D + D);
       });
     }
@@ -518,6 +550,12 @@ async function main() {
       py('ngram.py', ['all', ...args]);
       const bundle = argVal(rest, '--bundle') || path.join(WORK, 'signals-0.3.2');
       run(process.execPath, [path.join(HERE, 'parity_signals.mjs'), bundle]);
+      break;
+    }
+    case 'lexical': {
+      // signals-0.3.3: the TF-IDF lexical channel written into a signals folder (lexical.py), then its Node parity.
+      py('lexical.py', ['all', ...rest]);
+      run(process.execPath, [path.join(HERE, 'parity_lexical.mjs'), argVal(rest, '--bundle') || path.join(REPO, 'models', 'bundled', 'signals')]);
       break;
     }
     case 'reply': {

@@ -2,10 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SENTIMENT_LABELS, type Signals } from '../../src/domain/analysis.ts';
+import { SENTIMENT_LABELS, type SentimentLabel, type Signals } from '../../src/domain/analysis.ts';
 import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
-import { dot } from '../../src/domain/vector.ts';
-import { shiftLogits } from '../../models/runtime/signals.ts';
+import { dot, softmax } from '../../src/domain/vector.ts';
+import { LexicalChannel, LexicalMetaSchema } from '../../models/runtime/lexical.ts';
+import { preprocess, shiftLogits } from '../../models/runtime/signals.ts';
 import { captureLogger, hasModel, modelFolder, testConfig } from '../../models/runtime/testing.ts';
 
 const TEXTS = [
@@ -212,13 +213,35 @@ describe.skipIf(!hasModel('signals'))('the English sentiment logit offsets (bala
   let withOffsets: LocalEngine;
   let without: LocalEngine;
   let plainFolder: string;
+  let lexical: LexicalChannel | undefined;
+  /** The bundled lexical channel's mix over English sentiment (identity without one). */
+  const mixLexical = (
+    scores: Record<SentimentLabel, number>,
+    text: string,
+  ): Record<SentimentLabel, number> => {
+    if (!lexical) return scores;
+    const lex = lexical.logits(preprocess(text, meta.steward.preprocess));
+    const w = lexical.meta.mix.sentiment;
+    const mixed = softmax(
+      SENTIMENT_LABELS.map((l) => (1 - w) * Math.log(scores[l]) + w * lex[lexical!.meta.outputs.indexOf(l)]!),
+    );
+    return Object.fromEntries(SENTIMENT_LABELS.map((l, i) => [l, mixed[i]!])) as Record<
+      SentimentLabel,
+      number
+    >;
+  };
 
   beforeAll(async () => {
+    if (meta.steward.lexical_channel) {
+      const lexMeta = LexicalMetaSchema.parse(meta.steward.lexical_channel);
+      lexical = await LexicalChannel.load({ role: 'signals', location: bundled, local: true }, lexMeta);
+    }
     // The same graph and tokenizer, its config without the offsets.
     plainFolder = mkdtempSync(path.join(tmpdir(), 'steward-signals-plain-'));
     for (const entry of readdirSync(bundled))
       if (entry !== 'config.json') symlinkSync(path.join(bundled, entry), path.join(plainFolder, entry));
-    const { sentiment_logit_adjustment: _, ...steward } = meta.steward;
+    // Without the lexical channel too: it mixes into the same scores (test/models/runtime-lexical.test.ts).
+    const { sentiment_logit_adjustment: _, lexical_channel: __, ...steward } = meta.steward;
     writeFileSync(path.join(plainFolder, 'config.json'), JSON.stringify({ ...meta, steward }));
     withOffsets = createLocalEngine(testConfig({ dtype: 'fp32', threads: 2 }), captureLogger().logger, {
       reply: false,
@@ -251,15 +274,16 @@ describe.skipIf(!hasModel('signals'))('the English sentiment logit offsets (bala
       const adjusted = a[i]!.sentiment.scores;
       const raw = b[i]!.sentiment.scores;
       expect(a[i]!.language).toBe(b[i]!.language);
-      const expected = a[i]!.language === 'en' ? shiftLogits(SENTIMENT_LABELS, raw, offsets!) : raw;
+      const expected =
+        a[i]!.language === 'en' ? mixLexical(shiftLogits(SENTIMENT_LABELS, raw, offsets!), texts[i]!) : raw;
       expectClose(
         SENTIMENT_LABELS.map((l) => adjusted[l]),
         SENTIMENT_LABELS.map((l) => expected[l]),
         1e-5,
       );
       if (a[i]!.language === 'en') moved += Number(adjusted.negative > raw.negative + 1e-3);
-      // The moderation side is not affected.
-      expect(a[i]!.moderation).toEqual(b[i]!.moderation);
+      // The moderation side is not affected by the offsets.
+      if (!lexical) expect(a[i]!.moderation).toEqual(b[i]!.moderation);
     });
     expect(a.slice(ENGLISH.length).every((s) => s.language === 'zh')).toBe(true);
     expect(moved).toBe(ENGLISH.length);
