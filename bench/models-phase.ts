@@ -3,8 +3,10 @@
  * baseline and the GEMM roofs in interleaved rounds; then the time split, bucket sweep, graph op profile and
  * reply latency. Everything it loads is released before it returns, so the queue half has the cores.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../src/config.ts';
 import { createLocalEngine, createThreadEngine } from '../models/runtime/index.ts';
 import { type Config, inferenceThreads } from '../src/config.ts';
 import type { ModelInfo } from '../src/engine.ts';
@@ -80,6 +82,24 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
   const shape32 = await createGemm('fp32', threads, gemmShape);
   const shape8 = await createGemm('int8', threads, gemmShape);
 
+  // The same graph without the lexical channel (signals 0.3.3), side by side: what the channel costs per message.
+  const graphOnlyFolder = withoutLexical(signalsInfo.source);
+  const graphOnly = graphOnlyFolder
+    ? createThreadEngine(
+        loadConfig({
+          overrides: {
+            'models.dtype': dtype,
+            'models.device': config.models.device,
+            'models.threads': config.models.threads,
+            'models.signals': graphOnlyFolder,
+          },
+        }),
+        logger,
+        { reply: false },
+      )
+    : undefined;
+  await graphOnly?.start();
+
   const rounds = quick ? 1 : 4;
   const roundS = quick ? 1 : 4;
   say(`throughput: ${rounds} interleaved rounds (GEMM roofs, engine ${dtype}, engine ${otherDtype}, naive)`);
@@ -92,6 +112,7 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
       engineContender(`engine_${dtype}`, engine, samples.texts, batchSize),
       engineContender(`engine_${otherDtype}`, other, samples.texts, batchSize),
       engineContender('engine_local', local, samples.texts, batchSize),
+      ...(graphOnly ? [engineContender('engine_graph_only', graphOnly, samples.texts, batchSize)] : []),
       naiveContender(naive, samples.texts),
     ],
     rounds,
@@ -101,6 +122,10 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
   const analyze = medians[`engine_${dtype}`]!;
   const analyzeOther = medians[`engine_${otherDtype}`]!;
   const naiveRate = medians.naive!;
+  if (graphOnly)
+    say(
+      `  lexical channel: ${analyze.toFixed(0)} msg/s with it, ${medians.engine_graph_only!.toFixed(0)} msg/s without (${dtype}, same rounds)`,
+    );
   const roof = (d: string) => (d === 'q8' ? medians.gemm_int8! : medians.gemm_fp32!);
   const shapeRoof = dtype === 'q8' ? medians.shape_int8! : medians.shape_fp32!;
   const achieved = (flopsPerMsg * analyze) / 1e9;
@@ -168,7 +193,9 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
     engine.stop(),
     other.stop(),
     local.stop(),
+    graphOnly?.stop(),
   ]);
+  if (graphOnlyFolder) rmSync(graphOnlyFolder, { recursive: true, force: true });
 
   return {
     analyze,
@@ -179,6 +206,7 @@ export async function runModelPhase(o: ModelPhaseOptions): Promise<ModelPhase> {
       analyze_msgs_per_s: analyze,
       [`analyze_${otherDtype}_msgs_per_s`]: analyzeOther,
       analyze_same_thread_msgs_per_s: medians.engine_local,
+      analyze_graph_only_msgs_per_s: medians.engine_graph_only ?? null,
       naive_msgs_per_s: naiveRate,
       speedup_vs_naive: analyze / naiveRate,
       flops_per_msg: flopsPerMsg,
@@ -220,4 +248,24 @@ function readMaxLength(dir: string): number {
   } catch {
     return 128;
   }
+}
+
+/**
+ * A temporary copy of a local signals folder (links, and its config without `lexical_channel`), or undefined when the
+ * folder has no lexical channel or is a hub id.
+ */
+function withoutLexical(source: string): string | undefined {
+  let meta: { steward?: { lexical_channel?: unknown } };
+  try {
+    meta = JSON.parse(readFileSync(join(source, 'config.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!meta.steward?.lexical_channel) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'steward-bench-graph-only-'));
+  for (const entry of readdirSync(source))
+    if (entry !== 'config.json') symlinkSync(join(source, entry), join(dir, entry));
+  const { lexical_channel: _, ...steward } = meta.steward;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...meta, steward }));
+  return dir;
 }

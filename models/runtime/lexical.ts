@@ -48,7 +48,9 @@ export function featureStrings(text: string, maxChars: number): { words: string[
 }
 
 interface Group {
-  idf: Float32Array;
+  /** idf per bucket, uint8 times `idfScale` (0: a bucket seen in fewer than two training texts). */
+  idf: Uint8Array;
+  idfScale: number;
   weights: Int8Array;
   scale: Float32Array;
   buckets: number;
@@ -75,11 +77,13 @@ export class LexicalChannel {
       }
       return t;
     };
+    const idfScale = get('idf_scale', Float32Array, 2);
     const group = (g: 'word' | 'char'): Group => {
       const buckets = meta.buckets[g];
       return {
         buckets,
-        idf: get(`idf_${g}`, Float32Array, buckets),
+        idf: get(`idf_${g}`, Uint8Array, buckets),
+        idfScale: idfScale[g === 'word' ? 0 : 1]!,
         weights: get(`w_${g}`, Int8Array, buckets * this.#k),
         scale: get(`scale_${g}`, Float32Array, this.#k),
       };
@@ -132,13 +136,13 @@ export class LexicalChannel {
       counts.set(b, (counts.get(b) ?? 0) + 1);
     }
     let norm = 0;
-    for (const [b, c] of counts) norm += ((1 + Math.log(c)) * g.idf[b]!) ** 2;
+    for (const [b, c] of counts) norm += ((1 + Math.log(c)) * g.idf[b]! * g.idfScale) ** 2;
     if (norm === 0) return [];
     const k = this.#k;
     const scored = new Map<string, number>();
     for (const tok of new Set(toks)) {
       const b = crc32(`w ${tok}`) % g.buckets;
-      const x = (1 + Math.log(counts.get(b) ?? 1)) * g.idf[b]!;
+      const x = (1 + Math.log(counts.get(b) ?? 1)) * g.idf[b]! * g.idfScale;
       const score = (x * g.weights[b * k + j]! * g.scale[j]!) / Math.sqrt(norm);
       if (score > 0) scored.set(tok, score);
     }
@@ -159,7 +163,7 @@ export class LexicalChannel {
     let norm = 0;
     const xs: Array<[number, number]> = [];
     for (const [b, c] of counts) {
-      const x = (1 + Math.log(c)) * g.idf[b]!;
+      const x = (1 + Math.log(c)) * g.idf[b]! * g.idfScale;
       if (x === 0) continue;
       xs.push([b, x]);
       norm += x * x;
@@ -180,7 +184,7 @@ export function mixLogit(transformer: number, lexical: number, w: number): numbe
   return (1 - w) * transformer + w * lexical;
 }
 
-const DTYPES = { F32: Float32Array, I8: Int8Array } as const;
+const DTYPES = { F32: Float32Array, I8: Int8Array, U8: Uint8Array } as const;
 
 /** The safetensors layout: an 8-byte little-endian header length, a JSON header, then the raw tensors. */
 export function parseSafetensors(buf: Buffer): Map<string, ArrayBufferView> {

@@ -255,7 +255,7 @@ export class SignalsModel {
     const lex = lexical.logits(clean);
     const labels = this.meta.sentiment_labels;
     const mixed = softmax(
-      labels.map((label, i) => {
+      labels.map((label) => {
         const at = outputs.indexOf(label);
         const own = Math.log(sentiment[label]);
         return at < 0 ? own : mixLogit(own, lex[at]!, mix.sentiment);

@@ -21,7 +21,8 @@ Features (models/runtime/lexical.ts computes exactly the same; `parity` cases in
 - each feature string -> zlib.crc32(UTF-8) mod the group's buckets; tf = 1 + ln(count); x = tf * idf[bucket],
   L2-normalised per group; idf = ln((1 + N) / (1 + df)) + 1 for buckets seen in >= 2 training texts, else 0.
 Logits = x_word . W_word + x_char . W_char + b, one column per output (negative, neutral, positive, offensive).
-W is stored int8 with one float scale per column and group; selection and parity use the dequantized numbers.
+W is stored int8 with one float scale per column and group, idf uint8 with one scale per group (the signals folder's
+size budget); selection and parity use the dequantized numbers.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ import signals_data as D  # noqa: E402
 VERSION = "signals-0.3.3"
 MAX_CHARS = 1000
 WORD_BUCKETS = 1 << 18
-CHAR_BUCKETS = 1 << 19
+CHAR_BUCKETS = 1 << 18
 OUTPUTS = ["negative", "neutral", "positive", "offensive"]
 _TOKEN = re.compile(r"[^\W]{2,}")  # letters, digits, "_" (Python's \w; the runtime uses [\p{L}\p{N}_])
 
@@ -182,8 +183,14 @@ def load_channel(work):
     W = z["W"]
     qw, sw = quantize(W[:WORD_BUCKETS])
     qc, sc = quantize(W[WORD_BUCKETS:])
+    iq, iscale = [], []
+    for v in (z["idf_word"], z["idf_char"]):
+        sc_ = np.float32(max(float(v.max()), 1e-8) / 255.0)
+        iq.append(np.clip(np.round(v / sc_), 0, 255).astype(np.uint8))
+        iscale.append(sc_)
     return {"q_word": qw, "s_word": sw, "q_char": qc, "s_char": sc, "w_word": qw * sw, "w_char": qc * sc,
-            "bias": z["b"].astype(np.float32), "idf": [z["idf_word"], z["idf_char"]]}
+            "bias": z["b"].astype(np.float32), "idf_q": iq, "idf_scale": np.array(iscale, np.float32),
+            "idf": [iq[0].astype(np.float32) * iscale[0], iq[1].astype(np.float32) * iscale[1]]}
 
 
 def _smooth_argmax(grid, scores):
@@ -237,7 +244,7 @@ PARITY_TEXTS = [
 
 def _safetensors(path, tensors):
     """A minimal safetensors writer (the format: 8-byte little-endian header size, JSON header, raw data)."""
-    codes = {np.dtype(np.float32): "F32", np.dtype(np.int8): "I8"}
+    codes = {np.dtype(np.float32): "F32", np.dtype(np.int8): "I8", np.dtype(np.uint8): "U8"}
     header, blobs, off = {}, [], 0
     for name, arr in tensors.items():
         arr = np.ascontiguousarray(arr)
@@ -260,7 +267,8 @@ def export(a):
     sel = json.load(open(os.path.join(a.work, "selection.json")))
     tr = json.load(open(os.path.join(a.work, "train_report.json")))
     _safetensors(os.path.join(a.bundle, "lexical.safetensors"), {
-        "idf_word": ch["idf"][0], "idf_char": ch["idf"][1], "w_word": ch["q_word"], "w_char": ch["q_char"],
+        "idf_word": ch["idf_q"][0], "idf_char": ch["idf_q"][1], "idf_scale": ch["idf_scale"],
+        "w_word": ch["q_word"], "w_char": ch["q_char"],
         "scale_word": ch["s_word"], "scale_char": ch["s_char"], "bias": ch["bias"]})
     cfg_path = os.path.join(a.bundle, "config.json")
     cfg = json.load(open(cfg_path))

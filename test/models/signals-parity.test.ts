@@ -49,7 +49,8 @@ describe.skipIf(!present)('signals parity (Python export vs Node runtime)', () =
     expect(typeof s.topic_threshold).toBe('number');
   });
 
-  it('bundle stays within the size budget (every file < 20 MB, total <= 25 MB)', () => {
+  // 25 MiB until signals 0.3.3; its lexical channel (lexical.safetensors, int8 weights and uint8 idf) adds 2.6 MB.
+  it('bundle stays within the size budget (every file < 20 MB, total <= 28 MB)', () => {
     let total = 0;
     const walk = (d: string): void => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -63,6 +64,6 @@ describe.skipIf(!present)('signals parity (Python export vs Node runtime)', () =
       }
     };
     walk(MODEL);
-    expect(total).toBeLessThanOrEqual(25 * 1024 * 1024);
+    expect(total).toBeLessThanOrEqual(28 * 1024 * 1024);
   });
 });
