@@ -126,7 +126,7 @@ def _is_en(t):
     return not re.search(r"[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]", t)
 
 
-def build(data, seed):
+def build(data, seed, hateval=False):
     """The signals training rows and selection slices (ngram_data.build: same seed, same held-out slices)."""
     d = N.build(data, seed=seed, log=lambda *x: None)
     olid = set(C.match_key(C.clean_tweet(r["text"])) for r in C.load_olid(data))
@@ -134,12 +134,13 @@ def build(data, seed):
     # offensive: OLID's labels (weight 1) and the weak negatives signals.py trains on too, ordinary English chat lines
     # and requests (their weight, 0.5): without them the regression flags chat words the tweets never showed benign
     off = [(t, y[0], m[0]) for t, y, m in d["mod_train"]
-           if m[0] > 0 and (C.match_key(C.clean_tweet(t)) in olid or (m[0] < 1 and not any(y) and _is_en(t)))]
+           if m[0] > 0 and (C.match_key(C.clean_tweet(t)) in olid or (m[0] < 1 and not any(y) and _is_en(t))
+                            or (hateval and y[3] > 0.5 and _is_en(t)))]
     return sent, off, d["sel"]
 
 
 def prepare(a):
-    sent, off, sel = build(a.data, a.seed)
+    sent, off, sel = build(a.data, a.seed, a.hateval)
     os.makedirs(a.work, exist_ok=True)
     keep = {k: sel[k] for k in ("sent_en", "olid")}
     C.atomic_write_json(os.path.join(a.work, "sel_texts.json"), {k: v[0] for k, v in keep.items()})
@@ -152,7 +153,7 @@ def train(a):
     from sklearn.linear_model import LogisticRegression
 
     t0 = time.time()
-    sent, off, _ = build(a.data, a.seed)
+    sent, off, _ = build(a.data, a.seed, a.hateval)
     feats_s, feats_o = hashed([t for t, _, _ in sent]), hashed([t for t, _, _ in off])
     idf = idf_of(feats_s + feats_o)
     Xs, Xo = matrix(feats_s, idf), matrix(feats_o, idf)
@@ -168,7 +169,7 @@ def train(a):
     np.savez(os.path.join(a.work, "lexical.npz"), W=W, b=b, idf_word=idf[0], idf_char=idf[1])
     C.atomic_write_json(os.path.join(a.work, "train_report.json"), {
         "sentiment_rows": len(sent), "offensive_rows": len(off),
-        "offensive_weak_negatives": sum(1 for _, _, w in off if w < 1), "C": a.C, "class_weight": "balanced",
+        "offensive_weak_negatives": sum(1 for _, _, w in off if w < 1), "hateval_positives": a.hateval, "C": a.C, "class_weight": "balanced",
         "sentiment_iterations": int(ms.n_iter_.max()), "offensive_iterations": int(mo.n_iter_.max())})
 
 
@@ -304,6 +305,8 @@ def main():
     ap.add_argument("--work", default=os.path.join(C.WORK, "lexical"))
     ap.add_argument("--bundle", default=os.path.join(C.REPO, "models", "bundled", "signals"))
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--hateval", action="store_true",
+                    help="HatEval hate tweets as offensive positives too (as signals.py weak-labels them)")
     ap.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (sklearn's default; not tuned)")
     a = ap.parse_args()
     if a.cmd in ("prepare", "all"):
