@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import type { WordWeight } from '../../src/domain/analysis.ts';
 import { relativeWeight } from './tokens.ts';
@@ -28,7 +27,7 @@ const TOKEN = /[\p{L}\p{N}_]{2,}/gu;
 
 /** The word and character feature strings of one (already preprocessed) text, as lexical.py writes them. */
 export function featureStrings(text: string, maxChars: number): { words: string[]; chars: string[] } {
-  const t = Array.from(text).slice(0, maxChars).join('').toLowerCase();
+  const t = lowered(text, maxChars);
   const toks = t.match(TOKEN) ?? [];
   const words = toks.map((w) => `w ${w}`);
   for (let i = 1; i < toks.length; i++) words.push(`b ${toks[i - 1]} ${toks[i]}`);
@@ -42,6 +41,109 @@ export function featureStrings(text: string, maxChars: number): { words: string[
         break;
       }
       for (let i = 0; i + n <= p.length; i++) chars.push(`c ${p.slice(i, i + n).join('')}`);
+    }
+  }
+  return { words, chars };
+}
+
+/** CRC-32 (IEEE, reflected: zlib.crc32) table; the hashes below extend a running CRC byte by byte. */
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+const CRC_START = -1;
+
+function crcByte(state: number, byte: number): number {
+  return CRC_TABLE[(state ^ byte) & 0xff]! ^ (state >>> 8);
+}
+
+/** The running CRC after the UTF-8 bytes of `text`. */
+function crcText(state: number, text: string): number {
+  let s = state;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x80) s = crcByte(s, cp);
+    else for (const b of utf8(cp)) s = crcByte(s, b);
+  }
+  return s;
+}
+
+function utf8(cp: number): number[] {
+  if (cp < 0x800) return [0xc0 | (cp >> 6), 0x80 | (cp & 63)];
+  if (cp < 0x10000) return [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
+  return [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
+}
+
+/** zlib.crc32 of a finished running CRC, as an unsigned 32-bit number. */
+function crcEnd(state: number): number {
+  return (state ^ -1) >>> 0;
+}
+
+const WORD_PREFIX = crcText(CRC_START, 'w ');
+const BIGRAM_PREFIX = crcText(CRC_START, 'b ');
+const CHAR_PREFIX = crcText(CRC_START, 'c ');
+const SPACE = 0x20;
+
+function lowered(text: string, maxChars: number): string {
+  // Code points never outnumber UTF-16 units, so a short text needs no cut.
+  const cut = text.length <= maxChars ? text : Array.from(text).slice(0, maxChars).join('');
+  return cut.toLowerCase();
+}
+
+function bump(counts: Map<number, number>, bucket: number): void {
+  counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+}
+
+/**
+ * Bucket counts of featureStrings(text) (crc32 of each string's UTF-8 mod the group's buckets), without building
+ * the strings: each character n-gram's CRC extends the one of the n-gram one character shorter.
+ */
+export function featureBuckets(
+  text: string,
+  maxChars: number,
+  wordBuckets: number,
+  charBuckets: number,
+): { words: Map<number, number>; chars: Map<number, number> } {
+  const t = lowered(text, maxChars);
+  const words = new Map<number, number>();
+  const toks = t.match(TOKEN) ?? [];
+  toks.forEach((tok, i) => {
+    bump(words, crcEnd(crcText(WORD_PREFIX, tok)) % wordBuckets);
+    if (i > 0)
+      bump(words, crcEnd(crcText(crcByte(crcText(BIGRAM_PREFIX, toks[i - 1]!), SPACE), tok)) % wordBuckets);
+  });
+  const chars = new Map<number, number>();
+  const bytes: number[] = [];
+  const starts: number[] = [];
+  for (const w of t.split(/\s+/u)) {
+    if (w === '') continue;
+    // The padded word " w " as UTF-8 bytes, with the byte offset where each code point starts.
+    bytes.length = 0;
+    starts.length = 0;
+    starts.push(0);
+    bytes.push(SPACE);
+    for (const ch of w) {
+      starts.push(bytes.length);
+      const cp = ch.codePointAt(0)!;
+      if (cp < 0x80) bytes.push(cp);
+      else bytes.push(...utf8(cp));
+    }
+    starts.push(bytes.length);
+    bytes.push(SPACE);
+    starts.push(bytes.length);
+    const m = starts.length - 1;
+    // Every window of 2..5 code points (sklearn's char_wb: a padded word of m <= 5 code points counts once as itself).
+    for (let i = 0; i < m; i++) {
+      let state = CHAR_PREFIX;
+      for (let n = 1; n <= 5 && i + n <= m; n++) {
+        for (let b = starts[i + n - 1]!; b < starts[i + n]!; b++) state = crcByte(state, bytes[b]!);
+        if (n >= 2) bump(chars, crcEnd(state) % charBuckets);
+      }
     }
   }
   return { words, chars };
@@ -114,7 +216,12 @@ export class LexicalChannel {
 
   /** Logits in `meta.outputs` order for one preprocessed text. */
   logits(text: string): Float32Array {
-    const { words, chars } = featureStrings(text, this.meta.max_chars);
+    const { words, chars } = featureBuckets(
+      text,
+      this.meta.max_chars,
+      this.#word.buckets,
+      this.#char.buckets,
+    );
     const out = Float32Array.from(this.#bias);
     this.#add(out, this.#word, words);
     this.#add(out, this.#char, chars);
@@ -126,22 +233,16 @@ export class LexicalChannel {
    * each word's x · w / ‖x‖ in the word group, the part of the logit it carries.
    */
   topWords(text: string, j: number, max = 3): WordWeight[] {
-    const t = Array.from(text).slice(0, this.meta.max_chars).join('').toLowerCase();
-    const toks = t.match(TOKEN) ?? [];
-    const { words } = featureStrings(text, this.meta.max_chars);
+    const toks = lowered(text, this.meta.max_chars).match(TOKEN) ?? [];
     const g = this.#word;
-    const counts = new Map<number, number>();
-    for (const s of words) {
-      const b = crc32(s) % g.buckets;
-      counts.set(b, (counts.get(b) ?? 0) + 1);
-    }
+    const counts = featureBuckets(text, this.meta.max_chars, g.buckets, this.#char.buckets).words;
     let norm = 0;
     for (const [b, c] of counts) norm += ((1 + Math.log(c)) * g.idf[b]! * g.idfScale) ** 2;
     if (norm === 0) return [];
     const k = this.#k;
     const scored = new Map<string, number>();
     for (const tok of new Set(toks)) {
-      const b = crc32(`w ${tok}`) % g.buckets;
+      const b = crcEnd(crcText(WORD_PREFIX, tok)) % g.buckets;
       const x = (1 + Math.log(counts.get(b) ?? 1)) * g.idf[b]! * g.idfScale;
       const score = (x * g.weights[b * k + j]! * g.scale[j]!) / Math.sqrt(norm);
       if (score > 0) scored.set(tok, score);
@@ -154,12 +255,7 @@ export class LexicalChannel {
       .map(([word, s]) => ({ word, weight: relativeWeight(s, top) }));
   }
 
-  #add(out: Float32Array, g: Group, strings: string[]): void {
-    const counts = new Map<number, number>();
-    for (const s of strings) {
-      const b = crc32(s) % g.buckets;
-      counts.set(b, (counts.get(b) ?? 0) + 1);
-    }
+  #add(out: Float32Array, g: Group, counts: Map<number, number>): void {
     let norm = 0;
     const xs: Array<[number, number]> = [];
     for (const [b, c] of counts) {

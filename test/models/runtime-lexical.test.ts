@@ -1,9 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
 import {
+  featureBuckets,
   featureStrings,
   LexicalChannel,
   LexicalMetaSchema,
@@ -31,6 +33,32 @@ describe('lexical features', () => {
     // Single letters and punctuation are not word tokens, but they still have character n-grams.
     expect(featureStrings('a !', 1000).words).toEqual([]);
     expect(featureStrings('a !', 1000).chars).toEqual(['c  a', 'c a ', 'c  a ', 'c  !', 'c ! ', 'c  ! ']);
+  });
+
+  it('featureBuckets counts exactly the buckets zlib.crc32 gives featureStrings, for every script and length', () => {
+    const texts = [
+      'Hi YOU there, you idiot!!',
+      'Ça va? Très bien — merci 😂😂 ok',
+      '我想去一个风景优美的地方 and back',
+      'Привет, как дела? 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 a b c',
+      'x',
+      '',
+      'supercalifragilisticexpialidocious '.repeat(40),
+      'İstanbul ǅemal ß STRASSE',
+    ];
+    const reference = (strings: string[], buckets: number) => {
+      const m = new Map<number, number>();
+      for (const s of strings) m.set(crc32(s) % buckets, (m.get(crc32(s) % buckets) ?? 0) + 1);
+      return m;
+    };
+    for (const text of texts) {
+      for (const max of [1000, 7]) {
+        const strings = featureStrings(text, max);
+        const fast = featureBuckets(text, max, 1 << 18, 1 << 18);
+        expect(fast.words, text).toEqual(reference(strings.words, 1 << 18));
+        expect(fast.chars, text).toEqual(reference(strings.chars, 1 << 18));
+      }
+    }
   });
 
   it('mixLogit interpolates between the two logits', () => {
