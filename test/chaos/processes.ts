@@ -68,7 +68,10 @@ export class OwnRedis {
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
+  /** Starts the server; a no-op while it runs (a second one could not bind the port, and the first would leak). */
   async start(): Promise<void> {
+    const running = this.#child;
+    if (running && running.exitCode === null && running.signalCode === null) return;
     this.#child = spawn(
       'redis-server',
       [
