@@ -233,7 +233,7 @@ export class SignalsModel {
   /**
    * The heads' scores for `text` (as given to `run`) in `language`: sentiment with that language's logit offsets and,
    * where the lexical channel supports the language, sentiment and `offensive` mixed with its logits (the words of
-   * `offensive` fall back to the channel's when the graph alone scored it below the attribution floor).
+   * `offensive` are then the channel's when it carries at least half the logit or the graph found none).
    */
   scoresIn(
     language: string,
@@ -276,10 +276,15 @@ export class SignalsModel {
       const p = Math.min(Math.max(own, 1e-7), 1 - 1e-7);
       const score = sigmoid(mixLogit(Math.log(p / (1 - p)), lex[at]!, mix.offensive));
       out.moderation.offensive = score;
-      if (score >= ATTRIBUTION_FLOOR && (raw.attributions.offensive?.length ?? 0) === 0) {
+      // The words shown come from the part that carries most of the score: the channel's when it weighs at least
+      // half (or the graph found none), else the graph's attribution.
+      const graphWords = raw.attributions.offensive?.length ?? 0;
+      if (score >= ATTRIBUTION_FLOOR && (mix.offensive >= 0.5 || graphWords === 0)) {
         const weighted = lexical.topWords(clean, at);
-        out.attributions = { ...raw.attributions, offensive: weighted.map((w) => w.word) };
-        out.attributionWeights = { ...raw.attributionWeights, offensive: weighted };
+        if (weighted.length > 0 || graphWords === 0) {
+          out.attributions = { ...raw.attributions, offensive: weighted.map((w) => w.word) };
+          out.attributionWeights = { ...raw.attributionWeights, offensive: weighted };
+        }
       }
     }
     return out;

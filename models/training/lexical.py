@@ -21,6 +21,8 @@ Features (models/runtime/lexical.ts computes exactly the same; `parity` cases in
 - each feature string -> zlib.crc32(UTF-8) mod the group's buckets; tf = 1 + ln(count); x = tf * idf[bucket],
   L2-normalised per group; idf = ln((1 + N) / (1 + df)) + 1 for buckets seen in >= 2 training texts, else 0.
 Logits = x_word . W_word + x_char . W_char + b, one column per output (negative, neutral, positive, offensive).
+Sentiment is a multinomial regression; `offensive` an NBSVM-style one (fitted on x ∘ r, r the features' log-count
+ratios; r folds into its weights, so the runtime's features do not change).
 W is stored int8 with one float scale per column and group, idf uint8 with one scale per group (the signals folder's
 size budget); selection and parity use the dequantized numbers.
 """
@@ -160,17 +162,30 @@ def train(a):
     print(f"features: {Xs.shape[0]} + {Xo.shape[0]} texts, {Xs.nnz + Xo.nnz} entries ({time.time() - t0:.0f} s)", flush=True)
     ms = LogisticRegression(C=a.C, max_iter=3000, class_weight="balanced")
     ms.fit(Xs, np.array([y for _, y, _ in sent]), sample_weight=np.array([w for _, _, w in sent]))
+    yo, wo = np.array([y > 0.5 for _, y, _ in off]), np.array([w for _, _, w in off])
+    r = nb_ratios(Xo, yo, wo, a.nb_alpha) if a.nb_alpha > 0 else np.ones(Xo.shape[1])
     mo = LogisticRegression(C=a.C, max_iter=3000, class_weight="balanced")
-    mo.fit(Xo, np.array([y > 0.5 for _, y, _ in off]), sample_weight=np.array([w for _, _, w in off]))
+    mo.fit(Xo.multiply(r).tocsr(), yo, sample_weight=wo)
     print(f"fitted ({time.time() - t0:.0f} s)", flush=True)
-    W = np.concatenate([ms.coef_.T, mo.coef_.T], 1).astype(np.float32)  # [buckets, 4]
+    # the NB scaling folds into the weights: (x ∘ r) · w = x · (r ∘ w), so the runtime computes the same features
+    W = np.concatenate([ms.coef_.T, (mo.coef_.ravel() * r)[:, None]], 1).astype(np.float32)  # [buckets, 4]
     b = np.concatenate([ms.intercept_, mo.intercept_]).astype(np.float32)
     os.makedirs(a.work, exist_ok=True)
     np.savez(os.path.join(a.work, "lexical.npz"), W=W, b=b, idf_word=idf[0], idf_char=idf[1])
     C.atomic_write_json(os.path.join(a.work, "train_report.json"), {
         "sentiment_rows": len(sent), "offensive_rows": len(off),
-        "offensive_weak_negatives": sum(1 for _, _, w in off if w < 1), "hateval_positives": a.hateval, "C": a.C, "class_weight": "balanced",
+        "offensive_weak_negatives": sum(1 for _, _, w in off if w < 1), "hateval_positives": a.hateval,
+        "offensive_nb_alpha": a.nb_alpha, "C": a.C, "class_weight": "balanced",
         "sentiment_iterations": int(ms.n_iter_.max()), "offensive_iterations": int(mo.n_iter_.max())})
+
+
+def nb_ratios(X, y, w, alpha):
+    """NBSVM's log-count ratios (Wang & Manning 2012) of each feature's presence in positive vs negative rows (with
+    the rows' weights and add-alpha smoothing): the regression is fitted on x ∘ r."""
+    B = (X > 0).astype(np.float64)
+    p = alpha + np.asarray(B[y].multiply(w[y][:, None]).sum(0)).ravel()
+    q = alpha + np.asarray(B[~y].multiply(w[~y][:, None]).sum(0)).ravel()
+    return np.log((p / p.sum()) / (q / q.sum()))
 
 
 def quantize(W):
@@ -195,9 +210,12 @@ def load_channel(work):
 
 
 def _smooth_argmax(grid, scores):
+    """The weight whose score averaged with both grid neighbours is highest (a guard against a lucky spike of one small
+    slice). The grid's ends have one neighbour only and are not candidates: on a plateau, a one-sided average would
+    favour them, and an end drops one of the two models altogether."""
     s = np.asarray(scores)
-    sm = np.array([s[max(0, i - 1): i + 2].mean() for i in range(len(s))])
-    return float(grid[int(sm.argmax())])
+    sm = [s[i - 1: i + 2].mean() for i in range(1, len(s) - 1)]
+    return float(grid[1 + int(np.argmax(sm))])
 
 
 def select(a):
@@ -307,6 +325,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--hateval", action="store_true",
                     help="HatEval hate tweets as offensive positives too (as signals.py weak-labels them)")
+    ap.add_argument("--nb-alpha", type=float, default=1.0,
+                    help="offensive: NBSVM log-count-ratio scaling with this smoothing (0 = a plain regression)")
     ap.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (sklearn's default; not tuned)")
     a = ap.parse_args()
     if a.cmd in ("prepare", "all"):
