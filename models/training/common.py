@@ -234,3 +234,12 @@ def atomic_write_json(path, obj):
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(obj, f, ensure_ascii=False, indent=2)
     os.replace(tmp, path)
+
+
+def base_logits(model_dir, work):
+    """A signals model's logits on work/sel_texts.json -> work/base_logits.json, through Node exactly as the runtime
+    computes them (ngram_logits.mjs, q8): the base that the n-gram and lexical channels are mixed with."""
+    import subprocess
+
+    subprocess.run(["node", os.path.join(HERE, "ngram_logits.mjs"), model_dir, os.path.join(work, "sel_texts.json"),
+                    os.path.join(work, "base_logits.json"), "--dtype", "q8"], check=True)

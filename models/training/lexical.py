@@ -33,7 +33,6 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
 import time
 import zlib
@@ -332,9 +331,7 @@ def main():
     if a.cmd in ("prepare", "all"):
         prepare(a)
     if a.cmd == "all":
-        here = os.path.dirname(os.path.abspath(__file__))
-        subprocess.run(["node", os.path.join(here, "ngram_logits.mjs"), a.bundle, os.path.join(a.work, "sel_texts.json"),
-                        os.path.join(a.work, "base_logits.json"), "--dtype", "q8"], check=True)
+        C.base_logits(a.bundle, a.work)
     if a.cmd in ("train", "all"):
         train(a)
     if a.cmd in ("select", "all"):

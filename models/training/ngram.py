@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 
@@ -382,9 +381,7 @@ def main():
     if a.cmd in ("prepare", "all"):
         prepare(a)
     if a.cmd == "all":
-        here = os.path.dirname(os.path.abspath(__file__))
-        subprocess.run(["node", os.path.join(here, "ngram_logits.mjs"), a.base, os.path.join(a.work, "sel_texts.json"),
-                        os.path.join(a.work, "base_logits.json"), "--dtype", "q8"], check=True)
+        C.base_logits(a.base, a.work)
     if a.cmd in ("train", "all"):
         train(a)
     if a.cmd in ("select", "all"):
