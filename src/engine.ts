@@ -19,6 +19,8 @@ export interface ReplyRequest {
   topic?: string;
   /** A library passage the reply should answer from (models trained with a source_prefix read it). */
   source?: { title: string; text: string };
+  /** The message's language, when known: a model that lists its languages is not run on others (empty reply). */
+  language?: string;
 }
 
 /** How likely the reply model finds a candidate reply to a request (teacher-forced, summed over its tokens). */

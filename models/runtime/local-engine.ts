@@ -170,12 +170,17 @@ export class LocalEngine implements InferenceEngine {
       const { replyBatchSize, maxReplyTokens } = this.#config.worker;
       const out = new Array<string>(requests.length);
       for (const [model, at] of byModel(roles, requests)) {
+        // A model is not run on requests in a language it was not trained on: their reply is empty (for a library
+        // answer, the worker quotes the source instead).
+        const read = at.filter((i) => model.reads(requests[i]!.language));
+        for (const i of at) out[i] = '';
+        if (read.length === 0) continue;
         const texts = await model.generate(
-          at.map((i) => requests[i]!),
+          read.map((i) => requests[i]!),
           replyBatchSize,
           maxReplyTokens,
         );
-        at.forEach((i, k) => {
+        read.forEach((i, k) => {
           out[i] = texts[k]!;
         });
       }

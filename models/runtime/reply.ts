@@ -27,6 +27,8 @@ const ReplyMetaSchema = z.object({
   source_prefix: z.string().optional(),
   /** Longest reply the model was trained to write, in tokens (bounds the candidates score() reads). */
   max_target_length: z.number().int().positive().optional(),
+  /** Languages the model was trained on; absent = any. The engine does not run it on requests in others. */
+  languages: z.array(z.string()).optional(),
 });
 
 /** Tokens of the question kept in a passage-conditioned input (as in models/training/reply_grounded.py). */
@@ -158,6 +160,13 @@ export class ReplyModel {
     const own = encode(this.#tokenizer, head, Number.POSITIVE_INFINITY).ids.slice(0, -1);
     const aligned = own.every((id, i) => encoded.ids[i] === id);
     return aligned && own.length < encoded.ids.length - 1 ? { ...encoded, passageFrom: own.length } : encoded;
+  }
+
+  /** Whether the model reads a request in `language` (unknown languages are read, as is every one without `languages`). */
+  reads(language: string | undefined): boolean {
+    return (
+      language === undefined || this.meta.languages === undefined || this.meta.languages.includes(language)
+    );
   }
 
   /** Replies in input order; batches of at most `batchSize`, grouped by input length. */

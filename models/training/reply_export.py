@@ -284,6 +284,8 @@ def write_configs(dest, cfg, fp32_bundled, meta):
         "torch_dtype": "float32",
         "steward": {
             "task": "answer" if answer else "reply",
+            # the answer model's drills are English (self_dialogue lines, Topical-Chat leads): it is not run on others
+            **({"languages": ["en"]} if answer else {}),
             "context_separator": R.SEP_TEXT,
             "context_separator_id": R.SEP_ID,
             "max_context_turns": R.MAX_CONTEXT_TURNS,

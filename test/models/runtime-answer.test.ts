@@ -39,6 +39,18 @@ describe.skipIf(!hasModel('answer') || !hasModel('reply'))('answer model (models
     expect(isSupported(answer!, 'is parking free?', MEETUP.title, MEETUP.text)).toBe(true);
   });
 
+  it('GIVEN a request in a language the answer model does not list THEN it is not run (empty: the worker quotes)', async () => {
+    const ZH = { title: '聚会', text: '我们每个月第一个星期五在中央图书馆见面。车站后面停车免费。' };
+    const [zh, en, unknown] = await engine.reply([
+      { text: '我们在哪里见面？', context: [], source: ZH, language: 'zh' },
+      { text: 'where do we meet?', context: [], source: MEETUP, language: 'en' },
+      { text: 'where do we meet?', context: [], source: MEETUP },
+    ]);
+    expect(zh).toBe('');
+    expect(en).toMatch(/Library/);
+    expect(unknown).toBe(en);
+  });
+
   it('GIVEN an answer WHEN explained THEN the cross-attention is the answer model’s, over the passage', async () => {
     const request = { text: 'is parking free?', context: [], source: MEETUP };
     const [words] = await engine.attend([{ request, answer: 'Parking is free behind the station.' }]);

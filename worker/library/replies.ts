@@ -112,7 +112,15 @@ export class GroundedReplies {
     const wanted = plans.flatMap((plan, i) =>
       plan.kind === 'unknown' || foreign[i] || chats[i]?.text ? [] : [i],
     );
-    const generated = wanted.length > 0 ? await this.#generate(wanted.map((i) => plans[i]!.request)) : [];
+    const generated =
+      wanted.length > 0
+        ? await this.#generate(
+            wanted.map((i) => {
+              const language = jobs[i]!.language;
+              return language === undefined ? plans[i]!.request : { ...plans[i]!.request, language };
+            }),
+          )
+        : [];
     const texts = new Array<string | null>(jobs.length).fill(null);
     wanted.forEach((i, k) => {
       texts[i] = generated[k] ?? null;
