@@ -280,6 +280,30 @@ export function mixLogit(transformer: number, lexical: number, w: number): numbe
   return (1 - w) * transformer + w * lexical;
 }
 
+/**
+ * The channel's mix of one text's graph logits, the one rule the runtime (SignalsModel.scoresIn) and `npm run eval`
+ * share: `sentiment` in `sentimentLabels` order (after any logit offsets; log-probabilities do as well, softmax is
+ * blind to a constant) and the `offensive` logit (undefined when the model has no such label).
+ */
+export function mixSignals(
+  meta: LexicalMeta,
+  lex: ArrayLike<number>,
+  sentimentLabels: readonly string[],
+  sentiment: readonly number[],
+  offensive: number | undefined,
+): { sentiment: number[]; offensive: number | undefined } {
+  const mixed = sentimentLabels.map((label, c) => {
+    const at = meta.outputs.indexOf(label);
+    return at < 0 ? sentiment[c]! : mixLogit(sentiment[c]!, lex[at]!, meta.mix.sentiment);
+  });
+  const at = meta.outputs.indexOf('offensive');
+  return {
+    sentiment: mixed,
+    offensive:
+      at < 0 || offensive === undefined ? offensive : mixLogit(offensive, lex[at]!, meta.mix.offensive),
+  };
+}
+
 const DTYPES = { F32: Float32Array, I8: Int8Array, U8: Uint8Array } as const;
 
 /** The safetensors layout: an 8-byte little-endian header length, a JSON header, then the raw tensors. */

@@ -18,7 +18,7 @@ import {
 import { l2normalize, sigmoid, softmax } from '../../src/domain/vector.ts';
 import { ModelRunError, type ModelSource, type RuntimeTuning } from './settings.ts';
 import { type Encoded, encode, planBuckets, toBatch, topWordWeights, type Word, wordsOf } from './tokens.ts';
-import { LexicalChannel, LexicalMetaSchema, mixLogit } from './lexical.ts';
+import { LexicalChannel, LexicalMetaSchema, mixSignals } from './lexical.ts';
 
 /**
  * Below this score a moderation label gets no attribution words: no threshold anyone would flag at is that low,
@@ -250,17 +250,19 @@ export class SignalsModel {
         attributionWeights: raw.attributionWeights,
       };
     }
-    const { mix, outputs } = lexical.meta;
     const clean = preprocess(text, this.meta.preprocess);
     const lex = lexical.logits(clean);
     const labels = this.meta.sentiment_labels;
-    const mixed = softmax(
-      labels.map((label) => {
-        const at = outputs.indexOf(label);
-        const own = Math.log(sentiment[label]);
-        return at < 0 ? own : mixLogit(own, lex[at]!, mix.sentiment);
-      }),
+    const own = raw.moderation.offensive;
+    const p = own === undefined ? undefined : Math.min(Math.max(own, 1e-7), 1 - 1e-7);
+    const logits = mixSignals(
+      lexical.meta,
+      lex,
+      labels,
+      labels.map((label) => Math.log(sentiment[label])),
+      p === undefined ? undefined : Math.log(p / (1 - p)),
     );
+    const mixed = softmax(logits.sentiment);
     const out = {
       sentiment: Object.fromEntries(labels.map((label, i) => [label, mixed[i]!])) as Record<
         SentimentLabel,
@@ -270,16 +272,14 @@ export class SignalsModel {
       attributions: raw.attributions,
       attributionWeights: raw.attributionWeights,
     };
-    const at = outputs.indexOf('offensive');
-    const own = raw.moderation.offensive;
-    if (at >= 0 && own !== undefined) {
-      const p = Math.min(Math.max(own, 1e-7), 1 - 1e-7);
-      const score = sigmoid(mixLogit(Math.log(p / (1 - p)), lex[at]!, mix.offensive));
+    const at = lexical.meta.outputs.indexOf('offensive');
+    if (at >= 0 && logits.offensive !== undefined) {
+      const score = sigmoid(logits.offensive);
       out.moderation.offensive = score;
       // The words shown come from the part that carries most of the score: the channel's when it weighs at least
       // half (or the graph found none), else the graph's attribution.
       const graphWords = raw.attributions.offensive?.length ?? 0;
-      if (score >= ATTRIBUTION_FLOOR && (mix.offensive >= 0.5 || graphWords === 0)) {
+      if (score >= ATTRIBUTION_FLOOR && (lexical.meta.mix.offensive >= 0.5 || graphWords === 0)) {
         const weighted = lexical.topWords(clean, at);
         if (weighted.length > 0 || graphWords === 0) {
           out.attributions = { ...raw.attributions, offensive: weighted.map((w) => w.word) };

@@ -185,12 +185,12 @@ async function loadLexical(dir, cfg) {
   if (!cfg.lexical_channel) return null;
   const { register } = await import('tsx/esm/api');
   register();
-  const { LexicalChannel, LexicalMetaSchema } = await import('../runtime/lexical.ts');
+  const { LexicalChannel, LexicalMetaSchema, mixSignals } = await import('../runtime/lexical.ts');
   const { detectLanguage, loadLanguageDetector } = await import('../runtime/language.ts');
   await loadLanguageDetector();
   const meta = LexicalMetaSchema.parse(cfg.lexical_channel);
   const channel = await LexicalChannel.load({ role: 'signals', location: path.resolve(dir), local: true }, meta);
-  return { channel, detectLanguage };
+  return { channel, detectLanguage, mixSignals };
 }
 
 async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
@@ -209,17 +209,21 @@ async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
   // the English offsets (enSentiment) gives the runtime's scores.
   const lexical = await loadLexical(dir, cfg);
   const lexMix = (text, sent, mod) => {
-    if (!lexical || !lexical.channel.supports(lexical.detectLanguage(text))) return;
-    const { mix, outputs } = lexical.channel.meta;
-    const lex = lexical.channel.logits(text);
-    const adj = cfg.sentiment_logit_adjustment?.[lexical.detectLanguage(text)] ?? [0, 0, 0];
-    cfg.sentiment_labels.forEach((label, c) => {
-      const at = outputs.indexOf(label);
-      if (at >= 0) sent[c] = (1 - mix.sentiment) * (sent[c] + adj[c]) + mix.sentiment * lex[at] - adj[c];
-    });
-    const at = outputs.indexOf('offensive');
+    const language = lexical?.detectLanguage(text);
+    if (!lexical || !lexical.channel.supports(language)) return;
+    const adj = cfg.sentiment_logit_adjustment?.[language] ?? [0, 0, 0];
     const j = cfg.moderation_labels.indexOf('offensive');
-    if (at >= 0 && j >= 0) mod[j] = (1 - mix.offensive) * mod[j] + mix.offensive * lex[at];
+    const mixed = lexical.mixSignals(
+      lexical.channel.meta,
+      lexical.channel.logits(text),
+      cfg.sentiment_labels,
+      sent.map((v, c) => v + adj[c]),
+      j >= 0 ? mod[j] : undefined,
+    );
+    mixed.sentiment.forEach((v, c) => {
+      sent[c] = v - adj[c];
+    });
+    if (j >= 0) mod[j] = mixed.offensive;
   };
   async function infer(texts, batch = 64) {
     const order = texts.map((t, i) => [cleanText(t), i]).sort((a, b) => a[0].length - b[0].length);

@@ -10,6 +10,7 @@ import {
   LexicalChannel,
   LexicalMetaSchema,
   mixLogit,
+  mixSignals,
   parseSafetensors,
 } from '../../models/runtime/lexical.ts';
 import { ModelLoadError } from '../../models/runtime/settings.ts';
@@ -65,6 +66,23 @@ describe('lexical features', () => {
     expect(mixLogit(2, -2, 0)).toBe(2);
     expect(mixLogit(2, -2, 1)).toBe(-2);
     expect(mixLogit(2, -2, 0.75)).toBe(-1);
+  });
+
+  it('mixSignals mixes the outputs the channel has, each with its family weight, and leaves the rest', () => {
+    const meta = LexicalMetaSchema.parse({
+      file: 'x',
+      languages: ['en'],
+      outputs: ['negative', 'positive', 'offensive'],
+      mix: { sentiment: 0.5, offensive: 0.25 },
+      max_chars: 10,
+      buckets: { word: 1, char: 1 },
+    });
+    const out = mixSignals(meta, [4, 8, 4], ['negative', 'neutral', 'positive'], [0, 1, 2], 0);
+    expect(out.sentiment).toEqual([2, 1, 5]);
+    expect(out.offensive).toBe(1);
+    expect(
+      mixSignals(meta, [4, 8, 4], ['negative', 'neutral', 'positive'], [0, 1, 2], undefined).offensive,
+    ).toBe(undefined);
   });
 });
 
