@@ -3,11 +3,11 @@
  * baseline and the GEMM roofs in interleaved rounds; then the time split, bucket sweep, graph op profile and
  * reply latency. Everything it loads is released before it returns, so the queue half has the cores.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { createLocalEngine, createThreadEngine } from '../models/runtime/index.ts';
+import { linkedModelFolder } from '../models/runtime/testing.ts';
 import { type Config, inferenceThreads } from '../src/config.ts';
 import type { ModelInfo } from '../src/engine.ts';
 import type { Logger } from '../src/logger.ts';
@@ -262,10 +262,5 @@ function withoutLexical(source: string): string | undefined {
     return undefined;
   }
   if (!meta.steward?.lexical_channel) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'steward-bench-graph-only-'));
-  for (const entry of readdirSync(source))
-    if (entry !== 'config.json') symlinkSync(join(source, entry), join(dir, entry));
-  const { lexical_channel: _, ...steward } = meta.steward;
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...meta, steward }));
-  return dir;
+  return linkedModelFolder(source, ({ lexical_channel: _, ...steward }) => steward);
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { WordWeight } from '../../src/domain/analysis.ts';
-import { relativeWeight } from './tokens.ts';
+import { topWordWeights, type Word } from './tokens.ts';
 import { ModelLoadError, type ModelSource, ROLE_SETTING } from './settings.ts';
 
 /**
@@ -35,13 +35,9 @@ export function featureStrings(text: string, maxChars: number): { words: string[
   for (const w of t.split(/\s+/u)) {
     if (w === '') continue;
     const p = Array.from(` ${w} `);
-    for (let n = 2; n <= 5; n++) {
-      if (p.length <= n) {
-        chars.push(`c ${p.join('')}`);
-        break;
-      }
+    // Every window of 2..5 code points (sklearn's char_wb: a padded word of at most 5 counts once as itself).
+    for (let n = 2; n <= Math.min(5, p.length); n++)
       for (let i = 0; i + n <= p.length; i++) chars.push(`c ${p.slice(i, i + n).join('')}`);
-    }
   }
   return { words, chars };
 }
@@ -108,7 +104,7 @@ export function featureBuckets(
   maxChars: number,
   wordBuckets: number,
   charBuckets: number,
-): { words: Map<number, number>; chars: Map<number, number> } {
+): { tokens: string[]; words: Map<number, number>; chars: Map<number, number> } {
   const t = lowered(text, maxChars);
   const words = new Map<number, number>();
   const toks = t.match(TOKEN) ?? [];
@@ -146,7 +142,7 @@ export function featureBuckets(
       }
     }
   }
-  return { words, chars };
+  return { tokens: toks, words, chars };
 }
 
 interface Group {
@@ -214,58 +210,38 @@ export class LexicalChannel {
     return this.meta.languages.includes(language);
   }
 
+  /** One preprocessed text through the channel: its logits, and the words behind each output when asked. */
+  read(text: string): LexicalReading {
+    const f = featureBuckets(text, this.meta.max_chars, this.#word.buckets, this.#char.buckets);
+    const word = weigh(this.#word, f.words);
+    const logits = Float32Array.from(this.#bias);
+    this.#add(logits, this.#word, word);
+    this.#add(logits, this.#char, weigh(this.#char, f.chars));
+    return { logits, topWords: (j, max = 3) => this.#topWords(f.tokens, word, j, max) };
+  }
+
   /** Logits in `meta.outputs` order for one preprocessed text. */
   logits(text: string): Float32Array {
-    const { words, chars } = featureBuckets(
-      text,
-      this.meta.max_chars,
-      this.#word.buckets,
-      this.#char.buckets,
-    );
-    const out = Float32Array.from(this.#bias);
-    this.#add(out, this.#word, words);
-    this.#add(out, this.#char, chars);
-    return out;
+    return this.read(text).logits;
   }
 
-  /**
-   * The words (unigram features) that push output `j` up the most, strongest first, weighted against the strongest:
-   * each word's x · w / ‖x‖ in the word group, the part of the logit it carries.
-   */
-  topWords(text: string, j: number, max = 3): WordWeight[] {
-    const toks = lowered(text, this.meta.max_chars).match(TOKEN) ?? [];
+  /** Each word's part of output j: its unigram's x · w / ‖x‖ in the word group (the graph's words use the same ranking). */
+  #topWords(tokens: string[], word: Weighted, j: number, max: number): WordWeight[] {
     const g = this.#word;
-    const counts = featureBuckets(text, this.meta.max_chars, g.buckets, this.#char.buckets).words;
-    let norm = 0;
-    for (const [b, c] of counts) norm += ((1 + Math.log(c)) * g.idf[b]! * g.idfScale) ** 2;
-    if (norm === 0) return [];
     const k = this.#k;
-    const scored = new Map<string, number>();
-    for (const tok of new Set(toks)) {
-      const b = crcEnd(crcText(WORD_PREFIX, tok)) % g.buckets;
-      const x = (1 + Math.log(counts.get(b) ?? 1)) * g.idf[b]! * g.idfScale;
-      const score = (x * g.weights[b * k + j]! * g.scale[j]!) / Math.sqrt(norm);
-      if (score > 0) scored.set(tok, score);
-    }
-    const ranked = [...scored].sort((a, b) => b[1] - a[1]);
-    const top = ranked[0]?.[1] ?? 0;
-    return ranked
-      .filter(([, s]) => s >= top * 0.1)
-      .slice(0, max)
-      .map(([word, s]) => ({ word, weight: relativeWeight(s, top) }));
+    const unique = [...new Set(tokens)];
+    const words: Word[] = unique.map((text, i) => ({ text, positions: [i] }));
+    return topWordWeights(
+      words,
+      (i) => {
+        const b = crcEnd(crcText(WORD_PREFIX, unique[i]!)) % g.buckets;
+        return (word.xs.get(b) ?? 0) * g.weights[b * k + j]! * g.scale[j]! * word.inv;
+      },
+      max,
+    );
   }
 
-  #add(out: Float32Array, g: Group, counts: Map<number, number>): void {
-    let norm = 0;
-    const xs: Array<[number, number]> = [];
-    for (const [b, c] of counts) {
-      const x = (1 + Math.log(c)) * g.idf[b]! * g.idfScale;
-      if (x === 0) continue;
-      xs.push([b, x]);
-      norm += x * x;
-    }
-    if (norm === 0) return;
-    const inv = 1 / Math.sqrt(norm);
+  #add(out: Float32Array, g: Group, { xs, inv }: Weighted): void {
     const k = this.#k;
     for (let j = 0; j < k; j++) {
       let sum = 0;
@@ -273,6 +249,31 @@ export class LexicalChannel {
       out[j]! += sum * inv * g.scale[j]!;
     }
   }
+}
+
+export interface LexicalReading {
+  /** In `meta.outputs` order. */
+  logits: Float32Array;
+  /** The words that push output `j` up the most, strongest first, weighted against the strongest. */
+  topWords(j: number, max?: number): WordWeight[];
+}
+
+/** A group's tf-idf values per bucket (sublinear tf times idf) and 1 / their L2 norm (0 for an empty group). */
+interface Weighted {
+  xs: Map<number, number>;
+  inv: number;
+}
+
+function weigh(g: Group, counts: Map<number, number>): Weighted {
+  const xs = new Map<number, number>();
+  let norm = 0;
+  for (const [b, c] of counts) {
+    const x = (1 + Math.log(c)) * g.idf[b]! * g.idfScale;
+    if (x === 0) continue;
+    xs.set(b, x);
+    norm += x * x;
+  }
+  return { xs, inv: norm === 0 ? 0 : 1 / Math.sqrt(norm) };
 }
 
 /** Mixes a transformer logit with the lexical one: (1 - w) · a + w · b. */

@@ -251,7 +251,8 @@ export class SignalsModel {
       };
     }
     const clean = preprocess(text, this.meta.preprocess);
-    const lex = lexical.logits(clean);
+    const reading = lexical.read(clean);
+    const lex = reading.logits;
     const labels = this.meta.sentiment_labels;
     const own = raw.moderation.offensive;
     const p = own === undefined ? undefined : Math.min(Math.max(own, 1e-7), 1 - 1e-7);
@@ -280,7 +281,7 @@ export class SignalsModel {
       // half (or the graph found none), else the graph's attribution.
       const graphWords = raw.attributions.offensive?.length ?? 0;
       if (score >= ATTRIBUTION_FLOOR && (lexical.meta.mix.offensive >= 0.5 || graphWords === 0)) {
-        const weighted = lexical.topWords(clean, at);
+        const weighted = reading.topWords(at);
         if (weighted.length > 0 || graphWords === 0) {
           out.attributions = { ...raw.attributions, offensive: weighted.map((w) => w.word) };
           out.attributionWeights = { ...raw.attributionWeights, offensive: weighted };

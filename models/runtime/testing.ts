@@ -71,12 +71,28 @@ export function captureLogger(level = 'debug'): CapturedLogger {
  * tests use it to exercise the passage and cross-attention paths with real weights.
  */
 export function sourceReadingReplyFolder(): string {
-  const from = modelFolder('reply');
-  const dir = mkdtempSync(path.join(tmpdir(), 'steward-reply-sourced-'));
+  return linkedModelFolder(modelFolder('reply'), (steward) => ({
+    ...steward,
+    source_prefix: 'source: ',
+    max_input_length: 128,
+  }));
+}
+
+/**
+ * A temporary model folder whose files are links to `from`'s (except `omit`) and whose config.json is `from`'s with
+ * its `steward` block passed through `edit`: the same weights under another card. The caller removes it.
+ */
+export function linkedModelFolder(
+  from: string,
+  edit: (steward: Record<string, unknown>) => Record<string, unknown>,
+  omit: readonly string[] = [],
+): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'steward-model-'));
   for (const name of readdirSync(from))
-    if (name !== 'config.json') symlinkSync(path.join(from, name), path.join(dir, name));
+    if (name !== 'config.json' && !omit.includes(name))
+      symlinkSync(path.join(from, name), path.join(dir, name));
   const config = JSON.parse(readFileSync(path.join(from, 'config.json'), 'utf8'));
-  config.steward = { ...config.steward, source_prefix: 'source: ', max_input_length: 128 };
+  config.steward = edit(config.steward ?? {});
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
   return dir;
 }

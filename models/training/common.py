@@ -236,6 +236,21 @@ def atomic_write_json(path, obj):
     os.replace(tmp, path)
 
 
+def run_channel_steps(a, base, prepare, train, select, export):
+    """`cmd` of a channel script (ngram.py, lexical.py): prepare | train | select | export, or all of them with the base
+    model's logits on the selection texts between prepare and train."""
+    if a.cmd in ("prepare", "all"):
+        prepare(a)
+    if a.cmd == "all":
+        base_logits(base, a.work)
+    if a.cmd in ("train", "all"):
+        train(a)
+    if a.cmd in ("select", "all"):
+        select(a)
+    if a.cmd in ("export", "all"):
+        export(a)
+
+
 def base_logits(model_dir, work):
     """A signals model's logits on work/sel_texts.json -> work/base_logits.json, through Node exactly as the runtime
     computes them (ngram_logits.mjs, q8): the base that the n-gram and lexical channels are mixed with."""

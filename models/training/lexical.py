@@ -61,10 +61,8 @@ def feature_strings(text):
     chars = []
     for w in t.split():
         p = f" {w} "
-        for n in range(2, 6):
-            if len(p) <= n:
-                chars.append(f"c {p}")
-                break
+        # every window of 2..5 characters (sklearn's char_wb: a padded word of at most 5 counts once as itself)
+        for n in range(2, min(5, len(p)) + 1):
             chars.extend(f"c {p[i: i + n]}" for i in range(len(p) - n + 1))
     return words, chars
 
@@ -328,16 +326,7 @@ def main():
                     help="offensive: NBSVM log-count-ratio scaling with this smoothing (0 = a plain regression)")
     ap.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (sklearn's default; not tuned)")
     a = ap.parse_args()
-    if a.cmd in ("prepare", "all"):
-        prepare(a)
-    if a.cmd == "all":
-        C.base_logits(a.bundle, a.work)
-    if a.cmd in ("train", "all"):
-        train(a)
-    if a.cmd in ("select", "all"):
-        select(a)
-    if a.cmd in ("export", "all"):
-        export(a)
+    C.run_channel_steps(a, a.bundle, prepare, train, select, export)
 
 
 if __name__ == "__main__":

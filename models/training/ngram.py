@@ -378,16 +378,7 @@ def main():
     ap.add_argument("--subword-buckets", type=int, default=1 << 17,
                     help="hashed character 3-5-grams of each token's piece (folded into the token rows; 0 = off)")
     a = ap.parse_args()
-    if a.cmd in ("prepare", "all"):
-        prepare(a)
-    if a.cmd == "all":
-        C.base_logits(a.base, a.work)
-    if a.cmd in ("train", "all"):
-        train(a)
-    if a.cmd in ("select", "all"):
-        select(a)
-    if a.cmd in ("export", "all"):
-        export(a)
+    C.run_channel_steps(a, a.base, prepare, train, select, export)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +14,13 @@ import {
 } from '../../models/runtime/lexical.ts';
 import { ModelLoadError } from '../../models/runtime/settings.ts';
 import { preprocess } from '../../models/runtime/signals.ts';
-import { captureLogger, hasModel, modelFolder, testConfig } from '../../models/runtime/testing.ts';
+import {
+  captureLogger,
+  hasModel,
+  linkedModelFolder,
+  modelFolder,
+  testConfig,
+} from '../../models/runtime/testing.ts';
 
 describe('lexical features', () => {
   it('are lower-cased word unigrams and bigrams, and character 2..5-grams of each padded word', () => {
@@ -140,11 +145,7 @@ describe.skipIf(!hasChannel)('the bundled lexical channel', () => {
       LexicalMetaSchema.parse(meta.steward.lexical_channel),
     );
     // The same graph, tokenizer and offsets; the config without the channel.
-    plainFolder = mkdtempSync(path.join(tmpdir(), 'steward-signals-nolex-'));
-    for (const entry of readdirSync(bundled))
-      if (entry !== 'config.json') symlinkSync(path.join(bundled, entry), path.join(plainFolder, entry));
-    const { lexical_channel: _, ...steward } = meta.steward;
-    writeFileSync(path.join(plainFolder, 'config.json'), JSON.stringify({ ...meta, steward }));
+    plainFolder = linkedModelFolder(bundled, ({ lexical_channel: _, ...steward }) => steward);
     withChannel = createLocalEngine(testConfig({ dtype: 'fp32', threads: 2 }), captureLogger().logger, {
       reply: false,
     });
@@ -176,9 +177,12 @@ describe.skipIf(!hasChannel)('the bundled lexical channel', () => {
     const praise = channel.logits('I love this community, everyone is so helpful!');
     expect(insult[at('offensive')]!).toBeGreaterThan(praise[at('offensive')]!);
     expect(praise[at('positive')]!).toBeGreaterThan(praise[at('negative')]!);
-    expect(channel.topWords('you are a complete idiot', at('offensive')).map((w) => w.word)).toContain(
-      'idiot',
-    );
+    expect(
+      channel
+        .read('you are a complete idiot')
+        .topWords(at('offensive'))
+        .map((w) => w.word),
+    ).toContain('idiot');
   });
 
   it('mixes English sentiment and offensive into the runtime scores; Chinese and the other labels are untouched', async () => {
@@ -213,12 +217,8 @@ describe.skipIf(!hasChannel)('the bundled lexical channel', () => {
   });
 
   it('a config that names a missing channel file fails to load with the file named', async () => {
-    const broken = mkdtempSync(path.join(tmpdir(), 'steward-signals-badlex-'));
+    const broken = linkedModelFolder(bundled, (steward) => steward, ['lexical.safetensors']);
     try {
-      for (const entry of readdirSync(bundled))
-        if (entry !== 'config.json' && entry !== 'lexical.safetensors')
-          symlinkSync(path.join(bundled, entry), path.join(broken, entry));
-      writeFileSync(path.join(broken, 'config.json'), JSON.stringify(meta));
       const engine = createLocalEngine(
         testConfig({ dtype: 'fp32', threads: 1, signals: broken }),
         captureLogger().logger,

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SENTIMENT_LABELS, type SentimentLabel, type Signals } from '../../src/domain/analysis.ts';
@@ -7,7 +6,13 @@ import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.
 import { dot, softmax } from '../../src/domain/vector.ts';
 import { LexicalChannel, LexicalMetaSchema } from '../../models/runtime/lexical.ts';
 import { preprocess, shiftLogits } from '../../models/runtime/signals.ts';
-import { captureLogger, hasModel, modelFolder, testConfig } from '../../models/runtime/testing.ts';
+import {
+  captureLogger,
+  hasModel,
+  linkedModelFolder,
+  modelFolder,
+  testConfig,
+} from '../../models/runtime/testing.ts';
 
 const TEXTS = [
   'I love this community, everyone is so helpful!',
@@ -237,12 +242,11 @@ describe.skipIf(!hasModel('signals'))('the English sentiment logit offsets (bala
       lexical = await LexicalChannel.load({ role: 'signals', location: bundled, local: true }, lexMeta);
     }
     // The same graph and tokenizer, its config without the offsets.
-    plainFolder = mkdtempSync(path.join(tmpdir(), 'steward-signals-plain-'));
-    for (const entry of readdirSync(bundled))
-      if (entry !== 'config.json') symlinkSync(path.join(bundled, entry), path.join(plainFolder, entry));
     // Without the lexical channel too: it mixes into the same scores (test/models/runtime-lexical.test.ts).
-    const { sentiment_logit_adjustment: _, lexical_channel: __, ...steward } = meta.steward;
-    writeFileSync(path.join(plainFolder, 'config.json'), JSON.stringify({ ...meta, steward }));
+    plainFolder = linkedModelFolder(
+      bundled,
+      ({ sentiment_logit_adjustment: _, lexical_channel: __, ...steward }) => steward,
+    );
     withOffsets = createLocalEngine(testConfig({ dtype: 'fp32', threads: 2 }), captureLogger().logger, {
       reply: false,
     });
