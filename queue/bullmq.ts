@@ -191,10 +191,20 @@ export class BullMQDriver implements QueueDriver {
     if (actions.length === 0) return;
     const queue = this.#queue(outboundQueueName(platform));
     // The action key is the job id: an action re-enqueued by a retried inbound job is one job.
-    await this.#bounded(`queueing ${actions.length} ${platform} action(s)`, () =>
-      queue.addBulk(
-        actions.map((action) => ({ name: action.kind, data: action, opts: { jobId: toBullId(action.key) } })),
-      ),
+    const [only] = actions;
+    await this.#bounded<unknown>(`queueing ${actions.length} ${platform} action(s)`, () =>
+      // Most messages give one action (a tag or an alert): add() runs BullMQ's add script alone, where addBulk()
+      // wraps it in a MULTI transaction and a pipeline, at twice the client CPU (≈ 100 vs 150-290 µs per action
+      // measured side by side; Redis's CPU the same). Several actions go in one transaction: all or none.
+      actions.length === 1 && only
+        ? queue.add(only.kind, only, { jobId: toBullId(only.key) })
+        : queue.addBulk(
+            actions.map((action) => ({
+              name: action.kind,
+              data: action,
+              opts: { jobId: toBullId(action.key) },
+            })),
+          ),
     );
   }
 
