@@ -147,13 +147,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     sub: 'add',
     usage: 'rules add <label> <phrase|/pattern/>',
     description:
-      'Flag a phrase (whole words) or /regular expression/ under a label; label allow clears the model',
+      'Flag a phrase (whole words) or /regular expression/ under a label; label allow vouches for a wording',
     adminOnly: true,
     options: [
       {
         name: 'label',
         type: 'string',
-        description: 'Label to raise, e.g. threat; allow clears the model',
+        description: 'Label to raise, e.g. threat; allow vouches for words the model misreads',
         required: true,
       },
       {

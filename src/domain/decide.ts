@@ -36,8 +36,10 @@ export function analyse(
   const reasons: Record<string, string[]> = {};
   const weights: Record<string, WordWeight[]> = {};
   const rules = ruleHits.length > 0 ? { rules: [...ruleHits] } : {};
-  const allowedBy = ruleHits.filter((hit) => hit.label === ALLOW_LABEL).map((hit) => hit.id);
+  const allowHits = ruleHits.filter((hit) => hit.label === ALLOW_LABEL);
+  const allowedBy = allowHits.map((hit) => hit.id);
   const allowed = allowedBy.length > 0 ? { allowedBy } : {};
+  const allowedWording = allowHits.map((hit) => hit.match);
   if (!readsModeration) {
     // The model abstains; rules are patterns anyone can read, so they still apply.
     addRuleHits(ruleHits, flagged, reasons);
@@ -54,8 +56,8 @@ export function analyse(
       defaults.thresholdsByLanguage?.[language]?.[label] ??
       defaults.thresholds[label] ??
       0.5;
-    // An allow rule matched: the workspace vouches for this wording, so no model label is raised.
-    if (score >= threshold && allowedBy.length === 0) {
+    // An allow rule matched the words behind this label: the workspace vouches for that wording, so it is not raised.
+    if (score >= threshold && !vouchedFor(signals, label, allowedWording)) {
       flagged.push(label);
       reasons[label] = signals.attributions[label] ?? [];
       const weighted = signals.attributionWeights?.[label];
@@ -78,6 +80,39 @@ export function analyse(
     },
     topics,
   };
+}
+
+/** A word counts as one that drove a label when its attribution is at least this share of the strongest word's. */
+export const DRIVING_WORD_WEIGHT = 0.5;
+
+/**
+ * Whether allow rules vouch for a model label: every word that drove it lies inside a wording an allow rule matched.
+ * The driving words are those with at least DRIVING_WORD_WEIGHT of the strongest word's attribution, or every word
+ * listed when the model gives no weights; a label without words is vouched for by any allow match. So an allowed
+ * wording does not carry an insult written beside it ("this game is sick you idiot" still raises `offensive`).
+ */
+function vouchedFor(signals: Signals, label: string, allowedWording: readonly string[]): boolean {
+  if (allowedWording.length === 0) return false;
+  const weighted = signals.attributionWeights?.[label];
+  const words =
+    weighted && weighted.length > 0
+      ? weighted.filter((w) => w.weight >= DRIVING_WORD_WEIGHT).map((w) => w.word)
+      : (signals.attributions[label] ?? []);
+  return words.every((word) => allowedWording.some((wording) => containsWord(wording, word)));
+}
+
+/** Whole-word containment, case-insensitive; inside a run of Han or kana characters (written without spaces) any substring. */
+function containsWord(wording: string, word: string): boolean {
+  const w = word.trim().toLowerCase();
+  if (w === '') return true;
+  const text = wording.toLowerCase();
+  if (/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(w)) return text.includes(w);
+  for (let at = text.indexOf(w); at !== -1; at = text.indexOf(w, at + 1)) {
+    const before = text.slice(0, at);
+    const after = text.slice(at + w.length);
+    if (!/[\p{L}\p{N}]$/u.test(before) && !/^[\p{L}\p{N}]/u.test(after)) return true;
+  }
+  return false;
 }
 
 function addRuleHits(hits: readonly RuleHit[], flagged: string[], reasons: Record<string, string[]>): void {

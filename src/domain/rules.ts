@@ -25,8 +25,9 @@ export const RuleSchema = z.object({
 export type Rule = z.infer<typeof RuleSchema>;
 
 /**
- * The label of an allow rule: a message it matches raises no *model* flag (the phrase is one the workspace knows
- * to be fine, e.g. "在群里骂人会怎么样" asks about the rules); flags from the other rules still apply. On Discord,
+ * The label of an allow rule: the *model* labels whose driving words all lie inside what it matched are not raised
+ * (the phrase is one the workspace knows to be fine, e.g. "在群里骂人会怎么样" asks about the rules; see analyse), so
+ * an insult written beside it still is; flags from the other rules still apply. On Discord,
  * `rules sync` puts allow phrases in the AutoMod rule's allow list.
  */
 export const ALLOW_LABEL = 'allow';
@@ -55,6 +56,9 @@ const TARGET = String.raw`(?:${YOU}|your\s+(?:\w+\s+)?${KIN}|ur\s+${KIN})`;
 const FRIENDLY = String.raw`(?!\s+(?:a|an|some|at|in|on|up\s+later|back|over|to\s+it)\b)`;
 /** "don't", "never"… right before a self-harm phrase: support ("please don't kill yourself"), not incitement. */
 const NOT = String.raw`(?<!\b(?:don${APOS}t|dont|do\s+not|never|not|won${APOS}t|wouldn${APOS}t|shouldn${APOS}t|stop\s+me\s+from|thinking\s+(?:of|about)|want\s+to|wanted\s+to)\s+(?:(?:ever|even|just|go|try\s+to|ever\s+try\s+to)\s+)?)`;
+
+/** What turns a "sick" back into an insult or a complaint: "sick of", "sick in the head", "sick bastard". */
+const NOT_SICK_OF = String.raw`(?!\s+(?:of|and\s+tired|in\s+the\s+head|bastards?|fucks?|freaks?|puppy|puppies|perverts?|person|people|individuals?|twisted|minded|joke|man|woman|guy|dude)\b)`;
 
 /**
  * Built-in rules: threats of violence and incitement to self-harm, English and Chinese. Tested against benign
@@ -215,6 +219,15 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     kind: 'pattern',
     value:
       '(?<!不想|别|不要|不会)去死|(?:自杀|跳楼|上吊|割腕|喝农药|跳河)吧|你(?:还)?活着(?:干嘛|干什么|有什么用|就是浪费)|死了算了|怎么还不死|咋不去死',
+  },
+  {
+    // Praise in gaming and chat slang: "this game is sick", "that's sick", "sick clip". The tweets the moderation
+    // model learned from use "sick" as an insult, so it flags these on the one word. An allow rule vouches only for
+    // the words inside its match (see analyse), so "that's sick, you idiot" still raises `offensive` on "idiot".
+    id: 'builtin:allow-sick-praise',
+    label: ALLOW_LABEL,
+    kind: 'pattern',
+    value: String.raw`(?:\b(?:this|that|the|it)\s+(?:[\p{L}\d'’]{1,20}\s{1,3}){0,2}(?:is|was|looks|looked|sounds|sounded)|\b(?:that|it|this)\s*${APOS}\s*s)\s+(?:so\s+|really\s+|pretty\s+|hella\s+|lowkey\s+|kinda\s+|fucking\s+)?sick\b${NOT_SICK_OF}|\bsick\s+(?:play|shot|clip|move|goal|combo|edit|beat|track|song|trick|build|skin|fit|outfit|drop|pull|save|ride|view|lineup|setup|flick|snipe|dunk|pass|catch|jump|gameplay|montage|run|win)s?\b`,
   },
 ]) as readonly Rule[];
 

@@ -85,18 +85,64 @@ describe('analyse', () => {
 
 describe('analyse: allow rules', () => {
   const allow = { id: 'r1', label: 'allow', match: '在群里骂人会怎么样' };
-  it('GIVEN an allow rule matched THEN no model label is raised, the scores stay and the rule is named', () => {
-    const analysis = analyse(toxic, defaultSettings(), DEFAULTS, [], [allow]);
+  const question = signals({
+    language: 'en',
+    moderation: { offensive: 0.95, hate: 0.2 },
+    attributions: { offensive: ['骂人'], hate: [] },
+  });
+  it('GIVEN an allow rule matched the words behind a label THEN it is not raised, the scores stay and the rule is named', () => {
+    const analysis = analyse(question, defaultSettings(), DEFAULTS, [], [allow]);
     expect(analysis.moderation.flagged).toEqual([]);
-    expect(analysis.moderation.scores).toEqual(toxic.moderation);
+    expect(analysis.moderation.scores).toEqual(question.moderation);
     expect(analysis.moderation.allowedBy).toEqual(['r1']);
-    expect(run(toxic, defaultSettings({ moderationChannelId: 'mod' })).flag).toBe(true);
+    expect(run(question, defaultSettings({ moderationChannelId: 'mod' })).flag).toBe(true);
     expect(decide(message(), analysis, defaultSettings({ moderationChannelId: 'mod' })).flag).toBe(false);
+  });
+
+  it('GIVEN an allowed wording and an insult beside it THEN the insult still raises its label (no bypass)', () => {
+    // "在群里骂人会怎么样？ idiot": the allow rule vouches for its own words, not for "idiot".
+    const analysis = analyse(toxic, defaultSettings(), DEFAULTS, [], [allow]);
+    expect(analysis.moderation.flagged).toEqual(['offensive']);
+    expect(analysis.moderation.reasons).toEqual({ offensive: ['idiot'] });
+    expect(analysis.moderation.allowedBy).toEqual(['r1']);
+  });
+
+  it('GIVEN attribution weights THEN only the words that drove the label (≥ half the strongest) must be inside the allowed wording', () => {
+    const sick = { id: 'builtin:allow-sick-praise', label: 'allow', match: 'this game is sick' };
+    const praise = signals({
+      moderation: { offensive: 0.84, hate: 0.01 },
+      attributions: { offensive: ['sick', 'honestly'] },
+      attributionWeights: {
+        offensive: [
+          { word: 'sick', weight: 1 },
+          { word: 'honestly', weight: 0.2 },
+        ],
+      },
+    });
+    expect(analyse(praise, defaultSettings(), DEFAULTS, [], [sick]).moderation.flagged).toEqual([]);
+    const insult = signals({
+      moderation: { offensive: 0.99, hate: 0.01 },
+      attributions: { offensive: ['idiot', 'sick'] },
+      attributionWeights: {
+        offensive: [
+          { word: 'idiot', weight: 1 },
+          { word: 'sick', weight: 0.7 },
+        ],
+      },
+    });
+    expect(analyse(insult, defaultSettings(), DEFAULTS, [], [sick]).moderation.flagged).toEqual([
+      'offensive',
+    ]);
+    // Whole words: "sickest" is not "sick", and a Latin word is not found inside a longer one.
+    const longer = signals({ moderation: { offensive: 0.9, hate: 0 }, attributions: { offensive: ['sic'] } });
+    expect(analyse(longer, defaultSettings(), DEFAULTS, [], [sick]).moderation.flagged).toEqual([
+      'offensive',
+    ]);
   });
 
   it('GIVEN an allow rule and a threat rule both matched THEN the threat is still flagged, allow is no label', () => {
     const threat = { id: 'builtin:threat-where-you-live', label: 'threat', match: 'find where you live' };
-    const analysis = analyse(toxic, defaultSettings(), DEFAULTS, [], [allow, threat]);
+    const analysis = analyse(question, defaultSettings(), DEFAULTS, [], [allow, threat]);
     expect(analysis.moderation.flagged).toEqual(['threat']);
     expect(analysis.moderation.reasons).toEqual({ threat: ['rule “find where you live”'] });
   });

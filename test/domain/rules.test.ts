@@ -161,6 +161,30 @@ describe('rule lists', () => {
     expect(set.match('你这个 noob 垃圾东西')).toEqual([{ id: 'r3', label: 'offensive', match: 'noob 垃圾' }]);
   });
 
+  it('GIVEN "sick" as praise THEN the built-in allow rule matches it; as an insult or a complaint it does not', () => {
+    const set = new RuleSet(effectiveRules({ rules: [], disabledRules: [] }));
+    const allowed = (text: string) =>
+      set
+        .match(text)
+        .filter((h) => h.id === 'builtin:allow-sick-praise')
+        .map((h) => h.match);
+    expect(allowed('this game is sick')).toEqual(['this game is sick']);
+    expect(allowed('wow that clip was so sick lol')).toEqual(['that clip was so sick']);
+    expect(allowed("that's sick bro")).toEqual(["that's sick"]);
+    expect(allowed('the new map looks sick')).toEqual(['the new map looks sick']);
+    expect(allowed('sick play!')).toEqual(['sick play']);
+    for (const insult of [
+      'you are sick',
+      'you sick bastard',
+      "i'm sick of you",
+      'this is sick in the head',
+      'he is a sick man',
+      'your mom is sick',
+      'that is sick and tired',
+    ])
+      expect(allowed(insult), insult).toEqual([]);
+  });
+
   it('GIVEN a pattern with nested repetition or invalid syntax THEN it is refused with the reason', () => {
     expect(() => compileRule({ kind: 'pattern', value: '(a+)+b' })).toThrow(/nested repetition/);
     expect(() => compileRule({ kind: 'pattern', value: '(unclosed' })).toThrow(
