@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/queue-latency.ts [--capacity-guess 1200] [--flood 5] [--poisson 20] [--threads N] [--rate R] [--slowest]
- * [--runs N]` — the queue half of `npm run bench` alone (worker process + adapter process around BullMQ on Redis: capacity, then Poisson at
- * 50 % of it with the latency breakdown), for comparing settings side by side in interleaved runs, e.g.
+ * [--runs N]` — the queue half of `npm run bench` alone (worker process + adapter process around BullMQ on Redis:
+ * capacity, then Poisson at 50 % of it with the latency breakdown), for comparing settings side by side in
+ * interleaved runs, e.g.
  * `STEWARD_THREAD_NICE=0` vs `STEWARD_THREAD_NICE=10` (the worker process inherits the environment). The last line
  * is JSON. `--rate R` fixes the Poisson rate (msg/s) instead of half the measured capacity, so that two settings are
  * compared at one load. `--runs N` repeats the whole phase N times (a fresh worker process each) and prints the spread

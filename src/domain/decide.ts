@@ -2,7 +2,7 @@ import type { AlertAction, HideAction, ReactAction } from './action.ts';
 import { SENTIMENT_EMOJI } from './action.ts';
 import type { Analysis, Signals, SupportedLanguages, TopicMatch, WordWeight } from './analysis.ts';
 import type { InboundMessage } from './message.ts';
-import { ALLOW_LABEL, type RuleHit } from './rules.ts';
+import { ALLOW_LABEL, type RuleHit, UNSPACED } from './rules.ts';
 import { inboundJobId, refOf } from './message.ts';
 import type { WorkspaceSettings } from './settings.ts';
 
@@ -83,7 +83,7 @@ export function analyse(
 }
 
 /** A word counts as one that drove a label when its attribution is at least this share of the strongest word's. */
-export const DRIVING_WORD_WEIGHT = 0.5;
+const DRIVING_WORD_WEIGHT = 0.5;
 
 /**
  * Whether allow rules vouch for a model label: every word that drove it lies inside a wording an allow rule matched.
@@ -101,12 +101,12 @@ function vouchedFor(signals: Signals, label: string, allowedWording: readonly st
   return words.every((word) => allowedWording.some((wording) => containsWord(wording, word)));
 }
 
-/** Whole-word containment, case-insensitive; inside a run of Han or kana characters (written without spaces) any substring. */
+/** Whole-word containment, case-insensitive; a Han or kana word (written without spaces) as any substring. */
 function containsWord(wording: string, word: string): boolean {
   const w = word.trim().toLowerCase();
   if (w === '') return true;
   const text = wording.toLowerCase();
-  if (/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(w)) return text.includes(w);
+  if (UNSPACED.test(w)) return text.includes(w);
   for (let at = text.indexOf(w); at !== -1; at = text.indexOf(w, at + 1)) {
     const before = text.slice(0, at);
     const after = text.slice(at + w.length);

@@ -273,7 +273,7 @@ export class RuleSet {
 }
 
 /** Characters of scripts written without spaces between words (Han, kana). */
-const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+export const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 
 /** A rule's regular expression; throws a RangeError with the reason for an invalid or unsafe pattern. */
 export function compileRule(rule: Pick<Rule, 'kind' | 'value'>): RegExp {
