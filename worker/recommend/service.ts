@@ -246,9 +246,10 @@ export class Recommender {
 }
 
 /**
- * A request as the ranking reads it. The bundled signals model reads English only, so the embedding of a
- * mostly non-Latin request is left out (the model abstains) and its words carry it: Chinese character pairs
- * meet the Chinese keywords that admins write into library items.
+ * A request as the ranking reads it. The bundled signals model reads Chinese for moderation and sentiment, but its
+ * embedding head learned topics from English requests only (clinc150), so the embedding of a mostly non-Latin
+ * request is left out and its words carry it: Chinese character pairs meet the Chinese keywords that admins write
+ * into library items.
  */
 export function requestOf(text: string, embedding: ArrayLike<number> | null) {
   return { words: contentWords(text), embedding: embedding && mostlyLatin(text) ? embedding : null };
