@@ -7,7 +7,9 @@
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from '../queue/bullmq-ids.ts';
+import { jobOptionsOf } from '../queue/bullmq.ts';
+import { redisOptionsFromUrl, toBullId } from '../queue/bullmq-ids.ts';
+import { DefaultJobPolicy } from '../queue/jobs.ts';
 import { ensureRedis } from './redis.ts';
 
 const { values: args } = parseArgs({
@@ -19,13 +21,8 @@ const redis = await ensureRedis();
 const queue = new Queue('outbound-bench', {
   connection: redisOptionsFromUrl(redis.url),
   prefix: redis.prefix,
-  // The driver's outbound defaults (queue/bullmq.ts), so the add script does the same work.
-  defaultJobOptions: {
-    attempts: 5,
-    backoff: { type: 'exponential', delay: 1000 },
-    removeOnComplete: { age: 3600 },
-    removeOnFail: { count: 1000 },
-  },
+  // The driver's own job options, so the add script does the same work.
+  defaultJobOptions: jobOptionsOf(DefaultJobPolicy),
 });
 const info = new Redis(redis.url);
 const redisCpuS = async () => {
@@ -55,7 +52,7 @@ async function round(way: Way, n: number) {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const a = action();
-    const jobId = a.key.replaceAll(':', '_');
+    const jobId = toBullId(a.key);
     if (way === 'add') await queue.add(a.kind, a, { jobId });
     else await queue.addBulk([{ name: a.kind, data: a, opts: { jobId } }]);
   }

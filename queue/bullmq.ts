@@ -154,12 +154,7 @@ export class BullMQDriver implements QueueDriver {
       queue = new Queue(name, {
         connection: this.#producerConnection!,
         prefix: this.#options.prefix,
-        defaultJobOptions: {
-          attempts: this.#policy.attempts,
-          backoff: { type: 'exponential', delay: this.#policy.backoffMs },
-          removeOnComplete: { age: Math.ceil(this.#policy.completedRetentionMs / 1000) },
-          removeOnFail: { count: this.#policy.failedKeep },
-        },
+        defaultJobOptions: jobOptionsOf(this.#policy),
       });
       queue.on('error', (error) => this.#logError(error, { queue: name }, 'queue error'));
       this.#queues.set(name, queue);
@@ -415,6 +410,16 @@ export class BullMQDriver implements QueueDriver {
     }
     return changed;
   }
+}
+
+/** BullMQ's options for every job of a queue, from the retry and retention policy. */
+export function jobOptionsOf(policy: JobPolicy) {
+  return {
+    attempts: policy.attempts,
+    backoff: { type: 'exponential', delay: policy.backoffMs },
+    removeOnComplete: { age: Math.ceil(policy.completedRetentionMs / 1000) },
+    removeOnFail: { count: policy.failedKeep },
+  };
 }
 
 function jobInfo(job: Job): JobInfo {

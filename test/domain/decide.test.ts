@@ -86,7 +86,6 @@ describe('analyse', () => {
 describe('analyse: allow rules', () => {
   const allow = { id: 'r1', label: 'allow', match: '在群里骂人会怎么样' };
   const question = signals({
-    language: 'en',
     moderation: { offensive: 0.95, hate: 0.2 },
     attributions: { offensive: ['骂人'], hate: [] },
   });
@@ -109,31 +108,26 @@ describe('analyse: allow rules', () => {
 
   it('GIVEN attribution weights THEN only the words that drove the label (≥ half the strongest) must be inside the allowed wording', () => {
     const sick = { id: 'builtin:allow-sick-praise', label: 'allow', match: 'this game is sick' };
-    const praise = signals({
-      moderation: { offensive: 0.84, hate: 0.01 },
-      attributions: { offensive: ['sick', 'honestly'] },
-      attributionWeights: {
-        offensive: [
-          { word: 'sick', weight: 1 },
-          { word: 'honestly', weight: 0.2 },
-        ],
-      },
-    });
+    /** An offensive score driven by these words, with these attribution weights. */
+    const offensiveBy = (score: number, words: Array<[string, number]>) =>
+      signals({
+        moderation: { offensive: score, hate: 0.01 },
+        attributions: { offensive: words.map(([word]) => word) },
+        attributionWeights: { offensive: words.map(([word, weight]) => ({ word, weight })) },
+      });
+    const praise = offensiveBy(0.84, [
+      ['sick', 1],
+      ['honestly', 0.2],
+    ]);
     expect(analyse(praise, defaultSettings(), DEFAULTS, [], [sick]).moderation.flagged).toEqual([]);
-    const insult = signals({
-      moderation: { offensive: 0.99, hate: 0.01 },
-      attributions: { offensive: ['idiot', 'sick'] },
-      attributionWeights: {
-        offensive: [
-          { word: 'idiot', weight: 1 },
-          { word: 'sick', weight: 0.7 },
-        ],
-      },
-    });
+    const insult = offensiveBy(0.99, [
+      ['idiot', 1],
+      ['sick', 0.7],
+    ]);
     expect(analyse(insult, defaultSettings(), DEFAULTS, [], [sick]).moderation.flagged).toEqual([
       'offensive',
     ]);
-    // Whole words: "sickest" is not "sick", and a Latin word is not found inside a longer one.
+    // Whole words: a Latin word ("sic") is not found inside a longer one ("sick").
     const longer = signals({ moderation: { offensive: 0.9, hate: 0 }, attributions: { offensive: ['sic'] } });
     expect(analyse(longer, defaultSettings(), DEFAULTS, [], [sick]).moderation.flagged).toEqual([
       'offensive',
