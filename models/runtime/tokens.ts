@@ -1,5 +1,6 @@
 import { type PreTrainedTokenizer, Tensor } from '@huggingface/transformers';
 import type { WordWeight } from '../../src/domain/analysis.ts';
+import { ZH_TERMS } from '../../src/domain/insults-zh.ts';
 
 /** One text as token ids, already cut to the model's limit. */
 export interface Encoded {
@@ -225,12 +226,40 @@ function segmentCjk(pieces: Word[]): Word[] {
     offset += piece.text.length;
   }
   const out: Word[] = [];
-  for (const { segment, index } of CJK_WORDS.segment(text)) {
+  for (const { segment, index } of keepTermsWhole([...CJK_WORDS.segment(text)])) {
     const end = index + segment.length;
     const positions = pieces.flatMap((piece, i) =>
       starts[i]! < end && starts[i]! + piece.text.length > index ? piece.positions : [],
     );
     if (positions.length > 0) out.push({ positions: [...new Set(positions)], text: segment });
+  }
+  return out;
+}
+
+/** Longest run of segments the word list needs whole, in segments. */
+const LONGEST_TERM = 4;
+
+/**
+ * ICU's dictionary does not know slang and insults, and cuts them into characters (傻|逼, 贱|人); the words of
+ * insults-zh.ts are put back together, so a flag names "傻逼", not two characters.
+ */
+function keepTermsWhole(segments: Intl.SegmentData[]): Array<{ segment: string; index: number }> {
+  const out: Array<{ segment: string; index: number }> = [];
+  for (let i = 0; i < segments.length; ) {
+    let taken = 1;
+    for (let n = Math.min(LONGEST_TERM, segments.length - i); n > 1; n--) {
+      const joined = segments
+        .slice(i, i + n)
+        .map((s) => s.segment)
+        .join('');
+      if (ZH_TERMS.has(joined)) {
+        taken = n;
+        break;
+      }
+    }
+    const parts = segments.slice(i, i + taken);
+    out.push({ segment: parts.map((s) => s.segment).join(''), index: parts[0]!.index });
+    i += taken;
   }
   return out;
 }

@@ -10,7 +10,9 @@
 // written for evaluation only (never used for training). The built-in rules were developed against a separate set,
 // fixtures/safety_dev.jsonl; the same person wrote both sets and the rules (and had seen the first five lines of
 // this one), so it is a check of coverage, not an independent benchmark. `--model DIR` runs it with that signals
-// model.
+// model. Then the rule layer alone: the Chinese insults rule on COLD (how often what it matches is labelled
+// offensive), TNEWS and ChnSentiCorp, and every built-in rule on DailyDialog and TNEWS (how often rules fire on
+// ordinary text).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -119,4 +121,52 @@ for (const [kind, hits] of Object.entries(byKind)) {
   const share = hits.filter(Boolean).length / hits.length;
   const metric = kind === 'benign' ? 'flagged (any label)' : kind === 'obfuscated' ? 'recall (any label)' : `recall (${kind} label)`;
   row(`fixtures/safety_eval.jsonl ${kind}`, `${metric} (n=${hits.length})`, pct(share));
+}
+
+// The Chinese insults rule alone, on data nobody here wrote: how often what it matches is labelled offensive
+// (COLD labels group-directed offence, so profanity about nobody in particular counts as non-offensive there),
+// and how much ordinary text it matches. The lexicon was written before these sets were searched with it.
+console.log('\n== Chinese insults (the rule builtin:insult-zh alone, src/domain/insults-zh.ts) ==');
+const { BUILTIN_RULES, RuleSet } = await import('../../src/domain/rules.ts');
+const insultZh = new RuleSet(BUILTIN_RULES.filter((r) => r.id === 'builtin:insult-zh'));
+const matches = (text) => insultZh.match(text).length > 0;
+for (const split of ['dev', 'train']) {
+  const rows = csvRows(path.join(data, 'cold_zh', `${split}.csv`));
+  const hits = rows.filter((r) => matches(r.TEXT));
+  const offensive = hits.filter((r) => r.label === '1').length;
+  row(`cold_zh ${split}`, `matched (n=${rows.length})`, String(hits.length));
+  row('', 'of those, labelled offensive', pct(offensive / Math.max(1, hits.length)));
+}
+const tsvTexts = (file, skip) => fs.readFileSync(file, 'utf8').split('\n').slice(skip).filter((l) => l.trim()).map((l) => l.split('\t')[0]);
+for (const [name, texts] of [
+  ['tnews_zh titles, all', tsvTexts(path.join(data, 'tnews_zh', 'train.tsv'), 0)],
+  ['chnsenticorp_zh reviews, all', tsvTexts(path.join(data, 'chnsenticorp_zh', 'train.tsv'), 1)],
+])
+{
+  const hits = texts.filter(matches).length;
+  row(name, `matched (n=${texts.length})`, `${hits} (${((100 * hits) / texts.length).toFixed(2)} %)`);
+}
+
+// Every built-in rule that raises a label (allow rules left out), on ordinary text: the README's "rules fire on"
+// figure. Rules see the deobfuscated text, as in the runtime.
+console.log('\n== the built-in rules on ordinary text (all but allow rules) ==');
+const { deobfuscateWithWords } = await import('../../src/domain/deobfuscate.ts');
+const raising = new RuleSet(BUILTIN_RULES.filter((r) => r.label !== 'allow'));
+const fires = (text) => {
+  const { text: read, revealed } = deobfuscateWithWords(text);
+  return raising.match(read, revealed).length > 0;
+};
+const dialogueLines = ['train', 'validation'].flatMap((split) =>
+  fs
+    .readFileSync(path.join(data, 'dailydialog', `dialogues_${split}.jsonl`), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => JSON.parse(l).turns.map((t) => t.utterance)),
+);
+for (const [name, texts] of [
+  ['dailydialog lines, train + validation (en)', dialogueLines],
+  ['tnews_zh titles, all (zh)', tsvTexts(path.join(data, 'tnews_zh', 'train.tsv'), 0)],
+]) {
+  const hits = texts.filter(fires).length;
+  row(name, `a rule fired (n=${texts.length})`, `${hits} (${((100 * hits) / texts.length).toFixed(2)} %)`);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { foldLeet, type RevealedWord } from './deobfuscate.ts';
+import { ZH_INSULT_PATTERN } from './insults-zh.ts';
 
 /**
  * The transparent rule layer beside the moderation model: phrases and patterns, each with the label it raises.
@@ -61,8 +62,9 @@ const NOT = String.raw`(?<!\b(?:don${APOS}t|dont|do\s+not|never|not|won${APOS}t|
 const NOT_SICK_OF = String.raw`(?!\s+(?:of|and\s+tired|in\s+the\s+head|bastards?|fucks?|freaks?|puppy|puppies|perverts?|person|people|individuals?|twisted|minded|joke|man|woman|guy|dude)\b)`;
 
 /**
- * Built-in rules: threats of violence and incitement to self-harm, English and Chinese. Tested against benign
- * look-alikes ("kill the process", "I'll shoot you a message", "笑死我了", "please don't kill yourself").
+ * Built-in rules: threats of violence and incitement to self-harm, English and Chinese, and Chinese insults. Tested
+ * against benign look-alikes ("kill the process", "I'll shoot you a message", "笑死我了", "please don't kill
+ * yourself", "垃圾分类", "牛逼").
  */
 export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
   {
@@ -157,6 +159,13 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     kind: 'pattern',
     value:
       '你(?:就)?死定了|你(?:给我)?等着瞧|你给我等着|(?:全家|一家)(?:死光|都得死|不得好死)|我知道你(?:家)?住(?:在)?哪|我会找到你的?[，,\\s]*(?:等着|小心)|带(?:着)?(?:刀|枪)(?:去|来)(?:找|砍|杀)?你',
+  },
+  {
+    // Plain Chinese personal abuse, which the model (trained on COLD's mostly group-directed lines) passes.
+    id: 'builtin:insult-zh',
+    label: 'offensive',
+    kind: 'pattern',
+    value: ZH_INSULT_PATTERN,
   },
   {
     id: 'builtin:obfuscated-word',

@@ -87,6 +87,37 @@ describe('built-in rules', () => {
       expect(labels(text), text).toEqual([]);
   });
 
+  it('GIVEN plain Chinese abuse THEN offensive; harmless senses of the same words, praise and names THEN nothing', () => {
+    const insult = (text: string) =>
+      builtins
+        .match(deobfuscate(text))
+        .filter((h) => h.id === 'builtin:insult-zh')
+        .map((h) => h.match);
+    expect(insult('你真是个白痴')).toEqual(['白痴']);
+    expect(insult('你他妈的滚出去')).toEqual(['他妈的']);
+    expect(insult('你就是个傻逼')).toEqual(['傻逼']);
+    expect(insult('你这个垃圾')).toEqual(['你这个垃圾']);
+    expect(insult('你们这些废物')).toEqual(['你们这些废物']);
+    expect(insult('你是不是有病')).toEqual(['你是不是有病']);
+    expect(labels('傻B')).toContain('offensive');
+    for (const text of [
+      '垃圾分类从我做起',
+      '你好，垃圾桶在哪里',
+      '废物利用小妙招',
+      '这操作太牛逼了',
+      '卧槽这也行',
+      '智障儿童的教育问题',
+      '等水滚开了再下面',
+      '你考虑过我和你妈的感受吗',
+      '你滚动一下页面',
+      '这游戏真垃圾',
+      '你的方案是垃圾',
+      '沙比提古埃及文明',
+      '尼玛次仁是我的同学',
+    ])
+      expect(insult(text), text).toEqual([]);
+  });
+
   it('GIVEN the development set (fixtures/safety_dev.jsonl, never the reported one) THEN threats and self-harm are caught and benign look-alikes pass', () => {
     const items = readFileSync(
       join(import.meta.dirname, '..', '..', 'models', 'training', 'fixtures', 'safety_dev.jsonl'),

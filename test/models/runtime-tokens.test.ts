@@ -111,4 +111,14 @@ describe.skipIf(!hasModel('signals'))('encoding with the bundled tokenizer', () 
     expect(words).toEqual(expect.arrayContaining(['风景', '优美', '美食', '丰富', '度假']));
     expect(words.join('')).toBe(text.replace('、', ''));
   });
+
+  it('GIVEN an insult that the dictionary cuts into characters THEN it stays one word (insults-zh.ts)', () => {
+    expect(
+      new Intl.Segmenter('zh', { granularity: 'word' }).segment('你就是个傻逼').containing(4)?.segment,
+    ).toBe('傻');
+    const words = (text: string) => wordsOf(tokenizer, encode(tokenizer, text, 64)).map((w) => w.text);
+    expect(words('你就是个傻逼')).toEqual(['你', '就是', '个', '傻逼']);
+    expect(words('去死吧你这个贱人')).toContain('贱人');
+    expect(words('黑鬼都该死')).toContain('黑鬼');
+  });
 });

@@ -1,0 +1,72 @@
+/**
+ * Chinese insults and profanity that are insults wherever they appear (傻逼, 他妈的, 贱人, 白痴…). The moderation
+ * model learned Chinese from COLD, whose offensive lines are mostly about groups (region, race, gender); it passes
+ * plain personal abuse such as "你真是个白痴" and "你他妈的滚出去". The built-in rule `builtin:insult-zh` raises
+ * `offensive` on these, and the runtime shows each as one word where ICU's dictionary splits it (傻|逼).
+ *
+ * Left out on purpose: praise and exclamations (牛逼, 卧槽), words with common harmless senses (垃圾分类, 废物利用,
+ * 智障儿童, 水滚开了), and names (尼玛, 沙比提). Those words count only when aimed at someone (ZH_AIMED_INSULTS).
+ */
+export const ZH_INSULTS: readonly string[] = Object.freeze([
+  '傻逼',
+  '傻B',
+  '煞笔',
+  '傻屄',
+  '二逼',
+  '他妈的',
+  '去你妈的',
+  '操你妈',
+  '操你',
+  '草泥马',
+  '日你妈',
+  '你妈逼',
+  '狗日的',
+  '狗娘养的',
+  '王八蛋',
+  '混蛋',
+  '贱人',
+  '贱货',
+  '骚货',
+  '婊子',
+  '人渣',
+  '畜生',
+  '白痴',
+  '脑残',
+  '蠢货',
+  '蠢猪',
+  '狗东西',
+  '杂种',
+  '黑鬼',
+  '娘炮',
+  '死基佬',
+  '滚蛋',
+  '滚犊子',
+  '给我滚',
+  '滚出去',
+  '滚远点',
+  '滚一边去',
+]);
+
+/** Words that insult only when aimed at someone: "你这个垃圾", "你就是个废物", "你是不是有病", not "垃圾分类". */
+export const ZH_AIMED_INSULTS: readonly string[] = Object.freeze([
+  '垃圾',
+  '废物',
+  '智障',
+  '弱智',
+  '猪头',
+  '猪脑子',
+  '神经病',
+  '有病',
+  '脑子有病',
+]);
+
+/** What may stand between 你 and an aimed insult: "你真是个", "你们这些", "你他妈就是一个". */
+const AIMED_LEAD = '你们?(?:这个|这种|这些|真|就|才|也|是|不是|简直|根本|一|个|他妈的?|特么|大|死|好){0,6}';
+/** Compounds in which an aimed word is harmless: 垃圾分类, 废物利用, 猪头肉. */
+const HARMLESS_AFTER = '(?!分类|桶|袋|箱|站|场|处理|回收|车|食品|邮件|短信|堆|清理|清运|焚烧|填埋|利用|肉)';
+
+/** The built-in rule's pattern: any of ZH_INSULTS, or one of ZH_AIMED_INSULTS after 你 and at most six lead words. */
+export const ZH_INSULT_PATTERN = `(?:${ZH_INSULTS.join('|')})|${AIMED_LEAD}(?:${[...ZH_AIMED_INSULTS].sort((a, b) => b.length - a.length).join('|')})${HARMLESS_AFTER}`;
+
+/** Every multi-character term above: the words the runtime keeps whole when ICU's dictionary splits them. */
+export const ZH_TERMS: ReadonlySet<string> = new Set([...ZH_INSULTS, ...ZH_AIMED_INSULTS]);
