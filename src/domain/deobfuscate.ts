@@ -114,6 +114,17 @@ export function foldLeet(text: string): string {
   return text.replace(WORDISH, (word) => (/\p{L}/u.test(word) ? unleet(word.toLowerCase()) : word));
 }
 
+/**
+ * Spaces and filler symbols between Han characters taken out ("杀 了 你", "傻*逼", "白-痴" → "杀了你", "傻逼", "白痴"), for
+ * rules only: Chinese is written without spaces, so a gap inside a run of characters hides a word from a filter.
+ * Sentence punctuation (，。、！) stays: "我真傻，逼着自己…" is two clauses, not an insult.
+ */
+export function joinHan(text: string): string {
+  return text.replace(HAN_GAP, '');
+}
+
+const HAN_GAP = /(?<=\p{Script=Han})[\s.*·•_\-~|/\\+]+(?=\p{Script=Han})/gu;
+
 function unleet(word: string): string {
   if (!/[a-z]/.test(word)) return word; // numbers stay numbers
   let out = '';

@@ -65,8 +65,15 @@ const AIMED_LEAD = '你们?(?:这个|这种|这些|真|就|才|也|是|不是|�
 /** Compounds in which an aimed word is harmless: 垃圾分类, 废物利用, 猪头肉. */
 const HARMLESS_AFTER = '(?!分类|桶|袋|箱|站|场|处理|回收|车|食品|邮件|短信|堆|清理|清运|焚烧|填埋|利用|肉)';
 
+/**
+ * Pinyin initials that stand for the insults above in Chinese chat: nmsl (你妈死了), wcnm and cnm (操你妈); "sb" (傻逼)
+ * only when aimed ("你个sb"), since English uses it for "somebody".
+ */
+const ROMANISED = String.raw`\b(?:nmsl|wcnm|cnm)\b`;
+const AIMED_ROMANISED = String.raw`sb(?![a-z\d])`;
+
 /** The built-in rule's pattern: any of ZH_INSULTS, or one of ZH_AIMED_INSULTS after 你 and at most six lead words. */
-export const ZH_INSULT_PATTERN = `(?:${ZH_INSULTS.join('|')})|${AIMED_LEAD}(?:${[...ZH_AIMED_INSULTS].sort((a, b) => b.length - a.length).join('|')})${HARMLESS_AFTER}`;
+export const ZH_INSULT_PATTERN = `(?:${ZH_INSULTS.join('|')})|${ROMANISED}|${AIMED_LEAD}(?:(?:${[...ZH_AIMED_INSULTS].sort((a, b) => b.length - a.length).join('|')})${HARMLESS_AFTER}|${AIMED_ROMANISED})`;
 
 /** Every multi-character term above: the words the runtime keeps whole when ICU's dictionary splits them. */
 export const ZH_TERMS: ReadonlySet<string> = new Set([...ZH_INSULTS, ...ZH_AIMED_INSULTS]);

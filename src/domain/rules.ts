@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { foldLeet, type RevealedWord } from './deobfuscate.ts';
+import { foldLeet, joinHan, type RevealedWord } from './deobfuscate.ts';
 import { ZH_INSULT_PATTERN } from './insults-zh.ts';
 
 /**
@@ -258,14 +258,19 @@ export class RuleSet {
 
   /**
    * Every rule that matches the (normalised) text, with the words it matched. Each rule also sees the text with
-   * every digit-for-letter swap undone ("f1nd wh3re u l1ve"), which deobfuscate only does for lexicon words.
+   * every digit-for-letter swap undone ("f1nd wh3re u l1ve"), which deobfuscate only does for lexicon words, and
+   * with the gaps inside runs of Han characters closed ("杀 了 你").
    * `revealed`: the words deobfuscate uncovered in the original message (revealedWords), for `obfuscated` rules.
    */
   match(text: string, revealed: readonly RevealedWord[] = []): RuleHit[] {
     const folded = foldLeet(text);
+    const joined = UNSPACED.test(text) ? joinHan(text) : text;
     const hits: RuleHit[] = [];
     for (const { rule, re } of this.#compiled) {
-      const m = re.exec(text) ?? (folded === text ? null : re.exec(folded));
+      const m =
+        re.exec(text) ??
+        (folded === text ? null : re.exec(folded)) ??
+        (joined === text ? null : re.exec(joined));
       if (m) hits.push({ id: rule.id, label: rule.label, match: m[0].trim() });
     }
     const first = revealed.find((r) => r.word !== 'kys'); // "k.y.s" is the self-harm rule's

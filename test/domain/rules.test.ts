@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deobfuscate, revealedWords, foldLeet } from '../../src/domain/deobfuscate.ts';
+import { deobfuscate, foldLeet, joinHan, revealedWords } from '../../src/domain/deobfuscate.ts';
 import { BUILTIN_RULES, compileRule, effectiveRules, RuleSet } from '../../src/domain/rules.ts';
 
 const builtins = new RuleSet(BUILTIN_RULES);
@@ -38,6 +38,13 @@ describe('deobfuscate', () => {
   it('GIVEN digits inside words THEN foldLeet reads them as letters (for rules only)', () => {
     expect(foldLeet('i will f1nd wh3re u l1ve')).toBe('i will find where u live');
     expect(foldLeet('meet at 10 pm')).toBe('meet at 10 pm');
+  });
+
+  it('GIVEN gaps inside a run of Han characters THEN joinHan closes them (for rules only); clause breaks stay', () => {
+    expect(joinHan('杀 了 你')).toBe('杀了你');
+    expect(joinHan('傻*逼 and 白 . 痴')).toBe('傻逼 and 白痴');
+    expect(joinHan('我真傻，逼着自己')).toBe('我真傻，逼着自己');
+    expect(joinHan('中文 English 中文')).toBe('中文 English 中文');
   });
 });
 
@@ -100,7 +107,17 @@ describe('built-in rules', () => {
     expect(insult('你们这些废物')).toEqual(['你们这些废物']);
     expect(insult('你是不是有病')).toEqual(['你是不是有病']);
     expect(labels('傻B')).toContain('offensive');
+    // Written to dodge a filter: gaps inside a run of Han characters, pinyin initials.
+    expect(insult('你就是个傻 逼')).toEqual(['傻逼']);
+    expect(insult('白-痴')).toEqual(['白痴']);
+    expect(insult('你他*妈*的')).toEqual(['他妈的']);
+    expect(insult('nmsl')).toEqual(['nmsl']);
+    expect(insult('你个sb')).toEqual(['你个sb']);
+    expect(labels('杀 了 你')).toContain('threat');
     for (const text of [
+      '我真傻，逼着自己去做', // a comma is a clause break, not a gap
+      'sb told me the game was moved',
+      'the SB game starts at 8',
       '垃圾分类从我做起',
       '你好，垃圾桶在哪里',
       '废物利用小妙招',
