@@ -72,8 +72,15 @@ const HARMLESS_AFTER = '(?!分类|桶|袋|箱|站|场|处理|回收|车|食品|�
 const ROMANISED = String.raw`\b(?:nmsl|wcnm|cnm)\b`;
 const AIMED_ROMANISED = String.raw`sb(?![a-z\d])`;
 
+/**
+ * Not in a line with kana: Japanese writes some of these words with other meanings (畜生 "damn it", after a lost
+ * game). Checked after a word matched, so a long line is not scanned at every position.
+ */
+const KANA = String.raw`[\p{Script=Hiragana}\p{Script=Katakana}]`;
+const NOT_JAPANESE = String.raw`(?![^\n]*${KANA})(?<!${KANA}[^\n]*)`;
+
 /** The built-in rule's pattern: any of ZH_INSULTS, or one of ZH_AIMED_INSULTS after 你 and at most six lead words. */
-export const ZH_INSULT_PATTERN = `(?:${ZH_INSULTS.join('|')})|${ROMANISED}|${AIMED_LEAD}(?:(?:${[...ZH_AIMED_INSULTS].sort((a, b) => b.length - a.length).join('|')})${HARMLESS_AFTER}|${AIMED_ROMANISED})`;
+export const ZH_INSULT_PATTERN = `(?:(?:${ZH_INSULTS.join('|')})|${ROMANISED}|${AIMED_LEAD}(?:(?:${[...ZH_AIMED_INSULTS].sort((a, b) => b.length - a.length).join('|')})${HARMLESS_AFTER}|${AIMED_ROMANISED}))${NOT_JAPANESE}`;
 
 /** Every multi-character term above: the words the runtime keeps whole when ICU's dictionary splits them. */
 export const ZH_TERMS: ReadonlySet<string> = new Set([...ZH_INSULTS, ...ZH_AIMED_INSULTS]);

@@ -118,6 +118,7 @@ describe('built-in rules', () => {
       '我真傻，逼着自己去做', // a comma is a clause break, not a gap
       'sb told me the game was moved',
       'the SB game starts at 8',
+      '畜生、また負けた', // Japanese: "damn it, lost again"
       '垃圾分类从我做起',
       '你好，垃圾桶在哪里',
       '废物利用小妙招',
