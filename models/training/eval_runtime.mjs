@@ -92,35 +92,38 @@ row('fixtures/language_mixed.json (14 languages)', `accuracy (n=${n})`, pct(righ
 row('', 'lines read as the wrong one of en/zh', String(enOrZhWrong));
 
 console.log('\n== threats, self-harm, obfuscation (rules + deobfuscation + model, through steward analyze) ==');
-const items = fs.readFileSync(path.join(HERE, 'fixtures', 'safety_eval.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 // bin/steward.js runs dist/: bring it up to date with the sources first (incremental, quick when nothing changed).
 const built = spawnSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
   cwd: REPO,
   stdio: 'inherit',
 });
 if (built.status !== 0) throw new Error('npm run build failed');
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-eval-'));
-const ran = spawnSync(process.execPath, ['bin/steward.js', 'analyze', '--json', '--format', 'text', '-'], {
-  cwd: REPO,
-  input: `${items.map((i) => i.text).join('\n')}\n`,
-  env: { ...process.env, STEWARD_DATA_DIR: dir, LOG_LEVEL: 'warn', ...(model ? { STEWARD_MODEL_SIGNALS: model } : {}) },
-  maxBuffer: 64 * 1024 * 1024,
-});
-fs.rmSync(dir, { recursive: true, force: true });
-if (ran.status !== 0) throw new Error(`steward analyze failed: ${ran.stderr}`);
-const results = ran.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
-const byKind = {};
-items.forEach((item, i) => {
-  const r = results[i];
-  const labels = r.moderation?.flaggedLabels ?? [];
-  const want = { threat: ['threat'], self_harm: ['self_harm'], obfuscated: null, benign: null }[item.kind];
-  const hit = want ? want.some((l) => labels.includes(l)) : labels.length > 0;
-  (byKind[item.kind] ??= []).push(hit);
-});
-for (const [kind, hits] of Object.entries(byKind)) {
-  const share = hits.filter(Boolean).length / hits.length;
-  const metric = kind === 'benign' ? 'flagged (any label)' : kind === 'obfuscated' ? 'recall (any label)' : `recall (${kind} label)`;
-  row(`fixtures/safety_eval.jsonl ${kind}`, `${metric} (n=${hits.length})`, pct(share));
+// What each kind must raise: a label of its own, or any label (insults and obfuscated ones); benign: none.
+const WANT = { threat: ['threat'], self_harm: ['self_harm'], insult: null, obfuscated: null, benign: null };
+for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl']) {
+  const items = fs.readFileSync(path.join(HERE, 'fixtures', file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-eval-'));
+  const ran = spawnSync(process.execPath, ['bin/steward.js', 'analyze', '--json', '--format', 'text', '-'], {
+    cwd: REPO,
+    input: `${items.map((i) => i.text).join('\n')}\n`,
+    env: { ...process.env, STEWARD_DATA_DIR: dir, LOG_LEVEL: 'warn', ...(model ? { STEWARD_MODEL_SIGNALS: model } : {}) },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (ran.status !== 0) throw new Error(`steward analyze failed: ${ran.stderr}`);
+  const results = ran.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+  const byKind = {};
+  items.forEach((item, i) => {
+    const labels = results[i].moderation?.flaggedLabels ?? [];
+    const want = WANT[item.kind];
+    const hit = want ? want.some((l) => labels.includes(l)) : labels.length > 0;
+    (byKind[item.kind] ??= []).push(hit);
+  });
+  for (const [kind, hits] of Object.entries(byKind)) {
+    const share = hits.filter(Boolean).length / hits.length;
+    const metric = kind === 'benign' ? 'flagged (any label)' : WANT[kind] ? `recall (${kind} label)` : 'recall (any label)';
+    row(`fixtures/${file} ${kind}`, `${metric} (n=${hits.length})`, pct(share));
+  }
 }
 
 // The Chinese insults rule alone, on data nobody here wrote: how often what it matches is labelled offensive
