@@ -61,6 +61,19 @@ const NOT = String.raw`(?<!\b(?:don${APOS}t|dont|do\s+not|never|not|won${APOS}t|
 /** What turns a "sick" back into an insult or a complaint: "sick of", "sick in the head", "sick bastard". */
 const NOT_SICK_OF = String.raw`(?!\s+(?:of|and\s+tired|in\s+the\s+head|bastards?|fucks?|freaks?|puppy|puppies|perverts?|person|people|individuals?|twisted|minded|joke|man|woman|guy|dude)\b)`;
 
+/** Chinese: "not", "won't", "don't" right before a verb of harm ("我不会杀了你", "别去死"): not a threat or incitement. */
+const ZH_NOT = '(?<!不|不会|不要|不想|不能|不敢|别|没|没有|怎么会|舍不得)';
+/** Who threatens: I, we, "老子" (a belligerent "I"). */
+const ZH_ME = '(?:我|我们|老子|爷|俺)';
+/** What may stand between the threatener and the verb: will, soon, today, "call a few brothers to". */
+const ZH_INTENT =
+  '(?:要|会|一定|必须|迟早|早晚|非|非要|就|就要|马上|现在就|今天|今晚|明天|回头|这就|得|保证|发誓|肯定|也|先|去|来|找人|叫人|找几个人|叫(?:上)?几个(?:兄弟|人)|带人|亲自|一刀|一枪|一拳|几刀|要去|会去|一定要|一定会){0,4}';
+/** Verbs of harm that are threats whoever says them ("宰了你"); the weaker ones below need a speaker. */
+const ZH_KILL = '(?:杀了|杀死|弄死|打死|砍死|捅死|掐死|整死|搞死|揍死|砸死|勒死|毒死|烧死|撞死|干掉|做掉|宰了|灭了|废了|砍了|崩了|剁了|埋了|活埋|打残|弄残)';
+const ZH_HARM = `(?:${ZH_KILL}|杀|宰|灭|废|砍|捅|揍|打|收拾|办|弄|崩|剁|堵|教训|干)`;
+/** Parts of you a threat names: "打断你的狗腿", "把你的头打爆". */
+const ZH_BODY = '(?:狗)?(?:腿|手|胳膊|脖子|头|脑袋|牙|手指|脸|眼睛|舌头|骨头)';
+
 /**
  * Built-in rules: threats of violence and incitement to self-harm, English and Chinese, and Chinese insults. Tested
  * against benign look-alikes ("kill the process", "I'll shoot you a message", "笑死我了", "please don't kill
@@ -151,7 +164,40 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     id: 'builtin:threat-zh-kill',
     label: 'threat',
     kind: 'pattern',
-    value: '(?:杀了|杀死|弄死|打死|砍死|捅死|干掉|宰了|掐死|整死|搞死|废了|砍了)你(?!们?都不信|也不信)',
+    value: `${ZH_NOT}${ZH_KILL}你(?!们?都不信|也不信)|${ZH_ME}${ZH_INTENT}${ZH_NOT}${ZH_HARM}(?:了|死)?你(?!们?都不信|也不信|的|电话|手机|个电话|微信|视频|语音|一下|[哦喔噢呀哟])`,
+  },
+  {
+    id: 'builtin:threat-zh-body',
+    label: 'threat',
+    kind: 'pattern',
+    value: `${ZH_NOT}(?:打断|打折|拧断|掰断|剁了?|砍了?|卸了?|废了?|打爆|拧下|敲碎|打烂)你的?${ZH_BODY}|把你的?${ZH_BODY}(?:给)?(?:打断|打折|拧断|拧下来|剁下来|砍下来|打爆|卸下来|敲碎|打烂)`,
+  },
+  {
+    id: 'builtin:threat-zh-suffer',
+    label: 'threat',
+    kind: 'pattern',
+    value: `${ZH_NOT}让你(?:全家)?(?:生不如死|横着出去|躺着出去|死无葬身之地|不得好死|见不到明天的太阳|吃不了兜着走|付出(?:血的)?代价|血债血偿|后悔(?:来到这个世界|生下来|出生|一辈子|终生)|永远闭嘴)`,
+  },
+  {
+    id: 'builtin:threat-zh-done',
+    label: 'threat',
+    kind: 'pattern',
+    value:
+      '你(?:是)?活腻(?:了|歪了)|你(?:就|可就)完(?:了|蛋了)(?![没吗吧呢])|你活不过(?:今晚|今天|明天|这个月|今年)|你给我小心(?:点|些)?|小心你的(?:狗命|小命|脑袋|狗头|狗腿)|见你一次(?:打|揍|砍)你一次|别(?:让我|被我)(?:在\S{0,6})?(?:碰到|遇到|逮到|抓到|找到)(?:你)?(?=[，,。.!！\s]|$|不然|否则)',
+  },
+  {
+    id: 'builtin:threat-zh-find',
+    label: 'threat',
+    kind: 'pattern',
+    value:
+      '(?:人肉|开盒)(?:到|了)?(?:你|了你)|(?:找到|知道|查到)(?:了)?你(?:家|的住址|家地址|住哪|住在哪|在哪上班)(?:了|在哪)?[，,\s]*(?:等着|小心|你跑不了)|找你算账|去你(?:家|公司|学校)(?:门口)?(?:堵你|砍你|杀你|弄你|收拾你)',
+  },
+  {
+    id: 'builtin:threat-zh-bomb',
+    label: 'threat',
+    kind: 'pattern',
+    value:
+      '(?:炸了|炸掉|炸毁|血洗|屠了)(?:你们|这|那)?(?:个|栋|座|所)?(?:学校|公司|医院|大楼|楼|商场|地铁|车站|机场|教堂|清真寺|寺庙|政府|办公室)',
   },
   {
     id: 'builtin:threat-zh-dead',
@@ -227,7 +273,20 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     label: 'self_harm',
     kind: 'pattern',
     value:
-      '(?<!不想|别|不要|不会)去死|(?:自杀|跳楼|上吊|割腕|喝农药|跳河)吧|你(?:还)?活着(?:干嘛|干什么|有什么用|就是浪费)|死了算了|怎么还不死|咋不去死',
+      '(?<!不想|别|不要|不会)去死|(?:自杀|跳楼|上吊|割腕|喝农药|跳河)吧|(?:你|你们|这种人|这样的人)(?:还)?活着(?:干嘛|干什么|有什么用|有啥用|就是浪费)|死了算了|怎么还不死|咋不去死',
+  },
+  {
+    id: 'builtin:self-harm-zh-urge',
+    label: 'self_harm',
+    kind: 'pattern',
+    value: `${ZH_NOT}(?:(?:怎么|咋|为什么|为啥)(?:还)?不|(?<!我|我们|我还是|我们还是)(?:赶紧|赶快|快点?|早点|干脆|直接|最好)|建议你?|劝你|求你(?:快点)?|有种你就)(?:去)?(?:吃药)?(?:自杀|跳楼(?!价)|上吊|割腕|喝农药|跳河|撞墙|自尽|去死|服毒|自我了断|了结(?:你)?自己)|你(?:真|就|早)?(?:该|应该)(?:去)?死(?![的地心机板])|(?:自我了断|了结(?:你)?自己|结束(?:你)?自己的生命|自尽)(?:吧|啊|算了)`,
+  },
+  {
+    id: 'builtin:self-harm-zh-worthless',
+    label: 'self_harm',
+    kind: 'pattern',
+    value:
+      '你(?:就)?不(?:配|该|应该)活(?:着|在|下去)|你(?:怎么|咋)?(?:还)?有(?:什么)?脸活(?:着|下去)|你死了(?:也)?没(?:有)?人(?:会)?(?:在乎|心疼|难过|哭|管)|(?:世界|地球)(?:上)?(?:少了|没有|没了)你(?:会)?(?:更|才)(?:好|美好|干净|清净)',
   },
   {
     // Praise in gaming and chat slang: "this game is sick", "that's sick", "sick clip". The tweets the moderation
