@@ -9,7 +9,9 @@
 // Safety — fixtures/safety_eval.jsonl: threats, self-harm incitement, obfuscated insults and benign look-alikes,
 // written for evaluation only (never used for training). The built-in rules were developed against a separate set,
 // fixtures/safety_dev.jsonl; the same person wrote both sets and the rules (and had seen the first five lines of
-// this one), so it is a check of coverage, not an independent benchmark. `--model DIR` runs it with that signals
+// this one), so it is a check of coverage, not an independent benchmark. fixtures/safety_eval_zh.jsonl is its Chinese
+// counterpart (threats, incitement, insults, obfuscated, look-alikes), committed before any rule was run on it; the
+// Chinese rules were then developed on other lines of safety_dev.jsonl. `--model DIR` runs it with that signals
 // model. Then the rule layer alone: the Chinese insults rule on COLD (how often what it matches is labelled
 // offensive), TNEWS and ChnSentiCorp, and every built-in rule on DailyDialog and TNEWS (how often rules fire on
 // ordinary text).

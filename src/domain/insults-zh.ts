@@ -71,7 +71,8 @@ export const ZH_AIMED_INSULTS: readonly string[] = Object.freeze([
 /** What may stand between 你 and an aimed insult: "你真是个", "你们这些", "你他妈就是一个". */
 const AIMED_LEAD = '你们?(?:这个|这种|这些|真|就|才|也|是|不是|简直|根本|一|个|他妈的?|特么|大|死|好){0,6}';
 /** Compounds in which an aimed word is harmless: 垃圾分类, 废物利用, 猪头肉. */
-const HARMLESS_AFTER = '(?!分类|桶|袋|箱|站|场|处理|回收|车|食品|邮件|短信|堆|清理|清运|焚烧|填埋|利用|肉|十|块|元)';
+const HARMLESS_AFTER =
+  '(?!分类|桶|袋|箱|站|场|处理|回收|车|食品|邮件|短信|堆|清理|清运|焚烧|填埋|利用|肉|十|块|元)';
 
 /**
  * Pinyin initials that stand for the insults above in Chinese chat: nmsl (你妈死了), wcnm and cnm (操你妈); "sb" (傻逼)

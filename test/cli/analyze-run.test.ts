@@ -64,7 +64,11 @@ describe('runAnalyze', () => {
   });
 
   it('GIVEN a line in a language moderation cannot read THEN abstained, no sentiment, and the summary counts it', async () => {
-    const { results, summary } = await analyze(['你这个白痴 idiot 我讨厌你\n', 'you idiot\n']);
+    const { results, summary } = await analyze([
+      '你这个笨蛋 idiot 我讨厌你\n',
+      'you idiot\n',
+      '你真是个白痴\n',
+    ]);
     expect(results[0]).toMatchObject({
       language: 'zh',
       sentiment: null,
@@ -72,7 +76,12 @@ describe('runAnalyze', () => {
       moderation: { flagged: false, labels: {}, flaggedLabels: [], abstained: 'language' },
     });
     expect(results[1]).toMatchObject({ language: 'en', moderation: { flagged: true } });
-    expect(summary.skipped).toEqual({ zh: 1 });
+    // The model abstains; the rules read every language (builtin:insult-zh).
+    expect(results[2]).toMatchObject({
+      language: 'zh',
+      moderation: { flagged: true, labels: {}, flaggedLabels: ['offensive'], abstained: 'language' },
+    });
+    expect(summary.skipped).toEqual({ zh: 2 });
   });
 
   it('GIVEN a text that breaks its batch THEN only that line reports the error', async () => {

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deobfuscate, foldLeet, joinHan, revealedWords } from '../../src/domain/deobfuscate.ts';
-import { BUILTIN_RULES, compileRule, effectiveRules, RuleSet } from '../../src/domain/rules.ts';
+import { ALLOW_LABEL, BUILTIN_RULES, compileRule, effectiveRules, RuleSet } from '../../src/domain/rules.ts';
 
 const builtins = new RuleSet(BUILTIN_RULES);
-const labels = (text: string) => [...new Set(builtins.match(deobfuscate(text)).map((h) => h.label))];
+/** The labels the rules raise (allow rules vouch for wordings; they raise nothing). */
+const labels = (text: string) =>
+  [...new Set(builtins.match(deobfuscate(text)).map((h) => h.label))].filter((l) => l !== ALLOW_LABEL);
 
 describe('deobfuscate', () => {
   it('GIVEN leetspeak, masking, spacing, zero-width and look-alike letters THEN the hidden word comes back', () => {
@@ -134,6 +136,39 @@ describe('built-in rules', () => {
       '尼玛次仁是我的同学',
     ])
       expect(insult(text), text).toEqual([]);
+  });
+
+  it('GIVEN Chinese look-alikes of threats and incitement THEN no rule matches', () => {
+    for (const text of [
+      '我打你电话没人接',
+      '我来收拾你的烂摊子',
+      '我不会杀了你',
+      '那些弄不死你的，最终会使你强大',
+      '股票赶紧跳楼价抛售',
+      '我快累死了',
+      '你应该死心了',
+      '这该死的天气',
+      '你完了没？',
+      '我知道你家在哪，我们周末来玩',
+      '别让我看到你哭',
+    ])
+      expect(labels(text), text).toEqual([]);
+  });
+
+  it('GIVEN everyday Chinese words built from alarming characters THEN the built-in allow rule vouches for them, and for nothing beside them', () => {
+    const allowed = (text: string) =>
+      builtins
+        .match(text)
+        .filter((h) => h.id === 'builtin:allow-zh-harmless')
+        .map((h) => h.match);
+    expect(allowed('杀毒软件更新了')).toEqual(['杀毒软件']);
+    expect(allowed('我要打死这只蚊子')).toEqual(['打死这只蚊子']);
+    expect(allowed('笑死我了')).toEqual(['笑死我了']);
+    expect(allowed('你这个小傻瓜')).toEqual(['小傻瓜']);
+    expect(allowed('我要打死你')).toEqual([]);
+    expect(allowed('你这个傻瓜')).toEqual([]);
+    // Other rules still apply beside an allowed wording.
+    expect(labels('杀毒软件都救不了你这个傻逼')).toContain('offensive');
   });
 
   it('GIVEN the development set (fixtures/safety_dev.jsonl, never the reported one) THEN threats and self-harm are caught and benign look-alikes pass', () => {
