@@ -297,11 +297,10 @@ export function topWordWeights(
   max = 3,
 ): WordWeight[] {
   const best = new Map<string, { text: string; score: number }>();
-  for (const word of words) {
-    const score = word.positions.reduce((sum, p) => sum + contribution(p), 0);
-    const key = word.text.toLowerCase();
+  for (const { text, score } of joinCharacters(words, contribution)) {
+    const key = text.toLowerCase();
     const seen = best.get(key);
-    if (score > 0 && (!seen || score > seen.score)) best.set(key, { text: word.text, score });
+    if (score > 0 && (!seen || score > seen.score)) best.set(key, { text, score });
   }
   const ranked = [...best.values()].sort((a, b) => b.score - a.score);
   const top = ranked[0]?.score ?? 0;
@@ -309,6 +308,45 @@ export function topWordWeights(
     .filter((w) => w.score >= top * 0.1)
     .slice(0, max)
     .map((w) => ({ word: w.text, weight: relativeWeight(w.score, top) }));
+}
+
+/** Particles, pronouns and the like: a word of their own, never the half of one ("黑" + "吗" is not "黑吗"). */
+const FUNCTION_CHARACTERS = new Set(
+  '的了吗呢吧啊呀么就也都还又才再你我他她它们这那是在被把和与跟及或成给让对很太更最不没别要会能可说个'.split(
+    '',
+  ),
+);
+
+/** One character written in a script without spaces (a Han character ICU's dictionary left on its own). */
+const LONE_CHARACTER = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]$/u;
+
+/**
+ * Each word with its summed contribution, where neighbouring single characters that both count (at least a tenth of
+ * the strongest word's) are one phrase: ICU's dictionary leaves words it does not know as characters (杀|毒 in
+ * 杀毒软件), and a moderator reads "杀毒", not "毒" and "杀" listed apart.
+ */
+function joinCharacters(
+  words: Word[],
+  contribution: (position: number) => number,
+): Array<{ text: string; score: number }> {
+  const scored = words.map((w) => ({
+    word: w,
+    score: w.positions.reduce((sum, p) => sum + contribution(p), 0),
+  }));
+  const top = Math.max(0, ...scored.map((w) => w.score));
+  const counts = (w: (typeof scored)[number]) =>
+    LONE_CHARACTER.test(w.word.text) && !FUNCTION_CHARACTERS.has(w.word.text) && w.score >= top * 0.1;
+  const out: Array<{ text: string; score: number; last: number; lone: boolean }> = [];
+  for (const w of scored) {
+    const previous = out.at(-1);
+    const lone = counts(w);
+    if (lone && previous?.lone && w.word.positions[0]! <= previous.last + 1) {
+      previous.text += w.word.text;
+      previous.score += w.score;
+      previous.last = Math.max(previous.last, ...w.word.positions);
+    } else out.push({ text: w.word.text, score: w.score, last: Math.max(...w.word.positions), lone });
+  }
+  return out;
 }
 
 /** A score divided by the strongest one, clamped to 0..1 and rounded to two decimals (what the flag log keeps). */

@@ -1,7 +1,34 @@
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encode, planBuckets, wordsOf } from '../../models/runtime/tokens.ts';
+import { encode, planBuckets, topWordWeights, wordsOf } from '../../models/runtime/tokens.ts';
 import { hasModel, modelFolder } from '../../models/runtime/testing.ts';
+
+describe('words that drove a label', () => {
+  const word = (position: number, text: string) => ({ positions: [position], text });
+  const weights = (scores: number[]) => (position: number) => scores[position] ?? 0;
+
+  it('GIVEN neighbouring single characters that both count THEN they are one phrase (杀|毒 → 杀毒)', () => {
+    const words = [word(0, '杀'), word(1, '毒'), word(2, '软件'), word(3, '更新')];
+    expect(topWordWeights(words, weights([0.5, 1, 0.6, 0.01]))).toEqual([
+      { word: '杀毒', weight: 1 },
+      { word: '软件', weight: 0.4 },
+    ]);
+  });
+
+  it('GIVEN a particle or pronoun beside a character, or a character that does not count THEN they stay apart', () => {
+    expect(topWordWeights([word(0, '黑'), word(1, '吗')], weights([1, 0.5])).map((w) => w.word)).toEqual([
+      '黑',
+      '吗',
+    ]);
+    expect(topWordWeights([word(0, '骂'), word(1, '人')], weights([1, 0.05])).map((w) => w.word)).toEqual([
+      '骂',
+    ]);
+    expect(topWordWeights([word(0, 'bad'), word(1, 'guy')], weights([1, 1])).map((w) => w.word)).toEqual([
+      'bad',
+      'guy',
+    ]);
+  });
+});
 
 describe('length buckets', () => {
   it('covers every index once, keeps similar lengths together and respects both limits', () => {
