@@ -58,6 +58,11 @@ describe('built-in rules', () => {
       "i'm gonna kill you",
       'watch your back',
       'ur dead',
+      '我叫几个兄弟去收拾你',
+      '再让我看见你，我就打断你的狗腿',
+      '别让我在街上碰到你 不然你就完了',
+      '我知道你家在哪 等着',
+      '你给我记住 这事没完',
     ])
       expect(labels(text), text).toContain('threat');
   });
@@ -92,6 +97,26 @@ describe('built-in rules', () => {
       '笑死我了',
       '我要杀掉这个进程',
       '我不想去死',
+      '我打你电话没人接',
+      '我来收拾你的烂摊子',
+      '我不会杀了你',
+      '那些弄不死你的，最终会使你强大',
+      '股票赶紧跳楼价抛售',
+      '我快累死了',
+      '你应该死心了',
+      '这该死的天气',
+      '你完了没？',
+      '我知道你家在哪，我们周末来玩',
+      '别让我看到你哭',
+      '这种事睁一只眼闭一只眼吧',
+      '我带着刀去切西瓜',
+      '我顺着网线过去给你点个赞',
+      '我准备好刀叉等你吃饭',
+      '切菜的时候小心割到自己',
+      '这件衣服让你好看多了',
+      '我们走着去吧',
+      '投胎是个技术活',
+      '碎尸案告破，嫌疑人落网',
     ])
       expect(labels(text), text).toEqual([]);
   });
@@ -136,32 +161,6 @@ describe('built-in rules', () => {
       '尼玛次仁是我的同学',
     ])
       expect(insult(text), text).toEqual([]);
-  });
-
-  it('GIVEN Chinese look-alikes of threats and incitement THEN no rule matches', () => {
-    for (const text of [
-      '我打你电话没人接',
-      '我来收拾你的烂摊子',
-      '我不会杀了你',
-      '那些弄不死你的，最终会使你强大',
-      '股票赶紧跳楼价抛售',
-      '我快累死了',
-      '你应该死心了',
-      '这该死的天气',
-      '你完了没？',
-      '我知道你家在哪，我们周末来玩',
-      '别让我看到你哭',
-      '这种事睁一只眼闭一只眼吧',
-      '我带着刀去切西瓜',
-      '我顺着网线过去给你点个赞',
-      '我准备好刀叉等你吃饭',
-      '切菜的时候小心割到自己',
-      '这件衣服让你好看多了',
-      '我们走着去吧',
-      '投胎是个技术活',
-      '碎尸案告破，嫌疑人落网',
-    ])
-      expect(labels(text), text).toEqual([]);
   });
 
   it('GIVEN everyday Chinese words built from alarming characters THEN the built-in allow rule vouches for them, and for nothing beside them', () => {
