@@ -25,10 +25,14 @@ export async function runRulesCommand(command: RulesCommand, ctx: CommandContext
     case 'rules.list': {
       const s = await settings();
       const off = new Set(s.disabledRules);
-      const line = (r: Rule, state: string) => `\`${r.id}\` ${r.label} ${state}${show(r)}`;
+      // The workspace's own rules first and whole; the built-ins' long patterns shortened, so the list fits one
+      // Discord embed (4,096 characters) and a Slack section instead of being cut off before the workspace's rules.
       const lines = [
-        ...BUILTIN_RULES.map((r) => line(r, off.has(r.id) ? '(off) ' : '')),
-        ...s.rules.map((r) => line(r, '')),
+        ...s.rules.map((r) => `\`${r.id}\` ${r.label} ${show(r)}`),
+        ...BUILTIN_RULES.map(
+          (r) => `\`${r.id}\` ${r.label} ${off.has(r.id) ? '(off) ' : ''}${show(r, SHOWN_PATTERN)}`,
+        ),
+        'Built-in patterns are shortened here: `rules test <text>` shows which rules a message matches.',
       ];
       return ok(lines.join('\n'), { title: `Moderation rules (${effectiveRules(s).length} in effect)` });
     }
@@ -128,12 +132,15 @@ function ruleFrom(label: string, value: string): Omit<Rule, 'id'> {
   return parsed.data;
 }
 
-const show = (rule: Pick<Rule, 'kind' | 'value'>) =>
+/** Characters of a built-in pattern shown by `rules list`. */
+const SHOWN_PATTERN = 30;
+
+const show = (rule: Pick<Rule, 'kind' | 'value'>, longest = Number.POSITIVE_INFINITY) =>
   rule.kind === 'phrase'
     ? `phrase “${rule.value}”`
     : rule.kind === 'obfuscated'
       ? rule.value
-      : `pattern \`/${rule.value}/\``;
+      : `pattern \`/${rule.value.length > longest ? `${rule.value.slice(0, longest)}…` : rule.value}/\``;
 
 const refuse = (text: string, hint?: string): CommandReply => ({
   ok: false,

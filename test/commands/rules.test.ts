@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { renderReply } from '../../adapters/slack/interactions.ts';
 import { executeCommand } from '../../src/commands/run.ts';
 import type { CommandContext } from '../../src/commands/types.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
@@ -30,6 +31,18 @@ describe('/steward rules', () => {
     expect(list.text).toContain('builtin:self-harm-kys');
     const test = await executeCommand('rules test you absolute cl0wn', ctx);
     expect(test.text).toContain('`r2` → insult');
+  });
+
+  it("GIVEN the built-ins' long patterns THEN rules list shows the workspace's own rules first and fits one Discord embed and one Slack reply", async () => {
+    const ctx = await context();
+    await executeCommand('rules add insult /\\bclown\\b/', ctx);
+    const list = await executeCommand('rules list', ctx);
+    const lines = list.text.split('\n');
+    expect(lines[0]).toBe('`r1` insult pattern `/\\bclown\\b/`');
+    expect(list.text).toContain('builtin:threat-zh-done');
+    expect(list.text).toContain('builtin:allow-zh-harmless');
+    expect(list.text.length).toBeLessThan(4096);
+    expect(renderReply(list).length).toBeLessThan(3900);
   });
 
   it('GIVEN a member who is not an admin THEN rules add is refused and nothing changes', async () => {
