@@ -5,6 +5,13 @@ import { deobfuscate, foldLeet, joinHan, revealedWords } from '../../src/domain/
 import { ALLOW_LABEL, BUILTIN_RULES, compileRule, effectiveRules, RuleSet } from '../../src/domain/rules.ts';
 
 const builtins = new RuleSet(BUILTIN_RULES);
+/** What one built-in rule matched in a message. */
+const matchedBy = (id: string, text: string) =>
+  builtins
+    .match(deobfuscate(text))
+    .filter((h) => h.id === id)
+    .map((h) => h.match);
+
 /** The labels the rules raise (allow rules vouch for wordings; they raise nothing). */
 const labels = (text: string) =>
   [...new Set(builtins.match(deobfuscate(text)).map((h) => h.label))].filter((l) => l !== ALLOW_LABEL);
@@ -122,11 +129,7 @@ describe('built-in rules', () => {
   });
 
   it('GIVEN plain Chinese abuse THEN offensive; harmless senses of the same words, praise and names THEN nothing', () => {
-    const insult = (text: string) =>
-      builtins
-        .match(deobfuscate(text))
-        .filter((h) => h.id === 'builtin:insult-zh')
-        .map((h) => h.match);
+    const insult = (text: string) => matchedBy('builtin:insult-zh', text);
     expect(insult('你真是个白痴')).toEqual(['白痴']);
     expect(insult('你他妈的滚出去')).toEqual(['他妈的']);
     expect(insult('你就是个傻逼')).toEqual(['傻逼']);
@@ -164,11 +167,7 @@ describe('built-in rules', () => {
   });
 
   it('GIVEN everyday Chinese words built from alarming characters THEN the built-in allow rule vouches for them, and for nothing beside them', () => {
-    const allowed = (text: string) =>
-      builtins
-        .match(text)
-        .filter((h) => h.id === 'builtin:allow-zh-harmless')
-        .map((h) => h.match);
+    const allowed = (text: string) => matchedBy('builtin:allow-zh-harmless', text);
     expect(allowed('杀毒软件更新了')).toEqual(['杀毒软件']);
     expect(allowed('我要打死这只蚊子')).toEqual(['打死这只蚊子']);
     expect(allowed('笑死我了')).toEqual(['笑死我了']);
