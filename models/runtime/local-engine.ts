@@ -264,7 +264,8 @@ export class LocalEngine implements InferenceEngine {
         languages,
       };
     }
-    const labels = meta.moderation_labels;
+    // The safety channel's labels (Chinese threats, self-harm) take thresholds too.
+    const labels = [...new Set([...meta.moderation_labels, ...(meta.safety_channel?.outputs ?? [])])];
     const thresholds = Object.fromEntries(labels.map((l) => [l, meta.default_thresholds[l] ?? 0.5]));
     const thresholdsByLanguage = Object.fromEntries(
       Object.entries(meta.thresholds_by_language).map(([language, t]) => [language, t.default_thresholds]),

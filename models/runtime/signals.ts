@@ -19,6 +19,7 @@ import { l2normalize, sigmoid, softmax } from '../../src/domain/vector.ts';
 import { ModelRunError, type ModelSource, type RuntimeTuning } from './settings.ts';
 import { type Encoded, encode, planBuckets, toBatch, topWordWeights, type Word, wordsOf } from './tokens.ts';
 import { LexicalChannel, LexicalMetaSchema, mixSignals } from './lexical.ts';
+import { SafetyChannel, SafetyMetaSchema } from './safety-zh.ts';
 
 /**
  * Below this score a moderation label gets no attribution words: no threshold anyone would flag at is that low,
@@ -51,6 +52,8 @@ const SignalsMetaSchema = z.object({
   version: z.union([z.string(), z.number()]).transform(String).default('unversioned'),
   /** signals 0.3.3: a TF-IDF regression in the same folder, mixed with the graph's logits (models/runtime/lexical.ts). */
   lexical_channel: LexicalMetaSchema.optional(),
+  /** Chinese threats and incitement to self-harm: a character n-gram regression in the same folder (safety-zh.ts). */
+  safety_channel: SafetyMetaSchema.optional(),
   /** Map @handles and links the way the training data wrote them (models/training/common.py clean_tweet). */
   preprocess: z
     .object({
@@ -61,6 +64,9 @@ const SignalsMetaSchema = z.object({
     .optional(),
 });
 export type SignalsMeta = z.infer<typeof SignalsMetaSchema>;
+
+/** The heads' scores for one text in its language (SignalsModel.scoresIn). */
+export type Scores = Pick<RawSignals, 'sentiment' | 'moderation' | 'attributions' | 'attributionWeights'>;
 
 /** What the signals graph says about one text, before any hub classifier replaces a head. */
 export interface RawSignals {
@@ -81,15 +87,17 @@ export class SignalsModel {
   readonly #tuning: RuntimeTuning;
   readonly #logger: Logger;
   readonly #lexical: LexicalChannel | undefined;
+  readonly #safety: SafetyChannel | undefined;
 
   private constructor(
     loaded: Loaded<PreTrainedModel>,
     meta: SignalsMeta,
     tuning: RuntimeTuning,
     logger: Logger,
-    lexical: LexicalChannel | undefined,
+    channels: { lexical?: LexicalChannel | undefined; safety?: SafetyChannel | undefined },
   ) {
-    this.#lexical = lexical;
+    this.#lexical = channels.lexical;
+    this.#safety = channels.safety;
     this.#model = loaded.model;
     this.#tokenizer = loaded.tokenizer;
     this.dtype = loaded.dtype;
@@ -107,23 +115,28 @@ export class SignalsModel {
       ['sentiment_logits', 'moderation_logits', 'moderation_attribution', 'embeddings'],
       source,
     );
-    let lexical: LexicalChannel | undefined;
-    if (meta.lexical_channel) {
-      if (source.local) {
-        try {
-          lexical = await LexicalChannel.load(source, meta.lexical_channel);
-        } catch (error) {
-          await loaded.model.dispose();
-          throw error;
-        }
-      } else {
-        ctx.logger.warn(
-          { role: 'signals', source: source.location, file: meta.lexical_channel.file },
-          'the lexical channel is read from local model folders only; running the graph alone',
-        );
-      }
+    // The channels beside the graph are files in the model folder: a hub id has none to read.
+    const beside = async <B extends { file: string }, T>(
+      name: string,
+      block: B | undefined,
+      load: (source: ModelSource, block: B) => Promise<T>,
+    ): Promise<T | undefined> => {
+      if (!block) return undefined;
+      if (source.local) return load(source, block);
+      ctx.logger.warn(
+        { role: 'signals', source: source.location, file: block.file },
+        `the ${name} channel is read from local model folders only; running without it`,
+      );
+      return undefined;
+    };
+    try {
+      const lexical = await beside('lexical', meta.lexical_channel, LexicalChannel.load);
+      const safety = await beside('safety', meta.safety_channel, SafetyChannel.load);
+      return new SignalsModel(loaded, meta, tuning, ctx.logger, { lexical, safety });
+    } catch (error) {
+      await loaded.model.dispose();
+      throw error;
     }
-    return new SignalsModel(loaded, meta, tuning, ctx.logger, lexical);
   }
 
   get labels(): string[] {
@@ -233,13 +246,31 @@ export class SignalsModel {
   /**
    * The heads' scores for `text` (as given to `run`) in `language`: sentiment with that language's logit offsets and,
    * where the lexical channel supports the language, sentiment and `offensive` mixed with its logits (the words of
-   * `offensive` are then the channel's when it carries at least half the logit or the graph found none).
+   * `offensive` are then the channel's when it carries at least half the logit or the graph found none); where the
+   * safety channel supports it, its labels (`threat`, `self_harm`) with their words.
    */
-  scoresIn(
-    language: string,
-    text: string,
-    raw: RawSignals,
-  ): Pick<RawSignals, 'sentiment' | 'moderation' | 'attributions' | 'attributionWeights'> {
+  scoresIn(language: string, text: string, raw: RawSignals): Scores {
+    const mixed = this.#mixLexical(language, text, raw);
+    const safety = this.#safety;
+    if (!safety?.supports(language) || Object.keys(raw.sentiment).length === 0) return mixed;
+    // Chinese threats and incitement: labels of the channel's own, beside the graph's.
+    const reading = safety.read(text);
+    const out: Scores = {
+      ...mixed,
+      moderation: { ...mixed.moderation },
+      attributions: { ...mixed.attributions },
+      attributionWeights: { ...mixed.attributionWeights },
+    };
+    for (const [label, score] of Object.entries(reading.scores)) {
+      out.moderation[label] = score;
+      const weighted = score >= ATTRIBUTION_FLOOR ? reading.words(label) : [];
+      out.attributions[label] = weighted.map((w) => w.word);
+      out.attributionWeights[label] = weighted;
+    }
+    return out;
+  }
+
+  #mixLexical(language: string, text: string, raw: RawSignals): Scores {
     const sentiment = this.sentimentIn(language, raw.sentiment);
     const lexical = this.#lexical;
     if (!lexical?.supports(language) || Object.keys(raw.sentiment).length === 0) {

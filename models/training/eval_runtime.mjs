@@ -11,7 +11,9 @@
 // fixtures/safety_dev.jsonl; the same person wrote both sets and the rules (and had seen the first five lines of
 // this one), so it is a check of coverage, not an independent benchmark. fixtures/safety_eval_zh.jsonl is its Chinese
 // counterpart (threats, incitement, insults, obfuscated, look-alikes), committed before any rule was run on it; the
-// Chinese rules were then developed on other lines of safety_dev.jsonl. `--model DIR` runs it with that signals
+// Chinese rules were then developed on other lines of safety_dev.jsonl. fixtures/safety_eval_zh2.jsonl is a second,
+// larger Chinese set (threats, incitement, look-alikes) written by a helper who had not read the rules, committed
+// before the Chinese safety channel (models/training/safety_zh.py) was trained; neither zh set is ever trained on. `--model DIR` runs it with that signals
 // model. Then the rule layer alone: the Chinese insults rule on COLD (how often what it matches is labelled
 // offensive), TNEWS and ChnSentiCorp, and every built-in rule on DailyDialog and TNEWS (how often rules fire on
 // ordinary text).
@@ -102,7 +104,7 @@ const built = spawnSync(process.execPath, [path.join(REPO, 'node_modules', 'type
 if (built.status !== 0) throw new Error('npm run build failed');
 // What each kind must raise: a label of its own, or any label (insults and obfuscated ones); benign: none.
 const WANT = { threat: ['threat'], self_harm: ['self_harm'], insult: null, obfuscated: null, benign: null };
-for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl']) {
+for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh2.jsonl']) {
   const items = fs.readFileSync(path.join(HERE, 'fixtures', file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-eval-'));
   const ran = spawnSync(process.execPath, ['bin/steward.js', 'analyze', '--json', '--format', 'text', '-'], {
@@ -178,13 +180,14 @@ for (const [name, texts] of [
 
 // The rules alone on the Chinese lines they were developed on (fixtures/safety_dev.jsonl): how far the phrase lists
 // reach on wordings they were written for, against the eval set's rows above for wordings they were not.
-console.log('\n== the built-in rules on their Chinese development lines (fixtures/safety_dev.jsonl) ==');
+console.log('\n== the built-in rules on their Chinese development lines (fixtures/safety_dev.jsonl, rounds 1–4) ==');
 const devZh = fs
   .readFileSync(path.join(HERE, 'fixtures', 'safety_dev.jsonl'), 'utf8')
   .trim()
   .split('\n')
   .map((l) => JSON.parse(l))
-  .filter((item) => /\p{Script=Han}/u.test(item.text));
+  // Rounds 1–4 were the rules' development lines; later ones were written to train the Chinese safety channel.
+  .filter((item) => /\p{Script=Han}/u.test(item.text) && (item.round ?? 1) < 5);
 const ruleLabels = (text) => {
   const { text: read, revealed } = deobfuscateWithWords(text);
   return raising.match(read, revealed).map((h) => h.label);

@@ -6,6 +6,8 @@
 //   npm run train -- signals [train|export|eval|all] [signals.py args]   (default: all = train + export)
 //   npm run train -- ngram [--base DIR] [--bundle DIR]    n-gram channel added to a signals model (ngram.py)
 //   npm run train -- lexical [--bundle DIR]              TF-IDF lexical channel written into a signals folder (lexical.py)
+//   npm run train -- safety-zh [--bundle DIR]            Chinese threat / self-harm channel written into a signals
+//                                                        folder (safety_zh.py export), then its tests
 //   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
 //   npm run train -- answer [reply.py args]             the answer model (library answers) -> models/bundled/answer
 //   npm run train -- embed [prepare|train|eval|export|all] [embed.py args]   sentence encoder for library retrieval
@@ -560,6 +562,13 @@ async function main() {
       // signals-0.3.3: the TF-IDF lexical channel written into a signals folder (lexical.py), then its Node parity.
       py('lexical.py', ['all', ...rest]);
       run(process.execPath, [path.join(HERE, 'parity_lexical.mjs'), argVal(rest, '--bundle') || path.join(REPO, 'models', 'bundled', 'signals')]);
+      break;
+    }
+    case 'safety-zh': {
+      // The Chinese safety channel (threats, incitement to self-harm) written into a signals folder, then the tests
+      // that check the runtime reads it as Python does (parity cases in config.json).
+      py('safety_zh.py', ['export', ...rest]);
+      run(process.execPath, [path.join(REPO, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/models/runtime-safety-zh.test.ts']);
       break;
     }
     case 'reply': {

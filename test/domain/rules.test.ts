@@ -178,14 +178,16 @@ describe('built-in rules', () => {
     expect(labels('杀毒软件都救不了你这个傻逼')).toContain('offensive');
   });
 
-  it('GIVEN the development set (fixtures/safety_dev.jsonl, never the reported one) THEN threats and self-harm are caught and benign look-alikes pass', () => {
+  it("GIVEN the rules' development lines (fixtures/safety_dev.jsonl rounds 1–4, never the reported ones) THEN threats and self-harm are caught and benign look-alikes pass", () => {
     const items = readFileSync(
       join(import.meta.dirname, '..', '..', 'models', 'training', 'fixtures', 'safety_dev.jsonl'),
       'utf8',
     )
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { kind: string; text: string });
+      .map((line) => JSON.parse(line) as { kind: string; text: string; round?: number })
+      // Later rounds were written for the Chinese safety channel (models/training/safety_zh.py), not the rules.
+      .filter((item) => (item.round ?? 1) < 5);
     const share = (kind: string, hit: (found: string[]) => boolean) => {
       const some = items.filter((item) => item.kind === kind);
       return some.filter((item) => hit(labels(item.text))).length / some.length;

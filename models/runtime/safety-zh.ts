@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { WordWeight } from '../../src/domain/analysis.ts';
+import { softmax } from '../../src/domain/vector.ts';
+import { ModelLoadError, type ModelSource, ROLE_SETTING } from './settings.ts';
+import { topWordWeights, type Word } from './tokens.ts';
+
+/**
+ * The signals model's Chinese safety channel (models/training/safety_zh.py): threats and incitement to self-harm in
+ * Chinese, which the transformer has no head for. A sublinear TF-IDF over character 1–3-grams and a multinomial
+ * regression over (none, threat, self_harm); its two probabilities are moderation scores for Chinese text. The
+ * computation must stay exactly safety_zh.py's `reference`; the config block's `parity` cases are checked by the
+ * tests.
+ */
+export const SafetyMetaSchema = z.object({
+  file: z.string().min(1),
+  languages: z.array(z.string()).min(1),
+  outputs: z.array(z.string().min(1)).min(1),
+  parity: z.array(z.object({ text: z.string(), scores: z.array(z.number()) })).default([]),
+});
+export type SafetyMeta = z.infer<typeof SafetyMetaSchema>;
+
+const ChannelFileSchema = z.object({
+  version: z.string(),
+  classes: z.array(z.string()).min(2),
+  max_chars: z.number().int().positive(),
+  ngrams: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+  vocab: z.string(),
+  idf: z.array(z.number()),
+  weights: z.array(z.number()),
+  bias: z.array(z.number()),
+});
+type ChannelFile = z.infer<typeof ChannelFileSchema>;
+
+/** What the n-grams are read from: NFKC, lower-cased, every space removed ("杀 了 你" reads "杀了你"), cut short. */
+export function normalise(text: string, maxChars: number): string[] {
+  return Array.from(text.normalize('NFKC').toLowerCase().replace(/\s+/gu, '')).slice(0, maxChars);
+}
+
+export interface SafetyReading {
+  /** Per output (threat, self_harm): its probability. */
+  scores: Record<string, number>;
+  /** The words that push an output up the most, strongest first, weighted against the strongest. */
+  words(output: string, max?: number): WordWeight[];
+}
+
+const SEGMENTER = new Intl.Segmenter('zh', { granularity: 'word' });
+
+export class SafetyChannel {
+  readonly meta: SafetyMeta;
+  readonly #c: ChannelFile;
+  readonly #vocab: Map<string, number>;
+  readonly #k: number;
+
+  constructor(meta: SafetyMeta, channel: unknown) {
+    const c = ChannelFileSchema.parse(channel);
+    const vocab = c.vocab.split('\n');
+    const k = c.classes.length;
+    if (c.idf.length !== vocab.length || c.weights.length !== vocab.length * k || c.bias.length !== k)
+      throw new Error(
+        `sizes do not agree: ${vocab.length} n-grams, ${c.idf.length} idf, ${c.weights.length} weights, ${c.bias.length} biases for ${k} classes`,
+      );
+    for (const output of meta.outputs)
+      if (!c.classes.includes(output)) throw new Error(`output ${output} is not one of its classes`);
+    this.meta = meta;
+    this.#c = c;
+    this.#k = k;
+    this.#vocab = new Map(vocab.map((gram, i) => [gram, i]));
+  }
+
+  /** Reads `<folder>/<file>` for a model whose config.json carries a safety_channel block. */
+  static async load(source: ModelSource, meta: SafetyMeta): Promise<SafetyChannel> {
+    const file = path.join(source.location, meta.file);
+    try {
+      return new SafetyChannel(meta, JSON.parse(await readFile(file, 'utf8')));
+    } catch (error) {
+      throw new ModelLoadError(
+        `${ROLE_SETTING[source.role]}: ${file} (the safety channel its config.json names) could not be read: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        error,
+      );
+    }
+  }
+
+  supports(language: string): boolean {
+    return this.meta.languages.includes(language);
+  }
+
+  read(text: string): SafetyReading {
+    const chars = normalise(text, this.#c.max_chars);
+    const [lo, hi] = this.#c.ngrams;
+    const counts = new Map<number, { n: number; at: number[]; len: number }>();
+    for (let n = lo; n <= hi; n++)
+      for (let i = 0; i + n <= chars.length; i++) {
+        const j = this.#vocab.get(chars.slice(i, i + n).join(''));
+        if (j === undefined) continue;
+        const seen = counts.get(j);
+        if (seen) {
+          seen.n += 1;
+          seen.at.push(i);
+        } else counts.set(j, { n: 1, at: [i], len: n });
+      }
+    const x = new Map<number, number>();
+    let sq = 0;
+    for (const [j, { n }] of counts) {
+      const v = (1 + Math.log(n)) * this.#c.idf[j]!;
+      x.set(j, v);
+      sq += v * v;
+    }
+    const norm = Math.sqrt(sq) || 1;
+    const k = this.#k;
+    const w = this.#c.weights;
+    const logits = this.#c.bias.slice();
+    for (const [j, v] of x) for (let c = 0; c < k; c++) logits[c]! += (v / norm) * w[j * k + c]!;
+    const probs = softmax(logits);
+    const classes = this.#c.classes;
+    const scores = Object.fromEntries(this.meta.outputs.map((o) => [o, probs[classes.indexOf(o)]!]));
+    return {
+      scores,
+      words: (output, max = 3) => {
+        // Each character's share of the output's logit over the first class's ("none"), its n-grams' split evenly.
+        const c = classes.indexOf(output);
+        const share = new Float64Array(chars.length);
+        for (const [j, v] of x) {
+          const part = ((v / norm) * (w[j * k + c]! - w[j * k]!)) / counts.get(j)!.len / counts.get(j)!.n;
+          for (const at of counts.get(j)!.at)
+            for (let p = at; p < at + counts.get(j)!.len; p++) share[p]! += part;
+        }
+        return topWordWeights(segment(chars), (p) => share[p]!, max);
+      },
+    };
+  }
+}
+
+/** The normalised characters as words (Intl.Segmenter's), each with the character positions it covers. */
+function segment(chars: string[]): Word[] {
+  const text = chars.join('');
+  // Segment offsets are UTF-16 units; the positions are characters (code points), as the n-grams count them.
+  const unitToChar: number[] = [];
+  chars.forEach((ch, i) => {
+    for (let u = 0; u < ch.length; u++) unitToChar.push(i);
+  });
+  const words: Word[] = [];
+  for (const s of SEGMENTER.segment(text)) {
+    if (!s.isWordLike) continue;
+    const first = unitToChar[s.index]!;
+    const last = unitToChar[s.index + s.segment.length - 1]!;
+    words.push({ text: s.segment, positions: Array.from({ length: last - first + 1 }, (_, i) => first + i) });
+  }
+  return words;
+}

@@ -1,0 +1,248 @@
+"""The Chinese safety channel of the signals model: threats and incitement to self-harm in Chinese, which no public
+dataset here labels and the transformer has no head for.
+
+  /usr/bin/python3 models/training/safety_zh.py check [--round 5]    how far it reaches on development lines it did not
+                                                                   train on (one writing round held out)
+  /usr/bin/python3 models/training/safety_zh.py export [--bundle DIR]   train on every development line and write
+                                                                   safety_zh.json + the config block into DIR
+  (`npm run train -- safety-zh [--bundle DIR]` runs export, then the Node parity check; about a minute.)
+
+Why: the built-in Chinese phrase rules (src/domain/rules.ts) caught 35 % of the threats and 32 % of the incitements in
+a fresh batch of development lines written by someone who had not read them; a character n-gram regression trained on
+the earlier rounds caught 72-83 % and 57-72 % of that batch at 2-5 % of its benign look-alikes (`check`).
+
+Model: sklearn-style sublinear TF-IDF over character 1-3-grams of the normalised text (NFKC, lower-cased, all
+whitespace removed, so "杀 了 你" reads as "杀了你"; the first MAX_CHARS characters), L2-normalised, then a
+multinomial logistic regression over (none, threat, self_harm); the runtime reports the softmax probabilities of
+threat and self_harm as moderation scores for Chinese text (models/runtime/safety-zh.ts computes exactly this).
+
+Data (train splits and our own development lines only):
+- positives: the Chinese `threat` / `self_harm` lines of fixtures/safety_dev.jsonl (written for development; the
+  reported sets fixtures/safety_eval_zh*.jsonl are never read here), at weight DEV_WEIGHT;
+- negatives (class none): that file's Chinese benign look-alikes and insults (weight DEV_WEIGHT), COLD train (both
+  labels: abuse that threatens nobody is not a threat) and TNEWS train headlines (our carved validation slice left
+  out). No ChnSentiCorp (its licence is non-commercial; this channel ships in both builds).
+Class weights are balanced. The vocabulary keeps the n-grams seen in >= 2 training texts, then the KEEP with the
+largest weights (the folder's size budget), and the regression is refitted on exactly that vocabulary.
+The threshold (one for both outputs) is the lowest on a grid at which, out of fold (5 folds over the development
+lines), the channel alone flags <= 10 % of the benign look-alikes (issue 14's limit) and <= 0.2 % of 5,000 TNEWS
+headlines from our carved validation slice. The look-alikes written as minimal pairs ("我打你电话", "明天我去你家找你玩")
+are what sets it high.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import unicodedata
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common as C  # noqa: E402
+
+VERSION = "safety-zh-1"
+MAX_CHARS = 300
+NGRAMS = (1, 3)
+KEEP = 12000
+DEV_WEIGHT = 3.0
+REG_C = 4.0
+CLASSES = ["none", "threat", "self_harm"]
+OUTPUTS = CLASSES[1:]
+FIXTURES = os.path.join(C.HERE, "fixtures")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_WS = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """What the n-grams are read from (the runtime's `normalise` in models/runtime/safety-zh.ts)."""
+    return _WS.sub("", unicodedata.normalize("NFKC", text).lower())[:MAX_CHARS]
+
+
+def dev_lines():
+    """The Chinese development lines: (text, class index, writing round, kind)."""
+    out = []
+    with open(os.path.join(FIXTURES, "safety_dev.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            if not _HAN.search(d["text"]):
+                continue
+            y = CLASSES.index(d["kind"]) if d["kind"] in OUTPUTS else 0
+            out.append((d["text"], y, d.get("round", 1), d["kind"]))
+    return out
+
+
+def background(data, seed):
+    """Ordinary and abusive Chinese text that threatens nobody: (train texts, unseen TNEWS validation headlines)."""
+    rnd = random.Random(seed)
+    cold = [t for t, _ in C.load_cold(data, "train")]
+    tnews = [t for t, _ in C.load_tnews(data, "train")]
+    rnd.shuffle(tnews)
+    unseen = [t for t, _ in C.load_tnews(data, "val")]
+    rnd.shuffle(unseen)
+    return cold + tnews[:15000], unseen[:5000]
+
+
+def vectorizer(vocabulary=None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char", ngram_range=NGRAMS, min_df=2, sublinear_tf=True, preprocessor=normalise,
+                           lowercase=False, vocabulary=vocabulary, dtype=np.float64)
+
+
+def fit(texts, labels, weights):
+    """(vectorizer, regression) on a pruned vocabulary, refitted on it."""
+    from sklearn.linear_model import LogisticRegression
+
+    def regression(vec):
+        X = vec.fit_transform(texts)
+        return LogisticRegression(C=REG_C, max_iter=5000, class_weight="balanced").fit(X, labels, sample_weight=weights)
+
+    vec = vectorizer()
+    clf = regression(vec)
+    strength = np.abs(clf.coef_).max(0)
+    names = vec.get_feature_names_out()
+    keep = sorted(names[i] for i in np.argsort(-strength)[:KEEP])
+    vec = vectorizer(keep)
+    return vec, regression(vec)
+
+
+def scores(vec, clf, texts):
+    """[n, 2]: threat and self_harm probabilities."""
+    return clf.predict_proba(vec.transform(texts))[:, 1:]
+
+
+def training_set(dev, extra):
+    texts = [d[0] for d in dev] + extra
+    labels = [d[1] for d in dev] + [0] * len(extra)
+    weights = [DEV_WEIGHT] * len(dev) + [1.0] * len(extra)
+    return texts, np.array(labels), np.array(weights)
+
+
+GRID = [round(t, 2) for t in np.arange(0.2, 0.91, 0.05)]
+
+
+def _rates(P, dev, t):
+    """Recall per output, and the share of benign look-alikes flagged (insults, also class none, left out)."""
+    y = np.array([d[1] for d in dev])
+    benign = np.array([d[3] == "benign" for d in dev])
+    hit = P.max(1) >= t
+    which = 1 + P.argmax(1)
+    rec = {CLASSES[k]: float(np.mean((which[y == k] == k) & hit[y == k])) for k in (1, 2) if (y == k).any()}
+    return rec, float(np.mean(hit[benign]))
+
+
+def out_of_fold(dev, extra, folds, seed):
+    """Out-of-fold probabilities for every development line (background text always in training)."""
+    rnd = random.Random(seed)
+    order = list(range(len(dev)))
+    rnd.shuffle(order)
+    P = np.zeros((len(dev), 2))
+    for f in range(folds):
+        test = set(order[f::folds])
+        vec, clf = fit(*training_set([d for i, d in enumerate(dev) if i not in test], extra))
+        idx = sorted(test)
+        P[idx] = scores(vec, clf, [dev[i][0] for i in idx])
+    return P
+
+
+def choose_threshold(dev, extra, unseen, seed):
+    P = out_of_fold(dev, extra, 5, seed)
+    vec, clf = fit(*training_set(dev, extra))
+    Pu = scores(vec, clf, unseen)
+    for t in GRID:
+        rec, fp = _rates(P, dev, t)
+        ordinary = float(np.mean(Pu.max(1) >= t))
+        print(f"  threshold {t:.2f}: out of fold threat {100 * rec['threat']:.1f} %, self_harm "
+              f"{100 * rec['self_harm']:.1f} %, benign look-alikes {100 * fp:.1f} %; TNEWS val {100 * ordinary:.2f} %")
+        if fp <= 0.10 and ordinary <= 0.002:
+            return t, {"out_of_fold_recall": rec, "out_of_fold_benign_flagged": fp, "tnews_val_flagged": ordinary}
+    raise SystemExit("no threshold on the grid keeps the benign rates")
+
+
+def check(a):
+    """Trains on every round but one and reports that one (round 5: a batch written blind to the rules)."""
+    dev = dev_lines()
+    extra, unseen = background(a.data, a.seed)
+    train = [d for d in dev if d[2] != a.round]
+    test = [d for d in dev if d[2] == a.round]
+    vec, clf = fit(*training_set(train, extra))
+    P = scores(vec, clf, [d[0] for d in test])
+    Pu = scores(vec, clf, unseen)
+    print(f"trained without round {a.round} ({len(train)} development lines + {len(extra)} background texts); "
+          f"round {a.round}: {len(test)} lines")
+    for t in GRID:
+        rec, fp = _rates(P, test, t)
+        print(f"  threshold {t:.2f}: threat {100 * rec['threat']:.1f} %, self_harm {100 * rec['self_harm']:.1f} %, "
+              f"benign look-alikes flagged {100 * fp:.1f} %, TNEWS val flagged {100 * np.mean(Pu.max(1) >= t):.2f} %")
+
+
+def export(a):
+    dev = dev_lines()
+    extra, unseen = background(a.data, a.seed)
+    threshold, chosen = choose_threshold(dev, extra, unseen, a.seed)
+    vec, clf = fit(*training_set(dev, extra))
+    vocab = vec.get_feature_names_out().tolist()
+    # Stored rounded; the parity cases are computed from the rounded numbers, as the runtime reads them.
+    idf = np.round(vec.idf_, 4)
+    W = np.round(clf.coef_.T, 4)  # [features, classes]
+    b = np.round(clf.intercept_, 4)
+    channel = {"version": VERSION, "classes": CLASSES, "max_chars": MAX_CHARS, "ngrams": list(NGRAMS),
+               "vocab": "\n".join(vocab), "idf": idf.tolist(), "weights": W.reshape(-1).tolist(), "bias": b.tolist()}
+    cases = ["我要弄死你", "等着收尸吧你", "你怎么还不去死", "赶紧紫砂吧", "今晚吃火锅", "杀毒软件提示有病毒",
+             "剧本杀有人约吗", "笑死我了", "新闻说那个杀人犯抓到了", "你 去 死 吧", "ＩＰ都扒出来了，等着"]
+    parity = [{"text": t, "scores": [round(float(v), 6) for v in reference(channel, t)]} for t in cases]
+    path = os.path.join(a.bundle, "safety_zh.json")
+    C.atomic_write_json(path, channel)
+    cfg_path = os.path.join(a.bundle, "config.json")
+    with open(cfg_path, encoding="utf-8") as f:
+        cfg = json.load(f)
+    st = cfg["steward"]
+    st["safety_channel"] = {"file": "safety_zh.json", "version": VERSION, "languages": ["zh"], "outputs": OUTPUTS,
+                            "selection": chosen, "parity": parity}
+    zh = st.setdefault("thresholds_by_language", {}).setdefault("zh", {})
+    for key in ("default_thresholds", "f1_thresholds"):
+        zh.setdefault(key, {}).update({o: threshold for o in OUTPUTS})
+    C.atomic_write_json(cfg_path, cfg)
+    print(json.dumps({"file": path, "bytes": os.path.getsize(path), "features": len(vocab), "threshold": threshold,
+                      **chosen}, ensure_ascii=False))
+
+
+def reference(channel, text):
+    """The runtime's computation in plain Python, from the stored (rounded) numbers: [threat, self_harm]."""
+    vocab = {g: i for i, g in enumerate(channel["vocab"].split("\n"))}
+    idf, k = channel["idf"], len(channel["classes"])
+    t = normalise(text)
+    counts = {}
+    lo, hi = channel["ngrams"]
+    for n in range(lo, hi + 1):
+        for i in range(len(t) - n + 1):
+            j = vocab.get(t[i: i + n])
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+    x = {j: (1 + np.log(c)) * idf[j] for j, c in counts.items()}
+    norm = np.sqrt(sum(v * v for v in x.values())) or 1.0
+    logits = np.array(channel["bias"], dtype=np.float64)
+    for j, v in x.items():
+        logits += (v / norm) * np.array(channel["weights"][j * k: (j + 1) * k])
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    return p[1:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["check", "export"])
+    ap.add_argument("--data", default=C.DEFAULT_DATA)
+    ap.add_argument("--bundle", default=os.path.join(C.REPO, "models", "bundled", "signals"))
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--round", type=int, default=5, help="check: the writing round held out and reported")
+    a = ap.parse_args()
+    {"check": check, "export": export}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()

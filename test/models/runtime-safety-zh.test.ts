@@ -1,0 +1,133 @@
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
+import { normalise, SafetyChannel, SafetyMetaSchema } from '../../models/runtime/safety-zh.ts';
+import { ModelLoadError } from '../../models/runtime/settings.ts';
+import {
+  captureLogger,
+  hasModel,
+  linkedModelFolder,
+  modelFolder,
+  testConfig,
+} from '../../models/runtime/testing.ts';
+
+const folder = modelFolder('signals');
+const steward = hasModel('signals')
+  ? JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8')).steward
+  : undefined;
+const meta = SafetyMetaSchema.parse(
+  steward?.safety_channel ?? { file: 'none', languages: ['zh'], outputs: ['threat'] },
+);
+const load = () => SafetyChannel.load({ role: 'signals', location: folder, local: true }, meta);
+
+describe.skipIf(!steward?.safety_channel)('the Chinese safety channel', () => {
+  it('reads the text with spaces removed, NFKC-folded and lower-cased, by code point', () => {
+    expect(normalise('杀 了\u3000你', 300)).toEqual(['杀', '了', '你']);
+    expect(normalise('ＩＰ都扒出来了', 300).slice(0, 2)).toEqual(['i', 'p']);
+    expect(normalise('😂你好', 2)).toEqual(['😂', '你']);
+  });
+
+  it('GIVEN the parity cases safety_zh.py wrote THEN the runtime gives the same scores', async () => {
+    const channel = await load();
+    expect(meta.parity.length).toBeGreaterThan(5);
+    for (const c of meta.parity) {
+      const got = channel.read(c.text).scores;
+      meta.outputs.forEach((output, j) => {
+        expect(Math.abs(got[output]! - c.scores[j]!), `${c.text} ${output}`).toBeLessThan(1e-4);
+      });
+    }
+  });
+
+  it('GIVEN a threat no built-in rule names THEN threat is its strongest output, with the words behind it', async () => {
+    const channel = await load();
+    const threshold = steward.thresholds_by_language.zh.default_thresholds.threat;
+    const reading = channel.read('等着收尸吧你');
+    expect(reading.scores.threat).toBeGreaterThanOrEqual(threshold);
+    expect(reading.scores.threat).toBeGreaterThan(reading.scores.self_harm!);
+    const words = reading.words('threat');
+    expect(words.length).toBeGreaterThan(0);
+    expect(words[0]!.weight).toBe(1);
+    expect(words.map((w) => w.word).join('')).toMatch(/收尸/);
+  });
+
+  it('GIVEN everyday lines with alarming characters THEN neither output reaches its threshold', async () => {
+    const channel = await load();
+    const zh = steward.thresholds_by_language.zh.default_thresholds;
+    for (const text of ['今晚吃火锅', '杀毒软件提示有病毒', '剧本杀有人约吗', '笑死我了', '']) {
+      const { scores } = channel.read(text);
+      expect(scores.threat, text).toBeLessThan(zh.threat);
+      expect(scores.self_harm, text).toBeLessThan(zh.self_harm);
+    }
+  });
+
+  it('GIVEN a channel file that does not match its config THEN loading fails with a clear error', async () => {
+    await expect(
+      SafetyChannel.load(
+        { role: 'signals', location: folder, local: true },
+        { ...meta, file: 'missing.json' },
+      ),
+    ).rejects.toBeInstanceOf(ModelLoadError);
+    expect(
+      () =>
+        new SafetyChannel(meta, {
+          version: 'x',
+          classes: ['none', 'threat', 'self_harm'],
+          max_chars: 5,
+          ngrams: [1, 2],
+          vocab: 'a',
+          idf: [],
+          weights: [],
+          bias: [0, 0, 0],
+        }),
+    ).toThrow(/sizes do not agree/);
+  });
+});
+
+describe.skipIf(!steward?.safety_channel)('the safety channel in the runtime', () => {
+  let withChannel: LocalEngine;
+  let without: LocalEngine;
+  let plainFolder: string;
+
+  beforeAll(async () => {
+    plainFolder = linkedModelFolder(folder, ({ safety_channel: _, ...rest }) => rest);
+    withChannel = createLocalEngine(testConfig({ dtype: 'q8', threads: 2 }), captureLogger().logger, {
+      reply: false,
+    });
+    without = createLocalEngine(
+      testConfig({ dtype: 'q8', threads: 2, signals: plainFolder }),
+      captureLogger().logger,
+      {
+        reply: false,
+      },
+    );
+    await Promise.all([withChannel.start(), without.start()]);
+  });
+  afterAll(async () => {
+    await Promise.all([withChannel?.stop(), without?.stop()]);
+    rmSync(plainFolder, { recursive: true, force: true });
+  });
+
+  it('GIVEN Chinese text THEN threat and self_harm are added beside the graph labels; English text is untouched', async () => {
+    const texts = ['等着收尸吧你', '今天天气不错，我们去公园吧', 'I will find you', 'have a nice day'];
+    const [a, b] = await Promise.all([withChannel.signals(texts), without.signals(texts)]);
+    const channel = await load();
+    texts.forEach((text, i) => {
+      const { threat, self_harm, ...graph } = a[i]!.moderation;
+      expect(graph).toEqual(b[i]!.moderation);
+      if (a[i]!.language === 'zh') {
+        expect(threat).toBeCloseTo(channel.read(text).scores.threat!, 6);
+        expect(self_harm).toBeCloseTo(channel.read(text).scores.self_harm!, 6);
+      } else expect([threat, self_harm]).toEqual([undefined, undefined]);
+    });
+    expect(a[0]!.attributions.threat?.join('')).toMatch(/收尸/);
+  });
+
+  it('GIVEN the engine defaults THEN the channel labels take thresholds (config threshold threat … is accepted)', () => {
+    const defaults = withChannel.defaults();
+    expect(defaults.labels).toEqual(expect.arrayContaining(['offensive', 'threat', 'self_harm']));
+    expect(defaults.thresholdsByLanguage?.zh?.threat).toBe(
+      steward.thresholds_by_language.zh.default_thresholds.threat,
+    );
+  });
+});
