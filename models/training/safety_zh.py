@@ -196,7 +196,9 @@ def export(a):
              "剧本杀有人约吗", "笑死我了", "新闻说那个杀人犯抓到了", "你 去 死 吧", "ＩＰ都扒出来了，等着"]
     parity = [{"text": t, "scores": [round(float(v), 6) for v in reference(channel, t)]} for t in cases]
     path = os.path.join(a.bundle, "safety_zh.json")
-    C.atomic_write_json(path, channel)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:  # compact: the folder's size budget
+        json.dump(channel, f, ensure_ascii=False, separators=(",", ":"))
+    os.replace(path + ".tmp", path)
     cfg_path = os.path.join(a.bundle, "config.json")
     with open(cfg_path, encoding="utf-8") as f:
         cfg = json.load(f)
