@@ -9,15 +9,18 @@ import { topWordWeights, type Word } from './tokens.ts';
 /**
  * The signals model's Chinese safety channel (models/training/safety_zh.py): threats and incitement to self-harm in
  * Chinese, which the transformer has no head for. A sublinear TF-IDF over character 1–3-grams and a multinomial
- * regression over (none, threat, self_harm); its two probabilities are moderation scores for Chinese text. The
- * computation must stay exactly safety_zh.py's `reference`; the config block's `parity` cases are checked by the
- * tests.
+ * regression over (none, offensive, threat, self_harm): its `outputs` are moderation labels of their own for Chinese
+ * text, and each of its `caps` (the transformer's `offensive`) is held at or below 1 − P(none), so that a Chinese line
+ * is flagged only when both read it as abuse. The computation must stay exactly safety_zh.py's `reference`; the config
+ * block's `parity` cases are checked by the tests.
  */
 export const SafetyMetaSchema = z.object({
   file: z.string().min(1),
   languages: z.array(z.string()).min(1),
   outputs: z.array(z.string().min(1)).min(1),
-  parity: z.array(z.object({ text: z.string(), scores: z.array(z.number()) })).default([]),
+  /** The graph's labels whose score, for these languages, is capped at 1 − P(none). */
+  caps: z.array(z.string().min(1)).default([]),
+  parity: z.array(z.object({ text: z.string(), probabilities: z.array(z.number()) })).default([]),
 });
 export type SafetyMeta = z.infer<typeof SafetyMetaSchema>;
 
@@ -41,6 +44,10 @@ export function normalise(text: string, maxChars: number): string[] {
 export interface SafetyReading {
   /** Per output (threat, self_harm): its probability. */
   scores: Record<string, number>;
+  /** 1 − P(none): how far the channel reads the text as abuse of any kind (the cap on `caps`). */
+  cap: number;
+  /** Every class's probability, in the file's class order (parity). */
+  probabilities: number[];
   /** The words that push an output up the most, strongest first, weighted against the strongest. */
   words(output: string, max?: number): WordWeight[];
 }
@@ -61,6 +68,7 @@ export class SafetyChannel {
       throw new Error(
         `sizes do not agree: ${vocab.length} n-grams, ${c.idf.length} idf, ${c.weights.length} weights, ${c.bias.length} biases for ${k} classes`,
       );
+    if (c.classes[0] !== 'none') throw new Error(`its first class must be "none", not ${c.classes[0]}`);
     for (const output of meta.outputs)
       if (!c.classes.includes(output)) throw new Error(`output ${output} is not one of its classes`);
     this.meta = meta;
@@ -119,9 +127,12 @@ export class SafetyChannel {
     const scores = Object.fromEntries(this.meta.outputs.map((o) => [o, probs[classes.indexOf(o)]!]));
     return {
       scores,
+      cap: 1 - probs[0]!,
+      probabilities: probs,
       words: (output, max = 3) => {
-        // Each character's share of the output's logit over the first class's ("none"), its n-grams' split evenly.
+        // Each character's share of the class's logit over none's, its n-grams' split evenly.
         const c = classes.indexOf(output);
+        if (c <= 0) return [];
         const share = new Float64Array(chars.length);
         for (const [j, v] of x) {
           const part = ((v / norm) * (w[j * k + c]! - w[j * k]!)) / counts.get(j)!.len / counts.get(j)!.n;

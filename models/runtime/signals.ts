@@ -261,11 +261,22 @@ export class SignalsModel {
       attributions: { ...mixed.attributions },
       attributionWeights: { ...mixed.attributionWeights },
     };
-    for (const [label, score] of Object.entries(reading.scores)) {
-      out.moderation[label] = score;
-      const weighted = score >= ATTRIBUTION_FLOOR ? reading.words(label) : [];
+    const words = (label: string, score: number, from: string) => {
+      const weighted = score >= ATTRIBUTION_FLOOR ? reading.words(from) : [];
       out.attributions[label] = weighted.map((w) => w.word);
       out.attributionWeights[label] = weighted;
+    };
+    for (const [label, score] of Object.entries(reading.scores)) {
+      out.moderation[label] = score;
+      words(label, score, label);
+    }
+    // The graph's `offensive` flags crime news and game talk in Chinese; held at the channel's reading of abuse, a
+    // line is flagged only when both read it so, and the words shown are those of the lower (deciding) reading.
+    for (const label of safety.meta.caps) {
+      const own = out.moderation[label];
+      if (own === undefined || own <= reading.cap) continue;
+      out.moderation[label] = reading.cap;
+      words(label, reading.cap, label);
     }
     return out;
   }

@@ -18,6 +18,7 @@
 // offensive), TNEWS and ChnSentiCorp, and every built-in rule on DailyDialog and TNEWS (how often rules fire on
 // ordinary text).
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,18 +105,22 @@ const built = spawnSync(process.execPath, [path.join(REPO, 'node_modules', 'type
 if (built.status !== 0) throw new Error('npm run build failed');
 // What each kind must raise: a label of its own, or any label (insults and obfuscated ones); benign: none.
 const WANT = { threat: ['threat'], self_harm: ['self_harm'], insult: null, obfuscated: null, benign: null };
-for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh2.jsonl']) {
-  const items = fs.readFileSync(path.join(HERE, 'fixtures', file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+/** One `steward analyze --json` result per text (a line it cannot read gives an `error` field, no moderation). */
+function analyze(texts) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steward-eval-'));
   const ran = spawnSync(process.execPath, ['bin/steward.js', 'analyze', '--json', '--format', 'text', '-'], {
     cwd: REPO,
-    input: `${items.map((i) => i.text).join('\n')}\n`,
+    input: `${texts.map((t) => t.replace(/\s+/gu, ' ')).join('\n')}\n`,
     env: { ...process.env, STEWARD_DATA_DIR: dir, LOG_LEVEL: 'warn', ...(model ? { STEWARD_MODEL_SIGNALS: model } : {}) },
-    maxBuffer: 64 * 1024 * 1024,
+    maxBuffer: 256 * 1024 * 1024,
   });
   fs.rmSync(dir, { recursive: true, force: true });
   if (ran.status !== 0) throw new Error(`steward analyze failed: ${ran.stderr}`);
-  const results = ran.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+  return ran.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+}
+for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh2.jsonl']) {
+  const items = fs.readFileSync(path.join(HERE, 'fixtures', file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const results = analyze(items.map((i) => i.text));
   const byKind = {};
   items.forEach((item, i) => {
     const labels = results[i].moderation?.flaggedLabels ?? [];
@@ -127,6 +132,44 @@ for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh
     const share = hits.filter(Boolean).length / hits.length;
     const metric = kind === 'benign' ? 'flagged (any label)' : WANT[kind] ? `recall (${kind} label)` : 'recall (any label)';
     row(`fixtures/${file} ${kind}`, `${metric} (n=${hits.length})`, pct(share));
+  }
+}
+
+// Chinese moderation as a member meets it: the transformer's `offensive` (capped by the safety channel), the rules and
+// the channel's labels, at the default thresholds. COLD dev: macro-F1 of "flagged (any label)" against COLD's label;
+// ordinary text (TNEWS carved validation headlines, ChnSentiCorp positive reviews): share flagged.
+console.log('\n== Chinese moderation through the runtime (steward analyze, default thresholds, any label) ==');
+{
+  const cold = csvRows(path.join(data, 'cold_zh', 'dev.csv'));
+  const flagged = analyze(cold.map((r) => r.TEXT)).map((r) => (r.moderation?.flaggedLabels ?? []).length > 0);
+  const truth = cold.map((r) => r.label === '1');
+  const f1 = (positive) => {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    flagged.forEach((f, i) => {
+      const p = f === positive;
+      const t = truth[i] === positive;
+      if (p && t) tp += 1;
+      else if (p) fp += 1;
+      else if (t) fn += 1;
+    });
+    return { f1: (2 * tp) / Math.max(1, 2 * tp + fp + fn), precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn) };
+  };
+  const off = f1(true);
+  row(`cold_zh dev`, `macro-F1 (n=${cold.length})`, pct((off.f1 + f1(false).f1) / 2));
+  row('', 'precision / recall of a flag', `${pct(off.precision)} / ${pct(off.recall)}`);
+  const carvedVal = (text) => Number.parseInt(crypto.createHash('md5').update(text).digest('hex').slice(0, 8), 16) % 100 < 10;
+  const tsv = (file, skip) =>
+    fs.readFileSync(file, 'utf8').split('\n').slice(skip).filter((l) => l.trim()).map((l) => l.split('\t'));
+  const tnewsVal = tsv(path.join(data, 'tnews_zh', 'train.tsv'), 0).map((c) => c[0]).filter(carvedVal);
+  const positive = tsv(path.join(data, 'chnsenticorp_zh', 'train.tsv'), 0).filter((c) => c[1] === 'positive').map((c) => c[0]);
+  for (const [name, texts] of [
+    ['tnews_zh carved validation headlines', tnewsVal],
+    ['chnsenticorp_zh positive reviews, all', positive],
+  ]) {
+    const hits = analyze(texts).filter((r) => (r.moderation?.flaggedLabels ?? []).length > 0).length;
+    row(name, `flagged (n=${texts.length})`, pct(hits / texts.length));
   }
 }
 

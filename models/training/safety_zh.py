@@ -5,23 +5,28 @@ dataset here labels and the transformer has no head for.
                                                                    train on (one writing round held out)
   /usr/bin/python3 models/training/safety_zh.py export [--bundle DIR]   train on every development line and write
                                                                    safety_zh.json + the config block into DIR
-  (`npm run train -- safety-zh [--bundle DIR]` runs export, then the Node parity check; about a minute.)
+  (`npm run train -- safety-zh [--bundle DIR]` runs export, then the runtime's tests of it; about 6 minutes.)
 
-Why: the built-in Chinese phrase rules (src/domain/rules.ts) caught 35 % of the threats and 32 % of the incitements in
-a fresh batch of development lines written by someone who had not read them; a character n-gram regression trained on
-the earlier rounds caught 72-83 % and 57-72 % of that batch at 2-5 % of its benign look-alikes (`check`).
+Why: the built-in Chinese phrase rules (src/domain/rules.ts) and the transformer caught 35 % of the threats and 32 % of
+the incitements in a fresh batch of development lines (round 5) written by someone who had not read the rules; this
+regression, trained on the other rounds, catches far more of it (`check`).
 
 Model: sklearn-style sublinear TF-IDF over character 1-3-grams of the normalised text (NFKC, lower-cased, all
 whitespace removed, so "杀 了 你" reads as "杀了你"; the first MAX_CHARS characters), L2-normalised, then a
-multinomial logistic regression over (none, threat, self_harm); the runtime reports the softmax probabilities of
-threat and self_harm as moderation scores for Chinese text (models/runtime/safety-zh.ts computes exactly this).
+multinomial logistic regression over (none, offensive, threat, self_harm). For Chinese text the runtime
+(models/runtime/safety-zh.ts computes exactly this) reports P(threat) and P(self_harm) as moderation labels of their
+own, and caps the transformer's `offensive` at 1 - P(none): a Chinese line is flagged offensive only when both read
+it so. The transformer, trained on COLD alone, flags crime news, games and violent idioms ("杀鸡儆猴"); the channel
+has seen look-alikes as none. On COLD dev the cap moved macro-F1 89.1 -> 89.7 at the zh threshold and cut the
+development look-alikes the transformer flags out of fold from 20.2 % to 5.8 % (a scratch run of this script's
+4-class fit; `npm run eval` prints the shipped figures).
 
 Data (train splits and our own development lines only):
 - positives: the Chinese `threat` / `self_harm` lines of fixtures/safety_dev.jsonl (written for development; the
   reported sets fixtures/safety_eval_zh*.jsonl are never read here), at weight DEV_WEIGHT;
-- negatives (class none): that file's Chinese benign look-alikes and insults (weight DEV_WEIGHT), COLD train (both
-  labels: abuse that threatens nobody is not a threat) and TNEWS train headlines (our carved validation slice left
-  out). No ChnSentiCorp (its licence is non-commercial; this channel ships in both builds).
+- that file's Chinese insults and obfuscated insults as class offensive, its benign look-alikes as none (weight
+  DEV_WEIGHT); COLD train (offensive lines as offensive, safe ones as none) and TNEWS train headlines as none (our
+  carved validation slice left out). No ChnSentiCorp (its licence is non-commercial; this channel ships in both builds).
 Class weights are balanced. The vocabulary keeps the n-grams seen in >= 2 training texts, then the KEEP with the
 largest weights (the folder's size budget), and the regression is refitted on exactly that vocabulary.
 The threshold (one for both outputs) is the lowest on a grid at which, out of fold (5 folds over the development
@@ -50,8 +55,9 @@ NGRAMS = (1, 3)
 KEEP = 12000
 DEV_WEIGHT = 3.0
 REG_C = 4.0
-CLASSES = ["none", "threat", "self_harm"]
-OUTPUTS = CLASSES[1:]
+CLASSES = ["none", "offensive", "threat", "self_harm"]
+OUTPUTS = ["threat", "self_harm"]  # moderation labels of their own for Chinese text
+CAPS = ["offensive"]  # the graph's labels whose Chinese score is capped at 1 - P(none)
 FIXTURES = os.path.join(C.HERE, "fixtures")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _WS = re.compile(r"\s+")
@@ -70,20 +76,23 @@ def dev_lines():
             d = json.loads(line)
             if not _HAN.search(d["text"]):
                 continue
-            y = CLASSES.index(d["kind"]) if d["kind"] in OUTPUTS else 0
+            y = CLASSES.index(d["kind"]) if d["kind"] in OUTPUTS else int(d["kind"] in ("insult", "obfuscated"))
             out.append((d["text"], y, d.get("round", 1), d["kind"]))
     return out
 
 
 def background(data, seed):
-    """Ordinary and abusive Chinese text that threatens nobody: (train texts, unseen TNEWS validation headlines)."""
+    """Chinese text that threatens nobody: ((train texts, class indices), unseen TNEWS validation headlines); COLD's
+    offensive lines are class offensive, the rest none."""
     rnd = random.Random(seed)
-    cold = [t for t, _ in C.load_cold(data, "train")]
+    cold = C.load_cold(data, "train")
     tnews = [t for t, _ in C.load_tnews(data, "train")]
     rnd.shuffle(tnews)
     unseen = [t for t, _ in C.load_tnews(data, "val")]
     rnd.shuffle(unseen)
-    return cold + tnews[:15000], unseen[:5000]
+    texts = [t for t, _ in cold] + tnews[:15000]
+    labels = [CLASSES.index("offensive") if y == 1 else 0 for _, y in cold] + [0] * 15000
+    return (texts, labels), unseen[:5000]
 
 
 def vectorizer(vocabulary=None):
@@ -111,14 +120,14 @@ def fit(texts, labels, weights):
 
 
 def scores(vec, clf, texts):
-    """[n, 2]: threat and self_harm probabilities."""
-    return clf.predict_proba(vec.transform(texts))[:, 1:]
+    """[n, len(OUTPUTS)]: the threat and self_harm probabilities."""
+    return clf.predict_proba(vec.transform(texts))[:, [CLASSES.index(o) for o in OUTPUTS]]
 
 
 def training_set(dev, extra):
-    texts = [d[0] for d in dev] + extra
-    labels = [d[1] for d in dev] + [0] * len(extra)
-    weights = [DEV_WEIGHT] * len(dev) + [1.0] * len(extra)
+    texts = [d[0] for d in dev] + extra[0]
+    labels = [d[1] for d in dev] + extra[1]
+    weights = [DEV_WEIGHT] * len(dev) + [1.0] * len(extra[0])
     return texts, np.array(labels), np.array(weights)
 
 
@@ -130,8 +139,12 @@ def _rates(P, dev, t):
     y = np.array([d[1] for d in dev])
     benign = np.array([d[3] == "benign" for d in dev])
     hit = P.max(1) >= t
-    which = 1 + P.argmax(1)
-    rec = {CLASSES[k]: float(np.mean((which[y == k] == k) & hit[y == k])) for k in (1, 2) if (y == k).any()}
+    which = np.array([CLASSES.index(OUTPUTS[j]) for j in P.argmax(1)])
+    rec = {}
+    for o in OUTPUTS:
+        k = CLASSES.index(o)
+        if (y == k).any():
+            rec[o] = float(np.mean((which[y == k] == k) & hit[y == k]))
     return rec, float(np.mean(hit[benign]))
 
 
@@ -140,7 +153,7 @@ def out_of_fold(dev, extra, folds, seed):
     rnd = random.Random(seed)
     order = list(range(len(dev)))
     rnd.shuffle(order)
-    P = np.zeros((len(dev), 2))
+    P = np.zeros((len(dev), len(OUTPUTS)))
     for f in range(folds):
         test = set(order[f::folds])
         vec, clf = fit(*training_set([d for i, d in enumerate(dev) if i not in test], extra))
@@ -172,7 +185,7 @@ def check(a):
     vec, clf = fit(*training_set(train, extra))
     P = scores(vec, clf, [d[0] for d in test])
     Pu = scores(vec, clf, unseen)
-    print(f"trained without round {a.round} ({len(train)} development lines + {len(extra)} background texts); "
+    print(f"trained without round {a.round} ({len(train)} development lines + {len(extra[0])} background texts); "
           f"round {a.round}: {len(test)} lines")
     for t in GRID:
         rec, fp = _rates(P, test, t)
@@ -193,8 +206,9 @@ def export(a):
     channel = {"version": VERSION, "classes": CLASSES, "max_chars": MAX_CHARS, "ngrams": list(NGRAMS),
                "vocab": "\n".join(vocab), "idf": idf.tolist(), "weights": W.reshape(-1).tolist(), "bias": b.tolist()}
     cases = ["我要弄死你", "等着收尸吧你", "你怎么还不去死", "赶紧紫砂吧", "今晚吃火锅", "杀毒软件提示有病毒",
-             "剧本杀有人约吗", "笑死我了", "新闻说那个杀人犯抓到了", "你 去 死 吧", "ＩＰ都扒出来了，等着"]
-    parity = [{"text": t, "scores": [round(float(v), 6) for v in reference(channel, t)]} for t in cases]
+             "剧本杀有人约吗", "笑死我了", "新闻说那个杀人犯抓到了", "你 去 死 吧", "ＩＰ都扒出来了，等着",
+             "你就是个傻逼", "黑人都是懒鬼", "法院一审以故意杀人罪判处被告人死刑"]
+    parity = [{"text": t, "probabilities": [round(float(v), 6) for v in reference(channel, t)]} for t in cases]
     path = os.path.join(a.bundle, "safety_zh.json")
     with open(path + ".tmp", "w", encoding="utf-8") as f:  # compact: the folder's size budget
         json.dump(channel, f, ensure_ascii=False, separators=(",", ":"))
@@ -203,7 +217,7 @@ def export(a):
     with open(cfg_path, encoding="utf-8") as f:
         cfg = json.load(f)
     st = cfg["steward"]
-    st["safety_channel"] = {"file": "safety_zh.json", "version": VERSION, "languages": ["zh"], "outputs": OUTPUTS,
+    st["safety_channel"] = {"file": "safety_zh.json", "version": VERSION, "languages": ["zh"], "outputs": OUTPUTS, "caps": CAPS,
                             "selection": chosen, "parity": parity}
     zh = st.setdefault("thresholds_by_language", {}).setdefault("zh", {})
     for key in ("default_thresholds", "f1_thresholds"):
@@ -214,7 +228,7 @@ def export(a):
 
 
 def reference(channel, text):
-    """The runtime's computation in plain Python, from the stored (rounded) numbers: [threat, self_harm]."""
+    """The runtime's computation in plain Python, from the stored (rounded) numbers: the class probabilities."""
     vocab = {g: i for i, g in enumerate(channel["vocab"].split("\n"))}
     idf, k = channel["idf"], len(channel["classes"])
     t = normalise(text)
@@ -232,7 +246,7 @@ def reference(channel, text):
         logits += (v / norm) * np.array(channel["weights"][j * k: (j + 1) * k])
     p = np.exp(logits - logits.max())
     p /= p.sum()
-    return p[1:]
+    return p
 
 
 def main():

@@ -32,9 +32,10 @@ describe.skipIf(!steward?.safety_channel)('the Chinese safety channel', () => {
     const channel = await load();
     expect(meta.parity.length).toBeGreaterThan(5);
     for (const c of meta.parity) {
-      const got = channel.read(c.text).scores;
-      meta.outputs.forEach((output, j) => {
-        expect(Math.abs(got[output]! - c.scores[j]!), `${c.text} ${output}`).toBeLessThan(1e-4);
+      const got = channel.read(c.text).probabilities;
+      expect(got.length).toBe(c.probabilities.length);
+      c.probabilities.forEach((p, j) => {
+        expect(Math.abs(got[j]! - p), `${c.text} class ${j}`).toBeLessThan(1e-4);
       });
     }
   });
@@ -68,19 +69,20 @@ describe.skipIf(!steward?.safety_channel)('the Chinese safety channel', () => {
         { ...meta, file: 'missing.json' },
       ),
     ).rejects.toBeInstanceOf(ModelLoadError);
+    const file = { version: 'x', max_chars: 5, ngrams: [1, 2], vocab: 'a', bias: [0, 0, 0] };
+    const classes = ['none', 'threat', 'self_harm'];
+    expect(() => new SafetyChannel(meta, { ...file, classes, idf: [], weights: [] })).toThrow(
+      /sizes do not agree/,
+    );
     expect(
       () =>
         new SafetyChannel(meta, {
-          version: 'x',
-          classes: ['none', 'threat', 'self_harm'],
-          max_chars: 5,
-          ngrams: [1, 2],
-          vocab: 'a',
-          idf: [],
-          weights: [],
-          bias: [0, 0, 0],
+          ...file,
+          classes: ['threat', 'none', 'self_harm'],
+          idf: [1],
+          weights: [0, 0, 0],
         }),
-    ).toThrow(/sizes do not agree/);
+    ).toThrow(/first class/);
   });
 });
 
@@ -108,19 +110,34 @@ describe.skipIf(!steward?.safety_channel)('the safety channel in the runtime', (
     rmSync(plainFolder, { recursive: true, force: true });
   });
 
-  it('GIVEN Chinese text THEN threat and self_harm are added beside the graph labels; English text is untouched', async () => {
-    const texts = ['等着收尸吧你', '今天天气不错，我们去公园吧', 'I will find you', 'have a nice day'];
+  it('GIVEN Chinese text THEN threat and self_harm are added and offensive is capped at the channel reading; English is untouched', async () => {
+    const texts = [
+      '等着收尸吧你',
+      '法院一审以故意杀人罪判处被告人死刑',
+      '你就是个傻逼',
+      'I will find you',
+      'have a nice day',
+    ];
     const [a, b] = await Promise.all([withChannel.signals(texts), without.signals(texts)]);
     const channel = await load();
     texts.forEach((text, i) => {
-      const { threat, self_harm, ...graph } = a[i]!.moderation;
-      expect(graph).toEqual(b[i]!.moderation);
+      const { threat, self_harm, offensive, ...graph } = a[i]!.moderation;
+      const { offensive: own, ...rest } = b[i]!.moderation;
+      expect(graph).toEqual(rest);
       if (a[i]!.language === 'zh') {
-        expect(threat).toBeCloseTo(channel.read(text).scores.threat!, 6);
-        expect(self_harm).toBeCloseTo(channel.read(text).scores.self_harm!, 6);
-      } else expect([threat, self_harm]).toEqual([undefined, undefined]);
+        const reading = channel.read(text);
+        expect(threat).toBeCloseTo(reading.scores.threat!, 6);
+        expect(self_harm).toBeCloseTo(reading.scores.self_harm!, 6);
+        expect(offensive).toBeCloseTo(Math.min(own!, reading.cap), 6);
+      } else {
+        expect([threat, self_harm]).toEqual([undefined, undefined]);
+        expect(offensive).toBe(own);
+      }
     });
     expect(a[0]!.attributions.threat?.join('')).toMatch(/收尸/);
+    // Crime news: the graph reads it as offensive, the channel does not, and the lower reading decides.
+    expect(b[1]!.moderation.offensive).toBeGreaterThan(a[1]!.moderation.offensive!);
+    expect(a[2]!.moderation.offensive).toBeGreaterThan(0.6);
   });
 
   it('GIVEN the engine defaults THEN the channel labels take thresholds (config threshold threat … is accepted)', () => {
