@@ -20,6 +20,8 @@ export const SafetyMetaSchema = z.object({
   outputs: z.array(z.string().min(1)).min(1),
   /** The graph's labels whose score, for these languages, is capped at 1 − P(none). */
   caps: z.array(z.string().min(1)).default([]),
+  /** Shorter lines (normalised characters) are not read: the channel gives them nothing, the rules still apply. */
+  min_chars: z.number().int().nonnegative().default(0),
   parity: z.array(z.object({ text: z.string(), probabilities: z.array(z.number()) })).default([]),
 });
 export type SafetyMeta = z.infer<typeof SafetyMetaSchema>;
@@ -98,6 +100,15 @@ export class SafetyChannel {
 
   read(text: string): SafetyReading {
     const chars = normalise(text, this.#c.max_chars);
+    if (chars.length < this.meta.min_chars) {
+      const none = this.#c.classes.map((_, i) => (i === 0 ? 1 : 0));
+      return {
+        scores: Object.fromEntries(this.meta.outputs.map((o) => [o, 0])),
+        cap: 1,
+        probabilities: none,
+        words: () => [],
+      };
+    }
     const [lo, hi] = this.#c.ngrams;
     const counts = new Map<number, { n: number; at: number[]; len: number }>();
     for (let n = lo; n <= hi; n++)

@@ -13,7 +13,8 @@
 // counterpart (threats, incitement, insults, obfuscated, look-alikes), committed before any rule was run on it; the
 // Chinese rules were then developed on other lines of safety_dev.jsonl. fixtures/safety_eval_zh2.jsonl is a second,
 // larger Chinese set (threats, incitement, look-alikes) written by a helper who had not read the rules, committed
-// before the Chinese safety channel (models/training/safety_zh.py) was trained; neither zh set is ever trained on. `--model DIR` runs it with that signals
+// before the Chinese safety channel (models/training/safety_zh.py) was trained; neither zh set is ever trained on.
+// fixtures/chat_zh_short.jsonl: short everyday Chinese chat lines ("你好", "我等你"), a blind check of false alarms. `--model DIR` runs it with that signals
 // model. Then the rule layer alone: the Chinese insults rule on COLD (how often what it matches is labelled
 // offensive), TNEWS and ChnSentiCorp, and every built-in rule on DailyDialog and TNEWS (how often rules fire on
 // ordinary text).
@@ -118,7 +119,7 @@ function analyze(texts) {
   if (ran.status !== 0) throw new Error(`steward analyze failed: ${ran.stderr}`);
   return ran.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
 }
-for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh2.jsonl']) {
+for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh2.jsonl', 'chat_zh_short.jsonl']) {
   const items = fs.readFileSync(path.join(HERE, 'fixtures', file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const results = analyze(items.map((i) => i.text));
   const byKind = {};

@@ -24,13 +24,14 @@ development look-alikes the transformer flags out of fold from 20.2 % to 5.8 % (
 Data (train splits and our own development lines only):
 - positives: the Chinese `threat` / `self_harm` lines of fixtures/safety_dev.jsonl (written for development; the
   reported sets fixtures/safety_eval_zh*.jsonl are never read here), at weight DEV_WEIGHT;
-- that file's Chinese insults and obfuscated insults as class offensive, its benign look-alikes as none (weight
-  DEV_WEIGHT); COLD train (offensive lines as offensive, safe ones as none) and TNEWS train headlines as none (our
+- that file's Chinese insults and obfuscated insults as class offensive, its benign look-alikes and short everyday
+  lines as none (weight DEV_WEIGHT); short clauses of COLD's safe comments as none (see `clauses`); COLD train (offensive lines as offensive, safe ones as none) and TNEWS train headlines as none (our
   carved validation slice left out). No ChnSentiCorp (its licence is non-commercial; this channel ships in both builds).
 Class weights are balanced. The vocabulary keeps the n-grams seen in >= 2 training texts, then the KEEP with the
 largest weights (the folder's size budget), and the regression is refitted on exactly that vocabulary.
 The threshold (one for both outputs) is the lowest on a grid at which, out of fold (5 folds over the development
-lines), the channel alone flags <= 10 % of the benign look-alikes (issue 14's limit) and <= 0.2 % of 5,000 TNEWS
+lines), the channel alone flags <= 10 % of the benign look-alikes and <= 3 % of the short everyday lines (kind
+"ordinary", round 7): issue 14's limits for look-alikes and for ordinary Chinese text; and <= 0.2 % of 5,000 TNEWS
 headlines from our carved validation slice. The look-alikes written as minimal pairs ("我打你电话", "明天我去你家找你玩")
 are what sets it high.
 """
@@ -51,6 +52,9 @@ import common as C  # noqa: E402
 
 VERSION = "safety-zh-1"
 MAX_CHARS = 300
+# Lines shorter than this (after normalising) are left to the rules: a TF-IDF vector of two or three n-grams is all
+# "你", and "你猜", "等你", "你等等" read as threats; the rules catch the short threats ("弄死你", "去死").
+MIN_CHARS = 4
 NGRAMS = (1, 3)
 KEEP = 12000
 DEV_WEIGHT = 3.0
@@ -90,9 +94,23 @@ def background(data, seed):
     rnd.shuffle(tnews)
     unseen = [t for t, _ in C.load_tnews(data, "val")]
     rnd.shuffle(unseen)
-    texts = [t for t, _ in cold] + tnews[:15000]
-    labels = [CLASSES.index("offensive") if y == 1 else 0 for _, y in cold] + [0] * 15000
+    short = clauses([t for t, y in cold if y == 0], rnd)
+    texts = [t for t, _ in cold] + tnews[:15000] + short
+    labels = [CLASSES.index("offensive") if y == 1 else 0 for _, y in cold] + [0] * (15000 + len(short))
     return (texts, labels), unseen[:5000]
+
+
+_CLAUSE_END = re.compile(r"[，。！？、；,.!?~…\s]+")
+_HARM = re.compile(r"[杀死砍揍弄打炸埋捅废滚跳刀枪毒烧撞灭宰剁]|收拾")
+
+
+def clauses(texts, rnd, most=15000):
+    """Short clauses (2-12 characters, no word of harm) cut from COLD's safe comments, as none: "你好", "你在哪" and
+    "我等你" are short, and a regression that has seen only long ordinary text and short threats reads any short line
+    with 你 as a threat (the first channel flagged 15 of 38 everyday greetings and questions)."""
+    out = sorted({c for t in texts for c in _CLAUSE_END.split(t) if 2 <= len(c) <= 12 and not _HARM.search(c)})
+    rnd.shuffle(out)
+    return out[:most]
 
 
 def vectorizer(vocabulary=None):
@@ -131,7 +149,7 @@ def training_set(dev, extra):
     return texts, np.array(labels), np.array(weights)
 
 
-GRID = [round(t, 2) for t in np.arange(0.2, 0.91, 0.05)]
+GRID = [round(t, 2) for t in np.arange(0.2, 0.96, 0.05)]
 
 
 def _rates(P, dev, t):
@@ -164,15 +182,19 @@ def out_of_fold(dev, extra, folds, seed):
 
 def choose_threshold(dev, extra, unseen, seed):
     P = out_of_fold(dev, extra, 5, seed)
+    everyday = np.array([d[3] == "ordinary" for d in dev])
     vec, clf = fit(*training_set(dev, extra))
     Pu = scores(vec, clf, unseen)
     for t in GRID:
         rec, fp = _rates(P, dev, t)
         ordinary = float(np.mean(Pu.max(1) >= t))
+        short = float(np.mean(P[everyday].max(1) >= t))
         print(f"  threshold {t:.2f}: out of fold threat {100 * rec['threat']:.1f} %, self_harm "
-              f"{100 * rec['self_harm']:.1f} %, benign look-alikes {100 * fp:.1f} %; TNEWS val {100 * ordinary:.2f} %")
-        if fp <= 0.10 and ordinary <= 0.002:
-            return t, {"out_of_fold_recall": rec, "out_of_fold_benign_flagged": fp, "tnews_val_flagged": ordinary}
+              f"{100 * rec['self_harm']:.1f} %, benign look-alikes {100 * fp:.1f} %, short everyday lines "
+              f"{100 * short:.1f} %; TNEWS val {100 * ordinary:.2f} %")
+        if fp <= 0.10 and short <= 0.03 and ordinary <= 0.002:
+            return t, {"out_of_fold_recall": rec, "out_of_fold_benign_flagged": fp,
+                       "out_of_fold_everyday_flagged": short, "tnews_val_flagged": ordinary}
     raise SystemExit("no threshold on the grid keeps the benign rates")
 
 
@@ -217,7 +239,7 @@ def export(a):
     with open(cfg_path, encoding="utf-8") as f:
         cfg = json.load(f)
     st = cfg["steward"]
-    st["safety_channel"] = {"file": "safety_zh.json", "version": VERSION, "languages": ["zh"], "outputs": OUTPUTS, "caps": CAPS,
+    st["safety_channel"] = {"file": "safety_zh.json", "version": VERSION, "languages": ["zh"], "outputs": OUTPUTS, "caps": CAPS, "min_chars": MIN_CHARS,
                             "selection": chosen, "parity": parity}
     zh = st.setdefault("thresholds_by_language", {}).setdefault("zh", {})
     for key in ("default_thresholds", "f1_thresholds"):
@@ -232,6 +254,8 @@ def reference(channel, text):
     vocab = {g: i for i, g in enumerate(channel["vocab"].split("\n"))}
     idf, k = channel["idf"], len(channel["classes"])
     t = normalise(text)
+    if len(t) < MIN_CHARS:
+        return np.eye(len(channel["classes"]))[0]
     counts = {}
     lo, hi = channel["ngrams"]
     for n in range(lo, hi + 1):

@@ -62,6 +62,17 @@ describe.skipIf(!steward?.safety_channel)('the Chinese safety channel', () => {
     }
   });
 
+  it('GIVEN a line shorter than min_chars THEN the channel reads nothing into it (no labels, no cap)', async () => {
+    const channel = await load();
+    expect(meta.min_chars).toBeGreaterThan(2);
+    for (const text of ['你猜', '等你', '你 呢']) {
+      const reading = channel.read(text);
+      expect(reading.scores).toEqual({ threat: 0, self_harm: 0 });
+      expect(reading.cap).toBe(1);
+      expect(reading.words('threat')).toEqual([]);
+    }
+  });
+
   it('GIVEN a channel file that does not match its config THEN loading fails with a clear error', async () => {
     await expect(
       SafetyChannel.load(
