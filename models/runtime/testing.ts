@@ -1,11 +1,20 @@
 /** Helpers shared by the runtime's tests (test/models/runtime*.test.ts, thread-engine*.test.ts); not used at run time. */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../src/logger.ts';
 import { configureTransformersEnv, DeviceChoice } from './load.ts';
+import { createLocalEngine, type LocalEngine } from './local-engine.ts';
 import { ReplyModel } from './reply.ts';
 import { resolveSource, type RuntimeConfig } from './settings.ts';
 
@@ -107,4 +116,37 @@ export async function loadReplyModel(dir: string, threads: number): Promise<Repl
     logger,
     device: new DeviceChoice('cpu', logger),
   });
+}
+
+/**
+ * Two started engines (signals only, no reply model) on the bundled signals folder: as shipped, and with its
+ * config.json's steward block edited by `edit` (a linked copy of the folder), for tests that compare a feature on and
+ * off. `stop()` stops both and removes the copy.
+ */
+export async function enginesBeside(
+  edit: (steward: Record<string, unknown>) => Record<string, unknown>,
+  dtype: RuntimeConfig['models']['dtype'] = 'fp32',
+): Promise<{ shipped: LocalEngine; edited: LocalEngine; stop: () => Promise<void> }> {
+  const folder = linkedModelFolder(modelFolder('signals'), edit);
+  const shipped = createLocalEngine(testConfig({ dtype, threads: 2 }), captureLogger().logger, {
+    reply: false,
+  });
+  const edited = createLocalEngine(
+    testConfig({ dtype, threads: 2, signals: folder }),
+    captureLogger().logger,
+    {
+      reply: false,
+    },
+  );
+  const stop = async () => {
+    await Promise.all([shipped.stop(), edited.stop()]);
+    rmSync(folder, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all([shipped.start(), edited.start()]);
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+  return { shipped, edited, stop };
 }

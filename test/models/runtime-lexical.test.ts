@@ -16,6 +16,7 @@ import { ModelLoadError } from '../../models/runtime/settings.ts';
 import { preprocess } from '../../models/runtime/signals.ts';
 import {
   captureLogger,
+  enginesBeside,
   hasModel,
   linkedModelFolder,
   modelFolder,
@@ -129,7 +130,7 @@ describe.skipIf(!hasChannel)('the bundled lexical channel', () => {
   let channel: LexicalChannel;
   let withChannel: LocalEngine;
   let without: LocalEngine;
-  let plainFolder: string;
+  let stop: () => Promise<void>;
   const ENGLISH = [
     'you are a complete idiot and nobody wants you here',
     'this is fucking stupid',
@@ -145,21 +146,13 @@ describe.skipIf(!hasChannel)('the bundled lexical channel', () => {
       LexicalMetaSchema.parse(meta.steward.lexical_channel),
     );
     // The same graph, tokenizer and offsets; the config without the channel.
-    plainFolder = linkedModelFolder(bundled, ({ lexical_channel: _, ...steward }) => steward);
-    withChannel = createLocalEngine(testConfig({ dtype: 'fp32', threads: 2 }), captureLogger().logger, {
-      reply: false,
-    });
-    without = createLocalEngine(
-      testConfig({ dtype: 'fp32', threads: 2, signals: plainFolder }),
-      captureLogger().logger,
-      { reply: false },
-    );
-    await Promise.all([withChannel.start(), without.start()]);
+    ({
+      shipped: withChannel,
+      edited: without,
+      stop,
+    } = await enginesBeside(({ lexical_channel: _, ...steward }) => steward));
   });
-  afterAll(async () => {
-    await Promise.all([withChannel?.stop(), without?.stop()]);
-    if (plainFolder) rmSync(plainFolder, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   it('gives the logits the Python trainer wrote for its parity texts (same features, hashes and weights)', () => {
     expect(channel.meta.parity.length).toBeGreaterThan(5);

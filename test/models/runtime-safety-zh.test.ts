@@ -1,16 +1,10 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalEngine, type LocalEngine } from '../../models/runtime/index.ts';
+import type { LocalEngine } from '../../models/runtime/index.ts';
 import { normalise, SafetyChannel, SafetyMetaSchema } from '../../models/runtime/safety-zh.ts';
 import { ModelLoadError } from '../../models/runtime/settings.ts';
-import {
-  captureLogger,
-  hasModel,
-  linkedModelFolder,
-  modelFolder,
-  testConfig,
-} from '../../models/runtime/testing.ts';
+import { enginesBeside, hasModel, modelFolder } from '../../models/runtime/testing.ts';
 
 const folder = modelFolder('signals');
 const steward = hasModel('signals')
@@ -100,26 +94,16 @@ describe.skipIf(!steward?.safety_channel)('the Chinese safety channel', () => {
 describe.skipIf(!steward?.safety_channel)('the safety channel in the runtime', () => {
   let withChannel: LocalEngine;
   let without: LocalEngine;
-  let plainFolder: string;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    plainFolder = linkedModelFolder(folder, ({ safety_channel: _, ...rest }) => rest);
-    withChannel = createLocalEngine(testConfig({ dtype: 'q8', threads: 2 }), captureLogger().logger, {
-      reply: false,
-    });
-    without = createLocalEngine(
-      testConfig({ dtype: 'q8', threads: 2, signals: plainFolder }),
-      captureLogger().logger,
-      {
-        reply: false,
-      },
-    );
-    await Promise.all([withChannel.start(), without.start()]);
+    ({
+      shipped: withChannel,
+      edited: without,
+      stop,
+    } = await enginesBeside(({ safety_channel: _, ...rest }) => rest, 'q8'));
   });
-  afterAll(async () => {
-    await Promise.all([withChannel?.stop(), without?.stop()]);
-    rmSync(plainFolder, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   it('GIVEN Chinese text THEN threat and self_harm are added and offensive is capped at the channel reading; English is untouched', async () => {
     const texts = [

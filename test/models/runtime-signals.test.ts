@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SENTIMENT_LABELS, type SentimentLabel, type Signals } from '../../src/domain/analysis.ts';
@@ -8,8 +8,8 @@ import { LexicalChannel, LexicalMetaSchema } from '../../models/runtime/lexical.
 import { preprocess, shiftLogits } from '../../models/runtime/signals.ts';
 import {
   captureLogger,
+  enginesBeside,
   hasModel,
-  linkedModelFolder,
   modelFolder,
   testConfig,
 } from '../../models/runtime/testing.ts';
@@ -229,7 +229,7 @@ describe.skipIf(!hasModel('signals'))('the English sentiment logit offsets (bala
   const CHINESE = ['这个人真是个傻瓜', '今天天气不错，我们去公园吧'];
   let withOffsets: LocalEngine;
   let without: LocalEngine;
-  let plainFolder: string;
+  let stop: () => Promise<void>;
   let lexical: LexicalChannel | undefined;
   /** The bundled lexical channel's mix over English sentiment (identity without one). */
   const mixLexical = (
@@ -255,26 +255,13 @@ describe.skipIf(!hasModel('signals'))('the English sentiment logit offsets (bala
     }
     // The same graph and tokenizer, its config without the offsets.
     // Without the lexical channel too: it mixes into the same scores (test/models/runtime-lexical.test.ts).
-    plainFolder = linkedModelFolder(
-      bundled,
-      ({ sentiment_logit_adjustment: _, lexical_channel: __, ...steward }) => steward,
-    );
-    withOffsets = createLocalEngine(testConfig({ dtype: 'fp32', threads: 2 }), captureLogger().logger, {
-      reply: false,
-    });
-    without = createLocalEngine(
-      testConfig({ dtype: 'fp32', threads: 2, signals: plainFolder }),
-      captureLogger().logger,
-      {
-        reply: false,
-      },
-    );
-    await Promise.all([withOffsets.start(), without.start()]);
+    ({
+      shipped: withOffsets,
+      edited: without,
+      stop,
+    } = await enginesBeside(({ sentiment_logit_adjustment: _, lexical_channel: __, ...steward }) => steward));
   });
-  afterAll(async () => {
-    await Promise.all([withOffsets?.stop(), without?.stop()]);
-    if (plainFolder) rmSync(plainFolder, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   it('the bundled card has English offsets that favour the minority negative class', () => {
     expect(offsets).toHaveLength(3);
