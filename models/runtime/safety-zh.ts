@@ -10,8 +10,9 @@ import { topWordWeights, type Word } from './tokens.ts';
  * The signals model's Chinese safety channel (models/training/safety_zh.py): threats and incitement to self-harm in
  * Chinese, which the transformer has no head for. A sublinear TF-IDF over character 1–3-grams and a multinomial
  * regression over (none, offensive, threat, self_harm): its `outputs` are moderation labels of their own for Chinese
- * text, and each of its `caps` (the transformer's `offensive`) is held at or below 1 − P(none), so that a Chinese line
- * is flagged only when both read it as abuse. The computation must stay exactly safety_zh.py's `reference`; the config
+ * text; each of its `caps` (the transformer's `offensive`) is held at or below 1 − P(none), so that the graph alone no
+ * longer flags crime news or game talk, and each of its `raises` is lifted to at least the channel's own probability of
+ * that class, so that personal abuse the graph (trained on COLD's group-directed lines) misses is flagged. The computation must stay exactly safety_zh.py's `reference`; the config
  * block's `parity` cases are checked by the tests.
  */
 export const SafetyMetaSchema = z.object({
@@ -20,6 +21,8 @@ export const SafetyMetaSchema = z.object({
   outputs: z.array(z.string().min(1)).min(1),
   /** The graph's labels whose score, for these languages, is capped at 1 − P(none). */
   caps: z.array(z.string().min(1)).default([]),
+  /** The graph's labels whose score, for these languages, is raised to at least the channel's class of that name. */
+  raises: z.array(z.string().min(1)).default([]),
   /** Shorter lines (normalised characters) are not read: the channel gives them nothing, the rules still apply. */
   min_chars: z.number().int().nonnegative().default(0),
   parity: z.array(z.object({ text: z.string(), probabilities: z.array(z.number()) })).default([]),
@@ -46,6 +49,8 @@ export function normalise(text: string, maxChars: number): string[] {
 export interface SafetyReading {
   /** Per output (threat, self_harm): its probability. */
   scores: Record<string, number>;
+  /** The probability of a class by name (0 for one it does not have). */
+  probability(name: string): number;
   /** 1 − P(none): how far the channel reads the text as abuse of any kind (the cap on `caps`). */
   cap: number;
   /** Every class's probability, in the file's class order (parity). */
@@ -104,6 +109,7 @@ export class SafetyChannel {
       const none = this.#c.classes.map((_, i) => (i === 0 ? 1 : 0));
       return {
         scores: Object.fromEntries(this.meta.outputs.map((o) => [o, 0])),
+        probability: () => 0,
         cap: 1,
         probabilities: none,
         words: () => [],
@@ -138,6 +144,7 @@ export class SafetyChannel {
     const scores = Object.fromEntries(this.meta.outputs.map((o) => [o, probs[classes.indexOf(o)]!]));
     return {
       scores,
+      probability: (name) => (classes.indexOf(name) > 0 ? probs[classes.indexOf(name)]! : 0),
       cap: 1 - probs[0]!,
       probabilities: probs,
       words: (output, max = 3) => {

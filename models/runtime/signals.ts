@@ -270,13 +270,21 @@ export class SignalsModel {
       out.moderation[label] = score;
       words(label, score, label);
     }
-    // The graph's `offensive` flags crime news and game talk in Chinese; held at the channel's reading of abuse, a
-    // line is flagged only when both read it so, and the words shown are those of the lower (deciding) reading.
+    // The graph's `offensive` flags crime news and game talk in Chinese and misses personal abuse (COLD's lines are
+    // about groups): held at the channel's reading of abuse of any kind, then lifted to its reading of this class. The
+    // words shown are those of the reading that decided.
     for (const label of safety.meta.caps) {
       const own = out.moderation[label];
       if (own === undefined || own <= reading.cap) continue;
       out.moderation[label] = reading.cap;
       words(label, reading.cap, label);
+    }
+    for (const label of safety.meta.raises) {
+      const own = out.moderation[label];
+      const channel = reading.probability(label);
+      if (own === undefined || own >= channel) continue;
+      out.moderation[label] = channel;
+      words(label, channel, label);
     }
     return out;
   }

@@ -119,7 +119,7 @@ function analyze(texts) {
   if (ran.status !== 0) throw new Error(`steward analyze failed: ${ran.stderr}`);
   return ran.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
 }
-for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh2.jsonl', 'chat_zh_short.jsonl']) {
+for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh2.jsonl', 'chat_zh_short.jsonl', 'insult_eval_zh.jsonl']) {
   const items = fs.readFileSync(path.join(HERE, 'fixtures', file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const results = analyze(items.map((i) => i.text));
   const byKind = {};

@@ -61,7 +61,8 @@ DEV_WEIGHT = 3.0
 REG_C = 4.0
 CLASSES = ["none", "offensive", "threat", "self_harm"]
 OUTPUTS = ["threat", "self_harm"]  # moderation labels of their own for Chinese text
-CAPS = ["offensive"]  # the graph's labels whose Chinese score is capped at 1 - P(none)
+CAPS = ["offensive"]  # the graph's labels whose Chinese score is capped at 1 - P(none) ...
+RAISES = ["offensive"]  # ... and raised to at least the channel's own probability of that class
 FIXTURES = os.path.join(C.HERE, "fixtures")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _WS = re.compile(r"\s+")
@@ -138,8 +139,11 @@ def fit(texts, labels, weights):
 
 
 def scores(vec, clf, texts):
-    """[n, len(OUTPUTS)]: the threat and self_harm probabilities."""
-    return clf.predict_proba(vec.transform(texts))[:, [CLASSES.index(o) for o in OUTPUTS]]
+    """[n, len(OUTPUTS)]: the threat and self_harm probabilities, 0 for lines shorter than MIN_CHARS (as the runtime
+    reads them: not at all)."""
+    P = clf.predict_proba(vec.transform(texts))[:, [CLASSES.index(o) for o in OUTPUTS]]
+    P[[len(normalise(t)) < MIN_CHARS for t in texts]] = 0.0
+    return P
 
 
 def training_set(dev, extra):
@@ -239,7 +243,7 @@ def export(a):
     with open(cfg_path, encoding="utf-8") as f:
         cfg = json.load(f)
     st = cfg["steward"]
-    st["safety_channel"] = {"file": "safety_zh.json", "version": VERSION, "languages": ["zh"], "outputs": OUTPUTS, "caps": CAPS, "min_chars": MIN_CHARS,
+    st["safety_channel"] = {"file": "safety_zh.json", "version": VERSION, "languages": ["zh"], "outputs": OUTPUTS, "caps": CAPS, "raises": RAISES, "min_chars": MIN_CHARS,
                             "selection": chosen, "parity": parity}
     zh = st.setdefault("thresholds_by_language", {}).setdefault("zh", {})
     for key in ("default_thresholds", "f1_thresholds"):

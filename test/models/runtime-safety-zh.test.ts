@@ -63,6 +63,7 @@ describe.skipIf(!steward?.safety_channel)('the Chinese safety channel', () => {
       const reading = channel.read(text);
       expect(reading.scores).toEqual({ threat: 0, self_harm: 0 });
       expect(reading.cap).toBe(1);
+      expect(reading.probability('offensive')).toBe(0);
       expect(reading.words('threat')).toEqual([]);
     }
   });
@@ -105,7 +106,7 @@ describe.skipIf(!steward?.safety_channel)('the safety channel in the runtime', (
   });
   afterAll(() => stop?.());
 
-  it('GIVEN Chinese text THEN threat and self_harm are added and offensive is capped at the channel reading; English is untouched', async () => {
+  it('GIVEN Chinese text THEN threat and self_harm are added and offensive is capped at the channel reading of abuse and raised to its offensive class; English is untouched', async () => {
     const texts = [
       '等着收尸吧你',
       '法院一审以故意杀人罪判处被告人死刑',
@@ -123,7 +124,10 @@ describe.skipIf(!steward?.safety_channel)('the safety channel in the runtime', (
         const reading = channel.read(text);
         expect(threat).toBeCloseTo(reading.scores.threat!, 6);
         expect(self_harm).toBeCloseTo(reading.scores.self_harm!, 6);
-        expect(offensive).toBeCloseTo(Math.min(own!, reading.cap), 6);
+        expect(offensive).toBeCloseTo(
+          Math.max(Math.min(own!, reading.cap), reading.probability('offensive')),
+          6,
+        );
       } else {
         expect([threat, self_harm]).toEqual([undefined, undefined]);
         expect(offensive).toBe(own);
