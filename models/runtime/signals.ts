@@ -52,7 +52,7 @@ const SignalsMetaSchema = z.object({
   version: z.union([z.string(), z.number()]).transform(String).default('unversioned'),
   /** signals 0.3.3: a TF-IDF regression in the same folder, mixed with the graph's logits (models/runtime/lexical.ts). */
   lexical_channel: LexicalMetaSchema.optional(),
-  /** Chinese threats and incitement to self-harm: a character n-gram regression in the same folder (safety-zh.ts). */
+  /** Chinese threats, incitement to self-harm and abuse: a character n-gram regression in the same folder (safety-zh.ts). */
   safety_channel: SafetyMetaSchema.optional(),
   /** Map @handles and links the way the training data wrote them (models/training/common.py clean_tweet). */
   preprocess: z
@@ -247,7 +247,8 @@ export class SignalsModel {
    * The heads' scores for `text` (as given to `run`) in `language`: sentiment with that language's logit offsets and,
    * where the lexical channel supports the language, sentiment and `offensive` mixed with its logits (the words of
    * `offensive` are then the channel's when it carries at least half the logit or the graph found none); where the
-   * safety channel supports it, its labels (`threat`, `self_harm`) with their words.
+   * safety channel supports it, its labels (`threat`, `self_harm`) with their words, and `offensive` capped at its
+   * reading of abuse, then raised to its offensive class.
    */
   scoresIn(language: string, text: string, raw: RawSignals): Scores {
     const mixed = this.#mixLexical(language, text, raw);
@@ -261,14 +262,14 @@ export class SignalsModel {
       attributions: { ...mixed.attributions },
       attributionWeights: { ...mixed.attributionWeights },
     };
-    const words = (label: string, score: number, from: string) => {
-      const weighted = score >= ATTRIBUTION_FLOOR ? reading.words(from) : [];
+    const words = (label: string, score: number) => {
+      const weighted = score >= ATTRIBUTION_FLOOR ? reading.words(label) : [];
       out.attributions[label] = weighted.map((w) => w.word);
       out.attributionWeights[label] = weighted;
     };
     for (const [label, score] of Object.entries(reading.scores)) {
       out.moderation[label] = score;
-      words(label, score, label);
+      words(label, score);
     }
     // The graph's `offensive` flags crime news and game talk in Chinese and misses personal abuse (COLD's lines are
     // about groups): held at the channel's reading of abuse of any kind, then lifted to its reading of this class. The
@@ -277,14 +278,14 @@ export class SignalsModel {
       const own = out.moderation[label];
       if (own === undefined || own <= reading.cap) continue;
       out.moderation[label] = reading.cap;
-      words(label, reading.cap, label);
+      words(label, reading.cap);
     }
     for (const label of safety.meta.raises) {
       const own = out.moderation[label];
       const channel = reading.probability(label);
       if (own === undefined || own >= channel) continue;
       out.moderation[label] = channel;
-      words(label, channel, label);
+      words(label, channel);
     }
     return out;
   }
