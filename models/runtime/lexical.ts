@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
 import type { WordWeight } from '../../src/domain/analysis.ts';
 import { topWordWeights, type Word } from './tokens.ts';
-import { ModelLoadError, type ModelSource, ROLE_SETTING } from './settings.ts';
+import { loadBesideGraph, type ModelSource } from './settings.ts';
 
 /**
  * The signals model's lexical channel (signals 0.3.3, models/training/lexical.py): a TF-IDF logistic regression over
@@ -193,17 +191,12 @@ export class LexicalChannel {
 
   /** Reads `<folder>/<file>` for a model whose config.json carries a lexical_channel block. */
   static async load(source: ModelSource, meta: LexicalMeta): Promise<LexicalChannel> {
-    const file = path.join(source.location, meta.file);
-    try {
-      return new LexicalChannel(meta, parseSafetensors(await readFile(file)));
-    } catch (error) {
-      throw new ModelLoadError(
-        `${ROLE_SETTING[source.role]}: ${file} (the lexical channel its config.json names) could not be read: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        error,
-      );
-    }
+    return loadBesideGraph(
+      source,
+      meta.file,
+      'lexical',
+      (bytes) => new LexicalChannel(meta, parseSafetensors(bytes)),
+    );
   }
 
   supports(language: string): boolean {

@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
 import type { WordWeight } from '../../src/domain/analysis.ts';
 import { softmax } from '../../src/domain/vector.ts';
-import { ModelLoadError, type ModelSource, ROLE_SETTING } from './settings.ts';
+import { loadBesideGraph, type ModelSource } from './settings.ts';
 import { topWordWeights, type Word } from './tokens.ts';
 
 /**
@@ -86,17 +84,12 @@ export class SafetyChannel {
 
   /** Reads `<folder>/<file>` for a model whose config.json carries a safety_channel block. */
   static async load(source: ModelSource, meta: SafetyMeta): Promise<SafetyChannel> {
-    const file = path.join(source.location, meta.file);
-    try {
-      return new SafetyChannel(meta, JSON.parse(await readFile(file, 'utf8')));
-    } catch (error) {
-      throw new ModelLoadError(
-        `${ROLE_SETTING[source.role]}: ${file} (the safety channel its config.json names) could not be read: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        error,
-      );
-    }
+    return loadBesideGraph(
+      source,
+      meta.file,
+      'safety',
+      (bytes) => new SafetyChannel(meta, JSON.parse(bytes.toString('utf8'))),
+    );
   }
 
   supports(language: string): boolean {
@@ -116,35 +109,37 @@ export class SafetyChannel {
       };
     }
     const [lo, hi] = this.#c.ngrams;
-    const counts = new Map<number, { n: number; at: number[]; len: number }>();
-    for (let n = lo; n <= hi; n++)
-      for (let i = 0; i + n <= chars.length; i++) {
-        const j = this.#vocab.get(chars.slice(i, i + n).join(''));
+    // Each n-gram of the vocabulary in the text: its count, where it starts, its length; then its TF-IDF value.
+    const grams = new Map<number, { n: number; at: number[]; len: number; x: number }>();
+    for (let i = 0; i < chars.length; i++) {
+      let gram = '';
+      for (let n = 1; n <= hi && i + n <= chars.length; n++) {
+        gram += chars[i + n - 1];
+        const j = n >= lo ? this.#vocab.get(gram) : undefined;
         if (j === undefined) continue;
-        const seen = counts.get(j);
+        const seen = grams.get(j);
         if (seen) {
           seen.n += 1;
           seen.at.push(i);
-        } else counts.set(j, { n: 1, at: [i], len: n });
+        } else grams.set(j, { n: 1, at: [i], len: n, x: 0 });
       }
-    const x = new Map<number, number>();
+    }
     let sq = 0;
-    for (const [j, { n }] of counts) {
-      const v = (1 + Math.log(n)) * this.#c.idf[j]!;
-      x.set(j, v);
-      sq += v * v;
+    for (const [j, g] of grams) {
+      g.x = (1 + Math.log(g.n)) * this.#c.idf[j]!;
+      sq += g.x * g.x;
     }
     const norm = Math.sqrt(sq) || 1;
     const k = this.#k;
     const w = this.#c.weights;
     const logits = this.#c.bias.slice();
-    for (const [j, v] of x) for (let c = 0; c < k; c++) logits[c]! += (v / norm) * w[j * k + c]!;
+    for (const [j, g] of grams) for (let c = 0; c < k; c++) logits[c]! += (g.x / norm) * w[j * k + c]!;
     const probs = softmax(logits);
     const classes = this.#c.classes;
-    const scores = Object.fromEntries(this.meta.outputs.map((o) => [o, probs[classes.indexOf(o)]!]));
+    const probability = (name: string) => (classes.indexOf(name) > 0 ? probs[classes.indexOf(name)]! : 0);
     return {
-      scores,
-      probability: (name) => (classes.indexOf(name) > 0 ? probs[classes.indexOf(name)]! : 0),
+      scores: Object.fromEntries(this.meta.outputs.map((o) => [o, probability(o)])),
+      probability,
       cap: 1 - probs[0]!,
       probabilities: probs,
       words: (output, max = 3) => {
@@ -152,10 +147,9 @@ export class SafetyChannel {
         const c = classes.indexOf(output);
         if (c <= 0) return [];
         const share = new Float64Array(chars.length);
-        for (const [j, v] of x) {
-          const part = ((v / norm) * (w[j * k + c]! - w[j * k]!)) / counts.get(j)!.len / counts.get(j)!.n;
-          for (const at of counts.get(j)!.at)
-            for (let p = at; p < at + counts.get(j)!.len; p++) share[p]! += part;
+        for (const [j, g] of grams) {
+          const part = ((g.x / norm) * (w[j * k + c]! - w[j * k]!)) / g.len / g.n;
+          for (const at of g.at) for (let p = at; p < at + g.len; p++) share[p]! += part;
         }
         return topWordWeights(segment(chars), (p) => share[p]!, max);
       },

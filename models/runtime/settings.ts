@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../src/config.ts';
 import { ErrorCode, StewardError } from '../../src/errors.ts';
@@ -110,4 +111,27 @@ export function availableDtype(source: ModelSource, files: string[], wanted: Dty
   if (has(wanted)) return wanted;
   const other: Dtype = wanted === 'fp32' ? 'q8' : 'fp32';
   return has(other) ? other : undefined;
+}
+
+/**
+ * Builds a channel that lives beside a model's graph from `<folder>/<file>` (the lexical and safety channels of the
+ * signals model); an unreadable or malformed file is a ModelLoadError naming the file and the channel.
+ */
+export async function loadBesideGraph<T>(
+  source: ModelSource,
+  file: string,
+  channel: string,
+  build: (bytes: Buffer) => T,
+): Promise<T> {
+  const at = path.join(source.location, file);
+  try {
+    return build(await readFile(at));
+  } catch (error) {
+    throw new ModelLoadError(
+      `${ROLE_SETTING[source.role]}: ${at} (the ${channel} channel its config.json names) could not be read: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      error,
+    );
+  }
 }
