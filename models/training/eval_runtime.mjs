@@ -14,8 +14,9 @@
 // Chinese rules were then developed on other lines of safety_dev.jsonl. fixtures/safety_eval_zh2.jsonl is a second,
 // larger Chinese set (threats, incitement, look-alikes) written by a helper who had not read the rules, committed
 // before the Chinese safety channel (models/training/safety_zh.py) was trained; neither zh set is ever trained on.
-// fixtures/chat_zh_short.jsonl: short everyday Chinese chat lines ("你好", "我等你"), a blind check of false alarms. `--model DIR` runs it with that signals
-// model. Then the rule layer alone: the Chinese insults rule on COLD (how often what it matches is labelled
+// fixtures/chat_zh_short.jsonl (short everyday lines: "你好", "我等你") and fixtures/insult_eval_zh.jsonl (personal
+// insults) are blind checks written by helpers apart from the lines the channel learned. `--model DIR` runs it with
+// that signals model. Then the rule layer alone: the Chinese insults rule on COLD (how often what it matches is labelled
 // offensive), TNEWS and ChnSentiCorp, and every built-in rule on DailyDialog and TNEWS (how often rules fire on
 // ordinary text).
 import { spawnSync } from 'node:child_process';
@@ -37,6 +38,10 @@ await loadLanguageDetector();
 
 const pct = (x) => `${(100 * x).toFixed(1)}`;
 const row = (set, metric, value) => console.log(`${set.padEnd(44)} ${metric.padEnd(36)} ${value}`);
+
+/** The tab-separated fields of each non-empty line (TNEWS, ChnSentiCorp: no header line). */
+const tsvRows = (file) =>
+  fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => l.split('\t'));
 
 function csvRows(file) {
   // Minimal CSV reader for the quoted exports used here (fields may hold commas and doubled quotes).
@@ -161,10 +166,8 @@ console.log('\n== Chinese moderation through the runtime (steward analyze, defau
   row(`cold_zh dev`, `macro-F1 (n=${cold.length})`, pct((off.f1 + f1(false).f1) / 2));
   row('', 'precision / recall of a flag', `${pct(off.precision)} / ${pct(off.recall)}`);
   const carvedVal = (text) => Number.parseInt(crypto.createHash('md5').update(text).digest('hex').slice(0, 8), 16) % 100 < 10;
-  const tsv = (file, skip) =>
-    fs.readFileSync(file, 'utf8').split('\n').slice(skip).filter((l) => l.trim()).map((l) => l.split('\t'));
-  const tnewsVal = tsv(path.join(data, 'tnews_zh', 'train.tsv'), 0).map((c) => c[0]).filter(carvedVal);
-  const positive = tsv(path.join(data, 'chnsenticorp_zh', 'train.tsv'), 0).filter((c) => c[1] === 'positive').map((c) => c[0]);
+  const tnewsVal = tsvRows(path.join(data, 'tnews_zh', 'train.tsv')).map((c) => c[0]).filter(carvedVal);
+  const positive = tsvRows(path.join(data, 'chnsenticorp_zh', 'train.tsv')).filter((c) => c[1] === 'positive').map((c) => c[0]);
   for (const [name, texts] of [
     ['tnews_zh carved validation headlines', tnewsVal],
     ['chnsenticorp_zh positive reviews, all', positive],
@@ -188,15 +191,14 @@ for (const split of ['dev', 'train']) {
   row(`cold_zh ${split}`, `matched (n=${rows.length})`, String(hits.length));
   row('', 'of those, labelled offensive', pct(offensive / Math.max(1, hits.length)));
 }
-const tsvTexts = (file, skip) => fs.readFileSync(file, 'utf8').split('\n').slice(skip).filter((l) => l.trim()).map((l) => l.split('\t')[0]);
-const tnews = tsvTexts(path.join(data, 'tnews_zh', 'train.tsv'), 0);
+const tnews = tsvRows(path.join(data, 'tnews_zh', 'train.tsv')).map((c) => c[0]);
 const share = (texts, hit) => {
   const hits = texts.filter(hit).length;
   return `${hits} (${((100 * hits) / texts.length).toFixed(2)} %)`;
 };
 for (const [name, texts] of [
   ['tnews_zh titles, all', tnews],
-  ['chnsenticorp_zh reviews, all', tsvTexts(path.join(data, 'chnsenticorp_zh', 'train.tsv'), 1)],
+  ['chnsenticorp_zh reviews, all', tsvRows(path.join(data, 'chnsenticorp_zh', 'train.tsv')).map((c) => c[0])],
 ])
   row(name, `matched (n=${texts.length})`, share(texts, matches));
 
