@@ -6,7 +6,7 @@ import {
   ComponentType,
   escapeMarkdown,
 } from 'discord.js';
-import type { AlertAction } from '../../src/domain/action.ts';
+import { type AlertAction, scoreShown } from '../../src/domain/action.ts';
 import type { MessageRef } from '../../src/domain/message.ts';
 import { PLATFORM_ACTIONS, type ModAction } from '../../src/domain/moderation-actions.ts';
 
@@ -73,7 +73,7 @@ export function alertEmbed(action: AlertAction): APIEmbed {
   const scores = Object.entries(action.scores)
     .sort(([, a], [, b]) => b - a)
     .map(([label, score]) => {
-      const line = `${label}: ${score.toFixed(2)}`;
+      const line = `${label}: ${scoreShown(score, action.ruleLabels?.includes(label))}`;
       return action.flagged.includes(label) ? `**${line}**` : line;
     });
   const words = action.flagged.map((label) => {

@@ -1,4 +1,4 @@
-import type { Action } from '../../src/domain/action.ts';
+import { type Action, scoreShown } from '../../src/domain/action.ts';
 import type { CommandReply } from '../../src/commands/types.ts';
 
 const percent = (score: number) => `${Math.round(score * 100)}%`;
@@ -14,8 +14,7 @@ export function formatAction(action: Action): string[] {
       const labels = action.flagged.map((label) => {
         const words = action.reasons[label] ?? [];
         const why = words.length > 0 ? ` — words: ${words.slice(0, 5).join(', ')}` : '';
-        const score = action.scores[label];
-        return `    ${label} ${score === undefined ? 'rule' : percent(score)}${why}`;
+        return `    ${label} ${scoreShown(action.scores[label], action.ruleLabels?.includes(label), percent)}${why}`;
       });
       return [
         `  ⚠ [#${action.moderationChannelId}] alert for moderators: ${action.author.name} in #${action.target.channelId}${action.autoHidden ? ' (auto-hidden)' : ''}`,

@@ -1,4 +1,4 @@
-import type { AlertAction } from '../../src/domain/action.ts';
+import { type AlertAction, scoreShown } from '../../src/domain/action.ts';
 import { escapeMrkdwn } from './text.ts';
 
 /** action_id of each alert button; the value of every button is the flag id. */
@@ -37,7 +37,7 @@ export function alertBlocks(action: AlertAction, permalink: string | null): Bloc
     .sort(([, a], [, b]) => b - a)
     .map(
       ([label, score]) =>
-        `${action.flagged.includes(label) ? '*' : ''}${label}${action.flagged.includes(label) ? '*' : ''} ${score.toFixed(2)}`,
+        `${action.flagged.includes(label) ? '*' : ''}${label}${action.flagged.includes(label) ? '*' : ''} ${scoreShown(score, action.ruleLabels?.includes(label))}`,
     )
     .join(' · ');
   const why = action.flagged

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
-import { SENTIMENT_EMOJI } from '../../src/domain/action.ts';
+import { SENTIMENT_EMOJI, scoreShown } from '../../src/domain/action.ts';
 import type { Abstention } from '../../src/domain/analysis.ts';
+import { ruleLabelsOf } from '../../src/domain/decide.ts';
 import { MAX_TEXT_LENGTH, readableText } from '../../src/domain/message.ts';
 import type { WorkspaceSettings } from '../../src/domain/settings.ts';
 import type { InferenceEngine } from '../../src/engine.ts';
@@ -150,8 +151,10 @@ export interface AnalyzeResult {
     flagged: boolean;
     /** Model scores per label; empty when it abstained. */
     labels: Record<string, number>;
-    /** The labels at or over the threshold in effect. */
+    /** The labels at or over the threshold in effect, and those a rule raised. */
     flaggedLabels: string[];
+    /** Of flaggedLabels, those a rule raised, whatever the model scored (their `labels` score is the model's). */
+    ruleLabels?: string[];
     reasons: string[];
     /** Set when the moderation model did not judge the message ("language": it cannot read it). */
     abstained?: Abstention;
@@ -180,6 +183,7 @@ const roundAll = (scores: Record<string, number>) =>
 export function toJson(n: number, outcome: TextOutcome, withReply: boolean): AnalyzeResult {
   const { language, sentiment, sentimentAbstained, moderation, topics } = outcome.analysis;
   const reasons = [...new Set(moderation.flagged.flatMap((label) => moderation.reasons[label] ?? []))];
+  const ruleLabels = ruleLabelsOf(moderation);
   const result: AnalyzeResult = {
     line: n,
     text: outcome.text,
@@ -190,6 +194,7 @@ export function toJson(n: number, outcome: TextOutcome, withReply: boolean): Ana
       flagged: moderation.flagged.length > 0,
       labels: roundAll(moderation.scores),
       flaggedLabels: moderation.flagged,
+      ...(ruleLabels.length > 0 ? { ruleLabels } : {}),
       reasons,
       ...(moderation.abstained ? { abstained: moderation.abstained } : {}),
       ...(moderation.allowedBy ? { allowedBy: moderation.allowedBy } : {}),
@@ -215,9 +220,8 @@ export function toSummary(r: AnalyzeResult): string {
   if (r.moderation.abstained) parts.push(`not reviewed (${r.language})`);
   if (r.moderation.flagged) {
     const top = r.moderation.flaggedLabels[0] ?? '';
-    const score = r.moderation.labels[top];
     const why = r.moderation.reasons.length > 0 ? ` (${r.moderation.reasons.slice(0, 5).join(', ')})` : '';
-    parts.push(`⚠ ${top} ${score === undefined ? 'rule' : score.toFixed(2)}${readableText(why)}`);
+    parts.push(`⚠ ${top} ${scoreShown(r.moderation.labels[top], r.moderation.ruleLabels?.includes(top))}${readableText(why)}`);
   }
   if (r.topics.length > 0) parts.push(`topics: ${readableText(r.topics.map((t) => t.name).join(', '))}`);
   const text = r.text.replace(/\s+/g, ' ');

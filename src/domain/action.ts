@@ -36,6 +36,11 @@ export interface AlertAction extends ActionBase {
   scores: Record<string, number>;
   flagged: string[];
   reasons: Record<string, string[]>;
+  /**
+   * Flagged labels a rule raised (built-in or the workspace's): flagged whatever the model scored, so their entry in
+   * `scores` is the model's opinion, not why they were flagged. Absent when no rule matched (older jobs too).
+   */
+  ruleLabels?: string[];
   /** True when the workspace runs in auto-hide mode and a hide action accompanies the alert. */
   autoHidden: boolean;
 }
@@ -104,3 +109,12 @@ export const SENTIMENT_EMOJI: Record<SentimentLabel, string> = {
   neutral: '😐',
   positive: '😊',
 };
+
+/**
+ * A flagged label's figure in readable output: the model's score, or "rule" when a rule raised the label (then the
+ * model's score, often low, is not why it was flagged: "rule, model 0.09").
+ */
+export function scoreShown(score: number | undefined, byRule = false, format = (x: number) => x.toFixed(2)): string {
+  if (score === undefined) return 'rule';
+  return byRule ? `rule, model ${format(score)}` : format(score);
+}

@@ -115,6 +115,12 @@ function containsWord(wording: string, word: string): boolean {
   return false;
 }
 
+/** The flagged labels a rule raised (allow rules raise none), in flagged order. */
+export function ruleLabelsOf(moderation: Analysis['moderation']): string[] {
+  const raised = new Set((moderation.rules ?? []).map((hit) => hit.label).filter((l) => l !== ALLOW_LABEL));
+  return moderation.flagged.filter((label) => raised.has(label));
+}
+
 function addRuleHits(hits: readonly RuleHit[], flagged: string[], reasons: Record<string, string[]>): void {
   for (const hit of [...hits].reverse()) {
     if (hit.label === ALLOW_LABEL) continue;
@@ -171,6 +177,7 @@ export function decide(message: InboundMessage, analysis: Analysis, settings: Wo
   if (flag && settings.moderationChannelId !== null) {
     const flagId = flagIdOf(message);
     const autoHide = settings.moderationMode === 'auto-hide';
+    const ruleLabels = ruleLabelsOf(analysis.moderation);
     actions.push({
       kind: 'alert',
       key: `${base}:alert`,
@@ -182,6 +189,7 @@ export function decide(message: InboundMessage, analysis: Analysis, settings: Wo
       scores: analysis.moderation.scores,
       flagged,
       reasons: analysis.moderation.reasons,
+      ...(ruleLabels.length > 0 ? { ruleLabels } : {}),
       autoHidden: autoHide,
     });
     if (autoHide) actions.push({ kind: 'hide', key: `${base}:hide`, target, flagId });

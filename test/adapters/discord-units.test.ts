@@ -1,6 +1,6 @@
 import { PermissionFlagsBits } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { buttonId, jumpLink, parseButtonId, parseJumpLink } from '../../adapters/discord/alert.ts';
+import { alertEmbed, buttonId, jumpLink, parseButtonId, parseJumpLink } from '../../adapters/discord/alert.ts';
 import { canonicalCommand, stewardCommand } from '../../adapters/discord/commands.ts';
 import { scrub } from '../../adapters/discord/errors.ts';
 import { discordInviteUrl } from '../../adapters/discord/invite.ts';
@@ -60,6 +60,24 @@ describe('alert ids and links', () => {
     expect(id.length).toBeLessThanOrEqual(100);
     expect(parseButtonId(id)).toEqual({ action: 'timeout', flagId });
     expect(parseButtonId('other:delete:x')).toBeNull();
+  });
+
+  it('GIVEN a label a rule raised THEN the Scores field reads it as the rule, the model score beside it', () => {
+    const embed = alertEmbed({
+      kind: 'alert',
+      key: 'k',
+      target: { platform: 'discord', workspaceId: '1', channelId: '2', messageId: '4' },
+      flagId: 'flag:discord:1:2:4',
+      moderationChannelId: '9',
+      author: { id: '5', name: 'mallory' },
+      excerpt: '你他妈的滚出去',
+      scores: { offensive: 0.09, hate: 0.01 },
+      flagged: ['offensive'],
+      reasons: { offensive: ['rule “他妈的”'] },
+      ruleLabels: ['offensive'],
+      autoHidden: false,
+    });
+    expect(embed.fields?.find((f) => f.name === 'Scores')?.value).toBe('**offensive: rule, model 0.09**\nhate: 0.01');
   });
 
   it('GIVEN a message in a thread THEN the jump link points at the thread and parses back', () => {

@@ -39,6 +39,11 @@ describe('Slack alert blocks', () => {
     expect(actions.elements.every((e) => e.value === 'flag:slack:T1:C1:1.2')).toBe(true);
   });
 
+  it('GIVEN a label a rule raised WHEN rendered THEN its score reads as the rule with the model score beside it', () => {
+    const json = JSON.stringify(alertBlocks(alert({ scores: { insult: 0.09 }, ruleLabels: ['insult'] }), null));
+    expect(json).toContain('*insult* rule, model 0.09');
+  });
+
   it('GIVEN a huge excerpt WHEN rendered THEN every section stays under Slack limit', () => {
     const blocks = alertBlocks(alert({ excerpt: 'x'.repeat(10_000) }), null);
     for (const block of blocks) {

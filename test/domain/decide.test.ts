@@ -190,6 +190,16 @@ describe('decide', () => {
     expect(reply).toBeNull();
   });
 
+  it('GIVEN a rule raised a label the model scored low THEN the alert names it as rule-raised; a model-only alert names none', () => {
+    const insult = { id: 'builtin:insult-zh', label: 'offensive', match: '他妈的' };
+    const allow = { id: 'r1', label: 'allow', match: 'hello' };
+    const analysis = analyse(signals(), modded, DEFAULTS, [], [allow, insult]);
+    const alert = decide(message(), analysis, modded).actions.find((a) => a.kind === 'alert');
+    expect(alert).toMatchObject({ flagged: ['offensive'], ruleLabels: ['offensive'], scores: { offensive: 0.05 } });
+    const modelOnly = run(toxic, modded).actions.find((a) => a.kind === 'alert');
+    expect(modelOnly && 'ruleLabels' in modelOnly).toBe(false);
+  });
+
   it('GIVEN auto-hide mode THEN the alert is accompanied by a hide with the same flag id', () => {
     const { actions } = run(
       toxic,

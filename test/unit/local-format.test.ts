@@ -41,6 +41,24 @@ describe('formatAction', () => {
     expect(lines).toContain('    insult 93% — words: idiot, you');
   });
 
+  it('GIVEN a label a rule raised THEN it reads as the rule, with the model score beside it (not as why)', () => {
+    const lines = formatAction({
+      kind: 'alert',
+      key: 'k',
+      target,
+      flagId: 'f1',
+      moderationChannelId: 'moderators',
+      author: { id: 'you', name: 'you' },
+      excerpt: '你他妈的滚出去',
+      scores: { offensive: 0.09 },
+      flagged: ['offensive'],
+      reasons: { offensive: ['rule “他妈的”'] },
+      ruleLabels: ['offensive'],
+      autoHidden: false,
+    });
+    expect(lines).toContain('    offensive rule, model 9% — words: rule “他妈的”');
+  });
+
   it('GIVEN a reply THEN it reads as the bot speaking', () => {
     expect(
       formatAction({ kind: 'reply', key: 'k', target, text: 'Try Arrival.', reason: 'mention' }),
