@@ -96,6 +96,11 @@ export class SafetyChannel {
     return this.meta.languages.includes(language);
   }
 
+  /** Whether the channel has a class of this name (it can show the words behind it). */
+  reads(label: string): boolean {
+    return label !== 'none' && this.#c.classes.includes(label);
+  }
+
   read(text: string): SafetyReading {
     const chars = normalise(text, this.#c.max_chars);
     if (chars.length < this.meta.min_chars) {

@@ -272,13 +272,14 @@ export class SignalsModel {
       words(label, score);
     }
     // The graph's `offensive` flags crime news and game talk in Chinese and misses personal abuse (COLD's lines are
-    // about groups): held at the channel's reading of abuse of any kind, then lifted to its reading of this class. The
-    // words shown are those of the reading that decided.
+    // about groups), and its other labels never learned Chinese: each held at the channel's reading of abuse of any
+    // kind, then `offensive` lifted to its reading of that class. The words shown are those of the reading that
+    // decided; a label the channel has no class for keeps the graph's words (the cap only lowered its score).
     for (const label of safety.meta.caps) {
       const own = out.moderation[label];
       if (own === undefined || own <= reading.cap) continue;
       out.moderation[label] = reading.cap;
-      words(label, reading.cap);
+      if (safety.reads(label)) words(label, reading.cap);
     }
     for (const label of safety.meta.raises) {
       const own = out.moderation[label];

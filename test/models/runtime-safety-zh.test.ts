@@ -106,37 +106,44 @@ describe.skipIf(!steward?.safety_channel)('the safety channel in the runtime', (
   });
   afterAll(() => stop?.());
 
-  it('GIVEN Chinese text THEN threat and self_harm are added and offensive is capped at the channel reading of abuse and raised to its offensive class; English is untouched', async () => {
+  it('GIVEN Chinese text THEN threat and self_harm are added, every graph label is capped at the channel reading of abuse and offensive raised to its offensive class; English is untouched', async () => {
     const texts = [
       '等着收尸吧你',
       '法院一审以故意杀人罪判处被告人死刑',
       '你就是个傻逼',
+      '抱歉抱歉',
       'I will find you',
       'have a nice day',
     ];
     const [a, b] = await Promise.all([withChannel.signals(texts), without.signals(texts)]);
     const channel = await load();
     texts.forEach((text, i) => {
-      const { threat, self_harm, offensive, ...graph } = a[i]!.moderation;
-      const { offensive: own, ...rest } = b[i]!.moderation;
-      expect(graph).toEqual(rest);
+      const { threat, self_harm, ...graph } = a[i]!.moderation;
+      const own = b[i]!.moderation;
+      expect(Object.keys(graph).sort()).toEqual(Object.keys(own).sort());
       if (a[i]!.language === 'zh') {
         const reading = channel.read(text);
         expect(threat).toBeCloseTo(reading.scores.threat!, 6);
         expect(self_harm).toBeCloseTo(reading.scores.self_harm!, 6);
-        expect(offensive).toBeCloseTo(
-          Math.max(Math.min(own!, reading.cap), reading.probability('offensive')),
-          6,
-        );
+        for (const [label, score] of Object.entries(graph)) {
+          const capped = Math.min(own[label]!, reading.cap);
+          const expected = label === 'offensive' ? Math.max(capped, reading.probability('offensive')) : capped;
+          expect(score, label).toBeCloseTo(expected, 6);
+        }
       } else {
         expect([threat, self_harm]).toEqual([undefined, undefined]);
-        expect(offensive).toBe(own);
+        expect(graph).toEqual(own);
       }
     });
     expect(a[0]!.attributions.threat?.join('')).toMatch(/收尸/);
     // Crime news: the graph reads it as offensive, the channel does not, and the lower reading decides.
     expect(b[1]!.moderation.offensive).toBeGreaterThan(a[1]!.moderation.offensive!);
     expect(a[2]!.moderation.offensive).toBeGreaterThan(0.6);
+    // "Sorry, sorry": the graph's hate head never learned Chinese (COLD labels offensive / safe only) and reads it as
+    // hate; the channel reads it as benign, and the cap holds it under any threshold. The graph's words stay.
+    expect(b[3]!.moderation.hate).toBeGreaterThan(0.73);
+    expect(a[3]!.moderation.hate).toBeLessThan(0.2);
+    expect(a[3]!.attributions.hate).toEqual(b[3]!.attributions.hate);
   });
 
   it('GIVEN the engine defaults THEN the channel labels take thresholds (config threshold threat … is accepted)', () => {
