@@ -20,6 +20,7 @@ import { ModelRunError, type ModelSource, type RuntimeTuning } from './settings.
 import { type Encoded, encode, planBuckets, toBatch, topWordWeights, type Word, wordsOf } from './tokens.ts';
 import { LexicalChannel, LexicalMetaSchema, mixSignals } from './lexical.ts';
 import { SafetyChannel, SafetyMetaSchema } from './safety-zh.ts';
+import { SentimentChannel, SentimentChannelMetaSchema } from './sentiment-zh.ts';
 
 /**
  * Below this score a moderation label gets no attribution words: no threshold anyone would flag at is that low,
@@ -54,6 +55,8 @@ const SignalsMetaSchema = z.object({
   lexical_channel: LexicalMetaSchema.optional(),
   /** Chinese threats, incitement to self-harm and abuse: a character n-gram regression in the same folder (safety-zh.ts). */
   safety_channel: SafetyMetaSchema.optional(),
+  /** Chinese sentiment: a character n-gram regression in the same folder (sentiment-zh.ts), mixed with the head. */
+  sentiment_channel: SentimentChannelMetaSchema.optional(),
   /** Map @handles and links the way the training data wrote them (models/training/common.py clean_tweet). */
   preprocess: z
     .object({
@@ -88,16 +91,22 @@ export class SignalsModel {
   readonly #logger: Logger;
   readonly #lexical: LexicalChannel | undefined;
   readonly #safety: SafetyChannel | undefined;
+  readonly #sentiment: SentimentChannel | undefined;
 
   private constructor(
     loaded: Loaded<PreTrainedModel>,
     meta: SignalsMeta,
     tuning: RuntimeTuning,
     logger: Logger,
-    channels: { lexical?: LexicalChannel | undefined; safety?: SafetyChannel | undefined },
+    channels: {
+      lexical?: LexicalChannel | undefined;
+      safety?: SafetyChannel | undefined;
+      sentiment?: SentimentChannel | undefined;
+    },
   ) {
     this.#lexical = channels.lexical;
     this.#safety = channels.safety;
+    this.#sentiment = channels.sentiment;
     this.#model = loaded.model;
     this.#tokenizer = loaded.tokenizer;
     this.dtype = loaded.dtype;
@@ -132,7 +141,8 @@ export class SignalsModel {
     try {
       const lexical = await beside('lexical', meta.lexical_channel, LexicalChannel.load);
       const safety = await beside('safety', meta.safety_channel, SafetyChannel.load);
-      return new SignalsModel(loaded, meta, tuning, ctx.logger, { lexical, safety });
+      const sentiment = await beside('sentiment', meta.sentiment_channel, SentimentChannel.load);
+      return new SignalsModel(loaded, meta, tuning, ctx.logger, { lexical, safety, sentiment });
     } catch (error) {
       await loaded.model.dispose();
       throw error;
@@ -251,7 +261,7 @@ export class SignalsModel {
    * reading of abuse, then raised to its offensive class.
    */
   scoresIn(language: string, text: string, raw: RawSignals): Scores {
-    const mixed = this.#mixLexical(language, text, raw);
+    const mixed = this.#mixSentiment(language, text, this.#mixLexical(language, text, raw));
     const safety = this.#safety;
     if (!safety?.supports(language) || Object.keys(raw.sentiment).length === 0) return mixed;
     // Chinese threats and incitement: labels of the channel's own, beside the graph's.
@@ -289,6 +299,22 @@ export class SignalsModel {
       words(label, channel);
     }
     return out;
+  }
+
+  /** Where the sentiment channel reads the language, the graph's sentiment mixed with its logits. */
+  #mixSentiment(language: string, text: string, scores: Scores): Scores {
+    const channel = this.#sentiment;
+    if (!channel?.supports(language) || Object.keys(scores.sentiment).length === 0) return scores;
+    const labels = this.meta.sentiment_labels;
+    const logits = channel.mixed(text, scores.sentiment);
+    const probs = softmax(labels.map((label) => logits[label]));
+    return {
+      ...scores,
+      sentiment: Object.fromEntries(labels.map((label, i) => [label, probs[i]!])) as Record<
+        SentimentLabel,
+        number
+      >,
+    };
   }
 
   #mixLexical(language: string, text: string, raw: RawSignals): Scores {

@@ -177,6 +177,47 @@ console.log('\n== Chinese moderation through the runtime (steward analyze, defau
   }
 }
 
+// Chinese sentiment as a member meets it (the graph's head, or the Chinese sentiment channel where the model folder has
+// one): ChnSentiCorp's carved validation band (never trained on; negative vs positive), fixtures/sentiment_eval_zh.jsonl
+// (group-chat lines labelled negative / neutral / positive, written by a helper apart from the channel's training lines
+// and committed before it was trained): macro-recall; and what `sentimentTags strong` (a tag only at a score ≥ 0.8)
+// would show under ordinary lines: fixtures/chat_zh_short.jsonl and the carved TNEWS validation headlines.
+console.log('\n== Chinese sentiment through the runtime (steward analyze) ==');
+{
+  const carved = (text) => Number.parseInt(crypto.createHash('md5').update(text).digest('hex').slice(0, 8), 16) % 100 < 10;
+  const reviews = tsvRows(path.join(data, 'chnsenticorp_zh', 'train.tsv')).filter((c) => carved(c[0]));
+  const got = analyze(reviews.map((c) => c[0]));
+  const twoWay = got.filter((r, i) => {
+    const s = r.sentiment?.scores;
+    return s && (s.positive > s.negative ? 'positive' : 'negative') === reviews[i][1];
+  }).length;
+  row('chnsenticorp_zh carved validation reviews', `accuracy, negative vs positive (n=${reviews.length})`, pct(twoWay / reviews.length));
+  row('', 'tagged neutral', pct(got.filter((r) => r.sentiment?.label === 'neutral').length / reviews.length));
+  const evalFile = path.join(HERE, 'fixtures', 'sentiment_eval_zh.jsonl');
+  if (fs.existsSync(evalFile)) {
+    const items = fs.readFileSync(evalFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const labels = analyze(items.map((i) => i.text)).map((r) => r.sentiment?.label);
+    const recall = ['negative', 'neutral', 'positive'].map((k) => {
+      const of = items.map((item, i) => [item.kind, labels[i]]).filter(([kind]) => kind === k);
+      return of.filter(([kind, label]) => kind === label).length / Math.max(1, of.length);
+    });
+    row('fixtures/sentiment_eval_zh.jsonl (blind chat)', `macro-recall (n=${items.length})`, pct(recall.reduce((a, b) => a + b, 0) / 3));
+    row('', 'recall negative / neutral / positive', recall.map(pct).join(' / '));
+  }
+  const strong = (r, label) => r.sentiment?.label === label && r.sentiment.scores[label] >= 0.8;
+  const chat = fs.readFileSync(path.join(HERE, 'fixtures', 'chat_zh_short.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text);
+  const tnews = tsvRows(path.join(data, 'tnews_zh', 'train.tsv')).map((c) => c[0]).filter(carved).slice(0, 2000);
+  for (const [name, texts] of [
+    ['fixtures/chat_zh_short.jsonl (everyday lines)', chat],
+    ['tnews_zh carved validation headlines, 2000', tnews],
+  ]) {
+    const res = analyze(texts);
+    const share = (f) => pct(res.filter(f).length / texts.length);
+    row(name, `tagged negative / positive (n=${texts.length})`, `${share((r) => r.sentiment?.label === 'negative')} / ${share((r) => r.sentiment?.label === 'positive')}`);
+    row('', 'strong negative / positive (score ≥ 0.8)', `${share((r) => strong(r, 'negative'))} / ${share((r) => strong(r, 'positive'))}`);
+  }
+}
+
 // The Chinese insults rule alone, on data nobody here wrote: how often what it matches is labelled offensive
 // (COLD labels group-directed offence, so profanity about nobody in particular counts as non-offensive there),
 // and how much ordinary text it matches. The lexicon was written before these sets were searched with it.

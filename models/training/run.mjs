@@ -8,6 +8,8 @@
 //   npm run train -- lexical [--bundle DIR]              TF-IDF lexical channel written into a signals folder (lexical.py)
 //   npm run train -- safety-zh [--bundle DIR]            Chinese threat / self-harm channel written into a signals
 //                                                        folder (safety_zh.py export), then its tests
+//   npm run train -- sentiment-zh [--bundle DIR]         Chinese sentiment channel written into a signals folder
+//                                                        (sentiment_zh.py export), then its tests
 //   npm run train -- reply [train|export|eval] [reply.py args]           (default: train then export)
 //   npm run train -- answer [reply.py args]             the answer model (library answers) -> models/bundled/answer
 //   npm run train -- embed [prepare|train|eval|export|all] [embed.py args]   sentence encoder for library retrieval
@@ -195,6 +197,19 @@ async function loadLexical(dir, cfg) {
   return { channel, detectLanguage, mixSignals };
 }
 
+/** The model folder's Chinese sentiment channel (sentiment_zh.json), or null when the config names none. */
+async function loadSentimentChannel(dir, cfg) {
+  if (!cfg.sentiment_channel) return null;
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { SentimentChannel, SentimentChannelMetaSchema } = await import('../runtime/sentiment-zh.ts');
+  const { detectLanguage, loadLanguageDetector } = await import('../runtime/language.ts');
+  await loadLanguageDetector();
+  const meta = SentimentChannelMetaSchema.parse(cfg.sentiment_channel);
+  const channel = await SentimentChannel.load({ role: 'signals', location: path.resolve(dir), local: true }, meta);
+  return { channel, detectLanguage };
+}
+
 async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
   const { AutoTokenizer, AutoModel, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
@@ -227,6 +242,18 @@ async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
     });
     if (j >= 0) mod[j] = mixed.offensive;
   };
+  // The Chinese sentiment channel, as the runtime mixes it (SignalsModel.scoresIn): its logits replace the graph's.
+  const sentimentChannel = await loadSentimentChannel(dir, cfg);
+  const sentimentMix = (text, sent) => {
+    if (!sentimentChannel?.channel.supports(sentimentChannel.detectLanguage(text))) return;
+    const e = sent.map((v) => Math.exp(v - Math.max(...sent)));
+    const z = e.reduce((a, b) => a + b, 0);
+    const graph = Object.fromEntries(cfg.sentiment_labels.map((label, c) => [label, e[c] / z]));
+    const mixed = sentimentChannel.channel.mixed(text, graph);
+    cfg.sentiment_labels.forEach((label, c) => {
+      sent[c] = mixed[label];
+    });
+  };
   async function infer(texts, batch = 64) {
     const order = texts.map((t, i) => [cleanText(t), i]).sort((a, b) => a[0].length - b[0].length);
     const sent = new Array(texts.length);
@@ -244,6 +271,7 @@ async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
         sent[i] = Array.from(out.sentiment_logits.data.slice(j * 3, j * 3 + 3));
         mod[i] = Array.from(out.moderation_logits.data.slice(j * L, j * L + L));
         lexMix(chunk[j][0], sent[i], mod[i]);
+        sentimentMix(chunk[j][0], sent[i]);
         emb[i] = out.embeddings.data.slice(j * D, j * D + D);
       });
     }
@@ -562,6 +590,13 @@ async function main() {
       // signals-0.3.3: the TF-IDF lexical channel written into a signals folder (lexical.py), then its Node parity.
       py('lexical.py', ['all', ...rest]);
       run(process.execPath, [path.join(HERE, 'parity_lexical.mjs'), argVal(rest, '--bundle') || path.join(REPO, 'models', 'bundled', 'signals')]);
+      break;
+    }
+    case 'sentiment-zh': {
+      // The Chinese sentiment channel written into a signals folder, then the tests that check the runtime reads it
+      // as Python does (parity cases in config.json).
+      py('sentiment_zh.py', ['export', ...rest]);
+      run(process.execPath, [path.join(REPO, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/models/runtime-sentiment-zh.test.ts']);
       break;
     }
     case 'safety-zh': {

@@ -124,8 +124,8 @@ def vectorizer(vocabulary=None):
                            lowercase=False, vocabulary=vocabulary, dtype=np.float64)
 
 
-def fit(texts, labels, weights):
-    """(vectorizer, regression) on a pruned vocabulary, refitted on it."""
+def fit(texts, labels, weights, keep=KEEP):
+    """(vectorizer, regression) on a pruned vocabulary (the `keep` strongest n-grams), refitted on it."""
     from sklearn.linear_model import LogisticRegression
 
     def regression(vec):
@@ -136,8 +136,8 @@ def fit(texts, labels, weights):
     clf = regression(vec)
     strength = np.abs(clf.coef_).max(0)
     names = vec.get_feature_names_out()
-    keep = sorted(names[i] for i in np.argsort(-strength)[:KEEP])
-    vec = vectorizer(keep)
+    vocab = sorted(names[i] for i in np.argsort(-strength)[:keep])
+    vec = vectorizer(vocab)
     return vec, regression(vec)
 
 

@@ -114,7 +114,11 @@ export const SENTIMENT_EMOJI: Record<SentimentLabel, string> = {
  * A flagged label's figure in readable output: the model's score, or "rule" when a rule raised the label (then the
  * model's score, often low, is not why it was flagged: "rule, model 0.09").
  */
-export function scoreShown(score: number | undefined, byRule = false, format = (x: number) => x.toFixed(2)): string {
+export function scoreShown(
+  score: number | undefined,
+  byRule = false,
+  format = (x: number) => x.toFixed(2),
+): string {
   if (score === undefined) return 'rule';
   return byRule ? `rule, model ${format(score)}` : format(score);
 }

@@ -1,6 +1,12 @@
 import { PermissionFlagsBits } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { alertEmbed, buttonId, jumpLink, parseButtonId, parseJumpLink } from '../../adapters/discord/alert.ts';
+import {
+  alertEmbed,
+  buttonId,
+  jumpLink,
+  parseButtonId,
+  parseJumpLink,
+} from '../../adapters/discord/alert.ts';
 import { canonicalCommand, stewardCommand } from '../../adapters/discord/commands.ts';
 import { scrub } from '../../adapters/discord/errors.ts';
 import { discordInviteUrl } from '../../adapters/discord/invite.ts';
@@ -77,7 +83,9 @@ describe('alert ids and links', () => {
       ruleLabels: ['offensive'],
       autoHidden: false,
     });
-    expect(embed.fields?.find((f) => f.name === 'Scores')?.value).toBe('**offensive: rule, model 0.09**\nhate: 0.01');
+    expect(embed.fields?.find((f) => f.name === 'Scores')?.value).toBe(
+      '**offensive: rule, model 0.09**\nhate: 0.01',
+    );
   });
 
   it('GIVEN a message in a thread THEN the jump link points at the thread and parses back', () => {

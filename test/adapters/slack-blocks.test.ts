@@ -40,7 +40,9 @@ describe('Slack alert blocks', () => {
   });
 
   it('GIVEN a label a rule raised WHEN rendered THEN its score reads as the rule with the model score beside it', () => {
-    const json = JSON.stringify(alertBlocks(alert({ scores: { insult: 0.09 }, ruleLabels: ['insult'] }), null));
+    const json = JSON.stringify(
+      alertBlocks(alert({ scores: { insult: 0.09 }, ruleLabels: ['insult'] }), null),
+    );
     expect(json).toContain('*insult* rule, model 0.09');
   });
 

@@ -195,7 +195,11 @@ describe('decide', () => {
     const allow = { id: 'r1', label: 'allow', match: 'hello' };
     const analysis = analyse(signals(), modded, DEFAULTS, [], [allow, insult]);
     const alert = decide(message(), analysis, modded).actions.find((a) => a.kind === 'alert');
-    expect(alert).toMatchObject({ flagged: ['offensive'], ruleLabels: ['offensive'], scores: { offensive: 0.05 } });
+    expect(alert).toMatchObject({
+      flagged: ['offensive'],
+      ruleLabels: ['offensive'],
+      scores: { offensive: 0.05 },
+    });
     const modelOnly = run(toxic, modded).actions.find((a) => a.kind === 'alert');
     expect(modelOnly && 'ruleLabels' in modelOnly).toBe(false);
   });

@@ -127,7 +127,8 @@ describe.skipIf(!steward?.safety_channel)('the safety channel in the runtime', (
         expect(self_harm).toBeCloseTo(reading.scores.self_harm!, 6);
         for (const [label, score] of Object.entries(graph)) {
           const capped = Math.min(own[label]!, reading.cap);
-          const expected = label === 'offensive' ? Math.max(capped, reading.probability('offensive')) : capped;
+          const expected =
+            label === 'offensive' ? Math.max(capped, reading.probability('offensive')) : capped;
           expect(score, label).toBeCloseTo(expected, 6);
         }
       } else {
