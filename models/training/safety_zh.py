@@ -256,13 +256,12 @@ def export(a):
                       **chosen}, ensure_ascii=False))
 
 
-def reference(channel, text):
-    """The runtime's computation in plain Python, from the stored (rounded) numbers: the class probabilities."""
+def logits_of(channel, text):
+    """The runtime's computation (models/runtime/char-channel.ts) in plain Python, from the stored (rounded) numbers:
+    the class logits of a channel file (this one or sentiment_zh.py's)."""
     vocab = {g: i for i, g in enumerate(channel["vocab"].split("\n"))}
     idf, k = channel["idf"], len(channel["classes"])
     t = normalise(text)
-    if len(t) < MIN_CHARS:
-        return np.eye(len(channel["classes"]))[0]
     counts = {}
     lo, hi = channel["ngrams"]
     for n in range(lo, hi + 1):
@@ -275,9 +274,16 @@ def reference(channel, text):
     logits = np.array(channel["bias"], dtype=np.float64)
     for j, v in x.items():
         logits += (v / norm) * np.array(channel["weights"][j * k: (j + 1) * k])
+    return logits
+
+
+def reference(channel, text):
+    """The safety channel's class probabilities for a text, as the runtime reads them (none for short lines)."""
+    if len(normalise(text)) < MIN_CHARS:
+        return np.eye(len(channel["classes"]))[0]
+    logits = logits_of(channel, text)
     p = np.exp(logits - logits.max())
-    p /= p.sum()
-    return p
+    return p / p.sum()
 
 
 def main():

@@ -150,26 +150,6 @@ def selection_figures(vec, clf, sel):
             "selection_macro_recall": round(float(np.mean([np.mean(P[y == c].argmax(1) == c) for c in range(3)])), 4)}
 
 
-def reference(channel, text):
-    """The runtime's computation in plain Python, from the stored (rounded) numbers: the class logits."""
-    vocab = {g: i for i, g in enumerate(channel["vocab"].split("\n"))}
-    idf, k = channel["idf"], len(channel["classes"])
-    t = S.normalise(text)
-    counts = {}
-    lo, hi = channel["ngrams"]
-    for n in range(lo, hi + 1):
-        for i in range(len(t) - n + 1):
-            j = vocab.get(t[i: i + n])
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-    x = {j: (1 + np.log(c)) * idf[j] for j, c in counts.items()}
-    norm = np.sqrt(sum(v * v for v in x.values())) or 1.0
-    logits = np.array(channel["bias"], dtype=np.float64)
-    for j, v in x.items():
-        logits += (v / norm) * np.array(channel["weights"][j * k: (j + 1) * k])
-    return logits
-
-
 def export(a):
     cfg_path = os.path.join(a.bundle, "config.json")
     with open(cfg_path, encoding="utf-8") as f:
@@ -190,7 +170,7 @@ def export(a):
                "weights": np.round(clf.coef_.T, 4).reshape(-1).tolist(), "bias": np.round(clf.intercept_, 4).tolist()}
     cases = ["你吃饭了没", "我睡啦", "谢谢", "这家酒店服务太差了，再也不来了", "房间干净，早餐丰富，推荐",
              "你他妈的滚出去", "国务院发布新规", "好", "", "ＯＫ 没问题", "太棒了！！！"]
-    parity = [{"text": t, "logits": [round(float(v), 6) for v in reference(channel, t)]} for t in cases]
+    parity = [{"text": t, "logits": [round(float(v), 6) for v in S.logits_of(channel, t)]} for t in cases]
     path = os.path.join(a.bundle, "sentiment_zh.json")
     with open(path + ".tmp", "w", encoding="utf-8") as f:  # compact: the folder's size budget
         json.dump(channel, f, ensure_ascii=False, separators=(",", ":"))
