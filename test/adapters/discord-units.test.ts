@@ -11,6 +11,7 @@ import { canonicalCommand, stewardCommand } from '../../adapters/discord/command
 import { scrub } from '../../adapters/discord/errors.ts';
 import { discordInviteUrl } from '../../adapters/discord/invite.ts';
 import { splitMessage } from '../../adapters/discord/split.ts';
+import { alertAction } from '../support/actions.ts';
 
 describe('discordInviteUrl', () => {
   it('GIVEN an application id THEN the URL asks for bot + applications.commands and exactly the needed permissions', () => {
@@ -69,20 +70,15 @@ describe('alert ids and links', () => {
   });
 
   it('GIVEN a label a rule raised THEN the Scores field reads it as the rule, the model score beside it', () => {
-    const embed = alertEmbed({
-      kind: 'alert',
-      key: 'k',
-      target: { platform: 'discord', workspaceId: '1', channelId: '2', messageId: '4' },
-      flagId: 'flag:discord:1:2:4',
-      moderationChannelId: '9',
-      author: { id: '5', name: 'mallory' },
-      excerpt: '你他妈的滚出去',
-      scores: { offensive: 0.09, hate: 0.01 },
-      flagged: ['offensive'],
-      reasons: { offensive: ['rule “他妈的”'] },
-      ruleLabels: ['offensive'],
-      autoHidden: false,
-    });
+    const embed = alertEmbed(
+      alertAction({
+        target: { platform: 'discord', workspaceId: '1', channelId: '2', messageId: '4' },
+        scores: { offensive: 0.09, hate: 0.01 },
+        flagged: ['offensive'],
+        reasons: { offensive: ['rule “他妈的”'] },
+        ruleLabels: ['offensive'],
+      }),
+    );
     expect(embed.fields?.find((f) => f.name === 'Scores')?.value).toBe(
       '**offensive: rule, model 0.09**\nhate: 0.01',
     );

@@ -1,21 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ALERT_BUTTONS, alertBlocks, resolvedBlocks } from '../../adapters/slack/blocks.ts';
 import type { AlertAction } from '../../src/domain/action.ts';
+import { alertAction } from '../support/actions.ts';
 
-const alert = (overrides: Partial<AlertAction> = {}): AlertAction => ({
-  kind: 'alert',
-  key: 'k',
-  target: { platform: 'slack', workspaceId: 'T1', channelId: 'C1', messageId: '1.2' },
-  flagId: 'flag:slack:T1:C1:1.2',
-  moderationChannelId: 'CMOD',
-  author: { id: 'U1', name: 'mallory' },
-  excerpt: 'you <b>idiot</b> & co',
-  scores: { insult: 0.91, threat: 0.1 },
-  flagged: ['insult'],
-  reasons: { insult: ['idiot'] },
-  autoHidden: false,
-  ...overrides,
-});
+const alert = (overrides: Partial<AlertAction> = {}): AlertAction =>
+  alertAction({
+    target: { platform: 'slack', workspaceId: 'T1', channelId: 'C1', messageId: '1.2' },
+    flagId: 'flag:slack:T1:C1:1.2',
+    moderationChannelId: 'CMOD',
+    author: { id: 'U1', name: 'mallory' },
+    excerpt: 'you <b>idiot</b> & co',
+    scores: { insult: 0.91, threat: 0.1 },
+    reasons: { insult: ['idiot'] },
+    ...overrides,
+  });
 
 describe('Slack alert blocks', () => {
   it('GIVEN a flag WHEN rendered THEN author, channel, link, scores, reasons, excerpt and buttons are there', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addressed, formatAction } from '../../adapters/local/format.ts';
 import { OrderedOutput } from '../../adapters/local/ordered-output.ts';
+import { alertAction } from '../support/actions.ts';
 
 describe('addressed', () => {
   it.each([
@@ -24,38 +25,21 @@ describe('formatAction', () => {
   const target = { platform: 'local' as const, workspaceId: 'local', channelId: 'general', messageId: 'm1' };
 
   it('GIVEN an alert THEN moderators see the label, score and the words that drove it', () => {
-    const lines = formatAction({
-      kind: 'alert',
-      key: 'k',
-      target,
-      flagId: 'f1',
-      moderationChannelId: 'moderators',
-      author: { id: 'you', name: 'you' },
-      excerpt: 'you are an idiot',
-      scores: { insult: 0.93, threat: 0.02 },
-      flagged: ['insult'],
-      reasons: { insult: ['idiot', 'you'] },
-      autoHidden: false,
-    });
+    const lines = formatAction(alertAction());
     expect(lines[0]).toContain('[#moderators] alert for moderators');
     expect(lines).toContain('    insult 93% — words: idiot, you');
   });
 
   it('GIVEN a label a rule raised THEN it reads as the rule, with the model score beside it (not as why)', () => {
-    const lines = formatAction({
-      kind: 'alert',
-      key: 'k',
-      target,
-      flagId: 'f1',
-      moderationChannelId: 'moderators',
-      author: { id: 'you', name: 'you' },
-      excerpt: '你他妈的滚出去',
-      scores: { offensive: 0.09 },
-      flagged: ['offensive'],
-      reasons: { offensive: ['rule “他妈的”'] },
-      ruleLabels: ['offensive'],
-      autoHidden: false,
-    });
+    const lines = formatAction(
+      alertAction({
+        excerpt: '你他妈的滚出去',
+        scores: { offensive: 0.09 },
+        flagged: ['offensive'],
+        reasons: { offensive: ['rule “他妈的”'] },
+        ruleLabels: ['offensive'],
+      }),
+    );
     expect(lines).toContain('    offensive rule, model 9% — words: rule “他妈的”');
   });
 
