@@ -60,7 +60,7 @@ export class SentimentChannel {
     const own = this.logits(text);
     const out = {} as Record<SentimentLabel, number>;
     CLASSES.forEach((label, i) => {
-      out[label] = w === 1 ? own[i]! : (1 - w) * Math.log(Math.max(graph[label], 1e-12)) + w * own[i]!;
+      out[label] = (1 - w) * Math.log(Math.max(graph[label], 1e-12)) + w * own[i]!;
     });
     return out;
   }

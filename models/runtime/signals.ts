@@ -257,8 +257,9 @@ export class SignalsModel {
    * The heads' scores for `text` (as given to `run`) in `language`: sentiment with that language's logit offsets and,
    * where the lexical channel supports the language, sentiment and `offensive` mixed with its logits (the words of
    * `offensive` are then the channel's when it carries at least half the logit or the graph found none); where the
-   * safety channel supports it, its labels (`threat`, `self_harm`) with their words, and `offensive` capped at its
-   * reading of abuse, then raised to its offensive class.
+   * sentiment channel supports it, sentiment mixed with its logits; where the safety channel supports it, its labels
+   * (`threat`, `self_harm`) with their words, the graph's labels capped at its reading of abuse and `offensive` then
+   * raised to its offensive class.
    */
   scoresIn(language: string, text: string, raw: RawSignals): Scores {
     const mixed = this.#mixSentiment(language, text, this.#mixLexical(language, text, raw));
