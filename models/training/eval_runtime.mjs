@@ -142,6 +142,16 @@ for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh
   }
 }
 
+// Languages the models do not read (issue 14: ordinary chat in them flagged ≤ 1 %): the lines of
+// fixtures/language_mixed.json in neither English nor Chinese (everyday chat in 12 languages), through the runtime:
+// flagged by anything (a rule still applies), and the share the moderation model abstained on.
+{
+  const others = Object.entries(mixed).filter(([lang]) => lang !== 'en' && lang !== 'zh').flatMap(([, texts]) => texts);
+  const res = analyze(others);
+  row('fixtures/language_mixed.json, not en or zh', `flagged (any label) (n=${others.length})`, pct(res.filter((r) => (r.moderation?.flaggedLabels ?? []).length > 0).length / others.length));
+  row('', 'moderation abstained', pct(res.filter((r) => r.moderation?.abstained === 'language').length / others.length));
+}
+
 // Chinese moderation as a member meets it: the transformer's `offensive` (capped by the safety channel), the rules and
 // the channel's labels, at the default thresholds. COLD dev: macro-F1 of "flagged (any label)" against COLD's label;
 // ordinary text (TNEWS carved validation headlines, ChnSentiCorp positive reviews): share flagged.
