@@ -671,6 +671,9 @@ def export(a):
         },
     }
     json.dump(cfg, open(os.path.join(b, "config.json"), "w"), indent=2)
+    stale = os.path.join(b, "sentiment_zh.json")  # sentiment_zh.py's channel: trained on ChnSentiCorp
+    if not nc and os.path.exists(stale):
+        os.remove(stale)
     # parity cases: exactly the runtime's view (raw text -> tokenizer.json -> model)
     cases = []
     L = model.cfg["max_len"]
