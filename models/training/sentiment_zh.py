@@ -18,9 +18,10 @@ Data (train splits and our own development lines only):
   non-commercial: a build without it (signals.py --no-noncommercial) reads no Chinese sentiment, and this script
   refuses to add the channel to it;
 - TNEWS train headlines outside our carved validation slice (TNEWS_N of them): neutral;
-- the Chinese development lines of fixtures/safety_dev.jsonl at DEV_WEIGHT: short everyday lines (kind "ordinary") and
-  benign look-alikes as neutral; threats, incitements and insults as negative (abuse is negative in tone: "你他妈的
-  滚出去" was tagged positive 0.66);
+- the Chinese development lines of fixtures/safety_dev.jsonl at DEV_WEIGHT: short everyday lines (kind "ordinary") as
+  neutral; threats, incitements and insults as negative (abuse is negative in tone: "你他妈的滚出去" was tagged positive
+  0.66). Not its benign look-alikes: they are harmless, not neutral in tone ("我太菜了，又输了", "食物中毒"); as neutral
+  they lowered the selection macro-recall below (79.8 without them, 74.8 with them at weight 3, 75.7 at weight 1);
 - fixtures/sentiment_dev_zh.jsonl at DEV_WEIGHT: group-chat lines written for development (joy, thanks, complaints,
   frustration, plain logistics), labelled negative / neutral / positive: without them the channel read chat emotions
   ("气死我了，又堵车", "今天天气真好，心情不错") as neutral.
@@ -52,7 +53,7 @@ TNEWS_N = 8000
 DEV_WEIGHT = 3.0
 KEEP = 8000  # n-grams kept (the signals folder's 28 MiB budget)
 _ABUSE = ("threat", "self_harm", "insult", "obfuscated")
-_CALM = ("ordinary", "benign")
+_CALM = ("ordinary",)  # not "benign": see the module docstring
 
 
 def training_rows(data, seed):
