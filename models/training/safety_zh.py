@@ -6,6 +6,8 @@ dataset here labels and the transformer has no head for.
   /usr/bin/python3 models/training/safety_zh.py export [--bundle DIR]   train on every development line and write
                                                                    safety_zh.json + the config block into DIR
   (`npm run train -- safety-zh [--bundle DIR]` runs export, then the runtime's tests of it; about 6 minutes.)
+The shipped file was written with OMP_NUM_THREADS=2; another BLAS thread count can move an n-gram across the pruning
+cut (a slightly different vocabulary).
 
 Why: the built-in Chinese phrase rules (src/domain/rules.ts) and the transformer caught 35 % of the threats and 32 % of
 the incitements in a fresh batch of development lines (round 5) written by someone who had not read the rules; this
