@@ -43,6 +43,11 @@ const row = (set, metric, value) => console.log(`${set.padEnd(44)} ${metric.padE
 /** The tab-separated fields of each non-empty line (TNEWS, ChnSentiCorp: no header line). */
 const tsvRows = (file) =>
   fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => l.split('\t'));
+/** TNEWS headlines and ChnSentiCorp (review, label) rows, read once for every section below. */
+const tnewsTitles = tsvRows(path.join(data, 'tnews_zh', 'train.tsv')).map((c) => c[0]);
+const reviewRows = tsvRows(path.join(data, 'chnsenticorp_zh', 'train.tsv'));
+/** Our carved validation band of a dataset without one (common.py carve_band < CARVE_VAL): never trained on. */
+const carvedVal = (text) => Number.parseInt(crypto.createHash('md5').update(text).digest('hex').slice(0, 8), 16) % 100 < 10;
 
 function csvRows(file) {
   // Minimal CSV reader for the quoted exports used here (fields may hold commas and doubled quotes).
@@ -79,8 +84,8 @@ function languageSets() {
     'self_dialogue val lines (en)': ['en', en.slice(0, 3000)],
     'tweeteval_sentiment val (en)': ['en', lines(path.join(data, 'tweeteval_sentiment', 'val_text.txt'))],
     'cold_zh dev (zh)': ['zh', csvRows(path.join(data, 'cold_zh', 'dev.csv')).map((r) => r.TEXT)],
-    'tnews_zh titles, first 2000 (zh)': ['zh', lines(path.join(data, 'tnews_zh', 'train.tsv')).slice(0, 2000).map((l) => l.split('\t')[0])],
-    'chnsenticorp_zh, first 1000 (zh)': ['zh', lines(path.join(data, 'chnsenticorp_zh', 'train.tsv')).slice(1, 1001).map((l) => l.split('\t')[0])],
+    'tnews_zh titles, first 2000 (zh)': ['zh', tnewsTitles.slice(0, 2000)],
+    'chnsenticorp_zh, first 1000 (zh)': ['zh', reviewRows.slice(1, 1001).map((c) => c[0])],
   };
 }
 
@@ -176,9 +181,8 @@ console.log('\n== Chinese moderation through the runtime (steward analyze, defau
   const off = f1(true);
   row(`cold_zh dev`, `macro-F1 (n=${cold.length})`, pct((off.f1 + f1(false).f1) / 2));
   row('', 'precision / recall of a flag', `${pct(off.precision)} / ${pct(off.recall)}`);
-  const carvedVal = (text) => Number.parseInt(crypto.createHash('md5').update(text).digest('hex').slice(0, 8), 16) % 100 < 10;
-  const tnewsVal = tsvRows(path.join(data, 'tnews_zh', 'train.tsv')).map((c) => c[0]).filter(carvedVal);
-  const positive = tsvRows(path.join(data, 'chnsenticorp_zh', 'train.tsv')).filter((c) => c[1] === 'positive').map((c) => c[0]);
+  const tnewsVal = tnewsTitles.filter(carvedVal);
+  const positive = reviewRows.filter((c) => c[1] === 'positive').map((c) => c[0]);
   for (const [name, texts] of [
     ['tnews_zh carved validation headlines', tnewsVal],
     ['chnsenticorp_zh positive reviews, all', positive],
@@ -195,8 +199,7 @@ console.log('\n== Chinese moderation through the runtime (steward analyze, defau
 // would show under ordinary lines: fixtures/chat_zh_short.jsonl and the carved TNEWS validation headlines.
 console.log('\n== Chinese sentiment through the runtime (steward analyze) ==');
 {
-  const carved = (text) => Number.parseInt(crypto.createHash('md5').update(text).digest('hex').slice(0, 8), 16) % 100 < 10;
-  const reviews = tsvRows(path.join(data, 'chnsenticorp_zh', 'train.tsv')).filter((c) => carved(c[0]));
+  const reviews = reviewRows.filter((c) => carvedVal(c[0]));
   const got = analyze(reviews.map((c) => c[0]));
   const twoWay = got.filter((r, i) => {
     const s = r.sentiment?.scores;
@@ -217,7 +220,7 @@ console.log('\n== Chinese sentiment through the runtime (steward analyze) ==');
   }
   const strong = (r, label) => r.sentiment?.label === label && r.sentiment.scores[label] >= 0.8;
   const chat = fs.readFileSync(path.join(HERE, 'fixtures', 'chat_zh_short.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text);
-  const tnews = tsvRows(path.join(data, 'tnews_zh', 'train.tsv')).map((c) => c[0]).filter(carved).slice(0, 2000);
+  const tnews = tnewsTitles.filter(carvedVal).slice(0, 2000);
   for (const [name, texts] of [
     ['fixtures/chat_zh_short.jsonl (everyday lines)', chat],
     ['tnews_zh carved validation headlines, 2000', tnews],
@@ -243,14 +246,13 @@ for (const split of ['dev', 'train']) {
   row(`cold_zh ${split}`, `matched (n=${rows.length})`, String(hits.length));
   row('', 'of those, labelled offensive', pct(offensive / Math.max(1, hits.length)));
 }
-const tnews = tsvRows(path.join(data, 'tnews_zh', 'train.tsv')).map((c) => c[0]);
 const share = (texts, hit) => {
   const hits = texts.filter(hit).length;
   return `${hits} (${((100 * hits) / texts.length).toFixed(2)} %)`;
 };
 for (const [name, texts] of [
-  ['tnews_zh titles, all', tnews],
-  ['chnsenticorp_zh reviews, all', tsvRows(path.join(data, 'chnsenticorp_zh', 'train.tsv')).map((c) => c[0])],
+  ['tnews_zh titles, all', tnewsTitles],
+  ['chnsenticorp_zh reviews, all', reviewRows.map((c) => c[0])],
 ])
   row(name, `matched (n=${texts.length})`, share(texts, matches));
 
@@ -272,7 +274,7 @@ const dialogueLines = ['train', 'validation'].flatMap((split) =>
 );
 for (const [name, texts] of [
   ['dailydialog lines, train + validation (en)', dialogueLines],
-  ['tnews_zh titles, all (zh)', tnews],
+  ['tnews_zh titles, all (zh)', tnewsTitles],
 ])
   row(name, `a rule fired (n=${texts.length})`, share(texts, fires));
 

@@ -184,14 +184,24 @@ print(json.dumps(out))
   return JSON.parse(r.stdout.toString());
 }
 
+/** The runtime's language step, through tsx (the runtime is TypeScript); loaded once for every channel below. */
+let languageStep = null;
+async function loadLanguageStep() {
+  if (!languageStep) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    const { detectLanguage, loadLanguageDetector } = await import('../runtime/language.ts');
+    await loadLanguageDetector();
+    languageStep = detectLanguage;
+  }
+  return languageStep;
+}
+
 /** The model folder's lexical channel and the runtime's language step, or null when the config names none. */
 async function loadLexical(dir, cfg) {
   if (!cfg.lexical_channel) return null;
-  const { register } = await import('tsx/esm/api');
-  register();
+  const detectLanguage = await loadLanguageStep();
   const { LexicalChannel, LexicalMetaSchema, mixSignals } = await import('../runtime/lexical.ts');
-  const { detectLanguage, loadLanguageDetector } = await import('../runtime/language.ts');
-  await loadLanguageDetector();
   const meta = LexicalMetaSchema.parse(cfg.lexical_channel);
   const channel = await LexicalChannel.load({ role: 'signals', location: path.resolve(dir), local: true }, meta);
   return { channel, detectLanguage, mixSignals };
@@ -200,14 +210,12 @@ async function loadLexical(dir, cfg) {
 /** The model folder's Chinese sentiment channel (sentiment_zh.json), or null when the config names none. */
 async function loadSentimentChannel(dir, cfg) {
   if (!cfg.sentiment_channel) return null;
-  const { register } = await import('tsx/esm/api');
-  register();
+  const detectLanguage = await loadLanguageStep();
   const { SentimentChannel, SentimentChannelMetaSchema } = await import('../runtime/sentiment-zh.ts');
-  const { detectLanguage, loadLanguageDetector } = await import('../runtime/language.ts');
-  await loadLanguageDetector();
+  const { softmax } = await import('../../src/domain/vector.ts');
   const meta = SentimentChannelMetaSchema.parse(cfg.sentiment_channel);
   const channel = await SentimentChannel.load({ role: 'signals', location: path.resolve(dir), local: true }, meta);
-  return { channel, detectLanguage };
+  return { channel, detectLanguage, softmax };
 }
 
 async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
@@ -246,9 +254,8 @@ async function evaluateSignals(dir, dtype, data, limit, chatSet, extra) {
   const sentimentChannel = await loadSentimentChannel(dir, cfg);
   const sentimentMix = (text, sent) => {
     if (!sentimentChannel?.channel.supports(sentimentChannel.detectLanguage(text))) return;
-    const e = sent.map((v) => Math.exp(v - Math.max(...sent)));
-    const z = e.reduce((a, b) => a + b, 0);
-    const graph = Object.fromEntries(cfg.sentiment_labels.map((label, c) => [label, e[c] / z]));
+    const probs = sentimentChannel.softmax(sent);
+    const graph = Object.fromEntries(cfg.sentiment_labels.map((label, c) => [label, probs[c]]));
     const mixed = sentimentChannel.channel.mixed(text, graph);
     cfg.sentiment_labels.forEach((label, c) => {
       sent[c] = mixed[label];
