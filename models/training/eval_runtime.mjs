@@ -16,7 +16,9 @@
 // before the Chinese safety channel (models/training/safety_zh.py) was trained; neither zh set is ever trained on.
 // fixtures/chat_zh_short.jsonl (short everyday lines: "你好", "我等你") and fixtures/insult_eval_zh.jsonl (personal
 // insults) are blind checks written by helpers apart from the lines the channel learned; fixtures/insult_eval_zh2.jsonl
-// (personal insults and look-alikes) was written and committed before the channel learned its round-9 insults. `--model DIR` runs it with
+// (personal insults and look-alikes) was written and committed before the channel learned its round-9 insults;
+// fixtures/safety_eval_zh3.jsonl (look-alikes that use the words of death and harm in everyday senses, threats,
+// incitement) before it learned round 11, the same category. `--model DIR` runs it with
 // that signals model. Then the rule layer alone: the Chinese insults rule on COLD (how often what it matches is labelled
 // offensive), TNEWS and ChnSentiCorp, and every built-in rule on DailyDialog and TNEWS (how often rules fire on
 // ordinary text).
@@ -130,7 +132,7 @@ function analyze(texts) {
   if (ran.status !== 0) throw new Error(`steward analyze failed: ${ran.stderr}`);
   return ran.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
 }
-for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh2.jsonl', 'chat_zh_short.jsonl', 'insult_eval_zh.jsonl', 'insult_eval_zh2.jsonl']) {
+for (const file of ['safety_eval.jsonl', 'safety_eval_zh.jsonl', 'safety_eval_zh2.jsonl', 'chat_zh_short.jsonl', 'insult_eval_zh.jsonl', 'insult_eval_zh2.jsonl', 'safety_eval_zh3.jsonl']) {
   const items = fs.readFileSync(path.join(HERE, 'fixtures', file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const results = analyze(items.map((i) => i.text));
   const byKind = {};
