@@ -75,13 +75,18 @@ export async function runWorkerProcess(
     }
   };
 
+  const { backgroundDeferMs } = config.worker;
+  const workerOptions: Partial<WorkerOptions> = {
+    ...(backgroundDeferMs !== undefined ? { backgroundMaxDeferMs: backgroundDeferMs } : {}),
+    ...options.worker,
+  };
   const worker: StewardWorker = createWorker({
     queue,
     store,
     engine,
     logger,
     config,
-    ...(options.worker ? { options: options.worker } : {}),
+    options: workerOptions,
     ...(options.metrics ? { observer: options.metrics } : {}),
   });
   try {

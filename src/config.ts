@@ -92,6 +92,11 @@ export const ConfigSchema = z.object({
       stalledIntervalMs: int(1000, 600_000).default(30_000),
       /** Times a job may stall (its worker died) before it goes to the failed set. */
       maxStalledCount: int(0, 100).default(3),
+      /**
+       * How long a profile update or daily count waits for messages on their way to their actions before it runs
+       * anyway (worker/background.ts); unset: the worker's default.
+       */
+      backgroundDeferMs: int(0, 10_000).optional(),
     })
     .prefault({}),
   /** Small talk answered from a bank of human replies (issue 10 part 3). */
@@ -195,6 +200,7 @@ export const ENV_KEYS: Record<string, string> = {
   STEWARD_LOCK_DURATION_MS: 'worker.lockDurationMs',
   STEWARD_STALLED_INTERVAL_MS: 'worker.stalledIntervalMs',
   STEWARD_MAX_STALLED_COUNT: 'worker.maxStalledCount',
+  STEWARD_BACKGROUND_DEFER_MS: 'worker.backgroundDeferMs',
   STEWARD_CHITCHAT_BANK: 'chitchat.bank',
   DISCORD_TOKEN: 'discord.token',
   DISCORD_APPLICATION_ID: 'discord.applicationId',

@@ -17,8 +17,10 @@ export interface BackgroundLaneOptions {
  * 10 ms, not longer: at half capacity a message is almost always on the critical path, so a task nearly always waits
  * its full deferral, and each job (its data, analysis and profile objects) lives that much longer: more of it
  * survives the young-generation GC, the old generation fills faster, and the longer in-flight set makes each stall
- * cost more. `queue-latency --rate 350`, 8 interleaved pairs on 2026-12-04: p99 median 92 ms at 50 ms vs 72 ms at
- * 10 ms (10 ms lower in 7 of 8 pairs); 0 ms (no deferral) was 320, 72 and 45 ms in 3 runs.
+ * cost more. Interleaved runs on 2026-12-04 (`STEWARD_BACKGROUND_DEFER_MS=50` vs `=10`, inherited by the bench's worker
+ * process): `npx tsx bench/queue-latency.ts --rate 350`, 8 pairs, p99 median 92 ms at 50 ms vs 72 ms at 10 ms (lower in
+ * 7 of 8 pairs); at the bench's own rate (half the measured capacity), 3 pairs, 103 / 75 / 107 ms vs 97 / 75 / 69 ms.
+ * 0 ms (no deferral) gave 320, 72 and 45 ms in 3 runs.
  */
 export const DefaultBackgroundLane = Object.freeze({
   maxDeferMs: 10,

@@ -290,6 +290,7 @@ describe('fuzz: config values', () => {
         'STEWARD_BATCH_SIZE',
         'STEWARD_CONCURRENCY',
         'STEWARD_LOCK_DURATION_MS',
+        'STEWARD_BACKGROUND_DEFER_MS',
         'SLACK_PORT',
         'SLACK_SOCKET_MODE',
         'SLACK_ADMIN_USERS',
