@@ -75,18 +75,13 @@ export async function runWorkerProcess(
     }
   };
 
-  const { backgroundDeferMs } = config.worker;
-  const workerOptions: Partial<WorkerOptions> = {
-    ...(backgroundDeferMs !== undefined ? { backgroundMaxDeferMs: backgroundDeferMs } : {}),
-    ...options.worker,
-  };
   const worker: StewardWorker = createWorker({
     queue,
     store,
     engine,
     logger,
     config,
-    options: workerOptions,
+    ...(options.worker ? { options: options.worker } : {}),
     ...(options.metrics ? { observer: options.metrics } : {}),
   });
   try {

@@ -40,7 +40,8 @@ export interface WorkerDeps {
   engine: InferenceEngine;
   logger: Logger;
   config: {
-    worker: Pick<Config['worker'], 'batchSize' | 'concurrency' | 'replyBatchSize' | 'maxReplyTokens'>;
+    worker: Pick<Config['worker'], 'batchSize' | 'concurrency' | 'replyBatchSize' | 'maxReplyTokens'> &
+      Partial<Pick<Config['worker'], 'backgroundDeferMs'>>;
     /** Small talk from the chit-chat bank (loaded at start); absent = free generation, as with `bank: off`. */
     chitchat?: Pick<Config['chitchat'], 'bank'>;
   };
@@ -97,7 +98,12 @@ export interface StewardWorker {
 
 export function createWorker(deps: WorkerDeps): StewardWorker {
   const { queue, store, engine, config } = deps;
-  const options = { ...DefaultWorkerOptions, ...deps.options };
+  const { backgroundDeferMs } = config.worker;
+  const options = {
+    ...DefaultWorkerOptions,
+    ...(backgroundDeferMs !== undefined ? { backgroundMaxDeferMs: backgroundDeferMs } : {}),
+    ...deps.options,
+  };
   const id = options.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const log = deps.logger.child({ component: 'worker', workerId: id });
   const settings = new SettingsCache(store, options.settingsTtlMs);

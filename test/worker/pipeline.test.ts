@@ -183,9 +183,17 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
 
     it("GIVEN a message on its way to its tags THEN an earlier message's profile update waits for it, and still ends before its job", async () => {
       await configure({ sentimentTags: 'all' });
-      // Deferred for as long as any message is between arrival and actions (the test's bound, not the default 50 ms).
+      // Deferred for as long as any message is between arrival and actions (the test's bound, not the default 10 ms),
+      // set as `steward worker` sets it: worker.backgroundDeferMs (STEWARD_BACKGROUND_DEFER_MS).
       await worker.stop();
-      worker = newWorker({ backgroundMaxDeferMs: 10_000 });
+      worker = createWorker({
+        queue,
+        store,
+        engine,
+        logger: testLogger(),
+        config: { ...WORKER_CONFIG, worker: { ...WORKER_CONFIG.worker, backgroundDeferMs: 10_000 } },
+        options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test' },
+      });
       const events: string[] = [];
       const put = store.putProfile.bind(store);
       store.putProfile = async (profile) => {
