@@ -52,13 +52,13 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       };
     };
     /** A worker over this test's queue, store and engine. */
-    const newWorker = (options: Partial<WorkerOptions> = {}) =>
+    const newWorker = (options: Partial<WorkerOptions> = {}, worker: { backgroundDeferMs?: number } = {}) =>
       createWorker({
         queue,
         store,
         engine,
         logger: testLogger(),
-        config: WORKER_CONFIG,
+        config: { ...WORKER_CONFIG, worker: { ...WORKER_CONFIG.worker, ...worker } },
         options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test', ...options },
       });
     /** What the pipeline should do with a message, asked of the same models and settings directly. */
@@ -186,14 +186,7 @@ describe.skipIf(!hasModel('signals') || !hasModel('reply'))(
       // Deferred for as long as any message is between arrival and actions (the test's bound, not the default 10 ms),
       // set as `steward worker` sets it: worker.backgroundDeferMs (STEWARD_BACKGROUND_DEFER_MS).
       await worker.stop();
-      worker = createWorker({
-        queue,
-        store,
-        engine,
-        logger: testLogger(),
-        config: { ...WORKER_CONFIG, worker: { ...WORKER_CONFIG.worker, backgroundDeferMs: 10_000 } },
-        options: { settingsTtlMs: 50, heartbeatMs: 100, id: 'w-test' },
-      });
+      worker = newWorker({}, { backgroundDeferMs: 10_000 });
       const events: string[] = [];
       const put = store.putProfile.bind(store);
       store.putProfile = async (profile) => {
