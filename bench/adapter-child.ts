@@ -45,6 +45,9 @@ export interface PhaseResult {
   loopLagMaxMs: number;
   /** Mean time inside enqueueInbound (adapter-side cost of one message). */
   enqueueMeanMs: number;
+  /** This process's CPU (all threads) over the phase, per message it sent; and as a share of one core. */
+  cpuMsPerMsg: number;
+  cpuCores: number;
   breakdown?: Breakdown;
   /** The 20 slowest measured messages: sent this many seconds after the phase began (wall clock `startedAt`); ms is
    * null (Infinity over IPC) for one never answered. */
@@ -103,12 +106,28 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   const inflight = new Set<Promise<void>>();
   const receivedBefore = latencies.size;
   lag.enable();
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   // Pipeline throughput counts from the end of the warm-up, once the worker has ramped up.
   let warm = { at: start, answered };
   const warmTimer = setTimeout(() => {
     warm = { at: performance.now(), answered };
   }, req.warmupMs);
+  const send = () => {
+    const msg = message(init.texts[seq % init.texts.length]!);
+    const t0 = performance.now();
+    sentAt.set(msg.messageId, t0);
+    ids.push(msg.messageId);
+    if (t0 - start >= req.warmupMs) measured.add(msg.messageId);
+    const p = driver.enqueueInbound(msg).then(
+      () => {
+        enqueueMs += performance.now() - t0;
+      },
+      (error: unknown) => logger.error({ err: error }, 'enqueue failed'),
+    );
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  };
   // Rate 0: send nothing and only watch the loop (a baseline of what the machine alone costs).
   let next = req.rate > 0 ? start : Number.POSITIVE_INFINITY;
   if (req.rate <= 0) await sleep(req.durationMs);
@@ -117,23 +136,13 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     if (wait > 1) await sleep(wait);
     // Send every arrival that is due (timers are coarse; Poisson bursts come out as several sends at once).
     while (next <= performance.now() && next - start < req.durationMs) {
-      const msg = message(init.texts[seq % init.texts.length]!);
-      const t0 = performance.now();
-      sentAt.set(msg.messageId, t0);
-      ids.push(msg.messageId);
-      if (t0 - start >= req.warmupMs) measured.add(msg.messageId);
-      const p = driver.enqueueInbound(msg).then(
-        () => {
-          enqueueMs += performance.now() - t0;
-        },
-        (error: unknown) => logger.error({ err: error }, 'enqueue failed'),
-      );
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
+      send();
       next += poissonGapMs(req.rate, random);
     }
   }
   const sendEnd = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const receivedWhileSending = latencies.size - receivedBefore;
   const pipelinePerS = (answered - warm.answered) / Math.max(1e-3, (sendEnd - warm.at) / 1000);
   clearTimeout(warmTimer);
@@ -160,6 +169,8 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     loopLagP99Ms: ns(lag.percentile(99)),
     loopLagMaxMs: ns(lag.max),
     enqueueMeanMs: enqueueMs / Math.max(1, ids.length),
+    cpuMsPerMsg: cpuMs / Math.max(1, ids.length),
+    cpuCores: cpuMs / Math.max(1, sendEnd - start),
     slowest: await slowest(measured, start),
     startedAt: Date.now() - (performance.now() - start),
     ...(req.breakdown

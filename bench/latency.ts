@@ -75,6 +75,9 @@ function spawnChild(file: string, env: Record<string, string>): ChildProcess {
       ...(file === 'worker-child.ts' && process.env.BENCH_WORKER_NODE_FLAGS
         ? process.env.BENCH_WORKER_NODE_FLAGS.split(/\s+/).filter(Boolean)
         : []),
+      ...(file === 'adapter-child.ts' && process.env.BENCH_ADAPTER_NODE_FLAGS
+        ? process.env.BENCH_ADAPTER_NODE_FLAGS.split(/\s+/).filter(Boolean)
+        : []),
     ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -234,7 +237,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     o.log(
       `  Poisson @ ${poissonRate.toFixed(0)}/s (${((100 * poissonRate) / capacity).toFixed(0)} % of capacity) for ${o.poissonS} s: ${poisson.received}/${poisson.sent} actions,` +
         ` p50 ${poisson.p50Ms.toFixed(1)} ms, p90 ${poisson.p90Ms.toFixed(1)} ms, p99 ${poisson.p99Ms.toFixed(1)} ms;` +
-        ` adapter loop lag p99 ${poisson.loopLagP99Ms.toFixed(1)} ms`,
+        ` adapter loop lag p99 ${poisson.loopLagP99Ms.toFixed(1)} ms, adapter CPU ${poisson.cpuMsPerMsg.toFixed(2)} ms/msg (${poisson.cpuCores.toFixed(2)} cores)`,
     );
     const end = await snap();
     const poissonUse = phaseUse(beforePoisson, end);

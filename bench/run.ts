@@ -166,6 +166,7 @@ async function main(): Promise<void> {
     adapter_loop_lag_p99_ms_at_50pct: queue?.poisson.loopLagP99Ms ?? null,
     adapter_loop_lag_p99_ms_worker_idle: queue?.idle.loopLagP99Ms ?? null,
     adapter_enqueue_ms: queue?.flood.enqueueMeanMs ?? null,
+    adapter_cpu_ms_per_msg_at_50pct: queue?.poisson.cpuMsPerMsg ?? null,
   };
   figures.targets = checkTargets(figures);
   say('targets (issue #5):');
