@@ -237,7 +237,8 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     o.log(
       `  Poisson @ ${poissonRate.toFixed(0)}/s (${((100 * poissonRate) / capacity).toFixed(0)} % of capacity) for ${o.poissonS} s: ${poisson.received}/${poisson.sent} actions,` +
         ` p50 ${poisson.p50Ms.toFixed(1)} ms, p90 ${poisson.p90Ms.toFixed(1)} ms, p99 ${poisson.p99Ms.toFixed(1)} ms;` +
-        ` adapter loop lag p99 ${poisson.loopLagP99Ms.toFixed(1)} ms, adapter CPU ${poisson.cpuMsPerMsg.toFixed(2)} ms/msg (${poisson.cpuCores.toFixed(2)} cores)`,
+        ` adapter loop lag p99 ${poisson.loopLagP99Ms.toFixed(1)} ms, adapter CPU ${poisson.cpuMsPerMsg.toFixed(2)} ms/msg (${poisson.cpuCores.toFixed(2)} cores),` +
+        ` enqueue ${poisson.enqueueMeanMs.toFixed(2)} ms`,
     );
     const end = await snap();
     const poissonUse = phaseUse(beforePoisson, end);
