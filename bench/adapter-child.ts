@@ -113,21 +113,6 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   const warmTimer = setTimeout(() => {
     warm = { at: performance.now(), answered };
   }, req.warmupMs);
-  const send = () => {
-    const msg = message(init.texts[seq % init.texts.length]!);
-    const t0 = performance.now();
-    sentAt.set(msg.messageId, t0);
-    ids.push(msg.messageId);
-    if (t0 - start >= req.warmupMs) measured.add(msg.messageId);
-    const p = driver.enqueueInbound(msg).then(
-      () => {
-        enqueueMs += performance.now() - t0;
-      },
-      (error: unknown) => logger.error({ err: error }, 'enqueue failed'),
-    );
-    inflight.add(p);
-    void p.finally(() => inflight.delete(p));
-  };
   // Rate 0: send nothing and only watch the loop (a baseline of what the machine alone costs).
   let next = req.rate > 0 ? start : Number.POSITIVE_INFINITY;
   if (req.rate <= 0) await sleep(req.durationMs);
@@ -136,7 +121,19 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     if (wait > 1) await sleep(wait);
     // Send every arrival that is due (timers are coarse; Poisson bursts come out as several sends at once).
     while (next <= performance.now() && next - start < req.durationMs) {
-      send();
+      const msg = message(init.texts[seq % init.texts.length]!);
+      const t0 = performance.now();
+      sentAt.set(msg.messageId, t0);
+      ids.push(msg.messageId);
+      if (t0 - start >= req.warmupMs) measured.add(msg.messageId);
+      const p = driver.enqueueInbound(msg).then(
+        () => {
+          enqueueMs += performance.now() - t0;
+        },
+        (error: unknown) => logger.error({ err: error }, 'enqueue failed'),
+      );
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
       next += poissonGapMs(req.rate, random);
     }
   }
