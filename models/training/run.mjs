@@ -490,6 +490,8 @@ async function evaluate(args) {
   const li = args.indexOf('--limit');
   const limit = li >= 0 ? Number(args[li + 1]) : 0;
   const pct = (x) => (100 * x).toFixed(1);
+  // An oracleMacroF1 result: the macro-F1 and the threshold it was reached at.
+  const atBest = (o) => `${pct(o.f1)} at ${o.t.toFixed(2)}`;
   if (fs.existsSync(path.join(dir, 'config.json'))) {
     const res = {};
     const chatSet = chatData(data, limit ? limit : 3000, limit ? 60 : 400);
@@ -507,10 +509,10 @@ async function evaluate(args) {
     console.log(`|---|---|${cols.map(() => '---').join('|')}|`);
     line('tweeteval_sentiment', 'macro-recall (without the English logit offsets)', (r) => `${pct(r.sentiment)} (${pct(r.sentiment_unadjusted)})`);
     line('tweeteval_offensive', 'macro-F1 (f1 threshold)', (r) => pct(r.offensive));
-    line('tweeteval_offensive', 'macro-F1 at its own best threshold (upper bound, not a setting)', (r) => `${pct(r.offensive_oracle.f1)} at ${r.offensive_oracle.t.toFixed(2)}`);
+    line('tweeteval_offensive', 'macro-F1 at its own best threshold (upper bound, not a setting)', (r) => atBest(r.offensive_oracle));
     line('tweeteval_offensive', 'precision / recall at default threshold', (r) => `${pct(r.offensive_default[0])} / ${pct(r.offensive_default[1])}`);
     line('tweeteval_hate', 'macro-F1 (f1 threshold)', (r) => pct(r.hate));
-    line('tweeteval_hate', 'macro-F1 at its own best threshold (upper bound, not a setting)', (r) => `${pct(r.hate_oracle.f1)} at ${r.hate_oracle.t.toFixed(2)}`);
+    line('tweeteval_hate', 'macro-F1 at its own best threshold (upper bound, not a setting)', (r) => atBest(r.hate_oracle));
     line('tweeteval_hate', 'precision / recall at default threshold', (r) => `${pct(r.hate_default[0])} / ${pct(r.hate_default[1])}`);
     line(
       `self_dialogue val chat (${res[cols[0]].chat_lines} lines)`,
@@ -556,10 +558,10 @@ async function evaluate(args) {
       console.log(`|---|---|${cols.map(() => '---').join('|')}|`);
       line('semeval twitter-2015test-A (file left out)', 'sentiment macro-recall (without the English logit offsets)', (r) => `${pct(r.semeval_heldout)} (${pct(r.semeval_heldout_unadjusted)})`);
       line('olid gun-control tweets (topic left out)', 'offensive macro-F1 (f1 threshold)', (r) => pct(r.olid_gun_control));
-      line('olid gun-control tweets', 'macro-F1 at its own best threshold (upper bound, not a setting)', (r) => `${pct(r.olid_gun_control_oracle.f1)} at ${r.olid_gun_control_oracle.t.toFixed(2)}`);
+      line('olid gun-control tweets', 'macro-F1 at its own best threshold (upper bound, not a setting)', (r) => atBest(r.olid_gun_control_oracle));
       line('olid gun-control tweets', 'precision / recall at default threshold', (r) => `${pct(r.olid_gun_control_default[0])} / ${pct(r.olid_gun_control_default[1])}`);
       line('hateval tweets naming women (target left out)', 'hate macro-F1 (f1 threshold)', (r) => pct(r.hate_women));
-      line('hateval tweets naming women', 'macro-F1 at its own best threshold (upper bound, not a setting)', (r) => `${pct(r.hate_women_oracle.f1)} at ${r.hate_women_oracle.t.toFixed(2)}`);
+      line('hateval tweets naming women', 'macro-F1 at its own best threshold (upper bound, not a setting)', (r) => atBest(r.hate_women_oracle));
       line('hateval tweets naming women', 'precision / recall at default threshold', (r) => `${pct(r.hate_women_default[0])} / ${pct(r.hate_women_default[1])}`);
       line(`topical_chat (${r0.topical_lines} lines, benign chat)`, 'flagged at default thresholds (any label / offensive)', (r) => `${pct(r.topical_flagged)} / ${pct(r.topical_offensive)}`);
       console.log('');
