@@ -68,6 +68,19 @@ describe('interest profiles', () => {
     expect(later.terms).toEqual({ music: 1, hockey: 0.5 });
   });
 
+  it('GIVEN a word repeated in one message and more terms than are kept THEN it counts once and only the strongest stay, stored order breaking ties', () => {
+    const many = Array.from({ length: 45 }, (_, i) => `term${String.fromCharCode(97 + (i % 26))}${i}`);
+    let p = foldMessage(null, who, axis(0), many.slice(0, 30), 0);
+    p = foldMessage(p, who, axis(0), ['goalie', 'goalie', ...many.slice(0, 10), ...many.slice(30)], 0);
+    expect(p.terms.goalie).toBe(1);
+    expect(Object.keys(p.terms)).toHaveLength(40);
+    // The ten repeated terms (weight 2) lead in their stored order, then the weight-1 terms in stored-then-new order.
+    expect(Object.keys(p.terms).slice(0, 10)).toEqual(many.slice(0, 10));
+    expect(Object.keys(p.terms).slice(10, 30)).toEqual(many.slice(10, 30));
+    expect(Object.keys(p.terms)[30]).toBe('goalie');
+    expect(p.terms[many[44]!]).toBeUndefined();
+  });
+
   it('GIVEN a retention limit THEN the half-life is a fifth of it at most', () => {
     expect(halfLifeMs(5)).toBe(86_400_000);
     expect(halfLifeMs(null)).toBe(14 * 86_400_000);
