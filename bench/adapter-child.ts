@@ -16,6 +16,11 @@ export interface PhaseRequest {
   name: string;
   /** Mean arrivals per second (Poisson gaps). */
   rate: number;
+  /**
+   * Closed loop instead of arrivals at `rate`: keep this many of the phase's own messages unanswered, sending the
+   * next one as each first action arrives (what the whole box sustains with this process enqueuing live).
+   */
+  inFlight?: number;
   durationMs: number;
   /** Latencies of messages sent in the first `warmupMs` are left out of the percentiles. */
   warmupMs: number;
@@ -82,6 +87,8 @@ const latencies = new Map<string, number>();
 let answered = 0;
 const seen = new Set<string>();
 let seq = 0;
+/** The closed-loop phase's hook: called with each message id whose first action arrived. */
+let onAnswer: ((id: string) => void) | undefined;
 
 function message(text: string): InboundMessageInput {
   seq += 1;
@@ -113,9 +120,38 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   const warmTimer = setTimeout(() => {
     warm = { at: performance.now(), answered };
   }, req.warmupMs);
+  const send = () => {
+    const msg = message(init.texts[seq % init.texts.length]!);
+    const t0 = performance.now();
+    sentAt.set(msg.messageId, t0);
+    ids.push(msg.messageId);
+    if (t0 - start >= req.warmupMs) measured.add(msg.messageId);
+    const p = driver.enqueueInbound(msg).then(
+      () => {
+        enqueueMs += performance.now() - t0;
+      },
+      (error: unknown) => logger.error({ err: error }, 'enqueue failed'),
+    );
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  };
+  if (req.inFlight !== undefined) {
+    // Closed loop: each first action of one of this phase's messages sends the next, until the phase ends.
+    const own = new Set<string>();
+    const sendOwn = () => {
+      send();
+      own.add(ids[ids.length - 1]!);
+    };
+    onAnswer = (id) => {
+      if (own.delete(id) && performance.now() - start < req.durationMs) sendOwn();
+    };
+    for (let i = 0; i < req.inFlight; i++) sendOwn();
+    await sleep(req.durationMs);
+    onAnswer = undefined;
+  }
   // Rate 0: send nothing and only watch the loop (a baseline of what the machine alone costs).
-  let next = req.rate > 0 ? start : Number.POSITIVE_INFINITY;
-  if (req.rate <= 0) await sleep(req.durationMs);
+  let next = req.rate > 0 && req.inFlight === undefined ? start : Number.POSITIVE_INFINITY;
+  if (req.rate <= 0 && req.inFlight === undefined) await sleep(req.durationMs);
   while (next - start < req.durationMs) {
     const wait = next - performance.now();
     // Sleep even for the last millisecond (a timer fires ≥ 1 ms later; the sends that fell due meanwhile go out
@@ -124,19 +160,7 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     if (wait > 0) await sleep(wait);
     // Send every arrival that is due (timers are coarse; Poisson bursts come out as several sends at once).
     while (next <= performance.now() && next - start < req.durationMs) {
-      const msg = message(init.texts[seq % init.texts.length]!);
-      const t0 = performance.now();
-      sentAt.set(msg.messageId, t0);
-      ids.push(msg.messageId);
-      if (t0 - start >= req.warmupMs) measured.add(msg.messageId);
-      const p = driver.enqueueInbound(msg).then(
-        () => {
-          enqueueMs += performance.now() - t0;
-        },
-        (error: unknown) => logger.error({ err: error }, 'enqueue failed'),
-      );
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
+      send();
       next += poissonGapMs(req.rate, random);
     }
   }
@@ -188,6 +212,7 @@ async function main(): Promise<void> {
       if (!seen.has(id)) {
         seen.add(id);
         answered += 1;
+        onAnswer?.(id);
       }
       const t0 = sentAt.get(id);
       if (t0 !== undefined && !latencies.has(id)) {

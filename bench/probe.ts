@@ -4,6 +4,7 @@
  * or the inference thread the bottleneck, and what does Redis cost?
  */
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 
@@ -19,6 +20,8 @@ export interface Snapshot {
   cpu: NodeJS.CpuUsage;
   rss: number;
   redisCpuS: number;
+  /** The machine's CPU time, busy and in all, in clock ticks over every core (/proc/stat; null off Linux). */
+  machine: { busy: number; total: number } | null;
 }
 
 export interface PhaseUse {
@@ -30,6 +33,24 @@ export interface PhaseUse {
   workerCpuMsPerMsg: number;
   /** Redis server CPU per message (a shared Redis also counts its other clients). */
   redisCpuMsPerMsg: number;
+  /**
+   * Share of all the machine's cores that were busy over the phase (every process: worker, Redis, adapter, the
+   * bench, anything else on the box); null off Linux.
+   */
+  machineBusy: number | null;
+}
+
+/** The first line of /proc/stat: user nice system idle iowait irq softirq steal … (idle and iowait are not busy). */
+function machineTicks(): Snapshot['machine'] {
+  if (!existsSync('/proc/stat')) return null;
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3]! - fields[4]!, total };
 }
 
 async function redisCpuSeconds(redis: Redis): Promise<number> {
@@ -52,6 +73,7 @@ export async function snapshot(
     cpu: msg.cpu as NodeJS.CpuUsage,
     rss: Number(msg.rss),
     redisCpuS,
+    machine: machineTicks(),
   };
 }
 
@@ -68,6 +90,10 @@ export function phaseUse(before: Snapshot, after: Snapshot): PhaseUse {
     mainLoopUtilization: active / Math.max(1e-9, active + idle),
     workerCpuMsPerMsg: cpuMs / per,
     redisCpuMsPerMsg: ((after.redisCpuS - before.redisCpuS) * 1000) / per,
+    machineBusy:
+      before.machine && after.machine
+        ? (after.machine.busy - before.machine.busy) / Math.max(1, after.machine.total - before.machine.total)
+        : null,
   };
 }
 
@@ -75,6 +101,9 @@ export function describeUse(use: PhaseUse): string {
   return (
     `${use.processed} messages, mean batch ${use.meanBatch.toFixed(1)}, worker main-thread loop busy ` +
     `${(use.mainLoopUtilization * 100).toFixed(0)} %, worker CPU ${use.workerCpuMsPerMsg.toFixed(2)} ms/msg, ` +
-    `Redis CPU ${use.redisCpuMsPerMsg.toFixed(2)} ms/msg`
+    `Redis CPU ${use.redisCpuMsPerMsg.toFixed(2)} ms/msg` +
+    (use.machineBusy === null
+      ? ''
+      : `, machine CPU ${(use.machineBusy * 100).toFixed(0)} % busy (all cores, every process)`)
   );
 }

@@ -58,6 +58,7 @@ try {
     if (args.slowest) printSlowest(q);
     figures.push({
       capacity: q.capacity,
+      live_capacity: q.liveCapacity,
       poisson_rate: q.poissonRate,
       p50_ms: q.poisson.p50Ms,
       p90_ms: q.poisson.p90Ms,
@@ -92,6 +93,7 @@ process.exit(0);
 
 interface RunFigures {
   capacity: number;
+  live_capacity: number;
   poisson_rate: number;
   p50_ms: number;
   p90_ms: number;

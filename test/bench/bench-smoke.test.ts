@@ -33,11 +33,13 @@ describe('npm run bench -- --quick', () => {
       'reply_b8_ms_per_token',
       'worker_rss_mb',
       'adapter_loop_lag_p99_ms',
+      'live_capacity_msgs_per_s',
+      'machine_cpu_busy_at_50pct',
     ]) {
       expect(typeof figures[key], key).toBe('number');
       expect(figures[key] as number, key).toBeGreaterThan(0);
     }
     expect(figures.sample_source).toEqual(expect.any(String));
     expect(figures.targets).toEqual(expect.any(Object));
-  }, 120_000);
+  }, 180_000);
 });
