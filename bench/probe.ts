@@ -20,6 +20,8 @@ export interface Snapshot {
   cpu: NodeJS.CpuUsage;
   rss: number;
   redisCpuS: number;
+  /** The worker's threads as the scheduler saw them (cumulative ns; null off Linux). */
+  sched: { mainRunNs: number; mainWaitNs: number; otherRunNs: number; otherWaitNs: number } | null;
   /** The machine's CPU time, busy and in all, in clock ticks over every core (/proc/stat; null off Linux). */
   machine: { busy: number; total: number } | null;
 }
@@ -38,6 +40,14 @@ export interface PhaseUse {
    * bench, anything else on the box); null off Linux.
    */
   machineBusy: number | null;
+  /**
+   * Shares of the phase's wall time the worker's main thread spent on a CPU and runnable but waiting for one (the
+   * event-loop utilisation above counts both), and the same for its other threads together; null off Linux.
+   */
+  mainOnCpu: number | null;
+  mainWaitingForCpu: number | null;
+  otherThreadsOnCpu: number | null;
+  otherThreadsWaitingForCpu: number | null;
 }
 
 /** The first line of /proc/stat: user nice system idle iowait irq softirq steal … (idle and iowait are not busy). */
@@ -73,6 +83,7 @@ export async function snapshot(
     cpu: msg.cpu as NodeJS.CpuUsage,
     rss: Number(msg.rss),
     redisCpuS,
+    sched: (msg.sched as Snapshot['sched']) ?? null,
     machine: machineTicks(),
   };
 }
@@ -84,6 +95,9 @@ export function phaseUse(before: Snapshot, after: Snapshot): PhaseUse {
   const idle = after.elu.idle - before.elu.idle;
   const cpuMs = (after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system) / 1000;
   const per = Math.max(1, processed);
+  const wallNs = (active + idle) * 1e6;
+  const share = (key: keyof NonNullable<Snapshot['sched']>) =>
+    before.sched && after.sched ? (after.sched[key] - before.sched[key]) / Math.max(1, wallNs) : null;
   return {
     processed,
     meanBatch: processed / Math.max(1, batches),
@@ -94,16 +108,24 @@ export function phaseUse(before: Snapshot, after: Snapshot): PhaseUse {
       before.machine && after.machine
         ? (after.machine.busy - before.machine.busy) / Math.max(1, after.machine.total - before.machine.total)
         : null,
+    mainOnCpu: share('mainRunNs'),
+    mainWaitingForCpu: share('mainWaitNs'),
+    otherThreadsOnCpu: share('otherRunNs'),
+    otherThreadsWaitingForCpu: share('otherWaitNs'),
   };
 }
+
+const pct = (share: number) => `${(share * 100).toFixed(0)} %`;
 
 export function describeUse(use: PhaseUse): string {
   return (
     `${use.processed} messages, mean batch ${use.meanBatch.toFixed(1)}, worker main-thread loop busy ` +
     `${(use.mainLoopUtilization * 100).toFixed(0)} %, worker CPU ${use.workerCpuMsPerMsg.toFixed(2)} ms/msg, ` +
     `Redis CPU ${use.redisCpuMsPerMsg.toFixed(2)} ms/msg` +
-    (use.machineBusy === null
+    (use.mainOnCpu === null || use.mainWaitingForCpu === null
       ? ''
-      : `, machine CPU ${(use.machineBusy * 100).toFixed(0)} % busy (all cores, every process)`)
+      : ` (main thread on a CPU ${pct(use.mainOnCpu)}, waiting for one ${pct(use.mainWaitingForCpu)}; other threads on a CPU ` +
+        `${pct(use.otherThreadsOnCpu!)} of one core, waiting ${pct(use.otherThreadsWaitingForCpu!)})`) +
+    (use.machineBusy === null ? '' : `, machine CPU ${pct(use.machineBusy)} busy (all cores, every process)`)
   );
 }

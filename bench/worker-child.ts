@@ -2,7 +2,7 @@
  * The worker side of the queue bench, in its own process: exactly `steward worker` (runWorkerProcess: BullMQ
  * driver, Redis store, inference thread, pipeline), configured from env. Reports its RSS over IPC.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
         stats: running.worker.stats(),
         elu: performance.eventLoopUtilization(),
         cpu: process.cpuUsage(),
+        sched: schedStats(),
       });
     } else if (msg.type === 'stop' && !stopping) {
       stopping = true;
@@ -59,6 +60,38 @@ async function sampleAllocations(dir: string): Promise<() => Promise<void>> {
     const { profile } = await session.post('HeapProfiler.stopSampling');
     writeFileSync(join(dir, `worker-${process.pid}.heapprofile`), JSON.stringify(profile));
   };
+}
+
+/**
+ * The scheduler's account of this process's threads (Linux `/proc/self/task/<tid>/schedstat`, ns): time on a CPU
+ * and time runnable but waiting for one, for the main thread and for all the other threads together (the inference
+ * thread, onnxruntime's pool, V8's and libuv's helpers). Null off Linux.
+ */
+function schedStats(): {
+  mainRunNs: number;
+  mainWaitNs: number;
+  otherRunNs: number;
+  otherWaitNs: number;
+} | null {
+  const dir = '/proc/self/task';
+  if (!existsSync(dir)) return null;
+  const out = { mainRunNs: 0, mainWaitNs: 0, otherRunNs: 0, otherWaitNs: 0 };
+  for (const tid of readdirSync(dir)) {
+    let fields: number[];
+    try {
+      fields = readFileSync(`${dir}/${tid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    } catch {
+      continue; // a thread that ended meanwhile
+    }
+    if (Number(tid) === process.pid) {
+      out.mainRunNs += fields[0]!;
+      out.mainWaitNs += fields[1]!;
+    } else {
+      out.otherRunNs += fields[0]!;
+      out.otherWaitNs += fields[1]!;
+    }
+  }
+  return out;
 }
 
 /** BENCH_STALLS=MS: prints each time the worker's main thread was blocked for MS or more, with the wall time. */
