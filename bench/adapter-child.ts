@@ -4,6 +4,7 @@
  * enqueue → first outbound action per message plus its own event-loop delay. It never loads a model.
  * Driven over IPC by bench/latency.ts.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BullMQDriver } from '../queue/bullmq.ts';
 import { type InboundMessageInput, inboundJobId } from '../src/domain/message.ts';
@@ -53,6 +54,10 @@ export interface PhaseResult {
   /** This process's CPU (all threads) over the phase, per message it sent; and as a share of one core. */
   cpuMsPerMsg: number;
   cpuCores: number;
+  /** Shares of the sending time this process's main thread was on a CPU and runnable but waiting for one (Linux
+   * schedstat; null elsewhere). */
+  mainOnCpu: number | null;
+  mainWaitingForCpu: number | null;
   breakdown?: Breakdown;
   /** The 20 slowest measured messages: sent this many seconds after the phase began (wall clock `startedAt`); ms is
    * null (Infinity over IPC) for one never answered. */
@@ -114,6 +119,7 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   const receivedBefore = latencies.size;
   lag.enable();
   const cpuBefore = process.cpuUsage();
+  const schedBefore = mainSched();
   const start = performance.now();
   // Pipeline throughput counts from the end of the warm-up, once the worker has ramped up.
   let warm = { at: start, answered };
@@ -166,6 +172,11 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   }
   const sendEnd = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
+  const schedAfter = mainSched();
+  const schedShare = (i: 0 | 1) =>
+    schedBefore && schedAfter
+      ? (schedAfter[i] - schedBefore[i]) / 1e6 / Math.max(1e-3, sendEnd - start)
+      : null;
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const receivedWhileSending = latencies.size - receivedBefore;
   const pipelinePerS = (answered - warm.answered) / Math.max(1e-3, (sendEnd - warm.at) / 1000);
@@ -195,6 +206,8 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     enqueueMeanMs: enqueueMs / Math.max(1, ids.length),
     cpuMsPerMsg: cpuMs / Math.max(1, ids.length),
     cpuCores: cpuMs / Math.max(1, sendEnd - start),
+    mainOnCpu: schedShare(0),
+    mainWaitingForCpu: schedShare(1),
     slowest: await slowest(measured, start),
     startedAt: Date.now() - (performance.now() - start),
     ...(req.breakdown
@@ -240,6 +253,14 @@ void main().catch((error: unknown) => {
   process.send?.({ type: 'error', message: String(error) });
   process.exit(1);
 });
+
+/** This process's main thread's time on a CPU and waiting for one, ns (`/proc/self/task/<pid>/schedstat`). */
+function mainSched(): [number, number] | null {
+  const file = `/proc/self/task/${process.pid}/schedstat`;
+  if (!existsSync(file)) return null;
+  const [run, wait] = readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+  return [run!, wait!];
+}
 
 /** The 20 slowest of `ids`, with their stages where the jobs tell them. */
 async function slowest(ids: Set<string>, start: number): Promise<PhaseResult['slowest']> {

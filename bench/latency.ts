@@ -295,7 +295,11 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     o.log(
       `  Poisson @ ${poissonRate.toFixed(0)}/s (${((100 * poissonRate) / capacity).toFixed(0)} % of the worker alone, ${((100 * poissonRate) / liveCapacity).toFixed(0)} % of the live capacity) for ${o.poissonS} s: ${poisson.received}/${poisson.sent} actions,` +
         ` p50 ${poisson.p50Ms.toFixed(1)} ms, p90 ${poisson.p90Ms.toFixed(1)} ms, p99 ${poisson.p99Ms.toFixed(1)} ms;` +
-        ` adapter loop lag p99 ${poisson.loopLagP99Ms.toFixed(1)} ms, adapter CPU ${poisson.cpuMsPerMsg.toFixed(2)} ms/msg (${poisson.cpuCores.toFixed(2)} cores),` +
+        ` adapter loop lag p99 ${poisson.loopLagP99Ms.toFixed(1)} ms, adapter CPU ${poisson.cpuMsPerMsg.toFixed(2)} ms/msg (${poisson.cpuCores.toFixed(2)} cores` +
+        (poisson.mainWaitingForCpu === null
+          ? ''
+          : `; its main thread on a CPU ${(100 * poisson.mainOnCpu!).toFixed(0)} %, waiting for one ${(100 * poisson.mainWaitingForCpu).toFixed(0)} %`) +
+        '),' +
         ` enqueue ${poisson.enqueueMeanMs.toFixed(2)} ms`,
     );
     const end = await snap();
