@@ -222,16 +222,11 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     const backlog = Math.min(60_000, Math.ceil(2 * o.capacityGuess * (o.floodS + 3)));
     const filled = await prefill(url, prefix, workspaceId, texts, backlog);
     const satStart = await snap();
+    // Both flat-out phases: the flood's length after a ramp that is not counted.
+    const flat = { durationMs: o.floodS * 1000 + SATURATED_RAMP_MS, warmupMs: SATURATED_RAMP_MS, drainMs: 0 };
     // A busy community's message rate; the adapter's own work stays small so its loop delay shows blocking.
     const adapterRate = Math.min(ADAPTER_RATE, o.capacityGuess / 2);
-    const flood = await phase(adapter, {
-      name: 'saturated',
-      rate: adapterRate,
-      durationMs: o.floodS * 1000 + SATURATED_RAMP_MS,
-      warmupMs: SATURATED_RAMP_MS,
-      drainMs: 0,
-      seed: 2,
-    });
+    const flood = await phase(adapter, { name: 'saturated', rate: adapterRate, seed: 2, ...flat });
     const satUse = phaseUse(satStart, await snap());
     const left = await discardBacklog(url, prefix);
     const saturated = left > 0;
@@ -258,12 +253,10 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     const liveStart = await snap();
     const live = await phase(adapter, {
       name: 'live capacity',
-      rate: 1,
+      rate: 1, // unused: the loop sends on each answer
       inFlight: LIVE_IN_FLIGHT,
-      durationMs: o.floodS * 1000 + SATURATED_RAMP_MS,
-      warmupMs: SATURATED_RAMP_MS,
-      drainMs: 0,
       seed: 4,
+      ...flat,
     });
     const liveUse = phaseUse(liveStart, await snap());
     sampling = false;
