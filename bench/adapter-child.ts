@@ -4,12 +4,12 @@
  * enqueue → first outbound action per message plus its own event-loop delay. It never loads a model.
  * Driven over IPC by bench/latency.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BullMQDriver } from '../queue/bullmq.ts';
 import { type InboundMessageInput, inboundJobId } from '../src/domain/message.ts';
 import { type Breakdown, breakdown, type Received, type Stages, stagesOf } from './breakdown.ts';
 import { createLogger } from '../src/logger.ts';
+import { threadSched } from './probe.ts';
 import { percentile, poissonGapMs, seededRandom, sleep } from './stats.ts';
 
 export interface PhaseRequest {
@@ -119,14 +119,15 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   const receivedBefore = latencies.size;
   lag.enable();
   const cpuBefore = process.cpuUsage();
-  const schedBefore = mainSched();
+  const schedBefore = threadSched(process.pid);
   const start = performance.now();
   // Pipeline throughput counts from the end of the warm-up, once the worker has ramped up.
   let warm = { at: start, answered };
   const warmTimer = setTimeout(() => {
     warm = { at: performance.now(), answered };
   }, req.warmupMs);
-  const send = () => {
+  /** Enqueues the next sample line; returns its message id. */
+  const send = (): string => {
     const msg = message(init.texts[seq % init.texts.length]!);
     const t0 = performance.now();
     sentAt.set(msg.messageId, t0);
@@ -140,14 +141,12 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
     );
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
+    return msg.messageId;
   };
   if (req.inFlight !== undefined) {
     // Closed loop: each first action of one of this phase's messages sends the next, until the phase ends.
     const own = new Set<string>();
-    const sendOwn = () => {
-      send();
-      own.add(ids[ids.length - 1]!);
-    };
+    const sendOwn = () => own.add(send());
     onAnswer = (id) => {
       if (own.delete(id) && performance.now() - start < req.durationMs) sendOwn();
     };
@@ -172,7 +171,7 @@ async function runPhase(req: PhaseRequest): Promise<PhaseResult> {
   }
   const sendEnd = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
-  const schedAfter = mainSched();
+  const schedAfter = threadSched(process.pid);
   const schedShare = (i: 0 | 1) =>
     schedBefore && schedAfter
       ? (schedAfter[i] - schedBefore[i]) / 1e6 / Math.max(1e-3, sendEnd - start)
@@ -253,14 +252,6 @@ void main().catch((error: unknown) => {
   process.send?.({ type: 'error', message: String(error) });
   process.exit(1);
 });
-
-/** This process's main thread's time on a CPU and waiting for one, ns (`/proc/self/task/<pid>/schedstat`). */
-function mainSched(): [number, number] | null {
-  const file = `/proc/self/task/${process.pid}/schedstat`;
-  if (!existsSync(file)) return null;
-  const [run, wait] = readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
-  return [run!, wait!];
-}
 
 /** The 20 slowest of `ids`, with their stages where the jobs tell them. */
 async function slowest(ids: Set<string>, start: number): Promise<PhaseResult['slowest']> {

@@ -50,6 +50,22 @@ export interface PhaseUse {
   otherThreadsWaitingForCpu: number | null;
 }
 
+/**
+ * One thread of this process as the scheduler saw it (Linux `/proc/self/task/<tid>/schedstat`): ns on a CPU and ns
+ * runnable but waiting for one; null off Linux or for a thread that has ended.
+ */
+export function threadSched(tid: number | string): [number, number] | null {
+  try {
+    const [run, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return [run!, wait!];
+  } catch {
+    return null;
+  }
+}
+
 /** The first line of /proc/stat: user nice system idle iowait irq softirq steal … (idle and iowait are not busy). */
 function machineTicks(): Snapshot['machine'] {
   if (!existsSync('/proc/stat')) return null;

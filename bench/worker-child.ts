@@ -2,12 +2,13 @@
  * The worker side of the queue bench, in its own process: exactly `steward worker` (runWorkerProcess: BullMQ
  * driver, Redis store, inference thread, pipeline), configured from env. Reports its RSS over IPC.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { runWorkerProcess } from '../app/worker-process.ts';
+import { threadSched } from './probe.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -77,18 +78,14 @@ function schedStats(): {
   if (!existsSync(dir)) return null;
   const out = { mainRunNs: 0, mainWaitNs: 0, otherRunNs: 0, otherWaitNs: 0 };
   for (const tid of readdirSync(dir)) {
-    let fields: number[];
-    try {
-      fields = readFileSync(`${dir}/${tid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
-    } catch {
-      continue; // a thread that ended meanwhile
-    }
+    const sched = threadSched(tid);
+    if (!sched) continue; // a thread that ended meanwhile
     if (Number(tid) === process.pid) {
-      out.mainRunNs += fields[0]!;
-      out.mainWaitNs += fields[1]!;
+      out.mainRunNs += sched[0];
+      out.mainWaitNs += sched[1];
     } else {
-      out.otherRunNs += fields[0]!;
-      out.otherWaitNs += fields[1]!;
+      out.otherRunNs += sched[0];
+      out.otherWaitNs += sched[1];
     }
   }
   return out;
