@@ -1,0 +1,56 @@
+/**
+ * `npx tsx bench/main-thread-costs.ts [--rounds N]` — µs per message of the worker main thread's own per-message
+ * steps on the bench's 2,000 sample lines, best of N rounds: deobfuscation, the built-in rules
+ * (`RuleSet.match`), and a profile update (decode a stored profile, `foldMessage`, encode), each on its own. To compare
+ * two versions of one step, run it at both commits in turn (e.g. `git stash` / `git checkout <commit> -- FILE`).
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { deobfuscateWithWords } from '../src/domain/deobfuscate.ts';
+import { contentWords, foldMessage, type InterestProfile } from '../src/domain/profile.ts';
+import { BUILTIN_RULES, RuleSet } from '../src/domain/rules.ts';
+import { decodeProfile, encodeProfile } from '../src/store/members-redis.ts';
+import { loadSamples } from './samples.ts';
+
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
+process.chdir(join(import.meta.dirname, '..'));
+const texts = loadSamples(2000).texts;
+const rounds = Number(args.rounds);
+const USERS = 97; // as the queue bench's authors
+// The embedding's size as the bundled embed model gives it is 256; the profile's cost scales with it.
+const embedding = Float32Array.from({ length: 256 }, (_, i) => Math.sin(i) / 16);
+const who = (u: number) => ({ platform: 'discord' as const, workspaceId: 'bench', userId: `u${u}` });
+
+function best(name: string, calls: number, step: (i: number) => void): void {
+  let fastest = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) step(i);
+    fastest = Math.min(fastest, performance.now() - t0);
+  }
+  console.log(`${name.padEnd(34)} ${((fastest * 1000) / calls).toFixed(1)} µs per message`);
+}
+
+const read = texts.map((t) => deobfuscateWithWords(t));
+const rules = new RuleSet(BUILTIN_RULES);
+const words = texts.map((t) => contentWords(t));
+// Stored profiles with a history (40 terms each), as a busy workspace has them.
+const stored: string[] = [];
+let profiles: Array<InterestProfile | null> = Array.from({ length: USERS }, () => null);
+for (let i = 0; i < 20 * USERS; i++) {
+  const u = i % USERS;
+  profiles[u] = foldMessage(profiles[u]!, who(u), embedding, words[i % texts.length]!, 1_000 * i);
+}
+for (const p of profiles) stored.push(encodeProfile(p!));
+const decoded = stored.map(decodeProfile);
+profiles = [];
+
+best('deobfuscate', texts.length, (i) => deobfuscateWithWords(texts[i]!));
+best(`rules.match (${BUILTIN_RULES.length} built-in rules)`, texts.length, (i) =>
+  rules.match(read[i]!.text, read[i]!.revealed),
+);
+best('profile: decode', 20_000, (i) => decodeProfile(stored[i % USERS]!));
+best('profile: foldMessage', 20_000, (i) =>
+  foldMessage(decoded[i % USERS]!, who(i % USERS), embedding, words[i % texts.length]!, 1e9),
+);
+best('profile: encode', 20_000, (i) => encodeProfile(decoded[i % USERS]!));
