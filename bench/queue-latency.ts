@@ -117,6 +117,6 @@ function printSlowest(q: QueueFigures): void {
   for (const w of worst) {
     const s = w.stages;
     const split = s ? ` (${s.queue_wait} / ${s.to_action} / ${s.outbound_wait} / ${s.delivery})` : '';
-    console.log(`    +${w.atS.toFixed(2)}s ${w.ms === null ? 'lost' : `${w.ms.toFixed(0)} ms${split}`}`);
+    console.log(`    +${w.atS.toFixed(3)}s ${w.ms === null ? 'lost' : `${w.ms.toFixed(0)} ms${split}`}`);
   }
 }
