@@ -34,10 +34,12 @@ const SATURATED_RAMP_MS = 1500;
  */
 const LIVE_IN_FLIGHT = 512;
 /**
- * The bench process's own priority once its children run (BENCH_PARENT_NICE overrides; 0 leaves it): its
- * collections must not take the cores from the worker and adapter it measures.
+ * The bench process's own priority once its children run (BENCH_PARENT_NICE overrides; 0, or any value not above
+ * the launch value, leaves it): its collections must not take the cores from the worker and adapter it measures.
  */
 const PARENT_NICE = 19;
+/** This process's nice value as launched (`nice npm run bench` starts everything lower, children too). */
+const LAUNCH_NICE = getPriority();
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 
@@ -167,10 +169,9 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
   const { url, prefix } = o.redis;
   // Children inherit the forking thread's nice value: an earlier run that could not undo its renice would start
   // this run's worker and adapter at low priority too, behind Redis, and measure something else.
-  const niceAtStart = getPriority();
-  if (niceAtStart !== 0) {
+  if (getPriority() !== LAUNCH_NICE) {
     throw new Error(
-      `the bench process runs at nice ${niceAtStart}; its worker and adapter would inherit it (an earlier run could not return to 0 without the privilege to raise a priority: run one per process, or set BENCH_PARENT_NICE=0)`,
+      `the bench process runs at nice ${getPriority()}, not the ${LAUNCH_NICE} it started at; its worker and adapter would inherit it (an earlier run could not undo its renice without the privilege to raise a priority: run one per process, or set BENCH_PARENT_NICE=0)`,
     );
   }
   await loadLanguageDetector();
@@ -210,7 +211,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
     await next(adapter, 'ready', 60_000);
     // From here this process only orchestrates and waits; the children are what is measured (see reniceOwnThreads).
     const parentNice = Number(process.env.BENCH_PARENT_NICE ?? PARENT_NICE);
-    const reniced = parentNice === 0 ? 0 : reniceOwnThreads(parentNice);
+    const reniced = parentNice <= LAUNCH_NICE ? 0 : reniceOwnThreads(parentNice);
     if (reniced > 0) o.log(`  the bench's own ${reniced} threads at nice ${parentNice} (BENCH_PARENT_NICE)`);
 
     const warm = await phase(adapter, {
@@ -347,8 +348,8 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
   } finally {
     await Promise.all([stopChild(adapter), stopChild(worker)]);
     redisClient.disconnect();
-    // Back to 0 for whatever this process forks next (a second run); raising a priority needs privilege, and
-    // without it the check at the top of the next run says so.
-    if (getPriority() !== 0) reniceOwnThreads(0);
+    // Back to the launch value for whatever this process forks next (a second run); raising a priority needs
+    // privilege, and without it the check at the top of the next run says so.
+    if (getPriority() !== LAUNCH_NICE) reniceOwnThreads(LAUNCH_NICE);
   }
 }
