@@ -6,7 +6,8 @@
  * the slowest messages (sends within 50 ms of each other), it prints what each process did on the 2 cores in 10 ms
  * bins from 20 ms before the cluster's first send to 100 ms after it: the worker's main thread, its inference thread
  * (its busiest other thread), its other threads (V8's GC helpers, libuv), the adapter process, Redis, the bench
- * process itself, idle, and anything else. A bin's figures add up to 20 ms (two cores × 10 ms).
+ * process itself, idle, and anything else. A bin's figures add up to 20 ms (two cores × 10 ms). Last, how often the
+ * worker's main thread lost its core over the whole trace while still runnable (preempted), and to whom.
  *
  * This is how the bench process's own garbage collection was found in the tail (bench/README.md, "The bench's own
  * process was in the tail"). perf's clock is CLOCK_MONOTONIC (`-k mono`), which is `process.hrtime` here, so a wall
@@ -156,4 +157,33 @@ for (const c of clusters.sort((a, b) => b.worst - a.worst).slice(0, Number(args.
     console.log(`  ${rel}  ${columns.map((k) => (used.get(k) ?? 0).toFixed(1).padStart(13)).join('')}`);
   }
 }
+
+// How the worker's main thread lost its core over the whole trace: blocked (it waited for I/O or a timer) or
+// preempted while still runnable, and by whom. On 2026-12-05, 80 % preempted, nearly all by redis-server: a write to
+// Redis wakes it on the writer's core.
+const switches = execFileSync('perf', ['script', '-i', data, '-F', 'event,trace'], {
+  encoding: 'utf8',
+  maxBuffer: 1 << 30,
+  stdio: ['ignore', 'pipe', 'ignore'],
+});
+let out = 0;
+const preemptedBy = new Map<string, number>();
+const mine = new RegExp(
+  `prev_pid=${pids.worker} prev_prio=\\d+ prev_state=(\\S+) ==> next_comm=(.+?) next_pid=`,
+);
+for (const line of switches.split('\n')) {
+  const m = mine.exec(line);
+  if (!m) continue;
+  out += 1;
+  if (m[1]!.startsWith('R')) preemptedBy.set(m[2]!, (preemptedBy.get(m[2]!) ?? 0) + 1);
+}
+const preempted = [...preemptedBy.values()].reduce((a, b) => a + b, 0);
+const by = [...preemptedBy.entries()]
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 3)
+  .map(([comm, n]) => `${comm} ${n}`)
+  .join(', ');
+console.log(
+  `\nthe worker's main thread left its core ${out} times in the trace; ${preempted} (${((100 * preempted) / Math.max(1, out)).toFixed(0)} %) while still runnable, preempted by: ${by}`,
+);
 rmSync(dir, { recursive: true, force: true });
