@@ -7,7 +7,8 @@
  * bins from 20 ms before the cluster's first send to 100 ms after it: the worker's main thread, its inference thread
  * (its busiest other thread), its other threads (V8's GC helpers, libuv), the adapter process, Redis, the bench
  * process itself, idle, and anything else. A bin's figures add up to 20 ms (two cores × 10 ms). Last, how often the
- * worker's main thread lost its core over the whole trace while still runnable (preempted), and to whom.
+ * worker's main thread lost its core over the whole trace while still runnable (preempted), and to whom, and Redis's
+ * calls per message of the commands the queue runs on (`INFO commandstats`, before and after the trace).
  *
  * This is how the bench process's own garbage collection was found in the tail (bench/README.md, "The bench's own
  * process was in the tail"). perf's clock is CLOCK_MONOTONIC (`-k mono`), which is `process.hrtime` here, so a wall
@@ -18,6 +19,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 
 const { values: args } = parseArgs({
   options: { rate: { type: 'string' }, top: { type: 'string', default: '4' } },
@@ -49,6 +51,18 @@ const bench = spawn(
 );
 let log = '';
 let perf: ChildProcess | null = null;
+// Redis's calls per command over the traced window (the bench's Redis; other clients of a shared one count too).
+const redisUrl = process.env.STEWARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+const commandsInTrace = new Map<string, number>();
+async function commandCalls(): Promise<Map<string, number>> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const info = await redis.info('commandstats');
+    return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+  } finally {
+    redis.disconnect();
+  }
+}
 const perfDone = new Promise<void>((resolve) => {
   bench.stdout!.on('data', (chunk: Buffer) => {
     process.stdout.write(chunk);
@@ -58,7 +72,13 @@ const perfDone = new Promise<void>((resolve) => {
       perf = spawn('perf', ['sched', 'record', '-k', 'mono', '-o', data, '--', 'sleep', '22'], {
         stdio: 'ignore',
       });
-      perf.on('exit', () => resolve());
+      const before = commandCalls();
+      perf.on('exit', () => {
+        void Promise.all([before, commandCalls()]).then(([a, b]) => {
+          for (const [name, calls] of b) commandsInTrace.set(name, calls - (a.get(name) ?? 0));
+          resolve();
+        });
+      });
     }
   });
 });
@@ -100,7 +120,8 @@ for (const line of timehist.split('\n')) {
   if (!m) continue;
   const end = Number(m[1]) * 1000;
   const run = Number(m[3]);
-  slices.push({ start: end - run, end, who: classify(m[2]!), tid: Number(/\[(\d+)/.exec(m[2]!)?.[1] ?? 0) });
+  const task = m[2]!;
+  slices.push({ start: end - run, end, who: classify(task), tid: idsOf(task)?.tid ?? 0 });
 }
 // The worker's busiest thread besides its main one is the inference thread; the rest are V8's GC helpers and libuv.
 const otherRun = new Map<number, number>();
@@ -109,13 +130,18 @@ for (const s of slices)
 const inferenceTid = [...otherRun.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
 for (const s of slices) if (s.who === 'worker other' && s.tid === inferenceTid) s.who = 'inference';
 
+/** `comm[tid/pid]`, or `comm[pid]` for a process's main thread. */
+function idsOf(task: string): { tid: number; pid: number } | null {
+  const ids = /\[(\d+)(?:\/(\d+))?\]$/.exec(task);
+  return ids ? { tid: Number(ids[1]), pid: Number(ids[2] ?? ids[1]) } : null;
+}
+
 function classify(task: string): string {
   if (task.startsWith('<idle>')) return 'idle';
   if (task.startsWith('redis-server')) return 'redis';
-  const ids = /\[(\d+)(?:\/(\d+))?\]$/.exec(task);
+  const ids = idsOf(task);
   if (!ids) return 'other';
-  const tid = Number(ids[1]);
-  const pid = Number(ids[2] ?? ids[1]);
+  const { tid, pid } = ids;
   if (pid === pids.worker) return tid === pid ? 'worker main' : 'worker other';
   if (pid === pids.adapter) return 'adapter';
   if (pid === pids.bench) return 'bench';
@@ -186,4 +212,12 @@ const by = [...preemptedBy.entries()]
 console.log(
   `\nthe worker's main thread left its core ${out} times in the trace; ${preempted} (${((100 * preempted) / Math.max(1, out)).toFixed(0)} %) while still runnable, preempted by: ${by}`,
 );
+// Commands per message over the same window: BullMQ's scripts (EVALSHA), its fetches (each moveToActive runs one
+// RPOPLPUSH, found or not) and waits for a job (BZPOPMIN), and the store's own scripts (EVAL). The window is the
+// Poisson phase and its drain, so this divides by the phase's messages.
+const poissonMessages = Number(/Poisson @ [^:]+: (\d+)\//.exec(log)?.[1] ?? 0);
+const perMessage = ['evalsha', 'rpoplpush', 'bzpopmin', 'eval']
+  .map((name) => `${name} ${((commandsInTrace.get(name) ?? 0) / Math.max(1, poissonMessages)).toFixed(1)}`)
+  .join(', ');
+console.log(`Redis commands per message over the trace (${poissonMessages} messages): ${perMessage}`);
 rmSync(dir, { recursive: true, force: true });
