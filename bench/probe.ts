@@ -67,6 +67,36 @@ export function threadSched(tid: number | string): [number, number] | null {
   }
 }
 
+/** Linux's scheduling policies by number (`sched_setscheduler(2)`); 4 is unused. */
+const POLICIES = [
+  'SCHED_OTHER',
+  'SCHED_FIFO',
+  'SCHED_RR',
+  'SCHED_BATCH',
+  'SCHED_ISO',
+  'SCHED_IDLE',
+  'SCHED_DEADLINE',
+];
+
+/**
+ * A task's scheduling policy (`/proc/<pid>/stat`, field 41), e.g. `SCHED_OTHER` or `SCHED_BATCH`; null where no
+ * such task is visible (another host, another PID namespace, not Linux).
+ */
+export function schedPolicy(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2, the command, is in parentheses and may hold spaces; field 3 (state) follows the last ')'.
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .trim()
+      .split(/\s+/);
+    const policy = Number(fields[41 - 3]);
+    return Number.isInteger(policy) ? (POLICIES[policy] ?? `policy ${policy}`) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Sets every thread of this process (Linux: `os.setPriority` on a thread id renices that thread alone) to `nice`,
  * so the bench's own process, which only waits on its children while they are measured, does not take the cores

@@ -33,6 +33,7 @@ if (!Number.isInteger(runs) || runs < 1)
   throw new Error(`--runs must be a whole number ≥ 1, not ${args.runs}`);
 process.chdir(join(import.meta.dirname, '..'));
 const redis = await ensureRedis();
+console.log(`redis ${redis.url} (${redis.how})`);
 try {
   const figures: RunFigures[] = [];
   for (let run = 1; run <= runs; run++) {
