@@ -12,8 +12,6 @@ export interface BenchRedis {
   prefix: string;
   /** How Redis was found ("running" or "started redis-server") and the scheduling policy it runs under. */
   how: string;
-  /** The Redis server's scheduling policy (SCHED_OTHER, SCHED_BATCH, …); null when its process is not on this host. */
-  policy: string | null;
   cleanup(): Promise<number>;
 }
 
@@ -114,7 +112,6 @@ export async function ensureRedis(
     url,
     prefix,
     how,
-    policy,
     async cleanup() {
       const redis = new Redis(url, { maxRetriesPerRequest: 1 });
       let removed = 0;

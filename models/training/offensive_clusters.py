@@ -209,38 +209,35 @@ def _harness():
     S.RES = os.path.join(OUT, "results.json")
 
 
+def _select(name):
+    """Points the harness at variant `name`: its fit, its matrices and a cache dir per feature block."""
+    v = VARIANTS[name]
+    _current["clu"] = v.get("clu")
+    k = v["clu"][0] if "clu" in v else None
+    S.load = lambda: _load_with(k)
+    S.CACHE = os.path.join(OUT, f"k{k}")
+    os.makedirs(S.CACHE, exist_ok=True)
+
+
 def run(names):
     _harness()
-    orig_cache = S.CACHE
     for name in names or list(VARIANTS):
-        v = VARIANTS[name]
-        _current["clu"] = v.get("clu")
-        k = v["clu"][0] if "clu" in v else None
-        S.load = lambda k=k: _load_with(k)
-        # teachers (pseudo-label fits) are not used by these variants; a per-K cache dir keeps S.run's files apart
-        S.CACHE = os.path.join(OUT, f"k{k}")
-        os.makedirs(S.CACHE, exist_ok=True)
+        _select(name)
         teachers = os.path.join(S.CACHE, "teachers.pkl")
         if not os.path.exists(teachers):  # no pseudo-label variant here: S.run needs the keys, not the fits
             pickle.dump({"full": {"pool_p": None}, "mix": {"pool_p": None}, **{i: {"pool_p": None} for i in range(5)}},
                         open(teachers, "wb"))
         S.run([name])
-        S.CACHE = orig_cache
 
 
 def unseen(names):
     _harness()
     for name in names:
-        v = VARIANTS[name]
-        k = v["clu"][0] if "clu" in v else None
-        _current["clu"] = v.get("clu")
-        S.load = lambda k=k: _load_with(k)
-        S.CACHE = os.path.join(OUT, f"k{k}")
-        for f in ("unseen_base_logits.json",):
-            src = os.path.join(os.path.dirname(OUT), "offensive_selftrain", f)
-            dst = os.path.join(S.CACHE, f)
-            if not os.path.exists(dst):
-                os.symlink(src, dst)
+        _select(name)
+        # S.unseen reads the transformer's logits on val / gun control from its cache dir
+        logits = os.path.join(S.CACHE, "unseen_base_logits.json")
+        if not os.path.exists(logits):
+            os.symlink(os.path.join(BASE_CACHE, "unseen_base_logits.json"), logits)
         S.unseen([name])
 
 
