@@ -15,6 +15,11 @@ export interface BenchRedis {
   cleanup(): Promise<number>;
 }
 
+/** The Redis the bench uses: STEWARD_BENCH_REDIS, or 127.0.0.1:6379. */
+export function benchRedisUrl(): string {
+  return process.env.STEWARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+}
+
 async function ping(url: string): Promise<boolean> {
   const redis = new Redis(url, {
     lazyConnect: true,
@@ -71,9 +76,7 @@ function holdRedisPolicy(pid: number, policy: 'batch' | 'other'): void {
  * puts a local one under that scheduling policy for this run (restored at exit), to compare the two in interleaved
  * runs (bench/README.md: SCHED_BATCH, so that a command written to Redis does not take the writer's core).
  */
-export async function ensureRedis(
-  url = process.env.STEWARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379',
-): Promise<BenchRedis> {
+export async function ensureRedis(url = benchRedisUrl()): Promise<BenchRedis> {
   let how = 'running';
   if (!(await ping(url))) {
     const port = new URL(url).port || '6379';

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { benchRedisUrl } from './redis.ts';
 
 const { values: args } = parseArgs({
   options: { rate: { type: 'string' }, top: { type: 'string', default: '4' } },
@@ -52,7 +53,7 @@ const bench = spawn(
 let log = '';
 let perf: ChildProcess | null = null;
 // Redis's calls per command over the traced window (the bench's Redis; other clients of a shared one count too).
-const redisUrl = process.env.STEWARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+const redisUrl = benchRedisUrl();
 const commandsInTrace = new Map<string, number>();
 async function commandCalls(): Promise<Map<string, number>> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
