@@ -53,8 +53,9 @@ def tokens(text):
     return L._TOKEN.findall(t)
 
 
-def corpus():
-    os.makedirs(OUT, exist_ok=True)
+def unlabelled_texts():
+    """The English text outside every judging set: the harness's unlabelled pool, the offensive training rows,
+    Self-dialogue train and DailyDialog train, minus the selection slice, validation and gun-control texts."""
     m = pickle.load(open(os.path.join(BASE_CACHE, "meta.pkl"), "rb"))
     texts = list(m["texts"]["pool"]) + list(m["texts"]["off"])
     for conv in C.load_self_dialogue(C.DEFAULT_DATA, "train"):
@@ -63,14 +64,16 @@ def corpus():
         for line in f:
             if line.strip():
                 texts.extend(t["utterance"] for t in json.loads(line)["turns"])
-    # never the texts that judge: selection slice, validation, gun control
     bad = set(map(C.match_key, m["texts"]["sel"])) | set(map(C.match_key, m["texts"]["val"]))
     bad |= set(map(C.match_key, m["texts"]["gun"]))
+    return [t for t in texts if C.match_key(t) not in bad]
+
+
+def corpus():
+    os.makedirs(OUT, exist_ok=True)
     n = 0
     with open(os.path.join(OUT, "corpus.txt"), "w", encoding="utf-8") as f:
-        for t in texts:
-            if C.match_key(t) in bad:
-                continue
+        for t in unlabelled_texts():
             toks = tokens(t)
             if toks:
                 f.write(" ".join(toks) + "\n")

@@ -46,8 +46,8 @@ import torch.nn.functional as F  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "models", "training"))
-import common as C  # noqa: E402
 import lexical as L  # noqa: E402
+import offensive_clusters as K  # noqa: E402
 import offensive_selftrain as S  # noqa: E402
 import signals as G  # noqa: E402
 import signals_data as D  # noqa: E402
@@ -66,19 +66,8 @@ def _tok():
 
 def corpus():
     os.makedirs(OUT, exist_ok=True)
-    m = pickle.load(open(os.path.join(S.CACHE, "meta.pkl"), "rb"))
-    texts = list(m["texts"]["pool"]) + list(m["texts"]["off"])
-    for conv in C.load_self_dialogue(C.DEFAULT_DATA, "train"):
-        texts.extend(conv)
-    with open(os.path.join(C.DEFAULT_DATA, "dailydialog", "dialogues_train.jsonl"), encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                texts.extend(t["utterance"] for t in json.loads(line)["turns"])
-    bad = set(map(C.match_key, m["texts"]["sel"])) | set(map(C.match_key, m["texts"]["val"]))
-    bad |= set(map(C.match_key, m["texts"]["gun"]))
-    tok = _tok()
-    seqs = [np.array(x, np.int32) for x in D.encode_all(tok, [t for t in texts if t.strip() and C.match_key(t) not in bad],
-                                                       MAX_LEN)]
+    texts = [t for t in K.unlabelled_texts() if t.strip()]
+    seqs = [np.array(x, np.int32) for x in D.encode_all(_tok(), texts, MAX_LEN)]
     n_tok = sum(len(s) for s in seqs)
     pickle.dump(seqs, open(os.path.join(OUT, "corpus.pkl"), "wb"))
     print(f"corpus: {len(seqs)} lines, {n_tok} tokens (signals tokenizer, cut at {MAX_LEN})")
