@@ -13,7 +13,7 @@ Val and the gun-control tweets are scored once, afterwards (`unseen`), never use
   (offensive_selftrain.py's prep steps and `offensive_selftrain.py run baseline` first: rows, folds, lexical oof logits;
    `npm run train -- tokenizer --profile signals` for work/tokenizer_signals)
   /usr/bin/python3 models/training/offensive_mlm.py corpus
-  /usr/bin/python3 models/training/offensive_mlm.py pretrain --snaps 10,20,40,80 [--threads 1]
+  /usr/bin/python3 models/training/offensive_mlm.py pretrain --snaps 15,35,70 [--threads 1]
   /usr/bin/python3 models/training/offensive_mlm.py finetune SNAP [SNAP ...] [--lr 3e-4 --epochs 2 --tag T]
                                                                      (SNAP: init, m15, m35, ...)
   /usr/bin/python3 models/training/offensive_mlm.py table
@@ -89,7 +89,7 @@ def pretrain(a):
     samp = D.BucketSampler([len(s) for s in seqs], a.batch, a.seed)
     rng = np.random.default_rng(a.seed)
     snaps = sorted(float(x) for x in a.snaps.split(","))
-    t0, step, n_tok, hist = time.time(), 0, 0, []
+    t0, step, n_tok, hist, total = time.time(), 0, 0, [], sum(len(s) for s in seqs)
     model.train()
     while snaps:
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * min(1.0, math.sqrt(a.warmup / (step + 1)))
@@ -111,7 +111,7 @@ def pretrain(a):
         minutes = (time.time() - t0) / 60
         if step % 200 == 0:
             print(f"step {step} {minutes:.1f} min loss {np.mean(hist[-200:]):.3f} lr {lr:.2e} "
-                  f"epochs {n_tok / sum(len(s) for s in seqs):.2f}", flush=True)
+                  f"epochs {n_tok / total:.2f}", flush=True)
         if minutes >= snaps[0]:
             name = f"m{snaps.pop(0):g}"
             _save(model, name, {"minutes": round(minutes, 1), "steps": step, "tokens": n_tok,
@@ -158,10 +158,9 @@ def _predict(model, seqs, batch=256):
 def _finetune_one(snap, X, y, w, a):
     torch.manual_seed(a.seed)
     model = Offensive(_tok().vocab_size)
-    if snap != "scratch":
-        st = torch.load(os.path.join(OUT, f"snap_{snap}.pt"))["state"]
-        missing, _ = model.m.load_state_dict(st, strict=False)
-        assert all(k.startswith(("mod_", "sent_", "emb_p")) for k in missing), missing
+    st = torch.load(os.path.join(OUT, f"snap_{snap}.pt"))["state"]
+    missing, _ = model.m.load_state_dict(st, strict=False)
+    assert all(k.startswith(("mod_", "sent_", "emb_p")) for k in missing), missing
     enc = [p for n, p in model.named_parameters() if not n.startswith("m.mod_")]
     head = [p for n, p in model.named_parameters() if n.startswith("m.mod_")]
     opt = torch.optim.AdamW([{"params": enc, "lr": a.lr}, {"params": head, "lr": a.lr * 3}], weight_decay=0.01)
@@ -248,7 +247,7 @@ def unseen(snaps):
     """Val and gun control, once, after choosing: the fold models' mean logit, alone and mixed with the shipped-recipe
     lexical fit (offensive_selftrain's baseline model) at the CV-chosen weight; macro-F1 at the CV threshold and at the
     set's own best threshold (an upper bound)."""
-    m, texts, y, w, _, folds = _rows()
+    m, _, y, _, _, _ = _rows()
     res = json.load(open(os.path.join(OUT, "results.json")))
     z = np.load(os.path.join(S.CACHE, "model_baseline.npz"))
     lex_model = (z["coef"], float(z["b"]))
@@ -275,7 +274,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd", choices=["corpus", "pretrain", "finetune", "table", "unseen"])
     ap.add_argument("snaps_pos", nargs="*")
-    ap.add_argument("--snaps", default="10,20,40,80")
+    ap.add_argument("--snaps", default="15,35,70", help="pretrain: minutes at which to save a snapshot")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=0)
     ap.add_argument("--lr", type=float, default=0)
