@@ -53,16 +53,19 @@ OUTPUTS = ["negative", "neutral", "positive", "offensive"]
 _TOKEN = re.compile(r"[^\W]{2,}")  # letters, digits, "_" (Python's \w; the runtime uses [\p{L}\p{N}_])
 
 
-def feature_strings(text):
-    """(word features, char features) of one text, as strings (before hashing)."""
+def feature_strings(text, word_n=2, char_n=5):
+    """(word features, char features) of one text, as strings (before hashing). The runtime's channel
+    (models/runtime/lexical.ts) uses the defaults; offensive_ngrams.py tried word_n 3 and char_n 6."""
     t = "".join(list(C.clean_tweet(text))[:MAX_CHARS]).lower()
     toks = _TOKEN.findall(t)
     words = [f"w {w}" for w in toks] + [f"b {a} {b}" for a, b in zip(toks, toks[1:])]
+    if word_n >= 3:
+        words += [f"t {a} {b} {c}" for a, b, c in zip(toks, toks[1:], toks[2:])]
     chars = []
     for w in t.split():
         p = f" {w} "
-        # every window of 2..5 characters (sklearn's char_wb: a padded word of at most 5 counts once as itself)
-        for n in range(2, min(5, len(p)) + 1):
+        # every window of 2..char_n characters (sklearn's char_wb: a padded word of at most char_n counts once as itself)
+        for n in range(2, min(char_n, len(p)) + 1):
             chars.extend(f"c {p[i: i + n]}" for i in range(len(p) - n + 1))
     return words, chars
 

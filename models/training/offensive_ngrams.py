@@ -20,30 +20,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "models", "training"))
-import common as C  # noqa: E402
 import lexical as L  # noqa: E402
 import offensive_selftrain as S  # noqa: E402
 
 VARIANTS = {"word3": (3, 5), "char6": (2, 6), "both": (3, 6)}
-
-
-def feature_strings(text, words_n, chars_n):
-    t = "".join(list(C.clean_tweet(text))[: L.MAX_CHARS]).lower()
-    toks = L._TOKEN.findall(t)
-    words = [f"w {w}" for w in toks] + [f"b {a} {b}" for a, b in zip(toks, toks[1:])]
-    if words_n >= 3:
-        words += [f"t {a} {b} {c}" for a, b, c in zip(toks, toks[1:], toks[2:])]
-    chars = []
-    for w in t.split():
-        p = f" {w} "
-        for n in range(2, min(chars_n, len(p)) + 1):
-            chars.extend(f"c {p[i: i + n]}" for i in range(len(p) - n + 1))
-    return words, chars
+FEATURES = L.feature_strings  # lexical.py's own, before use() points the harness at a variant
 
 
 def use(name):
     words_n, chars_n = VARIANTS[name]
-    L.feature_strings = lambda text: feature_strings(text, words_n, chars_n)
+    L.feature_strings = lambda text: FEATURES(text, words_n, chars_n)
     S.CACHE = os.path.join(REPO, "models", "training", "work", f"offensive_ngrams_{name}")
     S.RES = os.path.join(S.CACHE, "results.json")
 
