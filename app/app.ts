@@ -83,7 +83,8 @@ export function buildRedisQueue(
   timing: Partial<RedisQueueTiming> = {},
 ): BullMQDriver {
   if (config.redis.url === undefined) throw new ConfigError('REDIS_URL (redis.url) is not set');
-  return new BullMQDriver({ url: config.redis.url, prefix: config.redis.prefix, logger, ...timing });
+  const { url, prefix, leanMarkers } = config.redis;
+  return new BullMQDriver({ url, prefix, leanMarkers, logger, ...timing });
 }
 
 /**

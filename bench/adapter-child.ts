@@ -8,6 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BullMQDriver } from '../queue/bullmq.ts';
 import { type InboundMessageInput, inboundJobId } from '../src/domain/message.ts';
 import { type Breakdown, breakdown, type Received, type Stages, stagesOf } from './breakdown.ts';
+import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { threadSched } from './probe.ts';
 import { percentile, poissonGapMs, seededRandom, sleep } from './stats.ts';
@@ -82,7 +83,12 @@ const init = await new Promise<AdapterInit>((resolve) => {
   process.on('message', onInit);
 });
 const logger = createLogger({ level: 'warn' });
-const driver = new BullMQDriver({ url: init.redisUrl, prefix: init.prefix, logger });
+// As `steward bot` builds it (config.redis.leanMarkers from STEWARD_BULLMQ_LEAN_MARKERS); the worker process reads
+// the same variable through its config.
+const { leanMarkers } = loadConfig({
+  env: { STEWARD_BULLMQ_LEAN_MARKERS: process.env.STEWARD_BULLMQ_LEAN_MARKERS },
+}).redis;
+const driver = new BullMQDriver({ url: init.redisUrl, prefix: init.prefix, logger, leanMarkers });
 const sentAt = new Map<string, number>();
 /** Wall clock (Date.now) when each own message's first action arrived, to compare with BullMQ's timestamps. */
 const receivedAt = new Map<string, Received>();

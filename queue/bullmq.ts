@@ -27,6 +27,7 @@ import {
 } from './types.ts';
 import { fromBullId, redisOptionsFromUrl, toBullId } from './bullmq-ids.ts';
 import { JobScrubber } from './forget.ts';
+import { useLeanMarkers } from './bullmq-scripts.ts';
 
 /** Finished jobs read per round trip while forget-me scans a queue. */
 const FORGET_PAGE = 500;
@@ -36,6 +37,11 @@ export interface BullMQDriverOptions {
   url: string;
   /** Key prefix of every queue key (config.redis.prefix). */
   prefix: string;
+  /**
+   * Consumers run BullMQ's fetching scripts with the marker re-added only while jobs wait (config.redis.leanMarkers,
+   * default true; see bullmq-scripts.ts).
+   */
+  leanMarkers?: boolean;
   logger: Logger;
   policy?: Partial<JobPolicy>;
   /** A worker holds a job's lock this long between renewals; a crashed worker's jobs return after it expires. */
@@ -283,10 +289,11 @@ export class BullMQDriver implements QueueDriver {
       autorun: false,
     });
     this.#bridgeEvents(worker, name);
+    await worker.waitUntilReady();
+    if (this.#options.leanMarkers ?? true) await this.#useLeanMarkers(worker, name);
     void worker
       .run()
       .catch((error: unknown) => this.#log.error({ err: error, queue: name }, 'worker stopped'));
-    await worker.waitUntilReady();
     let closing: Promise<void> | null = null;
     const consumer: Consumer = {
       close: () => {
@@ -296,6 +303,19 @@ export class BullMQDriver implements QueueDriver {
     };
     this.#consumers.add(consumer);
     return consumer;
+  }
+
+  /** Before the worker's first fetch; BullMQ's own scripts stay, with one log line, if they no longer match. */
+  async #useLeanMarkers(worker: Worker, queue: string): Promise<void> {
+    try {
+      useLeanMarkers(await worker.client);
+    } catch (error) {
+      this.#logError(
+        error as Error,
+        { queue },
+        "BullMQ's fetching scripts run as shipped (lean markers not applied)",
+      );
+    }
   }
 
   /** The one place where BullMQ's events become log lines. */

@@ -42,6 +42,11 @@ export const ConfigSchema = z.object({
         .string()
         .regex(/^[\w{}:.-]+$/, 'letters, digits, {, }, :, . or -')
         .default('steward'),
+      /**
+       * BullMQ's fetching scripts re-add the queue's marker only while jobs still wait (queue/bullmq-scripts.ts):
+       * one fetch and one BZPOPMIN fewer for a job that arrives at an idle queue. false = BullMQ's scripts as shipped.
+       */
+      leanMarkers: bool.default(true),
     })
     .prefault({}),
   models: z
@@ -181,6 +186,7 @@ export const ENV_KEYS: Record<string, string> = {
   STEWARD_DATA_DIR: 'dataDir',
   REDIS_URL: 'redis.url',
   STEWARD_PREFIX: 'redis.prefix',
+  STEWARD_BULLMQ_LEAN_MARKERS: 'redis.leanMarkers',
   STEWARD_MODEL_SIGNALS: 'models.signals',
   STEWARD_MODEL_REPLY: 'models.reply',
   STEWARD_MODEL_ANSWER: 'models.answer',

@@ -1,0 +1,71 @@
+/**
+ * Redis commands per job for a job that arrives at an idle queue, with BullMQ's fetching scripts as shipped and
+ * with the lean markers (config.redis.leanMarkers, queue/bullmq-scripts.ts), side by side in one process:
+ *
+ *   npx tsx bench/commands-per-job.ts [--jobs N] [--gap-ms MS]
+ *
+ * Each arm is a BullMQDriver with one outbound consumer (concurrency 8, as the bot's); N actions are enqueued one at
+ * a time, MS apart, so that each finds the consumer idle and blocked on the queue's marker (the half-load case). The
+ * counts are Redis's own (`INFO commandstats` before and after, so another client of the same Redis adds to them).
+ * Its last line is JSON.
+ */
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { BullMQDriver } from '../queue/bullmq.ts';
+import type { Action } from '../src/domain/action.ts';
+import { createLogger } from '../src/logger.ts';
+import { sleep } from './stats.ts';
+
+const { values } = parseArgs({
+  options: { jobs: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '10' } },
+});
+const jobs = Number(values.jobs);
+const gapMs = Number(values['gap-ms']);
+const url = process.env.STEWARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+const COMMANDS = ['evalsha', 'bzpopmin', 'rpoplpush'] as const;
+
+const redis = new Redis(url);
+async function commandCalls(): Promise<Record<string, number>> {
+  const info = await redis.info('commandstats');
+  const calls: Record<string, number> = {};
+  for (const name of COMMANDS)
+    calls[name] = Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+  return calls;
+}
+
+async function arm(leanMarkers: boolean): Promise<Record<string, number>> {
+  const prefix = `stewardbenchcmd${Math.random().toString(16).slice(2, 10)}`;
+  const driver = new BullMQDriver({ url, prefix, logger: createLogger({ level: 'warn' }), leanMarkers });
+  await driver.start();
+  let handled = 0;
+  await driver.consumeOutbound('discord', async () => void (handled += 1), { concurrency: 8 });
+  await sleep(300);
+  const before = await commandCalls();
+  for (let i = 0; i < jobs; i++) {
+    const action = { kind: 'tag', key: `bench:${i}` } as unknown as Action;
+    await driver.enqueueOutbound('discord', [action]);
+    await sleep(gapMs);
+  }
+  while (handled < jobs) await sleep(20);
+  await sleep(200);
+  const after = await commandCalls();
+  await driver.stop();
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  return Object.fromEntries(
+    COMMANDS.map((name) => [name, ((after[name] ?? 0) - (before[name] ?? 0)) / jobs]),
+  );
+}
+
+const shipped = await arm(false);
+const lean = await arm(true);
+for (const [label, counts] of [
+  ['as shipped', shipped],
+  ['lean markers', lean],
+] as const) {
+  console.log(
+    `${label.padEnd(13)} ${COMMANDS.map((c) => `${c} ${counts[c]?.toFixed(2)}`).join(' · ')} per job`,
+  );
+}
+console.log(JSON.stringify({ jobs, gap_ms: gapMs, shipped, lean }));
+redis.disconnect();

@@ -1,0 +1,125 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BullMQDriver } from '../../queue/bullmq.ts';
+import { redisOptionsFromUrl } from '../../queue/bullmq-ids.ts';
+import {
+  CONDITIONAL_MARKER,
+  leanMarkerScripts,
+  UNCONDITIONAL_MARKER,
+  useLeanMarkers,
+} from '../../queue/bullmq-scripts.ts';
+import { deletePrefix, randomPrefix, REDIS_URL, testLogger } from './fixtures.ts';
+
+describe('lean marker scripts (BullMQ fetches that re-add the marker only while jobs wait)', () => {
+  it('GIVEN the pinned BullMQ THEN each fetching script has the marker statement once, made conditional', () => {
+    const scripts = leanMarkerScripts();
+    expect(scripts.map((s) => s.name).sort()).toEqual(['moveToActive', 'moveToDelayed', 'moveToFinished']);
+    for (const script of scripts) {
+      expect(script.content.split(CONDITIONAL_MARKER)).toHaveLength(2);
+      // The bare statement is left only inside the condition.
+      expect(script.content.split(UNCONDITIONAL_MARKER)).toHaveLength(2);
+    }
+  });
+
+  describe('against Redis', () => {
+    const prefixes: string[] = [];
+    const closing: Array<() => Promise<unknown>> = [];
+    afterEach(async () => {
+      for (const close of closing.splice(0)) await close();
+      for (const prefix of prefixes.splice(0)) await deletePrefix(REDIS_URL, prefix);
+    });
+
+    /** A queue and a worker that fetches by hand (no run loop), with or without the lean scripts. */
+    async function fetcher(lean: boolean) {
+      const prefix = randomPrefix('marker');
+      prefixes.push(prefix);
+      const connection = redisOptionsFromUrl(REDIS_URL);
+      const queue = new Queue('q', { connection, prefix });
+      const worker = new Worker('q', null, { connection, prefix, autorun: false });
+      await worker.waitUntilReady();
+      if (lean) useLeanMarkers(await worker.client);
+      const redis = new Redis(REDIS_URL);
+      closing.push(
+        () => worker.close(),
+        () => queue.close(),
+        async () => redis.disconnect(),
+      );
+      const markers = () => redis.zcard(`${prefix}:q:marker`);
+      /** What a blocked worker does when a marker wakes it: pop the marker (BZPOPMIN), then fetch. */
+      const popMarker = () => redis.zpopmin(`${prefix}:q:marker`);
+      const wakeAndFetch = async (token: string) => {
+        await popMarker();
+        return worker.getNextJob(token, { block: false });
+      };
+      return { queue, markers, popMarker, wakeAndFetch };
+    }
+
+    it('GIVEN two jobs THEN the marker stays while one waits and is gone once the last is taken', async () => {
+      const { queue, markers, wakeAndFetch } = await fetcher(true);
+      await queue.add('a', {});
+      await queue.add('b', {});
+      expect(await markers()).toBe(1); // what add() puts there
+      await expect(wakeAndFetch('t1')).resolves.toBeDefined();
+      expect(await markers()).toBe(1); // b waits: another blocked worker must wake up
+      await expect(wakeAndFetch('t2')).resolves.toBeDefined();
+      expect(await markers()).toBe(0); // nothing waits: no worker is woken for nothing
+      await expect(wakeAndFetch('t3')).resolves.toBeUndefined();
+    });
+
+    it("GIVEN BullMQ's own scripts THEN the last job taken leaves a marker behind (the wake-up this saves)", async () => {
+      const { queue, markers, wakeAndFetch } = await fetcher(false);
+      await queue.add('a', {});
+      await expect(wakeAndFetch('t1')).resolves.toBeDefined();
+      expect(await markers()).toBe(1); // a blocked worker wakes up and finds nothing
+    });
+
+    it('GIVEN a finish that takes the next job THEN the marker follows what still waits', async () => {
+      const { queue, markers, popMarker, wakeAndFetch } = await fetcher(true);
+      await queue.add('a', {});
+      await queue.add('b', {});
+      await queue.add('c', {});
+      const first = await wakeAndFetch('t1');
+      await popMarker(); // the one the fetch put back (b and c wait)
+      // moveToCompleted with fetchNext runs the finish script, which takes b; c still waits.
+      const next = (await first!.moveToCompleted('ok', 't1', true)) as unknown[];
+      expect(Array.isArray(next) && next[1]).toBeTruthy();
+      expect(await markers()).toBe(1);
+      await expect(wakeAndFetch('t2')).resolves.toBeDefined(); // c, the last
+      expect(await markers()).toBe(0);
+    });
+  });
+
+  it('GIVEN two consumers blocked on one queue and a burst of jobs THEN both take part and every job runs', async () => {
+    const prefix = randomPrefix('marker2');
+    const drivers = [0, 1].map(() => new BullMQDriver({ url: REDIS_URL, prefix, logger: testLogger() }));
+    try {
+      const seen = [new Set<string>(), new Set<string>()];
+      for (const [i, driver] of drivers.entries()) {
+        await driver.start();
+        await driver.consumeOutbound(
+          'slack',
+          async (action) => {
+            seen[i]!.add(action.key);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          },
+          { concurrency: 2 },
+        );
+      }
+      // Both consumers are idle, blocked on the marker; one bulk add leaves one marker for the two of them.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const actions = Array.from({ length: 60 }, (_, i) => ({ kind: 'tag', key: `k${i}` }));
+      await drivers[0]!.enqueueOutbound('slack', actions as never);
+      const deadline = Date.now() + 10_000;
+      while (seen[0]!.size + seen[1]!.size < actions.length && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(seen[0]!.size + seen[1]!.size).toBe(actions.length);
+      expect(seen[0]!.size).toBeGreaterThan(0);
+      expect(seen[1]!.size).toBeGreaterThan(0);
+    } finally {
+      for (const driver of drivers) await driver.stop();
+      await deletePrefix(REDIS_URL, prefix);
+    }
+  });
+});
