@@ -83,8 +83,8 @@ export function buildRedisQueue(
   timing: Partial<RedisQueueTiming> = {},
 ): BullMQDriver {
   if (config.redis.url === undefined) throw new ConfigError('REDIS_URL (redis.url) is not set');
-  const { url, prefix, leanMarkers } = config.redis;
-  return new BullMQDriver({ url, prefix, leanMarkers, logger, ...timing });
+  const { url, prefix, leanFetching } = config.redis;
+  return new BullMQDriver({ url, prefix, leanFetching, logger, ...timing });
 }
 
 /**

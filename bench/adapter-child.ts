@@ -83,12 +83,12 @@ const init = await new Promise<AdapterInit>((resolve) => {
   process.on('message', onInit);
 });
 const logger = createLogger({ level: 'warn' });
-// As `steward bot` builds it (config.redis.leanMarkers from STEWARD_BULLMQ_LEAN_MARKERS); the worker process reads
+// As `steward bot` builds it (config.redis.leanFetching from STEWARD_BULLMQ_LEAN_FETCHING); the worker process reads
 // the same variable through its config.
-const { leanMarkers } = loadConfig({
-  env: { STEWARD_BULLMQ_LEAN_MARKERS: process.env.STEWARD_BULLMQ_LEAN_MARKERS },
+const { leanFetching } = loadConfig({
+  env: { STEWARD_BULLMQ_LEAN_FETCHING: process.env.STEWARD_BULLMQ_LEAN_FETCHING },
 }).redis;
-const driver = new BullMQDriver({ url: init.redisUrl, prefix: init.prefix, logger, leanMarkers });
+const driver = new BullMQDriver({ url: init.redisUrl, prefix: init.prefix, logger, leanFetching });
 const sentAt = new Map<string, number>();
 /** Wall clock (Date.now) when each own message's first action arrived, to compare with BullMQ's timestamps. */
 const receivedAt = new Map<string, Received>();

@@ -1,6 +1,6 @@
 /**
  * Redis commands per job for a job that arrives at an idle queue, with BullMQ's fetching scripts as shipped and
- * with the lean markers (config.redis.leanMarkers, queue/bullmq-scripts.ts), side by side in one process:
+ * with lean fetching (config.redis.leanFetching, queue/bullmq-lean.ts), side by side in one process:
  *
  *   npx tsx bench/commands-per-job.ts [--jobs N] [--gap-ms MS]
  *
@@ -33,9 +33,9 @@ async function commandCalls(): Promise<Record<string, number>> {
   return calls;
 }
 
-async function arm(leanMarkers: boolean): Promise<Record<string, number>> {
+async function arm(leanFetching: boolean): Promise<Record<string, number>> {
   const prefix = `stewardbenchcmd${Math.random().toString(16).slice(2, 10)}`;
-  const driver = new BullMQDriver({ url, prefix, logger: createLogger({ level: 'warn' }), leanMarkers });
+  const driver = new BullMQDriver({ url, prefix, logger: createLogger({ level: 'warn' }), leanFetching });
   await driver.start();
   let handled = 0;
   await driver.consumeOutbound('discord', async () => void (handled += 1), { concurrency: 8 });
@@ -61,7 +61,7 @@ const shipped = await arm(false);
 const lean = await arm(true);
 for (const [label, counts] of [
   ['as shipped', shipped],
-  ['lean markers', lean],
+  ['lean fetching', lean],
 ] as const) {
   console.log(
     `${label.padEnd(13)} ${COMMANDS.map((c) => `${c} ${counts[c]?.toFixed(2)}`).join(' · ')} per job`,

@@ -27,7 +27,7 @@ import {
 } from './types.ts';
 import { fromBullId, redisOptionsFromUrl, toBullId } from './bullmq-ids.ts';
 import { JobScrubber } from './forget.ts';
-import { useLeanMarkers } from './bullmq-scripts.ts';
+import { LeanWorker, useLeanScripts } from './bullmq-lean.ts';
 
 /** Finished jobs read per round trip while forget-me scans a queue. */
 const FORGET_PAGE = 500;
@@ -38,10 +38,10 @@ export interface BullMQDriverOptions {
   /** Key prefix of every queue key (config.redis.prefix). */
   prefix: string;
   /**
-   * Consumers run BullMQ's fetching scripts with the marker re-added only while jobs wait (config.redis.leanMarkers,
-   * default true; see bullmq-scripts.ts).
+   * Consumers fetch with fewer Redis commands for a job that arrives at an idle queue (config.redis.leanFetching,
+   * default true; see bullmq-lean.ts). false = BullMQ's Worker and scripts as shipped.
    */
-  leanMarkers?: boolean;
+  leanFetching?: boolean;
   logger: Logger;
   policy?: Partial<JobPolicy>;
   /** A worker holds a job's lock this long between renewals; a crashed worker's jobs return after it expires. */
@@ -279,7 +279,8 @@ export class BullMQDriver implements QueueDriver {
   async #consume(name: string, options: ConsumeOptions, processor: Processor): Promise<Consumer> {
     this.#assertStarted(); // no Queue here: a consumer needs none, and each Queue holds a Redis connection
     const timing = { ...DefaultBullMQTiming, ...definedOnly(this.#options) };
-    const worker = new Worker(name, processor, {
+    const lean = this.#options.leanFetching ?? true;
+    const worker = new (lean ? LeanWorker : Worker)(name, processor, {
       connection: this.#connection!,
       prefix: this.#options.prefix,
       concurrency: options.concurrency,
@@ -290,7 +291,7 @@ export class BullMQDriver implements QueueDriver {
     });
     this.#bridgeEvents(worker, name);
     await worker.waitUntilReady();
-    if (this.#options.leanMarkers ?? true) await this.#useLeanMarkers(worker, name);
+    if (lean) await this.#useLeanScripts(worker, name);
     void worker
       .run()
       .catch((error: unknown) => this.#log.error({ err: error, queue: name }, 'worker stopped'));
@@ -305,16 +306,16 @@ export class BullMQDriver implements QueueDriver {
     return consumer;
   }
 
-  /** Before the worker's first fetch; BullMQ's own scripts stay, with one log line, if they no longer match. */
-  async #useLeanMarkers(worker: Worker, queue: string): Promise<void> {
+  /**
+   * Before the worker's first fetch. If BullMQ's scripts no longer match, its own stay (one log line), and LeanWorker
+   * then behaves as BullMQ's Worker: nothing tells it that it took the last job.
+   */
+  async #useLeanScripts(worker: Worker, queue: string): Promise<void> {
     try {
-      useLeanMarkers(await worker.client);
+      useLeanScripts(await worker.client);
     } catch (error) {
-      this.#logError(
-        error as Error,
-        { queue },
-        "BullMQ's fetching scripts run as shipped (lean markers not applied)",
-      );
+      const message = "BullMQ's fetching scripts run as shipped (lean fetching not applied)";
+      this.#logError(error as Error, { queue }, message);
     }
   }
 

@@ -43,10 +43,10 @@ export const ConfigSchema = z.object({
         .regex(/^[\w{}:.-]+$/, 'letters, digits, {, }, :, . or -')
         .default('steward'),
       /**
-       * BullMQ's fetching scripts re-add the queue's marker only while jobs still wait (queue/bullmq-scripts.ts):
-       * one fetch and one BZPOPMIN fewer for a job that arrives at an idle queue. false = BullMQ's scripts as shipped.
+       * Queue consumers fetch a job that arrives at an idle queue with one fetch and one BZPOPMIN instead of three
+       * and two (queue/bullmq-lean.ts). false = BullMQ's Worker and scripts as shipped.
        */
-      leanMarkers: bool.default(true),
+      leanFetching: bool.default(true),
     })
     .prefault({}),
   models: z
@@ -186,7 +186,7 @@ export const ENV_KEYS: Record<string, string> = {
   STEWARD_DATA_DIR: 'dataDir',
   REDIS_URL: 'redis.url',
   STEWARD_PREFIX: 'redis.prefix',
-  STEWARD_BULLMQ_LEAN_MARKERS: 'redis.leanMarkers',
+  STEWARD_BULLMQ_LEAN_FETCHING: 'redis.leanFetching',
   STEWARD_MODEL_SIGNALS: 'models.signals',
   STEWARD_MODEL_REPLY: 'models.reply',
   STEWARD_MODEL_ANSWER: 'models.answer',
