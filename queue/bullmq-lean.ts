@@ -12,8 +12,8 @@ import { type Job, Worker } from 'bullmq';
  *   queue's marker only while a job still waits, instead of always (it is there so that another blocked worker
  *   wakes up for the jobs that wait; a job added later adds its own marker, and a delayed one is promoted, with a
  *   marker, by the fetch that finds it due);
- * - when they hand out the last waiting job they say so, and LeanWorker then waits on the marker instead of fetching
- *   again at once.
+ * - when they hand out the last waiting job they say so, with when the next delayed job is due (what the empty fetch
+ *   would have returned), and LeanWorker then waits on the marker, until then at most, instead of fetching again.
  * Every command wakes Redis on a core that the worker and the adapter need (`bench/README.md`);
  * `npx tsx bench/commands-per-job.ts` counts them both ways.
  */
@@ -56,8 +56,14 @@ const EDITS: ReadonlyArray<readonly [string, string]> = [
     'return {rcall("HGETALL", jobKey), jobId, 0, 0} -- get job data',
     [
       'local jobData = rcall("HGETALL", jobKey)',
-      `  if not stillWaiting then table.insert(jobData, "${LAST_WAITING_FIELD}"); table.insert(jobData, "1") end`,
-      '  return {jobData, jobId, 0, 0}',
+      '  local delayUntil = 0',
+      '  if not stillWaiting then',
+      `    table.insert(jobData, "${LAST_WAITING_FIELD}"); table.insert(jobData, "1")`,
+      // What the empty fetch it saves would have returned: when the next delayed job is due, so that the worker
+      // blocks until then at most (the delayed job's marker may have been popped already).
+      '    delayUntil = getNextDelayedTimestamp(keyPrefix .. "delayed") or 0',
+      '  end',
+      '  return {jobData, jobId, 0, delayUntil}',
     ].join('\n'),
   ],
 ];

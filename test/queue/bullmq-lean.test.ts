@@ -121,6 +121,38 @@ describe('lean fetching (BullMQ fetches that wake workers only while jobs wait)'
       return (fetches - before) / jobs;
     }
 
+    it('GIVEN a delayed job and a lone job taken while the worker waits for it THEN the delayed one still runs on time', async () => {
+      // The fetch that takes the last waiting job must tell LeanWorker when the next delayed job is due, as the empty
+      // fetch it saves would have: the delayed job's marker was popped already, and without it the worker would block
+      // for its whole drain delay (5 s) past the due time.
+      const prefix = randomPrefix('delayed');
+      prefixes.push(prefix);
+      const connection = redisOptionsFromUrl(REDIS_URL);
+      const queue = new Queue('q', { connection, prefix });
+      const ranAt = new Map<string, number>();
+      const worker = new LeanWorker('q', async (job: Job) => void ranAt.set(job.name, Date.now()), {
+        connection,
+        prefix,
+        autorun: false,
+        concurrency: 8,
+      });
+      closing.push(
+        () => worker.close(),
+        () => queue.close(),
+      );
+      await worker.waitUntilReady();
+      useLeanScripts(await worker.client);
+      void worker.run();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const addedAt = Date.now();
+      await queue.add('delayed', {}, { delay: 800 });
+      await new Promise((resolve) => setTimeout(resolve, 150)); // the worker now waits for the delayed job's time
+      await queue.add('lone', {});
+      await waitFor(() => ranAt.has('delayed'), 10_000, 'the delayed job');
+      expect(ranAt.get('lone')! - addedAt).toBeLessThan(800);
+      expect(ranAt.get('delayed')! - addedAt).toBeLessThan(800 + 1_500);
+    });
+
     it('GIVEN jobs that arrive one at a time THEN each costs one fetch, where BullMQ as shipped spends three', async () => {
       // Three each when every job finds the worker idle; a slow machine that overlaps two jobs saves one or two.
       expect(await fetchesPerLoneJob(false)).toBeGreaterThan(2);
