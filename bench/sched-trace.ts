@@ -108,6 +108,8 @@ interface Slice {
   end: number;
   who: string;
   tid: number;
+  /** perf's `comm[tid/pid]`: the thread's name says what it is (V8's GC helpers, onnxruntime's pool, esbuild). */
+  task: string;
 }
 const slices: Slice[] = [];
 const timehist = execFileSync('perf', ['sched', 'timehist', '-i', data], {
@@ -122,7 +124,7 @@ for (const line of timehist.split('\n')) {
   const end = Number(m[1]) * 1000;
   const run = Number(m[3]);
   const task = m[2]!;
-  slices.push({ start: end - run, end, who: classify(task), tid: idsOf(task)?.tid ?? 0 });
+  slices.push({ start: end - run, end, who: classify(task), tid: idsOf(task)?.tid ?? 0, task });
 }
 // The worker's busiest thread besides its main one is the inference thread; the rest are V8's GC helpers and libuv.
 const otherRun = new Map<number, number>();
@@ -182,6 +184,19 @@ for (const c of clusters.sort((a, b) => b.worst - a.worst).slice(0, Number(args.
     }
     const rel = `${lo - mono >= 0 ? '+' : ''}${(lo - mono).toFixed(0)}`.padStart(6);
     console.log(`  ${rel}  ${columns.map((k) => (used.get(k) ?? 0).toFixed(1).padStart(13)).join('')}`);
+  }
+  // Who the two catch-all columns were over the cluster's window, by thread.
+  const byTask = new Map<string, number>();
+  for (const s of slices) {
+    if (s.who !== 'worker other' && s.who !== 'other') continue;
+    const overlap = Math.min(s.end, mono + 100) - Math.max(s.start, mono - 20);
+    if (overlap > 0) byTask.set(s.task, (byTask.get(s.task) ?? 0) + overlap);
+  }
+  const top = [...byTask.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  if (top.length > 0) {
+    console.log(
+      `  worker other + other by thread: ${top.map(([t, ms]) => `${t} ${ms.toFixed(1)} ms`).join(', ')}`,
+    );
   }
 }
 

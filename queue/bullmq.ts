@@ -290,7 +290,12 @@ export class BullMQDriver implements QueueDriver {
       autorun: false,
     });
     this.#bridgeEvents(worker, name);
-    await worker.waitUntilReady();
+    try {
+      await worker.waitUntilReady();
+    } catch (error) {
+      await worker.close(true).catch(() => undefined); // or its connection keeps reconnecting for nobody
+      throw error;
+    }
     if (lean) await this.#useLeanScripts(worker, name);
     void worker
       .run()
