@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { BullMQDriver } from '../queue/bullmq.ts';
 import type { Action } from '../src/domain/action.ts';
 import { createLogger } from '../src/logger.ts';
+import { benchRedisUrl, commandCalls } from './redis.ts';
 import { sleep } from './stats.ts';
 
 const { values } = parseArgs({
@@ -21,26 +22,25 @@ const { values } = parseArgs({
 });
 const jobs = Number(values.jobs);
 const gapMs = Number(values['gap-ms']);
-const url = process.env.STEWARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+const url = benchRedisUrl();
 const COMMANDS = ['evalsha', 'bzpopmin', 'rpoplpush'] as const;
 
 const redis = new Redis(url);
-async function commandCalls(): Promise<Record<string, number>> {
-  const info = await redis.info('commandstats');
-  const calls: Record<string, number> = {};
-  for (const name of COMMANDS)
-    calls[name] = Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
-  return calls;
-}
 
 async function arm(leanFetching: boolean): Promise<Record<string, number>> {
   const prefix = `stewardbenchcmd${Math.random().toString(16).slice(2, 10)}`;
   const driver = new BullMQDriver({ url, prefix, logger: createLogger({ level: 'warn' }), leanFetching });
   await driver.start();
   let handled = 0;
-  await driver.consumeOutbound('discord', async () => void (handled += 1), { concurrency: 8 });
+  await driver.consumeOutbound(
+    'discord',
+    async () => {
+      handled += 1;
+    },
+    { concurrency: 8 },
+  );
   await sleep(300);
-  const before = await commandCalls();
+  const before = await commandCalls(url);
   for (let i = 0; i < jobs; i++) {
     const action = { kind: 'tag', key: `bench:${i}` } as unknown as Action;
     await driver.enqueueOutbound('discord', [action]);
@@ -48,12 +48,12 @@ async function arm(leanFetching: boolean): Promise<Record<string, number>> {
   }
   while (handled < jobs) await sleep(20);
   await sleep(200);
-  const after = await commandCalls();
+  const after = await commandCalls(url);
   await driver.stop();
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length > 0) await redis.del(...keys);
   return Object.fromEntries(
-    COMMANDS.map((name) => [name, ((after[name] ?? 0) - (before[name] ?? 0)) / jobs]),
+    COMMANDS.map((name) => [name, ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / jobs]),
   );
 }
 

@@ -20,6 +20,17 @@ export function benchRedisUrl(): string {
   return process.env.STEWARD_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 }
 
+/** Redis's calls so far per command (`INFO commandstats`; every client of that Redis counts). */
+export async function commandCalls(url = benchRedisUrl()): Promise<Map<string, number>> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const info = await redis.info('commandstats');
+    return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function ping(url: string): Promise<boolean> {
   const redis = new Redis(url, {
     lazyConnect: true,

@@ -19,8 +19,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
-import { benchRedisUrl } from './redis.ts';
+import { benchRedisUrl, commandCalls } from './redis.ts';
 
 const { values: args } = parseArgs({
   options: { rate: { type: 'string' }, top: { type: 'string', default: '4' } },
@@ -55,15 +54,6 @@ let perf: ChildProcess | null = null;
 // Redis's calls per command over the traced window (the bench's Redis; other clients of a shared one count too).
 const redisUrl = benchRedisUrl();
 const commandsInTrace = new Map<string, number>();
-async function commandCalls(): Promise<Map<string, number>> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    const info = await redis.info('commandstats');
-    return new Map([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
-  } finally {
-    redis.disconnect();
-  }
-}
 const perfDone = new Promise<void>((resolve) => {
   bench.stdout!.on('data', (chunk: Buffer) => {
     process.stdout.write(chunk);
@@ -73,9 +63,9 @@ const perfDone = new Promise<void>((resolve) => {
       perf = spawn('perf', ['sched', 'record', '-k', 'mono', '-o', data, '--', 'sleep', '22'], {
         stdio: 'ignore',
       });
-      const before = commandCalls();
+      const before = commandCalls(redisUrl);
       perf.on('exit', () => {
-        void Promise.all([before, commandCalls()]).then(([a, b]) => {
+        void Promise.all([before, commandCalls(redisUrl)]).then(([a, b]) => {
           for (const [name, calls] of b) commandsInTrace.set(name, calls - (a.get(name) ?? 0));
           resolve();
         });
