@@ -10,11 +10,10 @@
  * Its last line is JSON.
  */
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { BullMQDriver } from '../queue/bullmq.ts';
 import type { Action } from '../src/domain/action.ts';
 import { createLogger } from '../src/logger.ts';
-import { benchRedisUrl, commandCalls } from './redis.ts';
+import { commandCalls, ensureRedis } from './redis.ts';
 import { sleep } from './stats.ts';
 
 const { values } = parseArgs({
@@ -22,13 +21,11 @@ const { values } = parseArgs({
 });
 const jobs = Number(values.jobs);
 const gapMs = Number(values['gap-ms']);
-const url = benchRedisUrl();
 const COMMANDS = ['evalsha', 'bzpopmin', 'rpoplpush'] as const;
 
-const redis = new Redis(url);
-
 async function arm(leanFetching: boolean): Promise<Record<string, number>> {
-  const prefix = `stewardbenchcmd${Math.random().toString(16).slice(2, 10)}`;
+  // A prefix of its own per arm, deleted at the end (and a throwaway redis-server if none answers).
+  const { url, prefix, cleanup } = await ensureRedis();
   const driver = new BullMQDriver({ url, prefix, logger: createLogger({ level: 'warn' }), leanFetching });
   await driver.start();
   let handled = 0;
@@ -50,8 +47,7 @@ async function arm(leanFetching: boolean): Promise<Record<string, number>> {
   await sleep(200);
   const after = await commandCalls(url);
   await driver.stop();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await cleanup();
   return Object.fromEntries(
     COMMANDS.map((name) => [name, ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / jobs]),
   );
@@ -68,4 +64,3 @@ for (const [label, counts] of [
   );
 }
 console.log(JSON.stringify({ jobs, gap_ms: gapMs, shipped, lean }));
-redis.disconnect();

@@ -24,21 +24,31 @@ describe('lean fetching (BullMQ fetches that wake workers only while jobs wait)'
       for (const prefix of prefixes.splice(0)) await deletePrefix(REDIS_URL, prefix);
     });
 
-    /** A queue and a worker that fetches by hand (no run loop), with or without the lean scripts. */
-    async function fetcher(lean: boolean) {
-      const prefix = randomPrefix('marker');
+    /**
+     * Queue "q" under a fresh prefix and a worker on it (LeanWorker with the lean scripts, or BullMQ's as shipped),
+     * not running yet; both closed and the keys deleted after the test.
+     */
+    async function queueAndWorker(lean: boolean, processor: ((job: Job) => Promise<unknown>) | null = null) {
+      const prefix = randomPrefix('lean');
       prefixes.push(prefix);
       const connection = redisOptionsFromUrl(REDIS_URL);
       const queue = new Queue('q', { connection, prefix });
-      const worker = new Worker('q', null, { connection, prefix, autorun: false });
-      await worker.waitUntilReady();
-      if (lean) useLeanScripts(await worker.client);
-      const redis = new Redis(REDIS_URL);
+      const options = { connection, prefix, autorun: false, concurrency: 8 };
+      const worker = lean ? new LeanWorker('q', processor, options) : new Worker('q', processor, options);
       closing.push(
         () => worker.close(),
         () => queue.close(),
-        async () => redis.disconnect(),
       );
+      await worker.waitUntilReady();
+      if (lean) useLeanScripts(await worker.client);
+      return { prefix, queue, worker };
+    }
+
+    /** A queue and a worker that fetches by hand (no run loop), with or without the lean scripts. */
+    async function fetcher(lean: boolean) {
+      const { prefix, queue, worker } = await queueAndWorker(lean);
+      const redis = new Redis(REDIS_URL);
+      closing.push(async () => redis.disconnect());
       const markers = () => redis.zcard(`${prefix}:q:marker`);
       /** What a blocked worker does when a marker wakes it: pop the marker (BZPOPMIN), then fetch. */
       const popMarker = () => redis.zpopmin(`${prefix}:q:marker`);
@@ -85,24 +95,12 @@ describe('lean fetching (BullMQ fetches that wake workers only while jobs wait)'
 
     /** moveToActive calls per job when each job arrives at an idle worker (its loop blocked on the marker). */
     async function fetchesPerLoneJob(lean: boolean): Promise<number> {
-      const prefix = randomPrefix('fetches');
-      prefixes.push(prefix);
-      const connection = redisOptionsFromUrl(REDIS_URL);
-      const queue = new Queue('q', { connection, prefix });
       let done = 0;
-      const processor = async (_job: Job) => {
+      const { queue, worker } = await queueAndWorker(lean, async () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         done += 1;
-      };
-      const options = { connection, prefix, autorun: false, concurrency: 8 };
-      const worker = lean ? new LeanWorker('q', processor, options) : new Worker('q', processor, options);
-      closing.push(
-        () => worker.close(),
-        () => queue.close(),
-      );
-      await worker.waitUntilReady();
+      });
       const client = await worker.client;
-      if (lean) useLeanScripts(client);
       let fetches = 0;
       const run = client.runCommand.bind(client);
       client.runCommand = (name: string, args: unknown[]) => {
@@ -125,23 +123,8 @@ describe('lean fetching (BullMQ fetches that wake workers only while jobs wait)'
       // The fetch that takes the last waiting job must tell LeanWorker when the next delayed job is due, as the empty
       // fetch it saves would have: the delayed job's marker was popped already, and without it the worker would block
       // for its whole drain delay (5 s) past the due time.
-      const prefix = randomPrefix('delayed');
-      prefixes.push(prefix);
-      const connection = redisOptionsFromUrl(REDIS_URL);
-      const queue = new Queue('q', { connection, prefix });
       const ranAt = new Map<string, number>();
-      const worker = new LeanWorker('q', async (job: Job) => void ranAt.set(job.name, Date.now()), {
-        connection,
-        prefix,
-        autorun: false,
-        concurrency: 8,
-      });
-      closing.push(
-        () => worker.close(),
-        () => queue.close(),
-      );
-      await worker.waitUntilReady();
-      useLeanScripts(await worker.client);
+      const { queue, worker } = await queueAndWorker(true, async (job) => ranAt.set(job.name, Date.now()));
       void worker.run();
       await new Promise((resolve) => setTimeout(resolve, 200));
       const addedAt = Date.now();
@@ -180,10 +163,7 @@ describe('lean fetching (BullMQ fetches that wake workers only while jobs wait)'
       await new Promise((resolve) => setTimeout(resolve, 200));
       const actions = Array.from({ length: 60 }, (_, i) => ({ kind: 'tag', key: `k${i}` }));
       await drivers[0]!.enqueueOutbound('slack', actions as never);
-      const deadline = Date.now() + 10_000;
-      while (seen[0]!.size + seen[1]!.size < actions.length && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitFor(() => seen[0]!.size + seen[1]!.size >= actions.length, 10_000, 'every job');
       expect(seen[0]!.size + seen[1]!.size).toBe(actions.length);
       expect(seen[0]!.size).toBeGreaterThan(0);
       expect(seen[1]!.size).toBeGreaterThan(0);
