@@ -9,7 +9,8 @@
  *   3. Poisson arrivals at 50 % of the capacity of step 1 → enqueue → first outbound action p50 / p99, with the
  *      machine's CPU share over the phase (every process).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getPriority } from 'node:os';
@@ -90,12 +91,39 @@ type Msg = { type: string; [key: string]: unknown };
 
 const ms = (p50: number, p99: number) => `${p50.toFixed(0)} / ${p99.toFixed(0)}`;
 
+/**
+ * The children run the compiled JavaScript, as deployed processes do (`bin/steward.js` runs dist/): built into
+ * .bench-build/ by `tsc -p tsconfig.bench.json` (incremental) before they start. From source (`--import tsx`), each
+ * process and each of its threads got a tsx loader thread of its own, three more V8 isolates in the worker alone,
+ * whose memory-reducer collections ran in the middle of the measured phase (bench/README.md, "The children run
+ * compiled"). BENCH_FROM_SOURCE=1 runs them under tsx as before.
+ */
+const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1';
+const BUILD = join(ROOT, '.bench-build');
+
+/** Compiles the children and what they load into .bench-build/; returns how long it took, in seconds. */
+export function buildChildren(): number {
+  const started = performance.now();
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const built = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.bench.json')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (built.status !== 0) {
+    throw new Error(
+      `building the bench's child processes failed (tsc -p tsconfig.bench.json, exit ${built.status}): ` +
+        `${(built.stdout + built.stderr).trim().slice(0, 2000)}`,
+    );
+  }
+  return (performance.now() - started) / 1000;
+}
+
 function spawnChild(file: string, env: Record<string, string>): ChildProcess {
-  return fork(join(HERE, file), [], {
+  const entry = FROM_SOURCE ? join(HERE, file) : join(BUILD, 'bench', file.replace(/\.ts$/, '.js'));
+  return fork(entry, [], {
     cwd: ROOT,
     execArgv: [
-      '--import',
-      'tsx',
+      ...(FROM_SOURCE ? ['--import', 'tsx'] : []),
       ...(file === 'worker-child.ts' && process.env.BENCH_CPU_PROF_DIR
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
         : []),
@@ -194,6 +222,10 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
   const redisClient = new Redis(url, { maxRetriesPerRequest: 1 });
   redisClient.on('error', () => {});
   try {
+    if (!FROM_SOURCE)
+      o.log(
+        `  child processes compiled into .bench-build/ in ${buildChildren().toFixed(1)} s (BENCH_FROM_SOURCE=1: tsx)`,
+      );
     const t0 = performance.now();
     worker = spawnChild('worker-child.ts', {
       REDIS_URL: url,
