@@ -1,8 +1,10 @@
 /**
- * `npx tsx bench/main-thread-costs.ts [--rounds N]` — µs per message of the worker main thread's own per-message
- * steps on the bench's 2,000 sample lines, best of N rounds: deobfuscation, the built-in rules
+ * `npx tsx bench/main-thread-costs.ts [--rounds N]` — µs and bytes allocated per message of the worker main thread's
+ * own per-message steps on the bench's 2,000 sample lines, best of N rounds: deobfuscation, the built-in rules
  * (`RuleSet.match`), and a profile update (decode a stored profile, `foldMessage`, encode), each on its own. To compare
  * two versions of one step, run it at both commits in turn (e.g. `git stash` / `git checkout <commit> -- FILE`).
+ * Bytes: the heap's growth over windows of 50 calls, the largest of 40 windows (a window in which a scavenge ran grows
+ * less, so the largest is one without); what the young generation has to collect, or promote, per message.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,7 +30,21 @@ function best(name: string, calls: number, step: (i: number) => void): void {
     for (let i = 0; i < calls; i++) step(i);
     fastest = Math.min(fastest, performance.now() - t0);
   }
-  console.log(`${name.padEnd(34)} ${((fastest * 1000) / calls).toFixed(1)} µs per message`);
+  console.log(
+    `${name.padEnd(34)} ${((fastest * 1000) / calls).toFixed(1).padStart(6)} µs, ${allocated(step)} bytes per message`,
+  );
+}
+
+/** Bytes allocated per call of `step` (see above), rounded to 10. */
+function allocated(step: (i: number) => void): number {
+  const WINDOW = 50;
+  let most = 0;
+  for (let w = 0; w < 40; w++) {
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < WINDOW; i++) step(w * WINDOW + i);
+    most = Math.max(most, process.memoryUsage().heapUsed - before);
+  }
+  return Math.round(most / WINDOW / 10) * 10;
 }
 
 const read = texts.map((t) => deobfuscateWithWords(t));
@@ -54,3 +70,18 @@ best('profile: foldMessage', 20_000, (i) =>
   foldMessage(decoded[i % USERS]!, who(i % USERS), embedding, words[i % texts.length]!, 1e9),
 );
 best('profile: encode', 20_000, (i) => encodeProfile(decoded[i % USERS]!));
+// The three in turn, as the worker runs them: each call folds the next sample line into its author's stored profile,
+// so the terms change from call to call as they do live (the steps above fold the same profiles again and again).
+const live = [...stored];
+let line = 0;
+best('profile: update (live terms)', 20_000, (i) => {
+  const u = i % USERS;
+  const next = foldMessage(
+    decodeProfile(live[u]!),
+    who(u),
+    embedding,
+    words[line++ % texts.length]!,
+    1e9 + i,
+  );
+  live[u] = encodeProfile(next);
+});

@@ -80,8 +80,8 @@ const findChildren = setInterval(() => {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('worker-child.ts')) pids.worker = Number(pid);
-      if (cmd.includes('adapter-child.ts')) pids.adapter = Number(pid);
+      if (/worker-child\.(ts|js)\b/.test(cmd)) pids.worker = Number(pid);
+      if (/adapter-child\.(ts|js)\b/.test(cmd)) pids.adapter = Number(pid);
     } catch {
       // Gone meanwhile.
     }

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { runWorkerProcess } from '../app/worker-process.ts';
@@ -91,8 +92,19 @@ function schedStats(): {
   return out;
 }
 
-/** BENCH_STALLS=MS: prints each time the worker's main thread was blocked for MS or more, with the wall time. */
+/**
+ * BENCH_STALLS=MS: prints each time the worker's main thread was blocked for MS or more, with the wall time, and each
+ * of its isolate's major collections (mark-compact) with its pause, so that a stall can be told from a collection.
+ */
 function watchStalls(thresholdMs: number): void {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const { kind } = (entry as unknown as { detail: { kind: number } }).detail;
+      if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+      const at = new Date(performance.timeOrigin + entry.startTime).toISOString();
+      console.error(`  worker major GC at ${at}, main thread paused ${entry.duration.toFixed(1)} ms`);
+    }
+  }).observe({ entryTypes: ['gc'] });
   let last = performance.now();
   setInterval(() => {
     const now = performance.now();

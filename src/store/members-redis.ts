@@ -42,9 +42,10 @@ export function decodeProfile(raw: string): InterestProfile {
       ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2)
       : new Float32Array(Uint8Array.from(bytes).buffer);
   // Back to the five decimals foldMessage keeps (float32 holds them to about 1e-7). A loop, not Array.from(f32, fn),
-  // which goes through the iterator protocol: an object per element, the largest allocation under load.
-  const out: number[] = [];
-  for (let i = 0; i < f32.length; i++) out.push(Math.round(f32[i]! * 1e5) / 1e5);
+  // which goes through the iterator protocol: an object per element, the largest allocation under load; into an
+  // array of its final length, not grown by push (as in foldMessage).
+  const out = new Array<number>(f32.length);
+  for (let i = 0; i < f32.length; i++) out[i] = Math.round(f32[i]! * 1e5) / 1e5;
   return { ...stored, vector: out };
 }
 
