@@ -101,21 +101,28 @@ const ms = (p50: number, p99: number) => `${p50.toFixed(0)} / ${p99.toFixed(0)}`
 const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1';
 const BUILD = join(ROOT, '.bench-build');
 
-/** Compiles the children and what they load into .bench-build/; returns how long it took, in seconds. */
-export function buildChildren(): number {
+let built: number | null = null;
+
+/**
+ * Compiles the children and what they load into .bench-build/, once per process (`--runs N` builds once); returns how
+ * long that took, in seconds.
+ */
+function buildChildren(): number {
+  if (built !== null) return built;
   const started = performance.now();
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const built = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.bench.json')], {
+  const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.bench.json')], {
     cwd: ROOT,
     encoding: 'utf8',
   });
-  if (built.status !== 0) {
+  if (result.status !== 0) {
     throw new Error(
-      `building the bench's child processes failed (tsc -p tsconfig.bench.json, exit ${built.status}): ` +
-        `${(built.stdout + built.stderr).trim().slice(0, 2000)}`,
+      `building the bench's child processes failed (tsc -p tsconfig.bench.json, exit ${result.status}): ` +
+        `${(result.stdout + result.stderr).trim().slice(0, 2000)}`,
     );
   }
-  return (performance.now() - started) / 1000;
+  built = (performance.now() - started) / 1000;
+  return built;
 }
 
 function spawnChild(file: string, env: Record<string, string>): ChildProcess {
@@ -222,7 +229,7 @@ export async function runQueueBench(o: QueueBenchOptions): Promise<QueueFigures>
   const redisClient = new Redis(url, { maxRetriesPerRequest: 1 });
   redisClient.on('error', () => {});
   try {
-    if (!FROM_SOURCE)
+    if (!FROM_SOURCE && built === null)
       o.log(
         `  child processes compiled into .bench-build/ in ${buildChildren().toFixed(1)} s (BENCH_FROM_SOURCE=1: tsx)`,
       );

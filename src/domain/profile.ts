@@ -73,9 +73,9 @@ export function foldMessage(
   const add = kind === 'reaction' ? REACTION_WEIGHT : 1;
   const decay = profile ? 0.5 ** (Math.max(0, at - profile.updatedAt) / halfLife) : 0;
   // Five decimals are far below what the ranking can tell apart, and keep the stored profile small. Written into an
-  // array of its final length: grown by push, the vector took about 3.5 times the allocation (with decodeProfile the
-  // same way, a live profile's decode, fold and encode allocate 37 KB instead of 51 KB: `npx tsx
-  // bench/main-thread-costs.ts`), bytes the worker's young generation collects, or promotes, per message.
+  // array of its final length, not grown by push: with decodeProfile the same way, a live profile's decode, fold and
+  // encode allocate 37 KB instead of 51 KB (`npx tsx bench/main-thread-costs.ts`), bytes the worker's young generation
+  // collects, or promotes, per message.
   const vector = new Array<number>(embedding.length);
   const before = profile?.vector;
   for (let i = 0; i < embedding.length; i++)
