@@ -43,7 +43,13 @@ async function arm(leanFetching: boolean): Promise<Record<string, number>> {
     await driver.enqueueOutbound('discord', [action]);
     await sleep(gapMs);
   }
-  while (handled < jobs) await sleep(20);
+  // A lost job would otherwise hold the bench forever.
+  const deadline = Date.now() + 30_000 + jobs * gapMs;
+  while (handled < jobs) {
+    if (Date.now() > deadline)
+      throw new Error(`${jobs - handled} of ${jobs} jobs never reached the consumer`);
+    await sleep(20);
+  }
   await sleep(200);
   const after = await commandCalls(url);
   await driver.stop();
