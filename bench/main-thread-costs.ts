@@ -5,12 +5,18 @@
  * two versions of one step, run it at both commits in turn (e.g. `git stash` / `git checkout <commit> -- FILE`).
  * Bytes: the heap's growth over windows of 50 calls, the largest of 40 windows (a window in which a scavenge ran grows
  * less, so the largest is one without); what the young generation has to collect, or promote, per message.
+ * Last, "rules after a settings refresh": what the worker pays when a workspace's settings copy is replaced (every
+ * `settingsTtlMs`) after a full collection, which at half load comes every few seconds: a RuleSet built for the new
+ * copy and its first 30 messages, with the shared compiled expressions (`compiledRule`) and, side by side, with
+ * expressions compiled afresh (`forgetCompiledRules` first: as each RuleSet did before 2026-12-05), median of N rounds.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { deobfuscateWithWords } from '../src/domain/deobfuscate.ts';
 import { contentWords, foldMessage, type InterestProfile } from '../src/domain/profile.ts';
-import { BUILTIN_RULES, RuleSet } from '../src/domain/rules.ts';
+import { BUILTIN_RULES, effectiveRules, forgetCompiledRules, RuleSet } from '../src/domain/rules.ts';
 import { decodeProfile, encodeProfile } from '../src/store/members-redis.ts';
 import { loadSamples } from './samples.ts';
 
@@ -84,4 +90,35 @@ best('profile: update (live terms)', 20_000, (i) => {
     1e9 + i,
   );
   live[u] = encodeProfile(next);
+});
+
+// A settings refresh after a full collection (which empties V8's own cache of compiled expressions).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const FIRST = 30;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function afterRefresh(name: string, build: () => (text: string) => void): void {
+  const ms: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    gc();
+    gc();
+    const t0 = performance.now();
+    const match = build();
+    for (let i = 0; i < FIRST; i++) match(read[(r * FIRST + i) % texts.length]!.text);
+    ms.push(performance.now() - t0);
+  }
+  console.log(
+    `${name.padEnd(34)} ${median(ms).toFixed(2).padStart(6)} ms for the new RuleSet and its first ${FIRST} messages`,
+  );
+}
+// As the store gives a refreshed copy: the built-in rules (constants) and the workspace's own (parsed afresh).
+const refreshed = () => effectiveRules(JSON.parse(JSON.stringify({ rules: [], disabledRules: [] })));
+afterRefresh('rules after a settings refresh', () => {
+  const set = new RuleSet(refreshed());
+  return (text) => set.match(text);
+});
+afterRefresh('  the same, expressions afresh', () => {
+  forgetCompiledRules();
+  const set = new RuleSet(refreshed());
+  return (text) => set.match(text);
 });

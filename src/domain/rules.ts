@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { foldLeet, joinHan, type RevealedWord } from './deobfuscate.ts';
 import { ZH_INSULT_PATTERN } from './insults-zh.ts';
@@ -311,7 +312,7 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
   },
 ]) as readonly Rule[];
 
-/** The compiled form of a rule list: built once per settings version, reused for every message. */
+/** The compiled form of a rule list: built once per settings copy, reused for every message. */
 export class RuleSet {
   readonly #compiled: Array<{ rule: Rule; re: RegExp }>;
   readonly #obfuscated: Rule[];
@@ -319,12 +320,17 @@ export class RuleSet {
   constructor(rules: readonly Rule[]) {
     this.#compiled = rules
       .filter((r) => r.kind !== 'obfuscated')
-      .map((rule) => ({ rule, re: compileRule(rule) }));
+      .map((rule) => ({ rule, re: compiledRule(rule) }));
     this.#obfuscated = rules.filter((r) => r.kind === 'obfuscated');
   }
 
   get size(): number {
     return this.#compiled.length + this.#obfuscated.length;
+  }
+
+  /** The compiled expressions, in rule order (the obfuscated-word rules have none). */
+  get expressions(): readonly RegExp[] {
+    return this.#compiled.map((c) => c.re);
   }
 
   /**
@@ -359,6 +365,33 @@ export class RuleSet {
 
 /** Characters of scripts written without spaces between words (Han, kana). */
 export const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+
+/**
+ * Expressions compiled for rules, by kind and text, shared by every RuleSet. A worker builds a RuleSet for each copy
+ * of a workspace's settings, i.e. every `settingsTtlMs` (2 s), and a fresh RegExp object is compiled again from
+ * nothing once a full collection has emptied V8's own cache of expressions, which a worker's main isolate runs every
+ * few seconds at half load: the new RuleSet and its first 30 messages then took 20-23 ms instead of about 3 ms while
+ * V8 compiled the built-ins again (`npx tsx bench/main-thread-costs.ts`, "rules after a settings refresh"), on the
+ * worker's main thread, in the path of every message waiting there. A RegExp object kept alive keeps its code. The
+ * expressions have no `g` or `y` flag, so `exec` keeps no state in them and sharing one is safe.
+ */
+const COMPILED = new LRUCache<string, RegExp>({ max: 4_096 });
+
+/** The shared compiled expression of a rule (see COMPILED); throws as compileRule does, and caches nothing then. */
+export function compiledRule(rule: Pick<Rule, 'kind' | 'value'>): RegExp {
+  const key = `${rule.kind}\u0000${rule.value}`;
+  let re = COMPILED.get(key);
+  if (!re) {
+    re = compileRule(rule);
+    COMPILED.set(key, re);
+  }
+  return re;
+}
+
+/** Drops every shared compiled expression, so that the next RuleSets compile theirs afresh (tests, benches). */
+export function forgetCompiledRules(): void {
+  COMPILED.clear();
+}
 
 /** A rule's regular expression; throws a RangeError with the reason for an invalid or unsafe pattern. */
 export function compileRule(rule: Pick<Rule, 'kind' | 'value'>): RegExp {

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deobfuscate, foldLeet, joinHan, revealedWords } from '../../src/domain/deobfuscate.ts';
-import { ALLOW_LABEL, BUILTIN_RULES, compileRule, effectiveRules, RuleSet } from '../../src/domain/rules.ts';
+import {
+  ALLOW_LABEL,
+  BUILTIN_RULES,
+  compiledRule,
+  compileRule,
+  effectiveRules,
+  forgetCompiledRules,
+  type Rule,
+  RuleSet,
+} from '../../src/domain/rules.ts';
 
 const builtins = new RuleSet(BUILTIN_RULES);
 /** What one built-in rule matched in a message. */
@@ -283,5 +292,46 @@ describe('rule lists', () => {
     expect(() => compileRule({ kind: 'pattern', value: '(unclosed' })).toThrow(
       /not a valid regular expression/,
     );
+  });
+});
+
+describe('compiled rules', () => {
+  // A worker builds a RuleSet for every refreshed copy of a workspace's settings (every 2 s); when each compiled its
+  // own expressions, V8 compiled all 38 built-ins again after every full collection: 20-30 ms on the worker's main
+  // thread every 2 s at half load, in the path of the messages waiting there (bench/main-thread-costs.ts).
+  it('GIVEN a refreshed copy of the same rules (new objects, new strings) THEN its RuleSet uses the expressions already compiled', () => {
+    const refreshed = (): Rule[] =>
+      JSON.parse(JSON.stringify(effectiveRules({ rules: [], disabledRules: [] })));
+    const [first, second] = [refreshed(), refreshed()];
+    expect(first[0]).not.toBe(second[0]);
+    const [a, b] = [new RuleSet(first).expressions, new RuleSet(second).expressions];
+    expect(a).toHaveLength(BUILTIN_RULES.filter((r) => r.kind !== 'obfuscated').length);
+    for (const [i, re] of a.entries()) expect(b[i], re.source.slice(0, 40)).toBe(re);
+  });
+
+  it('GIVEN one text as a phrase and as a pattern THEN each kind has its own expression', () => {
+    const phrase = compiledRule({ kind: 'phrase', value: 'a.b' });
+    const pattern = compiledRule({ kind: 'pattern', value: 'a.b' });
+    expect(phrase).not.toBe(pattern);
+    expect(phrase.test('axb')).toBe(false);
+    expect(pattern.test('axb')).toBe(true);
+  });
+
+  it('GIVEN an invalid pattern THEN every build refuses it (nothing is kept for it)', () => {
+    for (let i = 0; i < 2; i++)
+      expect(() => compiledRule({ kind: 'pattern', value: '(a+)+b' })).toThrow(/nested repetition/);
+  });
+
+  it('GIVEN RuleSets sharing expressions, used in turn THEN each matches as one of its own would', () => {
+    const texts = ['I will find you', 'you are an idiot', 'i will find you.', 'nice weather', 'kys'];
+    const expected = texts.map((t) => builtins.match(deobfuscate(t)));
+    forgetCompiledRules();
+    const fresh = new RuleSet(BUILTIN_RULES);
+    const shared = new RuleSet(effectiveRules({ rules: [], disabledRules: [] }));
+    for (let round = 0; round < 3; round++)
+      for (const [i, text] of texts.entries()) {
+        expect(fresh.match(deobfuscate(text)), text).toEqual(expected[i]);
+        expect(shared.match(deobfuscate(text)), text).toEqual(expected[i]);
+      }
   });
 });
