@@ -297,7 +297,7 @@ describe('rule lists', () => {
 
 describe('compiled rules', () => {
   // A worker builds a RuleSet for every refreshed copy of a workspace's settings (every 2 s); when each compiled its
-  // own expressions, V8 compiled all 38 built-ins again after every full collection: 20-30 ms on the worker's main
+  // own expressions, V8 compiled all 38 built-ins again after every full collection: 20-23 ms on the worker's main
   // thread every 2 s at half load, in the path of the messages waiting there (bench/main-thread-costs.ts).
   it('GIVEN a refreshed copy of the same rules (new objects, new strings) THEN its RuleSet uses the expressions already compiled', () => {
     const refreshed = (): Rule[] =>
@@ -326,12 +326,12 @@ describe('compiled rules', () => {
     const texts = ['I will find you', 'you are an idiot', 'i will find you.', 'nice weather', 'kys'];
     const expected = texts.map((t) => builtins.match(deobfuscate(t)));
     forgetCompiledRules();
-    const fresh = new RuleSet(BUILTIN_RULES);
-    const shared = new RuleSet(effectiveRules({ rules: [], disabledRules: [] }));
+    const first = new RuleSet(BUILTIN_RULES); // compiles them
+    const second = new RuleSet(effectiveRules({ rules: [], disabledRules: [] })); // shares them
     for (let round = 0; round < 3; round++)
       for (const [i, text] of texts.entries()) {
-        expect(fresh.match(deobfuscate(text)), text).toEqual(expected[i]);
-        expect(shared.match(deobfuscate(text)), text).toEqual(expected[i]);
+        expect(first.match(deobfuscate(text)), text).toEqual(expected[i]);
+        expect(second.match(deobfuscate(text)), text).toEqual(expected[i]);
       }
   });
 });
