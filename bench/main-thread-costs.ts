@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { deobfuscateWithWords } from '../src/domain/deobfuscate.ts';
 import { contentWords, foldMessage, type InterestProfile } from '../src/domain/profile.ts';
@@ -29,6 +29,8 @@ const USERS = 97; // as the queue bench's authors
 const embedding = Float32Array.from({ length: 256 }, (_, i) => Math.sin(i) / 16);
 const who = (u: number) => ({ platform: 'discord' as const, workspaceId: 'bench', userId: `u${u}` });
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 function best(name: string, calls: number, step: (i: number) => void): void {
   let fastest = Number.POSITIVE_INFINITY;
   for (let r = 0; r < rounds; r++) {
@@ -39,6 +41,23 @@ function best(name: string, calls: number, step: (i: number) => void): void {
   console.log(
     `${name.padEnd(34)} ${((fastest * 1000) / calls).toFixed(1).padStart(6)} µs, ${allocated(step)} bytes per message`,
   );
+}
+
+/**
+ * Bytes per call of `step` that go straight to the old generation (hidden classes, descriptor arrays: only a full
+ * collection frees them): the old space's growth over windows of 50 calls, the median of 40 (a window with a
+ * scavenge also counts what it promoted, one with a full collection shrinks), rounded to 10.
+ */
+function oldSpace(step: (i: number) => void): number {
+  const used = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_used_size;
+  const WINDOW = 50;
+  const growth: number[] = [];
+  for (let w = 0; w < 40; w++) {
+    const before = used();
+    for (let i = 0; i < WINDOW; i++) step(w * WINDOW + i);
+    growth.push((used() - before) / WINDOW);
+  }
+  return Math.round(median(growth) / 10) * 10;
 }
 
 /** Bytes allocated per call of `step` (see above), rounded to 10. */
@@ -80,7 +99,7 @@ best('profile: encode', 20_000, (i) => encodeProfile(decoded[i % USERS]!));
 // so the terms change from call to call as they do live (the steps above fold the same profiles again and again).
 const live = [...stored];
 let line = 0;
-best('profile: update (live terms)', 20_000, (i) => {
+const update = (i: number) => {
   const u = i % USERS;
   const next = foldMessage(
     decodeProfile(live[u]!),
@@ -90,13 +109,16 @@ best('profile: update (live terms)', 20_000, (i) => {
     1e9 + i,
   );
   live[u] = encodeProfile(next);
-});
+};
+best('profile: update (live terms)', 20_000, update);
+console.log(
+  `${'  of which straight to old space'.padEnd(34)} ${String(oldSpace(update)).padStart(6)} bytes per message`,
+);
 
 // A settings refresh after a full collection (which empties V8's own cache of compiled expressions).
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const FIRST = 30;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 function afterRefresh(name: string, build: () => (text: string) => void): void {
   const ms: number[] = [];
   for (let r = 0; r < rounds; r++) {
