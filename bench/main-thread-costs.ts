@@ -4,7 +4,8 @@
  * (`RuleSet.match`), and a profile update (decode a stored profile, `foldMessage`, encode), each on its own. To compare
  * two versions of one step, run it at both commits in turn (e.g. `git stash` / `git checkout <commit> -- FILE`).
  * Bytes: the heap's growth over windows of 50 calls, the largest of 40 windows (a window in which a scavenge ran grows
- * less, so the largest is one without); what the young generation has to collect, or promote, per message.
+ * less, so the largest is one without); what the young generation has to collect, or promote, per message. Under the
+ * live update, the part of it that goes straight to the old generation (see oldSpace).
  * Last, "rules after a settings refresh": what the worker pays when a workspace's settings copy is replaced (every
  * `settingsTtlMs`) after a full collection, which at half load comes every few seconds: a RuleSet built for the new
  * copy and its first 30 messages, with the shared compiled expressions (`compiledRule`) and, side by side, with
