@@ -44,13 +44,8 @@ function best(name: string, calls: number, step: (i: number) => void): void {
   );
 }
 
-/**
- * Bytes per call of `step` that go straight to the old generation (hidden classes, descriptor arrays: only a full
- * collection frees them): the old space's growth over windows of 50 calls, the median of 40 (a window with a
- * scavenge also counts what it promoted, one with a full collection shrinks), rounded to 10.
- */
-function oldSpace(step: (i: number) => void): number {
-  const used = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_used_size;
+/** The growth of `used()` per call of `step`, over each of 40 windows of 50 calls. */
+function perCall(step: (i: number) => void, used: () => number): number[] {
   const WINDOW = 50;
   const growth: number[] = [];
   for (let w = 0; w < 40; w++) {
@@ -58,19 +53,22 @@ function oldSpace(step: (i: number) => void): number {
     for (let i = 0; i < WINDOW; i++) step(w * WINDOW + i);
     growth.push((used() - before) / WINDOW);
   }
-  return Math.round(median(growth) / 10) * 10;
+  return growth;
 }
 
-/** Bytes allocated per call of `step` (see above), rounded to 10. */
+/** Bytes allocated per call of `step` (see above): the largest window's, rounded to 10. */
 function allocated(step: (i: number) => void): number {
-  const WINDOW = 50;
-  let most = 0;
-  for (let w = 0; w < 40; w++) {
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < WINDOW; i++) step(w * WINDOW + i);
-    most = Math.max(most, process.memoryUsage().heapUsed - before);
-  }
-  return Math.round(most / WINDOW / 10) * 10;
+  return Math.round(Math.max(...perCall(step, () => process.memoryUsage().heapUsed)) / 10) * 10;
+}
+
+/**
+ * Bytes per call of `step` that go straight to the old generation (hidden classes, descriptor arrays: only a full
+ * collection frees them): the old space's growth, the median window's (a window with a scavenge also counts what it
+ * promoted, one with a full collection shrinks), rounded to 10.
+ */
+function oldSpace(step: (i: number) => void): number {
+  const used = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_used_size;
+  return Math.round(median(perCall(step, used)) / 10) * 10;
 }
 
 const read = texts.map((t) => deobfuscateWithWords(t));
