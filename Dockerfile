@@ -32,7 +32,8 @@ COPY --from=build /app/dist dist
 # Models, settings files (local mode) and the cache of hub models live here when mounted.
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
-ENTRYPOINT ["node", "bin/steward.js"]
+# The node flags every Steward process starts with: app/node-flags.ts says why.
+ENTRYPOINT ["node", "--initial-old-space-size=256", "bin/steward.js"]
 CMD ["bot"]
 
 # ---- GPU ----------------------------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ COPY . .
 COPY --from=build /app/dist dist
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
-ENTRYPOINT ["node", "bin/steward.js"]
+ENTRYPOINT ["node", "--initial-old-space-size=256", "bin/steward.js"]
 CMD ["worker", "--device", "cuda"]
 
 # The default target when none is given.

@@ -9,6 +9,7 @@
  *   3. Poisson arrivals at 50 % of the capacity of step 1 → enqueue → first outbound action p50 / p99, with the
  *      machine's CPU share over the phase (every process).
  */
+import { NODE_FLAGS } from '../app/node-flags.ts';
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -99,6 +100,11 @@ const ms = (p50: number, p99: number) => `${p50.toFixed(0)} / ${p99.toFixed(0)}`
  * compiled"). BENCH_FROM_SOURCE=1 runs them under tsx as before.
  */
 const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1';
+/**
+ * Both children start with the node flags Steward's processes are shipped with (app/node-flags.ts); BENCH_NODE_FLAGS=0
+ * starts them without, to compare.
+ */
+const SHIPPED_FLAGS = process.env.BENCH_NODE_FLAGS === '0' ? [] : NODE_FLAGS;
 const BUILD = join(ROOT, '.bench-build');
 
 let built: number | null = null;
@@ -130,6 +136,7 @@ function spawnChild(file: string, env: Record<string, string>): ChildProcess {
   return fork(entry, [], {
     cwd: ROOT,
     execArgv: [
+      ...SHIPPED_FLAGS,
       ...(FROM_SOURCE ? ['--import', 'tsx'] : []),
       ...(file === 'worker-child.ts' && process.env.BENCH_CPU_PROF_DIR
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]

@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// Entry point for `npx steward …`, `npm start` and the Docker image: runs the compiled code in dist/
+#!/usr/bin/env -S node --initial-old-space-size=256
+// Entry point for `npx steward …`, `npm start` and the Docker image: runs the compiled code in dist/. The flags on the
+// first line are app/node-flags.ts's (why there); `node bin/steward.js` without them runs the same, with more GC pauses.
 // (`npm run build`; `npm ci` builds it too). In a checkout without dist/, the TypeScript sources run through tsx,
 // a dev dependency, so this fallback is for development only.
 import { existsSync } from 'node:fs';
